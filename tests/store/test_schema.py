@@ -1,0 +1,46 @@
+"""The migrations build exactly the schema the models describe, on both engines."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+from sqlmodel import SQLModel
+
+from socialdesk.db import open_store
+
+
+def test_migrations_match_the_models(store: Engine) -> None:
+    with store.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def _open(url: str) -> None:
+    open_store(url).dispose()
+
+
+def test_two_processes_creating_the_database_at_once_both_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_open, args=(url,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    engine = open_store(url)
+    assert "message" in inspect(engine).get_table_names()
+    engine.dispose()

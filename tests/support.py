@@ -1,0 +1,56 @@
+"""Helpers shared by the test folders: where ../shared is, and builders for inbound items."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.base import Channel, Direction, InboundItem
+
+REPO = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def shared_dir() -> Path:
+    """`../shared` beside the repo (or $SOCIALDESK_SHARED); skip without it, fail in CI."""
+    path = Path(os.environ.get("SOCIALDESK_SHARED", REPO.parent / "shared"))
+    if not (path / "testdata").is_dir():
+        message = f"shared test data not found at {path} (set SOCIALDESK_SHARED)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def item(
+    external_id: str,
+    *,
+    channel: Channel = Channel.MENTION,
+    thread_key: str | None = None,
+    parent: str | None = None,
+    author: str | None = "u1",
+    direction: Direction = Direction.INBOUND,
+    minutes: int = 0,
+    text: str = "hello",
+    platform: str | None = None,
+    raw: dict[str, Any] | None = None,
+) -> InboundItem:
+    default_platform = "x" if channel in (Channel.MENTION, Channel.DM) else "facebook"
+    return InboundItem(
+        platform=platform or default_platform,
+        external_id=external_id,
+        channel=channel,
+        direction=direction,
+        thread_key=thread_key or external_id,
+        text=text,
+        created_at=T0 + timedelta(minutes=minutes),
+        author_id=author,
+        author_handle=f"handle_{author}" if author else None,
+        author_name=f"Name {author}" if author else None,
+        parent_external_id=parent,
+        raw=raw or {"id": external_id},
+    )
