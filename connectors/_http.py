@@ -1,0 +1,361 @@
+"""The HTTP policy every connector shares: base URL, timeout, retries, rate limits, redaction.
+
+Both platforms are reached through `requests` (tweepy builds on it too), so the rules live
+here once: where a request may go, how long it may hang, which failures are worth a second
+try, what the rate-limit headers say, and what may never appear in an error or log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from connectors.base import (
+    ConfigurationError,
+    ConnectorError,
+    RateLimitStatus,
+    RetriableAPIError,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 30.0)
+"""(connect, read) seconds; tweepy passes no timeout, so a stalled socket would hang a sync."""
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+"""Host names accepted for plain `http://` base URLs besides loopback IP literals."""
+
+REDACTED = "[REDACTED]"
+
+MIN_SECRET_LENGTH = 4
+"""Shorter values are not searched for in text: replacing "x" everywhere would garble messages."""
+
+
+# --- base URL and timeout -------------------------------------------------------------
+
+
+def parse_base_url(base_url: str | None) -> SplitResult | None:
+    """Validate an account's `base_url`: https anywhere, plain http only on loopback.
+
+    A token sent over plain HTTP to another machine is a token given away; the sandbox and
+    the replay server in tests run on loopback, so that is the only place http is allowed.
+    """
+    if not base_url:
+        return None
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("base_url must not carry a query string or fragment")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigurationError(
+            f"base_url {base_url!r} uses plain http on a non-loopback host; "
+            "use https, or http only with 127.0.0.1, ::1 or localhost"
+        )
+    return parts
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class BaseUrlAdapter(HTTPAdapter):
+    """Re-hosts requests onto the account's `base_url` and sets a timeout when none was given.
+
+    tweepy hard-codes `https://api.twitter.com`, and Graph `paging.next` links name the real
+    host; mounting this adapter on those prefixes sends both to the sandbox or a replay
+    server. With no base URL it changes nothing but the timeout: re-hosting a real, already
+    OAuth-signed request would break its signature.
+    """
+
+    def __init__(
+        self, base_url: str | None, timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    ) -> None:
+        super().__init__()
+        self.base = parse_base_url(base_url)
+        self.timeout = timeout
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        if self.base is not None and request.url:
+            target = urlsplit(request.url)
+            request.url = urlunsplit(
+                (
+                    self.base.scheme,
+                    self.base.netloc,
+                    self.base.path.rstrip("/") + target.path,
+                    target.query,
+                    "",
+                )
+            )
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        return super().send(request, **kwargs)
+
+
+def mount_base_url(
+    session: requests.Session, base_url: str | None, prefixes: Iterable[str]
+) -> BaseUrlAdapter:
+    """Mount one `BaseUrlAdapter` on every real-host prefix of a platform."""
+    adapter = BaseUrlAdapter(base_url)
+    for prefix in prefixes:
+        session.mount(prefix, adapter)
+    return adapter
+
+
+# --- retries ----------------------------------------------------------------------------
+
+
+class TransientFailure(Exception):
+    """Raised inside a retried call for a failure worth another attempt.
+
+    `error` is what the caller sees once the attempts run out.
+    """
+
+    def __init__(self, error: ConnectorError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+"""Failures of the transport itself (a body cut short included); tweepy lets them through
+as `requests` exceptions."""
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retry with exponential backoff and jitter.
+
+    A sync job must never sleep for long: three attempts with 0.5 s, 1 s waits bound a
+    failing call to a few seconds, and the scheduler's next poll is the real retry.
+    `sleep` is injectable so tests do not wait.
+    """
+
+    attempts: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt `attempt` (0-based): half fixed, half random."""
+        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
+        return float(ceiling / 2 + self.jitter() * ceiling / 2)
+
+    def run(self, call: Callable[[], T], what: str, redactor: Redactor) -> T:
+        """Run `call`, retrying transient failures; raise the last error if they persist."""
+        for attempt in range(self.attempts):
+            try:
+                return call()
+            except TransientFailure as failure:
+                final: ConnectorError = failure.error
+            except NETWORK_ERRORS as exc:
+                final = RetriableAPIError(
+                    redactor.redact(f"{what}: {type(exc).__name__}: {exc}")
+                )
+            log.info("%s failed (attempt %d of %d)", what, attempt + 1, self.attempts)
+            if attempt + 1 < self.attempts:
+                self.sleep(self.delay(attempt))
+        raise final
+
+
+# --- rate-limit headers -------------------------------------------------------------------
+
+
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """An integer header, or None when missing or not a number."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def epoch_to_utc(seconds: int | None) -> datetime | None:
+    """Unix seconds to aware UTC."""
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+X_WINDOWS = ("x-rate-limit", "x-app-limit-24hour", "x-user-limit-24hour")
+"""X's header families: the 15-minute window, and the daily caps tweepy ignores."""
+
+X_DAILY_WINDOWS = X_WINDOWS[1:]
+
+
+def x_window(headers: Mapping[str, str], prefix: str) -> RateLimitStatus | None:
+    """One X header family (`<prefix>-limit/-remaining/-reset`) or None when absent."""
+    limit = header_int(headers, f"{prefix}-limit")
+    remaining = header_int(headers, f"{prefix}-remaining")
+    reset = header_int(headers, f"{prefix}-reset")
+    if limit is None and remaining is None and reset is None:
+        return None
+    return RateLimitStatus(limit=limit, remaining=remaining, reset_at=epoch_to_utc(reset))
+
+
+def x_rate_limit(headers: Mapping[str, str]) -> RateLimitStatus | None:
+    """The tightest of X's windows: the one with the fewest calls left.
+
+    The 24-hour caps come in their own headers; when one has fewer calls left than the
+    15-minute window, it is the one that decides the next poll.
+    """
+    windows = [w for prefix in X_WINDOWS if (w := x_window(headers, prefix)) is not None]
+    if not windows:
+        return None
+    return min(windows, key=lambda w: (w.remaining if w.remaining is not None else 1 << 62))
+
+
+def x_daily_exhausted_reset(headers: Mapping[str, str]) -> datetime | None:
+    """The latest reset among 24-hour windows with nothing left, if any.
+
+    A 429 with a daily cap at 0 must wait for that cap's reset, not the 15-minute one.
+    """
+    resets = [
+        w.reset_at
+        for prefix in X_DAILY_WINDOWS
+        if (w := x_window(headers, prefix)) is not None
+        and w.remaining == 0
+        and w.reset_at is not None
+    ]
+    return max(resets) if resets else None
+
+
+GRAPH_USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-business-use-case-usage")
+"""Graph's usage headers: percentages of the quota, any of which may be absent."""
+
+GRAPH_USAGE_KEYS = ("call_count", "total_time", "total_cputime")
+
+
+@dataclass(frozen=True)
+class GraphUsage:
+    """The highest usage percentage across Graph's headers, and Meta's wait estimate."""
+
+    percent: float | None = None
+    regain_minutes: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def graph_usage(headers: Mapping[str, str]) -> GraphUsage:
+    """Parse `X-App-Usage`, `X-Page-Usage` and `X-Business-Use-Case-Usage`, all optional."""
+    percents: list[float] = []
+    regain: list[float] = []
+    for name in GRAPH_USAGE_HEADERS:
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            log.debug("unreadable %s header ignored", name)
+            continue
+        for entry in _usage_entries(parsed):
+            percents.extend(_usage_percents(entry))
+            minutes = _number(entry.get("estimated_time_to_regain_access"))
+            if minutes is not None:
+                regain.append(minutes)
+    return GraphUsage(
+        percent=max(percents) if percents else None,
+        regain_minutes=max(regain) if regain else None,
+    )
+
+
+def _usage_entries(parsed: Any) -> list[Mapping[str, Any]]:
+    """Flatten the BUC shape `{object_id: [entry, ...]}` and the flat app/page shape."""
+    if not isinstance(parsed, Mapping):
+        return []
+    if any(key in parsed for key in GRAPH_USAGE_KEYS):
+        return [parsed]
+    entries: list[Mapping[str, Any]] = []
+    for value in parsed.values():
+        if isinstance(value, list):
+            entries.extend(entry for entry in value if isinstance(entry, Mapping))
+    return entries
+
+
+def _usage_percents(entry: Mapping[str, Any]) -> list[float]:
+    return [n for key in GRAPH_USAGE_KEYS if (n := _number(entry.get(key))) is not None]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def graph_rate_limit(usage: GraphUsage, now: datetime) -> RateLimitStatus | None:
+    """Graph usage as `RateLimitStatus`: limit 100 (percent), remaining 100 − highest use."""
+    if usage.percent is None:
+        return None
+    reset_at = None
+    if usage.regain_minutes:
+        reset_at = now + timedelta(minutes=usage.regain_minutes)
+    remaining = max(0, 100 - round(usage.percent))
+    return RateLimitStatus(limit=100, remaining=remaining, reset_at=reset_at)
+
+
+# --- redaction ----------------------------------------------------------------------------
+
+
+_TEXT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(access_token=)[^&\s'\"]+", re.IGNORECASE), r"\1" + REDACTED),
+    (
+        re.compile(r"(['\"]?Authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+", re.IGNORECASE),
+        r"\1" + REDACTED,
+    ),
+    (re.compile(r"(Bearer\s+)[A-Za-z0-9%._~+/=-]+"), r"\1" + REDACTED),
+    (
+        re.compile(r"(oauth_(?:token|signature|consumer_key|nonce)=\"?)[^\"&,\s]+"),
+        r"\1" + REDACTED,
+    ),
+)
+
+
+class Redactor:
+    """Removes the account's secrets, and anything shaped like a credential, from text.
+
+    Every message a connector builds from foreign text (exception strings carry URLs with
+    `access_token=` query parameters) goes through here before it is raised or logged.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        values = {value for value in secrets if value and len(value) >= MIN_SECRET_LENGTH}
+        self._secrets = sorted(values, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern, replacement in _TEXT_PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+def now_plus(minutes: float, now: Callable[[], datetime] = utc_now) -> datetime:
+    """Aware UTC `minutes` from now."""
+    return now() + timedelta(minutes=minutes)

@@ -1,0 +1,628 @@
+"""The Facebook Page connector: feed (visitor posts and comments) and Messenger, over the Graph API.
+
+Graph's `since` filters posts, not comments, and conversations have no time paging, so both
+streams keep a time watermark and re-walk what may have changed since it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import requests
+
+from connectors._http import (
+    Redactor,
+    RetryPolicy,
+    TransientFailure,
+    graph_rate_limit,
+    graph_usage,
+    mount_base_url,
+    parse_base_url,
+)
+from connectors.base import (
+    AccountSettings,
+    AuthExpired,
+    Channel,
+    ConfigurationError,
+    Connector,
+    ConnectorError,
+    Direction,
+    FatalAPIError,
+    InboundItem,
+    MalformedPayload,
+    PullPage,
+    QuarantinedItem,
+    RateLimited,
+    RateLimitStatus,
+    RetriableAPIError,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+GRAPH_HOST = "https://graph.facebook.com"
+GRAPH_HOSTNAMES = frozenset({"graph.facebook.com"})
+"""Hosts a `paging.next` link may name; any other host would be handed our token."""
+
+DEFAULT_GRAPH_VERSION = "v25.0"
+"""Released 2026-02-18, available until 2028-07-29."""
+
+DEFAULT_COMMENT_LOOKBACK_DAYS = 7
+"""Old posts keep collecting comments; a private reply is allowed within 7 days of a comment,
+so posts this much older than the watermark are re-walked for new comments."""
+
+FEED_FIELDS = (
+    "id,message,created_time,updated_time,from,"
+    "comments.filter(stream).order(reverse_chronological).limit(50)"
+    "{id,message,created_time,from,parent}"
+)
+"""`filter(stream)` flattens replies into the post's comment list, newest first."""
+
+FEED_PAGE_SIZE = 25
+
+CONVERSATION_FIELDS = (
+    "id,updated_time,participants,messages.limit(25){id,message,from,to,created_time}"
+)
+CONVERSATION_PAGE_SIZE = 25
+
+MAX_LINKS_PER_WALK = 200
+"""A guard against a server that keeps handing out fresh cursors forever."""
+
+RATE_LIMIT_FALLBACK = timedelta(minutes=5)
+"""Pause when a throttling error comes without `estimated_time_to_regain_access`."""
+
+AUTH_CODES = frozenset({190, 102})
+AUTH_SUBCODES = frozenset({460, 463, 467})
+"""460 password changed, 463 expired, 467 invalid: the token is dead."""
+
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001})
+"""App, user, Page, custom and Business Use Case throttling; 613/80001 are unconfirmed."""
+
+TRANSIENT_CODES = frozenset({1, 2})
+"""Unknown error and service unavailable: retry."""
+
+PERMISSION_CODES = frozenset({10, 100, *range(200, 300)})
+
+PERMISSION_PATTERN = re.compile(r"\b(pages_[a-z_]+|business_management|read_insights)\b")
+
+ERROR_MESSAGE_LIMIT = 300
+
+
+@dataclass
+class _PageBuilder:
+    """Collects one API page's items while comments and messages are walked.
+
+    `emitted` is shared by the pages of one pull: Graph pages can repeat objects (a
+    recorded `/posts` page 2 repeats page 1), and each item should reach the store once.
+    """
+
+    emitted: set[str]
+    items: list[InboundItem] = field(default_factory=list)
+    quarantined: list[QuarantinedItem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, parsed: InboundItem | QuarantinedItem) -> None:
+        if isinstance(parsed, QuarantinedItem):
+            self.quarantined.append(parsed)
+        elif parsed.external_id not in self.emitted:
+            self.emitted.add(parsed.external_id)
+            self.items.append(parsed)
+
+
+class FacebookConnector(Connector):
+    """Pulls a Page's feed (visitor posts, comments) and Messenger conversations."""
+
+    platform = "facebook"
+    streams = ("feed", "messenger")
+
+    def __init__(
+        self,
+        account: AccountSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.account = account
+        self.page_id = _required(account, "page_id")
+        self.token = account.secrets.get("page_token") or ""
+        if not self.token:
+            raise ConfigurationError(
+                f"account {account.name!r}: Facebook needs the variable named by "
+                "page_token_env to be set"
+            )
+        version = str(account.options.get("graph_version") or DEFAULT_GRAPH_VERSION)
+        self.root = f"{GRAPH_HOST}/{version.strip('/')}"
+        self.lookback = _lookback(account)
+        self.base = parse_base_url(account.base_url)
+        self.redactor = Redactor(account.secrets.values())
+        self.retry = retry or RetryPolicy()
+        self.now = now
+        self.session = requests.Session()
+        mount_base_url(self.session, account.base_url, (GRAPH_HOST,))
+
+    def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:
+        if stream == "feed":
+            return self._pull_feed(cursor)
+        if stream == "messenger":
+            return self._pull_messenger(cursor)
+        raise ConfigurationError(
+            f"Facebook has no stream {stream!r}; known: {', '.join(self.streams)}"
+        )
+
+    # --- feed --------------------------------------------------------------------------
+
+    def _pull_feed(self, cursor: str | None) -> Iterator[PullPage]:
+        """Walk posts created within the lookback before the watermark, and their new comments."""
+        watermark, cursor_warnings = decode_cursor(cursor)
+        horizon = (watermark or self.now()) - self.lookback
+        newest = watermark
+        link: tuple[str, list[tuple[str, str]]] | None = (
+            f"{self.root}/{self.page_id}/feed",
+            [("fields", FEED_FIELDS), ("limit", str(FEED_PAGE_SIZE)),
+             ("since", str(int(horizon.timestamp())))],
+        )
+        seen: set[str] = set()
+        emitted: set[str] = set()
+        while link is not None:
+            body, headers = self._get(*link, what="feed")
+            page = _PageBuilder(emitted, warnings=cursor_warnings)
+            cursor_warnings = []
+            posts = _data_list(body)
+            for post in posts:
+                self._collect_post(post, watermark, horizon, page)
+            newest = _latest(newest, page.items)
+            link = self._next_link(body, seen, page.warnings, len(seen))
+            if not posts or _all_older_than(posts, horizon):
+                link = None
+            yield self._page("feed", page, headers, newest if link is None else None)
+
+    def _collect_post(
+        self, post: Any, watermark: datetime | None, horizon: datetime, page: _PageBuilder
+    ) -> None:
+        """A visitor post is an item; every post within the horizon has its comments walked."""
+        if not isinstance(post, dict):
+            page.add(QuarantinedItem(reason="post is not an object", raw={"value": post}))
+            return
+        post_id = _str_or_none(post.get("id"))
+        created = parse_graph_time(post.get("created_time"))
+        if post_id is None or created is None:
+            reason = "post without id" if post_id is None else "post with unparseable created_time"
+            page.add(QuarantinedItem(reason=reason, raw=post, external_id=post_id))
+            return
+        if created < horizon:
+            return
+        visitor = self._is_visitor_post(post)
+        if visitor and _is_new(created, watermark):
+            page.add(self._visitor_post_item(post, post_id, created))
+        for comment in self._new_comments(post, watermark, page.warnings):
+            page.add(self._comment_item(comment, post_id, visitor))
+
+    def _is_visitor_post(self, post: Mapping[str, Any]) -> bool:
+        """Posts by anyone but the Page; a post whose author is withheld counts as a visitor's.
+
+        The Page's own posts are not customer messages; a missing `from` means Graph hid a
+        person, and dropping their post would lose a customer.
+        """
+        author_id, _ = _author(post)
+        return author_id != self.page_id
+
+    def _visitor_post_item(
+        self, post: Mapping[str, Any], post_id: str, created: datetime
+    ) -> InboundItem:
+        author_id, author_name = _author(post)
+        return InboundItem(
+            platform=self.platform,
+            external_id=post_id,
+            channel=Channel.VISITOR_POST,
+            direction=Direction.INBOUND,
+            thread_key=post_id,
+            text=_text(post),
+            created_at=created,
+            author_id=author_id,
+            author_name=author_name,
+            raw=post,
+        )
+
+    def _new_comments(
+        self, post: Mapping[str, Any], watermark: datetime | None, warnings: list[str]
+    ) -> list[Any]:
+        """The post's comments newer than the watermark, following the nested paging."""
+        edge = post.get("comments")
+        collected: list[Any] = []
+        seen: set[str] = set()
+        while isinstance(edge, dict):
+            for comment in _data_list(edge):
+                created = parse_graph_time(comment.get("created_time")) if isinstance(
+                    comment, dict) else None
+                if created is not None and not _is_new(created, watermark):
+                    return collected
+                collected.append(comment)
+            link = self._next_link(edge, seen, warnings, len(seen))
+            if link is None:
+                break
+            edge, _ = self._get(*link, what="comments")
+        return collected
+
+    def _comment_item(
+        self, comment: Any, post_id: str, on_visitor_post: bool
+    ) -> InboundItem | QuarantinedItem:
+        """Threads on the top-level comment, or on the visitor post the comment answers."""
+        if not isinstance(comment, dict):
+            return QuarantinedItem(reason="comment is not an object", raw={"value": comment})
+        comment_id = _str_or_none(comment.get("id"))
+        created = parse_graph_time(comment.get("created_time"))
+        if comment_id is None or created is None:
+            reason = "comment without id" if comment_id is None else (
+                "comment with unparseable created_time")
+            return QuarantinedItem(reason=reason, raw=comment, external_id=comment_id)
+        parent = comment.get("parent")
+        parent_id = _str_or_none(parent.get("id")) if isinstance(parent, dict) else None
+        author_id, author_name = _author(comment)
+        return InboundItem(
+            platform=self.platform,
+            external_id=comment_id,
+            channel=Channel.COMMENT,
+            direction=self._direction(author_id),
+            thread_key=post_id if on_visitor_post else (parent_id or comment_id),
+            text=_text(comment),
+            created_at=created,
+            author_id=author_id,
+            author_name=author_name,
+            parent_external_id=parent_id or (post_id if on_visitor_post else None),
+            raw=comment,
+        )
+
+    # --- messenger ---------------------------------------------------------------------
+
+    def _pull_messenger(self, cursor: str | None) -> Iterator[PullPage]:
+        """Walk conversations until one not updated since the watermark, then their new messages."""
+        watermark, cursor_warnings = decode_cursor(cursor)
+        floor = watermark or self.now() - self.lookback
+        newest = watermark
+        link: tuple[str, list[tuple[str, str]]] | None = (
+            f"{self.root}/{self.page_id}/conversations",
+            [("platform", "messenger"), ("fields", CONVERSATION_FIELDS),
+             ("limit", str(CONVERSATION_PAGE_SIZE))],
+        )
+        seen: set[str] = set()
+        emitted: set[str] = set()
+        while link is not None:
+            body, headers = self._get(*link, what="conversations")
+            page = _PageBuilder(emitted, warnings=cursor_warnings)
+            cursor_warnings = []
+            conversations = _data_list(body)
+            reached_old = self._collect_conversations(conversations, floor, page)
+            newest = _latest(newest, page.items)
+            link = self._next_link(body, seen, page.warnings, len(seen))
+            if reached_old or not conversations:
+                link = None
+            yield self._page("messenger", page, headers, newest if link is None else None)
+
+    def _collect_conversations(
+        self, conversations: list[Any], floor: datetime, page: _PageBuilder
+    ) -> bool:
+        """Add the new messages of each conversation; True once one predates the floor."""
+        for conversation in conversations:
+            conversation_id = (
+                _str_or_none(conversation.get("id")) if isinstance(conversation, dict) else None
+            )
+            if conversation_id is None:
+                raw = conversation if isinstance(conversation, dict) else {"value": conversation}
+                page.add(QuarantinedItem(reason="conversation without id", raw=raw))
+                continue
+            updated = parse_graph_time(conversation.get("updated_time"))
+            if updated is not None and updated <= floor:
+                return True
+            for message in self._new_messages(conversation, floor, page.warnings):
+                page.add(self._message_item(message, conversation_id))
+        return False
+
+    def _new_messages(
+        self, conversation: Mapping[str, Any], floor: datetime, warnings: list[str]
+    ) -> list[Any]:
+        """Messages newer than the floor, newest first, following the messages paging."""
+        edge = conversation.get("messages")
+        collected: list[Any] = []
+        seen: set[str] = set()
+        while isinstance(edge, dict):
+            for message in _data_list(edge):
+                created = parse_graph_time(message.get("created_time")) if isinstance(
+                    message, dict) else None
+                if created is not None and created <= floor:
+                    return collected
+                collected.append(message)
+            link = self._next_link(edge, seen, warnings, len(seen))
+            if link is None:
+                break
+            edge, _ = self._get(*link, what="messages")
+        return collected
+
+    def _message_item(self, message: Any, conversation_id: str) -> InboundItem | QuarantinedItem:
+        """Attachment-only messages have no `message`: empty text, raw kept."""
+        if not isinstance(message, dict):
+            return QuarantinedItem(reason="message is not an object", raw={"value": message})
+        message_id = _str_or_none(message.get("id"))
+        created = parse_graph_time(message.get("created_time"))
+        if message_id is None or created is None:
+            reason = "message without id" if message_id is None else (
+                "message with unparseable created_time")
+            return QuarantinedItem(reason=reason, raw=message, external_id=message_id)
+        author_id, author_name = _author(message)
+        return InboundItem(
+            platform=self.platform,
+            external_id=message_id,
+            channel=Channel.MESSENGER,
+            direction=self._direction(author_id),
+            thread_key=conversation_id,
+            text=_text(message),
+            created_at=created,
+            author_id=author_id,
+            author_name=author_name,
+            raw=message,
+        )
+
+    def _direction(self, author_id: str | None) -> Direction:
+        return Direction.OUTBOUND if author_id == self.page_id else Direction.INBOUND
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    def _page(
+        self, stream: str, page: _PageBuilder, headers: Mapping[str, str],
+        watermark: datetime | None,
+    ) -> PullPage:
+        """A `PullPage`; only the last page of a walk gets a watermark (None keeps the cursor)."""
+        return PullPage(
+            stream=stream,
+            items=page.items,
+            quarantined=page.quarantined,
+            cursor=encode_cursor(watermark) if watermark is not None else None,
+            rate_limit=self._rate_limit(headers),
+            warnings=page.warnings,
+        )
+
+    def _rate_limit(self, headers: Mapping[str, str]) -> RateLimitStatus | None:
+        return graph_rate_limit(graph_usage(headers), self.now())
+
+    def _get(
+        self, url: str, params: list[tuple[str, str]], what: str
+    ) -> tuple[dict[str, Any], Mapping[str, str]]:
+        """GET with the Page token as `access_token`, retried; returns the JSON body and headers."""
+
+        def attempt() -> tuple[dict[str, Any], Mapping[str, str]]:
+            response = self.session.get(url, params=[*params, ("access_token", self.token)])
+            log.debug(
+                "Graph %s answered %s with Facebook-Api-Version %s",
+                what, response.status_code, response.headers.get("facebook-api-version", "-"),
+            )
+            return self._read(response, what), response.headers
+
+        return self.retry.run(attempt, f"Graph {what}", self.redactor)
+
+    def _read(self, response: requests.Response, what: str) -> dict[str, Any]:
+        """The JSON object of a success, or the connector error its `error` object means.
+
+        A 200 whose body is not JSON is most often a connection cut mid-body, so it is
+        retried, then reported as `MalformedPayload` (the cursor does not move).
+        """
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            raise self._graph_error(body["error"], response, what)
+        if response.status_code >= 500:
+            raise TransientFailure(
+                RetriableAPIError(f"Graph {what}: HTTP {response.status_code}, retries exhausted")
+            )
+        if not isinstance(body, dict):
+            error = MalformedPayload(f"Graph {what}: the response body is not a JSON object")
+            if response.ok:
+                raise TransientFailure(error)
+            raise error
+        if not response.ok:
+            raise FatalAPIError(f"Graph {what}: HTTP {response.status_code}, no error object")
+        return body
+
+    def _graph_error(
+        self, error: Mapping[str, Any], response: requests.Response, what: str
+    ) -> ConnectorError | TransientFailure:
+        """Map `error.code`/`error_subcode`, never the HTTP status: throttling comes as 400."""
+        code, subcode = _int_or_none(error.get("code")), _int_or_none(error.get("error_subcode"))
+        graph_message = self.redactor.redact(str(error.get("message", "")))[:ERROR_MESSAGE_LIMIT]
+        label = f"Graph {what}: code {code}" + (f"/{subcode}" if subcode else "")
+        if code in AUTH_CODES or subcode in AUTH_SUBCODES:
+            return AuthExpired(self._auth_advice(label))
+        if code in THROTTLE_CODES:
+            return self._rate_limited(label, response)
+        if code in TRANSIENT_CODES or response.status_code >= 500:
+            return TransientFailure(RetriableAPIError(f"{label}, retries exhausted"))
+        if error.get("is_transient") is True:
+            return self._rate_limited(label, response)
+        return FatalAPIError(_fatal_text(label, code, graph_message))
+
+    def _rate_limited(self, label: str, response: requests.Response) -> RateLimited:
+        usage = graph_usage(response.headers)
+        wait = (
+            timedelta(minutes=usage.regain_minutes)
+            if usage.regain_minutes and usage.regain_minutes > 0
+            else RATE_LIMIT_FALLBACK
+        )
+        reset_at = self.now() + wait
+        return RateLimited(
+            f"{label}: Facebook throttled the Page; next poll after {reset_at.isoformat()}",
+            reset_at=reset_at,
+        )
+
+    def _auth_advice(self, label: str) -> str:
+        env_name = str(
+            self.account.options.get("page_token_env") or "the variable named by page_token_env"
+        )
+        return (
+            f"{label} for account {self.account.name!r}: the Page token expired or was "
+            f"revoked: generate a new Page access token and update {env_name}"
+        )
+
+    def _next_link(
+        self, body: Mapping[str, Any], seen: set[str], warnings: list[str], followed: int
+    ) -> tuple[str, list[tuple[str, str]]] | None:
+        """`paging.next` as (canonical URL, query), or None at the end or when a cursor repeats."""
+        paging = body.get("paging")
+        next_url = paging.get("next") if isinstance(paging, dict) else None
+        if not isinstance(next_url, str) or not next_url:
+            return None
+        url, query = self._canonical_link(next_url)
+        key = _paging_key(paging, url, query)  # type: ignore[arg-type]
+        if key in seen or followed >= MAX_LINKS_PER_WALK:
+            problem = ("Graph paging repeated a cursor" if key in seen
+                       else f"Graph paging went past {MAX_LINKS_PER_WALK} pages")
+            warnings.append(f"{problem}; the walk stopped there")
+            log.warning("account %s: %s", self.account.name, problem)
+            return None
+        seen.add(key)
+        return url, query
+
+    def _canonical_link(self, next_url: str) -> tuple[str, list[tuple[str, str]]]:
+        """Rewrite a paging link onto the Graph host (the adapter re-hosts it), minus its token.
+
+        Links name the real host, or the sandbox's; any other host would receive the token.
+        """
+        parts = urlsplit(next_url)
+        path = parts.path
+        if self.base is not None and (parts.scheme, parts.netloc) == (
+            self.base.scheme, self.base.netloc
+        ):
+            prefix = self.base.path.rstrip("/")
+            path = path[len(prefix):] if prefix and path.startswith(prefix) else path
+        elif parts.scheme != "https" or parts.hostname not in GRAPH_HOSTNAMES:
+            raise MalformedPayload("Graph paging link names an unexpected host; not followed")
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                 if k != "access_token"]
+        return urlunsplit(("https", urlsplit(GRAPH_HOST).netloc, path, "", "")), query
+
+
+# --- cursors and parsing ------------------------------------------------------------------
+
+
+def encode_cursor(watermark: datetime) -> str:
+    """`{"watermark": "<ISO UTC of the newest item stored>"}`."""
+    return json.dumps({"watermark": watermark.astimezone(UTC).isoformat()})
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime | None, list[str]]:
+    """The stored watermark; an unreadable cursor restarts from the lookback, with a warning."""
+    if not cursor:
+        return None, []
+    try:
+        value = json.loads(cursor)["watermark"]
+        watermark = datetime.fromisoformat(value)
+    except (ValueError, KeyError, TypeError):
+        return None, ["stored Facebook cursor was unreadable; re-read the lookback window"]
+    if watermark.tzinfo is None:
+        watermark = watermark.replace(tzinfo=UTC)
+    return watermark.astimezone(UTC), []
+
+
+def parse_graph_time(value: Any) -> datetime | None:
+    """Graph's `2021-02-12T16:27:12+0000` as aware UTC, or None when unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+
+
+def _is_new(created: datetime, watermark: datetime | None) -> bool:
+    return watermark is None or created > watermark
+
+
+def _latest(current: datetime | None, items: list[InboundItem]) -> datetime | None:
+    times = [item.created_at for item in items]
+    if current is not None:
+        times.append(current)
+    return max(times) if times else None
+
+
+def _all_older_than(posts: list[Any], horizon: datetime) -> bool:
+    """True when every dated post is older than the horizon: later pages are older still."""
+    times = [parse_graph_time(p.get("created_time")) for p in posts if isinstance(p, dict)]
+    dated = [t for t in times if t is not None]
+    return bool(dated) and all(t < horizon for t in dated)
+
+
+def _paging_key(paging: Mapping[str, Any], url: str, query: list[tuple[str, str]]) -> str:
+    """The `after` cursor when Graph gives one, else the whole link (time-based paging)."""
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, dict) else None
+    if isinstance(after, str) and after:
+        return f"after:{after}"
+    return url + "?" + "&".join(f"{k}={v}" for k, v in query)
+
+
+def _data_list(body: Mapping[str, Any]) -> list[Any]:
+    data = body.get("data")
+    return data if isinstance(data, list) else []
+
+
+def _author(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """`from.id` and `from.name`; `from` is missing when Graph withholds the person."""
+    author = obj.get("from")
+    if not isinstance(author, dict):
+        return None, None
+    return _str_or_none(author.get("id")), _str_or_none(author.get("name"))
+
+
+def _text(obj: Mapping[str, Any]) -> str:
+    message = obj.get("message")
+    return message if isinstance(message, str) else ""
+
+
+def _fatal_text(label: str, code: int | None, graph_message: str) -> str:
+    """Name the permission Graph names, so the user knows what to grant."""
+    if code in PERMISSION_CODES:
+        permissions = sorted(set(PERMISSION_PATTERN.findall(graph_message)))
+        if permissions:
+            return (f"{label}: the Page token lacks a permission ({', '.join(permissions)}); "
+                    f"Graph says: {graph_message}")
+    return f"{label}: Facebook refused the request; Graph says: {graph_message}"
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _lookback(account: AccountSettings) -> timedelta:
+    value = account.options.get("comment_lookback_days", DEFAULT_COMMENT_LOOKBACK_DAYS)
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        days = -1.0
+    if days <= 0:
+        raise ConfigurationError(
+            f"account {account.name!r}: comment_lookback_days must be a positive number of days"
+        )
+    return timedelta(days=days)
+
+
+def _required(account: AccountSettings, key: str) -> str:
+    value = account.options.get(key)
+    if not value:
+        raise ConfigurationError(f"account {account.name!r}: Facebook needs {key}")
+    return str(value)

@@ -1,0 +1,512 @@
+"""The X (Twitter API v2) connector: mentions and direct messages, through tweepy.
+
+Reads only what is new, because every X read is billed: `since_id` for mentions and
+stop-at-known-id for DM events, which have no `since_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+import tweepy  # type: ignore[import-untyped]
+
+from connectors._http import (
+    Redactor,
+    RetryPolicy,
+    TransientFailure,
+    epoch_to_utc,
+    header_int,
+    mount_base_url,
+    x_daily_exhausted_reset,
+    x_rate_limit,
+)
+from connectors.base import (
+    AccountSettings,
+    AuthExpired,
+    Channel,
+    ConfigurationError,
+    Connector,
+    ConnectorError,
+    Direction,
+    FatalAPIError,
+    InboundItem,
+    MalformedPayload,
+    PullPage,
+    QuarantinedItem,
+    RateLimited,
+    RetriableAPIError,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+X_HOST_PREFIXES = ("https://api.twitter.com", "https://api.x.com")
+"""tweepy calls api.twitter.com; X's docs name api.x.com. Both get the adapter."""
+
+MENTIONS_REACH = 800
+"""Only the 800 most recent mentions are reachable; older ones are lost to polling."""
+
+MENTIONS_PAGE_SIZE = 100
+"""The largest `max_results` the mentions timeline accepts."""
+
+MENTIONS_MAX_REQUESTS = MENTIONS_REACH // MENTIONS_PAGE_SIZE
+"""A walk needs no more requests than the reach: 8 pages of 100."""
+
+DM_PAGE_SIZE = 100
+"""The largest `max_results` of `GET /2/dm_events`."""
+
+DM_MAX_REQUESTS = 10
+"""DM lookup allows 15 requests per 15 min per user; a longer walk would hit the limit
+mid-way, never store its cursor and repeat itself forever, so it stops and warns."""
+
+RATE_LIMIT_FALLBACK = timedelta(minutes=15)
+"""X's rate-limit window, used when a 429 names no reset."""
+
+SECRET_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+"""OAuth 1.0a user context: mentions bill as owned reads and DM endpoints refuse app-only auth."""
+
+OPTIONAL_SECRET_KEYS = ("bearer_token",)
+
+TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id",
+                "referenced_tweets"]
+"""Without these a mention has only `id`, `text` and `edit_history_tweet_ids`."""
+
+DM_EVENT_FIELDS = ["id", "text", "sender_id", "created_at", "dm_conversation_id", "event_type"]
+
+USER_FIELDS = ["username", "name"]
+
+MESSAGE_CREATE = "MessageCreate"
+"""The only DM event type that carries a message; joins and leaves are skipped."""
+
+LOST_MENTIONS_WARNING = (
+    f"mentions may be lost: this poll reached X's {MENTIONS_REACH}-mention reach; "
+    "poll more often"
+)
+LOST_DMS_WARNING = (
+    f"direct messages may be lost: the walk stopped after {DM_MAX_REQUESTS} pages "
+    "to stay within X's DM rate limit"
+)
+
+
+class XConnector(Connector):
+    """Pulls mentions and DM events of one X account through `tweepy.Client`."""
+
+    platform = "x"
+    streams = ("mentions", "dms")
+
+    def __init__(
+        self,
+        account: AccountSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.account = account
+        self.user_id = _required_user_id(account)
+        secrets = _required_secrets(account)
+        self.redactor = Redactor(account.secrets.values())
+        self.retry = retry or RetryPolicy()
+        self.now = now
+        self.client = tweepy.Client(
+            bearer_token=account.secrets.get("bearer_token"),
+            consumer_key=secrets["consumer_key"],
+            consumer_secret=secrets["consumer_secret"],
+            access_token=secrets["access_token"],
+            access_token_secret=secrets["access_token_secret"],
+            return_type=requests.Response,
+            wait_on_rate_limit=False,
+        )
+        mount_base_url(self.client.session, account.base_url, X_HOST_PREFIXES)
+
+    def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:
+        if stream == "mentions":
+            return self._pull_mentions(cursor)
+        if stream == "dms":
+            return self._pull_dms(cursor)
+        raise ConfigurationError(f"X has no stream {stream!r}; known: {', '.join(self.streams)}")
+
+    # --- mentions ----------------------------------------------------------------------
+
+    def _pull_mentions(self, cursor: str | None) -> Iterator[PullPage]:
+        """Walk from the newest mention back to `cursor` (since_id), storing `newest_id` last.
+
+        The cursor moves only with the last page, so a walk cut short restarts from the
+        old `since_id` and the store's unique key absorbs the repeats.
+        """
+        newest_id: str | None = None
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        items_walked = 0
+        for request_number in range(1, MENTIONS_MAX_REQUESTS + 1):
+            body, headers = self._call(
+                self.client.get_users_mentions,
+                "mentions",
+                id=self.user_id,
+                since_id=cursor,
+                pagination_token=token,
+                max_results=MENTIONS_PAGE_SIZE,
+                tweet_fields=TWEET_FIELDS,
+                expansions=["author_id"],
+                user_fields=USER_FIELDS,
+                user_auth=True,
+            )
+            tweets = _data_list(body)
+            users = _users_by_id(body)
+            items, quarantined = self._parse_mentions(tweets, users)
+            items_walked += len(tweets)
+            if newest_id is None:
+                newest_id = _meta(body).get("newest_id") or _max_id(_ids(tweets))
+            token = _next_token(body, seen_tokens) if tweets else None
+            is_last = token is None or request_number == MENTIONS_MAX_REQUESTS
+            warnings = []
+            if is_last and (token is not None or items_walked >= MENTIONS_REACH):
+                log.warning("account %s: %s", self.account.name, LOST_MENTIONS_WARNING)
+                warnings.append(LOST_MENTIONS_WARNING)
+            yield PullPage(
+                stream="mentions",
+                items=items,
+                quarantined=quarantined,
+                cursor=(_max_id([newest_id, cursor]) if is_last else None),
+                rate_limit=x_rate_limit(headers),
+                warnings=warnings,
+            )
+            if is_last:
+                return
+
+    def _parse_mentions(
+        self, tweets: list[Any], users: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[list[InboundItem], list[QuarantinedItem]]:
+        items: list[InboundItem] = []
+        quarantined: list[QuarantinedItem] = []
+        for tweet in tweets:
+            parsed = self._mention_item(tweet, users)
+            (items if isinstance(parsed, InboundItem) else quarantined).append(parsed)  # type: ignore[arg-type]
+        return items, quarantined
+
+    def _mention_item(
+        self, tweet: Any, users: Mapping[str, Mapping[str, Any]]
+    ) -> InboundItem | QuarantinedItem:
+        """One tweet as an item; without id, text or a readable `created_at` it is quarantined."""
+        if not isinstance(tweet, dict):
+            return QuarantinedItem(reason="mention is not an object", raw={"value": tweet})
+        tweet_id = _str_or_none(tweet.get("id"))
+        problem = _missing_parts(tweet_id, tweet.get("text"), tweet.get("created_at"))
+        if problem:
+            return QuarantinedItem(reason=f"mention {problem}", raw=tweet, external_id=tweet_id)
+        assert tweet_id is not None
+        author_id = _str_or_none(tweet.get("author_id"))
+        author = users.get(author_id or "", {})
+        return InboundItem(
+            platform=self.platform,
+            external_id=tweet_id,
+            channel=Channel.MENTION,
+            direction=self._direction(author_id),
+            thread_key=_str_or_none(tweet.get("conversation_id")) or tweet_id,
+            text=tweet["text"],
+            created_at=parse_x_time(tweet["created_at"]),  # type: ignore[arg-type]
+            author_id=author_id,
+            author_handle=_str_or_none(author.get("username")),
+            author_name=_str_or_none(author.get("name")),
+            parent_external_id=_replied_to(tweet),
+            raw=tweet,
+        )
+
+    # --- direct messages ---------------------------------------------------------------
+
+    def _pull_dms(self, cursor: str | None) -> Iterator[PullPage]:
+        """Page from the newest DM event until a known id or a page without `data`.
+
+        DM lookup has no `since_id`, and `next_token` comes back even on a short last page,
+        so only a known id or an empty page ends the walk.
+        """
+        newest_id: str | None = None
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        for request_number in range(1, DM_MAX_REQUESTS + 1):
+            body, headers = self._call(
+                self.client.get_direct_message_events,
+                "direct messages",
+                dm_event_fields=DM_EVENT_FIELDS,
+                event_types=MESSAGE_CREATE,
+                expansions=["sender_id"],
+                user_fields=USER_FIELDS,
+                max_results=DM_PAGE_SIZE,
+                pagination_token=token,
+            )
+            events = _data_list(body)
+            new_events = _events_newer_than(events, cursor)
+            items, quarantined = self._parse_dms(new_events, _users_by_id(body))
+            newest_id = _max_id([newest_id, *_ids(new_events)])
+            reached_known = len(new_events) < len(events)
+            token = None if reached_known or not events else _next_token(body, seen_tokens)
+            is_last = token is None or request_number == DM_MAX_REQUESTS
+            warnings = [LOST_DMS_WARNING] if token is not None and is_last else []
+            yield PullPage(
+                stream="dms",
+                items=items,
+                quarantined=quarantined,
+                cursor=(_max_id([newest_id, cursor]) if is_last else None),
+                rate_limit=x_rate_limit(headers),
+                warnings=warnings,
+            )
+            if is_last:
+                return
+
+    def _parse_dms(
+        self, events: list[Any], users: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[list[InboundItem], list[QuarantinedItem]]:
+        items: list[InboundItem] = []
+        quarantined: list[QuarantinedItem] = []
+        for event in events:
+            event_type = event.get("event_type") if isinstance(event, dict) else None
+            if event_type not in (MESSAGE_CREATE, None):
+                continue
+            parsed = self._dm_item(event, users)
+            (items if isinstance(parsed, InboundItem) else quarantined).append(parsed)  # type: ignore[arg-type]
+        return items, quarantined
+
+    def _dm_item(
+        self, event: Any, users: Mapping[str, Mapping[str, Any]]
+    ) -> InboundItem | QuarantinedItem:
+        """One MessageCreate event as an item; the account's own messages are outbound echoes."""
+        if not isinstance(event, dict):
+            return QuarantinedItem(reason="DM event is not an object", raw={"value": event})
+        event_id = _str_or_none(event.get("id"))
+        problem = _missing_parts(event_id, event.get("text"), event.get("created_at"))
+        if problem:
+            return QuarantinedItem(reason=f"DM event {problem}", raw=event, external_id=event_id)
+        assert event_id is not None
+        sender_id = _str_or_none(event.get("sender_id"))
+        sender = users.get(sender_id or "", {})
+        return InboundItem(
+            platform=self.platform,
+            external_id=event_id,
+            channel=Channel.DM,
+            direction=self._direction(sender_id),
+            thread_key=_str_or_none(event.get("dm_conversation_id")) or event_id,
+            text=event["text"],
+            created_at=parse_x_time(event["created_at"]),  # type: ignore[arg-type]
+            author_id=sender_id,
+            author_handle=_str_or_none(sender.get("username")),
+            author_name=_str_or_none(sender.get("name")),
+            raw=event,
+        )
+
+    def _direction(self, author_id: str | None) -> Direction:
+        return Direction.OUTBOUND if author_id == self.user_id else Direction.INBOUND
+
+    # --- calls and errors --------------------------------------------------------------
+
+    def _call(
+        self, method: Callable[..., Any], what: str, **params: Any
+    ) -> tuple[dict[str, Any], Mapping[str, str]]:
+        """Call a tweepy method with retries; return the JSON body and the response headers."""
+
+        def attempt() -> tuple[dict[str, Any], Mapping[str, str]]:
+            try:
+                response = method(**params)
+            except tweepy.TwitterServerError as exc:
+                raise TransientFailure(
+                    RetriableAPIError(f"X {what}: server error {_status(exc)}, retries exhausted")
+                ) from None
+            return _decode(response, what), response.headers
+
+        try:
+            return self.retry.run(attempt, f"X {what}", self.redactor)
+        except tweepy.HTTPException as exc:
+            raise self._map_http_error(exc, what) from None
+
+    def _map_http_error(self, exc: tweepy.HTTPException, what: str) -> ConnectorError:
+        """Map by exception class (status), never by `api_codes`: problem+json 429s have none."""
+        status = _status(exc)
+        detail = self.redactor.redact(_problem_title(exc))
+        if isinstance(exc, tweepy.TooManyRequests):
+            reset_at = self._reset_at(exc)
+            return RateLimited(
+                f"X rate limit reached for {what}; next poll after {reset_at.isoformat()}",
+                reset_at=reset_at,
+            )
+        if isinstance(exc, tweepy.Unauthorized):
+            return AuthExpired(self._auth_advice(what))
+        return FatalAPIError(f"X refused the {what} request ({status} {detail})".rstrip())
+
+    def _reset_at(self, exc: tweepy.TooManyRequests) -> datetime:
+        """A daily cap at 0 wins; then tweepy's `reset_time`, the header, or 15 minutes."""
+        headers = exc.response.headers
+        daily = x_daily_exhausted_reset(headers)
+        if daily is not None:
+            return daily
+        window = epoch_to_utc(exc.reset_time) or epoch_to_utc(
+            header_int(headers, "x-rate-limit-reset")
+        )
+        return window or self.now() + RATE_LIMIT_FALLBACK
+
+    def _auth_advice(self, what: str) -> str:
+        names = [
+            str(self.account.options.get(f"{key}_env") or f"the variable named by {key}_env")
+            for key in ("access_token", "access_token_secret")
+        ]
+        return (
+            f"X rejected the credentials of account {self.account.name!r} ({what}, 401): "
+            "regenerate the access token and secret in the X developer portal "
+            f"(Keys and tokens), then update {names[0]} and {names[1]}"
+        )
+
+
+# --- parsing helpers --------------------------------------------------------------------
+
+
+def parse_x_time(value: Any) -> datetime | None:
+    """X's `2022-10-07T22:43:18.000Z` as aware UTC, or None when unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _missing_parts(item_id: str | None, text: Any, created_at: Any) -> str | None:
+    """Why an X object cannot become an item, or None when it can."""
+    if not item_id:
+        return "without id"
+    if not isinstance(text, str):
+        return "without text"
+    if parse_x_time(created_at) is None:
+        return "with missing or unparseable created_at"
+    return None
+
+
+def _decode(response: requests.Response, what: str) -> dict[str, Any]:
+    """The JSON object of a 200; a truncated body is retried, then reported as malformed."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise TransientFailure(
+            MalformedPayload(f"X {what}: the response body is not valid JSON")
+        ) from None
+    if not isinstance(body, dict):
+        raise TransientFailure(MalformedPayload(f"X {what}: the response body is not an object"))
+    return body
+
+
+def _data_list(body: Mapping[str, Any]) -> list[Any]:
+    """`data` of a page; an empty page has no `data` key at all."""
+    data = body.get("data")
+    return data if isinstance(data, list) else []
+
+
+def _meta(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = body.get("meta")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _next_token(body: Mapping[str, Any], seen: set[str]) -> str | None:
+    """`meta.next_token`, or None when absent or already followed (a loop)."""
+    token = _str_or_none(_meta(body).get("next_token"))
+    if token is None or token in seen:
+        return None
+    seen.add(token)
+    return token
+
+
+def _users_by_id(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """`includes.users` keyed by id; authors missing here are unknown, not an error."""
+    includes = body.get("includes")
+    users = includes.get("users") if isinstance(includes, dict) else None
+    if not isinstance(users, list):
+        return {}
+    return {str(user["id"]): user for user in users if isinstance(user, dict) and "id" in user}
+
+
+def _replied_to(tweet: Mapping[str, Any]) -> str | None:
+    references = tweet.get("referenced_tweets")
+    if not isinstance(references, list):
+        return None
+    for reference in references:
+        if isinstance(reference, dict) and reference.get("type") == "replied_to":
+            return _str_or_none(reference.get("id"))
+    return None
+
+
+def _events_newer_than(events: list[Any], cursor: str | None) -> list[Any]:
+    """The events before the first known one; the list is newest first."""
+    if cursor is None:
+        return events
+    newer: list[Any] = []
+    for event in events:
+        event_id = _str_or_none(event.get("id")) if isinstance(event, dict) else None
+        if event_id is not None and _id_at_or_before(event_id, cursor):
+            break
+        newer.append(event)
+    return newer
+
+
+def _id_at_or_before(event_id: str, known_id: str) -> bool:
+    """Ids are snowflakes: compare as integers when both are digits, else only equality counts."""
+    if event_id.isdigit() and known_id.isdigit():
+        return int(event_id) <= int(known_id)
+    return event_id == known_id
+
+
+def _ids(objects: list[Any]) -> list[str | None]:
+    return [_str_or_none(o.get("id")) if isinstance(o, dict) else None for o in objects]
+
+
+def _max_id(ids: list[str | None]) -> str | None:
+    """The newest of some ids: numeric order for snowflakes, else the first one present."""
+    present = [i for i in ids if i]
+    if not present:
+        return None
+    if all(i.isdigit() for i in present):
+        return max(present, key=int)
+    return present[0]
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value)
+
+
+def _status(exc: tweepy.HTTPException) -> int | None:
+    return getattr(exc.response, "status_code", None)
+
+
+def _problem_title(exc: tweepy.HTTPException) -> str:
+    """`title` of a problem+json body, or the v1.1 `errors[0].message`; never the request."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    if isinstance(body.get("title"), str):
+        return str(body["title"])
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message", ""))
+    return ""
+
+
+def _required_user_id(account: AccountSettings) -> str:
+    user_id = account.options.get("user_id")
+    if not user_id:
+        raise ConfigurationError(f"account {account.name!r}: X needs user_id")
+    return str(user_id)
+
+
+def _required_secrets(account: AccountSettings) -> dict[str, str]:
+    """The four OAuth 1.0a values; no bearer token is needed, every call is user context."""
+    missing = [key for key in SECRET_KEYS if not account.secrets.get(key)]
+    if missing:
+        names = ", ".join(f"{key}_env" for key in missing)
+        raise ConfigurationError(
+            f"account {account.name!r}: X needs the variables named by {names} to be set"
+        )
+    return {key: account.secrets[key] for key in SECRET_KEYS}
