@@ -8,12 +8,15 @@ Bulk Core statements, not ORM objects: the ORM is 8x slower on this path (PLATFO
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import json
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, tuple_, update
+from sqlalchemy import Dialect, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -29,6 +32,14 @@ from socialdesk.models import (
     SyncCursor,
     utc_now,
 )
+
+MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
+CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+HANDLE: Table = Handle.__table__  # type: ignore[attr-defined]
+QUARANTINE: Table = QuarantineEntry.__table__  # type: ignore[attr-defined]
+CURSOR: Table = SyncCursor.__table__  # type: ignore[attr-defined]
+"""Core tables: the ORM's per-row bookkeeping costs 8x on this path (PLATFORMS.md)."""
 
 DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 LOOKUP_CHUNK = 500
@@ -80,15 +91,17 @@ def _store_page(session: Session, account: Account, page: PullPage) -> IngestRep
     report = IngestReport()
     items = sorted(_unique(page.items), key=lambda item: item.created_at)
     if items:
-        fresh = _drop_known(session, items)
+        stored = _stored_conversations(session, items)
+        fresh = [item for item in items if item.external_id not in stored]
         report.duplicates = len(items) - len(fresh)
         if fresh:
             contact_ids = _link_contacts(session, fresh)
-            conversation_ids = _thread(session, account, fresh, contact_ids)
+            states: dict[int, dict[str, Any]] = {}
+            conversation_ids = _thread(session, account, fresh, contact_ids, stored, states)
             new_rows = _insert_messages(session, account, fresh, conversation_ids)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
-            _refresh_conversations(session, report.touched_conversation_ids, new_rows)
+            _refresh_conversations(session, new_rows, states)
     report.quarantined = _quarantine(session, account, page)
     _advance_cursor(session, account, page)
     return report
@@ -102,23 +115,40 @@ def _unique(items: Iterable[InboundItem]) -> list[InboundItem]:
     return list(seen.values())
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        yield values[start : start + LOOKUP_CHUNK]
+def _chunks(values: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
-def _drop_known(session: Session, items: list[InboundItem]) -> list[InboundItem]:
-    """Skip stored items before threading, so a re-pull creates no empty conversations."""
-    keys = [(item.platform, item.external_id) for item in items]
-    known: set[tuple[str, str]] = set()
-    for chunk in _chunks(keys):
-        rows = session.exec(
-            select(Message.platform, Message.external_id).where(
-                tuple_(col(Message.platform), col(Message.external_id)).in_(chunk)
-            )
+def _stored_conversations(session: Session, items: list[InboundItem]) -> dict[str, int]:
+    """external_id -> conversation id for the page's items and their parents already stored:
+    stored items are skipped before threading, so a re-pull opens no empty conversation."""
+    wanted = {item.external_id for item in items}
+    wanted.update(item.parent_external_id for item in items if item.parent_external_id)
+    rows = _existing(session, MESSAGE.c.external_id, items[0].platform, sorted(wanted),
+                     MESSAGE.c.conversation_id)
+    return {external_id: conversation for external_id, conversation in rows}
+
+
+def _existing(session: Session, column: Any, platform: str, values: Sequence[str],
+              *extra: Any) -> Iterator[Any]:
+    """Rows of `column`'s table for one platform and these ids; one platform per page, so
+    a plain IN uses the unique index where a row-value IN would scan (SQLite). The list is
+    one expanding parameter: a literal list costs a coercion per value, 0.5 ms a page."""
+    statement = _lookup_statement(column, *extra)
+    for chunk in _chunks(values):
+        yield from session.connection().execute(
+            statement, {"platform": platform, "values": list(chunk)}
         )
-        known.update((platform, external_id) for platform, external_id in rows)
-    return [item for item in items if (item.platform, item.external_id) not in known]
+
+
+@functools.cache
+def _lookup_statement(column: Any, *extra: Any) -> Any:
+    """Built once: constructing a statement and its cache key costs more than running it."""
+    return select(column, *extra).where(
+        column.table.c.platform == bindparam("platform"),
+        column.in_(bindparam("values", expanding=True)),
+    )
 
 
 def _link_contacts(session: Session, items: list[InboundItem]) -> dict[str, int]:
@@ -128,136 +158,206 @@ def _link_contacts(session: Session, items: list[InboundItem]) -> dict[str, int]
         if item.direction is Direction.INBOUND and item.author_id:
             authors[(item.platform, item.author_id)] = item
     contact_ids = _known_handles(session, list(authors))
-    for key, item in authors.items():
-        if key in contact_ids:
-            continue
-        contact_ids[key] = _create_contact(session, item)
+    missing = [item for key, item in authors.items() if key not in contact_ids]
+    if missing:
+        _create_contacts(session, missing)
+        contact_ids.update(_known_handles(session, [(i.platform, i.author_id or "") for i in missing]))
     return {author_id: contact for (_platform, author_id), contact in contact_ids.items()}
 
 
 def _known_handles(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(keys):
-        rows = session.exec(
-            select(Handle.platform, Handle.external_user_id, Handle.contact_id).where(
-                tuple_(col(Handle.platform), col(Handle.external_user_id)).in_(chunk)
-            )
-        )
-        for platform, user_id, contact_id in rows:
-            found[(platform, user_id)] = contact_id
+    for platform in {platform for platform, _user in keys}:
+        users = [user for key_platform, user in keys if key_platform == platform]
+        rows = _existing(session, HANDLE.c.external_user_id, platform, users, HANDLE.c.contact_id)
+        found.update({(platform, user): contact for user, contact in rows})
     return found
 
 
-def _create_contact(session: Session, item: InboundItem) -> int:
-    assert item.author_id is not None
-    name = item.author_name or item.author_handle
-    contact_id = session.exec(
-        DIALECT_INSERT[_dialect(session)](Contact)
-        .values(display_name=name, created_at=utc_now())
-        .returning(col(Contact.id))
-    ).scalar_one()
-    session.exec(
-        _insert_ignore(session, Handle, ["platform", "external_user_id"]).values(
-            contact_id=contact_id,
-            platform=item.platform,
-            external_user_id=item.author_id,
-            username=item.author_handle,
-            display_name=item.author_name,
-        )
+def _create_contacts(session: Session, authors: list[InboundItem]) -> None:
+    """A contact and its first handle per new author. A handle another process stored
+    meanwhile wins: its conflict is ignored and the caller's re-read finds it."""
+    now = utc_now()
+    rows = [{"display_name": a.author_name or a.author_handle, "origin": _origin(a),
+             "created_at": now} for a in authors]
+    statement = _insert_ignore(session, CONTACT, ["origin"]).returning(
+        CONTACT.c.id, CONTACT.c.origin
     )
-    owner = session.exec(
-        select(Handle.contact_id).where(
-            Handle.platform == item.platform, Handle.external_user_id == item.author_id
+    contact_ids = dict((origin, contact) for contact, origin in
+                       session.connection().execute(statement, rows))
+    handles = [
+        {"contact_id": contact_ids[_origin(a)], "platform": a.platform,
+         "external_user_id": a.author_id, "username": a.author_handle,
+         "display_name": a.author_name}
+        for a in authors if _origin(a) in contact_ids
+    ]
+    if handles:
+        session.connection().execute(
+            _insert_ignore(session, HANDLE, ["platform", "external_user_id"]), handles
         )
-    ).scalar_one()
-    if owner != contact_id:  # another process linked this user first: use its contact
-        session.exec(delete(Contact).where(col(Contact.id) == contact_id))
-    return int(owner)
+
+
+def _origin(author: InboundItem) -> str:
+    return f"{author.platform}:{author.author_id}"
+
+
+_Pending = tuple[str, str]
+"""("new", thread_key): a conversation this page opens, created in bulk afterwards."""
 
 
 def _thread(
-    session: Session, account: Account, items: list[InboundItem], contact_ids: dict[str, int]
+    session: Session,
+    account: Account,
+    items: list[InboundItem],
+    contact_ids: dict[str, int],
+    by_parent: dict[str, int],
+    states: dict[int, dict[str, Any]],
 ) -> dict[str, int]:
-    """external_id -> conversation id: join the parent's conversation, else the thread's."""
-    by_parent = _conversations_of_parents(session, items)
-    by_thread = _conversations_of_threads(session, account, [item.thread_key for item in items])
-    assigned: dict[str, int] = {}
+    """external_id -> conversation id: join the parent's conversation, else the thread's.
+
+    Fills `states` with the stored state of the conversations it read or opened, so the
+    fold after the insert need not read them again.
+    """
+    by_thread: dict[str, int | _Pending] = {}
+    for state in _conversations_of_threads(session, account, [i.thread_key for i in items]):
+        by_thread[state.pop("thread_key")] = state["id"]
+        states[state["id"]] = state
+    assigned: dict[str, int | _Pending] = {}
+    openers: dict[str, InboundItem] = {}
     for item in items:
-        conversation_id = (
-            assigned.get(item.parent_external_id or "")
-            or by_parent.get(item.parent_external_id or "")
-            or by_thread.get(item.thread_key)
-        )
-        if conversation_id is None:
-            conversation_id = _open_conversation(session, account, item, contact_ids)
-            by_thread[item.thread_key] = conversation_id
-        assigned[item.external_id] = conversation_id
-    return assigned
-
-
-def _conversations_of_parents(session: Session, items: list[InboundItem]) -> dict[str, int]:
-    parents = sorted({item.parent_external_id for item in items if item.parent_external_id})
-    platform = items[0].platform
-    found: dict[str, int] = {}
-    for chunk in _chunks(parents):
-        rows = session.exec(
-            select(Message.external_id, Message.conversation_id).where(
-                Message.platform == platform, col(Message.external_id).in_(chunk)
-            )
-        )
-        found.update({external_id: conversation for external_id, conversation in rows})
-    return found
+        parent = item.parent_external_id or ""
+        conversation = assigned.get(parent) or by_parent.get(parent) or by_thread.get(item.thread_key)
+        if conversation is None:
+            conversation = ("new", item.thread_key)
+            by_thread[item.thread_key] = conversation
+            openers[item.thread_key] = item
+        assigned[item.external_id] = conversation
+    opened = _open_conversations(session, account, list(openers.values()), contact_ids)
+    for thread_key, conversation_id in opened.items():
+        status = (Status.NEW if openers[thread_key].direction is Direction.INBOUND
+                  else Status.RESOLVED)
+        states[conversation_id] = {"id": conversation_id, "status": status.value,
+                                   "resolved_at": None, **dict.fromkeys(_TIMESTAMPS)}
+    return {key: value if isinstance(value, int) else opened[value[1]]
+            for key, value in assigned.items()}
 
 
 def _conversations_of_threads(
     session: Session, account: Account, thread_keys: list[str]
-) -> dict[str, int]:
-    found: dict[str, int] = {}
+) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     for chunk in _chunks(sorted(set(thread_keys))):
-        rows = session.exec(
-            select(Conversation.thread_key, Conversation.id).where(
-                Conversation.account_id == account.id, col(Conversation.thread_key).in_(chunk)
-            )
+        rows = session.connection().execute(
+            _THREADS_OF_ACCOUNT, {"account_id": account.id, "keys": list(chunk)}
         )
-        found.update({thread_key: conversation for thread_key, conversation in rows})
+        found.extend(dict(row._mapping) for row in rows)
     return found
 
 
-def _open_conversation(
-    session: Session, account: Account, item: InboundItem, contact_ids: dict[str, int]
-) -> int:
-    """A thread our own echo started is not new work; one a customer started is."""
-    inbound = item.direction is Direction.INBOUND
+def _open_conversations(
+    session: Session, account: Account, openers: list[InboundItem], contact_ids: dict[str, int]
+) -> dict[str, int]:
+    """thread_key -> new conversation id. A thread our own echo started is not new work."""
+    if not openers:
+        return {}
     now = utc_now()
-    statement = (
-        DIALECT_INSERT[_dialect(session)](Conversation)
-        .values(
-            account_id=account.id,
-            channel=item.channel.value,
-            visibility=item.visibility.value,
-            thread_key=item.thread_key,
-            contact_id=contact_ids.get(item.author_id or "") if inbound else None,
-            status=(Status.NEW if inbound else Status.RESOLVED).value,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(col(Conversation.id))
-    )
-    return int(session.exec(statement).scalar_one())
+    rows = []
+    for item in openers:
+        inbound = item.direction is Direction.INBOUND
+        rows.append({
+            "account_id": account.id,
+            "channel": item.channel.value,
+            "visibility": item.visibility.value,
+            "thread_key": item.thread_key,
+            "contact_id": contact_ids.get(item.author_id or "") if inbound else None,
+            "status": (Status.NEW if inbound else Status.RESOLVED).value,
+            "created_at": now,
+            "updated_at": now,
+        })
+    statement = insert(CONVERSATION).returning(CONVERSATION.c.thread_key, CONVERSATION.c.id)
+    return {thread_key: int(new_id) for thread_key, new_id in
+            session.connection().execute(statement, rows)}
+
+
+@dataclass(frozen=True)
+class _NewMessage:
+    id: int
+    conversation_id: int
+    direction: str
+    created_at: datetime
 
 
 def _insert_messages(
     session: Session, account: Account, items: list[InboundItem], conversation_ids: dict[str, int]
-) -> list[tuple[int, int, str]]:
-    """Insert, skipping rows another process stored meanwhile; (id, conversation, direction)."""
+) -> list[_NewMessage]:
+    """Insert, skipping rows another process stored meanwhile; what was really added."""
     now = utc_now()
-    rows = [_message_row(account, item, conversation_ids[item.external_id], now) for item in items]
-    statement = (
-        _insert_ignore(session, Message, ["platform", "external_id"])
-        .values(rows)
-        .returning(col(Message.id), col(Message.conversation_id), col(Message.direction))
+    connection = session.connection()
+    created = {item.external_id: item for item in items}
+    new: list[_NewMessage] = []
+    for chunk in _chunks(items, INSERT_CHUNK):
+        rows = [_message_row(account, item, conversation_ids[item.external_id], now)
+                for item in chunk]
+        sql, parameters = _driver_insert(connection.dialect, rows)
+        for message_id, external_id, conversation_id in connection.exec_driver_sql(
+            sql, parameters
+        ):
+            item = created[external_id]
+            new.append(_NewMessage(int(message_id), int(conversation_id),
+                                   item.direction.value, item.created_at))
+    return new
+
+
+INSERT_CHUNK = 500
+"""Rows per INSERT: 16 parameters each stays far below SQLite's 32,766 limit."""
+
+
+def _driver_insert(dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[str, tuple[Any, ...]]:
+    """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, straight to the driver.
+
+    The values pass through the columns' own bind processors, so they are stored exactly
+    as SQLAlchemy stores them; SQLAlchemy's per-row parameter handling cost more than the
+    insert itself (measured in benchmarks/ingest.py).
+    """
+    processors = _bind_processors(dialect)
+    parameters = tuple(
+        process(row[name]) if process else row[name]
+        for row in rows
+        for name, process in processors
     )
-    return [(int(a), int(b), str(c)) for a, b, c in session.exec(statement)]
+    return _insert_sql(dialect.name, dialect.paramstyle, len(rows)), parameters
+
+
+@functools.cache
+def _insert_sql(dialect_name: str, paramstyle: str, row_count: int) -> str:
+    marker = "?" if paramstyle == "qmark" else "%s"
+    placeholders = [f"CAST({marker} AS JSON)" if name == "raw" and dialect_name == "postgresql"
+                    else marker for name in MESSAGE_COLUMNS]
+    values = ", ".join(f"({', '.join(placeholders)})" for _ in range(row_count))
+    return (
+        f"INSERT INTO message ({', '.join(MESSAGE_COLUMNS)}) VALUES {values} "
+        "ON CONFLICT (platform, external_id) DO NOTHING "
+        "RETURNING id, external_id, conversation_id"
+    )
+
+
+_PROCESSORS: dict[str, list[tuple[str, Callable[[Any], Any] | None]]] = {}
+
+
+def _bind_processors(dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    if dialect.name not in _PROCESSORS:
+        _PROCESSORS[dialect.name] = [
+            (name, json.dumps if name == "raw" else MESSAGE.c[name].type.bind_processor(dialect))
+            for name in MESSAGE_COLUMNS
+        ]
+    return _PROCESSORS[dialect.name]
+
+
+MESSAGE_COLUMNS = (
+    "account_id", "conversation_id", "platform", "external_id", "parent_external_id", "channel",
+    "visibility", "direction", "author_external_id", "author_handle", "author_name", "text",
+    "created_at", "ingested_at", "has_pii", "raw",
+)
 
 
 def _message_row(
@@ -283,45 +383,128 @@ def _message_row(
     }
 
 
-def _record_new(report: IngestReport, new_rows: list[tuple[int, int, str]]) -> None:
-    for message_id, conversation_id, direction in new_rows:
-        report.new_message_ids.append(message_id)
-        report.touched_conversation_ids.add(conversation_id)
-        if direction == Direction.INBOUND.value:
-            report.new_inbound_ids.append(message_id)
+def _record_new(report: IngestReport, new_messages: list[_NewMessage]) -> None:
+    for message in new_messages:
+        report.new_message_ids.append(message.id)
+        report.touched_conversation_ids.add(message.conversation_id)
+        if message.direction == Direction.INBOUND.value:
+            report.new_inbound_ids.append(message.id)
+
+
+_TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbound_at",
+               "last_message_at")
 
 
 def _refresh_conversations(
-    session: Session, conversation_ids: set[int], new_rows: list[tuple[int, int, str]]
+    session: Session, new_messages: list[_NewMessage], states: dict[int, dict[str, Any]]
 ) -> None:
-    """Recompute the timestamps from the stored messages, whatever order pages came in."""
-    reopened = {conv for _id, conv, direction in new_rows if direction == Direction.INBOUND.value}
-    for chunk in _chunks(sorted(conversation_ids)):
-        session.exec(_timestamps_update(chunk))
-        session.exec(_first_response_update(chunk))
-        if reopened:
-            session.exec(
-                update(Conversation)
-                .where(
-                    col(Conversation.id).in_([c for c in chunk if c in reopened]),
-                    Conversation.status == Status.RESOLVED.value,
-                )
-                .values(status=Status.OPEN.value, resolved_at=None)
-            )
+    """Fold the new messages into each conversation's timestamps and status.
+
+    Computed here from the stored values, in two statements per page; a conversation
+    whose first inbound moves earlier than an outbound already stored is recomputed in
+    SQL instead, since its first response may be a message this page did not bring.
+    """
+    by_conversation: dict[int, list[_NewMessage]] = {}
+    for message in new_messages:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    unread = sorted(set(by_conversation) - set(states))
+    current_states = [states[c] for c in by_conversation if c in states]
+    updates, recompute = [], []
+    for current in current_states + _current_timestamps(session, unread):
+        values = _folded(current, by_conversation[current["id"]])
+        if values is None:
+            recompute.append(current["id"])
+        else:
+            updates.append(values)
+    connection = session.connection()
+    if updates:
+        connection.execute(_CONVERSATION_FOLD, updates)
+    for chunk in _chunks(recompute):
+        connection.execute(_timestamps_update(chunk))
+
+
+def _current_timestamps(session: Session, conversation_ids: list[int]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(conversation_ids):
+        rows = session.connection().execute(_CONVERSATION_STATE, {"ids": list(chunk)})
+        found.extend(dict(row._mapping) for row in rows)
+    return found
+
+
+_CONVERSATION_STATE = select(
+    CONVERSATION.c.id, CONVERSATION.c.status, CONVERSATION.c.resolved_at,
+    *(CONVERSATION.c[name] for name in _TIMESTAMPS),
+).where(CONVERSATION.c.id.in_(bindparam("ids", expanding=True)))
+_THREADS_OF_ACCOUNT = select(
+    CONVERSATION.c.thread_key, CONVERSATION.c.id, CONVERSATION.c.status,
+    CONVERSATION.c.resolved_at, *(CONVERSATION.c[name] for name in _TIMESTAMPS),
+).where(
+    CONVERSATION.c.account_id == bindparam("account_id"),
+    CONVERSATION.c.thread_key.in_(bindparam("keys", expanding=True)),
+)
+_CONVERSATION_FOLD = update(CONVERSATION).where(CONVERSATION.c.id == bindparam("conversation_id"))
+
+
+def _folded(current: dict[str, Any], new: list[_NewMessage]) -> dict[str, Any] | None:
+    """The conversation's new values, or None when only SQL over all its messages can tell."""
+    inbound = [m.created_at for m in new if m.direction == Direction.INBOUND.value]
+    outbound = [m.created_at for m in new if m.direction == Direction.OUTBOUND.value]
+    opened = _earliest(current["opened_at"], *inbound)
+    if opened != current["opened_at"] and current["last_outbound_at"] is not None:
+        return None
+    responses = [t for t in outbound if opened is not None and t >= opened]
+    reopen = bool(inbound) and current["status"] == Status.RESOLVED.value
+    return {
+        "conversation_id": current["id"],
+        "opened_at": opened,
+        "first_response_at": _earliest(current["first_response_at"], *responses),
+        "last_inbound_at": _latest(current["last_inbound_at"], *inbound),
+        "last_outbound_at": _latest(current["last_outbound_at"], *outbound),
+        "last_message_at": _latest(current["last_message_at"], *inbound, *outbound),
+        "status": Status.OPEN.value if reopen else current["status"],
+        "resolved_at": None if reopen else current["resolved_at"],
+        "updated_at": utc_now(),
+    }
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    return min((m for m in moments if m is not None), default=None)
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    return max((m for m in moments if m is not None), default=None)
 
 
 def _timestamps_update(conversation_ids: Sequence[int]) -> Any:
-    def edge(aggregate: Any, direction: Direction | None) -> Any:
-        where = [Message.conversation_id == Conversation.id]
-        if direction is not None:
-            where.append(Message.direction == direction.value)
-        return select(aggregate(Message.created_at)).where(*where).scalar_subquery()
+    """Every timestamp from the stored messages in one statement (SET sees the old row, so
+    first response compares against the recomputed first inbound, not the stored one)."""
 
+    def edge(aggregate: Any, direction: Direction | None) -> Any:
+        where = [MESSAGE.c.conversation_id == CONVERSATION.c.id]
+        if direction is not None:
+            where.append(MESSAGE.c.direction == direction.value)
+        return select(aggregate(MESSAGE.c.created_at)).where(*where).scalar_subquery()
+
+    inbound = MESSAGE.alias("inbound")
+    first_inbound = (
+        select(func.min(inbound.c.created_at))
+        .where(inbound.c.conversation_id == CONVERSATION.c.id,
+               inbound.c.direction == Direction.INBOUND.value)
+        .scalar_subquery()
+    )
+    first_response = (
+        select(func.min(MESSAGE.c.created_at))
+        .where(MESSAGE.c.conversation_id == CONVERSATION.c.id,
+               MESSAGE.c.direction == Direction.OUTBOUND.value,
+               MESSAGE.c.created_at >= first_inbound)
+        .scalar_subquery()
+    )
     return (
-        update(Conversation)
-        .where(col(Conversation.id).in_(conversation_ids))
+        update(CONVERSATION)
+        .where(CONVERSATION.c.id.in_(conversation_ids))
         .values(
             opened_at=edge(func.min, Direction.INBOUND),
+            first_response_at=first_response,
             last_inbound_at=edge(func.max, Direction.INBOUND),
             last_outbound_at=edge(func.max, Direction.OUTBOUND),
             last_message_at=edge(func.max, None),
@@ -330,43 +513,16 @@ def _timestamps_update(conversation_ids: Sequence[int]) -> Any:
     )
 
 
-def _first_response_update(conversation_ids: Sequence[int]) -> Any:
-    """A second statement: SET sees the old row, so it must run after opened_at is written."""
-    first_outbound = (
-        select(func.min(Message.created_at))
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.direction == Direction.OUTBOUND.value,
-            Message.created_at >= Conversation.opened_at,
-        )
-        .scalar_subquery()
-    )
-    return (
-        update(Conversation)
-        .where(col(Conversation.id).in_(conversation_ids))
-        .values(first_response_at=first_outbound)
-    )
-
-
 def _quarantine(session: Session, account: Account, page: PullPage) -> int:
     if not page.quarantined:
         return 0
     now = utc_now()
-    session.exec(
-        DIALECT_INSERT[_dialect(session)](QuarantineEntry).values(
-            [
-                {
-                    "account_id": account.id,
-                    "stream": page.stream,
-                    "external_id": entry.external_id,
-                    "reason": entry.reason,
-                    "raw": dict(entry.raw),
-                    "received_at": now,
-                }
-                for entry in page.quarantined
-            ]
-        )
-    )
+    rows = [
+        {"account_id": account.id, "stream": page.stream, "external_id": entry.external_id,
+         "reason": entry.reason, "raw": dict(entry.raw), "received_at": now}
+        for entry in page.quarantined
+    ]
+    session.connection().execute(insert(QUARANTINE), rows)
     return len(page.quarantined)
 
 
@@ -374,18 +530,24 @@ def _advance_cursor(session: Session, account: Account, page: PullPage) -> None:
     """Write the cursor only when the page carries one: a walk's middle pages do not."""
     if page.cursor is None:
         return
-    statement = _insert_ignore(session, SyncCursor, ["account_id", "stream"]).values(
-        account_id=account.id, stream=page.stream
-    )
-    session.exec(statement)
-    session.exec(
-        update(SyncCursor)
-        .where(SyncCursor.account_id == account.id, SyncCursor.stream == page.stream)
-        .values(cursor=page.cursor)
+    session.connection().execute(
+        _cursor_upsert(_dialect(session)),
+        {"account_id": account.id, "stream": page.stream, "cursor": page.cursor},
     )
 
 
-def _insert_ignore(session: Session, table: Any, conflict_columns: list[str]) -> Any:
+@functools.cache
+def _cursor_upsert(dialect_name: str) -> Any:
+    statement = DIALECT_INSERT[dialect_name](CURSOR).values(
+        account_id=bindparam("account_id"), stream=bindparam("stream"),
+        cursor=bindparam("cursor"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["account_id", "stream"], set_={"cursor": statement.excluded.cursor}
+    )
+
+
+def _insert_ignore(session: Session, table: Table, conflict_columns: list[str]) -> Any:
     return DIALECT_INSERT[_dialect(session)](table).on_conflict_do_nothing(
         index_elements=conflict_columns
     )

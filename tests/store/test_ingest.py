@@ -78,7 +78,7 @@ def test_a_failing_page_stores_neither_items_nor_cursor(store: Engine, x_account
     """The cursor shares the items' transaction: a crash mid-page loses and doubles nothing."""
 
     def explode(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("UPDATE SYNC_CURSOR"):
+        if statement.lstrip().upper().startswith("INSERT INTO SYNC_CURSOR"):
             raise RuntimeError("power cut")
 
     event.listen(store, "before_cursor_execute", explode)
