@@ -1,0 +1,60 @@
+"""A complete socialdesk config pointing both accounts at a running sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from socialdesk.sandbox.state import FACEBOOK_PAGE_ID, X_USER_ID
+
+SANDBOX_TOKEN_ENV = "SOCIALDESK_SANDBOX_TOKEN"
+GRAPH_VERSION = "v25.0"
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def sandbox_config_text(base_url: str, database_url: str) -> str:
+    """TOML for one X and one Facebook account on the sandbox at `base_url`."""
+    base, database, token = (
+        _toml_string(base_url),
+        _toml_string(database_url),
+        _toml_string(SANDBOX_TOKEN_ENV),
+    )
+    return f"""\
+# socialdesk config for the built-in platform sandbox (`socialdesk sandbox`).
+# The sandbox accepts any value in {SANDBOX_TOKEN_ENV}: set it to anything, e.g.
+#   export {SANDBOX_TOKEN_ENV}=sandbox
+
+[database]
+url = {database}
+
+[[accounts]]
+name = "sandbox-x"
+platform = "x"
+base_url = {base}
+user_id = "{X_USER_ID}"
+bearer_token_env = {token}
+consumer_key_env = {token}
+consumer_secret_env = {token}
+access_token_env = {token}
+access_token_secret_env = {token}
+
+[[accounts]]
+name = "sandbox-facebook"
+platform = "facebook"
+base_url = {base}
+page_id = "{FACEBOOK_PAGE_ID}"
+page_token_env = {token}
+graph_version = "{GRAPH_VERSION}"
+"""
+
+
+def write_config(path: Path, base_url: str) -> Path:
+    """Write the sandbox config to `path`, with its SQLite database `socialdesk.db` beside it."""
+    path = Path(path).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{path.parent / 'socialdesk.db'}"
+    path.write_text(sandbox_config_text(base_url, database_url), encoding="utf-8")
+    return path

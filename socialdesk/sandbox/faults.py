@@ -1,0 +1,130 @@
+"""Injected failures: which requests fail next, and how a good page is made malformed.
+
+A `Fault` names a target (an endpoint id such as `x.mentions`, a platform wildcard
+`x.*`, or `*`) and a kind; it applies to the next `count` requests that match, first
+queued first used. The wire modules turn a kind into each platform's real error shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("rate_limit", "server_error", "timeout", "expired_token", "malformed")
+
+# Endpoint ids, as routes report them. Reads first; the writes can be faulted too.
+ENDPOINTS = (
+    "x.mentions",
+    "x.dm_events",
+    "x.me",
+    "x.tweets",
+    "x.dm_create",
+    "x.hide",
+    "facebook.feed",
+    "facebook.comments",
+    "facebook.conversations",
+    "facebook.messages",
+    "facebook.object",
+    "facebook.reply",
+    "facebook.hide",
+    "facebook.send",
+)
+TARGETS = frozenset({*ENDPOINTS, "x.*", "facebook.*", "*"})
+
+
+@dataclass
+class Fault:
+    """Fail the next `count` requests matching `target` with `kind`."""
+
+    target: str
+    kind: str
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown fault target {self.target!r}; one of {sorted(TARGETS)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; one of {list(KINDS)}")
+        if not isinstance(self.count, int) or self.count < 1:
+            raise ValueError("fault count must be a positive integer")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fault:
+        unknown = set(data) - {"target", "kind", "count"}
+        if unknown:
+            raise ValueError(f"unknown fault keys: {sorted(unknown)}")
+        return cls(
+            target=str(data.get("target", "*")),
+            kind=str(data.get("kind", "")),
+            count=data.get("count", 1),
+        )
+
+    def matches(self, endpoint: str) -> bool:
+        if self.target == "*" or self.target == endpoint:
+            return True
+        return self.target.endswith(".*") and endpoint.startswith(self.target[:-1])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "kind": self.kind, "count": self.count}
+
+
+class FaultBook:
+    """The queue of pending faults; thread-safe, consumed one request at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[Fault] = []
+        self._applied: dict[str, int] = {}
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._pending.append(Fault(fault.target, fault.kind, fault.count))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [fault.as_dict() for fault in self._pending]
+
+    def take(self, endpoint: str) -> tuple[Fault, int] | None:
+        """The fault for this request, if any, with its running number among faults of its kind."""
+        with self._lock:
+            for fault in self._pending:
+                if fault.matches(endpoint):
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self._pending.remove(fault)
+                    self._applied[fault.kind] = self._applied.get(fault.kind, 0) + 1
+                    return fault, self._applied[fault.kind]
+        return None
+
+
+CORRUPTIONS = ("missing_id", "missing_text", "bad_created_at")
+
+
+def corrupt_page(
+    body: dict[str, Any], text_key: str, time_key: str, serial: int
+) -> tuple[dict[str, Any], str | None]:
+    """A copy of a 200 list page where one item in the middle is broken.
+
+    The corruption rotates with `serial` (missing id, missing text, garbage timestamp), so
+    repeated faults exercise every parser path. Returns the page and what was done, or
+    None when the page had no items to break.
+    """
+    page = copy.deepcopy(body)
+    items = page.get("data") or []
+    if not items:
+        return page, None
+    victim = items[len(items) // 2]
+    corruption = CORRUPTIONS[(serial - 1) % len(CORRUPTIONS)]
+    if corruption == "missing_id":
+        victim.pop("id", None)
+    elif corruption == "missing_text":
+        victim.pop(text_key, None)
+    else:
+        victim[time_key] = "31/02/2026 25:61"
+    return page, corruption

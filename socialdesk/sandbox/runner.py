@@ -1,0 +1,59 @@
+"""The blocking loop behind `socialdesk sandbox`: start, announce, serve, stop cleanly."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from socialdesk.sandbox.config import SANDBOX_TOKEN_ENV, write_config
+from socialdesk.sandbox.server import SandboxServer
+
+
+def serve(
+    port: int,
+    seed: int,
+    static: bool,
+    messages: int,
+    write_config_path: Path | None,
+    out: TextIO,
+    *,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve until Ctrl-C, SIGTERM or `stop` is set (the last is for tests and embedding)."""
+    stop = stop or threading.Event()
+    server = SandboxServer(seed=seed, static=static, messages=messages, port=port)
+    restore = _on_sigterm(stop)
+    try:
+        url = server.start()
+        if write_config_path is not None:
+            written = write_config(write_config_path, url)
+        print(f"socialdesk sandbox: X API v2 and Graph API at {url}", file=out)
+        print(
+            f"set {SANDBOX_TOKEN_ENV} to any value, e.g. export {SANDBOX_TOKEN_ENV}=sandbox",
+            file=out,
+        )
+        if write_config_path is not None:
+            print(f"config written to {written}", file=out)
+        out.flush()
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        restore()
+
+
+def _on_sigterm(stop: threading.Event):  # noqa: ANN202 - returns the restorer
+    """Make SIGTERM set `stop` (main thread only); return a function restoring the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
