@@ -95,7 +95,8 @@ class XAccount(_AccountBase):
         return {key: getattr(self, f"{key}_env") for key in X_SECRET_KEYS}
 
     def options(self) -> dict[str, Any]:
-        return {"user_id": self.user_id}
+        env_names = {f"{key}_env": name for key, name in self.secret_env_names().items()}
+        return {"user_id": self.user_id, **env_names}
 
 
 class FacebookAccount(_AccountBase):
@@ -112,6 +113,7 @@ class FacebookAccount(_AccountBase):
     def options(self) -> dict[str, Any]:
         return {
             "page_id": self.page_id,
+            "page_token_env": self.page_token_env,
             "graph_version": self.graph_version,
             "comment_lookback_days": self.comment_lookback_days,
         }

@@ -67,7 +67,7 @@ class IngestReport:
 def ensure_account(engine: Engine, name: str, platform: str) -> Account:
     """The account's row, created on first sight; names are the link to config."""
     with Session(engine, expire_on_commit=False) as session:
-        account = session.exec(select(Account).where(Account.name == name)).first()
+        account = session.scalars(select(Account).where(Account.name == name)).first()
         if account is None:
             account = Account(name=name, platform=platform)
             session.add(account)
@@ -401,8 +401,9 @@ def _refresh_conversations(
     """Fold the new messages into each conversation's timestamps and status.
 
     Computed here from the stored values, in two statements per page; a conversation
-    whose first inbound moves earlier than an outbound already stored is recomputed in
-    SQL instead, since its first response may be a message this page did not bring.
+    whose first inbound moves earlier than an outbound already stored gets its timestamps
+    recomputed in SQL afterwards, since its first response may be a message this page did
+    not bring.
     """
     by_conversation: dict[int, list[_NewMessage]] = {}
     for message in new_messages:
@@ -411,16 +412,21 @@ def _refresh_conversations(
     current_states = [states[c] for c in by_conversation if c in states]
     updates, recompute = [], []
     for current in current_states + _current_timestamps(session, unread):
-        values = _folded(current, by_conversation[current["id"]])
-        if values is None:
+        values, exact = _folded(current, by_conversation[current["id"]])
+        updates.append(values)
+        if not exact:
             recompute.append(current["id"])
-        else:
-            updates.append(values)
     connection = session.connection()
     if updates:
         connection.execute(_CONVERSATION_FOLD, updates)
     for chunk in _chunks(recompute):
         connection.execute(_timestamps_update(chunk))
+        connection.execute(
+            update(CONVERSATION)
+            .where(CONVERSATION.c.id.in_(chunk), CONVERSATION.c.status == Status.NEW.value,
+                   CONVERSATION.c.first_response_at.is_not(None))
+            .values(status=Status.OPEN.value)
+        )
 
 
 def _current_timestamps(session: Session, conversation_ids: list[int]) -> list[dict[str, Any]]:
@@ -445,26 +451,35 @@ _THREADS_OF_ACCOUNT = select(
 _CONVERSATION_FOLD = update(CONVERSATION).where(CONVERSATION.c.id == bindparam("conversation_id"))
 
 
-def _folded(current: dict[str, Any], new: list[_NewMessage]) -> dict[str, Any] | None:
-    """The conversation's new values, or None when only SQL over all its messages can tell."""
+def _folded(current: dict[str, Any], new: list[_NewMessage]) -> tuple[dict[str, Any], bool]:
+    """The conversation's new values, and whether its timestamps are exact without SQL.
+
+    A new inbound message reopens a resolved conversation; an answer seen on the platform
+    (our echo after the first inbound) moves a new one to open.
+    """
     inbound = [m.created_at for m in new if m.direction == Direction.INBOUND.value]
     outbound = [m.created_at for m in new if m.direction == Direction.OUTBOUND.value]
     opened = _earliest(current["opened_at"], *inbound)
-    if opened != current["opened_at"] and current["last_outbound_at"] is not None:
-        return None
+    exact = opened == current["opened_at"] or current["last_outbound_at"] is None
     responses = [t for t in outbound if opened is not None and t >= opened]
-    reopen = bool(inbound) and current["status"] == Status.RESOLVED.value
-    return {
+    first_response = _earliest(current["first_response_at"], *responses)
+    status, resolved_at = current["status"], current["resolved_at"]
+    if inbound and status == Status.RESOLVED.value:
+        status, resolved_at = Status.OPEN.value, None
+    elif status == Status.NEW.value and first_response is not None:
+        status = Status.OPEN.value
+    values = {
         "conversation_id": current["id"],
         "opened_at": opened,
-        "first_response_at": _earliest(current["first_response_at"], *responses),
+        "first_response_at": first_response,
         "last_inbound_at": _latest(current["last_inbound_at"], *inbound),
         "last_outbound_at": _latest(current["last_outbound_at"], *outbound),
         "last_message_at": _latest(current["last_message_at"], *inbound, *outbound),
-        "status": Status.OPEN.value if reopen else current["status"],
-        "resolved_at": None if reopen else current["resolved_at"],
+        "status": status,
+        "resolved_at": resolved_at,
         "updated_at": utc_now(),
     }
+    return values, exact
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:

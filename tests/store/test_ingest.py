@@ -211,3 +211,31 @@ def test_created_at_comes_back_as_aware_utc(store: Engine, x_account: Account) -
         created = session.exec(select(Message.created_at)).one()
     assert created.tzinfo is not None and created.utcoffset().total_seconds() == 0
     assert created.minute == 7
+
+
+def test_an_answer_seen_on_the_platform_moves_a_new_conversation_to_open(
+    store: Engine, x_account: Account
+) -> None:
+    dm = {"channel": Channel.DM, "thread_key": "5-9"}
+    ingest(store, x_account, item("1", author="5", minutes=0, **dm), stream="dms")
+    assert conversations(store)[0].status == Status.NEW
+    ingest(store, x_account, item("2", author="9", direction=Direction.OUTBOUND, minutes=3, **dm),
+           stream="dms")
+    assert conversations(store)[0].status == Status.OPEN
+
+
+def test_an_older_inbound_arriving_late_recomputes_the_first_response(
+    store: Engine, x_account: Account
+) -> None:
+    """Pages can arrive out of order: the first response is measured from the first inbound."""
+    dm = {"channel": Channel.DM, "thread_key": "5-9"}
+    ingest(store, x_account,
+           item("3", author="5", minutes=20, **dm),
+           item("2", author="9", direction=Direction.OUTBOUND, minutes=10, **dm),
+           item("4", author="9", direction=Direction.OUTBOUND, minutes=30, **dm), stream="dms")
+    ingest(store, x_account, item("1", author="5", minutes=5, **dm), stream="dms")
+    (conversation,) = conversations(store)
+    assert conversation.opened_at is not None and conversation.first_response_at is not None
+    assert conversation.opened_at.minute == 5
+    assert conversation.first_response_at.minute == 10
+    assert conversation.status == Status.OPEN

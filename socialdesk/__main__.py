@@ -1,0 +1,5 @@
+"""`python -m socialdesk`."""
+
+from socialdesk.cli import main
+
+main()

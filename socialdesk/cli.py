@@ -1,0 +1,174 @@
+"""The `socialdesk` command: parse, call one domain function, print, exit.
+
+Data goes to stdout (reports, scans), diagnostics to stderr, so both can be piped.
+Every `SocialdeskError` is printed on one line with its family's exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from socialdesk import __version__
+from socialdesk.errors import SocialdeskError, UsageError, render_error
+from socialdesk.logs import configure_logging
+from socialdesk.paths import resolve_config_path
+
+REPORT_KINDS = ("messages",)
+"""Report kinds implemented so far; the DESIGN lists conversations, agents, daily, redirects too."""
+
+
+def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file (default: $SOCIALDESK_CONFIG, then the user config dir).",
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="socialdesk")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """socialdesk: answer customers on X and Facebook from one queue, keeping personal data private."""
+    configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+
+
+@cli.command()
+@config_option
+def init(config_path: Path | None) -> None:
+    """Write a starter config; never overwrites an existing one."""
+    from socialdesk.starter import write_starter_config
+
+    path = write_starter_config(resolve_config_path(config_path))
+    click.echo(f"Wrote {path}", err=True)
+    click.echo("Edit its [[accounts]], export the token variables it names, then run "
+               "`socialdesk sync`.", err=True)
+
+
+@cli.command()
+@config_option
+@click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+def sync(config_path: Path | None, accounts: tuple[str, ...]) -> None:
+    """Pull everything new from every account once (for cron); non-zero if any account failed."""
+    from socialdesk.commands import run_sync
+
+    sys.exit(run_sync(resolve_config_path(config_path), accounts, sys.stderr))
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8750, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Simulated customers' seed.")
+@click.option("--static", is_flag=True, help="A fixed data set and no new traffic.")
+@click.option("--messages", type=click.IntRange(0, 100_000), default=60, show_default=True,
+              help="How many customer messages the data set starts with.")
+@click.option("--write-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a complete config for this sandbox (database beside it).")
+def sandbox(port: int, seed: int, static: bool, messages: int, write_config: Path | None) -> None:
+    """Serve a simulated X and Facebook on loopback, for the demo, tests and trying things out."""
+    from socialdesk.sandbox import serve
+
+    serve(port=port, seed=seed, static=static, messages=messages,
+          write_config_path=write_config, out=sys.stderr)
+
+
+@cli.command()
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--messages", type=click.IntRange(1, 100_000), default=60, show_default=True)
+def demo(seed: int, messages: int) -> None:
+    """Run socialdesk on a built-in sandbox with a throwaway database, no account needed."""
+    from socialdesk.demo import run_demo
+
+    sys.exit(run_demo(seed=seed, messages=messages, out=sys.stdout))
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(REPORT_KINDS))
+@config_option
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (your time zone), inclusive.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day (your time zone), inclusive.")
+@click.option("--account", default=None, help="Only this account.")
+@click.option("-o", "--output", default="-", show_default=True, help="File, or - for stdout.")
+@click.option("--unmask", is_flag=True, help="Show personal data in clear (audited).")
+@click.option("--excel", is_flag=True, help="';'-separated with a BOM, for Italian spreadsheets.")
+@click.option("--as", "actor", default=None, help="Who asks for --unmask (initials or name).")
+def report(kind: str, config_path: Path | None, since: Any, until: Any, account: str | None,
+           output: str, unmask: bool, excel: bool, actor: str | None) -> None:
+    """Export a CSV report."""
+    from socialdesk.commands import ReportRequest, run_report
+
+    since_day: date | None = since.date() if since else None
+    until_day: date | None = until.date() if until else None
+    if since_day and until_day and until_day < since_day:
+        raise UsageError("--until is before --since")
+    request = ReportRequest(kind, since_day, until_day, account, unmask, excel, actor)
+    with _output(output) as out:
+        rows = run_report(resolve_config_path(config_path), request, out)
+    click.echo(f"{rows} rows", err=True)
+
+
+@cli.group()
+def privacy() -> None:
+    """The personal-data detector."""
+
+
+@privacy.command()
+@config_option
+def scan(config_path: Path | None) -> None:
+    """Read one text per line on stdin; write one JSON object per line with the entities found."""
+    from socialdesk.commands import run_privacy_scan
+
+    run_privacy_scan(resolve_config_path(config_path), sys.stdin, sys.stdout)
+
+
+class _output:
+    """stdout for '-'; a file is written beside its target and renamed only when complete,
+    so a reader never sees half a report."""
+
+    def __init__(self, target: str) -> None:
+        self.target = Path(target)
+        self.temp: Path | None = None
+        self.handle: TextIO | None = None
+
+    def __enter__(self) -> TextIO:
+        if str(self.target) == "-":
+            return sys.stdout
+        self.temp = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
+        self.handle = open(self.temp, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        return self.handle
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if self.handle is None or self.temp is None:
+            return
+        self.handle.close()
+        if exc_type is None:
+            os.replace(self.temp, self.target)
+        else:
+            self.temp.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="socialdesk", standalone_mode=False)
+    except SocialdeskError as error:
+        render_error(error)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)

@@ -1,0 +1,108 @@
+"""What the CLI commands do, between parsing and printing: load config, open the store, call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from socialdesk.config import PrivacySettings, Settings, load_settings
+from socialdesk.db import open_store
+from socialdesk.errors import ConfigError
+from socialdesk.privacy.detect import Detector
+from socialdesk.progress import SyncProgress
+from socialdesk.reports import (
+    MESSAGES_COLUMNS,
+    ReportPeriod,
+    audit_unmask,
+    message_rows,
+    text_masker,
+    write_csv,
+)
+from socialdesk.sync import AccountResult, detector_for, sync_accounts
+
+
+def open_configured_store(settings: Settings) -> Engine:
+    return open_store(settings.database.effective_url)
+
+
+def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO) -> int:
+    """One pass; exit 0 only when every account synced, one stderr line per failed account."""
+    settings = load_settings(config_path)
+    if not settings.accounts:
+        raise ConfigError(f"{config_path}: accounts: no [[accounts]] configured")
+    for name in account_names:
+        settings.account(name)
+    engine = open_configured_store(settings)
+    with SyncProgress(err) as progress:
+        results = sync_accounts(settings, engine, account_names or None, on_page=progress.page)
+    return report_sync_results(results, err)
+
+
+def report_sync_results(results: list[AccountResult], err: TextIO) -> int:
+    failed = 0
+    for result in results:
+        if result.skipped:
+            print(f"{result.account}: skipped: {result.skipped}", file=err)
+        elif not result.ok:
+            failed += 1
+            print(f"{result.account}: failed: {result.failure_reason()}", file=err)
+        else:
+            print(f"{result.account}: {_summary(result)}", file=err)
+    return 1 if failed else 0
+
+
+def _summary(result: AccountResult) -> str:
+    parts = []
+    for stream in result.streams:
+        text = f"{stream.stream} +{stream.new_messages}"
+        if stream.quarantined:
+            text += f" ({stream.quarantined} quarantined)"
+        if stream.skipped_until:
+            text += f" (rate limited until {stream.skipped_until:%H:%M} UTC, skipped)"
+        parts.append(text)
+    return ", ".join(parts) or "nothing to pull"
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    kind: str
+    since: date | None
+    until: date | None
+    account: str | None
+    unmask: bool
+    excel: bool
+    actor: str | None
+
+
+def run_report(config_path: Path, request: ReportRequest, out: TextIO) -> int:
+    settings = load_settings(config_path)
+    if request.account:
+        settings.account(request.account)
+    engine = open_configured_store(settings)
+    period = ReportPeriod.from_local_dates(request.since, request.until)
+    with Session(engine) as session:
+        if request.unmask:
+            audit_unmask(session, request.actor or "cli", request.kind, period)
+        masker = None if request.unmask else text_masker(detector_for(settings))
+        rows = message_rows(session, period, masker, request.account)
+        return write_csv(out, MESSAGES_COLUMNS, rows, excel=request.excel)
+
+
+def run_privacy_scan(config_path: Path, lines: TextIO, out: TextIO) -> int:
+    """Uses the config's privacy settings when a config exists, the defaults otherwise."""
+    from socialdesk.privacy.scan import scan_lines
+
+    privacy = load_settings(config_path).privacy if config_path.exists() else PrivacySettings()
+    detector = Detector(
+        regions=privacy.phone_regions,
+        custom_patterns=privacy.patterns,
+        own_numbers=privacy.own_numbers,
+    )
+    return scan_lines(lines, out, detector)
+
+

@@ -1,0 +1,46 @@
+"""Logging that never leaks tokens or customer text from the HTTP libraries.
+
+tweepy logs request headers and whole response bodies at DEBUG, urllib3 logs query
+strings (Graph's access_token among them): those loggers stay at INFO whatever level
+socialdesk runs at, and every record passes a redaction filter (PLATFORMS.md, tweepy).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+CHATTY_LOGGERS = ("tweepy", "urllib3", "requests_oauthlib", "oauthlib")
+_SECRET_PATTERNS = (
+    re.compile(r"(access_token=)[^&\s'\"]+", re.IGNORECASE),
+    re.compile(r"(Authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}]+", re.IGNORECASE),
+    re.compile(r"(Bearer\s+)[A-Za-z0-9%._~+/=-]+"),
+    re.compile(r"(oauth_(?:token|signature|consumer_key)=\"?)[^\",&\s]+"),
+)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message with secrets replaced by `***`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for pattern in _SECRET_PATTERNS:
+            message = pattern.sub(r"\1***", message)
+        record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(level: int = logging.WARNING) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    pin_chatty_loggers()
+
+
+def pin_chatty_loggers() -> None:
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).level))

@@ -1,0 +1,259 @@
+"""One pass over the accounts: pull -> ingest -> mark personal data. Used by `sync`, `run`, the TUI.
+
+Each account is pulled under its lease, so overlapping runs never pull the same account
+at once; each page is stored with its cursor, so a crash mid-walk loses and doubles nothing.
+One account failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from connectors.base import (
+    AccountSettings,
+    AuthExpired,
+    Connector,
+    ConnectorError,
+    FatalAPIError,
+    PullPage,
+    RateLimited,
+    RetriableAPIError,
+)
+from socialdesk import lease
+from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
+from socialdesk.errors import AccountSyncError, SocialdeskError
+from socialdesk.ingest import IngestReport, ensure_account, ingest_page
+from socialdesk.models import Account, Health, Message, SyncCursor, utc_now
+from socialdesk.plugins import load_connector
+from socialdesk.privacy.detect import Detector
+
+log = logging.getLogger(__name__)
+
+PageCallback = Callable[[str, str, int], None]
+"""Called after each stored page with (account, stream, items on the page)."""
+
+
+@dataclass
+class StreamResult:
+    stream: str
+    new_messages: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    error: str | None = None
+    skipped_until: datetime | None = None
+    auth_expired: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AccountResult:
+    account: str
+    streams: list[StreamResult] = field(default_factory=list)
+    error: str | None = None
+    skipped: str | None = None
+    """Why nothing was pulled although nothing failed (another process holds the account)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(stream.error is None for stream in self.streams)
+
+    @property
+    def new_messages(self) -> int:
+        return sum(stream.new_messages for stream in self.streams)
+
+    def failure_reason(self) -> str:
+        reasons = [self.error] if self.error else []
+        reasons += [f"{s.stream}: {s.error}" for s in self.streams if s.error]
+        return "; ".join(reason for reason in reasons if reason)
+
+
+@dataclass
+class SyncContext:
+    """What every account's pass shares."""
+
+    settings: Settings
+    engine: Engine
+    detector: Detector
+    owner: str = field(default_factory=lease.new_owner_id)
+    on_page: PageCallback | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def sync_accounts(
+    settings: Settings,
+    engine: Engine,
+    account_names: Iterable[str] | None = None,
+    on_page: PageCallback | None = None,
+    stop: threading.Event | None = None,
+) -> list[AccountResult]:
+    """Pull every named account (all by default) once; one result per account."""
+    context = SyncContext(
+        settings, engine, detector_for(settings), on_page=on_page, stop=stop or threading.Event()
+    )
+    names = list(account_names) if account_names else [a.name for a in settings.accounts]
+    return [sync_account(context, settings.account(name)) for name in names]
+
+
+def detector_for(settings: Settings) -> Detector:
+    privacy = settings.privacy
+    return Detector(
+        regions=privacy.phone_regions,
+        custom_patterns=privacy.patterns,
+        own_numbers=privacy.own_numbers,
+    )
+
+
+def sync_account(context: SyncContext, config: XAccount | FacebookAccount) -> AccountResult:
+    result = AccountResult(config.name)
+    lease_name = f"account:{config.name}"
+    if not lease.acquire(context.engine, lease_name, context.owner):
+        result.skipped = "another socialdesk process is syncing this account"
+        return result
+    try:
+        account = ensure_account(context.engine, config.name, config.platform)
+        connector = _build_connector(config)
+        for stream in connector.streams:
+            if context.stop.is_set():
+                break
+            result.streams.append(_sync_stream(context, account, connector, stream, lease_name))
+        _set_health(context.engine, account, result)
+    except AccountSyncError as error:
+        result.error = error.message.removeprefix(f"{config.name}: ")
+    except SocialdeskError as error:
+        result.error = error.message
+    finally:
+        lease.release(context.engine, lease_name, context.owner)
+    return result
+
+
+def _build_connector(config: XAccount | FacebookAccount) -> Connector:
+    settings = AccountSettings(
+        name=config.name,
+        platform=config.platform,
+        base_url=config.base_url,
+        secrets=resolve_secrets(config),
+        options=config.options(),
+    )
+    try:
+        return load_connector(config.platform)(settings)
+    except ConnectorError as error:
+        raise AccountSyncError(config.name, str(error)) from None
+
+
+def _sync_stream(
+    context: SyncContext, account: Account, connector: Connector, stream: str, lease_name: str
+) -> StreamResult:
+    result = StreamResult(stream)
+    with Session(context.engine, expire_on_commit=False) as session:
+        state = _cursor_row(session, account, stream)
+        if state.rate_limited_until and state.rate_limited_until > utc_now():
+            result.skipped_until = state.rate_limited_until
+            return result
+        try:
+            _walk(context, session, account, connector.pull(stream, state.cursor), result,
+                  lease_name)
+        except RateLimited as limit:
+            result.error = f"rate limited until {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC"
+            _record_stream_failure(session, account, stream, result.error, limit.reset_at)
+            return result
+        except (AuthExpired, RetriableAPIError, FatalAPIError, ConnectorError) as error:
+            result.error = str(error)
+            result.auth_expired = isinstance(error, AuthExpired)
+            _record_stream_failure(session, account, stream, result.error, None)
+            return result
+        _record_stream_success(session, account, stream)
+    return result
+
+
+def _walk(
+    context: SyncContext,
+    session: Session,
+    account: Account,
+    pages: Iterable[PullPage],
+    result: StreamResult,
+    lease_name: str,
+) -> None:
+    for page in pages:
+        if not lease.acquire(context.engine, lease_name, context.owner):
+            raise AccountSyncError(account.name, "lost the sync lease to another process")
+        report = ingest_page(session, account, page)
+        mark_personal_data(session, context.detector, report)
+        _count(result, report, page.warnings)
+        if context.on_page:
+            context.on_page(account.name, page.stream, len(page.items))
+        if context.stop.is_set():
+            return
+
+
+def _count(result: StreamResult, report: IngestReport, warnings: list[str]) -> None:
+    result.new_messages += len(report.new_message_ids)
+    result.duplicates += report.duplicates
+    result.quarantined += report.quarantined
+    for warning in warnings:
+        log.warning("%s: %s", result.stream, warning)
+        result.warnings.append(warning)
+
+
+def mark_personal_data(session: Session, detector: Detector, report: IngestReport) -> None:
+    """Flag new inbound messages that carry personal data; types only, never values."""
+    if not report.new_inbound_ids:
+        return
+    messages = session.exec(
+        select(Message).where(col(Message.id).in_(report.new_inbound_ids))
+    ).all()
+    for message in messages:
+        types = sorted({entity.type for entity in detector.scan(message.text)})
+        if types:
+            message.has_pii = True
+            message.pii_types = ",".join(types)
+            session.add(message)
+    session.commit()
+
+
+def _cursor_row(session: Session, account: Account, stream: str) -> SyncCursor:
+    row = session.exec(
+        select(SyncCursor).where(SyncCursor.account_id == account.id, SyncCursor.stream == stream)
+    ).first()
+    return row or SyncCursor(account_id=account.id or 0, stream=stream)
+
+
+def _record_stream_success(session: Session, account: Account, stream: str) -> None:
+    row = _cursor_row(session, account, stream)
+    row.last_success_at = utc_now()
+    row.last_error = None
+    row.rate_limited_until = None
+    session.add(row)
+    session.commit()
+
+
+def _record_stream_failure(
+    session: Session, account: Account, stream: str, error: str, until: datetime | None
+) -> None:
+    session.rollback()
+    row = _cursor_row(session, account, stream)
+    row.last_error = error
+    row.last_error_at = utc_now()
+    row.rate_limited_until = until
+    session.add(row)
+    session.commit()
+
+
+def _set_health(engine: Engine, account: Account, result: AccountResult) -> None:
+    """An expired token marks the account unhealthy until a sync succeeds again."""
+    expired = [s.error for s in result.streams if s.auth_expired]
+    with Session(engine) as session:
+        row = session.get(Account, account.id)
+        assert row is not None
+        if expired:
+            row.health, row.health_reason = Health.UNHEALTHY.value, expired[0]
+        elif result.ok:
+            row.health, row.health_reason = Health.OK.value, None
+        session.add(row)
+        session.commit()
