@@ -77,8 +77,12 @@ class SyncLease(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """The customer card: one person, with one handle per platform account they use."""
 
+    __table_args__ = (UniqueConstraint("origin", name="uq_contact_origin"),)
+
     id: int | None = Field(default=None, primary_key=True)
     display_name: str | None = None
+    origin: str | None = None
+    """`platform:user id` of the handle the card was created for; survives merges."""
     merged_into_id: int | None = Field(default=None, foreign_key="contact.id")
     created_at: datetime = Field(default_factory=utc_now)
 
