@@ -131,7 +131,8 @@ def main() -> None:
     ratio = ingest_rate / raw_rate
     print(f"items: {args.items:,}, pages of {args.page}")
     print(f"raw sqlite3 executemany: {raw_rate:12,.0f} rows/s")
-    print(f"socialdesk ingest path:  {ingest_rate:12,.0f} items/s  ({ratio:.0%} of raw; goal >= 25%)")
+    print(f"socialdesk ingest path:  {ingest_rate:12,.0f} items/s  "
+          f"({ratio:.0%} of raw; goal >= 25%)")
     print("peak RSS at 25/50/100% of items: " + " / ".join(f"{m:.0f} MB" for m in memory))
     sys.exit(0 if ratio >= 0.25 else 1)
 

@@ -39,7 +39,7 @@ def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(__version__, prog_name="socialdesk")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:
-    """socialdesk: answer customers on X and Facebook from one queue, keeping personal data private."""
+    """socialdesk: answer X and Facebook customers from one queue, personal data kept private."""
     configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
 
 

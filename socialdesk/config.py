@@ -213,9 +213,10 @@ def _allowed_keys(location: list[Any], raw: Mapping[str, Any]) -> list[str]:
         platform = raw["accounts"][location[1]].get("platform")
         model: type[BaseModel] = FacebookAccount if platform == "facebook" else XAccount
     elif len(location) == 2:
-        model = {"database": DatabaseSettings, "privacy": PrivacySettings}.get(
-            str(location[0]), Settings
-        )
+        sections: dict[str, type[BaseModel]] = {
+            "database": DatabaseSettings, "privacy": PrivacySettings
+        }
+        model = sections.get(str(location[0]), Settings)
     else:
         model = Settings
     return list(model.model_fields)

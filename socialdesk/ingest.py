@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,7 +40,8 @@ QUARANTINE: Table = QuarantineEntry.__table__  # type: ignore[attr-defined]
 CURSOR: Table = SyncCursor.__table__  # type: ignore[attr-defined]
 """Core tables: the ORM's per-row bookkeeping costs 8x on this path (PLATFORMS.md)."""
 
-DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+DIALECT_INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+"""ON CONFLICT is dialect-specific in SQLAlchemy; both dialects spell it the same."""
 LOOKUP_CHUNK = 500
 """Ids per IN (...) lookup; well under SQLite's bound-parameter limit."""
 
@@ -67,7 +67,7 @@ class IngestReport:
 def ensure_account(engine: Engine, name: str, platform: str) -> Account:
     """The account's row, created on first sight; names are the link to config."""
     with Session(engine, expire_on_commit=False) as session:
-        account = session.scalars(select(Account).where(Account.name == name)).first()
+        account = session.scalars(select(Account).where(col(Account.name) == name)).first()
         if account is None:
             account = Account(name=name, platform=platform)
             session.add(account)
@@ -161,7 +161,8 @@ def _link_contacts(session: Session, items: list[InboundItem]) -> dict[str, int]
     missing = [item for key, item in authors.items() if key not in contact_ids]
     if missing:
         _create_contacts(session, missing)
-        contact_ids.update(_known_handles(session, [(i.platform, i.author_id or "") for i in missing]))
+        created = [(author.platform, author.author_id or "") for author in missing]
+        contact_ids.update(_known_handles(session, created))
     return {author_id: contact for (_platform, author_id), contact in contact_ids.items()}
 
 
@@ -226,7 +227,9 @@ def _thread(
     openers: dict[str, InboundItem] = {}
     for item in items:
         parent = item.parent_external_id or ""
-        conversation = assigned.get(parent) or by_parent.get(parent) or by_thread.get(item.thread_key)
+        conversation = (
+            assigned.get(parent) or by_parent.get(parent) or by_thread.get(item.thread_key)
+        )
         if conversation is None:
             conversation = ("new", item.thread_key)
             by_thread[item.thread_key] = conversation

@@ -48,7 +48,10 @@ def release(engine: Engine, name: str, owner: str) -> None:
 def current_holder(engine: Engine, name: str) -> str | None:
     with engine.connect() as connection:
         row = connection.execute(
-            text(f"SELECT owner FROM sync_lease WHERE name = :name AND expires_at > {_now(engine)}"),
+            text(
+                "SELECT owner FROM sync_lease "
+                f"WHERE name = :name AND expires_at > {_now(engine)}"
+            ),
             {"name": name},
         ).first()
     return row[0] if row else None

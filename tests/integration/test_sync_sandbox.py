@@ -38,7 +38,7 @@ def config_path(sandbox: SandboxServer, tmp_path: Path) -> Path:
     return write_config(tmp_path / "config.toml", sandbox.base_url)
 
 
-def sync(config_path: Path, *extra: str, wait: bool = True) -> subprocess.CompletedProcess[str]:
+def sync(config_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "socialdesk", *extra, "sync", "--config", str(config_path)],
         capture_output=True, text=True, timeout=180, env=_env(),
@@ -177,8 +177,10 @@ def test_a_rate_limited_stream_stops_until_its_reset(
     later = sync(config_path)
     assert later.returncode == 0, later.stderr
     assert "rate limited until" in later.stderr and "skipped" in later.stderr
-    assert not any(key[0] == "x" and key in sandbox_keys(sandbox) and False
-                   for key in stored_keys(config_path))
+    mentions = {("x", i["id"]) for i in sandbox.state()["items"] if i["channel"] == "mention"}
+    stored = set(stored_keys(config_path))
+    assert not mentions & stored, "mentions must wait for the reset, not be polled again"
+    assert any(key[0] == "facebook" for key in stored)
 
 
 def test_a_server_error_is_retried_and_the_sync_succeeds(
@@ -250,3 +252,32 @@ def test_the_demo_runs_on_the_embedded_default() -> None:
     assert result.returncode == 0, result.stderr
     assert "Newest 20 conversations" in result.stdout
     assert "mention" in result.stdout and "messenger" in result.stdout
+
+
+@pytest.mark.postgres
+def test_sync_into_postgresql_is_exactly_once_too(
+    sandbox: SandboxServer, config_path: Path, postgres_database: str
+) -> None:
+    engine = create_engine(postgres_database, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    lines = [f'url = "{postgres_database}"' if line.startswith("url = ") else line
+             for line in config_path.read_text().splitlines()]
+    config_path.write_text("\n".join(lines) + "\n")
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "socialdesk", "sync", "--config", str(config_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        )
+        for _ in range(2)
+    ]
+    outcomes = [run.communicate(timeout=180) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outcomes
+    assert sync(config_path).returncode == 0
+    with Session(engine) as session:
+        rows = session.exec(select(Message.platform, Message.external_id)).all()
+    engine.dispose()
+    stored = Counter((platform, external_id) for platform, external_id in rows)
+    assert max(stored.values()) == 1
+    assert set(stored) == sandbox_keys(sandbox)

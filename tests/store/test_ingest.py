@@ -7,7 +7,7 @@ from sqlalchemy import Engine, event, func
 from sqlmodel import Session, col, select
 
 from connectors.base import Channel, Direction, PullPage, QuarantinedItem
-from socialdesk.ingest import ingest_page
+from socialdesk.ingest import ensure_account, ingest_page
 from socialdesk.models import (
     Account,
     Contact,
@@ -18,7 +18,6 @@ from socialdesk.models import (
     Status,
     SyncCursor,
 )
-from socialdesk.ingest import ensure_account
 from tests.support import item
 
 
@@ -32,7 +31,9 @@ def fb_account(store: Engine) -> Account:
     return ensure_account(store, "brand-fb", "facebook")
 
 
-def ingest(store: Engine, account: Account, *items, stream="mentions", cursor=None, **kw):  # type: ignore[no-untyped-def]
+def ingest(  # type: ignore[no-untyped-def]
+    store: Engine, account: Account, *items, stream="mentions", cursor=None, **kw
+):
     with Session(store) as session:
         return ingest_page(session, account, PullPage(stream, list(items), cursor=cursor, **kw))
 
@@ -50,7 +51,9 @@ def count(store: Engine, model: type) -> int:
 def cursor_of(store: Engine, account: Account, stream: str) -> str | None:
     with Session(store) as session:
         row = session.exec(
-            select(SyncCursor).where(SyncCursor.account_id == account.id, SyncCursor.stream == stream)
+            select(SyncCursor).where(
+                SyncCursor.account_id == account.id, SyncCursor.stream == stream
+            )
         ).first()
         return row.cursor if row else None
 

@@ -21,7 +21,8 @@ def test_the_example_config_loads_and_documents_both_platforms() -> None:
 @pytest.mark.parametrize(
     ("file", "expected"),
     [
-        ("unknown_key.toml", "accounts[0].page_tokn_env: unknown key; did you mean 'page_token_env'?"),
+        ("unknown_key.toml",
+         "accounts[0].page_tokn_env: unknown key; did you mean 'page_token_env'?"),
         ("not_toml.toml", "not valid TOML"),
         ("secret_inline.toml", "accounts[0].page_token: secrets are not kept in the file"),
         ("missing_key.toml", "accounts[0].user_id: missing required key"),
