@@ -80,3 +80,17 @@ def test_sync_importing_no_textual() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_privacy_scan_writes_one_json_object_per_input_line() -> None:
+    import json
+
+    lines = "chiamatemi al +39 347 123 4567 grazie\nnessun dato qui\n"
+    result = run("privacy", "scan", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["text"] for o in outputs] == lines.splitlines()
+    (phone,) = outputs[0]["entities"]
+    assert phone["type"] == "PHONE"
+    assert outputs[0]["text"][phone["start"]:phone["end"]] == "+39 347 123 4567"
+    assert outputs[1]["entities"] == []
