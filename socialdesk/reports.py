@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, TextIO
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, select
+from sqlmodel import Session
 
 from socialdesk.models import Account, AuditEntry, Message
 from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.mask import mask_text
+from socialdesk.privacy.mask import mask_stored_spans, mask_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """Cells a spreadsheet would run as formulas (OWASP CSV injection guidance)."""
@@ -22,6 +23,18 @@ MESSAGES_COLUMNS = (
     "direction", "author_handle", "created_at", "text", "has_pii",
 )
 STREAM_BATCH = 1000
+MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
+MESSAGE_REPORT_COLUMNS = (
+    MESSAGE.c.platform, ACCOUNT.c.name, MESSAGE.c.channel, MESSAGE.c.visibility,
+    MESSAGE.c.external_id, MESSAGE.c.conversation_id, MESSAGE.c.direction,
+    MESSAGE.c.author_handle, MESSAGE.c.created_at, MESSAGE.c.text, MESSAGE.c.has_pii,
+    MESSAGE.c.pii_spans,
+)
+"""In the order of MESSAGES_COLUMNS, then the stored spans used for masking."""
+
+Masker = Callable[[str, Any], str]
+"""(text, spans stored at ingest or None) -> masked text."""
 
 
 class ExcelItalian(csv.excel):
@@ -50,11 +63,17 @@ def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time()).astimezone().astimezone(UTC)
 
 
-def safe_cell(value: Any) -> str:
-    """Text a spreadsheet shows as text: formula triggers get a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
+def safe_cell(value: Any) -> Any:
+    """What a spreadsheet shows as text: formula triggers get a leading apostrophe.
+
+    Strings are checked first (most cells); numbers pass through for csv to format.
+    """
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    if value is None or kind is int or kind is float:
+        return value
+    if kind is bool:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -80,33 +99,39 @@ def write_csv(
 def message_rows(
     session: Session,
     period: ReportPeriod,
-    masker: Callable[[str], str] | None,
+    masker: Masker | None,
     account: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Messages oldest first, streamed in batches so memory stays flat over a year of data."""
+    """Messages oldest first, streamed in batches so memory stays flat over a year of data.
+
+    Core rows, not ORM objects (2.3x faster, PLATFORMS.md), and the raw payload is never
+    read. Only messages flagged at ingest are scanned again for masking.
+    """
     statement = (
-        select(Message, Account.name)
-        .join(Account, col(Account.id) == Message.account_id)
-        .order_by(col(Message.created_at), col(Message.id))
+        select(*MESSAGE_REPORT_COLUMNS)
+        .join(ACCOUNT, ACCOUNT.c.id == MESSAGE.c.account_id)
+        .order_by(MESSAGE.c.created_at, MESSAGE.c.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
     if period.since:
-        statement = statement.where(Message.created_at >= period.since)
+        statement = statement.where(MESSAGE.c.created_at >= period.since)
     if period.until:
-        statement = statement.where(Message.created_at < period.until)
+        statement = statement.where(MESSAGE.c.created_at < period.until)
     if account:
-        statement = statement.where(Account.name == account)
-    for message, account_name in session.exec(statement):
-        text = masker(message.text) if masker else message.text
-        yield (
-            message.platform, account_name, message.channel, message.visibility,
-            message.external_id, message.conversation_id, message.direction,
-            message.author_handle, message.created_at, text, message.has_pii,
-        )
+        statement = statement.where(ACCOUNT.c.name == account)
+    for row in session.connection().execute(statement):
+        if masker and row[10]:
+            yield (*row[:9], masker(row[9], row[11]), True)
+        else:
+            yield tuple(row[:11])
 
 
-def text_masker(detector: Detector) -> Callable[[str], str]:
-    def mask(text: str) -> str:
+def text_masker(detector: Detector) -> Masker:
+    """Masks with the spans found at ingest; scans again only a row stored without them."""
+
+    def mask(text: str, spans: Any) -> str:
+        if spans is not None:
+            return mask_stored_spans(text, spans)
         entities = detector.scan(text)
         return mask_text(text, entities) if entities else text
 
