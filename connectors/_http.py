@@ -27,6 +27,7 @@ from connectors.base import (
     ConnectorError,
     RateLimitStatus,
     RetriableAPIError,
+    SendOutcomeUnknown,
     utc_now,
 )
 
@@ -183,6 +184,37 @@ class RetryPolicy:
             if attempt + 1 < self.attempts:
                 self.sleep(self.delay(attempt))
         raise final
+
+
+def write_failure(exc: BaseException, what: str, redactor: Redactor) -> ConnectorError:
+    """A transport failure during a write: safe to resend only if the request never left.
+
+    A refused or timed-out *connection* means the platform never saw the request; a read
+    timeout or a connection dropped after sending means it may have acted on it.
+    """
+    detail = redactor.redact(f"{what}: {type(exc).__name__}")
+    if isinstance(exc, requests.ConnectTimeout) or _refused(exc):
+        return RetriableAPIError(f"{detail}: the request never reached the platform")
+    return SendOutcomeUnknown(f"{detail}: no answer; the platform may have acted on it")
+
+
+def _refused(exc: BaseException) -> bool:
+    """True when the chain holds a refused connection or a failed name lookup."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError) or type(seen).__name__ in (
+            "NewConnectionError", "NameResolutionError"
+        ):
+            return True
+        if seen.args and isinstance(seen.args[0], BaseException):
+            nested: BaseException | None = seen.args[0]
+        else:
+            nested = seen.__cause__ or seen.__context__
+        reason = getattr(seen, "reason", None)
+        seen = reason if isinstance(reason, BaseException) else nested
+    return False
 
 
 # --- rate-limit headers -------------------------------------------------------------------

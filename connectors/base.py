@@ -123,6 +123,72 @@ class PullPage:
     warnings: list[str] = field(default_factory=list)
 
 
+class ActionKind(StrEnum):
+    """What an outgoing action does on the platform."""
+
+    REPLY = "reply"
+    """A public answer under a post or comment (X reply, Facebook comment reply)."""
+    DIRECT_MESSAGE = "direct_message"
+    """A private message to a person (X DM, Messenger message)."""
+    PRIVATE_REPLY = "private_reply"
+    """Facebook only: the one Messenger message a Page may send about a comment or visitor post."""
+    HIDE = "hide"
+    UNHIDE = "unhide"
+
+    @property
+    def visibility(self) -> Visibility | None:
+        """Where the text is seen; None for hides, which carry no text."""
+        if self is ActionKind.REPLY:
+            return Visibility.PUBLIC
+        if self in (ActionKind.DIRECT_MESSAGE, ActionKind.PRIVATE_REPLY):
+            return Visibility.PRIVATE
+        return None
+
+    @property
+    def idempotent(self) -> bool:
+        """Doing it twice has the effect of doing it once: safe to resend after a doubt."""
+        return self in (ActionKind.HIDE, ActionKind.UNHIDE)
+
+
+@dataclass(frozen=True)
+class OutboundAction:
+    """One thing to do on the platform, in its terms; built by the outbox from its row.
+
+    `target_id` is the platform id of the post, comment or tweet answered or hidden, and
+    `target_channel` its channel (a private reply goes to `comment_id` or `post_id`).
+    `recipient_id` is the person of a direct message (X participant id, Messenger PSID);
+    `thread_key` the conversation it belongs to when known (X `dm_conversation_id`,
+    Messenger conversation id, the top-level comment of a Facebook thread).
+    `messaging_type` and `tag` are Messenger's (`RESPONSE`, or `MESSAGE_TAG` + `HUMAN_AGENT`).
+    `not_before` is when the action was queued: reconciliation ignores older items.
+    """
+
+    kind: ActionKind
+    target_id: str | None = None
+    target_channel: Channel | None = None
+    text: str | None = None
+    recipient_id: str | None = None
+    thread_key: str | None = None
+    messaging_type: str | None = None
+    tag: str | None = None
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+    """What the platform says it did: the new message's id and where it lives.
+
+    `external_id` is None for hides. `thread_key` and `channel` name the conversation the
+    new message will come back in on the next pull, when the platform says so.
+    """
+
+    external_id: str | None
+    channel: Channel | None = None
+    thread_key: str | None = None
+    created_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
 class Connector(abc.ABC):
     """A platform connector, registered under the entry-point group `socialdesk.connectors`."""
 
@@ -154,6 +220,41 @@ class Connector(abc.ABC):
             FatalAPIError: the API refused the request (permissions, bad id).
         """
 
+    def send(self, action: OutboundAction) -> SendReceipt:
+        """Perform `action` once. Never retries a write whose request may have arrived.
+
+        Args:
+            action: what to do; its text already passed the channel rules.
+
+        Returns:
+            the platform's receipt (the new message's id, None for hides).
+
+        Raises:
+            RateLimited: nothing was done; try again after `reset_at`.
+            AuthExpired: nothing was done; a human must reconnect the account.
+            RetriableAPIError: the platform answered that nothing was done (5xx, refused
+                connection); sending again is safe.
+            SendOutcomeUnknown: the request may have been performed (timeout, dropped
+                connection, a success without an id); reconcile, never resend blindly.
+            FatalAPIError: the platform refused the action; the message says why.
+        """
+        raise FatalAPIError(f"the {self.platform} connector cannot send {action.kind.value}")
+
+    def find_sent(self, action: OutboundAction) -> SendReceipt | None:
+        """Look on the platform for the effect of `action`, after a doubtful send.
+
+        Returns:
+            the receipt of the matching item (same text, by the account, after
+            `action.not_before`), or None when the recent items show no such message.
+
+        Raises:
+            ReconcileUnsupported: the API offers no way to tell for this kind of action.
+            RateLimited, AuthExpired, RetriableAPIError, FatalAPIError: the read failed.
+        """
+        raise ReconcileUnsupported(
+            f"the {self.platform} connector cannot check {action.kind.value} actions"
+        )
+
 
 class ConnectorError(Exception):
     """Base of every error a connector raises; the message never carries tokens."""
@@ -181,6 +282,18 @@ class RetriableAPIError(ConnectorError):
 
 class FatalAPIError(ConnectorError):
     """The API refused the request for a reason retrying will not fix."""
+
+
+class SendOutcomeUnknown(ConnectorError):
+    """A write whose request may have reached the platform, with no answer saying so.
+
+    The action may or may not have happened: look for it (`find_sent`), never resend it
+    blindly.
+    """
+
+
+class ReconcileUnsupported(ConnectorError):
+    """The platform's API cannot tell whether an action happened; a human must look."""
 
 
 class MalformedPayload(ConnectorError):

@@ -25,9 +25,11 @@ from connectors._http import (
     graph_usage,
     mount_base_url,
     parse_base_url,
+    write_failure,
 )
 from connectors.base import (
     AccountSettings,
+    ActionKind,
     AuthExpired,
     Channel,
     ConfigurationError,
@@ -37,11 +39,15 @@ from connectors.base import (
     FatalAPIError,
     InboundItem,
     MalformedPayload,
+    OutboundAction,
     PullPage,
     QuarantinedItem,
     RateLimited,
     RateLimitStatus,
+    ReconcileUnsupported,
     RetriableAPIError,
+    SendOutcomeUnknown,
+    SendReceipt,
     utc_now,
 )
 
@@ -90,6 +96,11 @@ TRANSIENT_CODES = frozenset({1, 2})
 
 PERMISSION_CODES = frozenset({10, 100, *range(200, 300)})
 
+EDGE_PERMISSIONS = {
+    "feed": "pages_read_engagement and pages_read_user_content (Page task MODERATE for comments)",
+    "conversations": "pages_messaging (Page task MESSAGING)",
+}
+"""What each polled edge needs (Meta: Pages API; Graph ref: comments, conversations)."""
 PERMISSION_PATTERN = re.compile(r"\b(pages_[a-z_]+|business_management|read_insights)\b")
 
 ERROR_MESSAGE_LIMIT = 300
@@ -116,7 +127,192 @@ class _PageBuilder:
             self.items.append(parsed)
 
 
-class FacebookConnector(Connector):
+class _GraphSender:
+    """The write side of `FacebookConnector`: comment replies, hides, private replies,
+    Messenger messages, and finding them again after a doubtful send."""
+
+    page_id: str
+    root: str
+    token: str
+    session: requests.Session
+    redactor: Redactor
+    now: Callable[[], datetime]
+    _read: Callable[[requests.Response, str], dict[str, Any]]
+    _get: Callable[..., tuple[dict[str, Any], Mapping[str, str]]]
+
+    def send(self, action: OutboundAction) -> SendReceipt:
+        if action.kind is ActionKind.REPLY:
+            body = self._post(f"{action.target_id}/comments", "comment reply",
+                              {"message": action.text or ""})
+            return SendReceipt(self._new_id(body, "id", "comment reply"), Channel.COMMENT,
+                               created_at=self.now(), raw=body)
+        if action.kind in (ActionKind.HIDE, ActionKind.UNHIDE):
+            hidden = "true" if action.kind is ActionKind.HIDE else "false"
+            body = self._post(str(action.target_id), action.kind.value, {"is_hidden": hidden})
+            if body.get("success") is not True:
+                raise SendOutcomeUnknown(f"Graph {action.kind.value}: no success in the answer")
+            return SendReceipt(None, raw=body)
+        if action.kind is ActionKind.PRIVATE_REPLY:
+            return self._send_private_reply(action)
+        return self._send_messenger(action)
+
+    def _send_private_reply(self, action: OutboundAction) -> SendReceipt:
+        """One message per comment or visitor post, within 7 days of it (Meta: private replies)."""
+        key = "post_id" if action.target_channel is Channel.VISITOR_POST else "comment_id"
+        body = self._post(f"{self.page_id}/messages", "private reply", {
+            "recipient": json.dumps({key: action.target_id}),
+            "message": json.dumps({"text": action.text or ""}),
+            "messaging_type": "RESPONSE",
+        })
+        message_id = self._new_id(body, "message_id", "private reply")
+        person = _str_or_none(body.get("recipient_id")) or action.recipient_id
+        return SendReceipt(message_id, Channel.MESSENGER, self._conversation_of(person),
+                           created_at=self.now(), raw=body)
+
+    def _send_messenger(self, action: OutboundAction) -> SendReceipt:
+        """RESPONSE inside 24 h of the person's last message; MESSAGE_TAG + HUMAN_AGENT after."""
+        params = {
+            "recipient": json.dumps({"id": action.recipient_id}),
+            "message": json.dumps({"text": action.text or ""}),
+            "messaging_type": action.messaging_type or "RESPONSE",
+        }
+        if action.tag:
+            params["tag"] = action.tag
+        body = self._post(f"{self.page_id}/messages", "Messenger message", params)
+        message_id = self._new_id(body, "message_id", "Messenger message")
+        thread = action.thread_key or self._conversation_of(action.recipient_id)
+        return SendReceipt(message_id, Channel.MESSENGER, thread, created_at=self.now(), raw=body)
+
+    def _conversation_of(self, person: str | None) -> str | None:
+        """The Messenger conversation with `person`, where the sent message lands; best effort."""
+        if not person:
+            return None
+        try:
+            body, _ = self._get(f"{self.root}/{self.page_id}/conversations",
+                                [("platform", "messenger"), ("user_id", person),
+                                 ("fields", "id")], what="conversation lookup")
+        except ConnectorError as error:
+            log.info("conversation of a sent message not found: %s", error)
+            return None
+        found = _data_list(body)
+        return _str_or_none(found[0].get("id")) if found and isinstance(found[0], dict) else None
+
+    def find_sent(self, action: OutboundAction) -> SendReceipt | None:
+        """Our comment among the target's replies, or our message in the Messenger thread."""
+        if action.kind is ActionKind.REPLY:
+            return self._find_comment(action)
+        if action.kind is ActionKind.PRIVATE_REPLY:
+            return self._find_private_reply(action)
+        if action.kind is ActionKind.DIRECT_MESSAGE and action.thread_key:
+            return self._find_message(action.thread_key, action)
+        raise ReconcileUnsupported(f"Graph cannot tell whether this {action.kind.value} happened")
+
+    def _find_comment(self, action: OutboundAction) -> SendReceipt | None:
+        """Graph threads a reply to a reply under the top-level comment: look under both."""
+        for node in dict.fromkeys([action.target_id, action.thread_key]):
+            if not node:
+                continue
+            body, _ = self._get(f"{self.root}/{node}/comments", [
+                ("filter", "stream"), ("order", "reverse_chronological"), ("limit", "100"),
+                ("fields", "id,message,created_time,from")], what="comments")
+            found = self._own(_data_list(body), "message", action)
+            if found is not None:
+                return SendReceipt(str(found["id"]), Channel.COMMENT, created_at=parse_graph_time(
+                    found.get("created_time")), raw=found)
+        return None
+
+    def _find_private_reply(self, action: OutboundAction) -> SendReceipt | None:
+        """A comment names its `private_reply_conversation` once one was sent; a visitor
+        post does not, so its author's conversation is searched (inference)."""
+        conversation: str | None = None
+        if action.target_channel is not Channel.VISITOR_POST:
+            body, _ = self._get(f"{self.root}/{action.target_id}",
+                                [("fields", "private_reply_conversation")], what="comment")
+            linked = body.get("private_reply_conversation")
+            conversation = _str_or_none(linked.get("id")) if isinstance(linked, dict) else None
+            if conversation is None:
+                return None
+        conversation = conversation or self._conversation_of(action.recipient_id)
+        if conversation is None:
+            raise ReconcileUnsupported("Graph names no conversation for this visitor post")
+        return self._find_message(conversation, action)
+
+    def _find_message(self, conversation: str, action: OutboundAction) -> SendReceipt | None:
+        body, _ = self._get(f"{self.root}/{conversation}/messages",
+                            [("fields", "id,message,from,created_time"), ("limit", "50")],
+                            what="messages")
+        found = self._own(_data_list(body), "message", action)
+        if found is None:
+            return None
+        return SendReceipt(str(found["id"]), Channel.MESSENGER, conversation,
+                           created_at=parse_graph_time(found.get("created_time")), raw=found)
+
+    def _own(self, objects: list[Any], text_key: str,
+             action: OutboundAction) -> dict[str, Any] | None:
+        """The first object by the Page with the action's text, not older than the action."""
+        start = action.not_before - RECONCILE_SLACK if action.not_before else None
+        for candidate in objects:
+            if not isinstance(candidate, dict) or _author(candidate)[0] != self.page_id:
+                continue
+            created = parse_graph_time(candidate.get("created_time"))
+            text = candidate.get(text_key)
+            if (isinstance(text, str) and action.text is not None
+                    and text.split() == action.text.split()
+                    and (start is None or created is None or created >= start)):
+                return candidate
+        return None
+
+    def _post(self, path: str, what: str, params: dict[str, str]) -> dict[str, Any]:
+        """One POST, no retry: a write retried after a timeout could be performed twice."""
+        url = f"{self.root}/{path}"
+        try:
+            response = self.session.post(url, data={**params, "access_token": self.token})
+        except WRITE_NETWORK_ERRORS as exc:
+            raise write_failure(exc, f"Graph {what}", self.redactor) from None
+        try:
+            return self._read(response, what)
+        except TransientFailure as failure:
+            if isinstance(failure.error, MalformedPayload):
+                raise SendOutcomeUnknown(f"Graph {what}: the answer is not JSON") from None
+            raise failure.error from None
+        except FatalAPIError as error:
+            raise FatalAPIError(_write_refusal(str(error), what)) from None
+
+    @staticmethod
+    def _new_id(body: Mapping[str, Any], key: str, what: str) -> str:
+        new_id = _str_or_none(body.get(key))
+        if new_id is None:
+            raise SendOutcomeUnknown(f"Graph accepted the {what} but answered without its id")
+        return new_id
+
+
+WRITE_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+)
+
+RECONCILE_SLACK = timedelta(minutes=2)
+"""Clocks differ: look a little before the moment the action was queued."""
+
+WRITE_REFUSALS = (
+    ("code 10/2018278", "outside the messaging window: Messenger allows RESPONSE for 24 hours "
+     "after the person's last message and HUMAN_AGENT for 7 days; a private reply only within "
+     "7 days of the comment"),
+    ("code 10/2018108", "Facebook allows one private reply per comment or post, and one was "
+     "already sent"),
+    ("code 100/2018001", "no Messenger user with this id"),
+    ("code 100/2018292", "this comment or post cannot receive a private reply"),
+)
+
+
+def _write_refusal(message: str, what: str) -> str:
+    """Graph's refusal of a write, in words an operator can act on."""
+    for fragment, reason in WRITE_REFUSALS:
+        if fragment in message:
+            return f"{reason} (Graph {what}: {fragment})"
+    return message
+
+
+class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
     """Pulls a Page's feed (visitor posts, comments) and Messenger conversations."""
 
     platform = "facebook"
@@ -155,6 +351,29 @@ class FacebookConnector(Connector):
         raise ConfigurationError(
             f"Facebook has no stream {stream!r}; known: {', '.join(self.streams)}"
         )
+
+    # --- health (socialdesk doctor) -------------------------------------------------------
+
+    def whoami(self) -> dict[str, str]:
+        """`GET /{page-id}?fields=id,name` with the Page token.
+
+        Raises: AuthExpired on code 190, RateLimited when throttled, FatalAPIError otherwise.
+        """
+        body, _ = self._get(f"{self.root}/{self.page_id}", [("fields", "id,name")], "page")
+        return {"id": str(body.get("id", "")), "name": str(body.get("name", ""))}
+
+    def check_edge(self, edge: str) -> None:
+        """One read of an edge socialdesk polls (`feed`, `conversations`); raises as `whoami`,
+        naming the permission or Page task behind a code 10 or 200-299 refusal."""
+        params = [("limit", "1")] + ([("platform", "messenger")] if edge == "conversations" else [])
+        try:
+            self._get(f"{self.root}/{self.page_id}/{edge}", params, edge)
+        except FatalAPIError as error:
+            code = re.search(r"code (\d+)", str(error))
+            if code and int(code[1]) in PERMISSION_CODES:
+                needs = EDGE_PERMISSIONS[edge]
+                raise FatalAPIError(f"{error}; reading {edge} needs {needs}") from None
+            raise
 
     # --- feed --------------------------------------------------------------------------
 
@@ -318,7 +537,7 @@ class FacebookConnector(Connector):
                 page.add(QuarantinedItem(reason="conversation without id", raw=raw))
                 continue
             updated = parse_graph_time(conversation.get("updated_time"))
-            if updated is not None and updated <= floor:
+            if updated is not None and updated < floor:
                 return True
             for message in self._new_messages(conversation, floor, page.warnings):
                 page.add(self._message_item(message, conversation_id))
@@ -335,7 +554,7 @@ class FacebookConnector(Connector):
             for message in _data_list(edge):
                 created = parse_graph_time(message.get("created_time")) if isinstance(
                     message, dict) else None
-                if created is not None and created <= floor:
+                if created is not None and created < floor:
                     return collected
                 collected.append(message)
             link = self._next_link(edge, seen, warnings, len(seen))
@@ -541,7 +760,9 @@ def parse_graph_time(value: Any) -> datetime | None:
 
 
 def _is_new(created: datetime, watermark: datetime | None) -> bool:
-    return watermark is None or created > watermark
+    """At or after the watermark: Graph times have whole seconds, so an item written later in
+    the watermark's own second must still be read; ingest's unique key absorbs the repeats."""
+    return watermark is None or created >= watermark
 
 
 def _latest(current: datetime | None, items: list[InboundItem]) -> datetime | None:

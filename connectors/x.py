@@ -21,11 +21,13 @@ from connectors._http import (
     epoch_to_utc,
     header_int,
     mount_base_url,
+    write_failure,
     x_daily_exhausted_reset,
     x_rate_limit,
 )
 from connectors.base import (
     AccountSettings,
+    ActionKind,
     AuthExpired,
     Channel,
     ConfigurationError,
@@ -35,10 +37,14 @@ from connectors.base import (
     FatalAPIError,
     InboundItem,
     MalformedPayload,
+    OutboundAction,
     PullPage,
     QuarantinedItem,
     RateLimited,
+    ReconcileUnsupported,
     RetriableAPIError,
+    SendOutcomeUnknown,
+    SendReceipt,
     utc_now,
 )
 
@@ -92,8 +98,204 @@ LOST_DMS_WARNING = (
 )
 
 
-class XConnector(Connector):
-    """Pulls mentions and DM events of one X account through `tweepy.Client`."""
+class _XSender:
+    """The write side of `XConnector`: replies, DMs, hides, and finding them again."""
+
+    user_id: str
+    client: Any
+    redactor: Redactor
+    account: AccountSettings
+    now: Callable[[], datetime]
+    _map_http_error: Callable[[tweepy.HTTPException, str], ConnectorError]
+
+    def send(self, action: OutboundAction) -> SendReceipt:
+        if action.kind is ActionKind.REPLY:
+            return self._send_reply(action)
+        if action.kind is ActionKind.DIRECT_MESSAGE:
+            return self._send_dm(action)
+        if action.kind in (ActionKind.HIDE, ActionKind.UNHIDE):
+            return self._send_hide(action)
+        raise FatalAPIError(
+            "X has no private reply to a post; send a direct message to the author instead"
+        )
+
+    def _send_reply(self, action: OutboundAction) -> SendReceipt:
+        """A reply; X's refusal of repeated text is checked against our own recent posts."""
+        try:
+            body = self._write(
+                self.client.create_tweet, "reply", text=action.text,
+                in_reply_to_tweet_id=action.target_id, user_auth=True,
+            )
+        except _Duplicate as duplicate:
+            found = self.find_sent(action)
+            if found is not None:
+                return found
+            raise FatalAPIError(str(duplicate)) from None
+        tweet_id = _str_or_none(_data(body).get("id"))
+        if tweet_id is None:
+            raise SendOutcomeUnknown("X accepted the reply but answered without its id")
+        return SendReceipt(tweet_id, Channel.MENTION, created_at=self.now(), raw=_data(body))
+
+    def _send_dm(self, action: OutboundAction) -> SendReceipt:
+        """To the participant when known (X's one-to-one endpoint), else to the conversation."""
+        target = ({"participant_id": action.recipient_id} if action.recipient_id
+                  else {"dm_conversation_id": action.thread_key})
+        body = self._write(self.client.create_direct_message, "direct message",
+                           text=action.text, user_auth=True, **target)
+        data = _data(body)
+        event_id = _str_or_none(data.get("dm_event_id"))
+        if event_id is None:
+            raise SendOutcomeUnknown("X accepted the direct message but answered without its id")
+        thread = _str_or_none(data.get("dm_conversation_id")) or action.thread_key
+        return SendReceipt(event_id, Channel.DM, thread, created_at=self.now(), raw=data)
+
+    def _send_hide(self, action: OutboundAction) -> SendReceipt:
+        method = (self.client.hide_reply if action.kind is ActionKind.HIDE
+                  else self.client.unhide_reply)
+        body = self._write(method, action.kind.value, id=action.target_id, user_auth=True)
+        if _data(body).get("hidden") is not (action.kind is ActionKind.HIDE):
+            raise SendOutcomeUnknown(f"X answered the {action.kind.value} without its new state")
+        return SendReceipt(None, raw=_data(body))
+
+    def find_sent(self, action: OutboundAction) -> SendReceipt | None:
+        """Our reply among our recent posts, or our DM among the conversation's events."""
+        if action.kind is ActionKind.REPLY:
+            return self._find_reply(action)
+        if action.kind is ActionKind.DIRECT_MESSAGE:
+            return self._find_dm(action)
+        raise ReconcileUnsupported(f"X cannot tell whether a {action.kind.value} happened")
+
+    def _find_reply(self, action: OutboundAction) -> SendReceipt | None:
+        body = self._read(
+            self.client.get_users_tweets, "own posts", id=self.user_id, max_results=100,
+            tweet_fields=["created_at", "conversation_id", "referenced_tweets"],
+            start_time=_reconcile_start(action), user_auth=True,
+        )
+        for tweet in _data_list(body):
+            if (isinstance(tweet, dict) and _replied_to(tweet) == action.target_id
+                    and same_text(tweet.get("text"), action.text)):
+                return SendReceipt(str(tweet["id"]), Channel.MENTION,
+                                   created_at=parse_x_time(tweet.get("created_at")), raw=tweet)
+        return None
+
+    def _find_dm(self, action: OutboundAction) -> SendReceipt | None:
+        where = ({"participant_id": action.recipient_id} if action.recipient_id
+                 else {"dm_conversation_id": action.thread_key})
+        body = self._read(
+            self.client.get_direct_message_events, "direct messages",
+            dm_event_fields=DM_EVENT_FIELDS, event_types=MESSAGE_CREATE, max_results=100,
+            user_auth=True, **where,
+        )
+        start = _reconcile_start(action)
+        for event in _data_list(body):
+            if not isinstance(event, dict) or event.get("sender_id") != self.user_id:
+                continue
+            created = parse_x_time(event.get("created_at"))
+            if same_text(event.get("text"), action.text) and (
+                    start is None or created is None or created >= start):
+                return SendReceipt(str(event["id"]), Channel.DM,
+                                   _str_or_none(event.get("dm_conversation_id")),
+                                   created_at=created, raw=event)
+        return None
+
+    def _write(self, method: Callable[..., Any], what: str, **params: Any) -> dict[str, Any]:
+        """One attempt, no retry: a write retried after a timeout could post twice."""
+        try:
+            response = method(**params)
+        except tweepy.TwitterServerError as exc:
+            raise RetriableAPIError(f"X {what}: server error {_status(exc)}") from None
+        except tweepy.Forbidden as exc:
+            raise _forbidden(exc, what, self.redactor) from None
+        except tweepy.HTTPException as exc:
+            raise self._map_http_error(exc, what) from None
+        except NETWORK_WRITE_ERRORS as exc:
+            raise write_failure(exc, f"X {what}", self.redactor) from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise SendOutcomeUnknown(f"X {what}: the answer is not JSON") from None
+        return body if isinstance(body, dict) else {}
+
+    def _read(self, method: Callable[..., Any], what: str, **params: Any) -> dict[str, Any]:
+        try:
+            response = method(**params)
+            body = response.json()
+        except tweepy.TwitterServerError as exc:
+            raise RetriableAPIError(f"X {what}: server error {_status(exc)}") from None
+        except tweepy.HTTPException as exc:
+            raise self._map_http_error(exc, what) from None
+        except (*NETWORK_WRITE_ERRORS, ValueError) as exc:
+            raise RetriableAPIError(f"X {what}: {type(exc).__name__}") from None
+        return body if isinstance(body, dict) else {}
+
+
+NETWORK_WRITE_ERRORS: tuple[type[BaseException], ...] = (
+    requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+)
+
+RECONCILE_SLACK = timedelta(minutes=2)
+"""Clocks differ: look a little before the moment the action was queued."""
+
+
+class _Duplicate(FatalAPIError):
+    """X refused a post whose text repeats one of the account's own posts."""
+
+
+FORBIDDEN_REASONS = (
+    ("duplicate content", _Duplicate,
+     "X refuses a post whose text repeats an earlier post of the account; reword the reply"),
+    ("not been mentioned or otherwise engaged", FatalAPIError,
+     "X lets this app reply only to posts that mention or quote the account "
+     "(summoned-reply rule); answer the post that mentioned the brand, or send a DM"),
+    ("cannot send messages to this user", FatalAPIError,
+     "the customer does not accept direct messages from the account (their X settings); "
+     "ask them in public to follow the account or to write first"),
+    ("only hide or unhide replies to conversations you authored", FatalAPIError,
+     "X lets the account hide only replies under its own posts"),
+    ("deleted or not visible", FatalAPIError,
+     "the post being answered is deleted or not visible to the account"),
+    ("not a participant", FatalAPIError,
+     "the account is not a participant of this direct-message conversation"),
+)
+
+
+def _forbidden(exc: tweepy.Forbidden, what: str, redactor: Redactor) -> FatalAPIError:
+    """A 403 with the reason a person can act on, from the problem's `detail`."""
+    detail = _problem_detail(exc)
+    for fragment, error_type, reason in FORBIDDEN_REASONS:
+        if fragment in detail.lower():
+            return error_type(f"{reason} (X 403 on {what})")
+    return FatalAPIError(f"X refused the {what} (403 {redactor.redact(detail)})".rstrip())
+
+
+def _problem_detail(exc: tweepy.HTTPException) -> str:
+    """`detail` of a problem+json body, else its title or v1.1 message."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return str(body["detail"])
+    return _problem_title(exc)
+
+
+def same_text(found: Any, sent: str | None) -> bool:
+    """Equal up to whitespace: the platform may trim or fold spaces."""
+    return isinstance(found, str) and sent is not None and found.split() == sent.split()
+
+
+def _reconcile_start(action: OutboundAction) -> datetime | None:
+    return action.not_before - RECONCILE_SLACK if action.not_before else None
+
+
+def _data(body: Mapping[str, Any]) -> dict[str, Any]:
+    data = body.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+class XConnector(_XSender, Connector):  # type: ignore[misc]
+    """Pulls mentions and DM events of one X account through `tweepy.Client`; sends replies,
+    DMs and hides (`_XSender`)."""
 
     platform = "x"
     streams = ("mentions", "dms")
@@ -128,6 +330,23 @@ class XConnector(Connector):
         if stream == "dms":
             return self._pull_dms(cursor)
         raise ConfigurationError(f"X has no stream {stream!r}; known: {', '.join(self.streams)}")
+
+    # --- health (socialdesk doctor) -------------------------------------------------------
+
+    def token_user_id(self) -> str | None:
+        """The user id an OAuth 1.0a access token starts with ("123-abc"), read offline."""
+        prefix, dash, _ = str(self.account.secrets.get("access_token", "")).partition("-")
+        return prefix if dash and prefix.isdigit() else None
+
+    def whoami(self) -> dict[str, str]:
+        """`GET /2/users/me` in user context: one call that proves the four keys work.
+
+        Returns: {"id", "username"} of the authenticated user.
+        Raises: AuthExpired on 401, RateLimited on 429, FatalAPIError otherwise.
+        """
+        body, _ = self._call(self.client.get_me, "me", user_auth=True)
+        user = body.get("data") if isinstance(body.get("data"), dict) else {}
+        return {"id": str(user.get("id", "")), "username": str(user.get("username", ""))}
 
     # --- mentions ----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ KINDS = ("rate_limit", "server_error", "timeout", "expired_token", "malformed")
 # Endpoint ids, as routes report them. Reads first; the writes can be faulted too.
 ENDPOINTS = (
     "x.mentions",
+    "x.user_tweets",
     "x.dm_events",
     "x.me",
     "x.tweets",

@@ -19,6 +19,7 @@ GRAPH_WINDOW_SECONDS = 60 * 60
 
 DEFAULT_LIMITS: dict[str, int] = {
     "x.mentions": 300,
+    "x.user_tweets": 900,
     "x.dm_events": 15,
     "x.dm_conversation_events": 15,
     "x.me": 75,

@@ -1,10 +1,11 @@
 """The X API v2 subset socialdesk uses, answering with X's real wire shapes.
 
-Routes: `GET /2/users/:id/mentions`, `GET /2/dm_events`, the two per-conversation DM
-lookups, `GET /2/users/me`, `POST /2/tweets`, `POST /2/dm_conversations/with/:id/messages`
-(and `/2/dm_conversations/:id/messages`), `PUT /2/tweets/:id/hidden`. Any non-empty
-`Authorization` header is accepted (signatures are never checked: tweepy signs for
-api.twitter.com before the adapter re-hosts the request). Errors are
+Routes: `GET /2/users/:id/mentions`, `GET /2/users/:id/tweets`, `GET /2/dm_events`, the two
+per-conversation DM lookups, `GET /2/users/me`, `POST /2/tweets`,
+`POST /2/dm_conversations/with/:id/messages` (and `/2/dm_conversations/:id/messages`),
+`PUT /2/tweets/:id/hidden`. Any non-empty `Authorization` header is accepted (signatures
+are never checked: tweepy signs for api.twitter.com before the adapter re-hosts the
+request). Errors are
 `application/problem+json`; every answer carries the endpoint's `x-rate-limit-*` headers.
 """
 
@@ -147,6 +148,11 @@ class XApi:
             ),
             (
                 "GET",
+                re.compile(r"/2/users/(\d+)/tweets"),
+                Route("x.user_tweets", "x.user_tweets", self.user_tweets, ()),
+            ),
+            (
+                "GET",
                 re.compile(r"/2/dm_events"),
                 Route("x.dm_events", "x.dm_events", self.dm_events, ()),
             ),
@@ -285,6 +291,24 @@ class XApi:
             ]
             page, more = found[:size], len(found) > size
             return Response(200, self._tweet_page(request, page, more))
+
+    def user_tweets(self, request: Request, user_id: str) -> Response:
+        """A user's own posts, newest first (the outbox looks for its replies here)."""
+        self._check_params(request, MENTIONS_PARAMS | {"exclude"})
+        size = self._max_results(request, 5, 100, 10)
+        since = self._id_param(request, "since_id")
+        start = self._time_param(request, "start_time")
+        after = self._token(request, "mentions")
+        with self.store.lock:
+            found = sorted(
+                (t for t in self.store.tweets.values()
+                 if t.author_id == user_id
+                 and (since is None or int(t.id) > since)
+                 and (start is None or t.created_at >= start)
+                 and (after is None or int(t.id) < int(after))),
+                key=lambda t: int(t.id), reverse=True,
+            )
+            return Response(200, self._tweet_page(request, found[:size], len(found) > size))
 
     def _mentions_of(self, user: XUser) -> list[Tweet]:
         """Newest first: every post by someone else that names the user."""
