@@ -1,0 +1,204 @@
+"""The desk at a million messages: first screen, filter change, search, page scroll.
+
+    python benchmarks/tui.py [--conversations 200000] [--per-conversation 5] [--db PATH]
+
+Goal (issue 5): first screen < 1 s, a keystroke answered < 100 ms, a search < 300 ms,
+with 1,000,000 messages in 200,000 conversations. The database is generated with raw
+sqlite3 `executemany` into the real schema (after `open_store` ran the migrations), with
+the FTS triggers dropped during the load and the index rebuilt once (PLATFORMS.md: the
+triggers make bulk loads 5.6× slower). `--db` keeps the file for a second run.
+
+Each figure is wall time (`perf_counter`) of the app's own action plus the repaint it
+causes, measured headless with `App.run_test`; CPU time (`process_time`) beside it.
+Pilot's key presses are not used for timing: each has a ~63 ms idle-polling floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from socialdesk.db import open_store  # noqa: E402
+from socialdesk.tui.app import make_app  # noqa: E402
+from socialdesk.tui.context import Desk, Operator  # noqa: E402
+from socialdesk.tui.inbox import InboxScreen  # noqa: E402
+from socialdesk.tui.queue_list import ConversationList  # noqa: E402
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+CHANNELS = [("x", "mention", "public"), ("x", "dm", "private"),
+            ("facebook", "comment", "public"), ("facebook", "visitor_post", "public"),
+            ("facebook", "messenger", "private")]
+WORDS = ("ordine pacco rimborso consegna reso fattura order parcel refund delivery late "
+         "broken invoice account password login città grazie thanks please help").split()
+GOALS = {"first screen": 1000.0, "filter change": 100.0, "search": 300.0, "page scroll": 100.0}
+
+
+def stamp(moment: datetime) -> str:
+    """The text form SQLModel's UTCDateTime stores on SQLite (naive UTC, microseconds)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def generate(path: Path, conversations: int, per_conversation: int) -> None:
+    open_store(f"sqlite:///{path}").dispose()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    for trigger in ("message_fts_insert", "message_fts_delete", "message_fts_update"):
+        connection.execute(f"DROP TRIGGER {trigger}")
+    connection.executemany("INSERT INTO account (id, name, platform, health, created_at) "
+                           "VALUES (?, ?, ?, 'ok', ?)",
+                           [(1, "brand-x", "x", stamp(NOW)), (2, "brand-facebook", "facebook",
+                                                              stamp(NOW))])
+    customers = conversations // 4
+    connection.executemany(
+        "INSERT INTO contact (id, display_name, origin, created_at) VALUES (?, ?, ?, ?)",
+        ((n, f"Customer {n}", f"gen:{n}", stamp(NOW)) for n in range(1, customers + 1)))
+    connection.executemany(
+        "INSERT INTO conversation (id, account_id, channel, visibility, thread_key, contact_id,"
+        " status, assignee, opened_at, first_response_at, last_inbound_at, last_outbound_at,"
+        " last_message_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        _conversation_rows(conversations, per_conversation, customers))
+    connection.executemany(
+        "INSERT INTO message (id, account_id, conversation_id, platform, external_id, channel,"
+        " visibility, direction, author_handle, author_name, text, created_at, ingested_at,"
+        " has_pii, pii_types, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'{}')",
+        _message_rows(conversations, per_conversation))
+    connection.commit()
+    connection.execute("INSERT INTO message_fts(message_fts) VALUES ('rebuild')")
+    for statement in _migration_0004().SQLITE_FTS[1:4]:
+        connection.execute(statement)
+    connection.execute("ANALYZE")
+    connection.commit()
+    connection.close()
+
+
+def _migration_0004():  # type: ignore[no-untyped-def]
+    path = Path(__file__).resolve().parents[1] / "socialdesk/migrations/versions/0004_search.py"
+    spec = importlib.util.spec_from_file_location("migration_0004", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _started(number: int, conversations: int) -> datetime:
+    """Conversations spread over 60 days, the newest last."""
+    return NOW - timedelta(seconds=(conversations - number) * 60 * 86400 // conversations)
+
+
+def _conversation_rows(conversations: int, per: int, customers: int) -> Iterator[tuple]:
+    rng = random.Random(1)
+    for number in range(1, conversations + 1):
+        platform, channel, visibility = CHANNELS[number % len(CHANNELS)]
+        start = _started(number, conversations)
+        last = start + timedelta(minutes=per - 1)
+        status = rng.choices(["new", "open", "resolved"], [1, 2, 7])[0]
+        answered = status != "new"
+        yield (number, 1 if platform == "x" else 2, channel, visibility, f"t{number}",
+               1 + number % customers, status, rng.choice([None, None, "AB", "CD"]),
+               stamp(start), stamp(start + timedelta(minutes=1)) if answered else None,
+               stamp(last), stamp(last) if status == "resolved" else None, stamp(last),
+               stamp(start), stamp(last))
+
+
+def _message_rows(conversations: int, per: int) -> Iterator[tuple]:
+    rng = random.Random(2)
+    identifier = 0
+    for number in range(1, conversations + 1):
+        platform, channel, visibility = CHANNELS[number % len(CHANNELS)]
+        start = _started(number, conversations)
+        for position in range(per):
+            identifier += 1
+            inbound = position % 2 == 0
+            text = " ".join(rng.choices(WORDS, k=18)) + f" #{number}"
+            pii = inbound and rng.random() < 0.05
+            yield (identifier, 1 if platform == "x" else 2, number, platform, f"g{identifier}",
+                   channel, visibility, "inbound" if inbound else "outbound",
+                   f"user{number}", f"Customer {number}", text,
+                   stamp(start + timedelta(minutes=position)), stamp(NOW), int(pii),
+                   "PHONE" if pii else None)
+
+
+async def measure(path: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    engine = open_store(f"sqlite:///{path}")
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in GOALS}
+    desk = Desk(engine=engine, operator=Operator("AB"), clock=lambda: NOW, poll_seconds=0)
+    for _ in range(repeats):
+        app = make_app(desk)
+        wall, cpu = time.perf_counter(), time.process_time()
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            figures["first screen"].append(_since(wall, cpu))
+            screen = app.screen
+            assert isinstance(screen, InboxScreen)
+            queue = screen.query_one(ConversationList)
+            assert queue.row_count == 100, "the first screen reads one page, not the queue"
+            figures["filter change"] += [await _timed(pilot, action) for action in (
+                screen.action_cycle_status, screen.action_cycle_channel,
+                screen.action_toggle_sort, screen.action_toggle_mine,
+                screen.action_clear_filters)]
+            for words in ("rimborso", "città consegna", "password", "parcel refund late"):
+                search = partial(screen._set, search=words)
+                figures["search"].append(await _timed(pilot, search))
+            screen.action_clear_filters()
+            figures["page scroll"] += [await _timed(pilot, queue.action_page_down)
+                                       for _ in range(12)]
+    engine.dispose()
+    return figures
+
+
+async def _timed(pilot, action: Callable[[], object | Awaitable[object]]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    await pilot.pause()
+    return _since(wall, cpu)
+
+
+def _since(wall: float, cpu: float) -> tuple[float, float]:
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=200_000)
+    parser.add_argument("--per-conversation", type=int, default=5)
+    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--verbose", action="store_true", help="Print every sample.")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="socialdesk-tui-bench-") as workdir:
+        path = options.db or Path(workdir) / "desk.db"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path, options.conversations, options.per_conversation)
+            total = options.conversations * options.per_conversation
+            print(f"generated {total:,} messages in {options.conversations:,} conversations "
+                  f"in {time.perf_counter() - started:.1f} s")
+        figures = asyncio.run(measure(path, options.repeats))
+    print(f"{'figure':<14} {'median ms':>10} {'max ms':>8} {'CPU ms':>7} {'goal ms':>8}")
+    for name, samples in figures.items():
+        walls = [wall for wall, _ in samples]
+        cpus = [cpu for _, cpu in samples]
+        verdict = "ok" if max(walls) < GOALS[name] else "OVER"
+        print(f"{name:<14} {statistics.median(walls):>10.1f} {max(walls):>8.1f} "
+              f"{statistics.median(cpus):>7.1f} {GOALS[name]:>8.0f}  {verdict}")
+        if options.verbose:
+            print("   wall ms:", " ".join(f"{wall:.0f}" for wall in walls))
+            print("   CPU ms: ", " ".join(f"{cpu:.0f}" for cpu in cpus))
+
+
+if __name__ == "__main__":
+    main()

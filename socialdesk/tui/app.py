@@ -1,0 +1,112 @@
+"""The desk application: screens, global keys, the change poller and the background sync."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from socialdesk.queries import latest_change
+from socialdesk.tui.context import Desk
+from socialdesk.tui.conversation import ConversationScreen
+from socialdesk.tui.dashboard import DashboardScreen
+from socialdesk.tui.inbox import InboxScreen
+from socialdesk.tui.messages import ActionFailed, QueueChanged
+from socialdesk.tui.modals import HelpScreen
+
+
+class DeskApp(App[None]):
+    """socialdesk's TUI. Build it with `make_app`, as the CLI and the tests do."""
+
+    TITLE = "socialdesk"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help",
+                tooltip="Every key on this screen, with what it does"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave socialdesk"),
+    ]
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        self._last_change: datetime | None = None
+
+    def on_mount(self) -> None:
+        self._last_change = latest_change(self.desk.engine)
+        self.push_screen(InboxScreen())
+        # Everything loaded so far (modules, phone metadata, the mapper registry) lives as
+        # long as the app: keep it out of the collector's full passes, which otherwise
+        # paused keystrokes for ~100 ms at a million-row store (benchmarks/tui.py).
+        gc.freeze()
+        if self.desk.poll_seconds > 0:
+            self.set_interval(self.desk.poll_seconds, self.check_for_changes)
+        if self.desk.background_sync is not None:
+            self.set_interval(self.desk.background_seconds, self.run_background_sync)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.push_screen(ConversationScreen(conversation_id))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_dashboard(self) -> None:
+        self.push_screen(DashboardScreen())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def check_for_changes(self) -> None:
+        """Posts `QueueChanged` when `max(updated_at)` moved (SQLite has no notifications)."""
+        newest = latest_change(self.desk.engine)
+        if not get_current_worker().is_cancelled and newest != self._last_change:
+            self._last_change = newest
+            self.post_message(QueueChanged())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
+    def run_background_sync(self) -> None:
+        if self.desk.background_sync is not None:
+            self.desk.background_sync()
+        self.call_from_thread(self.check_for_changes)
+
+    def on_queue_changed(self, _event: QueueChanged) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                screen.reload(keep_cursor=True)
+            elif isinstance(screen, ConversationScreen):
+                screen.refresh_view()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed poll or background sync becomes a notice; the desk keeps running."""
+        if event.state == WorkerState.ERROR:
+            self.notify(f"{event.worker.name}: {event.worker.error}",
+                        title="background task failed", severity="error")
+
+    def on_action_failed(self, event: ActionFailed) -> None:
+        self.notify(event.detail, title=event.title, severity="error")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette lists every key of the current screen, so nothing is hidden."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.system or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            key = self.get_key_display(binding)
+            yield SystemCommand(f"{binding.description or binding.action} ({key})",
+                                binding.tooltip or binding.description,
+                                partial(self._run_binding, active.node, binding.action))
+
+    def _run_binding(self, node: object, action: str) -> None:
+        self.call_later(self.run_action, action, node)
+
+
+def make_app(desk: Desk) -> DeskApp:
+    """The one factory: `socialdesk tui`, `socialdesk demo` and the tests all start here."""
+    return DeskApp(desk)

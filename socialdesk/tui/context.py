@@ -1,0 +1,52 @@
+"""What the screens need from outside: the store, who is at the keyboard, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.privacy.detect import Detector
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from socialdesk.config import Settings
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The person at the keyboard: every note and action is signed with their initials."""
+
+    initials: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class SavedReply:
+    name: str
+    language: str
+    text: str
+
+
+@dataclass
+class Desk:
+    """Everything the app reads and acts on, built by the CLI (or a test) and handed in."""
+
+    engine: Engine
+    operator: Operator
+    detector: Detector = field(default_factory=Detector)
+    saved_replies: list[SavedReply] = field(default_factory=list)
+    clock: Callable[[], datetime] = utc_clock
+    poll_seconds: float = 3.0
+    """How often the queue checks `max(updated_at)` for changes (SQLite has no notify)."""
+    background_sync: Callable[[], Any] | None = None
+    """Run every `background_seconds` in a thread worker (the demo's sandbox sync)."""
+    background_seconds: float = 5.0
+    settings: Settings | None = None
+    """With settings an answer is sent at once; without, it waits in the outbox for a sync."""

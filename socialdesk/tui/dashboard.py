@@ -1,0 +1,76 @@
+"""The dashboard: inbound volume per channel as sparklines, and how fast we answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Sparkline, Static
+
+from socialdesk.queries import DashboardFigures, dashboard_figures
+from socialdesk.tui.text import channel_label
+
+if TYPE_CHECKING:
+    from socialdesk.tui.app import DeskApp
+
+DASHBOARD_DAYS = 14
+
+
+class DashboardScreen(Screen[None]):
+    """"Usually responds within …" (seed 003), measured, beside the week's volumes."""
+
+    BINDINGS = [Binding("escape,d", "back", "Back", id="dashboard.back",
+                        tooltip="Back to the queue")]
+    DEFAULT_CSS = """
+    DashboardScreen #figures { height: auto; padding: 1 2; }
+    DashboardScreen .channel { height: 3; padding: 0 2; }
+    DashboardScreen .channel Label { width: 28; }
+    DashboardScreen .channel Sparkline { width: 1fr; }
+    """
+
+    @property
+    def desk_app(self) -> DeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        desk = self.desk_app.desk
+        figures = dashboard_figures(desk.engine, desk.clock(), DASHBOARD_DAYS)
+        with VerticalScroll():
+            yield Static(describe_response_times(figures), id="figures")
+            for channel, counts in figures.volumes.items():
+                with Horizontal(classes="channel"):
+                    yield Label(f"{_label(channel)}: {sum(counts)} in {DASHBOARD_DAYS} days")
+                    yield Sparkline(counts, summary_function=max)
+            if not figures.volumes:
+                yield Static(f"No inbound messages in the last {DASHBOARD_DAYS} days.")
+        yield Footer()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def describe_response_times(figures: DashboardFigures) -> str:
+    if figures.first_response_median is None or figures.first_response_p90 is None:
+        return (f"First response: no conversation opened in the last {DASHBOARD_DAYS} days "
+                "has an answer yet.")
+    return (f"First response over the last {DASHBOARD_DAYS} days "
+            f"({figures.answered} conversations answered): "
+            f"median {_span(figures.first_response_median)}, "
+            f"90% within {_span(figures.first_response_p90)}.")
+
+
+def _span(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
+
+
+def _label(channel: str) -> str:
+    platform = "x" if channel in ("mention", "dm") else "facebook"
+    return channel_label(platform, channel)

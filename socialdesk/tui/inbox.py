@@ -1,0 +1,187 @@
+"""The inbox screen: the queue, its filters and search."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from socialdesk.queries import (
+    SORT_NEWEST,
+    SORT_WAITING,
+    InboxChoices,
+    InboxFilter,
+    inbox_choices,
+    inbox_page,
+)
+from socialdesk.tui.queue_list import ConversationList, QueuePages, column_header
+from socialdesk.tui.text import channel_label
+
+if TYPE_CHECKING:
+    from socialdesk.tui.app import DeskApp
+
+STATUS_CYCLE: list[str | None] = [None, "new", "open", "resolved"]
+
+
+class InboxScreen(Screen[None]):
+    """Every conversation, newest or longest-waiting first, filtered from the keyboard."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="inbox.search",
+                tooltip="Full-text search in every message (newest matches first)"),
+        Binding("s", "cycle_status", "Status", id="inbox.status",
+                tooltip="Show all / new / open / resolved"),
+        Binding("c", "cycle_channel", "Channel", id="inbox.channel",
+                tooltip="Show one channel at a time: X mention, X DM, FB comment, ..."),
+        Binding("a", "cycle_account", "Account", id="inbox.account",
+                tooltip="Show one account at a time"),
+        Binding("m", "toggle_mine", "Mine", id="inbox.mine",
+                tooltip="Only conversations assigned to me"),
+        Binding("p", "toggle_pii", "Personal data", id="inbox.pii",
+                tooltip="Only conversations where a customer exposed personal data"),
+        Binding("o", "toggle_sort", "Order", id="inbox.sort",
+                tooltip="Newest activity first, or longest-waiting unresolved first"),
+        Binding("x", "clear_filters", "Clear", id="inbox.clear",
+                tooltip="Remove every filter and the search"),
+        Binding("d", "dashboard", "Dashboard", id="inbox.dashboard",
+                tooltip="Volumes per channel and first-response times"),
+    ]
+    DEFAULT_CSS = """
+    InboxScreen #filters { height: 1; padding: 0 1; background: $boost; }
+    InboxScreen #search { height: 3; display: none; }
+    InboxScreen #search.-active { display: block; }
+    InboxScreen #columns { height: 1; padding: 0 0; color: $text-muted; text-style: bold; }
+    InboxScreen #empty { display: none; padding: 1 2; color: $text-muted; }
+    InboxScreen #empty.-active { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inbox_filter = InboxFilter()
+        self._choices: InboxChoices | None = None
+
+    @property
+    def desk_app(self) -> DeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        desk = self.desk_app.desk
+        yield Static(id="filters")
+        yield Input(placeholder="Search messages, then Enter (Esc closes)", id="search")
+        yield Static(id="columns")
+        yield ConversationList(desk.detector, desk.clock, id="queue")
+        yield Static("No conversation matches these filters. Press x to clear them.", id="empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(ConversationList).focus()
+
+    def on_resize(self) -> None:
+        self.query_one("#columns", Static).update(column_header(self.size.width))
+
+    @property
+    def queue(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    def reload(self, keep_cursor: bool = False) -> None:
+        """Read the first page for the current filter; later pages load as the cursor moves."""
+        engine = self.desk_app.desk.engine
+        inbox_filter = self.inbox_filter
+
+        def fetch(after: Any, limit: int) -> list[Any]:
+            return inbox_page(engine, inbox_filter, after, limit)
+
+        self.queue.show(QueuePages(fetch, inbox_filter.sort), keep_cursor=keep_cursor)
+        self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
+        self.query_one("#filters", Static).update(self._describe())
+
+    def _describe(self) -> str:
+        current = self.inbox_filter
+        count = f"{self.queue.row_count}{'' if self.queue.complete else '+'}"
+        parts = [
+            f"{count} conversations",
+            f"status {current.status or 'all'}",
+            f"channel {_channel_name(current.channel)}",
+            f"account {current.account or 'all'}",
+            "mine" if current.assignee else "everyone's",
+            "personal data only" if current.has_pii else "",
+            "longest waiting first" if current.sort == SORT_WAITING else "newest first",
+            f"search “{current.search}”" if current.search else "",
+        ]
+        return " · ".join(part for part in parts if part)
+
+    def _set(self, **changes: Any) -> None:
+        self.inbox_filter = replace(self.inbox_filter, **changes)
+        self.reload()
+
+    def _choices_now(self) -> InboxChoices:
+        if self._choices is None:
+            self._choices = inbox_choices(self.desk_app.desk.engine)
+        return self._choices
+
+    def action_cycle_status(self) -> None:
+        self._set(status=_next(STATUS_CYCLE, self.inbox_filter.status))
+
+    def action_cycle_channel(self) -> None:
+        channels: list[str | None] = [None, *(c for _, c in self._choices_now().channels)]
+        self._set(channel=_next(channels, self.inbox_filter.channel))
+
+    def action_cycle_account(self) -> None:
+        accounts: list[str | None] = [None, *self._choices_now().accounts]
+        self._set(account=_next(accounts, self.inbox_filter.account))
+
+    def action_toggle_mine(self) -> None:
+        mine = self.desk_app.desk.operator.initials
+        self._set(assignee=None if self.inbox_filter.assignee else mine)
+
+    def action_toggle_pii(self) -> None:
+        self._set(has_pii=not self.inbox_filter.has_pii)
+
+    def action_toggle_sort(self) -> None:
+        self._set(sort=SORT_NEWEST if self.inbox_filter.sort == SORT_WAITING else SORT_WAITING)
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.inbox_filter = InboxFilter()
+        self.reload()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("-active")
+        search.focus()
+
+    def action_dashboard(self) -> None:
+        self.desk_app.action_dashboard()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self._set(search=event.value.strip())
+        self.queue.focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            search.remove_class("-active")
+            self.queue.focus()
+
+    @on(ConversationList.Opened)
+    def _open(self, event: ConversationList.Opened) -> None:
+        self.desk_app.open_conversation(event.conversation_id)
+
+
+def _next(values: list[str | None], current: str | None) -> str | None:
+    index = values.index(current) if current in values else 0
+    return values[(index + 1) % len(values)]
+
+
+def _channel_name(channel: str | None) -> str:
+    if channel is None:
+        return "all"
+    platform = "x" if channel in ("mention", "dm") else "facebook"
+    return channel_label(platform, channel)

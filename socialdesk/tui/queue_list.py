@@ -1,0 +1,246 @@
+"""The queue list: a virtual Line-API view that draws only the visible rows.
+
+Rows come from `queries.inbox_page` in chunks, keyset-paged (the start key of every chunk
+is remembered, so an evicted chunk is re-read by one indexed query) and held in an LRU
+cache: a million conversations never sit in memory (toolong's `log_lines.py` pattern).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from socialdesk.privacy.detect import Detector
+from socialdesk.privacy.mask import mask_text
+from socialdesk.queries import InboxKey, InboxRow
+from socialdesk.tui.text import (
+    STATUS_COLOURS,
+    channel_label,
+    safe_line,
+    short_duration,
+    waiting_since,
+)
+
+CHUNK_ROWS = 100
+CACHED_CHUNKS = 40
+"""At most 4,000 rows in memory, whatever the queue's size."""
+
+PageFetcher = Callable[[InboxKey | None, int], list[InboxRow]]
+
+
+class QueuePages:
+    """Rows by position, fetched chunk by chunk with keyset queries."""
+
+    def __init__(self, fetch: PageFetcher, sort: str) -> None:
+        self._fetch = fetch
+        self._sort = sort
+        self._chunk_starts: list[InboxKey | None] = [None]
+        self._chunks: LRUCache[int, list[InboxRow]] = LRUCache(CACHED_CHUNKS)
+        self.known_rows = 0
+        self.complete = False
+
+    def row(self, index: int) -> InboxRow | None:
+        self.ensure(index)
+        chunk_number, offset = divmod(index, CHUNK_ROWS)
+        if chunk_number >= len(self._chunk_starts):
+            return None
+        rows = self._chunk(chunk_number)
+        return rows[offset] if offset < len(rows) else None
+
+    def ensure(self, index: int) -> None:
+        """Read chunks in order until row `index` is known or the queue ends."""
+        while index >= self.known_rows and not self.complete:
+            self._chunk(len(self._chunk_starts) - 1)
+
+    def _chunk(self, chunk_number: int) -> list[InboxRow]:
+        rows = self._chunks.get(chunk_number)
+        if rows is not None:
+            return rows
+        rows = self._fetch(self._chunk_starts[chunk_number], CHUNK_ROWS)
+        self._chunks.set(chunk_number, rows)
+        last_chunk = chunk_number == len(self._chunk_starts) - 1
+        if last_chunk and len(rows) == CHUNK_ROWS:
+            self._chunk_starts.append(rows[-1].key(self._sort))
+        elif last_chunk:
+            self.complete = True
+        self.known_rows = max(self.known_rows, chunk_number * CHUNK_ROWS + len(rows))
+        return rows
+
+
+class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
+    """One line per conversation; Enter opens the one under the cursor."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="queue.up",
+                tooltip="Previous conversation"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="queue.down",
+                tooltip="Next conversation"),
+        Binding("pageup", "page_up", "Page up", show=False, id="queue.page_up",
+                tooltip="One screen up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="queue.page_down",
+                tooltip="One screen down (loads the next rows from the database)"),
+        Binding("home", "first", "First", show=False, id="queue.first",
+                tooltip="Top of the queue"),
+        Binding("enter", "open", "Open", id="queue.open",
+                tooltip="Open the conversation under the cursor"),
+    ]
+    COMPONENT_CLASSES = {"queue--cursor", "queue--dim", "queue--pii"}
+    DEFAULT_CSS = """
+    ConversationList { height: 1fr; }
+    ConversationList > .queue--cursor { background: $accent 40%; }
+    ConversationList > .queue--dim { color: $text-muted; }
+    ConversationList > .queue--pii { color: $error; text-style: bold; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class Opened(Message):
+        """The operator chose a conversation."""
+
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    def __init__(self, detector: Detector, clock: Callable[[], datetime],
+                 id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._detector = detector
+        self._clock = clock
+        self._pages: QueuePages | None = None
+        self._previews: LRUCache[int, str] = LRUCache(CHUNK_ROWS * 4)
+
+    def show(self, pages: QueuePages, keep_cursor: bool = False) -> None:
+        """Replace the rows: the first chunk is read now, the rest as the cursor moves."""
+        self._pages = pages
+        self._previews.clear()
+        pages.ensure(0)
+        if not keep_cursor:
+            self.cursor = 0
+            self.scroll_to(y=0, animate=False)
+        self._grow()
+        self.cursor = min(self.cursor, max(0, pages.known_rows - 1))
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return self._pages.known_rows if self._pages else 0
+
+    @property
+    def complete(self) -> bool:
+        return self._pages.complete if self._pages else True
+
+    @property
+    def current(self) -> InboxRow | None:
+        return self._pages.row(self.cursor) if self._pages and self.row_count else None
+
+    def _grow(self) -> None:
+        self.virtual_size = Size(self.size.width, self.row_count)
+
+    def watch_cursor(self, cursor: int) -> None:
+        if self._pages is None:
+            return
+        self._pages.ensure(cursor + self.size.height)
+        self._grow()
+        self.scroll_to_region(Region(0, cursor, 1, 1), animate=False, immediate=True)
+        self.refresh()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if self._pages is not None:
+            self._pages.ensure(int(new) + 2 * self.size.height)
+            self._grow()
+
+    def _move(self, delta: int) -> None:
+        if self._pages is None or not self.row_count:
+            return
+        self._pages.ensure(self.cursor + delta)
+        self.cursor = max(0, min(self.row_count - 1, self.cursor + delta))
+
+    def action_cursor_up(self) -> None:
+        self._move(-1)
+
+    def action_cursor_down(self) -> None:
+        self._move(1)
+
+    def action_page_up(self) -> None:
+        self._move(-max(1, self.size.height - 1))
+
+    def action_page_down(self) -> None:
+        self._move(max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        self._move(-self.cursor)
+
+    def action_open(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(self.Opened(row.id))
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.size.width
+        row = self._pages.row(index) if self._pages and index < self.row_count else None
+        if row is None:
+            return Strip.blank(width, self.rich_style)
+        strip = Strip(self._segments(row, width), width)
+        if index == self.cursor:
+            strip = strip.apply_style(self.get_component_rich_style("queue--cursor"))
+        return strip.crop_extend(0, width, self.rich_style)
+
+    def _segments(self, row: InboxRow, width: int) -> list[Segment]:
+        dim = self.get_component_rich_style("queue--dim")
+        pii = self.get_component_rich_style("queue--pii")
+        colour = Style(color=STATUS_COLOURS.get(row.status, "white"), bold=True)
+        customer_width = customer_cells(width)
+        waited = waiting_since(row.status, row.last_inbound_at, row.last_outbound_at)
+        fixed = [
+            Segment("● ", colour),
+            Segment(f"{row.status:<9}", colour),
+            Segment(f"{channel_label(row.platform, row.channel):<16}"),
+            Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " "),
+            Segment(f"{short_duration(self._clock() - waited) if waited else '-':>4} ", dim),
+            Segment(f"{_cell(row.assignee or '-', 4)} ", dim),
+            Segment("PII " if row.has_pii else "    ", pii),
+        ]
+        used = sum(segment.cell_length for segment in fixed)
+        preview = _cell(self._preview(row), max(0, width - used))
+        return [*fixed, Segment(preview)]
+
+    def _preview(self, row: InboxRow) -> str:
+        """The last message, personal data masked, on one line (cached per conversation)."""
+        cached = self._previews.get(row.id)
+        if cached is None:
+            text = row.preview[:400]
+            cached = safe_line(mask_text(text, self._detector.scan(text)))
+            self._previews.set(row.id, cached)
+        return cached
+
+
+def customer_cells(width: int) -> int:
+    return 18 if width >= 120 else 12
+
+
+def column_header(width: int) -> str:
+    """The titles above the rows, aligned with `_segments`."""
+    customer = _cell("customer", customer_cells(width))
+    return f"  {'status':<9}{'channel':<16}{customer} wait who  PII  last message"
+
+
+def _cell(text: str, width: int) -> str:
+    """`text` in exactly `width` terminal cells (wide characters counted as two)."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)

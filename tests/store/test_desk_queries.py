@@ -1,0 +1,205 @@
+"""The TUI's read side and operator actions on both engines: keyset pages, search, triage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from socialdesk.models import (
+    Account,
+    AuditEntry,
+    Contact,
+    Conversation,
+    Handle,
+    Message,
+    Note,
+    Status,
+)
+from socialdesk.queries import (
+    SORT_WAITING,
+    InboxFilter,
+    conversation_view,
+    customer_card,
+    full_text_query,
+    inbox_page,
+    latest_change,
+)
+from socialdesk.triage import TriageError, add_note, assign, merge_contacts, reveal, set_status
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+SAME_MINUTE = 3
+"""Several conversations share one timestamp, so paging must break ties by id."""
+
+
+def seed(engine: Engine, count: int = 25) -> list[int]:
+    """`count` X mentions, one per contact; every third is resolved, some share a minute."""
+    ids = []
+    with Session(engine) as session:
+        account = Account(name="brand-x", platform="x")
+        session.add(account)
+        session.flush()
+        for number in range(count):
+            at = T0 + timedelta(minutes=number // SAME_MINUTE)
+            contact = Contact(display_name=f"Customer {number}", origin=f"x:{number}")
+            session.add(contact)
+            session.flush()
+            session.add(Handle(contact_id=contact.id or 0, platform="x",
+                               external_user_id=str(number), username=f"user{number}"))
+            conversation = Conversation(
+                account_id=account.id or 0, channel="mention", visibility="public",
+                thread_key=str(number), contact_id=contact.id,
+                status="resolved" if number % 3 == 0 else "new",
+                last_inbound_at=at, last_message_at=at, updated_at=at,
+            )
+            session.add(conversation)
+            session.flush()
+            words = "città rimborso" if number % 5 == 0 else "order late"
+            session.add(Message(
+                account_id=account.id or 0, conversation_id=conversation.id or 0,
+                platform="x", external_id=str(number), channel="mention",
+                visibility="public", direction="inbound", text=f"{words} number {number}",
+                created_at=at, has_pii=number == 7, pii_types="PHONE" if number == 7 else None,
+                raw={},
+            ))
+            ids.append(conversation.id or 0)
+        session.commit()
+    return ids
+
+
+def all_pages(engine: Engine, inbox_filter: InboxFilter, page: int = 4) -> list[int]:
+    seen: list[int] = []
+    after = None
+    while True:
+        rows = inbox_page(engine, inbox_filter, after, page)
+        seen += [row.id for row in rows]
+        if len(rows) < page:
+            return seen
+        after = rows[-1].key(inbox_filter.sort)
+
+
+def test_keyset_pages_cover_every_conversation_once_newest_first(store: Engine) -> None:
+    ids = seed(store)
+    assert all_pages(store, InboxFilter()) == sorted(ids, key=lambda i: (-((i - ids[0]) // 3),
+                                                                         -i))
+
+
+def test_waiting_order_lists_unresolved_oldest_first_across_pages(store: Engine) -> None:
+    ids = seed(store)
+    unresolved = [i for n, i in enumerate(ids) if n % 3]
+    assert all_pages(store, InboxFilter(sort=SORT_WAITING)) == unresolved
+
+
+def test_filters_combine(store: Engine) -> None:
+    ids = seed(store)
+    assert all_pages(store, InboxFilter(status="resolved")) == sorted(ids[::3], reverse=True)
+    assert all_pages(store, InboxFilter(has_pii=True)) == [ids[7]]
+    assert all_pages(store, InboxFilter(account="nope")) == []
+
+
+def test_search_finds_words_without_their_accents_newest_first(store: Engine) -> None:
+    ids = seed(store)
+    found = all_pages(store, InboxFilter(search="rimborso"))
+    assert found == sorted(ids[::5], reverse=True)
+    if store.dialect.name == "sqlite":  # remove_diacritics; PostgreSQL `simple` keeps accents
+        assert all_pages(store, InboxFilter(search="citta")) == found
+    assert all_pages(store, InboxFilter(search='"; DROP TABLE message; --')) == []
+
+
+def test_search_sees_messages_added_after_the_index_was_built(store: Engine) -> None:
+    seed(store, 3)
+    with Session(store) as session:
+        conversation = session.exec(select(Conversation)).first()
+        assert conversation is not None
+        session.add(Message(account_id=conversation.account_id,
+                            conversation_id=conversation.id or 0, platform="x",
+                            external_id="late", channel="mention", visibility="public",
+                            direction="inbound", text="zanzibar parcel", created_at=T0, raw={}))
+        conversation_id = conversation.id
+        session.commit()
+    found = inbox_page(store, InboxFilter(search="zanzi"), None, 10)
+    assert [row.id for row in found] == [conversation_id]
+
+
+def test_full_text_query_quotes_every_word() -> None:
+    assert full_text_query('rimborso" OR *') == '"rimborso" "OR"*'  # a word, not an operator
+    assert full_text_query("order late") == '"order" "late"*'
+    assert full_text_query("!!!") == ""
+
+
+def test_operator_actions_change_the_store_and_are_audited(store: Engine) -> None:
+    ids = seed(store, 3)
+    set_status(store, ids[1], Status.RESOLVED, "AB")
+    assign(store, ids[1], "AB", "AB")
+    note_id = add_note(store, ids[1], "AB", "  called back  ")
+    view = conversation_view(store, ids[1])
+    assert view is not None and view.status == "resolved" and view.assignee == "AB"
+    with Session(store) as session:
+        note = session.get(Note, note_id)
+        assert note is not None and note.text == "called back" and note.initials == "AB"
+        actions = [(a.actor, a.action) for a in session.exec(select(AuditEntry))]
+    assert actions == [("AB", "set_status"), ("AB", "assign"), ("AB", "add_note")]
+    card = customer_card(store, view.contact_id or 0)
+    assert card is not None and [n.text for n in card.notes] == ["called back"]
+
+
+def test_actions_on_a_missing_conversation_say_so(store: Engine) -> None:
+    with pytest.raises(TriageError, match="no conversation 999"):
+        set_status(store, 999, Status.OPEN, "AB")
+    ids = seed(store, 1)
+    with pytest.raises(TriageError, match="needs some text"):
+        add_note(store, ids[0], "AB", "   ")
+
+
+def test_merge_moves_handles_conversations_and_notes_to_one_card(store: Engine) -> None:
+    ids = seed(store, 2)
+    first, second = (conversation_view(store, i) for i in ids)
+    assert first and second and first.contact_id and second.contact_id
+    add_note(store, ids[1], "AB", "same person as Customer 0")
+    merge_contacts(store, second.contact_id, first.contact_id, "AB")
+    card = customer_card(store, first.contact_id)
+    assert card is not None
+    assert [h.username for h in card.handles] == ["user0", "user1"]
+    assert sorted(c.id for c in card.conversations) == sorted(ids)
+    assert [n.text for n in card.notes] == ["same person as Customer 0"]
+    with pytest.raises(TriageError):
+        merge_contacts(store, first.contact_id, first.contact_id, "AB")
+
+
+def test_reveal_returns_clear_text_and_writes_the_audit(store: Engine) -> None:
+    ids = seed(store, 8)
+    clear = reveal(store, ids[7], "AB")
+    assert list(clear.values()) == ["order late number 7"]
+    with Session(store) as session:
+        entry = session.exec(select(AuditEntry)).one()
+    assert (entry.actor, entry.action, entry.target_id) == ("AB", "reveal", str(ids[7]))
+
+
+def test_latest_change_moves_when_an_operator_acts(store: Engine) -> None:
+    ids = seed(store, 2)
+    before = latest_change(store)
+    set_status(store, ids[0], Status.OPEN, "AB")
+    after = latest_change(store)
+    assert before is not None and after is not None and after > before
+
+
+def test_queue_pages_use_an_index_not_a_scan(store: Engine) -> None:
+    if store.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    seed(store, 30)
+    from sqlalchemy.dialects import sqlite
+
+    from socialdesk.queries import _filtered, _inbox_select
+
+    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    for inbox_filter in (InboxFilter(), InboxFilter(status="new"), InboxFilter(channel="dm")):
+        statement = _filtered(_inbox_select(), inbox_filter, inbox_filter.status, None).order_by(
+            conversation.last_message_at.desc(), conversation.id.desc()).limit(100)
+        sql = str(statement.compile(dialect=sqlite.dialect(),
+                                    compile_kwargs={"literal_binds": True}))
+        with store.connect() as connection:
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {sql}"))
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (inbox_filter, plan)

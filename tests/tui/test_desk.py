@@ -1,0 +1,382 @@
+"""The desk, driven from the keyboard: what the operator sees and what lands in the store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from socialdesk.models import AuditEntry, Conversation, Message, Note
+from socialdesk.tui.app import DeskApp
+from socialdesk.tui.conversation import ConversationScreen, MessageBubble
+from socialdesk.tui.dashboard import DashboardScreen
+from socialdesk.tui.inbox import InboxScreen
+from socialdesk.tui.modals import HelpScreen, NoteModal
+from socialdesk.tui.queue_list import ConversationList
+from tests.tui.desk_fixture import NOW, add_conversation
+from tests.tui.screen_text import filter_bar, queue_lines, screen_text, widget_text
+
+SIZE = (120, 30)
+
+
+def customers(app: DeskApp) -> list[str]:
+    """The customer column of each visible row, top to bottom."""
+    names = ("Giulia", "Marco", "Anna", "Luca", "Sara", "Hostile", "Newcomer")
+    return [next(name for name in names if name in line) for line in queue_lines(app)]
+
+
+def conversation_of(store: Engine, customer_text: str) -> Conversation:
+    with Session(store) as session:
+        message = session.exec(select(Message).where(
+            Message.text.contains(customer_text))).first()  # type: ignore[attr-defined]
+        assert message is not None
+        conversation = session.get(Conversation, message.conversation_id)
+        assert conversation is not None
+        return conversation
+
+
+def audit_actions(store: Engine) -> list[tuple[str, str, str | None]]:
+    with Session(store) as session:
+        return [(entry.actor, entry.action, entry.target_id)
+                for entry in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+class TestInbox:
+    async def test_queue_shows_every_conversation_newest_first(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE):
+            assert isinstance(desk_app.screen, InboxScreen)
+            assert customers(desk_app) == ["Giulia", "Hostile", "Marco", "Anna", "Luca", "Sara"]
+            assert filter_bar(desk_app).startswith("6 conversations")
+
+    async def test_each_row_shows_status_channel_wait_and_personal_data_flag(
+        self, desk_app: DeskApp
+    ) -> None:
+        async with desk_app.run_test(size=SIZE):
+            giulia, _, marco, anna, luca, sara = queue_lines(desk_app)
+            assert "new" in giulia and "X mention" in giulia and " 5m " in giulia
+            assert "PII" in giulia
+            assert "open" in marco and "X DM" in marco
+            assert "FB comment" in anna and " 1h " in anna
+            assert "resolved" in luca and "FB message" in luca
+            assert "FB visitor post" in sara and "PII" in sara
+
+    async def test_status_colours_are_red_yellow_green(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE):
+            queue = desk_app.screen.query_one(ConversationList)
+            colours = {}
+            for y in range(6):
+                segment = next(iter(queue.render_line(y)))
+                status = queue.render_line(y).text.split()[1]
+                colours[status] = segment.style.color.name if segment.style else None
+            assert colours == {"new": "red", "open": "yellow", "resolved": "green"}
+
+    async def test_preview_masks_personal_data(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE):
+            giulia = queue_lines(desk_app)[0]
+            assert "+39 *** *** **67" in giulia
+            assert "347" not in giulia
+
+    async def test_status_filter_cycles_new_open_resolved(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("s")
+            assert customers(desk_app) == ["Giulia", "Hostile", "Anna"]
+            assert "status new" in filter_bar(desk_app)
+            await pilot.press("s")
+            assert customers(desk_app) == ["Marco", "Sara"]
+            await pilot.press("s")
+            assert customers(desk_app) == ["Luca"]
+
+    async def test_channel_and_account_filters(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("c")  # the first channel: FB comment
+            assert customers(desk_app) == ["Anna"]
+            assert "channel FB comment" in filter_bar(desk_app)
+            await pilot.press("x", "a")  # the first account: brand-facebook
+            assert customers(desk_app) == ["Anna", "Luca", "Sara"]
+
+    async def test_personal_data_filter(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("p")
+            assert customers(desk_app) == ["Giulia", "Sara"]
+
+    async def test_mine_shows_only_what_is_assigned_to_me(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        from socialdesk.triage import assign
+
+        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "AB", "AB")
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("m")
+            assert customers(desk_app) == ["Anna"]
+            assert " AB " in queue_lines(desk_app)[0]
+
+    async def test_waiting_order_puts_the_longest_waiting_unresolved_first(
+        self, desk_app: DeskApp
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("o")
+            assert customers(desk_app) == ["Sara", "Anna", "Marco", "Hostile", "Giulia"]
+            assert "longest waiting first" in filter_bar(desk_app)
+
+    async def test_search_finds_words_without_accents(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("slash")
+            await pilot.press(*"e arrivato")
+            await pilot.press("enter")
+            assert customers(desk_app) == ["Anna"]  # "è arrivato"
+            assert "search" in filter_bar(desk_app)
+            await pilot.press("x")
+            assert len(customers(desk_app)) == 6
+
+    async def test_new_conversation_appears_without_restart(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            add_conversation(desk_store, "Newcomer", "hello, anyone there?",
+                             NOW + timedelta(minutes=1))
+            desk_app.check_for_changes()
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
+            assert customers(desk_app)[0] == "Newcomer"
+            assert filter_bar(desk_app).startswith("7 conversations")
+
+    async def test_enter_opens_the_conversation_under_the_cursor(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("down", "down", "enter")
+            assert isinstance(desk_app.screen, ConversationScreen)
+            assert "Marco Bianchi" in screen_text(desk_app)
+            await pilot.press("escape")
+            assert isinstance(desk_app.screen, InboxScreen)
+
+
+class TestLongQueue:
+    async def test_rows_are_read_a_page_at_a_time_as_the_cursor_moves(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        for number in range(250):
+            add_conversation(desk_store, f"Bulk {number}", f"message {number}",
+                             NOW - timedelta(days=2, minutes=number))
+        async with desk_app.run_test(size=SIZE) as pilot:
+            queue = desk_app.screen.query_one(ConversationList)
+            assert queue.row_count == 100 and not queue.complete
+            for _ in range(5):
+                await pilot.press("pagedown")
+            assert queue.cursor > 100
+            assert queue.row_count == 200
+            row = queue.current
+            assert row is not None
+            assert any(f"message {queue.cursor - 6}" in line for line in queue_lines(desk_app))
+
+
+class TestConversation:
+    async def open(self, app: DeskApp, pilot: object, downs: int) -> ConversationScreen:
+        await pilot.press(*(["down"] * downs), "enter")  # type: ignore[attr-defined]
+        assert isinstance(app.screen, ConversationScreen)
+        return app.screen
+
+    async def test_thread_tells_public_from_private_and_direction(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            screen = await self.open(desk_app, pilot, 2)  # Marco: X DM, answered
+            bubbles = list(screen.query(MessageBubble))
+            assert [b.border_title for b in bubbles] == ["PRIVATE · only the customer and us"] * 2
+            texts = [widget_text(b.content) for b in bubbles]
+            assert "CUSTOMER → us" in texts[0] and "us → CUSTOMER" in texts[1]
+            await pilot.press("escape", "up", "up", "enter")
+            public = list(desk_app.screen.query(MessageBubble))
+            assert public[0].border_title == "PUBLIC · everyone can read this"
+            assert public[0].has_class("public") and not public[0].has_class("private")
+
+    async def test_customer_card_shows_handles_conversations_notes_and_data_types(
+        self, desk_app: DeskApp
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await self.open(desk_app, pilot, 2)
+            card = widget_text(desk_app.screen.query_one("#card-body").content)
+            assert "X: @marcob" in card
+            assert "X DM open" in card
+            assert "LB" in card and "Refund approved by finance" in card
+            await pilot.press("escape", "home", "enter")
+            card = widget_text(desk_app.screen.query_one("#card-body").content)
+            assert "PHONE" in card
+
+    async def test_status_keys_set_new_open_resolved(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            screen = await self.open(desk_app, pilot, 0)
+            await pilot.press("3")
+            assert conversation_of(desk_store, "call me").status == "resolved"
+            assert "RESOLVED" in widget_text(screen.query_one("#summary").content)
+            await pilot.press("2")
+            assert conversation_of(desk_store, "call me").status == "open"
+            await pilot.press("1")
+            assert conversation_of(desk_store, "call me").status == "new"
+            conversation_id = str(conversation_of(desk_store, "call me").id)
+            assert audit_actions(desk_store) == [("AB", "set_status", conversation_id)] * 3
+            await pilot.press("escape")
+            assert "new" in queue_lines(desk_app)[0]
+
+    async def test_assign_to_me_and_back(self, desk_app: DeskApp, desk_store: Engine) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            screen = await self.open(desk_app, pilot, 0)
+            await pilot.press("i")
+            assert conversation_of(desk_store, "call me").assignee == "AB"
+            assert "assigned to AB" in widget_text(screen.query_one("#summary").content)
+            await pilot.press("u")
+            assert conversation_of(desk_store, "call me").assignee is None
+
+    async def test_note_is_saved_signed_and_shown_on_the_card(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await self.open(desk_app, pilot, 0)
+            await pilot.press("n")
+            assert isinstance(desk_app.screen, NoteModal)
+            await pilot.press(*"called back", "enter")
+            assert isinstance(desk_app.screen, ConversationScreen)
+            with Session(desk_store) as session:
+                note = session.exec(select(Note).where(Note.text == "called back")).one()
+            assert note.initials == "AB"
+            card = widget_text(desk_app.screen.query_one("#card-body").content)
+            assert "called back" in card and "AB" in card
+
+    async def test_escape_in_the_note_saves_nothing(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await self.open(desk_app, pilot, 0)
+            await pilot.press("n", *"draft", "escape")
+            assert isinstance(desk_app.screen, ConversationScreen)
+            with Session(desk_store) as session:
+                assert session.exec(select(Note).where(Note.text == "draft")).first() is None
+
+    async def test_reveal_shows_personal_data_and_is_audited(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            screen = await self.open(desk_app, pilot, 0)
+            before = widget_text(screen.query_one(MessageBubble).content)
+            assert "+39 *** *** **67" in before and "347 123 4567" not in before
+            await pilot.press("v")
+            after = widget_text(desk_app.screen.query_one(MessageBubble).content)
+            assert "+39 347 123 4567" in after
+            assert [a for _, a, _ in audit_actions(desk_store)] == ["reveal"]
+
+
+class TestSafety:
+    async def test_customer_markup_and_escapes_are_shown_as_text(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=(160, 30)) as pilot:
+            hostile = queue_lines(desk_app)[1]
+            assert "[bold]free[/bold] [link=https://evil.example]click[/link]" in hostile
+            assert "\x1b" not in hostile and "␛[31mred" in hostile
+            await pilot.press("down", "enter")
+            bubble = desk_app.screen.query_one(MessageBubble)
+            strips = [bubble.render_line(y) for y in range(bubble.size.height)]
+            drawn = "".join(strip.text for strip in strips)
+            assert "[bold]free[/bold]" in drawn and "[link=https://evil.example]" in drawn
+            assert "\x1b" not in drawn
+            assert all(segment.style is None or segment.style.link is None
+                       for strip in strips for segment in strip)
+
+
+class TestHelpAndPalette:
+    async def test_question_mark_lists_every_key_of_the_screen(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("question_mark")
+            assert isinstance(desk_app.screen, HelpScreen)
+            text = screen_text(desk_app)
+            for binding in InboxScreen.BINDINGS:
+                assert binding.tooltip and binding.tooltip in text  # type: ignore[union-attr]
+            assert "Open the conversation under the cursor" in text
+            await pilot.press("escape")
+            assert isinstance(desk_app.screen, InboxScreen)
+
+    async def test_palette_lists_the_screen_keys(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            titles = [command.title for command in desk_app.get_system_commands(desk_app.screen)]
+            assert "Status (s)" in titles and "Search (/)" in titles
+            command = next(c for c in desk_app.get_system_commands(desk_app.screen)
+                           if c.title == "Personal data (p)")
+            command.callback()
+            await pilot.pause()
+            assert customers(desk_app) == ["Giulia", "Sara"]
+
+    def test_every_binding_has_an_id_and_a_tooltip(self) -> None:
+        from socialdesk.tui.dashboard import DashboardScreen as Dashboard
+
+        for owner in (DeskApp, InboxScreen, ConversationScreen, ConversationList, Dashboard,
+                      HelpScreen, NoteModal):
+            for binding in owner.BINDINGS:
+                assert binding.id and binding.tooltip, (owner, binding)  # type: ignore[union-attr]
+
+
+class TestDashboard:
+    async def test_dashboard_shows_volumes_and_first_response_times(
+        self, desk_app: DeskApp
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("d")
+            assert isinstance(desk_app.screen, DashboardScreen)
+            text = screen_text(desk_app)
+            assert "3 conversations answered" in text and "median 3 min" in text
+            labels = [str(label.content) for label in desk_app.screen.query("Label")]
+            assert "X mention: 2 in 14 days" in labels
+            await pilot.press("escape")
+            assert isinstance(desk_app.screen, InboxScreen)
+
+
+class TestAnswering:
+    """Answers go through `socialdesk.inbox` into the outbox; the TUI never sends itself."""
+
+    async def test_reply_says_public_before_sending_and_queues_on_the_same_channel(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        from socialdesk.models import OutboxAction
+        from socialdesk.tui.composer import ComposerModal
+
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("enter", "r")
+            assert isinstance(desk_app.screen, ComposerModal)
+            title = str(desk_app.screen.query_one("#destination").content)
+            assert title.startswith("PUBLIC reply on X mention to @giulia_r")
+            await pilot.press(*"we have written to you", "ctrl+s")
+            assert isinstance(desk_app.screen, ConversationScreen)
+            with Session(desk_store) as session:
+                action = session.exec(select(OutboxAction)).one()
+            assert (action.kind, action.text, action.requested_by) == (
+                "reply", "we have written to you", "AB")
+            assert action.conversation_id == conversation_of(desk_store, "call me").id
+
+    async def test_private_message_names_the_private_channel(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        from socialdesk.models import OutboxAction
+
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("enter", "p")
+            title = str(desk_app.screen.query_one("#destination").content)
+            assert title == "PRIVATE message: X DM to @giulia_r"
+            await pilot.press(*"hello", "escape")
+            with Session(desk_store) as session:
+                assert session.exec(select(OutboxAction)).first() is None
+
+    async def test_saved_reply_closest_to_the_message_comes_first_with_name_filled(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        from socialdesk.models import OutboxAction
+        from socialdesk.tui.context import SavedReply
+
+        desk_app.desk.saved_replies = [
+            SavedReply("password", "en", "Hi {name}, reset your password from the app."),
+            SavedReply("late-order", "en", "Hi {name}, sorry your order hasn't arrived yet."),
+        ]
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("enter", "p", "tab")
+            options = desk_app.screen.query_one("#saved")
+            first = str(options.get_option_at_index(0).prompt)  # type: ignore[attr-defined]
+            assert first.startswith("late-order (en): Hi Giulia Rossi, sorry your order")
+            await pilot.press("enter", "ctrl+s")
+            with Session(desk_store) as session:
+                action = session.exec(select(OutboxAction)).one()
+            assert action.text == "Hi Giulia Rossi, sorry your order hasn't arrived yet."

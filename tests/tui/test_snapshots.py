@@ -1,0 +1,42 @@
+"""What each main screen looks like, at 80×24 and 160×48, on the fixed store and clock.
+
+Refresh with `pytest tests/tui/test_snapshots.py --snapshot-update` after looking at the
+report; Textual is pinned exactly in the test extra because releases move pixels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from socialdesk.tui.app import DeskApp
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestSnapshots:
+    def test_inbox(self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]) -> None:
+        assert snap_compare(desk_app, terminal_size=size)
+
+    def test_inbox_filtered_to_personal_data(
+        self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]
+    ) -> None:
+        assert snap_compare(desk_app, terminal_size=size, press=["p"])
+
+    def test_conversation_with_customer_card(
+        self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]
+    ) -> None:
+        assert snap_compare(desk_app, terminal_size=size, press=["down", "down", "enter"])
+
+    def test_public_conversation_with_personal_data(
+        self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]
+    ) -> None:
+        assert snap_compare(desk_app, terminal_size=size, press=["enter"])
+
+    def test_dashboard(self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]) -> None:
+        assert snap_compare(desk_app, terminal_size=size, press=["d"])
+
+    def test_help(self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]) -> None:
+        assert snap_compare(desk_app, terminal_size=size, press=["question_mark"])
