@@ -1,0 +1,148 @@
+"""Business hours, holidays and SLA arithmetic: when the desk is open and when an answer is due.
+
+Pure: no database, no clock of its own. Opening hours are wall-clock times in the desk's
+time zone, turned into UTC instants day by day, so a day with a DST change is as long as
+it really is (an opening of 01:00-04:00 on the last Sunday of October lasts four real
+hours in Europe/Rome). Business time is real elapsed time inside openings.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+
+from socialdesk.config import WEEKDAYS, FacebookAccount, HoursSettings, XAccount, parse_opening
+
+SEARCH_DAYS = 2 * 366
+"""How far ahead an opening is looked for; config guarantees a weekday with hours, so only a
+calendar of holidays covering two whole years could exhaust it."""
+
+Opening = tuple[datetime, datetime]
+"""One opening as aware UTC instants, start inclusive, end exclusive."""
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """The published hours of one desk: weekly openings, a time zone and closed dates."""
+
+    zone: ZoneInfo
+    week: tuple[tuple[tuple[time, time | None], ...], ...]
+    """Seven entries, Monday first; each a sorted tuple of (start, end); end None = midnight."""
+    closed_dates: frozenset[date] = frozenset()
+    public_holidays: str | None = None
+    """ISO country code whose public holidays close the desk (the `holidays` library)."""
+
+    @classmethod
+    def from_settings(cls, settings: HoursSettings, timezone: str | None = None) -> BusinessHours:
+        """Hours from config; `timezone` is an account's override of `[hours] timezone`."""
+        week = tuple(
+            tuple(parse_opening(text) for text in getattr(settings, day)) for day in WEEKDAYS
+        )
+        return cls(
+            zone=ZoneInfo(timezone or settings.timezone),
+            week=week,
+            closed_dates=frozenset(settings.holidays),
+            public_holidays=settings.public_holidays or None,
+        )
+
+    def is_closed_day(self, day: date) -> bool:
+        if day in self.closed_dates:
+            return True
+        return bool(self.public_holidays) and day in _public_holidays(
+            self.public_holidays or "", day.year
+        )
+
+    def openings_on(self, day: date) -> list[Opening]:
+        """The day's openings in UTC; none on a closed date."""
+        if self.is_closed_day(day):
+            return []
+        openings = []
+        for start, end in self.week[day.weekday()]:
+            opens = _instant(day, start, self.zone)
+            closes = (_instant(day + timedelta(days=1), time(0), self.zone) if end is None
+                      else _instant(day, end, self.zone))
+            if closes > opens:
+                openings.append((opens, closes))
+        return openings
+
+    def openings_from(self, instant: datetime) -> Iterator[Opening]:
+        """Openings that end after `instant`, the first one clipped to start at it."""
+        instant = _utc(instant)
+        first_day = instant.astimezone(self.zone).date() - timedelta(days=1)
+        for offset in range(SEARCH_DAYS):
+            for opens, closes in self.openings_on(first_day + timedelta(days=offset)):
+                if closes > instant:
+                    yield max(opens, instant), closes
+        raise ValueError(f"no opening hours in the {SEARCH_DAYS} days after {instant.isoformat()}")
+
+    def is_open(self, instant: datetime) -> bool:
+        return self.next_opening(instant) == _utc(instant)
+
+    def next_opening(self, instant: datetime) -> datetime:
+        """`instant` itself when the desk is open then, else the start of the next opening."""
+        opens, _ = next(self.openings_from(instant))
+        return opens
+
+    def business_minutes(self, start: datetime, end: datetime) -> float:
+        """Open minutes between two instants; negative when `end` is before `start`."""
+        start, end = _utc(start), _utc(end)
+        if end < start:
+            return -self.business_minutes(end, start)
+        total = timedelta()
+        for opens, closes in self.openings_from(start):
+            if opens >= end:
+                break
+            total += min(closes, end) - opens
+        return total / timedelta(minutes=1)
+
+    def add_business_minutes(self, instant: datetime, minutes: float) -> datetime:
+        """The instant `minutes` of open time after `instant`: an SLA's due time.
+
+        A result that falls exactly at a closing time stays there ("by 18:00") rather than
+        moving to the next opening, so the due time is never inside closed hours.
+        """
+        if minutes < 0:
+            raise ValueError("minutes must not be negative")
+        instant = _utc(instant)
+        remaining = timedelta(minutes=minutes)
+        if not remaining:
+            return instant
+        for opens, closes in self.openings_from(instant):
+            if remaining <= closes - opens:
+                return opens + remaining
+            remaining -= closes - opens
+        raise AssertionError("openings_from never ends without raising")  # pragma: no cover
+
+
+ALWAYS_OPEN = BusinessHours(zone=ZoneInfo("UTC"), week=(((time(0), None),),) * 7)
+"""A desk without published hours: the SLA counts plain minutes."""
+
+
+def hours_for(
+    settings: HoursSettings | None, account: XAccount | FacebookAccount | None = None
+) -> BusinessHours:
+    """The hours that apply to `account`: `[hours]` with the account's time zone, if it has one."""
+    if settings is None:
+        return ALWAYS_OPEN
+    return BusinessHours.from_settings(settings, account.timezone if account else None)
+
+
+def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """A wall-clock time as UTC; a time skipped by a spring-forward change maps past the gap."""
+    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+
+
+def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("business-time arithmetic needs aware datetimes")
+    return instant.astimezone(UTC)
+
+
+@functools.cache
+def _public_holidays(country: str, year: int) -> frozenset[date]:
+    return frozenset(holiday_calendars.country_holidays(country, years=year))

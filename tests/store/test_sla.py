@@ -1,0 +1,115 @@
+"""Due times in the store: set when a conversation opens or reopens, reported when missed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
+
+from connectors.base import Channel, Direction, PullPage
+from socialdesk.config import HoursSettings, settings_from_mapping
+from socialdesk.hours import BusinessHours
+from socialdesk.ingest import IngestReport, ensure_account, ingest_page
+from socialdesk.models import Conversation, Status
+from socialdesk.scheduler import DeskScheduler
+from socialdesk.sla import fill_missing_due_times, overdue_conversations, set_due_times
+from tests.support import T0, item
+
+# Monday to Friday 09:00-18:00 in Rome; T0 is Monday 30 Nov 2026, 10:00 in Rome.
+HOURS = BusinessHours.from_settings(HoursSettings())
+SLA = 60
+
+
+def store_page(store: Engine, *items: object, counted: set[int] | None = None) -> IngestReport:
+    account = ensure_account(store, "brand-x", "x")
+    with Session(store) as session:
+        report = ingest_page(session, account, PullPage("dms", list(items)))  # type: ignore[arg-type]
+        set_due_times(session, HOURS, SLA, report, set() if counted is None else counted)
+    return report
+
+
+def conversation(store: Engine, thread_key: str) -> Conversation:
+    with Session(store) as session:
+        return session.exec(select(Conversation).where(Conversation.thread_key == thread_key)).one()
+
+
+def test_a_new_conversation_is_due_after_the_sla_in_business_time(store: Engine) -> None:
+    evening = 8 * 60 + 30  # 18:30 in Rome: closed until Tuesday 09:00
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t1", minutes=evening))
+    opened = conversation(store, "t1")
+    assert opened.sla_started_at == T0 + timedelta(minutes=evening)
+    assert opened.first_response_due_at == T0 + timedelta(days=1, minutes=-60 + SLA)
+
+
+def test_an_older_message_later_in_the_same_walk_moves_the_due_time_earlier(
+    store: Engine,
+) -> None:
+    counted: set[int] = set()
+    store_page(store, item("d2", channel=Channel.DM, thread_key="t", minutes=30), counted=counted)
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0), counted=counted)
+    assert conversation(store, "t").first_response_due_at == T0 + timedelta(minutes=SLA)
+
+
+def test_a_follow_up_in_an_open_conversation_keeps_the_first_due_time(store: Engine) -> None:
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0))
+    store_page(store, item("d2", channel=Channel.DM, thread_key="t", minutes=20))
+    assert conversation(store, "t").first_response_due_at == T0 + timedelta(minutes=SLA)
+
+
+def test_a_reopened_conversation_counts_from_the_message_that_reopened_it(store: Engine) -> None:
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0),
+               item("a1", channel=Channel.DM, thread_key="t", minutes=5, author="brand",
+                    direction=Direction.OUTBOUND))
+    with Session(store) as session:
+        session.connection().execute(
+            update(Conversation).values(status=Status.RESOLVED.value, resolved_at=T0)
+        )
+        session.commit()
+    report = store_page(store, item("d2", channel=Channel.DM, thread_key="t", minutes=120))
+    reopened = conversation(store, "t")
+    assert reopened.id in report.reopened_at and reopened.status == Status.OPEN.value
+    assert reopened.sla_started_at == T0 + timedelta(minutes=120)
+    assert reopened.first_response_due_at == T0 + timedelta(minutes=120 + SLA)
+    assert [c.id for c in overdue_conversations(store, T0 + timedelta(hours=4))] == [reopened.id]
+
+
+def test_only_unanswered_conversations_past_due_are_overdue(store: Engine) -> None:
+    store_page(store,
+               item("d1", channel=Channel.DM, thread_key="waiting", minutes=0),
+               item("d2", channel=Channel.DM, thread_key="answered", minutes=0, author="u2"),
+               item("a2", channel=Channel.DM, thread_key="answered", minutes=30, author="brand",
+                    direction=Direction.OUTBOUND),
+               item("d3", channel=Channel.DM, thread_key="recent", minutes=50, author="u3"))
+    at = T0 + timedelta(minutes=SLA + 1)
+    assert [c.id for c in overdue_conversations(store, at)] == [conversation(store, "waiting").id]
+    assert overdue_conversations(store, T0 + timedelta(minutes=SLA - 1)) == []
+
+
+def test_conversations_left_without_a_due_time_get_one(store: Engine) -> None:
+    account = ensure_account(store, "brand-x", "x")
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", [item("d1", channel=Channel.DM)]))
+    assert conversation(store, "d1").first_response_due_at is None
+    assert fill_missing_due_times(store, {"brand-x": HOURS}, SLA) == 1
+    assert conversation(store, "d1").first_response_due_at == T0 + timedelta(minutes=SLA)
+    assert fill_missing_due_times(store, {"brand-x": HOURS}, SLA) == 0
+
+
+def test_the_sla_check_of_run_logs_each_missed_conversation_once(
+    store: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0))
+    settings = settings_from_mapping({"accounts": [{
+        "name": "brand-x", "platform": "x", "user_id": "1", "bearer_token_env": "A",
+        "consumer_key_env": "A", "consumer_secret_env": "A", "access_token_env": "A",
+        "access_token_secret_env": "A"}]}, source=str(tmp_path / "c.toml"))
+    desk = DeskScheduler(settings, store, now=lambda: T0 + timedelta(hours=2))
+    with caplog.at_level(logging.WARNING, logger="socialdesk.scheduler"):
+        assert desk.check_sla() == [conversation(store, "t").id]
+        desk.check_sla()
+    missed = [r for r in caplog.records if "past its first-response due time" in r.message]
+    assert len(missed) == 1 and "brand-x, dm" in missed[0].message
