@@ -1,0 +1,106 @@
+"""CSV reports: streamed from the database, masked by default, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+from sqlmodel import Session
+
+from socialdesk.config import Settings
+from socialdesk.errors import UsageError
+from socialdesk.models import AuditEntry, utc_now
+from socialdesk.privacy.detect import Detector
+from socialdesk.reports.csvout import (
+    FORMULA_TRIGGERS,
+    ReportPeriod,
+    atomic_output,
+    safe_cell,
+    write_csv,
+)
+from socialdesk.reports.kinds import (
+    AGENTS_COLUMNS,
+    CONVERSATIONS_COLUMNS,
+    DAILY_COLUMNS,
+    agent_rows,
+    conversation_rows,
+    daily_rows,
+)
+from socialdesk.reports.messages import MESSAGES_COLUMNS, message_rows, text_masker
+
+__all__ = [
+    "FORMULA_TRIGGERS", "MESSAGES_COLUMNS", "REPORT_KINDS", "ReportPeriod", "ReportRequest",
+    "atomic_output", "message_rows", "safe_cell", "text_masker", "write_csv", "write_report",
+]
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    kind: str
+    period: ReportPeriod
+    account: str | None = None
+    unmask: bool = False
+    excel: bool = False
+    operator: str | None = None
+
+
+def _messages(session: Session, settings: Settings, request: ReportRequest,
+              _now: datetime) -> Iterable[Iterable[Any]]:
+    masker = None if request.unmask else text_masker(_detector(settings))
+    return message_rows(session, request.period, masker, request.account)
+
+
+def _detector(settings: Settings) -> Detector:
+    privacy = settings.privacy
+    return Detector(regions=privacy.phone_regions, custom_patterns=privacy.patterns,
+                    own_numbers=privacy.own_numbers)
+
+
+def _with_figures(rows: Callable[..., Iterable[Iterable[Any]]]) -> Callable[..., Any]:
+    def build(session: Session, settings: Settings, request: ReportRequest,
+              now: datetime) -> Iterable[Iterable[Any]]:
+        return rows(session, settings, request.period, now, request.account)
+
+    return build
+
+
+REPORT_KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[Iterable[Any]]]]] = {
+    "conversations": (CONVERSATIONS_COLUMNS, _with_figures(conversation_rows)),
+    "messages": (MESSAGES_COLUMNS, _messages),
+    "agents": (AGENTS_COLUMNS, _with_figures(agent_rows)),
+    "daily": (DAILY_COLUMNS, _with_figures(daily_rows)),
+}
+"""Kind -> (header, rows). Only `messages` carries customer text; the others carry types."""
+
+
+def write_report(session: Session, settings: Settings, request: ReportRequest,
+                 out: TextIO, now: datetime | None = None) -> int:
+    """Write one report as CSV; an unmasked one is refused unless config allows the
+    operator, and is recorded in the audit log (it is a reveal)."""
+    if request.kind not in REPORT_KINDS:
+        raise UsageError(f"unknown report kind {request.kind!r}; "
+                         f"kinds: {', '.join(REPORT_KINDS)}")
+    if request.unmask:
+        _authorise_unmask(session, settings, request)
+    header, rows = REPORT_KINDS[request.kind]
+    return write_csv(out, header, rows(session, settings, request, now or utc_now()),
+                     excel=request.excel)
+
+
+def _authorise_unmask(session: Session, settings: Settings, request: ReportRequest) -> None:
+    operator = request.operator or settings.operator.initials
+    if operator not in settings.reports.unmask_operators:
+        raise UsageError(
+            f"--unmask refused for operator {operator!r}: add the initials to "
+            "[reports] unmask_operators in the config to allow it"
+        )
+    period = request.period
+    session.add(AuditEntry(
+        actor=operator, action="report.unmask", target_type="report", target_id=request.kind,
+        detail={"since": period.since.isoformat() if period.since else None,
+                "until": period.until.isoformat() if period.until else None,
+                "account": request.account},
+    ))
+    session.commit()

@@ -1,0 +1,157 @@
+"""The report kinds other than `messages`: per conversation, per operator, per day."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Table, select
+from sqlmodel import Session
+
+from connectors.base import ActionKind, Direction
+from socialdesk.config import Settings
+from socialdesk.models import OutboxAction, OutboxState
+from socialdesk.reports.csvout import ReportPeriod
+from socialdesk.reports.figures import (
+    ACCOUNT,
+    MESSAGE,
+    STREAM_BATCH,
+    ConversationFigures,
+    conversation_figures,
+    percentile,
+    sla_met_percent,
+)
+
+OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
+ANSWER_KINDS = tuple(kind.value for kind in ActionKind if kind.visibility is not None)
+"""Outbox actions that are answers to a customer (hiding is not)."""
+
+CONVERSATIONS_COLUMNS = (
+    "conversation_id", "channel", "account", "customer_handle", "status", "opened_at",
+    "first_response_at", "first_response_minutes", "sla_due_at", "sla_met", "resolved_at",
+    "resolution_minutes", "assignee", "personal_data",
+)
+AGENTS_COLUMNS = (
+    "operator", "conversations", "replies", "first_response_median_minutes",
+    "first_response_p90_minutes", "resolution_median_minutes", "sla_met_percent",
+)
+DAILY_COLUMNS = (
+    "day", "channel", "inbound", "conversations", "answered", "first_response_median_minutes",
+    "sla_breaches",
+)
+
+
+def conversation_rows(
+    session: Session, settings: Settings, period: ReportPeriod, now: datetime,
+    account: str | None = None,
+) -> Iterator[tuple[object, ...]]:
+    for f in conversation_figures(session, settings, period, account):
+        yield (
+            f.id, f.channel, f.account, f.customer_handle, f.status, f.opened_at,
+            f.first_response_at, f.first_response_minutes, f.due_at, f.sla_met(now),
+            f.resolved_at, f.resolution_minutes, f.assignee, " ".join(f.personal_data),
+        )
+
+
+@dataclass
+class _Group:
+    figures: list[ConversationFigures] = field(default_factory=list)
+    replies: int = 0
+    inbound: int = 0
+
+
+def agent_rows(
+    session: Session, settings: Settings, period: ReportPeriod, now: datetime,
+    account: str | None = None,
+) -> Iterator[tuple[object, ...]]:
+    """Per operator: the conversations assigned to them and the answers they sent."""
+    groups: dict[str, _Group] = defaultdict(_Group)
+    for figures in conversation_figures(session, settings, period, account):
+        if figures.assignee:
+            groups[figures.assignee].figures.append(figures)
+    for operator, replies in _replies_by_operator(session, period, account):
+        groups[operator].replies += replies
+    for operator in sorted(groups):
+        group = groups[operator]
+        yield (
+            operator, len(group.figures), group.replies,
+            *_first_response_quantiles(group.figures),
+            percentile(_present(f.resolution_minutes for f in group.figures), 0.5),
+            sla_met_percent(group.figures, now),
+        )
+
+
+def _replies_by_operator(
+    session: Session, period: ReportPeriod, account: str | None
+) -> Iterator[tuple[str, int]]:
+    statement = select(OUTBOX.c.requested_by, OUTBOX.c.sent_at).where(
+        OUTBOX.c.state == OutboxState.SENT.value, OUTBOX.c.kind.in_(ANSWER_KINDS)
+    )
+    if account:
+        statement = statement.where(OUTBOX.c.account_id.in_(_account_ids(session, account)))
+    counts: dict[str, int] = defaultdict(int)
+    for operator, sent_at in session.connection().execute(statement):
+        if period.contains(sent_at):
+            counts[operator] += 1
+    yield from counts.items()
+
+
+def _account_ids(session: Session, name: str) -> list[int]:
+    return list(session.connection().execute(
+        select(ACCOUNT.c.id).where(ACCOUNT.c.name == name)).scalars())
+
+
+def daily_rows(
+    session: Session, settings: Settings, period: ReportPeriod, now: datetime,
+    account: str | None = None,
+) -> Iterator[tuple[object, ...]]:
+    """Per local day and channel: messages in, conversations opened, answered, breaches."""
+    groups: dict[tuple[date, str], _Group] = defaultdict(_Group)
+    for figures in conversation_figures(session, settings, period, account):
+        assert figures.opened_at is not None
+        groups[(_local_day(figures.opened_at), figures.channel)].figures.append(figures)
+    for day, channel in inbound_days(session, period, account):
+        groups[(day, channel)].inbound += 1
+    for (day, channel) in sorted(groups):
+        group = groups[(day, channel)]
+        answered = [f for f in group.figures if f.first_response_at is not None]
+        yield (
+            day.isoformat(), channel, group.inbound, len(group.figures), len(answered),
+            percentile(_present(f.first_response_minutes for f in answered), 0.5),
+            sum(1 for f in group.figures if f.sla_met(now) is False),
+        )
+
+
+def inbound_days(
+    session: Session, period: ReportPeriod, account: str | None
+) -> Iterator[tuple[date, str]]:
+    statement = (
+        select(MESSAGE.c.created_at, MESSAGE.c.channel)
+        .join(ACCOUNT, ACCOUNT.c.id == MESSAGE.c.account_id)
+        .where(MESSAGE.c.direction == Direction.INBOUND.value)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    if period.since:
+        statement = statement.where(MESSAGE.c.created_at >= period.since)
+    if period.until:
+        statement = statement.where(MESSAGE.c.created_at < period.until)
+    if account:
+        statement = statement.where(ACCOUNT.c.name == account)
+    for created_at, channel in session.connection().execute(statement):
+        yield _local_day(created_at), channel
+
+
+def _local_day(moment: datetime) -> date:
+    """The day in the user's time zone, as `--since`/`--until` read it."""
+    return moment.astimezone().date()
+
+
+def _first_response_quantiles(figures: list[ConversationFigures]) -> tuple[object, object]:
+    minutes = _present(f.first_response_minutes for f in figures)
+    return percentile(minutes, 0.5), percentile(minutes, 0.9)
+
+
+def _present(values: Iterable[float | None]) -> list[float]:
+    return [value for value in values if value is not None]

@@ -1,0 +1,161 @@
+"""Reports read back with csv.DictReader and checked against figures computed by hand.
+
+The desk opens Monday to Friday 09:00-18:00 in Europe/Rome (08:00-17:00 UTC in winter),
+with Italian public holidays closed and a first-response SLA of 60 business minutes.
+
+    C1 DM       in Mon 30 Nov 08:30Z, answered 09:00Z  -> 30 min, due 09:30Z, met;
+                resolved 10:00Z -> 90 min; assignee AB
+    C2 DM       in Mon 30 Nov 16:30Z, answered Tue 08:45Z -> 30 + 45 = 75 min,
+                due Tue 08:30Z, breached; assignee AB
+    C3 DM       in Sat 5 Dec 10:00Z (closed), answered Mon 7 Dec 08:10Z -> 10 min,
+                due Mon 09:00Z, met; assignee CD
+    C4 mention  in Mon 30 Nov 10:00Z with a phone number, never answered, due 11:00Z,
+                breached (now = Tue 1 Dec 12:00Z); unassigned
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import Session
+
+from connectors.base import Channel, Direction, InboundItem, PullPage
+from socialdesk.config import settings_from_mapping
+from socialdesk.hours import hours_for
+from socialdesk.ingest import ensure_account, ingest_page
+from socialdesk.models import Conversation
+from socialdesk.reports import ReportPeriod, ReportRequest, write_report
+from socialdesk.sla import fill_missing_due_times
+from socialdesk.sync import detector_for, mark_personal_data
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+SETTINGS = settings_from_mapping(
+    {
+        "hours": {"timezone": "Europe/Rome", "public_holidays": "IT"},
+        "sla": {"first_response_minutes": 60},
+        "reports": {"unmask_operators": ["AB"]},
+        "accounts": [{"name": "brand-x", "platform": "x", "user_id": "9",
+                      "bearer_token_env": "T", "consumer_key_env": "T",
+                      "consumer_secret_env": "T", "access_token_env": "T",
+                      "access_token_secret_env": "T"}],
+    },
+    source="test",
+)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 30, tzinfo=UTC) + timedelta(days=day - 30, hours=hour,
+                                                           minutes=minute)
+
+
+def dm(external_id: str, thread: str, when: datetime, outbound: bool = False,
+       text: str = "ciao") -> InboundItem:
+    """A DM in thread `thread` ("m" is a public mention), from customer_<thread> or from us."""
+    return InboundItem(
+        platform="x", external_id=external_id,
+        channel=Channel.MENTION if thread == "m" else Channel.DM,
+        direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
+        thread_key=thread, text=text, created_at=when,
+        author_id="9" if outbound else f"c{thread}",
+        author_handle=None if outbound else f"customer_{thread}",
+    )
+
+
+@pytest.fixture
+def desk(store: Engine) -> Engine:
+    account = ensure_account(store, "brand-x", "x")
+    items = [
+        dm("1", "a", at(30, 8, 30)), dm("2", "a", at(30, 9), outbound=True),
+        dm("3", "b", at(30, 16, 30)), dm("4", "b", at(31, 8, 45), outbound=True),
+        dm("5", "c", at(35, 10)), dm("6", "c", at(37, 8, 10), outbound=True),
+        dm("7", "m", at(30, 10), text="richiamatemi al +39 347 123 4567"),
+    ]
+    with Session(store) as session:
+        report = ingest_page(session, account, PullPage("dms", items))
+        mark_personal_data(session, detector_for(SETTINGS), report)
+        by_thread = {"a": ("AB", at(30, 10)), "b": ("AB", None), "c": ("CD", None)}
+        for thread, (assignee, resolved) in by_thread.items():
+            session.exec(update(Conversation).where(Conversation.thread_key == thread)
+                         .values(assignee=assignee, resolved_at=resolved,
+                                 status="resolved" if resolved else "open"))
+        session.commit()
+    hours = hours_for(SETTINGS.hours, SETTINGS.accounts[0])
+    fill_missing_due_times(store, {"brand-x": hours}, 60)
+    return store
+
+
+def read(store: Engine, kind: str, **options: object) -> list[dict[str, str]]:
+    out = io.StringIO(newline="")
+    request = ReportRequest(kind=kind, period=ReportPeriod(), **options)  # type: ignore[arg-type]
+    with Session(store) as session:
+        write_report(session, SETTINGS, request, out, now=NOW)
+    return list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+
+
+def test_the_conversations_report_gives_business_minutes_and_sla(desk: Engine) -> None:
+    rows = {row["customer_handle"]: row for row in read(desk, "conversations")}
+    one, two, three, four = (rows[f"customer_{k}"] for k in "abcm")
+    assert (one["first_response_minutes"], one["sla_met"], one["resolution_minutes"]) == (
+        "30.0", "true", "90.0")
+    assert one["sla_due_at"] == "2026-11-30T09:30:00Z" and one["status"] == "resolved"
+    assert (two["first_response_minutes"], two["sla_met"]) == ("75.0", "false")
+    assert two["sla_due_at"] == "2026-12-01T08:30:00Z"
+    assert (three["first_response_minutes"], three["sla_met"]) == ("10.0", "true")
+    assert (four["first_response_minutes"], four["sla_met"]) == ("", "false")
+    assert four["personal_data"] == "PHONE" and one["personal_data"] == ""
+    assert four["channel"] == "mention" and four["assignee"] == ""
+
+
+def test_the_agents_report_groups_by_operator(desk: Engine) -> None:
+    rows = {row["operator"]: row for row in read(desk, "agents")}
+    assert set(rows) == {"AB", "CD"}
+    ab = rows["AB"]
+    assert ab["conversations"] == "2"
+    assert ab["first_response_median_minutes"] == "52.5"  # median of 30 and 75
+    assert ab["first_response_p90_minutes"] == "70.5"  # 30 + 0.9 * 45
+    assert ab["resolution_median_minutes"] == "90.0"
+    assert ab["sla_met_percent"] == "50.0"
+    assert rows["CD"]["sla_met_percent"] == "100.0"
+
+
+def test_the_daily_report_counts_per_day_and_channel(desk: Engine) -> None:
+    rows = {(row["day"], row["channel"]): row for row in read(desk, "daily")}
+    monday_dm = rows[("2026-11-30", "dm")]
+    assert (monday_dm["inbound"], monday_dm["conversations"], monday_dm["answered"]) == (
+        "2", "2", "2")
+    assert monday_dm["first_response_median_minutes"] == "52.5"
+    assert monday_dm["sla_breaches"] == "1"
+    monday_mention = rows[("2026-11-30", "mention")]
+    assert (monday_mention["answered"], monday_mention["sla_breaches"]) == ("0", "1")
+    assert rows[("2026-12-05", "dm")]["sla_breaches"] == "0"
+
+
+def test_the_messages_report_masks_personal_data_unless_an_allowed_operator_unmasks(
+    desk: Engine,
+) -> None:
+    masked = {row["external_id"]: row for row in read(desk, "messages")}
+    assert masked["7"]["has_pii"] == "true"
+    assert "347 123 4567" not in masked["7"]["text"] and masked["7"]["text"].endswith("**67")
+    clear = {row["external_id"]: row for row in read(desk, "messages", unmask=True,
+                                                      operator="AB")}
+    assert "+39 347 123 4567" in clear["7"]["text"]
+
+
+def test_unmasking_is_refused_to_an_operator_not_allowed(desk: Engine) -> None:
+    from socialdesk.errors import UsageError
+
+    with pytest.raises(UsageError, match="unmask_operators"):
+        read(desk, "messages", unmask=True, operator="ZZ")
+
+
+def test_a_period_keeps_only_conversations_opened_in_it(desk: Engine) -> None:
+    out = io.StringIO(newline="")
+    period = ReportPeriod(since=at(35, 0), until=at(36, 0))
+    with Session(desk) as session:
+        write_report(session, SETTINGS, ReportRequest("conversations", period), out, now=NOW)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+    assert [row["customer_handle"] for row in rows] == ["customer_c"]
