@@ -93,10 +93,10 @@ def timing_posts(count: int) -> list[str]:
 def rate(func: Callable[[str], object], posts: list[str]) -> float:
     timings = []
     for _ in range(TIMING_ROUNDS):
-        start = time.perf_counter()
+        start = time.process_time()
         for post in posts:
             func(post)
-        timings.append(time.perf_counter() - start)
+        timings.append(time.process_time() - start)
     return len(posts) / sorted(timings)[len(timings) // 2]
 
 

@@ -19,10 +19,12 @@ import click
 from socialdesk import __version__
 from socialdesk.errors import SocialdeskError, UsageError, render_error
 from socialdesk.logs import configure_logging
+from socialdesk.privacy.logfilter import PersonalDataFilter
 from socialdesk.paths import resolve_config_path
 
-REPORT_KINDS = ("messages",)
-"""Report kinds implemented so far; the DESIGN lists conversations, agents, daily, redirects too."""
+REPORT_KINDS = ("conversations", "messages", "agents", "daily", "summary")
+"""The CSV kinds implemented (`redirects` comes with the privacy guard), and `summary`,
+a table on the terminal."""
 
 
 def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -40,7 +42,8 @@ def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:
     """socialdesk: answer X and Facebook customers from one queue, personal data kept private."""
-    configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+                      [PersonalDataFilter()])
 
 
 @cli.command()
@@ -66,6 +69,29 @@ def sync(config_path: Path | None, accounts: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@config_option
+@click.option("--once", is_flag=True, help="One pass, exactly as `socialdesk sync`, then exit.")
+def run(config_path: Path | None, once: bool) -> None:
+    """Keep the queue fresh: poll every account on schedule until SIGTERM or Ctrl-C."""
+    if once:
+        from socialdesk.commands import run_sync
+
+        sys.exit(run_sync(resolve_config_path(config_path), (), sys.stderr))
+    from socialdesk.scheduler import run_from_config
+
+    sys.exit(run_from_config(resolve_config_path(config_path)))
+
+
+@cli.command()
+@config_option
+def doctor(config_path: Path | None) -> None:
+    """Check config, database, tokens and permissions, and the last sync of every stream."""
+    from socialdesk.doctor import run_doctor
+
+    sys.exit(run_doctor(resolve_config_path(config_path), sys.stdout))
+
+
+@cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8750, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Simulated customers' seed.")
 @click.option("--static", is_flag=True, help="A fixed data set and no new traffic.")
@@ -82,13 +108,27 @@ def sandbox(port: int, seed: int, static: bool, messages: int, write_config: Pat
 
 
 @cli.command()
+@config_option
+@click.option("--as", "initials", default=None,
+              help="Your initials for this session (default: [operator] initials).")
+def tui(config_path: Path | None, initials: str | None) -> None:
+    """Open the desk: the queue, conversations and customer cards, from the keyboard."""
+    from socialdesk.tui.launch import run_tui
+
+    sys.exit(run_tui(resolve_config_path(config_path), initials))
+
+
+@cli.command()
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--messages", type=click.IntRange(1, 100_000), default=60, show_default=True)
-def demo(seed: int, messages: int) -> None:
+@click.option("--no-tui", is_flag=True,
+              help="Sync once and print a summary (the default when stdout is not a terminal).")
+def demo(seed: int, messages: int, no_tui: bool) -> None:
     """Run socialdesk on a built-in sandbox with a throwaway database, no account needed."""
     from socialdesk.demo import run_demo
 
-    sys.exit(run_demo(seed=seed, messages=messages, out=sys.stdout))
+    interactive = not no_tui and sys.stdout.isatty() and sys.stdin.isatty()
+    sys.exit(run_demo(seed=seed, messages=messages, out=sys.stdout, interactive=interactive))
 
 
 @cli.command()
@@ -106,16 +146,59 @@ def demo(seed: int, messages: int) -> None:
 def report(kind: str, config_path: Path | None, since: Any, until: Any, account: str | None,
            output: str, unmask: bool, excel: bool, actor: str | None) -> None:
     """Export a CSV report."""
-    from socialdesk.commands import ReportRequest, run_report
+    from socialdesk.commands import ReportCommand, run_report
 
     since_day: date | None = since.date() if since else None
     until_day: date | None = until.date() if until else None
     if since_day and until_day and until_day < since_day:
         raise UsageError("--until is before --since")
-    request = ReportRequest(kind, since_day, until_day, account, unmask, excel, actor)
+    request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor)
     with _output(output) as out:
         rows = run_report(resolve_config_path(config_path), request, out)
-    click.echo(f"{rows} rows", err=True)
+    if kind != "summary":
+        click.echo(f"{rows} rows", err=True)
+
+
+@cli.command()
+@click.argument("conversation_id", type=int)
+@config_option
+@click.option("--text", required=True, help="The answer; checked against the channel's limit.")
+@click.option("--as", "operator", required=True, help="Your initials (audited).")
+def reply(config_path: Path | None, conversation_id: int, text: str, operator: str) -> None:
+    """Answer a conversation on its own channel through the outbox, and print the state."""
+    from socialdesk.outbox_commands import run_reply
+
+    sys.exit(run_reply(resolve_config_path(config_path), conversation_id, text, operator,
+                       sys.stdout))
+
+
+@cli.group(invoke_without_command=True)
+@config_option
+@click.option("--state", "states", multiple=True,
+              type=click.Choice(["pending", "sending", "sent", "failed", "unknown"]),
+              help="Only actions in this state (repeatable).")
+@click.pass_context
+def outbox(ctx: click.Context, config_path: Path | None, states: tuple[str, ...]) -> None:
+    """List outgoing actions with their state, newest first (tab-separated)."""
+    if ctx.invoked_subcommand is None:
+        from socialdesk.outbox_commands import run_outbox_list
+
+        rows = run_outbox_list(resolve_config_path(config_path), states, sys.stdout)
+        click.echo(f"{rows} actions", err=True)
+
+
+@outbox.command("retry")
+@click.argument("action_id", type=int)
+@config_option
+@click.option("--as", "operator", required=True, help="Your initials (audited).")
+@click.option("--yes", "checked", is_flag=True,
+              help="For an unknown action: you checked the platform and it did not go out.")
+def outbox_retry(config_path: Path | None, action_id: int, operator: str, checked: bool) -> None:
+    """Send a failed or unknown action again (an unknown one is looked for first)."""
+    from socialdesk.outbox_commands import run_outbox_retry
+
+    sys.exit(run_outbox_retry(resolve_config_path(config_path), action_id, operator, checked,
+                              sys.stdout))
 
 
 @cli.group()

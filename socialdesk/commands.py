@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -15,15 +15,10 @@ from socialdesk.db import open_store
 from socialdesk.errors import ConfigError
 from socialdesk.privacy.detect import Detector
 from socialdesk.progress import SyncProgress
-from socialdesk.reports import (
-    MESSAGES_COLUMNS,
-    ReportPeriod,
-    audit_unmask,
-    message_rows,
-    text_masker,
-    write_csv,
-)
-from socialdesk.sync import AccountResult, detector_for, sync_accounts
+from socialdesk.sync import AccountResult, sync_accounts
+
+if TYPE_CHECKING:
+    from socialdesk.reports import ReportRequest
 
 
 def open_configured_store(settings: Settings) -> Engine:
@@ -69,7 +64,9 @@ def _summary(result: AccountResult) -> str:
 
 
 @dataclass(frozen=True)
-class ReportRequest:
+class ReportCommand:
+    """What `socialdesk report` was asked, before the config is read."""
+
     kind: str
     since: date | None
     until: date | None
@@ -79,18 +76,40 @@ class ReportRequest:
     actor: str | None
 
 
-def run_report(config_path: Path, request: ReportRequest, out: TextIO) -> int:
+def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
+    """Write the report to `out`; the reports package is loaded only for this command."""
+    from socialdesk.reports import ReportPeriod, ReportRequest, write_report
+
     settings = load_settings(config_path)
-    if request.account:
-        settings.account(request.account)
+    if command.account:
+        settings.account(command.account)
     engine = open_configured_store(settings)
-    period = ReportPeriod.from_local_dates(request.since, request.until)
+    request = ReportRequest(
+        kind=command.kind,
+        period=ReportPeriod.from_local_dates(command.since, command.until),
+        account=command.account, unmask=command.unmask, excel=command.excel,
+        operator=command.actor,
+    )
     with Session(engine) as session:
-        if request.unmask:
-            audit_unmask(session, request.actor or "cli", request.kind, period)
-        masker = None if request.unmask else text_masker(detector_for(settings))
-        rows = message_rows(session, period, masker, request.account)
-        return write_csv(out, MESSAGES_COLUMNS, rows, excel=request.excel)
+        if command.kind == "summary":
+            return print_summary(session, settings, request, out)
+        return write_report(session, settings, request, out)
+
+
+def print_summary(
+    session: Session, settings: Settings, request: ReportRequest, out: TextIO
+) -> int:
+    """The summary table; the last seven days unless --since/--until say otherwise."""
+    from rich.console import Console
+
+    from socialdesk.models import utc_now
+    from socialdesk.reports.summary import default_period, summary_table
+
+    now = utc_now()
+    period = request.period if request.period.since or request.period.until else (
+        default_period(now))
+    Console(file=out).print(summary_table(session, settings, period, now, request.account))
+    return 0
 
 
 def run_privacy_scan(config_path: Path, lines: TextIO, out: TextIO) -> int:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import tomllib
+import typing
 from collections.abc import Mapping
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -41,13 +45,105 @@ class DatabaseSettings(_Strict):
         return self.url or default_database_url()
 
 
+PrivacyMode = Literal["auto", "suggest", "off"]
+"""auto: the guard's actions are queued at once; suggest: they wait for an operator's key."""
+
+_TEMPLATE_FIELDS = {
+    "private_message": {"name", "types"},
+    "public_pointer": {"name"},
+    "public_pointer_link": {"name", "dm_link"},
+}
+
+
+class PrivacyTemplateSettings(_Strict):
+    """The privacy guard's texts in one language. `{name}` is the customer's @handle on X,
+    their name on Facebook; `{types}` the kinds of data found (never the values)."""
+
+    private_message: Annotated[str, Field(min_length=1)]
+    """The Facebook private reply or the X DM: the only message until the customer answers."""
+    public_pointer: Annotated[str, Field(min_length=1)]
+    """The neutral public reply: points to the private channel, asks to delete the post."""
+    public_pointer_link: Annotated[str, Field(min_length=1)]
+    """X, when the DM cannot be sent: the pointer with `{dm_link}` (a URL costs 20x on X)."""
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> PrivacyTemplateSettings:
+        for key, allowed in _TEMPLATE_FIELDS.items():
+            used = set(re.findall(r"{(\w*)}", getattr(self, key)))
+            unknown = used - allowed
+            if unknown:
+                raise ValueError(
+                    f"{key}: unknown placeholder {{{sorted(unknown)[0]}}}; "
+                    f"use {', '.join('{' + name + '}' for name in sorted(allowed))}"
+                )
+        return self
+
+
+DEFAULT_PRIVACY_TEMPLATES = {
+    "it": PrivacyTemplateSettings(
+        private_message=(
+            "Ciao {name}, ti scriviamo in privato perché il tuo messaggio pubblico mostrava "
+            "dati personali ({types}). Continuiamo qui, dove restano tra noi. Non ti chiederemo "
+            "mai password o codici di accesso."
+        ),
+        public_pointer=(
+            "{name}, ti abbiamo scritto in privato. Per la tua sicurezza, cancella il messaggio "
+            "che mostra i tuoi dati."
+        ),
+        public_pointer_link=(
+            "{name}, scrivici in privato da qui: {dm_link} e, per la tua sicurezza, cancella il "
+            "messaggio che mostra i tuoi dati."
+        ),
+    ),
+    "en": PrivacyTemplateSettings(
+        private_message=(
+            "Hi {name}, we are writing privately because your public message showed personal "
+            "data ({types}). Let's continue here, where it stays between us. We will never ask "
+            "for passwords or access codes."
+        ),
+        public_pointer=(
+            "{name}, we've sent you a private message. For your safety, please delete the post "
+            "that shows your data."
+        ),
+        public_pointer_link=(
+            "{name}, please message us privately here: {dm_link} and, for your safety, delete "
+            "the post that shows your data."
+        ),
+    ),
+}
+
+
 class PrivacySettings(_Strict):
+    mode: PrivacyMode = "suggest"
+    """What the guard does with a new public post that carries personal data."""
+    templates: dict[Literal["it", "en"], PrivacyTemplateSettings] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIVACY_TEMPLATES)
+    )
+    """Texts per language; a language left out keeps its default texts."""
+
+    @field_validator("templates")
+    @classmethod
+    def _defaults_for_missing_languages(
+        cls, value: dict[str, PrivacyTemplateSettings]
+    ) -> dict[str, PrivacyTemplateSettings]:
+        return {**DEFAULT_PRIVACY_TEMPLATES, **value}
+
     phone_regions: tuple[str, ...] = ("IT", "US", "GB")
     """Regions national-format phone numbers are parsed in, most likely first."""
     own_numbers: tuple[str, ...] = ()
     """The brand's published numbers: a customer quoting them exposes nothing."""
     patterns: dict[str, str] = Field(default_factory=dict)
     """Named regular expressions for the brand's own identifiers (CUSTOM:<name>)."""
+
+
+class OutboxSettings(_Strict):
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    """Sends tried per action before it is `failed`; only failures the platform confirms
+    (5xx, 429, a refused connection) are tried again."""
+    retry_base_seconds: Annotated[float, Field(gt=0, le=3600)] = 2.0
+    """First retry delay; it doubles with every attempt (capped at 15 minutes)."""
+    stale_sending_seconds: Annotated[float, Field(gt=0, le=86400)] = 120.0
+    """An action still `sending` after this long was left by a crash: it becomes `unknown`."""
 
 
 def _check_base_url(url: str | None) -> str | None:
@@ -71,15 +167,133 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_OPENING = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])$")
+
+
+def parse_opening(text: str) -> tuple[time, time | None]:
+    """"09:00-13:00" as (start, end); an end of "24:00" is None, meaning midnight."""
+    match = _OPENING.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not an opening like \"09:00-13:00\"")
+    start = time(int(match[1]), int(match[2]))
+    if match[3] == "24":
+        if match[4] != "00":
+            raise ValueError(f"{text!r}: the latest closing time is 24:00")
+        return start, None
+    end = time(int(match[3]), int(match[4]))
+    if end <= start:
+        raise ValueError(f"{text!r}: an opening must close after it opens, on the same day")
+    return start, end
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name like \"Europe/Rome\""
+        ) from None
+    return value
+
+
+class HoursSettings(_Strict):
+    """Published staff hours (seed 002): weekly openings in a time zone, minus closed days."""
+
+    timezone: str = "Europe/Rome"
+    """IANA time zone the openings are written in; an account may override it."""
+    mon: tuple[str, ...] = ("09:00-18:00",)
+    tue: tuple[str, ...] = ("09:00-18:00",)
+    wed: tuple[str, ...] = ("09:00-18:00",)
+    thu: tuple[str, ...] = ("09:00-18:00",)
+    fri: tuple[str, ...] = ("09:00-18:00",)
+    sat: tuple[str, ...] = ()
+    sun: tuple[str, ...] = ()
+    holidays: tuple[date, ...] = ()
+    """Extra closed dates (company holidays, bridges)."""
+    public_holidays: str = "IT"
+    """Country whose public holidays close the desk (ISO code, `holidays` library); "" for none."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return _check_timezone(value) or value
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _openings_do_not_overlap(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        spans = sorted(parse_opening(text) for text in value)
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            if end is None or start < end:
+                raise ValueError("openings of one day must not overlap")
+        return value
+
+    @field_validator("public_holidays")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Z]{2}", value):
+            raise ValueError('must be a two-letter country code such as "IT", or ""')
+        return value
+
+    @model_validator(mode="after")
+    def _opens_some_day(self) -> HoursSettings:
+        if not any(getattr(self, day) for day in WEEKDAYS):
+            raise ValueError("the desk must open on at least one weekday")
+        return self
+
+
+class SlaSettings(_Strict):
+    first_response_minutes: Annotated[int, Field(ge=1, le=30 * 24 * 60)] = 240
+    """Business minutes a first answer may take (counted inside `[hours]`)."""
+    check_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
+    """How often `socialdesk run` looks for conversations past their due time."""
+
+
+POLL_SECONDS_RANGE = (2, 86_400)
+"""Below 2 s every poll is an API call with nothing new; above a day a queue is not fresh."""
+
+
+def _check_poll_seconds(
+    value: dict[str, int], defaults: dict[str, int], platform: str
+) -> dict[str, int]:
+    unknown = set(value) - set(defaults)
+    if unknown:
+        raise ValueError(f"{platform} has no stream {sorted(unknown)[0]!r}; "
+                         f"streams: {', '.join(defaults)}")
+    low, high = POLL_SECONDS_RANGE
+    for stream, seconds in value.items():
+        if not low <= seconds <= high:
+            raise ValueError(f"{stream}: poll interval must be {low} to {high} seconds")
+    return {**defaults, **value}
+
+
+X_POLL_SECONDS = {"mentions": 90, "dms": 180}
+"""Mentions every 60-120 s, DMs every 2-5 min: DM lookup allows 15 calls per 15 min."""
+FACEBOOK_POLL_SECONDS = {"feed": 120, "messenger": 120}
+
+
 class _AccountBase(_Strict):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     base_url: str | None = None
     """Overrides the platform's API host: the sandbox, a replay server, or the real API."""
+    timezone: str | None = None
+    """Overrides `[hours] timezone` for this account's due times."""
+    language: Literal["it", "en"] = "it"
+    """The customers' usual language: used when a post is too short to tell."""
+    privacy_mode: PrivacyMode | None = None
+    """Overrides `[privacy] mode` for this account."""
 
     @field_validator("base_url")
     @classmethod
     def _base_url_is_safe(cls, value: str | None) -> str | None:
         return _check_base_url(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return _check_timezone(value)
 
 
 class XAccount(_AccountBase):
@@ -90,6 +304,13 @@ class XAccount(_AccountBase):
     consumer_secret_env: str
     access_token_env: str
     access_token_secret_env: str
+    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(X_POLL_SECONDS))
+    """Seconds between polls per stream (`mentions`, `dms`) in `socialdesk run`."""
+
+    @field_validator("poll_seconds")
+    @classmethod
+    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        return _check_poll_seconds(value, X_POLL_SECONDS, "X")
 
     def secret_env_names(self) -> dict[str, str]:
         return {key: getattr(self, f"{key}_env") for key in X_SECRET_KEYS}
@@ -106,6 +327,16 @@ class FacebookAccount(_AccountBase):
     graph_version: Annotated[str, Field(pattern=r"^v[0-9]+\.0$")] = DEFAULT_GRAPH_VERSION
     comment_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
     """Posts this recent are re-read for new comments; 7 days is the private-reply window."""
+    human_agent: bool = False
+    """The app has Meta's Human Agent feature: operators may answer Messenger up to 7 days
+    after the person's last message (MESSAGE_TAG + HUMAN_AGENT), never automatic replies."""
+    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(FACEBOOK_POLL_SECONDS))
+    """Seconds between polls per stream (`feed`, `messenger`) in `socialdesk run`."""
+
+    @field_validator("poll_seconds")
+    @classmethod
+    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        return _check_poll_seconds(value, FACEBOOK_POLL_SECONDS, "Facebook")
 
     def secret_env_names(self) -> dict[str, str]:
         return {"page_token": self.page_token_env}
@@ -122,9 +353,70 @@ class FacebookAccount(_AccountBase):
 Account = Annotated[XAccount | FacebookAccount, Field(discriminator="platform")]
 
 
+class OperatorSettings(_Strict):
+    """Who is at the keyboard of this install; `socialdesk tui --as` overrides the initials."""
+
+    initials: Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9.]+$")] = "ME"
+    """Signs notes and actions (seed 004: notes carry the operator's initials)."""
+    name: str | None = None
+
+
+class SavedReplySettings(_Strict):
+    """A reply the team writes again and again (seed 003); the TUI suggests the closest."""
+
+    name: Annotated[str, Field(min_length=1)]
+    language: Annotated[str, Field(min_length=2, max_length=8)] = "en"
+    text: Annotated[str, Field(min_length=1)]
+    """May use `{name}` (the customer's name) and `{agent}` (the operator's name)."""
+
+
+class ScheduledReport(_Strict):
+    """A report `socialdesk run` writes by itself, e.g. every Monday for the week before."""
+
+    cron: Annotated[str, Field(min_length=9)]
+    """Crontab expression in the local time zone, e.g. "0 7 * * mon"."""
+    kind: Literal["conversations", "messages", "agents", "daily"]
+    period: Literal["day", "week", "month"] = "week"
+    """The whole previous day, week (Monday to Sunday) or month before the run."""
+    output: Annotated[str, Field(min_length=1)]
+    """File path; `{kind}`, `{since}`, `{until}` (YYYY-MM-DD) and `{date}` are filled in."""
+
+    @field_validator("output")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            value.format(kind="k", since="s", until="u", date="d")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"unknown placeholder {error}; use {{kind}}, {{since}}, "
+                             "{until} or {date}") from None
+        return value
+    excel: bool = False
+    account: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError("must be a crontab expression of five fields, e.g. \"0 7 * * mon\"")
+        return value
+
+
+class ReportsSettings(_Strict):
+    unmask_operators: tuple[str, ...] = ()
+    """Initials allowed to export personal data in clear (`report --unmask`); audited."""
+    schedule: list[ScheduledReport] = Field(default_factory=list)
+
+
 class Settings(_Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    hours: HoursSettings | None = None
+    """Published hours; without them the desk counts as always open."""
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
+    saved_replies: list[SavedReplySettings] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -209,17 +501,32 @@ def _dotted(location: list[Any]) -> str:
 
 
 def _allowed_keys(location: list[Any], raw: Mapping[str, Any]) -> list[str]:
+    """The keys valid where the unknown one stood, for the "did you mean" hint."""
     if len(location) >= 3 and location[0] == "accounts" and isinstance(location[1], int):
         platform = raw["accounts"][location[1]].get("platform")
         model: type[BaseModel] = FacebookAccount if platform == "facebook" else XAccount
-    elif len(location) == 2:
-        sections: dict[str, type[BaseModel]] = {
-            "database": DatabaseSettings, "privacy": PrivacySettings
-        }
-        model = sections.get(str(location[0]), Settings)
-    else:
-        model = Settings
+        return list(model.model_fields)
+    model = Settings
+    for part in location[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        section = _model_in(field.annotation) if field else None
+        if section is None:
+            break
+        model = section
     return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The settings model behind `X`, `X | None` or `list[X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def _suggestion(key: str, allowed: list[str]) -> str:

@@ -11,10 +11,11 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from socialdesk.commands import report_sync_results
-from socialdesk.config import settings_from_mapping
+from socialdesk.config import Settings, settings_from_mapping
 from socialdesk.db import open_store
 from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.mask import mask_text
@@ -26,11 +27,16 @@ STATUS_STYLE = {"new": "red", "open": "yellow", "resolved": "green"}
 """Red just arrived, yellow being solved, green solved (seed 004)."""
 
 
-def run_demo(seed: int, messages: int, out: TextIO) -> int:
-    """Sync the sandbox into a temporary database and show what arrived; exit status of sync."""
+DEMO_SYNC_SECONDS = 5.0
+"""How often the demo's desk pulls the live sandbox, so new customers keep arriving."""
+
+
+def run_demo(seed: int, messages: int, out: TextIO, interactive: bool = False) -> int:
+    """Sync the sandbox into a temporary database, then open the desk on it (`interactive`)
+    or print what arrived; exit status of the first sync."""
     console = Console(file=out)
     with tempfile.TemporaryDirectory(prefix="socialdesk-demo-") as workdir, SandboxServer(
-        seed=seed, static=True, messages=messages
+        seed=seed, static=not interactive, messages=messages
     ) as sandbox:
         base_url = sandbox.start()
         database_url = f"sqlite:///{Path(workdir) / 'demo.db'}"
@@ -41,10 +47,25 @@ def run_demo(seed: int, messages: int, out: TextIO) -> int:
         engine = open_store(database_url)
         console.print(f"Sandbox on {base_url}; syncing {len(settings.accounts)} accounts…")
         status = report_sync_results(sync_accounts(settings, engine), out)
-        with Session(engine) as session:
-            _print_summary(console, session)
+        if interactive:
+            _open_desk(settings, engine)
+        else:
+            with Session(engine) as session:
+                _print_summary(console, session)
         engine.dispose()
     return status
+
+
+def _open_desk(settings: Settings, engine: Engine) -> None:
+    """The TUI on the live sandbox, syncing in the background like `socialdesk run` would."""
+    from socialdesk.tui.launch import desk_from_settings, open_desk
+
+    def background_sync() -> None:
+        sync_accounts(settings, engine)
+
+    desk = desk_from_settings(settings, engine, background_sync=background_sync)
+    desk.background_seconds = DEMO_SYNC_SECONDS
+    open_desk(desk)
 
 
 def _print_summary(console: Console, session: Session) -> None:

@@ -55,6 +55,8 @@ class IngestReport:
     duplicates: int = 0
     quarantined: int = 0
     touched_conversation_ids: set[int] = field(default_factory=set)
+    reopened_at: dict[int, datetime] = field(default_factory=dict)
+    """Resolved conversations a new inbound message reopened, with that message's time."""
 
     def merge(self, other: IngestReport) -> None:
         self.new_message_ids += other.new_message_ids
@@ -62,6 +64,7 @@ class IngestReport:
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
         self.touched_conversation_ids |= other.touched_conversation_ids
+        self.reopened_at.update(other.reopened_at)
 
 
 def ensure_account(engine: Engine, name: str, platform: str) -> Account:
@@ -101,7 +104,7 @@ def _store_page(session: Session, account: Account, page: PullPage) -> IngestRep
             new_rows = _insert_messages(session, account, fresh, conversation_ids)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
-            _refresh_conversations(session, new_rows, states)
+            report.reopened_at = _refresh_conversations(session, new_rows, states)
     report.quarantined = _quarantine(session, account, page)
     _advance_cursor(session, account, page)
     return report
@@ -400,8 +403,9 @@ _TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbou
 
 def _refresh_conversations(
     session: Session, new_messages: list[_NewMessage], states: dict[int, dict[str, Any]]
-) -> None:
-    """Fold the new messages into each conversation's timestamps and status.
+) -> dict[int, datetime]:
+    """Fold the new messages into each conversation's timestamps and status; return the
+    conversations this reopened, with the time of the inbound message that reopened each.
 
     Computed here from the stored values, in two statements per page; a conversation
     whose first inbound moves earlier than an outbound already stored gets its timestamps
@@ -414,9 +418,13 @@ def _refresh_conversations(
     unread = sorted(set(by_conversation) - set(states))
     current_states = [states[c] for c in by_conversation if c in states]
     updates, recompute = [], []
+    reopened: dict[int, datetime] = {}
     for current in current_states + _current_timestamps(session, unread):
         values, exact = _folded(current, by_conversation[current["id"]])
         updates.append(values)
+        if current["status"] == Status.RESOLVED.value != values["status"]:
+            reopened[current["id"]] = min(m.created_at for m in by_conversation[current["id"]]
+                                          if m.direction == Direction.INBOUND.value)
         if not exact:
             recompute.append(current["id"])
     connection = session.connection()
@@ -430,6 +438,7 @@ def _refresh_conversations(
                    CONVERSATION.c.first_response_at.is_not(None))
             .values(status=Status.OPEN.value)
         )
+    return reopened
 
 
 def _current_timestamps(session: Session, conversation_ids: list[int]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterable
 
 CHATTY_LOGGERS = ("tweepy", "urllib3", "requests_oauthlib", "oauthlib")
 _SECRET_PATTERNS = (
@@ -31,10 +32,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: int = logging.WARNING) -> None:
+def configure_logging(
+    level: int = logging.WARNING, extra_filters: Iterable[logging.Filter] = ()
+) -> None:
+    """One stderr handler; secrets redacted, then `extra_filters` (personal data masking)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
+    for extra in extra_filters:
+        handler.addFilter(extra)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -85,6 +85,11 @@ class Contact(SQLModel, table=True):
     """`platform:user id` of the handle the card was created for; survives merges."""
     merged_into_id: int | None = Field(default=None, foreign_key="contact.id")
     created_at: datetime = Field(default_factory=utc_now)
+    verified_at: datetime | None = None
+    """When an operator confirmed who this person is (seed 000); None: not verified."""
+    verified_by: str | None = None
+    verified_method: str | None = None
+    """How: a code sent to the e-mail on file, a call-back, an order lookup... (privacy guard)."""
 
 
 class Handle(SQLModel, table=True):
@@ -109,6 +114,15 @@ class Conversation(SQLModel, table=True):
         UniqueConstraint("account_id", "thread_key", name="uq_conversation_thread"),
         Index("ix_conversation_status_last_inbound", "status", "last_inbound_at"),
         Index("ix_conversation_last_message", "last_message_at"),
+        Index("ix_conversation_first_response_due", "first_response_due_at"),  # migration 0003
+        # Keyset paging of the TUI queue: one index per filter, ending with the sort column
+        # (migration 0004).
+        Index("ix_conversation_status_last_message", "status", "last_message_at"),
+        Index("ix_conversation_channel_last_message", "channel", "last_message_at"),
+        Index("ix_conversation_account_last_message", "account_id", "last_message_at"),
+        Index("ix_conversation_assignee_last_message", "assignee", "last_message_at"),
+        Index("ix_conversation_last_inbound", "last_inbound_at"),
+        Index("ix_conversation_updated", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -129,6 +143,14 @@ class Conversation(SQLModel, table=True):
     resolved_at: datetime | None = None
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+    sla_started_at: datetime | None = None
+    """The inbound message the SLA clock counts from: the first, or the one that reopened it."""
+    first_response_due_at: datetime | None = None
+    """`sla_started_at` plus `[sla] first_response_minutes` of business time."""
+    redirected_at: datetime | None = None
+    """The privacy guard moved this public conversation to a private one (migration 0005)."""
+    redirected_to_id: int | None = Field(default=None, foreign_key="conversation.id")
+    """The private conversation the customer was moved to, once it is known."""
 
 
 class Message(SQLModel, table=True):
@@ -158,6 +180,9 @@ class Message(SQLModel, table=True):
     has_pii: bool = False
     pii_types: str | None = None
     """Comma-separated entity types found (never the values)."""
+    pii_spans: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON))
+    """`[start, end, type]` of each entity found at ingest: offsets only, never values, so
+    lists and reports mask without running the detector again."""
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -198,3 +223,84 @@ class AuditEntry(SQLModel, table=True):
     target_type: str | None = None
     target_id: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class OutboxState(StrEnum):
+    """pending -> sending -> sent | failed | unknown; unknown waits for a human."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class OutboxAction(SQLModel, table=True):
+    """One outgoing action, written before anything is sent, so no answer is lost or doubled.
+
+    `idempotency_key` makes queuing the same action twice a no-op; `external_id` is the
+    platform's id of what was sent, recorded with the outbound `Message` in one transaction.
+    """
+
+    __tablename__ = "outbox_action"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_outbox_action_idempotency_key"),
+        Index("ix_outbox_action_state_due", "state", "next_attempt_at"),
+        Index("ix_outbox_action_target", "account_id", "kind", "target_external_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str
+    account_id: int = Field(foreign_key="account.id")
+    platform: str
+    kind: str
+    state: str = Field(default=OutboxState.PENDING.value)
+    conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
+    target_message_id: int | None = Field(default=None, foreign_key="message.id")
+    target_external_id: str | None = None
+    target_channel: str | None = None
+    recipient_id: str | None = None
+    thread_key: str | None = None
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Messenger's `messaging_type` and `tag`, decided when the action was queued."""
+    requested_by: str
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    next_attempt_at: datetime | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    external_id: str | None = None
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+    sent_at: datetime | None = None
+
+
+class PrivacyExposure(SQLModel, table=True):
+    """Personal data seen in a public message: which types and when, never the values.
+
+    One row per message. `outcome` follows the guard: `suggested` (waits for an operator,
+    `plan` holds the actions), `queued`, `done`, `partial` or `failed` once the actions ran,
+    `dismissed` when an operator declined the suggestion.
+    """
+
+    __tablename__ = "privacy_exposure"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_privacy_exposure_message"),
+        Index("ix_privacy_exposure_conversation", "conversation_id", "detected_at"),
+        Index("ix_privacy_exposure_outcome", "outcome"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    message_id: int = Field(foreign_key="message.id")
+    types: str
+    """Comma-separated entity types, e.g. `IBAN,PHONE`."""
+    detected_at: datetime = Field(default_factory=utc_now)
+    mode: str
+    outcome: str
+    language: str | None = None
+    plan: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """The planned actions (purpose, kind, target, text) with their outbox ids once queued."""
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None

@@ -29,10 +29,14 @@ from connectors.base import (
 from socialdesk import lease
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
 from socialdesk.errors import AccountSyncError, SocialdeskError
+from socialdesk.guard import GuardReport, guard_new_messages
+from socialdesk.hours import BusinessHours, hours_for
 from socialdesk.ingest import IngestReport, ensure_account, ingest_page
 from socialdesk.models import Account, Health, Message, SyncCursor, utc_now
+from socialdesk.outbox import DispatchReport, dispatch_due
 from socialdesk.plugins import load_connector
 from socialdesk.privacy.detect import Detector
+from socialdesk.sla import set_due_times
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ class StreamResult:
     quarantined: int = 0
     error: str | None = None
     skipped_until: datetime | None = None
+    rate_limited_until: datetime | None = None
+    """Set when the stream waits for a rate-limit reset (skipped now, or limited in this pass)."""
     auth_expired: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -59,6 +65,10 @@ class AccountResult:
     error: str | None = None
     skipped: str | None = None
     """Why nothing was pulled although nothing failed (another process holds the account)."""
+    privacy: GuardReport | None = None
+    """Public posts with personal data found in this pass, and what the guard did."""
+    outbox: DispatchReport | None = None
+    """What the outbox sent for this account after the pull (cron sends what is pending)."""
 
     @property
     def ok(self) -> bool:
@@ -110,7 +120,12 @@ def detector_for(settings: Settings) -> Detector:
     )
 
 
-def sync_account(context: SyncContext, config: XAccount | FacebookAccount) -> AccountResult:
+def sync_account(
+    context: SyncContext,
+    config: XAccount | FacebookAccount,
+    streams: Iterable[str] | None = None,
+) -> AccountResult:
+    """Pull the account's streams (all by default) under the account's lease."""
     result = AccountResult(config.name)
     lease_name = f"account:{config.name}"
     if not lease.acquire(context.engine, lease_name, context.owner):
@@ -118,12 +133,20 @@ def sync_account(context: SyncContext, config: XAccount | FacebookAccount) -> Ac
         return result
     try:
         account = ensure_account(context.engine, config.name, config.platform)
-        connector = _build_connector(config)
-        for stream in connector.streams:
+        connector = build_connector(config)
+        rules = _DueRules(hours_for(context.settings.hours, config),
+                          context.settings.sla.first_response_minutes)
+        wanted = set(streams) if streams is not None else set(connector.streams)
+        pulled_since = utc_now()
+        for stream in [name for name in connector.streams if name in wanted]:
             if context.stop.is_set():
                 break
-            result.streams.append(_sync_stream(context, account, connector, stream, lease_name))
+            result.streams.append(
+                _sync_stream(context, account, connector, stream, lease_name, rules)
+            )
         _set_health(context.engine, account, result)
+        result.privacy = _guard_privacy(context, config, pulled_since)
+        result.outbox = _flush_outbox(context, config)
     except AccountSyncError as error:
         result.error = error.message.removeprefix(f"{config.name}: ")
     except SocialdeskError as error:
@@ -133,7 +156,23 @@ def sync_account(context: SyncContext, config: XAccount | FacebookAccount) -> Ac
     return result
 
 
-def _build_connector(config: XAccount | FacebookAccount) -> Connector:
+def _guard_privacy(
+    context: SyncContext, config: XAccount | FacebookAccount, since: datetime
+) -> GuardReport:
+    """Redirect the public posts with personal data this pass ingested (privacy guard)."""
+    return guard_new_messages(context.engine, context.settings, config, context.detector, since)
+
+
+def _flush_outbox(context: SyncContext, config: XAccount | FacebookAccount) -> DispatchReport:
+    """Send the account's due outbox actions, so cron delivers what is pending."""
+    report = dispatch_due(context.engine, context.settings, [config.name])
+    for error in report.errors:
+        log.warning("outbox: %s", error)
+    return report
+
+
+def build_connector(config: XAccount | FacebookAccount) -> Connector:
+    """The account's connector with its secrets read from the environment."""
     settings = AccountSettings(
         name=config.name,
         platform=config.platform,
@@ -147,19 +186,34 @@ def _build_connector(config: XAccount | FacebookAccount) -> Connector:
         raise AccountSyncError(config.name, str(error)) from None
 
 
+@dataclass
+class _DueRules:
+    """What a walk needs to give conversations their first-response due time."""
+
+    hours: BusinessHours
+    minutes: int
+    counted_from_opening: set[int] = field(default_factory=set)
+
+
 def _sync_stream(
-    context: SyncContext, account: Account, connector: Connector, stream: str, lease_name: str
+    context: SyncContext,
+    account: Account,
+    connector: Connector,
+    stream: str,
+    lease_name: str,
+    rules: _DueRules,
 ) -> StreamResult:
     result = StreamResult(stream)
     with Session(context.engine, expire_on_commit=False) as session:
         state = _cursor_row(session, account, stream)
         if state.rate_limited_until and state.rate_limited_until > utc_now():
-            result.skipped_until = state.rate_limited_until
+            result.skipped_until = result.rate_limited_until = state.rate_limited_until
             return result
         try:
             _walk(context, session, account, connector.pull(stream, state.cursor), result,
-                  lease_name)
+                  lease_name, rules)
         except RateLimited as limit:
+            result.rate_limited_until = limit.reset_at
             result.error = f"rate limited until {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC"
             _record_stream_failure(session, account, stream, result.error, limit.reset_at)
             return result
@@ -179,12 +233,14 @@ def _walk(
     pages: Iterable[PullPage],
     result: StreamResult,
     lease_name: str,
+    rules: _DueRules,
 ) -> None:
     for page in pages:
         if not lease.acquire(context.engine, lease_name, context.owner):
             raise AccountSyncError(account.name, "lost the sync lease to another process")
         report = ingest_page(session, account, page)
         mark_personal_data(session, context.detector, report)
+        set_due_times(session, rules.hours, rules.minutes, report, rules.counted_from_opening)
         _count(result, report, page.warnings)
         if context.on_page:
             context.on_page(account.name, page.stream, len(page.items))
@@ -202,17 +258,19 @@ def _count(result: StreamResult, report: IngestReport, warnings: list[str]) -> N
 
 
 def mark_personal_data(session: Session, detector: Detector, report: IngestReport) -> None:
-    """Flag new inbound messages that carry personal data; types only, never values."""
-    if not report.new_inbound_ids:
+    """Flag new messages that carry personal data, ours included (an agent may have typed
+    it), so reports and lists mask exactly the flagged ones; types only, never values."""
+    if not report.new_message_ids:
         return
     messages = session.exec(
-        select(Message).where(col(Message.id).in_(report.new_inbound_ids))
+        select(Message).where(col(Message.id).in_(report.new_message_ids))
     ).all()
     for message in messages:
-        types = sorted({entity.type for entity in detector.scan(message.text)})
-        if types:
+        entities = detector.scan(message.text)
+        if entities:
             message.has_pii = True
-            message.pii_types = ",".join(types)
+            message.pii_types = ",".join(sorted({entity.type for entity in entities}))
+            message.pii_spans = [[e.start, e.end, e.type] for e in entities]
             session.add(message)
     session.commit()
 
@@ -257,3 +315,12 @@ def _set_health(engine: Engine, account: Account, result: AccountResult) -> None
             row.health, row.health_reason = Health.OK.value, None
         session.add(row)
         session.commit()
+
+
+def stream_states(engine: Engine) -> dict[tuple[str, str], SyncCursor]:
+    """Every stream's stored state by (account name, stream): cursor, last success, reset."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = session.exec(
+            select(Account.name, SyncCursor).where(SyncCursor.account_id == Account.id)
+        ).all()
+    return {(name, state.stream): state for name, state in rows}

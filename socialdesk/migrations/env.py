@@ -11,8 +11,10 @@ target_metadata = SQLModel.metadata
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    """Full-text tables are created by hand-written migrations; autogenerate must not drop them."""
-    return not (type_ == "table" and name is not None and name.startswith("message_fts"))
+    """Full-text tables and indexes are created by hand-written migrations (0004);
+    autogenerate must not drop them."""
+    return not (type_ in ("table", "index") and name is not None
+                and name.startswith("message_fts"))
 
 
 def run_migrations_offline() -> None:

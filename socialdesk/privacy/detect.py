@@ -258,8 +258,9 @@ _IBAN_MIN_LENGTH, _IBAN_MAX_LENGTH = 15, 34
 _IBAN_MIN_DIGITS = 8  # check digits + a numeric account part: no registry layout has fewer
 _IBAN_CHUNK_END_RE = re.compile(r"[A-Za-z0-9](?![A-Za-z0-9])")
 _OMOCODE = "0-9LMNPQRSTUVlmnpqrstuv"
+# The lookbehind comes first: it fails at once inside words, before six letters are read.
 _CF_RE = re.compile(
-    rf"[A-Za-z]{{6}}(?<![A-Za-z0-9][A-Za-z]{{6}})[{_OMOCODE}]{{2}}[A-EHLMPRSTa-ehlmprst]"
+    rf"(?<![A-Za-z0-9])[A-Za-z]{{6}}[{_OMOCODE}]{{2}}[A-EHLMPRSTa-ehlmprst]"
     rf"[{_OMOCODE}]{{2}}[A-Za-z][{_OMOCODE}]{{3}}[A-Za-z](?![A-Za-z0-9])"
 )
 _VAT_PREFIXED_RE = re.compile(r"IT(?<![A-Za-z0-9]IT)\s?[:\-]?\s?\d(?: ?\d){10}(?!\d)")
@@ -374,6 +375,10 @@ class _Candidate:
     type: str
 
 
+_TYPE_DESCS = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+    "voicemail", "fixed_line", "mobile",
+)
 _PUBLISHED = "published"
 _MOBILE = "mobile"
 _OTHER = "other"
@@ -383,6 +388,16 @@ def _desc_pattern(desc: phonenumbers.PhoneNumberDesc | None) -> re.Pattern[str] 
     if desc is None or not desc.national_number_pattern:
         return None
     return re.compile(desc.national_number_pattern)
+
+
+def _type_desc(
+    desc: phonenumbers.PhoneNumberDesc | None,
+) -> tuple[frozenset[int], re.Pattern[str]] | None:
+    """(possible lengths, pattern) of one number type, as phonenumbers matches it."""
+    pattern = _desc_pattern(desc)
+    if desc is None or pattern is None:
+        return None
+    return frozenset(desc.possible_length or ()), pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +418,8 @@ class _Region:
     pattern: re.Pattern[str]
     published: tuple[re.Pattern[str], ...]
     mobile: re.Pattern[str] | None
+    types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]
+    """Every number type's (lengths, pattern): a national number is valid when one matches."""
 
     @classmethod
     def for_region(cls, region: str) -> _Region:
@@ -428,6 +445,7 @@ class _Region:
             pattern=re.compile(desc.national_number_pattern or r"\d+"),
             published=tuple(p for p in map(_desc_pattern, published) if p is not None),
             mobile=_desc_pattern(metadata.mobile),
+            types=tuple(filter(None, (_type_desc(getattr(metadata, name)) for name in _TYPE_DESCS))),
         )
 
     def national_numbers(self, digits: str) -> list[str]:
@@ -455,6 +473,19 @@ class _Region:
             return number
         number = phonenumbers.PhoneNumber(country_code=self.country_code, national_number=int(nsn))
         return _with_leading_zeros(number, nsn)
+
+    def is_valid(self, nsn: str) -> bool:
+        """`phonenumbers.is_valid_number_for_region` for a national number of this region.
+
+        Same rule as phonenumbers' `_number_type_helper` (the general pattern, checked by
+        `national_numbers`, then any type whose lengths and pattern fit), without building
+        a PhoneNumber and walking the metadata on every call.
+        """
+        size = len(nsn)
+        return any(
+            (not lengths or size in lengths) and pattern.fullmatch(nsn) is not None
+            for lengths, pattern in self.types
+        )
 
     def kind(self, nsn: str) -> str:
         if any(p.fullmatch(nsn) for p in self.published):
@@ -505,36 +536,48 @@ class Detector:
         """Entities in `text`, sorted by start, non-overlapping (higher rank, then longer wins)."""
         if not text:
             return []
-        candidates = list(self._candidates(text))
+        candidates = self._candidates(text)
         return [
             Entity(c.type, c.start, c.end, text[c.start:c.end]) for c in _resolve(candidates)
         ]
 
     # -- candidate generation -----------------------------------------------------------
 
-    def _candidates(self, text: str) -> Iterator[_Candidate]:
+    def _candidates(self, text: str) -> list[_Candidate]:
+        """Every validated candidate, overlapping ones included.
+
+        Each pass is called only when a cheap test on the text says it can find
+        something (an "@", an "IT", enough digits, a street word): most posts need only
+        a few of the passes, and an idle pass still costs a generator and a regex scan.
+        """
         scan = _Scan(text)
-        yield from self._custom_matches(scan)
-        yield from self._emails(scan)
-        yield from self._fiscal_codes(scan)
+        found: list[_Candidate] = []
+        if self._custom:
+            found.extend(self._custom_matches(scan))
+        if "@" in text:
+            found.extend(self._emails(scan))
+        found.extend(self._fiscal_codes(scan))
         chunks = list(_NUM_CHUNK_RE.finditer(text))
         contexts, streets, english_street = self._triggers(scan, bool(chunks))
         if chunks:
             # numeric characters (separators included) bound which codes can be present
             numeric = sum(c.end() - c.start() for c in chunks)
             ibans = list(self._ibans(scan)) if numeric >= _IBAN_MIN_DIGITS else []
-            yield from ibans
-            yield from self._prefixed_vat(scan)
+            found.extend(ibans)
+            if "IT" in text:
+                found.extend(self._prefixed_vat(scan))
             for chunk in chunks:
                 if chunk.end() - chunk.start() < _MIN_NATIONAL_DIGITS:
                     continue  # too short for a phone, a card or a CRO
                 if not any(i.start <= chunk.start() and chunk.end() <= i.end for i in ibans):
-                    yield from self._numbers(scan, chunk)
+                    found.extend(self._numbers(scan, chunk))
             if numeric >= _TRN_MIN_DIGITS:
-                yield from self._bare_trn(scan)
-            yield from self._addresses(scan, streets, english_street)
+                found.extend(self._bare_trn(scan))
+            if streets or english_street:
+                found.extend(self._addresses(scan, streets, english_street))
         for kind, end in contexts:
-            yield from self._contextual(scan, kind, end)
+            found.extend(self._contextual(scan, kind, end))
+        return found
 
     def _triggers(
         self, scan: _Scan, has_digits: bool
@@ -609,7 +652,8 @@ class Detector:
                 size = sum(ch.isalnum() for ch in text[start:end])
                 if not _IBAN_MIN_LENGTH <= size <= _IBAN_MAX_LENGTH:
                     continue
-                if std_iban.is_valid(text[start:end]):
+                value = text[start:end]
+                if _iban_checksum_ok(value) and std_iban.is_valid(value):
                     if not scan.in_url_or_handle(start):
                         yield _Candidate(_RANK[IBAN], start, end, IBAN)
                     resume = end  # the candidate may run on into a second IBAN
@@ -637,8 +681,10 @@ class Detector:
         total = sum(e - s for s, e in groups)
         if total < _MIN_NATIONAL_DIGITS and total < _CARD_MIN_DIGITS:
             return
-        yield from self._cards(scan, groups)
-        yield from self._bare_cro(scan, groups)
+        if total >= _CARD_MIN_DIGITS:
+            yield from self._cards(scan, groups)
+        if any(end - start == _CRO_LENGTH for start, end in groups):
+            yield from self._bare_cro(scan, groups)
         plus = text[chunk.start()] == "+"
         left_ok = chunk.start() == 0 or text[chunk.start() - 1] not in _PHONE_LEFT_STOP
         yield from self._phone_windows(scan, groups, plus, left_ok, chunk.start())
@@ -690,11 +736,21 @@ class Detector:
         chunk_start: int,
     ) -> Iterator[_Candidate]:
         """Greedy left-to-right: the longest valid window of whole digit groups wins."""
+        text = scan.text
+        digits = "".join(text[s:e] for s, e in groups)
+        offsets = [0]  # offsets[k]: digits before group k, so a window's digits are a slice
+        for start, end in groups:
+            offsets.append(offsets[-1] + end - start)
         i = 0 if left_ok else 1
         while i < len(groups):
             last = min(len(groups), i + _MAX_PHONE_GROUPS) - 1
             for j in range(last, i - 1, -1):
-                span = self._phone_window(scan.text, groups, i, j, plus, chunk_start)
+                size = offsets[j + 1] - offsets[i]
+                if size < _MIN_NATIONAL_DIGITS or size > _MAX_INTERNATIONAL_DIGITS + 2:
+                    continue  # no reading, national or international, fits this many digits
+                span = self._phone_window(
+                    text, groups, i, j, plus, chunk_start, digits[offsets[i]:offsets[j + 1]]
+                )
                 if span and not scan.numeric_blocked(*span):
                     yield _Candidate(_RANK[PHONE], span[0], span[1], PHONE)
                     i = j
@@ -709,9 +765,9 @@ class Detector:
         j: int,
         plus: bool,
         chunk_start: int,
+        digits: str,
     ) -> tuple[int, int] | None:
         start, end = groups[i][0], groups[j][1]
-        digits = "".join(text[s:e] for s, e in groups[i:j + 1])
         international = i == 0 and (plus or digits.startswith("00"))
         if international:
             digits = digits if plus else digits[2:]
@@ -746,13 +802,14 @@ class Detector:
         kinds = set()
         for region in self._regions:
             for nsn in region.national_numbers(digits):
-                number = region.number(digits, nsn)
-                if number is None:
+                if not region.is_valid(nsn):
                     continue
-                if not phonenumbers.is_valid_number_for_region(number, region.region):
-                    continue
-                if self._own_numbers and self._e164_of(number) in self._own_numbers:
-                    return False
+                if not region.simple_prefix or self._own_numbers:
+                    number = region.number(digits, nsn)
+                    if number is None or number.country_code != region.country_code:
+                        continue
+                    if self._own_numbers and self._e164_of(number) in self._own_numbers:
+                        return False
                 kind = region.kind(nsn)
                 if kind == _MOBILE and not self._own_numbers:
                     return True  # nothing another region says can change the answer
@@ -876,6 +933,23 @@ def _plausible_card(digits: str) -> bool:
     if p1 == 1:
         return n == 15                                # UATP
     return False
+
+
+_IBAN_COMPACT = str.maketrans("", "", " -.")
+_IBAN_BASE10 = str.maketrans({letter: str(10 + index)
+                              for index, letter in enumerate(string.ascii_uppercase)})
+
+
+def _iban_checksum_ok(value: str) -> bool:
+    """ISO 7064 mod 97-10, the check `stdnum.iban` runs first: a cheap early no.
+
+    Most IBAN-shaped candidates fail here; only the ones that pass pay for stdnum's
+    registry lookup and country format, which still decide.
+    """
+    compact = value.translate(_IBAN_COMPACT).upper()
+    if not (compact.isascii() and compact.isalnum()) or len(compact) < 5:
+        return True  # let stdnum give its own answer
+    return int((compact[4:] + compact[:4]).translate(_IBAN_BASE10)) % 97 == 1
 
 
 def _cro_checksum_ok(digits: str) -> bool:

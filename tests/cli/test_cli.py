@@ -94,3 +94,11 @@ def test_privacy_scan_writes_one_json_object_per_input_line() -> None:
     assert phone["type"] == "PHONE"
     assert outputs[0]["text"][phone["start"]:phone["end"]] == "+39 347 123 4567"
     assert outputs[1]["entities"] == []
+
+
+def test_demo_without_a_terminal_prints_the_summary_not_the_tui() -> None:
+    """CI and pipes get the summary; `--no-tui` forces it even on a terminal."""
+    result = run("demo", "--messages", "5", "--no-tui")
+    assert result.returncode == 0, result.stderr
+    assert "Newest 20 conversations" in result.stdout
+    assert "\x1b[?1049h" not in result.stdout  # the alternate screen a TUI would open

@@ -142,6 +142,7 @@ def upgrade() -> None:
     sa.Column('ingested_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('has_pii', sa.Boolean(), nullable=False),
     sa.Column('pii_types', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('pii_spans', sa.JSON(), nullable=True),
     sa.Column('raw', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversation.id'], ),

@@ -1,0 +1,140 @@
+"""The words of the privacy guard: private message, public pointer, in Italian or English.
+
+Texts come from `[privacy.templates.<language>]` in config. A public text is checked
+against the personal data found in the customer's post before it leaves this module: if
+any value would show again (a display name that carries a phone number, say), the
+customer's name is dropped, and if the data still shows the public text is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from socialdesk.config import PrivacyTemplateSettings
+from socialdesk.privacy.detect import CUSTOM_PREFIX
+
+X_DM_LINK = "https://x.com/messages/compose?recipient_id={user_id}"
+"""X's deep link that opens a DM to the brand; a post with a URL costs 20x (PLATFORMS.md)."""
+
+MIN_LEAK_CHARS = 4
+"""Values shorter than this (letters and digits) are compared whole, not as substrings."""
+
+TYPE_NAMES: Mapping[str, Mapping[str, str]] = {
+    "it": {
+        "PHONE": "numero di telefono", "EMAIL": "indirizzo e-mail", "IBAN": "IBAN",
+        "CARD": "numero di carta", "IT_FISCAL_CODE": "codice fiscale", "IT_VAT": "partita IVA",
+        "CRO": "CRO", "TRN": "TRN", "ADDRESS": "indirizzo", "REFERENCE": "numero di pratica",
+        CUSTOM_PREFIX: "codice cliente",
+    },
+    "en": {
+        "PHONE": "phone number", "EMAIL": "e-mail address", "IBAN": "IBAN",
+        "CARD": "card number", "IT_FISCAL_CODE": "tax code", "IT_VAT": "VAT number",
+        "CRO": "CRO", "TRN": "TRN", "ADDRESS": "address", "REFERENCE": "reference number",
+        CUSTOM_PREFIX: "customer code",
+    },
+}
+
+_ALNUM_RE = re.compile(r"[^\W_]+")
+
+
+class _Valued(Protocol):
+    type: str
+    value: str
+
+
+class PublicTextRefused(ValueError):
+    """The public text would repeat the customer's personal data; nothing public is sent."""
+
+
+@dataclass(frozen=True)
+class RedirectTexts:
+    """What the guard says, in one language."""
+
+    language: str
+    private_message: str
+    public_pointer: str
+    public_pointer_with_link: str | None
+    """X only: the pointer used when the DM could not be sent (carries the DM link)."""
+
+
+def type_names(types: Iterable[str], language: str) -> str:
+    """"numero di telefono, IBAN": the kinds of data found, never the values."""
+    names = TYPE_NAMES.get(language, TYPE_NAMES["en"])
+    seen: list[str] = []
+    for entity_type in types:
+        key = CUSTOM_PREFIX if entity_type.startswith(CUSTOM_PREFIX) else entity_type
+        name = names.get(key, key)
+        if name not in seen:
+            seen.append(name)
+    return ", ".join(seen)
+
+
+def redirect_texts(
+    templates: PrivacyTemplateSettings,
+    language: str,
+    name: str,
+    entities: list[_Valued],
+    dm_user_id: str | None = None,
+) -> RedirectTexts:
+    """The three texts for one post; public ones never repeat a value in `entities`.
+
+    Raises:
+        PublicTextRefused: the configured public text itself contains the data.
+    """
+    fields = {"types": type_names([e.type for e in entities], language)}
+    link = X_DM_LINK.format(user_id=dm_user_id) if dm_user_id else None
+    return RedirectTexts(
+        language=language,
+        private_message=render(templates.private_message, name=name, **fields),
+        public_pointer=public_text(templates.public_pointer, name, entities),
+        public_pointer_with_link=(
+            public_text(templates.public_pointer_link, name, entities, dm_link=link)
+            if link else None
+        ),
+    )
+
+
+def public_text(template: str, name: str, entities: list[_Valued], **fields: str) -> str:
+    """`template` rendered for everyone to read, with the customer's name only if it is safe."""
+    text = render(template, name=name, **fields)
+    if not repeats_personal_data(text, entities):
+        return text
+    text = render(template, name="", **fields)
+    if repeats_personal_data(text, entities):
+        raise PublicTextRefused("the public template itself repeats the customer's data")
+    return text
+
+
+def render(template: str, **fields: str) -> str:
+    """Fill the placeholders; one space between words, the first letter upper case."""
+    text = " ".join(template.format_map(_Fields(fields)).split())
+    text = re.sub(r"\s+([,.;:!?])", r"\1", text)
+    text = text.lstrip(" ,;:")
+    return text[:1].upper() + text[1:]
+
+
+def repeats_personal_data(text: str, entities: Iterable[_Valued]) -> bool:
+    """True when the letters and digits of any value show up in `text`, ignoring spacing.
+
+    "347 123 4567" is found in "3471234567" and in "347-123-4567" alike; short values
+    (under `MIN_LEAK_CHARS` letters and digits) count only as a whole word.
+    """
+    squashed = "".join(_ALNUM_RE.findall(text.casefold()))
+    words = set(_ALNUM_RE.findall(text.casefold()))
+    for entity in entities:
+        value = "".join(_ALNUM_RE.findall(entity.value.casefold()))
+        if not value:
+            continue
+        if value in words or (len(value) >= MIN_LEAK_CHARS and value in squashed):
+            return True
+    return False
+
+
+class _Fields(dict[str, str]):
+    """Known placeholders; config validation has already refused unknown ones."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
