@@ -17,10 +17,10 @@ from typing import Any, TextIO
 import click
 
 from socialdesk import __version__
-from socialdesk.errors import SocialdeskError, UsageError, render_error
+from socialdesk.errors import SocialdeskError, UnexpectedError, UsageError, render_error
 from socialdesk.logs import configure_logging
-from socialdesk.privacy.logfilter import PersonalDataFilter
 from socialdesk.paths import resolve_config_path
+from socialdesk.privacy.logfilter import PersonalDataFilter
 
 REPORT_KINDS = ("conversations", "messages", "agents", "daily", "summary")
 """The CSV kinds implemented (`redirects` comes with the privacy guard), and `summary`,
@@ -255,3 +255,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(error.exit_code)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
+    except Exception as error:  # noqa: BLE001  (the one edge where a bug becomes a message)
+        logging.getLogger("socialdesk").debug("unexpected error", exc_info=True)
+        render_error(UnexpectedError(
+            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} "
+            "(run with -vv for the traceback; please report it)"
+        ))
+        sys.exit(UnexpectedError.exit_code)

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
 from socialdesk.errors import DatabaseError
@@ -71,7 +71,7 @@ def upgrade(engine: Engine) -> None:
     try:
         with _migration_lock(engine):
             command.upgrade(alembic_config(engine), "head")
-    except OperationalError as error:
+    except DBAPIError as error:
         raise DatabaseError(f"cannot open or upgrade the database: {error.orig}") from None
 
 

@@ -53,6 +53,13 @@ class UsageError(SocialdeskError):
     exit_code = 2
 
 
+class UnexpectedError(SocialdeskError):
+    """A bug or an environment problem socialdesk did not foresee."""
+
+    title = "unexpected error"
+    exit_code = 70  # EX_SOFTWARE
+
+
 def render_error(error: SocialdeskError, stream: TextIO | None = None) -> None:
     """Print the error on one line; stderr, because stdout belongs to reports and scans."""
     print(f"socialdesk: {error.title}: {error.message}", file=stream or sys.stderr)  # noqa: T201

@@ -102,3 +102,16 @@ def test_demo_without_a_terminal_prints_the_summary_not_the_tui() -> None:
     assert result.returncode == 0, result.stderr
     assert "Newest 20 conversations" in result.stdout
     assert "\x1b[?1049h" not in result.stdout  # the alternate screen a TUI would open
+
+
+def test_a_file_that_is_not_a_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    garbage = tmp_path / "socialdesk.db"
+    garbage.write_bytes(b"this is not sqlite" * 100)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{garbage}"\n\n[[accounts]]\n'
+                      'name = "brand"\nplatform = "facebook"\npage_id = "1"\n'
+                      'page_token_env = "FB_TOKEN"\n')
+    result = run("sync", "--config", str(config))
+    assert result.returncode == 3
+    assert result.stderr.startswith("socialdesk: database error:")
+    assert "Traceback" not in result.stderr
