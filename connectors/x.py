@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -293,6 +294,20 @@ def _data(body: Mapping[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+@dataclass(frozen=True)
+class _PayloadKind:
+    """Where a tweet and a DM event keep the same facts under different names."""
+
+    name: str
+    channel: Channel
+    author_field: str
+    thread_field: str
+
+
+_MENTION = _PayloadKind("mention", Channel.MENTION, "author_id", "conversation_id")
+_DM = _PayloadKind("DM event", Channel.DM, "sender_id", "dm_conversation_id")
+
+
 class XConnector(_XSender, Connector):  # type: ignore[misc]
     """Pulls mentions and DM events of one X account through `tweepy.Client`; sends replies,
     DMs and hides (`_XSender`)."""
@@ -399,40 +414,7 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
     def _parse_mentions(
         self, tweets: list[Any], users: Mapping[str, Mapping[str, Any]]
     ) -> tuple[list[InboundItem], list[QuarantinedItem]]:
-        items: list[InboundItem] = []
-        quarantined: list[QuarantinedItem] = []
-        for tweet in tweets:
-            parsed = self._mention_item(tweet, users)
-            (items if isinstance(parsed, InboundItem) else quarantined).append(parsed)  # type: ignore[arg-type]
-        return items, quarantined
-
-    def _mention_item(
-        self, tweet: Any, users: Mapping[str, Mapping[str, Any]]
-    ) -> InboundItem | QuarantinedItem:
-        """One tweet as an item; without id, text or a readable `created_at` it is quarantined."""
-        if not isinstance(tweet, dict):
-            return QuarantinedItem(reason="mention is not an object", raw={"value": tweet})
-        tweet_id = _str_or_none(tweet.get("id"))
-        problem = _missing_parts(tweet_id, tweet.get("text"), tweet.get("created_at"))
-        if problem:
-            return QuarantinedItem(reason=f"mention {problem}", raw=tweet, external_id=tweet_id)
-        assert tweet_id is not None
-        author_id = _str_or_none(tweet.get("author_id"))
-        author = users.get(author_id or "", {})
-        return InboundItem(
-            platform=self.platform,
-            external_id=tweet_id,
-            channel=Channel.MENTION,
-            direction=self._direction(author_id),
-            thread_key=_str_or_none(tweet.get("conversation_id")) or tweet_id,
-            text=tweet["text"],
-            created_at=parse_x_time(tweet["created_at"]),  # type: ignore[arg-type]
-            author_id=author_id,
-            author_handle=_str_or_none(author.get("username")),
-            author_name=_str_or_none(author.get("name")),
-            parent_external_id=_replied_to(tweet),
-            raw=tweet,
-        )
+        return self._parse(tweets, users, _MENTION)
 
     # --- direct messages ---------------------------------------------------------------
 
@@ -478,41 +460,54 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
     def _parse_dms(
         self, events: list[Any], users: Mapping[str, Mapping[str, Any]]
     ) -> tuple[list[InboundItem], list[QuarantinedItem]]:
+        """Only MessageCreate events are messages; joins and leaves carry no text."""
+        messages = [
+            event for event in events
+            if not isinstance(event, dict) or event.get("event_type") in (MESSAGE_CREATE, None)
+        ]
+        return self._parse(messages, users, _DM)
+
+    def _parse(
+        self, payloads: list[Any], users: Mapping[str, Mapping[str, Any]], kind: _PayloadKind
+    ) -> tuple[list[InboundItem], list[QuarantinedItem]]:
         items: list[InboundItem] = []
         quarantined: list[QuarantinedItem] = []
-        for event in events:
-            event_type = event.get("event_type") if isinstance(event, dict) else None
-            if event_type not in (MESSAGE_CREATE, None):
-                continue
-            parsed = self._dm_item(event, users)
-            (items if isinstance(parsed, InboundItem) else quarantined).append(parsed)  # type: ignore[arg-type]
+        for payload in payloads:
+            parsed = self._item(payload, users, kind)
+            if isinstance(parsed, InboundItem):
+                items.append(parsed)
+            else:
+                quarantined.append(parsed)
         return items, quarantined
 
-    def _dm_item(
-        self, event: Any, users: Mapping[str, Mapping[str, Any]]
+    def _item(
+        self, payload: Any, users: Mapping[str, Mapping[str, Any]], kind: _PayloadKind
     ) -> InboundItem | QuarantinedItem:
-        """One MessageCreate event as an item; the account's own messages are outbound echoes."""
-        if not isinstance(event, dict):
-            return QuarantinedItem(reason="DM event is not an object", raw={"value": event})
-        event_id = _str_or_none(event.get("id"))
-        problem = _missing_parts(event_id, event.get("text"), event.get("created_at"))
+        """One tweet or DM event as an item; without id, text or a readable `created_at` it
+        is quarantined. The account's own posts and messages are outbound echoes."""
+        if not isinstance(payload, dict):
+            return QuarantinedItem(reason=f"{kind.name} is not an object", raw={"value": payload})
+        item_id = _str_or_none(payload.get("id"))
+        problem = _missing_parts(item_id, payload.get("text"), payload.get("created_at"))
         if problem:
-            return QuarantinedItem(reason=f"DM event {problem}", raw=event, external_id=event_id)
-        assert event_id is not None
-        sender_id = _str_or_none(event.get("sender_id"))
-        sender = users.get(sender_id or "", {})
+            return QuarantinedItem(reason=f"{kind.name} {problem}", raw=payload,
+                                   external_id=item_id)
+        assert item_id is not None
+        author_id = _str_or_none(payload.get(kind.author_field))
+        author = users.get(author_id or "", {})
         return InboundItem(
             platform=self.platform,
-            external_id=event_id,
-            channel=Channel.DM,
-            direction=self._direction(sender_id),
-            thread_key=_str_or_none(event.get("dm_conversation_id")) or event_id,
-            text=event["text"],
-            created_at=parse_x_time(event["created_at"]),  # type: ignore[arg-type]
-            author_id=sender_id,
-            author_handle=_str_or_none(sender.get("username")),
-            author_name=_str_or_none(sender.get("name")),
-            raw=event,
+            external_id=item_id,
+            channel=kind.channel,
+            direction=self._direction(author_id),
+            thread_key=_str_or_none(payload.get(kind.thread_field)) or item_id,
+            text=payload["text"],
+            created_at=parse_x_time(payload["created_at"]),  # type: ignore[arg-type]
+            author_id=author_id,
+            author_handle=_str_or_none(author.get("username")),
+            author_name=_str_or_none(author.get("name")),
+            parent_external_id=_replied_to(payload) if kind.channel is Channel.MENTION else None,
+            raw=payload,
         )
 
     def _direction(self, author_id: str | None) -> Direction:
