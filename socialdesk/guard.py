@@ -101,13 +101,42 @@ def guard_new_messages(
     return report
 
 
-def pending_suggestions(engine: Engine, conversation_id: int | None = None) -> list[PrivacyExposure]:
+def pending_suggestions(
+    engine: Engine, conversation_id: int | None = None
+) -> list[PrivacyExposure]:
     """Exposures whose redirect waits for an operator (suggest mode), oldest first."""
     with Session(engine, expire_on_commit=False) as session:
         statement = select(PrivacyExposure).where(PrivacyExposure.outcome == SUGGESTED)
         if conversation_id is not None:
             statement = statement.where(PrivacyExposure.conversation_id == conversation_id)
         return list(session.exec(statement.order_by(col(PrivacyExposure.id))).all())
+
+
+@dataclass(frozen=True)
+class ExposureView:
+    """One line of the customer card: what kinds of data were shown, when, what was done."""
+
+    exposure_id: int
+    conversation_id: int
+    types: tuple[str, ...]
+    detected_at: datetime
+    outcome: str
+
+
+def contact_exposures(engine: Engine, contact_id: int) -> list[ExposureView]:
+    """The card's privacy history, newest first: types and times, never values."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(PrivacyExposure)
+            .join(Conversation, col(Conversation.id) == col(PrivacyExposure.conversation_id))
+            .where(Conversation.contact_id == contact_id)
+            .order_by(col(PrivacyExposure.detected_at).desc())
+        ).all()
+        return [
+            ExposureView(row.id or 0, row.conversation_id, tuple(row.types.split(",")),
+                         row.detected_at, row.outcome)
+            for row in rows
+        ]
 
 
 def accept_suggestion(
@@ -128,7 +157,8 @@ def dismiss_suggestion(engine: Engine, exposure_id: int, operator: str) -> None:
     with Session(engine) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
-        exposure.outcome, exposure.resolved_by, exposure.resolved_at = DISMISSED, operator, utc_now()
+        exposure.outcome = DISMISSED
+        exposure.resolved_by, exposure.resolved_at = operator, utc_now()
         session.add(exposure)
         session.add(_audit(operator, "privacy_guard.dismiss", exposure, {}))
         session.commit()
@@ -225,7 +255,9 @@ def _settle(
         return exposure
 
 
-def _mark_redirected(session: Session, exposure: PrivacyExposure, ran: list[dict[str, Any]]) -> None:
+def _mark_redirected(
+    session: Session, exposure: PrivacyExposure, ran: list[dict[str, Any]]
+) -> None:
     """The public conversation is `redirected`; linked to where the private message landed."""
     public = session.get(Conversation, exposure.conversation_id)
     if public is None or not any(s["state"] == OutboxState.SENT.value for s in ran):
@@ -322,7 +354,9 @@ def _require_suggested(engine: Engine, exposure_id: int) -> None:
         raise GuardError(f"privacy exposure {exposure_id} is {exposure.outcome}, not waiting")
 
 
-def _audit(actor: str, action: str, exposure: PrivacyExposure, detail: dict[str, Any]) -> AuditEntry:
+def _audit(
+    actor: str, action: str, exposure: PrivacyExposure, detail: dict[str, Any]
+) -> AuditEntry:
     return AuditEntry(actor=actor, action=action, target_type="conversation",
                       target_id=str(exposure.conversation_id),
                       detail={"exposure_id": exposure.id, "message_id": exposure.message_id,

@@ -445,7 +445,9 @@ class _Region:
             pattern=re.compile(desc.national_number_pattern or r"\d+"),
             published=tuple(p for p in map(_desc_pattern, published) if p is not None),
             mobile=_desc_pattern(metadata.mobile),
-            types=tuple(filter(None, (_type_desc(getattr(metadata, name)) for name in _TYPE_DESCS))),
+            types=tuple(
+                filter(None, (_type_desc(getattr(metadata, name)) for name in _TYPE_DESCS))
+            ),
         )
 
     def national_numbers(self, digits: str) -> list[str]:
@@ -743,6 +745,8 @@ class Detector:
             offsets.append(offsets[-1] + end - start)
         i = 0 if left_ok else 1
         while i < len(groups):
+            if offsets[-1] - offsets[i] < _MIN_NATIONAL_DIGITS:
+                break  # too few digits left for any phone
             last = min(len(groups), i + _MAX_PHONE_GROUPS) - 1
             for j in range(last, i - 1, -1):
                 size = offsets[j + 1] - offsets[i]

@@ -32,8 +32,10 @@ _detector_lock = threading.Lock()
 
 
 class _Span(Protocol):
-    start: int
-    end: int
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
 def post_language(text: str, default: str, entities: Iterable[_Span] = ()) -> str:

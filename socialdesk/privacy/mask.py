@@ -33,9 +33,12 @@ _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 
 
 class _Span(Protocol):
-    type: str
-    start: int
-    end: int
+    @property
+    def type(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
 def visible_prefix(entity_type: str, value: str) -> str:

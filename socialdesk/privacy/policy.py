@@ -28,7 +28,13 @@ from socialdesk.config import (
 )
 from socialdesk.privacy.detect import Entity
 from socialdesk.privacy.language import post_language
-from socialdesk.privacy.templates import PublicTextRefused, RedirectTexts, redirect_texts
+from socialdesk.privacy.templates import (
+    PublicTextRefused,
+    RedirectTexts,
+    redirect_texts,
+    render,
+    type_names,
+)
 
 PRIVATE_REPLY_WINDOW = timedelta(days=7)
 """Meta: one private reply per comment or visitor post, within 7 days of it."""
@@ -104,8 +110,8 @@ def plan_redirect(
 ) -> RedirectPlan | None:
     """The guard's actions for `post`, or None when there is nothing to do.
 
-    Nothing is planned for private messages, posts without personal data, the brand's
-    own posts, or accounts whose mode is `off`.
+    Nothing is planned for private messages, posts without personal data, or accounts
+    whose mode is `off`; the caller passes only inbound posts (never the brand's own).
     """
     mode = effective_mode(privacy, account)
     if mode == "off" or not entities or not _is_public(post):
@@ -115,16 +121,14 @@ def plan_redirect(
     types = tuple(sorted({entity.type for entity in entities}))
     dm_user_id = account.user_id if isinstance(account, XAccount) else None
     try:
-        texts = redirect_texts(templates, language, _name(post), list(entities), dm_user_id)
+        texts = redirect_texts(templates, language, _name(post), entities, dm_user_id)
         refused = None
     except PublicTextRefused as error:
-        texts = RedirectTexts(language, redirect_texts(
-            templates, language, "", [], None).private_message, "", None)
+        private = render(templates.private_message, name=_name(post),
+                         types=type_names(types, language))
+        texts = RedirectTexts(language, private, "", None)
         refused = str(error)
-    if post.platform == "facebook":
-        plan = _facebook_plan(post, texts, now)
-    else:
-        plan = _x_plan(post, texts)
+    plan = _facebook_plan(post, texts, now) if post.platform == "facebook" else _x_plan(post, texts)
     actions, fallback, notes = plan
     if refused:
         actions = tuple(a for a in actions if a.purpose is not Purpose.PUBLIC_POINTER)
@@ -137,7 +141,7 @@ def _is_public(post: PublicPost) -> bool:
 
 
 def _templates(
-    templates: Mapping[str, PrivacyTemplateSettings], language: str, default: str
+    templates: Mapping[Any, PrivacyTemplateSettings], language: str, default: str
 ) -> PrivacyTemplateSettings:
     return templates.get(language) or templates.get(default) or next(iter(templates.values()))
 
@@ -149,43 +153,43 @@ def _name(post: PublicPost) -> str:
     return (post.author_name or "").split(" ")[0]
 
 
-def _facebook_plan(
-    post: PublicPost, texts: RedirectTexts, now: datetime
-) -> tuple[tuple[PlannedAction, ...], None, tuple[str, ...]]:
+_Plan = tuple[tuple[PlannedAction, ...], PlannedAction | None, tuple[str, ...]]
+
+
+def _facebook_plan(post: PublicPost, texts: RedirectTexts, now: datetime) -> _Plan:
     channel = Channel(post.channel)
-    target = {"target_external_id": post.external_id, "target_channel": channel}
-    actions = [PlannedAction(Purpose.HIDE, ActionKind.HIDE, **target)]
+    target = post.external_id
+    actions = [PlannedAction(Purpose.HIDE, ActionKind.HIDE, target, channel)]
     notes: tuple[str, ...] = ()
     if now - post.created_at <= PRIVATE_REPLY_WINDOW:
         actions.append(PlannedAction(
-            Purpose.PRIVATE_MESSAGE, ActionKind.PRIVATE_REPLY, text=texts.private_message,
-            recipient_id=post.author_id,
-            options={"target_created_at": post.created_at.isoformat()}, **target,
+            Purpose.PRIVATE_MESSAGE, ActionKind.PRIVATE_REPLY, target, channel,
+            recipient_id=post.author_id, text=texts.private_message,
+            options={"target_created_at": post.created_at.isoformat()},
         ))
     else:
         notes = ("older than 7 days: Facebook allows no private reply, only the public pointer",)
     actions.append(PlannedAction(
-        Purpose.PUBLIC_POINTER, ActionKind.REPLY, text=texts.public_pointer, **target
+        Purpose.PUBLIC_POINTER, ActionKind.REPLY, target, channel, text=texts.public_pointer
     ))
     return tuple(actions), None, notes
 
 
-def _x_plan(
-    post: PublicPost, texts: RedirectTexts
-) -> tuple[tuple[PlannedAction, ...], PlannedAction | None, tuple[str, ...]]:
-    target = {"target_external_id": post.external_id, "target_channel": Channel(post.channel)}
+def _x_plan(post: PublicPost, texts: RedirectTexts) -> _Plan:
+    channel = Channel(post.channel)
+    target = post.external_id
     pointer = PlannedAction(
-        Purpose.PUBLIC_POINTER, ActionKind.REPLY, text=texts.public_pointer, **target
+        Purpose.PUBLIC_POINTER, ActionKind.REPLY, target, channel, text=texts.public_pointer
     )
     with_link = (
-        PlannedAction(Purpose.PUBLIC_POINTER, ActionKind.REPLY,
-                      text=texts.public_pointer_with_link, **target)
+        PlannedAction(Purpose.PUBLIC_POINTER, ActionKind.REPLY, target, channel,
+                      text=texts.public_pointer_with_link)
         if texts.public_pointer_with_link else None
     )
     if not post.author_id:
         return ((with_link or pointer),), None, ("the author is unknown: no DM can be sent",)
     dm = PlannedAction(
-        Purpose.PRIVATE_MESSAGE, ActionKind.DIRECT_MESSAGE, text=texts.private_message,
-        recipient_id=post.author_id,
+        Purpose.PRIVATE_MESSAGE, ActionKind.DIRECT_MESSAGE, recipient_id=post.author_id,
+        text=texts.private_message,
     )
     return (dm, pointer), with_link, ()

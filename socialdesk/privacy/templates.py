@@ -9,7 +9,7 @@ customer's name is dropped, and if the data still shows the public text is refus
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,8 +41,10 @@ _ALNUM_RE = re.compile(r"[^\W_]+")
 
 
 class _Valued(Protocol):
-    type: str
-    value: str
+    @property
+    def type(self) -> str: ...
+    @property
+    def value(self) -> str: ...
 
 
 class PublicTextRefused(ValueError):
@@ -76,7 +78,7 @@ def redirect_texts(
     templates: PrivacyTemplateSettings,
     language: str,
     name: str,
-    entities: list[_Valued],
+    entities: Sequence[_Valued],
     dm_user_id: str | None = None,
 ) -> RedirectTexts:
     """The three texts for one post; public ones never repeat a value in `entities`.
@@ -97,7 +99,7 @@ def redirect_texts(
     )
 
 
-def public_text(template: str, name: str, entities: list[_Valued], **fields: str) -> str:
+def public_text(template: str, name: str, entities: Sequence[_Valued], **fields: str) -> str:
     """`template` rendered for everyone to read, with the customer's name only if it is safe."""
     text = render(template, name=name, **fields)
     if not repeats_personal_data(text, entities):

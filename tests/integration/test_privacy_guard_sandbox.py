@@ -19,6 +19,8 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, select
 
+from socialdesk.config import load_settings
+from socialdesk.guard import accept_suggestion
 from socialdesk.models import AuditEntry, Conversation, Message, PrivacyExposure
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import (
@@ -139,7 +141,8 @@ def test_facebook_comment_with_a_phone_is_hidden_and_answered_privately(
     assert private is not None and private.channel == "messenger"
     assert (exposure.types, exposure.outcome) == ("PHONE", "done")
     assert PHONE not in str(exposure.plan) and "1234567" not in str(exposure.plan)
-    assert {"privacy_guard.detect", "privacy_guard.redirect"} <= set(audit_actions(store, conversation.id))
+    audited = set(audit_actions(store, conversation.id))
+    assert {"privacy_guard.detect", "privacy_guard.redirect"} <= audited
 
 
 def test_x_mention_with_an_iban_gets_a_dm_and_a_public_pointer(
@@ -184,3 +187,25 @@ def test_x_customer_who_refuses_dms_gets_the_dm_link_in_public(
             PrivacyExposure.conversation_id == conversation.id)).one()
     assert exposure.outcome == "partial"
     assert exposure.language == "it"
+
+
+def test_suggest_mode_waits_for_the_operator_then_acts_on_one_key(
+    sandbox: SandboxServer, config_path: Path, store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_path.write_text(config_path.read_text().replace('mode = "auto"', 'mode = "suggest"'))
+    comment = comment_with(sandbox, f"Il mio numero è {PHONE}, richiamatemi")
+
+    assert sync(config_path).returncode == 0
+    assert actions_on(sandbox, comment.id) == []
+    message, _ = customer_message(store, comment.id)
+    with Session(store) as session:
+        exposure = session.exec(select(PrivacyExposure).where(
+            PrivacyExposure.message_id == message.id)).one()
+    assert exposure.outcome == "suggested"
+
+    monkeypatch.setenv(SANDBOX_TOKEN_ENV, TOKEN)
+    accepted = accept_suggestion(store, load_settings(config_path), exposure.id or 0, "MR")
+
+    assert accepted.outcome == "done" and accepted.resolved_by == "MR"
+    assert sandbox.store.comments[comment.id].hidden is True
+    assert len(actions_on(sandbox, comment.id)) == 3
