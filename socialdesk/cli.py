@@ -22,9 +22,8 @@ from socialdesk.logs import configure_logging
 from socialdesk.paths import resolve_config_path
 from socialdesk.privacy.logfilter import PersonalDataFilter
 
-REPORT_KINDS = ("conversations", "messages", "agents", "daily", "summary")
-"""The CSV kinds implemented (`redirects` comes with the privacy guard), and `summary`,
-a table on the terminal."""
+REPORT_KINDS = ("conversations", "messages", "agents", "daily", "redirects", "summary")
+"""The CSV kinds, and `summary`, a table on the terminal."""
 
 
 def config_option(function: Callable[..., Any]) -> Callable[..., Any]:

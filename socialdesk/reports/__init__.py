@@ -24,9 +24,11 @@ from socialdesk.reports.kinds import (
     AGENTS_COLUMNS,
     CONVERSATIONS_COLUMNS,
     DAILY_COLUMNS,
+    REDIRECTS_COLUMNS,
     agent_rows,
     conversation_rows,
     daily_rows,
+    redirect_rows,
 )
 from socialdesk.reports.messages import MESSAGES_COLUMNS, message_rows, text_masker
 
@@ -66,11 +68,17 @@ def _with_figures(rows: Callable[..., Iterable[Iterable[Any]]]) -> Callable[...,
     return build
 
 
+def _redirects(session: Session, _settings: Settings, request: ReportRequest,
+               _now: datetime) -> Iterable[Iterable[Any]]:
+    return redirect_rows(session, request.period, request.account)
+
+
 REPORT_KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[Iterable[Any]]]]] = {
     "conversations": (CONVERSATIONS_COLUMNS, _with_figures(conversation_rows)),
     "messages": (MESSAGES_COLUMNS, _messages),
     "agents": (AGENTS_COLUMNS, _with_figures(agent_rows)),
     "daily": (DAILY_COLUMNS, _with_figures(daily_rows)),
+    "redirects": (REDIRECTS_COLUMNS, _redirects),
 }
 """Kind -> (header, rows). Only `messages` carries customer text; the others carry types."""
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from connectors.base import ActionKind, Direction
 from socialdesk.config import Settings
-from socialdesk.models import OutboxAction, OutboxState
+from socialdesk.models import Conversation, OutboxAction, OutboxState, PrivacyExposure
 from socialdesk.reports.csvout import ReportPeriod
 from socialdesk.reports.figures import (
     ACCOUNT,
@@ -25,6 +25,8 @@ from socialdesk.reports.figures import (
 )
 
 OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
+EXPOSURE: Table = PrivacyExposure.__table__  # type: ignore[attr-defined]
+CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 ANSWER_KINDS = tuple(kind.value for kind in ActionKind if kind.visibility is not None)
 """Outbox actions that are answers to a customer (hiding is not)."""
 
@@ -36,6 +38,10 @@ CONVERSATIONS_COLUMNS = (
 AGENTS_COLUMNS = (
     "operator", "conversations", "replies", "first_response_median_minutes",
     "first_response_p90_minutes", "resolution_median_minutes", "sla_met_percent",
+)
+REDIRECTS_COLUMNS = (
+    "detected_at", "account", "channel", "conversation_id", "private_conversation_id",
+    "data_types", "mode", "outcome", "actions", "decided_by",
 )
 DAILY_COLUMNS = (
     "day", "channel", "inbound", "conversations", "answered", "first_response_median_minutes",
@@ -155,3 +161,53 @@ def _first_response_quantiles(figures: list[ConversationFigures]) -> tuple[objec
 
 def _present(values: Iterable[float | None]) -> list[float]:
     return [value for value in values if value is not None]
+
+
+def redirect_rows(
+    session: Session, period: ReportPeriod, account: str | None = None
+) -> Iterator[tuple[object, ...]]:
+    """Every privacy redirect: when, where, which data types and what each action did.
+    Never the values, and never the texts sent."""
+    statement = (
+        select(EXPOSURE.c.detected_at, ACCOUNT.c.name, CONVERSATION.c.channel,
+               EXPOSURE.c.conversation_id, CONVERSATION.c.redirected_to_id, EXPOSURE.c.types,
+               EXPOSURE.c.mode, EXPOSURE.c.outcome, EXPOSURE.c.plan, EXPOSURE.c.resolved_by)
+        .join(CONVERSATION, CONVERSATION.c.id == EXPOSURE.c.conversation_id)
+        .join(ACCOUNT, ACCOUNT.c.id == CONVERSATION.c.account_id)
+        .order_by(EXPOSURE.c.detected_at, EXPOSURE.c.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    if period.since:
+        statement = statement.where(EXPOSURE.c.detected_at >= period.since)
+    if period.until:
+        statement = statement.where(EXPOSURE.c.detected_at < period.until)
+    if account:
+        statement = statement.where(ACCOUNT.c.name == account)
+    rows = list(session.connection().execute(statement))
+    states = _outbox_states(session, [step.get("outbox_action_id") for row in rows
+                                      for step in row.plan])
+    for row in rows:
+        yield (row.detected_at, row.name, row.channel, row.conversation_id,
+               row.redirected_to_id, row.types.replace(",", " "), row.mode, row.outcome,
+               _actions(row.plan, states), row.resolved_by)
+
+
+def _outbox_states(session: Session, ids: list[object]) -> dict[int, str]:
+    wanted = sorted({int(i) for i in ids if isinstance(i, int)})
+    states: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        states.update(session.connection().execute(
+            select(OUTBOX.c.id, OUTBOX.c.state).where(OUTBOX.c.id.in_(chunk))).all())
+    return states
+
+
+def _actions(plan: list[dict[str, object]], states: dict[int, str]) -> str:
+    """`purpose kind: state` per step, the outbox's current state when it was queued."""
+    described = []
+    for step in plan:
+        outbox_id = step.get("outbox_action_id")
+        state = states.get(outbox_id) if isinstance(outbox_id, int) else None
+        described.append(f"{step.get('purpose')} {step.get('kind')}: "
+                         f"{state or step.get('state') or 'not run'}")
+    return "; ".join(described)

@@ -209,3 +209,30 @@ def test_suggest_mode_waits_for_the_operator_then_acts_on_one_key(
     assert accepted.outcome == "done" and accepted.resolved_by == "MR"
     assert sandbox.store.comments[comment.id].hidden is True
     assert len(actions_on(sandbox, comment.id)) == 3
+
+
+def test_the_redirects_report_lists_types_and_actions_never_values(
+    sandbox: SandboxServer, config_path: Path
+) -> None:
+    import csv
+    import io
+
+    comment_with(sandbox, f"Mi chiamate al {PHONE}? Grazie")
+    assert sync(config_path).returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "socialdesk", "report", "redirects", "--config",
+         str(config_path)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, SANDBOX_TOKEN_ENV: TOKEN},
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and all(row["data_types"] and row["actions"] for row in rows)
+    phone_comments = [r for r in rows if r["channel"] == "comment" and r["data_types"] == "PHONE"
+                      and r["outcome"] == "done"]
+    assert phone_comments, rows
+    row = phone_comments[-1]
+    assert "hide" in row["actions"] and "private_reply" in row["actions"]
+    assert row["actions"].count(": sent") == 3
+    assert row["private_conversation_id"] != ""
+    assert PHONE not in result.stdout and "347" not in result.stdout
