@@ -9,14 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from connectors.base import PullPage
 from socialdesk.config import Settings
-from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import AuditEntry, Contact, Message, utc_now
+from socialdesk.models import AuditEntry, Contact, utc_now
 from socialdesk.privacy.identity import IdentityError, account_data_warning, verify_contact
 from socialdesk.privacy.logfilter import PersonalDataFilter
-from socialdesk.privacy.reveal import RevealError, reveal
-from tests.support import item
 
 UNVERIFIED = SimpleNamespace(verified_at=None)
 
@@ -51,24 +47,6 @@ def test_verify_contact_records_who_when_how_and_audits(store: Engine) -> None:
 def test_verify_contact_refuses_an_unknown_method(store: Engine) -> None:
     with pytest.raises(IdentityError, match="unknown verification method"):
         verify_contact(store, 1, "MR", "gut feeling")
-
-
-def test_reveal_returns_the_clear_text_and_records_who_asked(store: Engine) -> None:
-    account = ensure_account(store, "brand-x", "x")
-    with Session(store) as session:
-        ingest_page(session, account, PullPage("mentions", [
-            item("t1", text="il mio IBAN IT60X0542811101000000123456")]))
-        message = session.exec(select(Message)).one()
-
-    shown = reveal(store, message.id or 0, "MR")
-
-    assert "IT60X0542811101000000123456" in shown
-    with Session(store) as session:
-        audit = session.exec(select(AuditEntry).where(AuditEntry.action == "reveal")).one()
-    assert (audit.actor, audit.target_type, audit.target_id) == ("MR", "message", str(message.id))
-    assert audit.at is not None
-    with pytest.raises(RevealError):
-        reveal(store, message.id or 0, " ")
 
 
 def test_log_records_show_personal_data_masked() -> None:
