@@ -43,7 +43,8 @@ CHANNELS = [("x", "mention", "public"), ("x", "dm", "private"),
             ("facebook", "messenger", "private")]
 WORDS = ("ordine pacco rimborso consegna reso fattura order parcel refund delivery late "
          "broken invoice account password login città grazie thanks please help").split()
-GOALS = {"first screen": 1000.0, "filter change": 100.0, "search": 300.0, "page scroll": 100.0}
+GOALS = {"first screen": 1000.0, "filter change": 100.0, "search": 300.0, "page scroll": 100.0,
+         "end key": 100.0}
 
 
 def stamp(moment: datetime) -> str:
@@ -69,7 +70,8 @@ def generate(path: Path, conversations: int, per_conversation: int) -> None:
     connection.executemany(
         "INSERT INTO conversation (id, account_id, channel, visibility, thread_key, contact_id,"
         " status, assignee, opened_at, first_response_at, last_inbound_at, last_outbound_at,"
-        " last_message_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " last_message_at, created_at, updated_at, sla_started_at, first_response_due_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         _conversation_rows(conversations, per_conversation, customers))
     connection.executemany(
         "INSERT INTO message (id, account_id, conversation_id, platform, external_id, channel,"
@@ -111,7 +113,7 @@ def _conversation_rows(conversations: int, per: int, customers: int) -> Iterator
                1 + number % customers, status, rng.choice([None, None, "AB", "CD"]),
                stamp(start), stamp(start + timedelta(minutes=1)) if answered else None,
                stamp(last), stamp(last) if status == "resolved" else None, stamp(last),
-               stamp(start), stamp(last))
+               stamp(start), stamp(last), stamp(start), stamp(start + timedelta(hours=4)))
 
 
 def _message_rows(conversations: int, per: int) -> Iterator[tuple]:
@@ -149,13 +151,20 @@ async def measure(path: Path, repeats: int) -> dict[str, list[tuple[float, float
             figures["filter change"] += [await _timed(pilot, action) for action in (
                 screen.action_cycle_status, screen.action_cycle_channel,
                 screen.action_toggle_sort, screen.action_toggle_mine,
-                screen.action_clear_filters)]
+                screen.action_clear_filters, screen.action_toggle_overdue,
+                screen.action_toggle_sort, screen.action_clear_filters)]
             for words in ("rimborso", "città consegna", "password", "parcel refund late"):
                 search = partial(screen._set, search=words)
                 figures["search"].append(await _timed(pilot, search))
             screen.action_clear_filters()
             figures["page scroll"] += [await _timed(pilot, queue.action_page_down)
                                        for _ in range(12)]
+            figures["end key"].append(await _timed(pilot, queue.action_last))
+            figures["page scroll"] += [await _timed(pilot, queue.action_page_up)
+                                       for _ in range(4)]
+            screen.action_toggle_overdue()
+            figures["end key"].append(await _timed(pilot, queue.action_last))
+            screen.action_clear_filters()
     engine.dispose()
     return figures
 

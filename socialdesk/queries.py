@@ -6,14 +6,34 @@ import heapq
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Integer, column, func, literal, literal_column, or_, text, tuple_
+from sqlalchemy import (
+    Engine,
+    Integer,
+    and_,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    text,
+    tuple_,
+)
 from sqlmodel import Session, col, select
 
-from socialdesk.models import Account, Contact, Conversation, Handle, Message, Note
+from socialdesk.models import (
+    Account,
+    Contact,
+    Conversation,
+    Handle,
+    Message,
+    Note,
+    OutboxAction,
+    PrivacyExposure,
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,8 @@ class InboxFilter:
     has_pii: bool = False
     search: str = ""
     sort: str = SORT_NEWEST
+    overdue: bool = False
+    """Only conversations past their first-response due time (`overdue_clause`)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +152,8 @@ class InboxRow:
     last_message_at: datetime | None
     last_inbound_at: datetime | None
     last_outbound_at: datetime | None
+    sla_started_at: datetime | None = None
+    first_response_due_at: datetime | None = None
 
     def key(self, sort: str) -> InboxKey:
         at = self.last_inbound_at if sort == SORT_WAITING else self.last_message_at
@@ -137,25 +161,76 @@ class InboxRow:
         return InboxKey(at, self.id)
 
 
+def overdue_clause(now: datetime) -> Any:
+    """Past the first-response due time with no answer since the SLA clock started.
+
+    The same rule as `socialdesk.sla.overdue_conversations` (a test holds them together):
+    unresolved, `first_response_due_at < now`, and no outbound message, or the last one
+    before `sla_started_at` (an answer to an earlier round does not count).
+    """
+    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    return and_(
+        conversation.status != "resolved",
+        conversation.first_response_due_at < now,
+        or_(conversation.last_outbound_at.is_(None),
+            and_(conversation.sla_started_at.is_not(None),
+                 conversation.last_outbound_at < conversation.sla_started_at)),
+    )
+
+
+def _statuses(inbox_filter: InboxFilter) -> tuple[str | None, ...]:
+    """One query per status: the waiting order and the overdue filter see only unresolved
+    ones, and `status = ?` lets SQLite use the status indexes instead of reading them all."""
+    if inbox_filter.status is None and (inbox_filter.sort == SORT_WAITING
+                                        or inbox_filter.overdue):
+        return WAITING_STATUSES
+    return (inbox_filter.status,)
+
+
 def inbox_page(
-    engine: Engine, inbox_filter: InboxFilter, after: InboxKey | None, limit: int
+    engine: Engine, inbox_filter: InboxFilter, after: InboxKey | None, limit: int,
+    *, now: datetime | None = None, reverse: bool = False,
 ) -> list[InboxRow]:
-    """The next `limit` conversations after `after` in the filter's order."""
-    statuses: tuple[str | None, ...] = (inbox_filter.status,)
-    if inbox_filter.status is None and inbox_filter.sort == SORT_WAITING:
-        statuses = WAITING_STATUSES
+    """The next `limit` conversations after `after` in the filter's order.
+
+    `reverse` walks the same order from its end (the queue's End key); `now` is the time
+    the overdue filter compares due times with.
+    """
+    statuses = _statuses(inbox_filter)
     with Session(engine) as session:
         search_ids = _search_message_ids(session, inbox_filter.search)
         pages = [
-            _page_for_status(session, inbox_filter, status, search_ids, after, limit)
+            _page_for_status(session, inbox_filter, status, search_ids, after, limit,
+                             now, reverse)
             for status in statuses
         ]
     if len(pages) == 1:
         return pages[0]
     # One indexed query per status, merged here: SQLite cannot walk `status IN (…)` in
     # `(status, last_inbound_at)` order without sorting every match.
-    merged = heapq.merge(*pages, key=lambda row: (row.last_inbound_at, row.id))
+    sort = inbox_filter.sort
+    merged = heapq.merge(*pages, key=lambda row: (row.key(sort).at, row.id),
+                         reverse=reverse != (sort != SORT_WAITING))
     return list(itertools.islice(merged, limit))
+
+
+def inbox_count(engine: Engine, inbox_filter: InboxFilter, now: datetime | None = None) -> int:
+    """How many conversations the filter shows: one count, so End can jump to the last row."""
+    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    waiting = inbox_filter.sort == SORT_WAITING
+    sort_column = conversation.last_inbound_at if waiting else conversation.last_message_at
+    total = 0
+    with Session(engine) as session:
+        search_ids = _search_message_ids(session, inbox_filter.search)
+        for status in _statuses(inbox_filter):
+            statement = select(func.count()).select_from(Conversation.__table__)
+            if inbox_filter.account is not None:  # the join costs 10x on a plain count
+                statement = statement.join(
+                    Account.__table__, Account.__table__.c.id == conversation.account_id)  # type: ignore[attr-defined]
+            statement = statement.where(sort_column.is_not(None))
+            statement = _filtered(statement, inbox_filter, status, search_ids, now)
+            total += int(session.exec(statement).one())
+    return total
 
 
 def _page_for_status(
@@ -165,13 +240,15 @@ def _page_for_status(
     search_ids: Any,
     after: InboxKey | None,
     limit: int,
+    now: datetime | None = None,
+    reverse: bool = False,
 ) -> list[InboxRow]:
     conversation = Conversation.__table__.c  # type: ignore[attr-defined]
     waiting = inbox_filter.sort == SORT_WAITING
     sort_column = conversation.last_inbound_at if waiting else conversation.last_message_at
     statement = _inbox_select().where(sort_column.is_not(None))
-    statement = _filtered(statement, inbox_filter, status, search_ids)
-    if waiting:
+    statement = _filtered(statement, inbox_filter, status, search_ids, now)
+    if waiting != reverse:  # ascending: waiting order, or newest-first walked from its end
         if after is not None:
             statement = statement.where(sort_column >= after.at,
                                         tuple_(sort_column, conversation.id)
@@ -213,7 +290,8 @@ def _inbox_select() -> Any:
             Contact.__table__.c.display_name,  # type: ignore[attr-defined]
             func.coalesce(last_text, ""), any_pii, conversation.assignee,
             conversation.last_message_at, conversation.last_inbound_at,
-            conversation.last_outbound_at,
+            conversation.last_outbound_at, conversation.sla_started_at,
+            conversation.first_response_due_at,
         )
         .select_from(Conversation.__table__)
         .join(Account.__table__, Account.__table__.c.id == conversation.account_id)  # type: ignore[attr-defined]
@@ -223,7 +301,7 @@ def _inbox_select() -> Any:
 
 
 def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
-              search_ids: Any) -> Any:
+              search_ids: Any, now: datetime | None = None) -> Any:
     conversation = Conversation.__table__.c  # type: ignore[attr-defined]
     message = Message.__table__.c  # type: ignore[attr-defined]
     if status is not None:
@@ -234,6 +312,10 @@ def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
         statement = statement.where(Account.__table__.c.name == inbox_filter.account)  # type: ignore[attr-defined]
     if inbox_filter.assignee is not None:
         statement = statement.where(conversation.assignee == inbox_filter.assignee)
+    if inbox_filter.overdue:
+        if now is None:
+            raise ValueError("the overdue filter needs the time to compare due times with")
+        statement = statement.where(overdue_clause(now))
     if inbox_filter.has_pii:
         statement = statement.where(
             select(message.id)
@@ -328,6 +410,23 @@ class ThreadMessage:
     created_at: datetime
     has_pii: bool
     pii_types: str | None
+    moderation: Moderation | None = None
+    """The newest hide/unhide asked for this message, with its outbox state."""
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """Whether an operator asked to hide (or unhide) a message, and how far that got."""
+
+    kind: str
+    """`hide` or `unhide`."""
+    state: str
+    """The outbox row's state: pending, sending, sent, failed or unknown."""
+
+    @property
+    def hidden(self) -> bool:
+        """Hidden on the platform, or on its way there (the next press unhides)."""
+        return self.kind == "hide" and self.state != "failed"
 
 
 @dataclass(frozen=True)
@@ -344,6 +443,9 @@ class ConversationView:
     opened_at: datetime | None
     last_inbound_at: datetime | None
     messages: list[ThreadMessage]
+    first_response_due_at: datetime | None = None
+    sla_started_at: datetime | None = None
+    last_outbound_at: datetime | None = None
 
 
 def conversation_view(engine: Engine, conversation_id: int) -> ConversationView | None:
@@ -363,22 +465,40 @@ def conversation_view(engine: Engine, conversation_id: int) -> ConversationView 
             .where(Message.conversation_id == conversation_id)
             .order_by(col(Message.created_at), col(Message.id))
         ).all()
+        moderation = _moderation(session, conversation_id)
     return ConversationView(
         id=conversation_id, account=account.name, platform=account.platform,
         channel=conversation.channel, visibility=conversation.visibility,
         status=conversation.status, assignee=conversation.assignee,
         contact_id=conversation.contact_id, customer=contact.display_name if contact else None,
         opened_at=conversation.opened_at, last_inbound_at=conversation.last_inbound_at,
-        messages=[_thread_message(message) for message in messages],
+        messages=[_thread_message(message, moderation.get(message.id or 0))
+                  for message in messages],
+        first_response_due_at=conversation.first_response_due_at,
+        sla_started_at=conversation.sla_started_at,
+        last_outbound_at=conversation.last_outbound_at,
     )
 
 
-def _thread_message(message: Message) -> ThreadMessage:
+def _moderation(session: Session, conversation_id: int) -> dict[int, Moderation]:
+    """The newest hide/unhide outbox row of each message of the conversation."""
+    rows = session.exec(
+        select(OutboxAction.target_message_id, OutboxAction.kind, OutboxAction.state)
+        .where(OutboxAction.conversation_id == conversation_id,
+               col(OutboxAction.kind).in_(("hide", "unhide")),
+               col(OutboxAction.target_message_id).is_not(None))
+        .order_by(col(OutboxAction.id))
+    ).all()
+    return {message_id: Moderation(kind, state) for message_id, kind, state in rows
+            if message_id is not None}
+
+
+def _thread_message(message: Message, moderation: Moderation | None = None) -> ThreadMessage:
     return ThreadMessage(
         id=message.id or 0, direction=message.direction, visibility=message.visibility,
         channel=message.channel, author_handle=message.author_handle,
         author_name=message.author_name, text=message.text, created_at=message.created_at,
-        has_pii=message.has_pii, pii_types=message.pii_types,
+        has_pii=message.has_pii, pii_types=message.pii_types, moderation=moderation,
     )
 
 
@@ -414,6 +534,20 @@ class CustomerCard:
     conversations: list[CardConversation]
     notes: list[CardNote]
     exposed_types: list[str]
+    verified_at: datetime | None = None
+    """When an operator confirmed who this person is; None: not verified."""
+    verified_by: str | None = None
+    verified_method: str | None = None
+    public_exposures: list[CardExposure] = field(default_factory=list)
+    """Personal data shown in public and what the privacy guard did about it, newest first."""
+
+
+@dataclass(frozen=True)
+class CardExposure:
+    conversation_id: int
+    types: str
+    detected_at: datetime
+    outcome: str
 
 
 CARD_CONVERSATIONS = 20
@@ -444,7 +578,96 @@ def customer_card(engine: Engine, contact_id: int) -> CustomerCard | None:
             conversations=[CardConversation(*row) for row in conversations],
             notes=_card_notes(session, contact_id),
             exposed_types=_exposed_types(session, contact_id),
+            verified_at=contact.verified_at, verified_by=contact.verified_by,
+            verified_method=contact.verified_method,
+            public_exposures=_public_exposures(session, contact_id),
         )
+
+
+def _public_exposures(session: Session, contact_id: int) -> list[CardExposure]:
+    conversation_ids = select(Conversation.id).where(Conversation.contact_id == contact_id)
+    rows = session.exec(
+        select(PrivacyExposure.conversation_id, PrivacyExposure.types,
+               PrivacyExposure.detected_at, PrivacyExposure.outcome)
+        .where(col(PrivacyExposure.conversation_id).in_(conversation_ids))
+        .order_by(col(PrivacyExposure.detected_at).desc())
+        .limit(CARD_CONVERSATIONS)
+    ).all()
+    return [CardExposure(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ContactChoice:
+    """A contact the operator may merge with: name and handles, to tell people apart."""
+
+    contact_id: int
+    display_name: str | None
+    handles: list[tuple[str, str | None]]
+    """(platform, username) of each handle."""
+
+
+MERGE_CANDIDATES = 50
+
+
+def merge_candidates(engine: Engine, contact_id: int, words: str = "",
+                     limit: int = MERGE_CANDIDATES) -> list[ContactChoice]:
+    """Contacts (not merged away, not `contact_id`) whose name or handle contains one of
+    `words`; without words, one of the words of this contact's own name and handles.
+
+    Substring matches only: the TUI ranks them by similarity. A leading-wildcard LIKE
+    reads the contact and handle tables once, a few ms at 50,000 contacts.
+    """
+    with Session(engine) as session:
+        if not words.strip():
+            words = " ".join(_own_words(session, contact_id))
+        tokens = [token for token in re.findall(r"\w+", words.lower()) if len(token) >= 2][:6]
+        if not tokens:
+            return []
+        contact, handle = Contact.__table__.c, Handle.__table__.c  # type: ignore[attr-defined]
+        matching = [or_(func.lower(contact.display_name).contains(token, autoescape=True),
+                        func.lower(handle.username).contains(token, autoescape=True),
+                        func.lower(handle.display_name).contains(token, autoescape=True))
+                    for token in tokens]
+        found = session.exec(
+            select(contact.id).distinct()
+            .select_from(Contact.__table__)
+            .join(Handle.__table__, handle.contact_id == contact.id, isouter=True)
+            .where(contact.id != contact_id, contact.merged_into_id.is_(None), or_(*matching))
+            .order_by(contact.id)
+            .limit(limit)
+        ).all()
+        ids = [int(found_id) for found_id in found]
+        if not ids:
+            return []
+        names = dict(session.exec(
+            select(Contact.id, Contact.display_name).where(col(Contact.id).in_(ids))).all())
+        handles: dict[int, list[tuple[str, str | None]]] = {}
+        for owner, platform, username in session.exec(
+            select(Handle.contact_id, Handle.platform, Handle.username)
+            .where(col(Handle.contact_id).in_(ids)).order_by(col(Handle.platform))
+        ).all():
+            handles.setdefault(owner, []).append((platform, username))
+    return [ContactChoice(found_id, names.get(found_id), handles.get(found_id, []))
+            for found_id in ids]
+
+
+def _own_words(session: Session, contact_id: int) -> list[str]:
+    contact = session.get(Contact, contact_id)
+    handles = session.exec(select(Handle.username, Handle.display_name)
+                           .where(Handle.contact_id == contact_id)).all()
+    values = [contact.display_name if contact else None]
+    values += [value for pair in handles for value in pair]
+    return [value for value in values if value]
+
+
+def known_assignees(engine: Engine) -> list[str]:
+    """Initials conversations are assigned to now, for the "assign to…" choices."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Conversation.assignee).distinct()
+            .where(col(Conversation.assignee).is_not(None)).order_by(col(Conversation.assignee))
+        ).all()
+    return [row for row in rows if row]
 
 
 def _card_notes(session: Session, contact_id: int) -> list[CardNote]:
@@ -475,6 +698,8 @@ class DashboardFigures:
     first_response_median: timedelta | None
     first_response_p90: timedelta | None
     answered: int
+    overdue: int = 0
+    """Unresolved conversations past their first-response due time now (`overdue_clause`)."""
 
 
 def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> DashboardFigures:
@@ -492,6 +717,9 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
             .where(col(Conversation.opened_at) >= start,
                    col(Conversation.first_response_at).is_not(None))
         ).all()
+        overdue = int(session.exec(
+            select(func.count()).select_from(Conversation.__table__).where(overdue_clause(now))
+        ).one())
     volumes: dict[str, list[int]] = {}
     for channel, created_at in arrivals:
         index = (created_at.date() - first_day).days
@@ -501,7 +729,7 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
     return DashboardFigures(
         days=day_list, volumes=dict(sorted(volumes.items())),
         first_response_median=_quantile(waits, 0.5), first_response_p90=_quantile(waits, 0.9),
-        answered=len(waits),
+        answered=len(waits), overdue=overdue,
     )
 
 

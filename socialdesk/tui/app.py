@@ -10,16 +10,25 @@ from functools import partial
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from socialdesk.queries import latest_change
+from socialdesk.tui.composer import ComposerModal
 from socialdesk.tui.context import Desk
 from socialdesk.tui.conversation import ConversationScreen
 from socialdesk.tui.dashboard import DashboardScreen
 from socialdesk.tui.inbox import InboxScreen
 from socialdesk.tui.messages import ActionFailed, QueueChanged
-from socialdesk.tui.modals import HelpScreen
+from socialdesk.tui.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteModal
+from socialdesk.tui.queue_list import ConversationList
+
+BINDING_OWNERS: tuple[type[DOMNode], ...] = (
+    InboxScreen, ConversationList, ConversationScreen, DashboardScreen, ComposerModal,
+    NoteModal, ChoiceModal, ConfirmModal, HelpScreen,
+)
+"""Every class whose BINDINGS carry the ids `[tui.keymap]` may rebind."""
 
 
 class DeskApp(App[None]):
@@ -36,10 +45,18 @@ class DeskApp(App[None]):
         super().__init__()
         self.desk = desk
         self._last_change: datetime | None = None
+        self._clashes_reported: set[frozenset[str]] = set()
+        if desk.keymap:
+            self.set_keymap(desk.keymap)
 
     def on_mount(self) -> None:
         self._last_change = latest_change(self.desk.engine)
         self.push_screen(InboxScreen())
+        unknown = sorted(set(self.desk.keymap) - binding_ids())
+        if unknown:
+            self.notify(f"[tui.keymap] names no such binding: {', '.join(unknown)} "
+                        "(the README's key table lists the ids)", title="config",
+                        severity="warning", markup=False)
         # Everything loaded so far (modules, phone metadata, the mapper registry) lives as
         # long as the app: keep it out of the collector's full passes, which otherwise
         # paused keystrokes for ~100 ms at a million-row store (benchmarks/tui.py).
@@ -105,6 +122,22 @@ class DeskApp(App[None]):
 
     def _run_binding(self, node: object, action: str) -> None:
         self.call_later(self.run_action, action, node)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:  # noqa: ARG002
+        """A `[tui.keymap]` key already used on that screen: say so once, keep the desk up."""
+        ids = frozenset(binding.id or binding.action for binding in clashed_bindings)
+        if ids not in self._clashes_reported:
+            self._clashes_reported.add(ids)
+            self.notify("[tui.keymap] gives one key to several bindings: "
+                        + ", ".join(sorted(ids)),
+                        title="config", severity="warning", markup=False)
+
+
+def binding_ids() -> set[str]:
+    """The ids of every binding in the desk."""
+    owners: tuple[type[DOMNode], ...] = (DeskApp, *BINDING_OWNERS)  # type: ignore[has-type]
+    return {binding.id for owner in owners for binding in owner.BINDINGS
+            if isinstance(binding, Binding) and binding.id}
 
 
 def make_app(desk: Desk) -> DeskApp:

@@ -50,3 +50,5 @@ class Desk:
     background_seconds: float = 5.0
     settings: Settings | None = None
     """With settings an answer is sent at once; without, it waits in the outbox for a sync."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """`[tui.keymap]`: binding id -> key(s), applied when the app starts."""

@@ -1,10 +1,13 @@
 """The conversation screen: the thread in order, the customer card beside it, and the
-keys that move it along (status, assignment, notes, reveal)."""
+keys that move it along (status, assignment, notes, reveal, hide, merge, verification,
+the privacy redirect)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from rapidfuzz import fuzz, utils
 from rich.console import Group
 from rich.text import Text
 from textual import work
@@ -15,29 +18,40 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from socialdesk.errors import SocialdeskError
-from socialdesk.inbox import reply, send_private
-from socialdesk.models import Status
+from socialdesk.guard import accept_suggestion, pending_suggestions
+from socialdesk.inbox import hide, reply, send_private
+from socialdesk.models import OutboxAction, PrivacyExposure, Status
 from socialdesk.outbox import send_now
+from socialdesk.privacy.identity import (
+    VERIFICATION_METHODS,
+    account_data_warning,
+    verify_contact,
+)
 from socialdesk.privacy.mask import mask_text
 from socialdesk.queries import (
+    ContactChoice,
     ConversationView,
     CustomerCard,
     ThreadMessage,
     conversation_view,
     customer_card,
+    known_assignees,
+    merge_candidates,
 )
-from socialdesk.triage import add_note, assign, reveal, set_status
+from socialdesk.triage import add_note, assign, merge_contacts, reveal, set_status
 from socialdesk.tui.composer import ComposerModal, Destination
-from socialdesk.tui.modals import NoteModal
+from socialdesk.tui.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
 from socialdesk.tui.replies import fill, suggest
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     channel_label,
     day_time,
+    due_label,
     local_time,
     plain,
     safe_line,
     short_duration,
+    sla_running,
     waiting_since,
 )
 
@@ -86,6 +100,19 @@ class ConversationScreen(Screen[None]):
                 tooltip="Answer on this conversation's own channel (public stays public)"),
         Binding("p", "reply_private", "Private", id="conversation.reply_private",
                 tooltip="Write to the customer privately: X DM, Messenger or private reply"),
+        Binding("a", "assign_to", "Assign to", id="conversation.assign_to",
+                tooltip="Give the conversation to a colleague: type or pick their initials"),
+        Binding("h", "hide", "Hide/unhide", id="conversation.hide",
+                tooltip="Hide the customer's public message on the platform, or unhide it "
+                        "(asks which one when there are several; audited)"),
+        Binding("m", "merge", "Merge", id="conversation.merge",
+                tooltip="Same person on another platform? Pick their other contact and fold "
+                        "it into this card (audited)"),
+        Binding("c", "verify", "Verified", id="conversation.verify",
+                tooltip="Record that you confirmed who the customer is, and how (audited)"),
+        Binding("g", "redirect", "Redirect", id="conversation.redirect",
+                tooltip="Carry out the privacy guard's suggested redirect: hide, write "
+                        "privately, point to it in public"),
     ]
     DEFAULT_CSS = """
     ConversationScreen #summary { height: auto; padding: 0 1; background: $boost; }
@@ -98,6 +125,8 @@ class ConversationScreen(Screen[None]):
         super().__init__()
         self.conversation_id = conversation_id
         self.view: ConversationView | None = None
+        self.card: CustomerCard | None = None
+        self.suggestions: list[PrivacyExposure] = []
         self.revealed: dict[int, str] | None = None
 
     @property
@@ -123,13 +152,15 @@ class ConversationScreen(Screen[None]):
             self.query_one("#summary", Static).update(f"Conversation {self.conversation_id} "
                                                       "is not in the store.")
             return
-        self.query_one("#summary", Static).update(self._summary(self.view))
         thread = self.query_one("#thread", VerticalScroll)
         thread.remove_children()
         thread.mount_all(self._bubble(message) for message in self.view.messages)
         thread.scroll_end(animate=False)
-        card = customer_card(desk.engine, self.view.contact_id) if self.view.contact_id else None
-        self.query_one("#card-body", Static).update(render_card(card))
+        self.card = (customer_card(desk.engine, self.view.contact_id)
+                     if self.view.contact_id else None)
+        self.query_one("#card-body", Static).update(render_card(self.card))
+        self.suggestions = pending_suggestions(desk.engine, self.conversation_id)
+        self.query_one("#summary", Static).update(self._summary(self.view))
 
     def _summary(self, view: ConversationView) -> Text:
         colour = STATUS_COLOURS.get(view.status, "white")
@@ -143,9 +174,18 @@ class ConversationScreen(Screen[None]):
              "bold"),
             f" · assigned to {view.assignee or 'nobody'}",
         )
+        now = self.desk_app.desk.clock()
         if waited is not None:
-            summary.append(f" · waiting {short_duration(self.desk_app.desk.clock() - waited)}",
-                           style="bold")
+            summary.append(f" · waiting {short_duration(now - waited)}", style="bold")
+        if waited is not None and view.first_response_due_at is not None and sla_running(
+                view.status, view.last_outbound_at, view.sla_started_at):
+            label, late = due_label(view.first_response_due_at, now)
+            summary.append(" · first response " + ("overdue by " + label.removeprefix("+")
+                                                   if late else "due " + label),
+                           style="bold red" if late else "bold")
+        if self.suggestions:
+            types = ", ".join(sorted({t for s in self.suggestions for t in s.types.split(",")}))
+            summary.append(f" · {types} in public: redirect suggested (g)", style="bold red")
         if self.revealed is not None:
             summary.append(" · personal data REVEALED (audited)", style="bold red")
         return summary
@@ -162,6 +202,10 @@ class ConversationScreen(Screen[None]):
         )
         if message.has_pii:
             header.append(f"  personal data: {message.pii_types or 'yes'}", style="bold red")
+        moderation = message.moderation
+        if moderation is not None:
+            header.append(f"  {moderation_label(moderation.kind, moderation.state)}",
+                          style="bold yellow")
         bubble = MessageBubble(Group(header, plain(text)),
                                classes=" ".join(("inbound" if inbound else "outbound",
                                                  "public" if public else "private")))
@@ -221,6 +265,169 @@ class ConversationScreen(Screen[None]):
                     severity="warning")
         self.refresh_view()
 
+    def action_assign_to(self) -> None:
+        desk = self.desk_app.desk
+        known = [desk.operator.initials]
+        if desk.settings is not None:
+            known += [desk.settings.operator.initials, *desk.settings.reports.unmask_operators]
+        known += known_assignees(desk.engine)
+        offered = list(dict.fromkeys(known))
+
+        def lookup(text: str) -> list[Choice]:
+            typed = text.strip().lower()
+            return [Choice(initials, initials + (" (you)" if initials == desk.operator.initials
+                                                 else ""))
+                    for initials in offered if initials.lower().startswith(typed)]
+
+        def chosen(initials: str | None) -> None:
+            if not initials:
+                return
+            if not INITIALS_RE.fullmatch(initials):
+                self.notify("Initials are up to 8 letters, digits or dots", severity="error")
+                return
+            self._act(f"Assigned to {initials}", assign, initials, desk.operator.initials)
+
+        self.app.push_screen(ChoiceModal("Assign to (type initials; Enter takes the first "
+                                         "match or what you typed)", lookup, free_text=True,
+                                         placeholder="initials, e.g. LB"), chosen)
+
+    def action_hide(self) -> None:
+        """Hide the customer's public message, or unhide it; asks which when there are several."""
+        if self.view is None:
+            return
+        public = [m for m in self.view.messages
+                  if m.direction == "inbound" and m.visibility == "public"]
+        if not public:
+            self.notify("Nothing to hide: only a customer's public message can be hidden",
+                        severity="warning")
+            return
+        if len(public) == 1:
+            self._toggle_hidden(public[0])
+            return
+        by_id = {str(m.id): m for m in public}
+
+        def lookup(text: str) -> list[Choice]:
+            return [Choice(str(m.id), f"{'[hidden] ' if hidden_now(m) else ''}"
+                                      f"{local_time(m.created_at)} {safe_line(self._text(m))[:60]}")
+                    for m in reversed(public) if text.lower() in self._text(m).lower()]
+
+        def chosen(message_id: str | None) -> None:
+            if message_id in by_id:
+                self._toggle_hidden(by_id[message_id])
+
+        self.app.push_screen(ChoiceModal("Hide or unhide which message? (newest first)",
+                                         lookup), chosen)
+
+    def _toggle_hidden(self, message: ThreadMessage) -> None:
+        desk = self.desk_app.desk
+        unhide = hidden_now(message)
+        try:
+            action = hide(desk.engine, message.id, desk.operator.initials, hidden=not unhide)
+        except SocialdeskError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self._dispatch(action, "Unhide" if unhide else "Hide")
+
+    def action_merge(self) -> None:
+        desk = self.desk_app.desk
+        view = self.view
+        if view is None or view.contact_id is None:
+            self.notify("No known customer to merge", severity="error")
+            return
+        contact_id = view.contact_id
+        found: dict[str, ContactChoice] = {}
+
+        def lookup(text: str) -> list[Choice]:
+            candidates = rank_candidates(merge_candidates(desk.engine, contact_id, text),
+                                         text or (view.customer or ""))
+            found.update({str(c.contact_id): c for c in candidates})
+            return [Choice(str(c.contact_id), describe_contact(c)) for c in candidates]
+
+        def chosen(other: str | None) -> None:
+            if other not in found:
+                return
+            candidate = found[other]
+            question = (f"Merge {describe_contact(candidate)} into "
+                        f"{safe_line(view.customer or 'this customer')}? Their handles, "
+                        "conversations and notes move to this card.")
+            self.app.push_screen(ConfirmModal(question),
+                                 lambda yes: self._merge(candidate, contact_id) if yes else None)
+
+        self.app.push_screen(ChoiceModal("Merge with which contact? Similar names and handles "
+                                         "first; type to search", lookup,
+                                         placeholder="name or @handle"), chosen)
+
+    def _merge(self, other: ContactChoice, contact_id: int) -> None:
+        try:
+            merge_contacts(self.desk_app.desk.engine, other.contact_id, contact_id,
+                           self.desk_app.desk.operator.initials)
+        except SocialdeskError as error:
+            self.notify(error.message, title=error.title, severity="error")
+            return
+        self.notify(f"Merged {describe_contact(other)} into this card")
+        self.refresh_view()
+
+    def action_verify(self) -> None:
+        desk = self.desk_app.desk
+        view = self.view
+        if view is None or view.contact_id is None:
+            self.notify("No known customer to verify", severity="error")
+            return
+        contact_id = view.contact_id
+
+        def lookup(text: str) -> list[Choice]:
+            return [Choice(method, f"{method}: {VERIFICATION_LABELS.get(method, method)}")
+                    for method in VERIFICATION_METHODS if text.lower() in method]
+
+        def chosen(method: str | None) -> None:
+            if not method:
+                return
+            try:
+                verify_contact(desk.engine, contact_id, desk.operator.initials, method)
+            except SocialdeskError as error:
+                self.notify(error.message, title=error.title, severity="error")
+                return
+            self.notify(f"Customer marked verified ({method}), signed {desk.operator.initials}")
+            self.refresh_view()
+
+        self.app.push_screen(ChoiceModal("How did you confirm who the customer is?", lookup),
+                             chosen)
+
+    def action_redirect(self) -> None:
+        """Suggest mode: carry out the guard's waiting plan for this conversation."""
+        desk = self.desk_app.desk
+        if not self.suggestions:
+            self.notify("No privacy redirect is waiting for this conversation")
+            return
+        if desk.settings is None:
+            self.notify("The redirect sends at once and needs the accounts' config "
+                        "(socialdesk tui with --config)", severity="error")
+            return
+        exposure = self.suggestions[0]
+        steps = ", then ".join(step.get("purpose", "?").replace("_", " ")
+                               for step in exposure.plan if not step.get("if_dm_refused"))
+        question = (f"{exposure.types} shown in public. Carry out the redirect: {steps}? "
+                    "It is sent at once and audited.")
+        self.app.push_screen(ConfirmModal(question),
+                             lambda yes: self.apply_redirect(exposure.id or 0) if yes else None)
+
+    @work(thread=True, exit_on_error=False, group="send")
+    def apply_redirect(self, exposure_id: int) -> None:
+        desk = self.desk_app.desk
+        assert desk.settings is not None
+        try:
+            done = accept_suggestion(desk.engine, desk.settings, exposure_id,
+                                     desk.operator.initials)
+        except SocialdeskError as error:
+            self.app.call_from_thread(self.notify, error.message, title=error.title,
+                                      severity="error")
+            return
+        self.app.call_from_thread(self._redirected, done.outcome)
+
+    def _redirected(self, outcome: str) -> None:
+        self.notify(f"Privacy redirect {outcome}",
+                    severity="information" if outcome == "done" else "warning")
+        self.refresh_view()
 
     def action_reply(self) -> None:
         self._open_composer(private=False)
@@ -244,8 +451,14 @@ class ConversationScreen(Screen[None]):
         destination = describe_destination(view, last_inbound, private)
 
         def send(text: str | None) -> None:
-            if text:
+            if not text:
+                return
+            warning = None if destination.public else account_data_warning(self.card, text)
+            if warning is None:
                 self._queue_answer(private, text)
+                return
+            self.app.push_screen(ConfirmModal(warning + "\n\nSend anyway?"),
+                                 lambda yes: self._queue_answer(private, text) if yes else None)
 
         self.app.push_screen(ComposerModal(destination, suggestions), send)
 
@@ -265,15 +478,19 @@ class ConversationScreen(Screen[None]):
         except SocialdeskError as error:
             self.notify(error.message, title=error.title, severity="error")
             return
-        if desk.settings is None:
-            self.notify("Answer queued in the outbox; the next sync sends it")
+        self._dispatch(action, "Answer")
+
+    def _dispatch(self, action: OutboxAction, what: str) -> None:
+        """Send a queued outbox row now when the desk has the tokens, else leave it queued."""
+        if self.desk_app.desk.settings is None:
+            self.notify(f"{what} queued in the outbox; the next sync sends it")
         else:
-            self.notify("Answer queued; sending…")
-            self.send_queued(action.id or 0)
+            self.notify(f"{what} queued; sending…")
+            self.send_queued(action.id or 0, what)
         self.refresh_view()
 
     @work(thread=True, exit_on_error=False, group="send")
-    def send_queued(self, action_id: int) -> None:
+    def send_queued(self, action_id: int, what: str = "Answer") -> None:
         desk = self.desk_app.desk
         assert desk.settings is not None
         try:
@@ -282,11 +499,58 @@ class ConversationScreen(Screen[None]):
             self.app.call_from_thread(self.notify, error.message, title=error.title,
                                       severity="error")
             return
-        self.app.call_from_thread(self._sent, sent.state)
+        self.app.call_from_thread(self._sent, what, sent.state)
 
-    def _sent(self, state: str) -> None:
-        self.notify(f"Answer {state}", severity="information" if state == "sent" else "warning")
+    def _sent(self, what: str, state: str) -> None:
+        self.notify(f"{what} {state}", severity="information" if state == "sent" else "warning")
         self.refresh_view()
+
+
+INITIALS_RE = re.compile(r"[A-Za-z0-9.]{1,8}")
+"""As `[operator] initials` in the config."""
+
+VERIFICATION_LABELS = {
+    "email_code": "a code sent to the e-mail on file",
+    "sms_code": "a code sent to the phone on file",
+    "call_back": "we called the number on file",
+    "order_lookup": "they gave order details only they know",
+    "in_person": "in a shop, with an ID",
+}
+
+MODERATION_WORDS = {
+    ("hide", "sent"): "HIDDEN on the platform",
+    ("unhide", "sent"): "unhidden",
+    ("hide", "failed"): "hide FAILED",
+    ("unhide", "failed"): "unhide FAILED",
+}
+
+
+def moderation_label(kind: str, state: str) -> str:
+    """`HIDDEN on the platform`, `hide pending`, `unhide FAILED`...: the outbox row's state."""
+    return MODERATION_WORDS.get((kind, state), f"{kind} {state}")
+
+
+def hidden_now(message: ThreadMessage) -> bool:
+    return message.moderation is not None and message.moderation.hidden
+
+
+def describe_contact(choice: ContactChoice) -> str:
+    handles = ", ".join(f"{'X' if platform == 'x' else 'Facebook'} "
+                        f"{'@' + safe_line(name) if name else '(no username)'}"
+                        for platform, name in choice.handles) or "no handle"
+    return f"{safe_line(choice.display_name or '(no name)')} ({handles})"
+
+
+def rank_candidates(candidates: list[ContactChoice], like: str) -> list[ContactChoice]:
+    """Most similar name or handle first (rapidfuzz `WRatio`), ties by contact id."""
+    if not like.strip():
+        return candidates
+
+    def score(choice: ContactChoice) -> float:
+        names = [choice.display_name or "", *(name or "" for _, name in choice.handles)]
+        return max(fuzz.WRatio(like, name, processor=utils.default_process) for name in names)
+
+    return sorted(candidates, key=lambda c: (-score(c), c.contact_id))
 
 
 def describe_destination(view: ConversationView, last_inbound: ThreadMessage | None,
@@ -317,6 +581,12 @@ def render_card(card: CustomerCard | None) -> Group | Text:
     if card is None:
         return Text("No customer card: this conversation has no known author.", style="dim")
     parts: list[Text] = [Text(safe_line(card.display_name or "(no name)"), style="bold")]
+    if card.verified_at is not None:
+        parts.append(Text(f"Identity verified by {card.verified_by or '?'} "
+                          f"{day_time(card.verified_at)} ({card.verified_method or '?'})",
+                          style="bold green"))
+    else:
+        parts.append(Text("Identity NOT verified (c when confirmed)", style="bold yellow"))
     parts.append(Text("Handles", style="bold underline"))
     for handle in card.handles:
         name = f"@{safe_line(handle.username)}" if handle.username else "(no username)"
@@ -331,6 +601,10 @@ def render_card(card: CustomerCard | None) -> Group | Text:
     parts.append(Text("Personal data seen", style="bold underline"))
     parts.append(Text("  " + (", ".join(card.exposed_types) or "none"),
                       style="bold red" if card.exposed_types else "dim"))
+    for exposure in card.public_exposures:
+        parts.append(Text(f"  in public #{exposure.conversation_id}: {exposure.types}, "
+                          f"{day_time(exposure.detected_at)}, redirect {exposure.outcome}",
+                          style="red"))
     parts.append(Text("Notes", style="bold underline"))
     if not card.notes:
         parts.append(Text("  none yet (n adds one)", style="dim"))

@@ -54,10 +54,12 @@ class DashboardScreen(Screen[None]):
 
 
 def describe_response_times(figures: DashboardFigures) -> str:
+    overdue = (f"Past the first-response SLA now: {figures.overdue} open "
+               f"conversation{'' if figures.overdue == 1 else 's'} (l in the queue lists them).\n")
     if figures.first_response_median is None or figures.first_response_p90 is None:
-        return (f"First response: no conversation opened in the last {DASHBOARD_DAYS} days "
-                "has an answer yet.")
-    return (f"First response over the last {DASHBOARD_DAYS} days "
+        return (f"{overdue}First response: no conversation opened in the last {DASHBOARD_DAYS} "
+                "days has an answer yet.")
+    return (f"{overdue}First response over the last {DASHBOARD_DAYS} days "
             f"({figures.answered} conversations answered): "
             f"median {_span(figures.first_response_median)}, "
             f"90% within {_span(figures.first_response_p90)}.")

@@ -17,6 +17,7 @@ from socialdesk.queries import (
     InboxChoices,
     InboxFilter,
     inbox_choices,
+    inbox_count,
     inbox_page,
 )
 from socialdesk.tui.queue_list import ConversationList, QueuePages, column_header
@@ -44,6 +45,8 @@ class InboxScreen(Screen[None]):
                 tooltip="Only conversations assigned to me"),
         Binding("p", "toggle_pii", "Personal data", id="inbox.pii",
                 tooltip="Only conversations where a customer exposed personal data"),
+        Binding("l", "toggle_overdue", "Late", id="inbox.overdue",
+                tooltip="Only conversations waiting longer than the first-response SLA"),
         Binding("o", "toggle_sort", "Order", id="inbox.sort",
                 tooltip="Newest activity first, or longest-waiting unresolved first"),
         Binding("x", "clear_filters", "Clear", id="inbox.clear",
@@ -93,11 +96,15 @@ class InboxScreen(Screen[None]):
         """Read the first page for the current filter; later pages load as the cursor moves."""
         engine = self.desk_app.desk.engine
         inbox_filter = self.inbox_filter
+        now = self.desk_app.desk.clock()  # one instant per reload: pages stay consistent
 
-        def fetch(after: Any, limit: int) -> list[Any]:
-            return inbox_page(engine, inbox_filter, after, limit)
+        def fetch(after: Any, limit: int, reverse: bool) -> list[Any]:
+            return inbox_page(engine, inbox_filter, after, limit, now=now, reverse=reverse)
 
-        self.queue.show(QueuePages(fetch, inbox_filter.sort), keep_cursor=keep_cursor)
+        def count() -> int:
+            return inbox_count(engine, inbox_filter, now)
+
+        self.queue.show(QueuePages(fetch, inbox_filter.sort, count), keep_cursor=keep_cursor)
         self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
         self.query_one("#filters", Static).update(self._describe())
 
@@ -111,6 +118,7 @@ class InboxScreen(Screen[None]):
             f"account {current.account or 'all'}",
             "mine" if current.assignee else "everyone's",
             "personal data only" if current.has_pii else "",
+            "past the SLA" if current.overdue else "",
             "longest waiting first" if current.sort == SORT_WAITING else "newest first",
             f"search “{current.search}”" if current.search else "",
         ]
@@ -143,6 +151,9 @@ class InboxScreen(Screen[None]):
     def action_toggle_pii(self) -> None:
         self._set(has_pii=not self.inbox_filter.has_pii)
 
+    def action_toggle_overdue(self) -> None:
+        self._set(overdue=not self.inbox_filter.overdue)
+
     def action_toggle_sort(self) -> None:
         self._set(sort=SORT_NEWEST if self.inbox_filter.sort == SORT_WAITING else SORT_WAITING)
 
@@ -169,6 +180,10 @@ class InboxScreen(Screen[None]):
         if search.has_focus:
             search.remove_class("-active")
             self.queue.focus()
+
+    @on(ConversationList.Counted)
+    def _counted(self) -> None:
+        self.query_one("#filters", Static).update(self._describe())
 
     @on(ConversationList.Opened)
     def _open(self, event: ConversationList.Opened) -> None:

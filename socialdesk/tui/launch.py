@@ -28,6 +28,7 @@ def desk_from_settings(settings: Settings, engine: Engine, initials: str | None 
         saved_replies=[SavedReply(r.name, r.language, r.text) for r in settings.saved_replies],
         background_sync=background_sync,
         settings=settings,
+        keymap=dict(settings.tui.keymap),
     )
 
 

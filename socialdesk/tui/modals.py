@@ -1,6 +1,10 @@
-"""Small modal screens: a one-line note, and the help that lists every key."""
+"""Small modal screens: a one-line note, a searchable choice, a yes/no question, and the
+help that lists every key."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
@@ -9,7 +13,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 
 class NoteModal(ModalScreen[str | None]):
@@ -38,6 +43,121 @@ class NoteModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One line of a `ChoiceModal`: what is returned, and what the operator reads."""
+
+    value: str
+    label: str
+
+
+class ChoiceModal(ModalScreen[str | None]):
+    """Type to narrow the list, Enter takes the first (or highlighted) line, Esc cancels.
+
+    `lookup(text)` gives the lines for what is typed (it may ask the store). With
+    `free_text`, Enter on typed text that matches no line returns the text itself (new
+    initials, say).
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="choice.cancel", tooltip="Close, change nothing"),
+        Binding("down", "to_list", "List", show=False, id="choice.list",
+                tooltip="Move from the box to the list"),
+    ]
+    DEFAULT_CSS = """
+    ChoiceModal { align: center middle; }
+    ChoiceModal > Vertical { width: 80; height: auto; max-height: 90%; border: thick $accent;
+                             padding: 0 1; background: $surface; }
+    ChoiceModal OptionList { height: auto; max-height: 14; }
+    ChoiceModal #empty-choice { color: $text-muted; }
+    """
+
+    def __init__(self, title: str, lookup: Callable[[str], list[Choice]], *,
+                 free_text: bool = False, placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.lookup = lookup
+        self.free_text = free_text
+        self.placeholder = placeholder
+        self.choices: list[Choice] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text)
+            yield Input(placeholder=self.placeholder, id="choice-text")
+            yield OptionList(id="choices")
+            yield Label("", id="empty-choice")
+
+    def on_mount(self) -> None:
+        self._show("")
+        self.query_one(Input).focus()
+
+    def _show(self, text: str) -> None:
+        self.choices = self.lookup(text)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(Option(choice.label, id=str(index))
+                            for index, choice in enumerate(self.choices))
+        if self.choices:
+            options.highlighted = 0
+        self.query_one("#empty-choice", Label).update(
+            "" if self.choices else "Nothing matches" + (": Enter takes what you typed"
+                                                         if self.free_text else ""))
+
+    @on(Input.Changed, "#choice-text")
+    def _changed(self, event: Input.Changed) -> None:
+        self._show(event.value)
+
+    @on(Input.Submitted, "#choice-text")
+    def _submitted(self, event: Input.Submitted) -> None:
+        typed = event.value.strip()
+        exact = next((c for c in self.choices if c.value.lower() == typed.lower()), None)
+        if exact is not None:
+            self.dismiss(exact.value)
+        elif self.free_text and typed and not self.choices:
+            self.dismiss(typed)
+        elif self.choices:
+            highlighted = self.query_one(OptionList).highlighted or 0
+            self.dismiss(self.choices[highlighted].value)
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[event.option_index].value)
+
+    def action_to_list(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question about something that cannot be taken back easily."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Go ahead"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="Change nothing"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmModal { align: center middle; }
+    ConfirmModal > Vertical { width: 80; height: auto; border: thick $warning; padding: 1 2;
+                              background: $surface; }
+    ConfirmModal #question { padding: 0 0 1 0; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question), id="question")
+            yield Label("y: yes · n or Esc: no")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
 
 
 class HelpScreen(ModalScreen[None]):

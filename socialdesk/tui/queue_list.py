@@ -3,6 +3,8 @@
 Rows come from `queries.inbox_page` in chunks, keyset-paged (the start key of every chunk
 is remembered, so an evicted chunk is re-read by one indexed query) and held in an LRU
 cache: a million conversations never sit in memory (toolong's `log_lines.py` pattern).
+End counts the rows once and reads the same order backwards from its end, so the last
+row of a million is two queries away, not ten thousand pages.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from socialdesk.queries import InboxKey, InboxRow
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     channel_label,
+    due_label,
     safe_line,
     short_duration,
+    sla_running,
     waiting_since,
 )
 
@@ -36,45 +40,82 @@ CHUNK_ROWS = 100
 CACHED_CHUNKS = 40
 """At most 4,000 rows in memory, whatever the queue's size."""
 
-PageFetcher = Callable[[InboxKey | None, int], list[InboxRow]]
+PageFetcher = Callable[[InboxKey | None, int, bool], list[InboxRow]]
+"""(after, limit, reverse): the rows after `after`, walking backwards with `reverse`."""
 
 
 class QueuePages:
-    """Rows by position, fetched chunk by chunk with keyset queries."""
+    """Rows by position, fetched chunk by chunk with keyset queries.
 
-    def __init__(self, fetch: PageFetcher, sort: str) -> None:
+    Forward chunks are numbered from the top. Once `jump_to_end` has counted the rows,
+    tail chunks are numbered from the bottom (row `total - 1` is the first row of tail
+    chunk 0); a row between the two is read from whichever side needs fewer queries.
+    """
+
+    def __init__(self, fetch: PageFetcher, sort: str,
+                 count: Callable[[], int] | None = None) -> None:
         self._fetch = fetch
         self._sort = sort
-        self._chunk_starts: list[InboxKey | None] = [None]
-        self._chunks: LRUCache[int, list[InboxRow]] = LRUCache(CACHED_CHUNKS)
+        self._count = count
+        self._starts: dict[bool, list[InboxKey | None]] = {False: [None], True: [None]}
+        self._ended: dict[bool, bool] = {False: False, True: False}
+        self._chunks: LRUCache[tuple[bool, int], list[InboxRow]] = LRUCache(CACHED_CHUNKS)
+        self._forward_rows = 0
         self.known_rows = 0
         self.complete = False
+        self.total: int | None = None
 
     def row(self, index: int) -> InboxRow | None:
         self.ensure(index)
-        chunk_number, offset = divmod(index, CHUNK_ROWS)
-        if chunk_number >= len(self._chunk_starts):
+        if index >= self.known_rows:
             return None
-        rows = self._chunk(chunk_number)
+        if self.total is None or index < self._forward_rows:
+            return self._row_from(False, index)
+        tail_index = self.total - 1 - index
+        forward_cost = (index - self._forward_rows) // CHUNK_ROWS
+        tail_cost = tail_index // CHUNK_ROWS - (len(self._starts[True]) - 1)
+        if forward_cost < tail_cost and not self._ended[False]:
+            return self._row_from(False, index)
+        return self._row_from(True, tail_index)
+
+    def _row_from(self, reverse: bool, index: int) -> InboxRow | None:
+        chunk_number, offset = divmod(index, CHUNK_ROWS)
+        while chunk_number >= len(self._starts[reverse]) and not self._ended[reverse]:
+            self._chunk(reverse, len(self._starts[reverse]) - 1)
+        if chunk_number >= len(self._starts[reverse]):
+            return None
+        rows = self._chunk(reverse, chunk_number)
         return rows[offset] if offset < len(rows) else None
 
     def ensure(self, index: int) -> None:
         """Read chunks in order until row `index` is known or the queue ends."""
         while index >= self.known_rows and not self.complete:
-            self._chunk(len(self._chunk_starts) - 1)
+            self._chunk(False, len(self._starts[False]) - 1)
 
-    def _chunk(self, chunk_number: int) -> list[InboxRow]:
-        rows = self._chunks.get(chunk_number)
+    def jump_to_end(self) -> None:
+        """Count the rows once, so the last one can be read backwards from the end."""
+        if self.complete or self._count is None:
+            return
+        self.total = self._count()
+        self.known_rows = max(self.known_rows, self.total)
+        self.complete = True
+
+    def _chunk(self, reverse: bool, chunk_number: int) -> list[InboxRow]:
+        rows = self._chunks.get((reverse, chunk_number))
         if rows is not None:
             return rows
-        rows = self._fetch(self._chunk_starts[chunk_number], CHUNK_ROWS)
-        self._chunks.set(chunk_number, rows)
-        last_chunk = chunk_number == len(self._chunk_starts) - 1
+        starts = self._starts[reverse]
+        rows = self._fetch(starts[chunk_number], CHUNK_ROWS, reverse)
+        self._chunks.set((reverse, chunk_number), rows)
+        last_chunk = chunk_number == len(starts) - 1
         if last_chunk and len(rows) == CHUNK_ROWS:
-            self._chunk_starts.append(rows[-1].key(self._sort))
+            starts.append(rows[-1].key(self._sort))
         elif last_chunk:
-            self.complete = True
-        self.known_rows = max(self.known_rows, chunk_number * CHUNK_ROWS + len(rows))
+            self._ended[reverse] = True
+        if not reverse:
+            self._forward_rows = max(self._forward_rows, chunk_number * CHUNK_ROWS + len(rows))
+            self.known_rows = max(self.known_rows, self._forward_rows)
+            self.complete = self.complete or self._ended[False]
         return rows
 
 
@@ -92,6 +133,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                 tooltip="One screen down (loads the next rows from the database)"),
         Binding("home", "first", "First", show=False, id="queue.first",
                 tooltip="Top of the queue"),
+        Binding("end", "last", "Last", show=False, id="queue.last",
+                tooltip="Bottom of the queue (counts the rows once, reads the last page)"),
         Binding("enter", "open", "Open", id="queue.open",
                 tooltip="Open the conversation under the cursor"),
     ]
@@ -104,6 +147,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     """
 
     cursor: reactive[int] = reactive(0, always_update=True)
+
+    class Counted(Message):
+        """The rows were counted (End): the screen can say how many there are."""
 
     class Opened(Message):
         """The operator chose a conversation."""
@@ -122,6 +168,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def show(self, pages: QueuePages, keep_cursor: bool = False) -> None:
         """Replace the rows: the first chunk is read now, the rest as the cursor moves."""
+        if keep_cursor and self._pages is not None and self._pages.total is not None:
+            pages.jump_to_end()  # the cursor was near the end: keep it reachable
         self._pages = pages
         self._previews.clear()
         pages.ensure(0)
@@ -182,6 +230,14 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def action_first(self) -> None:
         self._move(-self.cursor)
 
+    def action_last(self) -> None:
+        if self._pages is None:
+            return
+        self._pages.jump_to_end()
+        self._grow()
+        self.post_message(self.Counted())
+        self._move(self.row_count - 1 - self.cursor)
+
     def action_open(self) -> None:
         row = self.current
         if row is not None:
@@ -203,19 +259,31 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         pii = self.get_component_rich_style("queue--pii")
         colour = Style(color=STATUS_COLOURS.get(row.status, "white"), bold=True)
         customer_width = customer_cells(width)
-        waited = waiting_since(row.status, row.last_inbound_at, row.last_outbound_at)
         fixed = [
             Segment("● ", colour),
             Segment(f"{row.status:<9}", colour),
             Segment(f"{channel_label(row.platform, row.channel):<16}"),
             Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " "),
-            Segment(f"{short_duration(self._clock() - waited) if waited else '-':>4} ", dim),
+            self._wait_cell(row, dim, pii),
             Segment(f"{_cell(row.assignee or '-', 4)} ", dim),
             Segment("PII " if row.has_pii else "    ", pii),
         ]
         used = sum(segment.cell_length for segment in fixed)
         preview = _cell(self._preview(row), max(0, width - used))
         return [*fixed, Segment(preview)]
+
+    def _wait_cell(self, row: InboxRow, dim: Style, late_style: Style) -> Segment:
+        """How long the customer has waited; while the first-response clock runs, the time
+        left (`in 2h`) or how far past the due time (`+3h`, in red)."""
+        waited = waiting_since(row.status, row.last_inbound_at, row.last_outbound_at)
+        if waited is None:
+            return Segment(f"{'-':>{WAIT_CELLS}} ", dim)
+        now = self._clock()
+        due = row.first_response_due_at
+        if due is not None and sla_running(row.status, row.last_outbound_at, row.sla_started_at):
+            label, late = due_label(due, now)
+            return Segment(f"{label:>{WAIT_CELLS}} ", late_style if late else None)
+        return Segment(f"{short_duration(now - waited):>{WAIT_CELLS}} ", dim)
 
     def _preview(self, row: InboxRow) -> str:
         """The last message, personal data masked, on one line (cached per conversation)."""
@@ -231,10 +299,15 @@ def customer_cells(width: int) -> int:
     return 18 if width >= 120 else 12
 
 
+WAIT_CELLS = 6
+"""`12m`, `in 45m`, `+3h`."""
+
+
 def column_header(width: int) -> str:
     """The titles above the rows, aligned with `_segments`."""
     customer = _cell("customer", customer_cells(width))
-    return f"  {'status':<9}{'channel':<16}{customer} wait who  PII  last message"
+    return (f"  {'status':<9}{'channel':<16}{customer} {'wait':>{WAIT_CELLS}} "
+            "who  PII  last message")
 
 
 def _cell(text: str, width: int) -> str:

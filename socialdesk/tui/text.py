@@ -68,6 +68,22 @@ def waiting_since(status: str, last_inbound: datetime | None,
     return last_inbound
 
 
+def sla_running(status: str, last_outbound: datetime | None,
+                sla_started: datetime | None) -> bool:
+    """The first-response clock still runs: unresolved and no answer since it started
+    (`queries.overdue_clause`'s rule, short of the due time)."""
+    if status == "resolved":
+        return False
+    return last_outbound is None or (sla_started is not None and last_outbound < sla_started)
+
+
+def due_label(due: datetime, now: datetime) -> tuple[str, bool]:
+    """`in 2h` before the first-response due time, `+3h` past it; and whether it is past."""
+    if due > now:
+        return f"in {short_duration(due - now)}", False
+    return f"+{short_duration(now - due)}", True
+
+
 def local_time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
