@@ -30,6 +30,9 @@ QUEUE_INDEXES = {
     "ix_conversation_assignee_last_message": ["assignee", "last_message_at"],
     "ix_conversation_last_inbound": ["last_inbound_at"],
     "ix_conversation_updated": ["updated_at"],
+    # Covers the "late" filter's count: status, due time and whether an answer came since.
+    "ix_conversation_status_due": ["status", "first_response_due_at", "last_outbound_at",
+                                   "sla_started_at"],
 }
 
 SQLITE_FTS = [
