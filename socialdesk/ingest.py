@@ -321,8 +321,9 @@ INSERT_CHUNK = 500
 def _driver_insert(dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[str, tuple[Any, ...]]:
     """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, straight to the driver.
 
-    The values pass through the columns' own bind processors, so they are stored exactly
-    as SQLAlchemy stores them; SQLAlchemy's per-row parameter handling cost more than the
+    The values pass through the columns' own bind processors (of the dialect's type, as
+    SQLAlchemy's compiler picks them), so they are stored exactly as SQLAlchemy stores them
+    and compare equal to bound parameters; SQLAlchemy's per-row parameter handling cost more than the
     insert itself (measured in benchmarks/ingest.py).
     """
     processors = _bind_processors(dialect)
@@ -353,7 +354,8 @@ _PROCESSORS: dict[str, list[tuple[str, Callable[[Any], Any] | None]]] = {}
 def _bind_processors(dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
     if dialect.name not in _PROCESSORS:
         _PROCESSORS[dialect.name] = [
-            (name, json.dumps if name == "raw" else MESSAGE.c[name].type.bind_processor(dialect))
+            (name, json.dumps if name == "raw" else
+             MESSAGE.c[name].type.dialect_impl(dialect).bind_processor(dialect))
             for name in MESSAGE_COLUMNS
         ]
     return _PROCESSORS[dialect.name]

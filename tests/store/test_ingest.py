@@ -242,3 +242,18 @@ def test_an_older_inbound_arriving_late_recomputes_the_first_response(
     assert conversation.opened_at.minute == 5
     assert conversation.first_response_at.minute == 10
     assert conversation.status == Status.OPEN
+
+
+def test_stored_times_compare_equal_to_the_same_instant_in_a_query(
+    store: Engine, x_account: Account
+) -> None:
+    """On SQLite times are text: ingest must write them exactly as SQLAlchemy binds them,
+    or `created_at >= :moment` silently misses rows at the boundary."""
+    moment = item("1", minutes=7).created_at
+    ingest(store, x_account, item("1", minutes=7))
+    with Session(store) as session:
+        same = session.exec(select(func.count()).select_from(Message)
+                            .where(Message.created_at == moment)).one()
+        not_after = session.exec(select(func.count()).select_from(Message)
+                                 .where(Message.created_at <= moment)).one()
+    assert (same, not_after) == (1, 1)
