@@ -83,6 +83,11 @@ MAX_LINKS_PER_WALK = 200
 
 RATE_LIMIT_FALLBACK = timedelta(minutes=5)
 """Pause when a throttling error comes without `estimated_time_to_regain_access`."""
+WATERMARK_OVERLAP = timedelta(minutes=5)
+"""Each poll re-reads this much before the watermark. A walk reads the top of the feed
+first and older posts' comments later, so the newest item it saw can be newer than one
+written at the top after the top was read; ingest's unique key absorbs the repeats
+(found by benchmarks/soak.py)."""
 
 AUTH_CODES = frozenset({190, 102})
 AUTH_SUBCODES = frozenset({460, 463, 467})
@@ -503,7 +508,7 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
     def _pull_messenger(self, cursor: str | None) -> Iterator[PullPage]:
         """Walk conversations until one not updated since the watermark, then their new messages."""
         watermark, cursor_warnings = decode_cursor(cursor)
-        floor = watermark or self.now() - self.lookback
+        floor = watermark - WATERMARK_OVERLAP if watermark else self.now() - self.lookback
         newest = watermark
         link: tuple[str, list[tuple[str, str]]] | None = (
             f"{self.root}/{self.page_id}/conversations",
@@ -760,9 +765,9 @@ def parse_graph_time(value: Any) -> datetime | None:
 
 
 def _is_new(created: datetime, watermark: datetime | None) -> bool:
-    """At or after the watermark: Graph times have whole seconds, so an item written later in
-    the watermark's own second must still be read; ingest's unique key absorbs the repeats."""
-    return watermark is None or created >= watermark
+    """Within `WATERMARK_OVERLAP` of the watermark or after it; Graph times have whole
+    seconds, so even without the overlap the watermark's own second must be re-read."""
+    return watermark is None or created >= watermark - WATERMARK_OVERLAP
 
 
 def _latest(current: datetime | None, items: list[InboundItem]) -> datetime | None:

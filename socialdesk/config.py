@@ -79,7 +79,9 @@ class PrivacyTemplateSettings(_Strict):
         return self
 
 
-DEFAULT_PRIVACY_TEMPLATES = {
+TemplateLanguage = Literal["it", "en"]
+
+DEFAULT_PRIVACY_TEMPLATES: dict[TemplateLanguage, PrivacyTemplateSettings] = {
     "it": PrivacyTemplateSettings(
         private_message=(
             "Ciao {name}, ti scriviamo in privato perché il tuo messaggio pubblico mostrava "
@@ -116,7 +118,7 @@ DEFAULT_PRIVACY_TEMPLATES = {
 class PrivacySettings(_Strict):
     mode: PrivacyMode = "suggest"
     """What the guard does with a new public post that carries personal data."""
-    templates: dict[Literal["it", "en"], PrivacyTemplateSettings] = Field(
+    templates: dict[TemplateLanguage, PrivacyTemplateSettings] = Field(
         default_factory=lambda: dict(DEFAULT_PRIVACY_TEMPLATES)
     )
     """Texts per language; a language left out keeps its default texts."""
@@ -124,8 +126,8 @@ class PrivacySettings(_Strict):
     @field_validator("templates")
     @classmethod
     def _defaults_for_missing_languages(
-        cls, value: dict[str, PrivacyTemplateSettings]
-    ) -> dict[str, PrivacyTemplateSettings]:
+        cls, value: dict[TemplateLanguage, PrivacyTemplateSettings]
+    ) -> dict[TemplateLanguage, PrivacyTemplateSettings]:
         return {**DEFAULT_PRIVACY_TEMPLATES, **value}
 
     phone_regions: tuple[str, ...] = ("IT", "US", "GB")
@@ -251,6 +253,60 @@ class SlaSettings(_Strict):
     """How often `socialdesk run` looks for conversations past their due time."""
 
 
+class AcknowledgementTemplate(_Strict):
+    """The acknowledgement in one language; `{when}` is the latest time of the answer."""
+
+    open: str
+    """Sent while the desk is open: "ti risponderemo entro {when}"."""
+    closed: str
+    """Sent outside the published hours: "siamo fuori orario: ti risponderemo entro {when}"."""
+
+    @field_validator("open", "closed")
+    @classmethod
+    def _says_when(cls, value: str) -> str:
+        if "{when}" not in value:
+            raise ValueError("must contain {when}, the latest time of the answer")
+        try:
+            value.format(when="w", time="t", date="d")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"unknown placeholder {error}; use {{when}}, {{time}} or "
+                             "{date}") from None
+        return value
+
+
+DEFAULT_ACKNOWLEDGEMENTS = {
+    "it": AcknowledgementTemplate(
+        open="Grazie del messaggio! Ti risponderemo entro {when}.",
+        closed="Grazie del messaggio! Ora siamo fuori orario: ti risponderemo entro {when}.",
+    ),
+    "en": AcknowledgementTemplate(
+        open="Thanks for your message! We will answer by {when}.",
+        closed="Thanks for your message! We are outside our hours now: we will answer by {when}.",
+    ),
+}
+
+
+class AcknowledgementSettings(_Strict):
+    """One automatic message per new private conversation saying when the answer will come
+    (seed 004). Never in public; on Messenger only inside the 24-hour window."""
+
+    enabled: bool = False
+    max_age_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    """Only conversations opened this recently: the first sync must not write to old ones."""
+    default_language: str = "it"
+    """Used when the customer's language is not recognised as Italian or English."""
+    templates: dict[str, AcknowledgementTemplate] = Field(
+        default_factory=lambda: dict(DEFAULT_ACKNOWLEDGEMENTS)
+    )
+
+    @model_validator(mode="after")
+    def _default_has_a_template(self) -> AcknowledgementSettings:
+        if self.default_language not in self.templates:
+            raise ValueError(f"default_language {self.default_language!r} has no template; "
+                             f"templates: {', '.join(sorted(self.templates))}")
+        return self
+
+
 POLL_SECONDS_RANGE = (2, 86_400)
 """Below 2 s every poll is an API call with nothing new; above a day a queue is not fresh."""
 
@@ -280,7 +336,7 @@ class _AccountBase(_Strict):
     """Overrides the platform's API host: the sandbox, a replay server, or the real API."""
     timezone: str | None = None
     """Overrides `[hours] timezone` for this account's due times."""
-    language: Literal["it", "en"] = "it"
+    language: TemplateLanguage = "it"
     """The customers' usual language: used when a post is too short to tell."""
     privacy_mode: PrivacyMode | None = None
     """Overrides `[privacy] mode` for this account."""
@@ -361,6 +417,15 @@ class OperatorSettings(_Strict):
     name: str | None = None
 
 
+class TuiSettings(_Strict):
+    """The desk (TUI)."""
+
+    keymap: dict[Annotated[str, Field(pattern=r"^[a-z_]+\.[a-z_]+$")],
+                 Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    """Binding id -> key(s), e.g. `"conversation.reply" = "R"`; `?` in the desk lists the
+    ids' current keys. Several keys: comma-separated, e.g. `"queue.down" = "down,j,n"`."""
+
+
 class SavedReplySettings(_Strict):
     """A reply the team writes again and again (seed 003); the TUI suggests the closest."""
 
@@ -375,7 +440,7 @@ class ScheduledReport(_Strict):
 
     cron: Annotated[str, Field(min_length=9)]
     """Crontab expression in the local time zone, e.g. "0 7 * * mon"."""
-    kind: Literal["conversations", "messages", "agents", "daily"]
+    kind: Literal["conversations", "messages", "agents", "daily", "redirects"]
     period: Literal["day", "week", "month"] = "week"
     """The whole previous day, week (Monday to Sunday) or month before the run."""
     output: Annotated[str, Field(min_length=1)]
@@ -414,8 +479,10 @@ class Settings(_Strict):
     hours: HoursSettings | None = None
     """Published hours; without them the desk counts as always open."""
     sla: SlaSettings = Field(default_factory=SlaSettings)
+    acknowledgement: AcknowledgementSettings = Field(default_factory=AcknowledgementSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
+    tui: TuiSettings = Field(default_factory=TuiSettings)
     saved_replies: list[SavedReplySettings] = Field(default_factory=list)
     accounts: list[Account] = Field(default_factory=list)
 

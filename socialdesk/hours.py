@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
-from socialdesk.config import WEEKDAYS, FacebookAccount, HoursSettings, XAccount, parse_opening
+from socialdesk.config import (
+    WEEKDAYS,
+    AcknowledgementTemplate,
+    FacebookAccount,
+    HoursSettings,
+    XAccount,
+    parse_opening,
+)
 
 SEARCH_DAYS = 2 * 366
 """How far ahead an opening is looked for; config guarantees a weekday with hours, so only a
@@ -110,17 +117,59 @@ class BusinessHours:
         raise AssertionError("openings_from never ends without raising")  # pragma: no cover
 
 
-ALWAYS_OPEN = BusinessHours(zone=ZoneInfo("UTC"), week=(((time(0), None),),) * 7)
-"""A desk without published hours: the SLA counts plain minutes."""
+WEEKDAY_NAMES = {
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+WHEN_PHRASES = {
+    "it": {"today": "le {time}", "tomorrow": "domani alle {time}", "week": "{day} alle {time}",
+           "later": "il {date} alle {time}"},
+    "en": {"today": "{time}", "tomorrow": "tomorrow at {time}", "week": "{day} at {time}",
+           "later": "{date} at {time}"},
+}
+"""How "by when" reads in each language socialdesk knows; others get the English phrasing."""
+
+
+def answer_by(hours: BusinessHours, due: datetime, now: datetime, language: str) -> str:
+    """The due time as a customer reads it, in the desk's time zone: "le 11:30",
+    "domani alle 10:00", "lunedì alle 10:00", or a date when it is a week or more away."""
+    local_due, today = _utc(due).astimezone(hours.zone), _utc(now).astimezone(hours.zone).date()
+    days = (local_due.date() - today).days
+    phrases = WHEN_PHRASES.get(language, WHEN_PHRASES["en"])
+    kind = "today" if days <= 0 else "tomorrow" if days == 1 else "week" if days < 7 else "later"
+    day = WEEKDAY_NAMES.get(language, WEEKDAY_NAMES["en"])[local_due.weekday()]
+    return phrases[kind].format(time=f"{local_due:%H:%M}", day=day,
+                                date=f"{local_due:%d/%m}" if language == "it" else
+                                f"{local_due:%Y-%m-%d}")
+
+
+def acknowledgement_text(
+    template: AcknowledgementTemplate, hours: BusinessHours, due: datetime, now: datetime,
+    language: str,
+) -> str:
+    """The automatic acknowledgement: the template for open or closed hours, filled in."""
+    text = template.open if hours.is_open(now) else template.closed
+    local_due = _utc(due).astimezone(hours.zone)
+    return text.format(when=answer_by(hours, due, now, language), time=f"{local_due:%H:%M}",
+                       date=f"{local_due:%Y-%m-%d}")
+
+
+DEFAULT_TIMEZONE = HoursSettings.model_fields["timezone"].default
+ALWAYS_OPEN = BusinessHours(zone=ZoneInfo(DEFAULT_TIMEZONE), week=(((time(0), None),),) * 7)
+"""A desk without published hours: the SLA counts plain minutes; times read in Rome's zone
+(or the account's `timezone`)."""
 
 
 def hours_for(
     settings: HoursSettings | None, account: XAccount | FacebookAccount | None = None
 ) -> BusinessHours:
     """The hours that apply to `account`: `[hours]` with the account's time zone, if it has one."""
+    timezone = account.timezone if account else None
     if settings is None:
-        return ALWAYS_OPEN
-    return BusinessHours.from_settings(settings, account.timezone if account else None)
+        if timezone is None or timezone == DEFAULT_TIMEZONE:
+            return ALWAYS_OPEN
+        return replace(ALWAYS_OPEN, zone=ZoneInfo(timezone))
+    return BusinessHours.from_settings(settings, timezone)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -116,7 +116,11 @@ def fill_missing_due_times(
 
 
 def overdue_conversations(engine: Engine, now: datetime) -> list[OverdueConversation]:
-    """Open conversations past their due time with no answer since their clock started."""
+    """Open conversations past their due time with no answer since their clock started.
+
+    Unanswered means no first response (an automatic acknowledgement does not count, see
+    `socialdesk.acknowledge`), or, for a reopened one, nothing of ours since it reopened.
+    """
     statement = (
         select(CONVERSATION.c.id, ACCOUNT.c.name, CONVERSATION.c.channel,
                CONVERSATION.c.first_response_due_at)
@@ -124,8 +128,8 @@ def overdue_conversations(engine: Engine, now: datetime) -> list[OverdueConversa
         .where(
             CONVERSATION.c.status != Status.RESOLVED.value,
             CONVERSATION.c.first_response_due_at < now,
-            or_(CONVERSATION.c.last_outbound_at.is_(None),
-                and_(CONVERSATION.c.sla_started_at.is_not(None),
+            or_(CONVERSATION.c.first_response_at.is_(None),
+                and_(CONVERSATION.c.sla_started_at > CONVERSATION.c.opened_at,
                      CONVERSATION.c.last_outbound_at < CONVERSATION.c.sla_started_at)),
         )
         .order_by(CONVERSATION.c.first_response_due_at)

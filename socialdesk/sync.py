@@ -27,6 +27,7 @@ from connectors.base import (
     RetriableAPIError,
 )
 from socialdesk import lease
+from socialdesk.acknowledge import acknowledge_new, uncount_acknowledgements
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
 from socialdesk.errors import AccountSyncError, SocialdeskError
 from socialdesk.guard import GuardReport, guard_new_messages
@@ -145,8 +146,11 @@ def sync_account(
                 _sync_stream(context, account, connector, stream, lease_name, rules)
             )
         _set_health(context.engine, account, result)
+        acknowledge_new(context.engine, context.settings, rules.hours,
+                        rules.counted_from_opening, utc_now())
         result.privacy = _guard_privacy(context, config, pulled_since)
         result.outbox = _flush_outbox(context, config)
+        uncount_acknowledgements(context.engine, utc_now())
     except AccountSyncError as error:
         result.error = error.message.removeprefix(f"{config.name}: ")
     except SocialdeskError as error:

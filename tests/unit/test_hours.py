@@ -12,9 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialdesk.config import HoursSettings, settings_from_mapping
+from socialdesk.config import DEFAULT_ACKNOWLEDGEMENTS, HoursSettings, settings_from_mapping
 from socialdesk.errors import ConfigError
-from socialdesk.hours import ALWAYS_OPEN, BusinessHours, hours_for
+from socialdesk.hours import (
+    ALWAYS_OPEN,
+    BusinessHours,
+    acknowledgement_text,
+    answer_by,
+    hours_for,
+)
 
 ROME = ZoneInfo("Europe/Rome")
 WEEKDAY = ["09:00-13:00", "14:00-18:00"]
@@ -184,3 +190,33 @@ def test_the_next_opening_is_open_and_nothing_before_it_is(
     opening = schedule.next_opening(start)
     assert opening >= start and schedule.is_open(opening)
     assert schedule.business_minutes(start, opening) == 0
+
+
+# --- the acknowledgement's "by when" ------------------------------------------------------
+
+def test_the_answer_time_reads_naturally_in_italian_and_english() -> None:
+    hours, now = office(), rome(2026, 11, 30, 10, 0)  # a Monday
+    assert answer_by(hours, rome(2026, 11, 30, 11, 30), now, "it") == "le 11:30"
+    assert answer_by(hours, rome(2026, 12, 1, 10, 0), now, "it") == "domani alle 10:00"
+    assert answer_by(hours, rome(2026, 12, 3, 9, 30), now, "it") == "giovedì alle 09:30"
+    assert answer_by(hours, rome(2026, 12, 3, 9, 30), now, "en") == "Thursday at 09:30"
+    assert answer_by(hours, rome(2026, 12, 9, 9, 0), now, "it") == "il 09/12 alle 09:00"
+
+
+def test_outside_hours_the_acknowledgement_says_so_and_names_the_next_working_day() -> None:
+    template = DEFAULT_ACKNOWLEDGEMENTS["it"]
+    hours = office()
+    friday_evening = rome(2026, 11, 27, 19, 0)
+    due = hours.add_business_minutes(friday_evening, 60)
+    text = acknowledgement_text(template, hours, due, friday_evening, "it")
+    assert text == ("Grazie del messaggio! Ora siamo fuori orario: ti risponderemo entro "
+                    "lunedì alle 10:00.")
+    monday = rome(2026, 11, 30, 10, 30)
+    open_text = acknowledgement_text(DEFAULT_ACKNOWLEDGEMENTS["en"], hours,
+                                     hours.add_business_minutes(monday, 60), monday, "en")
+    assert open_text == "Thanks for your message! We will answer by 11:30."
+
+
+def test_times_are_told_in_the_desks_time_zone_even_without_hours() -> None:
+    due = datetime(2026, 11, 30, 10, 30, tzinfo=UTC)
+    assert answer_by(hours_for(None), due, due, "it") == "le 11:30"

@@ -1,0 +1,292 @@
+"""`socialdesk run`: keeps the queue fresh in the foreground, one job per account and stream.
+
+APScheduler 3.x with an in-memory job store: jobs are built from config at start, so
+nothing stale is resurrected and nothing reloads silently. Cursors, rate-limit resets and
+errors live in our tables, and every pull takes the account's lease row, so a cron
+`socialdesk sync` and `run` never pull the same account at once. The built-in job
+defaults are traps (1 s of misfire grace drops delayed runs), so all are set here.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    SchedulerEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+from tzlocal import get_localzone
+
+from socialdesk.acknowledge import uncount_acknowledgements
+from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
+from socialdesk.db import open_store
+from socialdesk.errors import ConfigError
+from socialdesk.hours import hours_for
+from socialdesk.outbox import dispatch_due
+from socialdesk.reports.schedule import run_scheduled_report
+from socialdesk.sla import fill_missing_due_times, overdue_conversations
+from socialdesk.sync import (
+    AccountResult,
+    SyncContext,
+    detector_for,
+    stream_states,
+    sync_account,
+)
+
+log = logging.getLogger(__name__)
+
+JITTER_SHARE = 0.1
+"""Each interval gets up to 10 % of random delay, so accounts drift apart (PLATFORMS.md)."""
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+"""Explicit: APScheduler's own misfire grace of 1 s drops runs delayed by a busy pool."""
+RESET_MARGIN = timedelta(seconds=2)
+"""Poll this long after a rate-limit reset, so the platform's window has surely turned."""
+DISPATCH_SECONDS = 15
+"""The outbox sends at once when an operator answers; this pass retries what failed with a
+retriable error and recovers actions a crash left `sending`."""
+DISPATCH_BATCH = 20
+"""Actions per pass, so a stop never waits long for the dispatcher."""
+REPORT_MISFIRE_SECONDS = 6 * 3600
+"""A report due while the machine slept is still written when it wakes, once."""
+
+
+@dataclass
+class DeskScheduler:
+    """The jobs of one `socialdesk run`: a pull per account and stream, and the SLA check."""
+
+    settings: Settings
+    engine: Engine
+    stop: threading.Event = field(default_factory=threading.Event)
+    scheduler: BaseScheduler | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _account_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _reported_overdue: set[tuple[int, datetime]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.context = SyncContext(self.settings, self.engine, detector_for(self.settings),
+                                   stop=self.stop)
+        jobs = sum(len(a.poll_seconds) for a in self.settings.accounts)
+        self.scheduler = self.scheduler or BlockingScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=jobs + 2)},
+            job_defaults=JOB_DEFAULTS,
+            timezone=UTC,
+        )
+        self.scheduler.add_listener(
+            self._job_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+        )
+        self._add_jobs()
+
+    def _add_jobs(self) -> None:
+        assert self.scheduler is not None
+        waits = {key: state.rate_limited_until for key, state in stream_states(self.engine).items()}
+        start = self.now()
+        for account in self.settings.accounts:
+            self._account_locks[account.name] = threading.Lock()
+            for stream, seconds in account.poll_seconds.items():
+                first = max(start, (waits.get((account.name, stream)) or start) + RESET_MARGIN)
+                self.scheduler.add_job(
+                    self.pull, IntervalTrigger(seconds=seconds, jitter=seconds * JITTER_SHARE),
+                    args=(account, stream), id=job_id(account.name, stream),
+                    name=f"pull {account.name}/{stream}", next_run_time=first,
+                )
+        self.scheduler.add_job(
+            self.check_sla, IntervalTrigger(seconds=self.settings.sla.check_seconds),
+            id="sla", name="SLA check", next_run_time=start,
+        )
+        self.scheduler.add_job(
+            self.dispatch, IntervalTrigger(seconds=DISPATCH_SECONDS), id="outbox",
+            name="outbox dispatch", next_run_time=start,
+        )
+        for number, entry in enumerate(self.settings.reports.schedule, start=1):
+            self.scheduler.add_job(
+                self.write_report, CronTrigger.from_crontab(entry.cron, timezone=get_localzone()),
+                args=(entry,), id=f"report:{number}", name=f"report {entry.kind} ({entry.cron})",
+                misfire_grace_time=REPORT_MISFIRE_SECONDS,
+            )
+
+    def pull(self, account: XAccount | FacebookAccount, stream: str) -> None:
+        """One stream of one account; the account's streams take turns inside this process."""
+        if self.stop.is_set():
+            return
+        started = time.monotonic()
+        with self._account_locks[account.name]:
+            if self.stop.is_set():
+                return
+            result = sync_account(self.context, account, streams=(stream,))
+        self._after_pull(result, stream, time.monotonic() - started)
+
+    def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
+        job = job_id(result.account, stream)
+        if self.stop.is_set():
+            log.info("%s/%s: %s in %.2f s; stopping", result.account, stream,
+                     _describe(result), seconds)
+            return
+        outcome = result.streams[0] if result.streams else None
+        wait_until = outcome.rate_limited_until if outcome else None
+        if wait_until is not None:
+            self._postpone(job, wait_until + RESET_MARGIN)
+        log.info("%s/%s: %s in %.2f s; next run %s", result.account, stream,
+                 _describe(result), seconds, self._next_run(job))
+
+    def _postpone(self, job: str, until: datetime) -> None:
+        """Move the next run to the reset, so no poll lands in a 429."""
+        assert self.scheduler is not None
+        current = self.scheduler.get_job(job)
+        if current is not None and (current.next_run_time is None
+                                    or current.next_run_time < until):
+            jitter = timedelta(seconds=random.uniform(0, 1))
+            self.scheduler.modify_job(job, next_run_time=until + jitter)
+
+    def _next_run(self, job: str) -> str:
+        assert self.scheduler is not None
+        current = self.scheduler.get_job(job)
+        if current is None or current.next_run_time is None:
+            return "none (stopping)"
+        return f"{current.next_run_time.astimezone(UTC):%H:%M:%S} UTC"
+
+    def check_sla(self) -> list[int]:
+        """Give due times to conversations that lack one; log those past due, once each."""
+        if self.stop.is_set():
+            return []
+        hours = {a.name: hours_for(self.settings.hours, a) for a in self.settings.accounts}
+        fill_missing_due_times(self.engine, hours, self.settings.sla.first_response_minutes)
+        overdue = overdue_conversations(self.engine, self.now())
+        for conversation in overdue:
+            key = (conversation.id, conversation.due_at)
+            if key not in self._reported_overdue:
+                self._reported_overdue.add(key)
+                log.warning("SLA: conversation %d (%s, %s) is past its first-response due time "
+                            "%s UTC", conversation.id, conversation.account, conversation.channel,
+                            f"{conversation.due_at.astimezone(UTC):%Y-%m-%d %H:%M}")
+        if overdue:
+            log.info("SLA: %d conversation(s) past due and unanswered", len(overdue))
+        return [conversation.id for conversation in overdue]
+
+    def dispatch(self) -> None:
+        """Send the outbox actions that are due (retries, and any queued without a send)."""
+        if self.stop.is_set():
+            return
+        report = dispatch_due(self.engine, self.settings, limit=DISPATCH_BATCH)
+        uncount_acknowledgements(self.engine, self.now())
+        for error in report.errors:
+            log.warning("outbox: %s", error)
+        if report.actions:
+            states = ", ".join(f"{a.id} {a.state}" for a in report.actions)
+            log.info("outbox: %d action(s) processed (%s)", len(report.actions), states)
+
+    def write_report(self, entry: ScheduledReport) -> None:
+        if self.stop.is_set():
+            return
+        target, rows = run_scheduled_report(self.engine, self.settings, entry, self.now())
+        log.info("report %s: %d row(s) written to %s", entry.kind, rows, target)
+
+    def _job_trouble(self, event: SchedulerEvent) -> None:
+        if isinstance(event, JobExecutionEvent) and event.exception is not None:
+            log.error("job %s failed: %s", event.job_id, event.exception)
+        elif event.code == EVENT_JOB_MISSED:
+            log.warning("job %s missed its run time (the process was busy or asleep)",
+                        getattr(event, "job_id", "?"))
+        else:
+            log.warning("job %s is still running; this run was skipped",
+                        getattr(event, "job_id", "?"))
+
+    def run_forever(self) -> None:
+        """Block until SIGTERM or SIGINT; then let running pulls finish their page and exit."""
+        assert self.scheduler is not None
+        with _stop_on_signals(self.shutdown):
+            log.info("socialdesk run: %d job(s); stop with Ctrl-C or SIGTERM",
+                     len(self.scheduler.get_jobs()))
+            self.scheduler.start()
+            self._wait_for_pulls()
+        log.info("socialdesk run: stopped")
+
+    def shutdown(self, reason: str = "shutdown") -> None:
+        """Ask running pulls to stop after their current page; `run_forever` waits for them.
+
+        Called from a signal handler on the main thread, so it must not wait here: a pull
+        finishing meanwhile needs the scheduler's job-store lock that a waiting
+        `shutdown(wait=True)` would hold.
+        """
+        if self.stop.is_set():
+            return
+        log.info("socialdesk run: %s received, finishing the pages in flight", reason)
+        self.stop.set()
+        assert self.scheduler is not None
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def _wait_for_pulls(self) -> None:
+        """A pull holds its account's lock until its last page is stored."""
+        for lock in self._account_locks.values():
+            with lock:
+                pass
+
+
+def job_id(account: str, stream: str) -> str:
+    return f"pull:{account}:{stream}"
+
+
+def _describe(result: AccountResult) -> str:
+    if result.skipped:
+        return f"skipped ({result.skipped})"
+    if result.error:
+        return f"failed: {result.error}"
+    if not result.streams:
+        return "stopped before pulling"
+    outcome = result.streams[0]
+    if outcome.skipped_until:
+        return f"rate limited until {outcome.skipped_until.astimezone(UTC):%H:%M:%S} UTC, skipped"
+    if outcome.error:
+        return f"failed: {outcome.error}"
+    return f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
+
+
+@contextmanager
+def _stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        stop(signal.Signals(signum).name)
+
+    previous: dict[signal.Signals, Any] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, handle)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def run_from_config(config_path: Path) -> int:
+    """Load config, open the store, run until stopped; 0 after a clean stop."""
+    settings = load_settings(config_path)
+    if not settings.accounts:
+        raise ConfigError(f"{config_path}: accounts: no [[accounts]] configured")
+    logging.getLogger(__name__).setLevel(min(logging.INFO, logging.getLogger().level))
+    engine = open_store(settings.database.effective_url)
+    try:
+        DeskScheduler(settings, engine).run_forever()
+    finally:
+        engine.dispose()
+    return 0
