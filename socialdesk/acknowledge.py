@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, exists, select, update
+from sqlalchemy import Engine, Table, exists, select
 
 from connectors.base import Direction, Visibility
 from socialdesk import inbox
@@ -23,14 +23,12 @@ from socialdesk.channel_rules import ChannelRuleError
 from socialdesk.config import Settings
 from socialdesk.errors import SocialdeskError
 from socialdesk.hours import BusinessHours, acknowledgement_text
-from socialdesk.models import Conversation, Message, OutboxAction, Status
+from socialdesk.models import ACKNOWLEDGEMENT_ACTOR, Conversation, Message, OutboxAction, Status
 
 log = logging.getLogger(__name__)
 
-ACK_ACTOR = "socialdesk.ack"
+ACK_ACTOR = ACKNOWLEDGEMENT_ACTOR
 """Who the audit log and the outbox name as the author of acknowledgements."""
-UNCOUNT_WINDOW = timedelta(days=1)
-"""Acknowledgements sent this recently are looked at; older ones were settled long ago."""
 CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
@@ -117,29 +115,3 @@ def _text(engine: Engine, settings: Settings, hours: BusinessHours,
                                 language)
 
 
-def uncount_acknowledgements(engine: Engine, now: datetime) -> int:
-    """An acknowledgement is not an answer: an acknowledged conversation with no other
-    message of ours goes back to `new`, without a first response, so the SLA check and the
-    first-response figures still wait for a person. Returns how many changed.
-
-    Only conversations that were `new` are acknowledged, so any other outbound message in
-    one is a person's answer; no timestamps are compared (SQLite keeps them as text written
-    in two formats by the Core and driver-level paths).
-    """
-    acks = select(OUTBOX.c.external_id).where(
-        OUTBOX.c.requested_by == ACK_ACTOR, OUTBOX.c.external_id.is_not(None))
-    acked = select(OUTBOX.c.conversation_id).where(
-        OUTBOX.c.requested_by == ACK_ACTOR, OUTBOX.c.state == "sent",
-        OUTBOX.c.sent_at >= now - UNCOUNT_WINDOW)
-    person_answered = exists().where(
-        MESSAGE.c.conversation_id == CONVERSATION.c.id,
-        MESSAGE.c.direction == Direction.OUTBOUND.value,
-        MESSAGE.c.external_id.not_in(acks),
-    )
-    statement = update(CONVERSATION).where(
-        CONVERSATION.c.id.in_(acked), CONVERSATION.c.status == Status.OPEN.value,
-        CONVERSATION.c.first_response_at.is_not(None), ~person_answered,
-    ).values(status=Status.NEW.value, first_response_at=None)
-    with engine.begin() as connection:
-        changed = connection.execute(statement).rowcount
-    return int(changed or 0)

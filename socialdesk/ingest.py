@@ -78,10 +78,17 @@ def ensure_account(engine: Engine, name: str, platform: str) -> Account:
         return account
 
 
-def ingest_page(session: Session, account: Account, page: PullPage) -> IngestReport:
-    """Store `page` for `account` and commit; nothing is written if anything fails."""
+def ingest_page(
+    session: Session, account: Account, page: PullPage, automated: bool = False
+) -> IngestReport:
+    """Store `page` for `account` and commit; nothing is written if anything fails.
+
+    `automated` marks our own messages that no person wrote (acknowledgements, privacy
+    pointers): stored like any other, they are no answer, so they neither start nor stop
+    the first-response clock and leave a `new` conversation new.
+    """
     try:
-        report = _store_page(session, account, page)
+        report = _store_page(session, account, page, automated)
         session.commit()
     except BaseException:
         session.rollback()
@@ -89,7 +96,9 @@ def ingest_page(session: Session, account: Account, page: PullPage) -> IngestRep
     return report
 
 
-def _store_page(session: Session, account: Account, page: PullPage) -> IngestReport:
+def _store_page(
+    session: Session, account: Account, page: PullPage, automated: bool
+) -> IngestReport:
     assert account.id is not None
     report = IngestReport()
     items = sorted(_unique(page.items), key=lambda item: item.created_at)
@@ -101,7 +110,7 @@ def _store_page(session: Session, account: Account, page: PullPage) -> IngestRep
             contact_ids = _link_contacts(session, fresh)
             states: dict[int, dict[str, Any]] = {}
             conversation_ids = _thread(session, account, fresh, contact_ids, stored, states)
-            new_rows = _insert_messages(session, account, fresh, conversation_ids)
+            new_rows = _insert_messages(session, account, fresh, conversation_ids, automated)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
             report.reopened_at = _refresh_conversations(session, new_rows, states)
@@ -291,10 +300,19 @@ class _NewMessage:
     conversation_id: int
     direction: str
     created_at: datetime
+    automated: bool
+
+    @property
+    def is_answer(self) -> bool:
+        return self.direction == Direction.OUTBOUND.value and not self.automated
 
 
 def _insert_messages(
-    session: Session, account: Account, items: list[InboundItem], conversation_ids: dict[str, int]
+    session: Session,
+    account: Account,
+    items: list[InboundItem],
+    conversation_ids: dict[str, int],
+    automated: bool,
 ) -> list[_NewMessage]:
     """Insert, skipping rows another process stored meanwhile; what was really added."""
     now = utc_now()
@@ -302,7 +320,7 @@ def _insert_messages(
     created = {item.external_id: item for item in items}
     new: list[_NewMessage] = []
     for chunk in _chunks(items, INSERT_CHUNK):
-        rows = [_message_row(account, item, conversation_ids[item.external_id], now)
+        rows = [_message_row(account, item, conversation_ids[item.external_id], now, automated)
                 for item in chunk]
         sql, parameters = _driver_insert(connection.dialect, rows)
         for message_id, external_id, conversation_id in connection.exec_driver_sql(
@@ -310,7 +328,7 @@ def _insert_messages(
         ):
             item = created[external_id]
             new.append(_NewMessage(int(message_id), int(conversation_id),
-                                   item.direction.value, item.created_at))
+                                   item.direction.value, item.created_at, automated))
     return new
 
 
@@ -323,8 +341,8 @@ def _driver_insert(dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[str, t
 
     The values pass through the columns' own bind processors (of the dialect's type, as
     SQLAlchemy's compiler picks them), so they are stored exactly as SQLAlchemy stores them
-    and compare equal to bound parameters; SQLAlchemy's per-row parameter handling cost more than the
-    insert itself (measured in benchmarks/ingest.py).
+    and compare equal to bound parameters. SQLAlchemy's per-row parameter handling cost more
+    than the insert itself (measured in benchmarks/ingest.py).
     """
     processors = _bind_processors(dialect)
     parameters = tuple(
@@ -364,12 +382,12 @@ def _bind_processors(dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] |
 MESSAGE_COLUMNS = (
     "account_id", "conversation_id", "platform", "external_id", "parent_external_id", "channel",
     "visibility", "direction", "author_external_id", "author_handle", "author_name", "text",
-    "created_at", "ingested_at", "has_pii", "raw",
+    "created_at", "ingested_at", "has_pii", "automated", "raw",
 )
 
 
 def _message_row(
-    account: Account, item: InboundItem, conversation_id: int, now: datetime
+    account: Account, item: InboundItem, conversation_id: int, now: datetime, automated: bool
 ) -> dict[str, Any]:
     return {
         "account_id": account.id,
@@ -387,6 +405,7 @@ def _message_row(
         "created_at": item.created_at,
         "ingested_at": now,
         "has_pii": False,
+        "automated": automated,
         "raw": dict(item.raw),
     }
 
@@ -472,7 +491,7 @@ def _folded(current: dict[str, Any], new: list[_NewMessage]) -> tuple[dict[str, 
     (our echo after the first inbound) moves a new one to open.
     """
     inbound = [m.created_at for m in new if m.direction == Direction.INBOUND.value]
-    outbound = [m.created_at for m in new if m.direction == Direction.OUTBOUND.value]
+    outbound = [m.created_at for m in new if m.is_answer]
     opened = _earliest(current["opened_at"], *inbound)
     exact = opened == current["opened_at"] or current["last_outbound_at"] is None
     responses = [t for t in outbound if opened is not None and t >= opened]
@@ -488,7 +507,7 @@ def _folded(current: dict[str, Any], new: list[_NewMessage]) -> tuple[dict[str, 
         "first_response_at": first_response,
         "last_inbound_at": _latest(current["last_inbound_at"], *inbound),
         "last_outbound_at": _latest(current["last_outbound_at"], *outbound),
-        "last_message_at": _latest(current["last_message_at"], *inbound, *outbound),
+        "last_message_at": _latest(current["last_message_at"], *(m.created_at for m in new)),
         "status": status,
         "resolved_at": resolved_at,
         "updated_at": utc_now(),
@@ -512,6 +531,8 @@ def _timestamps_update(conversation_ids: Sequence[int]) -> Any:
         where = [MESSAGE.c.conversation_id == CONVERSATION.c.id]
         if direction is not None:
             where.append(MESSAGE.c.direction == direction.value)
+        if direction is Direction.OUTBOUND:
+            where.append(MESSAGE.c.automated.is_(False))
         return select(aggregate(MESSAGE.c.created_at)).where(*where).scalar_subquery()
 
     inbound = MESSAGE.alias("inbound")
@@ -525,6 +546,7 @@ def _timestamps_update(conversation_ids: Sequence[int]) -> Any:
         select(func.min(MESSAGE.c.created_at))
         .where(MESSAGE.c.conversation_id == CONVERSATION.c.id,
                MESSAGE.c.direction == Direction.OUTBOUND.value,
+               MESSAGE.c.automated.is_(False),
                MESSAGE.c.created_at >= first_inbound)
         .scalar_subquery()
     )

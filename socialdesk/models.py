@@ -10,12 +10,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+ACKNOWLEDGEMENT_ACTOR = "socialdesk.ack"
+"""Who sends the automatic acknowledgements: their messages are stored as `automated`."""
 
 
 class Status(StrEnum):
@@ -180,6 +184,8 @@ class Message(SQLModel, table=True):
     created_at: datetime
     ingested_at: datetime = Field(default_factory=utc_now)
     has_pii: bool = False
+    automated: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Ours, but written by no person (acknowledgement, privacy pointer): not an answer."""
     pii_types: str | None = None
     """Comma-separated entity types found (never the values)."""
     pii_spans: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON))

@@ -45,6 +45,7 @@ from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secre
 from socialdesk.errors import SocialdeskError
 from socialdesk.ingest import ingest_page
 from socialdesk.models import (
+    ACKNOWLEDGEMENT_ACTOR,
     Account,
     AuditEntry,
     Conversation,
@@ -508,7 +509,8 @@ def record_sent(
             session.commit()
         else:
             item = _outbound_item(settings, account, row, receipt, now)
-            ingest_page(session, account, PullPage(stream="outbox", items=[item]))
+            ingest_page(session, account, PullPage(stream="outbox", items=[item]),
+                        automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
     return _load(engine, row.id or 0)
 
 

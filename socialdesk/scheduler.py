@@ -38,7 +38,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from tzlocal import get_localzone
 
-from socialdesk.acknowledge import uncount_acknowledgements
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
 from socialdesk.db import open_store
 from socialdesk.errors import ConfigError
@@ -189,7 +188,6 @@ class DeskScheduler:
         if self.stop.is_set():
             return
         report = dispatch_due(self.engine, self.settings, limit=DISPATCH_BATCH)
-        uncount_acknowledgements(self.engine, self.now())
         for error in report.errors:
             log.warning("outbox: %s", error)
         if report.actions:

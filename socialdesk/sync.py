@@ -27,7 +27,7 @@ from connectors.base import (
     RetriableAPIError,
 )
 from socialdesk import lease
-from socialdesk.acknowledge import acknowledge_new, uncount_acknowledgements
+from socialdesk.acknowledge import acknowledge_new
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
 from socialdesk.errors import AccountSyncError, SocialdeskError
 from socialdesk.guard import GuardReport, guard_new_messages
@@ -150,7 +150,6 @@ def sync_account(
                         rules.counted_from_opening, utc_now())
         result.privacy = _guard_privacy(context, config, pulled_since)
         result.outbox = _flush_outbox(context, config)
-        uncount_acknowledgements(context.engine, utc_now())
     except AccountSyncError as error:
         result.error = error.message.removeprefix(f"{config.name}: ")
     except SocialdeskError as error:

@@ -257,3 +257,23 @@ def test_stored_times_compare_equal_to_the_same_instant_in_a_query(
         not_after = session.exec(select(func.count()).select_from(Message)
                                  .where(Message.created_at <= moment)).one()
     assert (same, not_after) == (1, 1)
+
+
+def test_an_automated_message_of_ours_is_no_answer(store: Engine, x_account: Account) -> None:
+    """An acknowledgement leaves the conversation new and its first response open."""
+    dm = {"channel": Channel.DM, "thread_key": "5-9"}
+    ingest(store, x_account, item("1", author="5", minutes=0, **dm), stream="dms")
+    with Session(store) as session:
+        ingest_page(session, x_account, PullPage("outbox", [
+            item("2", author="9", direction=Direction.OUTBOUND, minutes=1, **dm)]),
+            automated=True)
+    (conversation,) = conversations(store)
+    assert conversation.status == Status.NEW
+    assert conversation.first_response_at is None and conversation.last_outbound_at is None
+    assert conversation.last_message_at is not None and conversation.last_message_at.minute == 1
+    ingest(store, x_account, item("3", author="9", direction=Direction.OUTBOUND, minutes=9, **dm),
+           stream="dms")
+    (conversation,) = conversations(store)
+    assert conversation.status == Status.OPEN
+    assert conversation.first_response_at is not None
+    assert conversation.first_response_at.minute == 9

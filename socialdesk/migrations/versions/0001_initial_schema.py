@@ -141,6 +141,7 @@ def upgrade() -> None:
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('ingested_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('has_pii', sa.Boolean(), nullable=False),
+    sa.Column('automated', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('pii_types', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('pii_spans', sa.JSON(), nullable=True),
     sa.Column('raw', sa.JSON(), nullable=False),
