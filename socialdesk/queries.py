@@ -29,6 +29,7 @@ from socialdesk.models import (
     Contact,
     Conversation,
     Handle,
+    Health,
     Message,
     Note,
     OutboxAction,
@@ -739,3 +740,14 @@ def _quantile(values: list[timedelta], fraction: float) -> timedelta | None:
         return None
     rank = max(1, math.ceil(fraction * len(values)))
     return values[rank - 1]
+
+
+def unhealthy_accounts(engine: Engine) -> list[tuple[str, str]]:
+    """Accounts whose last sync needs a human (an expired token), with what to do."""
+    account = Account.__table__.c  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        rows = session.exec(
+            select(account.name, account.health_reason)
+            .where(account.health == Health.UNHEALTHY.value).order_by(account.name)
+        ).all()
+    return [(name, reason or "the last sync failed") for name, reason in rows]

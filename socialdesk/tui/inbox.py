@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from socialdesk.queries import (
     inbox_choices,
     inbox_count,
     inbox_page,
+    unhealthy_accounts,
 )
 from socialdesk.tui.queue_list import ConversationList, QueuePages, column_header
 from socialdesk.tui.text import channel_label
@@ -60,6 +62,8 @@ class InboxScreen(Screen[None]):
     InboxScreen #search.-active { display: block; }
     InboxScreen #columns { height: 1; padding: 0 0; color: $text-muted; text-style: bold; }
     InboxScreen #empty { display: none; padding: 1 2; color: $text-muted; }
+    InboxScreen #health { display: none; color: $error; text-style: bold; }
+    InboxScreen #health.-active { display: block; }
     InboxScreen #empty.-active { display: block; }
     """
 
@@ -74,6 +78,7 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         desk = self.desk_app.desk
+        yield Static(id="health")
         yield Static(id="filters")
         yield Input(placeholder="Search messages, then Enter (Esc closes)", id="search")
         yield Static(id="columns")
@@ -84,6 +89,17 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(ConversationList).focus()
+        self.show_health()
+        if self.desk_app.desk.poll_seconds:
+            self.set_interval(self.desk_app.desk.poll_seconds, self.show_health)
+
+    def show_health(self) -> None:
+        """A red line per account whose sync needs a human, until a sync succeeds again."""
+        unhealthy = unhealthy_accounts(self.desk_app.desk.engine)
+        line = self.query_one("#health", Static)
+        line.update(Text("\n".join(f"⚠ {name}: {reason} (run `socialdesk doctor`)"
+                                   for name, reason in unhealthy)))
+        line.set_class(bool(unhealthy), "-active")
 
     def on_resize(self) -> None:
         self.query_one("#columns", Static).update(column_header(self.size.width))

@@ -392,3 +392,22 @@ class TestAnswering:
             with Session(desk_store) as session:
                 action = session.exec(select(OutboxAction)).one()
             assert action.text == "Hi Giulia Rossi, sorry your order hasn't arrived yet."
+
+
+class TestHealth:
+    async def test_no_warning_while_every_account_is_healthy(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=SIZE):
+            assert "⚠" not in screen_text(desk_app)
+
+    async def test_an_account_whose_token_expired_is_shown_above_the_queue(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        from socialdesk.models import Account
+
+        with Session(desk_store) as session:
+            account = session.exec(select(Account).where(Account.name == "brand-x")).one()
+            account.health, account.health_reason = "unhealthy", "X rejected the credentials"
+            session.add(account)
+            session.commit()
+        async with desk_app.run_test(size=SIZE):
+            assert "⚠ brand-x: X rejected the credentials" in screen_text(desk_app)
