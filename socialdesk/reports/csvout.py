@@ -36,6 +36,17 @@ class ReportPeriod:
             until=local_midnight_utc(date.fromordinal(until.toordinal() + 1)) if until else None,
         )
 
+    def narrow(self, statement: Any, moment: Any, account_name: Any, account: str | None) -> Any:
+        """`statement` limited to rows whose `moment` column is in the period and, when
+        given, to one account (by its name column)."""
+        if self.since:
+            statement = statement.where(moment >= self.since)
+        if self.until:
+            statement = statement.where(moment < self.until)
+        if account:
+            statement = statement.where(account_name == account)
+        return statement
+
     def contains(self, moment: datetime | None) -> bool:
         if moment is None:
             return False

@@ -119,12 +119,7 @@ def _figures_statement(period: ReportPeriod, account: str | None):  # type: igno
         .order_by(CONVERSATION.c.opened_at, CONVERSATION.c.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    if period.since:
-        statement = statement.where(CONVERSATION.c.opened_at >= period.since)
-    if period.until:
-        statement = statement.where(CONVERSATION.c.opened_at < period.until)
-    if account:
-        statement = statement.where(ACCOUNT.c.name == account)
+    statement = period.narrow(statement, CONVERSATION.c.opened_at, ACCOUNT.c.name, account)
     return statement
 
 

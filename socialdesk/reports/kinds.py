@@ -139,12 +139,7 @@ def inbound_days(
         .where(MESSAGE.c.direction == Direction.INBOUND.value)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    if period.since:
-        statement = statement.where(MESSAGE.c.created_at >= period.since)
-    if period.until:
-        statement = statement.where(MESSAGE.c.created_at < period.until)
-    if account:
-        statement = statement.where(ACCOUNT.c.name == account)
+    statement = period.narrow(statement, MESSAGE.c.created_at, ACCOUNT.c.name, account)
     for created_at, channel in session.connection().execute(statement):
         yield _local_day(created_at), channel
 
@@ -177,12 +172,7 @@ def redirect_rows(
         .order_by(EXPOSURE.c.detected_at, EXPOSURE.c.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    if period.since:
-        statement = statement.where(EXPOSURE.c.detected_at >= period.since)
-    if period.until:
-        statement = statement.where(EXPOSURE.c.detected_at < period.until)
-    if account:
-        statement = statement.where(ACCOUNT.c.name == account)
+    statement = period.narrow(statement, EXPOSURE.c.detected_at, ACCOUNT.c.name, account)
     rows = list(session.connection().execute(statement))
     states = _outbox_states(session, [step.get("outbox_action_id") for row in rows
                                       for step in row.plan])

@@ -48,12 +48,7 @@ def message_rows(
         .order_by(MESSAGE.c.created_at, MESSAGE.c.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    if period.since:
-        statement = statement.where(MESSAGE.c.created_at >= period.since)
-    if period.until:
-        statement = statement.where(MESSAGE.c.created_at < period.until)
-    if account:
-        statement = statement.where(ACCOUNT.c.name == account)
+    statement = period.narrow(statement, MESSAGE.c.created_at, ACCOUNT.c.name, account)
     for row in session.connection().execute(statement):
         if masker and row[10]:
             yield (*row[:9], masker(row[9], row[11]), True)
