@@ -49,6 +49,8 @@ from socialdesk.models import (
     Account,
     AuditEntry,
     Conversation,
+    Handle,
+    Message,
     OutboxAction,
     OutboxState,
     utc_now,
@@ -511,7 +513,46 @@ def record_sent(
             item = _outbound_item(settings, account, row, receipt, now)
             ingest_page(session, account, PullPage(stream="outbox", items=[item]),
                         automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
+            _link_customer(session, account, row, item.thread_key)
     return _load(engine, row.id or 0)
+
+
+def _link_customer(session: Session, account: Account, row: OutboxAction, thread: str) -> None:
+    """A private conversation our own message opened belongs on the card of the customer
+    it was sent to: ingest cannot tell, since the only author it sees is us."""
+    contact_id = _recipient_contact(session, row)
+    if contact_id is None:
+        return
+    session.exec(
+        update(Conversation)
+        .where(col(Conversation.account_id) == account.id,
+               col(Conversation.thread_key) == thread,
+               col(Conversation.contact_id).is_(None))
+        .values(contact_id=contact_id)
+    )
+    session.commit()
+
+
+def _recipient_contact(session: Session, row: OutboxAction) -> int | None:
+    """The contact behind the recipient: their handle, else the author of the message
+    answered (a Facebook private reply names a comment, not a person)."""
+    candidates = [row.recipient_id]
+    if row.target_message_id is not None:
+        target = session.get(Message, row.target_message_id)
+        if target is not None:
+            candidates.append(target.author_external_id)
+    for user_id in candidates:
+        contact = _handle(session, row.platform, user_id) if user_id else None
+        if contact is not None:
+            return contact
+    return None
+
+
+def _handle(session: Session, platform: str, user_id: str) -> int | None:
+    return session.exec(
+        select(Handle.contact_id).where(Handle.platform == platform,
+                                        Handle.external_user_id == user_id)
+    ).first()
 
 
 def _outbound_item(

@@ -10,6 +10,31 @@ SANDBOX_TOKEN_ENV = "SOCIALDESK_SANDBOX_TOKEN"
 GRAPH_VERSION = "v25.0"
 
 
+SAVED_REPLIES = """
+# Saved replies the desk offers in its composer, closest to the customer's words first.
+[[saved_replies]]
+name = "order-late"
+language = "en"
+text = "Hi {name}, sorry for the wait! We're checking your order and will write back today."
+
+[[saved_replies]]
+name = "login-help"
+language = "en"
+text = "Hi {name}, please reinstall the app and reset your password from the login screen."
+
+[[saved_replies]]
+name = "ordine-in-ritardo"
+language = "it"
+text = "Ciao {name}, ci scusiamo per l'attesa: stiamo verificando l'ordine e ti scriviamo oggi."
+
+[[saved_replies]]
+name = "accesso-app"
+language = "it"
+text = "Ciao {name}, reinstalla l'app e reimposta la password dalla schermata di accesso."
+"""
+"""So `socialdesk demo` and a sandbox config can answer with a saved reply from the start."""
+
+
 def _toml_string(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
@@ -48,7 +73,7 @@ base_url = {base}
 page_id = "{FACEBOOK_PAGE_ID}"
 page_token_env = {token}
 graph_version = "{GRAPH_VERSION}"
-"""
+{SAVED_REPLIES}"""
 
 
 def write_config(path: Path, base_url: str) -> Path:

@@ -22,7 +22,14 @@ from socialdesk import inbox, outbox
 from socialdesk.channel_rules import ChannelRuleError
 from socialdesk.config import Settings, load_settings
 from socialdesk.db import open_store
-from socialdesk.models import AuditEntry, Conversation, Message, OutboxAction, utc_now
+from socialdesk.models import (
+    AuditEntry,
+    Conversation,
+    Handle,
+    Message,
+    OutboxAction,
+    utc_now,
+)
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sync import sync_accounts
 
@@ -155,6 +162,7 @@ def test_a_private_reply_to_a_comment_goes_out_once_and_lands_in_messenger(
         message = session.exec(select(Message).where(Message.external_id == sent.external_id)).one()
         landed = session.get(Conversation, message.conversation_id)
     assert landed is not None and landed.channel == "messenger"
+    assert landed.contact_id == target.contact_id, "the private conversation is on the card"
     with pytest.raises(ChannelRuleError, match="one private reply per comment"):
         inbox.send_private(engine, target.contact_id, "Un secondo messaggio.", "AB",
                            conversation_id=target.id)
@@ -178,6 +186,26 @@ def test_messenger_after_24_hours_needs_a_human_and_the_human_agent_feature(
     assert outbox.send_now(engine, with_feature, queued.id or 0).state == "sent"
     [action] = delivered(sandbox, "facebook.message")
     assert (action["messaging_type"], action["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+
+
+def test_a_dm_to_someone_who_wrote_in_public_opens_a_conversation_on_their_card(
+    sandbox: SandboxServer, settings: Settings, engine: Engine
+) -> None:
+    open_to_dms = {c.x_id for c in sandbox.scenario.customers if c.accepts_dms}
+    with Session(engine) as session:
+        in_dms = set(session.exec(select(Conversation.contact_id).where(
+            Conversation.channel == "dm")).all())
+        contact_id = next(
+            handle.contact_id for handle in session.exec(select(Handle).where(
+                Handle.platform == "x")).all()
+            if handle.external_user_id in open_to_dms and handle.contact_id not in in_dms)
+    sent = outbox.send_now(engine, settings, inbox.send_private(
+        engine, contact_id, "Ti scriviamo in privato.", "AB").id or 0)
+    assert sent.state == "sent"
+    with Session(engine) as session:
+        message = session.exec(select(Message).where(Message.external_id == sent.external_id)).one()
+        dm = session.get(Conversation, message.conversation_id)
+    assert dm is not None and dm.channel == "dm" and dm.contact_id == contact_id
 
 
 def test_a_dm_the_customer_refuses_fails_with_the_reason(
