@@ -73,7 +73,8 @@ def safe_cell(value: Any) -> Any:
     if kind is bool:
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+        return utc.isoformat().replace("+00:00", "Z")
     text = str(value)
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
@@ -87,8 +88,15 @@ def write_csv(
     writer = csv.writer(out, dialect=ExcelItalian if excel else csv.excel)
     writer.writerow(list(header))
     count = 0
+    triggers = FORMULA_TRIGGERS
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        # safe_cell inlined for the two commonest cells (text and ints): a call per cell
+        # was a quarter of a million-row report's time
+        writer.writerow([
+            ("'" + cell if cell.startswith(triggers) else cell) if cell.__class__ is str
+            else cell if cell is None or cell.__class__ is int else safe_cell(cell)
+            for cell in row
+        ])
         count += 1
     return count
 
