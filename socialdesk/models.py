@@ -128,7 +128,8 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_last_inbound", "last_inbound_at"),
         Index("ix_conversation_updated", "updated_at"),
         Index("ix_conversation_status_due", "status", "first_response_due_at", "last_outbound_at",
-              "sla_started_at"),  # the queue's "late" filter, counted from the index alone
+              "sla_started_at", "last_message_at", "last_inbound_at"),
+        # the queue's "late" filter, counted from the index alone
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -32,7 +32,7 @@ QUEUE_INDEXES = {
     "ix_conversation_updated": ["updated_at"],
     # Covers the "late" filter's count: status, due time and whether an answer came since.
     "ix_conversation_status_due": ["status", "first_response_due_at", "last_outbound_at",
-                                   "sla_started_at"],
+                                   "sla_started_at", "last_message_at", "last_inbound_at"],
 }
 
 SQLITE_FTS = [
