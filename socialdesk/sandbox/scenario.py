@@ -12,6 +12,7 @@ global `random` module is never used, so a seed always gives the same data.
 
 from __future__ import annotations
 
+import abc
 import random
 import unicodedata
 from collections.abc import Callable
@@ -148,7 +149,7 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-class Thread:
+class Thread(abc.ABC):
     """One conversation on one channel; subclasses know how that channel threads."""
 
     channel = ""
@@ -163,14 +164,17 @@ class Thread:
     def store(self) -> Store:
         return self.sc.store
 
+    @abc.abstractmethod
     def open(self, at: datetime, voice: Voice) -> None:
-        raise NotImplementedError
+        """One step of the thread at `at`, written in the customer's (or brand's) voice."""
 
+    @abc.abstractmethod
     def brand_reply(self, at: datetime, voice: Voice) -> None:
-        raise NotImplementedError
+        """One step of the thread at `at`, written in the customer's (or brand's) voice."""
 
+    @abc.abstractmethod
     def customer_again(self, at: datetime, voice: Voice) -> None:
-        raise NotImplementedError
+        """One step of the thread at `at`, written in the customer's (or brand's) voice."""
 
 
 class MentionThread(Thread):
