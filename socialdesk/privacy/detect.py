@@ -559,19 +559,19 @@ class Detector:
         if "@" in text:
             found.extend(self._emails(scan))
         found.extend(self._fiscal_codes(scan))
-        chunks = list(_NUM_CHUNK_RE.finditer(text))
+        chunks = [(chunk, *chunk.span()) for chunk in _NUM_CHUNK_RE.finditer(text)]
         contexts, streets, english_street = self._triggers(scan, bool(chunks))
         if chunks:
             # numeric characters (separators included) bound which codes can be present
-            numeric = sum(c.end() - c.start() for c in chunks)
+            numeric = sum(end - start for _, start, end in chunks)
             ibans = list(self._ibans(scan)) if numeric >= _IBAN_MIN_DIGITS else []
             found.extend(ibans)
             if "IT" in text:
                 found.extend(self._prefixed_vat(scan))
-            for chunk in chunks:
-                if chunk.end() - chunk.start() < _MIN_NATIONAL_DIGITS:
+            for chunk, start, end in chunks:
+                if end - start < _MIN_NATIONAL_DIGITS:
                     continue  # too short for a phone, a card or a CRO
-                if not any(i.start <= chunk.start() and chunk.end() <= i.end for i in ibans):
+                if not ibans or not any(i.start <= start and end <= i.end for i in ibans):
                     found.extend(self._numbers(scan, chunk))
             if numeric >= _TRN_MIN_DIGITS:
                 found.extend(self._bare_trn(scan))
