@@ -194,8 +194,8 @@ class ConversationScreen(Screen[None]):
         inbound = message.direction == "inbound"
         public = message.visibility == "public"
         text = self._text(message)
-        who = (f"{safe_line(message.author_name or '')} @{safe_line(message.author_handle or '?')}"
-               if inbound else f"us ({safe_line(message.author_handle or 'brand')})")
+        who = (_customer_label(message.author_name, message.author_handle) if inbound
+               else f"us ({safe_line(message.author_handle or 'brand')})")
         header = Text.assemble(
             ("CUSTOMER → us" if inbound else "us → CUSTOMER", "bold"),
             f"  {who}  {local_time(message.created_at)}",
@@ -613,3 +613,9 @@ def render_card(card: CustomerCard | None) -> Group | Text:
                                    (day_time(note.created_at), "dim")))
         parts.append(plain(f"    {note.text}"))
     return Group(*parts)
+
+
+def _customer_label(name: str | None, handle: str | None) -> str:
+    """Name and @handle as the platform gave them; Facebook gives names only."""
+    parts = [safe_line(name) if name else "", f"@{safe_line(handle)}" if handle else ""]
+    return " ".join(part for part in parts if part) or "(unknown author)"
