@@ -57,6 +57,13 @@ class BusinessHours:
             public_holidays=settings.public_holidays or None,
         )
 
+    @functools.cached_property
+    def always_open(self) -> bool:
+        """Open round the clock every day: business time is plain elapsed time."""
+        whole_day = ((time(0), None),)
+        return (all(openings == whole_day for openings in self.week)
+                and not self.closed_dates and not self.public_holidays)
+
     def is_closed_day(self, day: date) -> bool:
         if day in self.closed_dates:
             return True
@@ -89,6 +96,8 @@ class BusinessHours:
     def business_minutes(self, start: datetime, end: datetime) -> float:
         """Open minutes between two instants; negative when `end` is before `start`."""
         start, end = _utc(start), _utc(end)
+        if self.always_open:
+            return (end - start) / timedelta(minutes=1)
         if end < start:
             return -self.business_minutes(end, start)
         total = timedelta()

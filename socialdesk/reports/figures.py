@@ -25,7 +25,7 @@ MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 STREAM_BATCH = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ConversationFigures:
     id: int
     account: str
