@@ -400,14 +400,8 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
             if is_last and (token is not None or items_walked >= MENTIONS_REACH):
                 log.warning("account %s: %s", self.account.name, LOST_MENTIONS_WARNING)
                 warnings.append(LOST_MENTIONS_WARNING)
-            yield PullPage(
-                stream="mentions",
-                items=items,
-                quarantined=quarantined,
-                cursor=(_max_id([newest_id, cursor]) if is_last else None),
-                rate_limit=x_rate_limit(headers),
-                warnings=warnings,
-            )
+            yield _walk_page("mentions", items, quarantined, headers, warnings,
+                             cursor=_max_id([newest_id, cursor]) if is_last else None)
             if is_last:
                 return
 
@@ -446,14 +440,8 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
             token = None if reached_known or not events else _next_token(body, seen_tokens)
             is_last = token is None or request_number == DM_MAX_REQUESTS
             warnings = [LOST_DMS_WARNING] if token is not None and is_last else []
-            yield PullPage(
-                stream="dms",
-                items=items,
-                quarantined=quarantined,
-                cursor=(_max_id([newest_id, cursor]) if is_last else None),
-                rate_limit=x_rate_limit(headers),
-                warnings=warnings,
-            )
+            yield _walk_page("dms", items, quarantined, headers, warnings,
+                             cursor=_max_id([newest_id, cursor]) if is_last else None)
             if is_last:
                 return
 
@@ -583,6 +571,19 @@ def parse_x_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+def _walk_page(
+    stream: str,
+    items: list[InboundItem],
+    quarantined: list[QuarantinedItem],
+    headers: Mapping[str, str],
+    warnings: list[str],
+    cursor: str | None,
+) -> PullPage:
+    """One page of a newest-first walk: only its last page carries the new cursor."""
+    return PullPage(stream=stream, items=items, quarantined=quarantined, cursor=cursor,
+                    rate_limit=x_rate_limit(headers), warnings=warnings)
 
 
 def _missing_parts(item_id: str | None, text: Any, created_at: Any) -> str | None:
