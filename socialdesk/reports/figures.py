@@ -61,24 +61,27 @@ def conversation_figures(
 ) -> Iterator[ConversationFigures]:
     """Conversations opened in `period`, oldest first, streamed."""
     hours_by_account = _hours_by_account(settings)
+    default_hours = hours_for(settings.hours)  # accounts no longer in the config
     statement = _figures_statement(period, account)
-    for row in session.connection().execute(statement):
-        hours = hours_by_account.get(row.account) or hours_for(settings.hours)
+    for (conversation_id, account_name, channel, status, assignee, opened_at, first_response_at,
+         due_at, answered_at, resolved_at, handle, pii_types) in session.connection().execute(
+            statement):
+        hours = hours_by_account.get(account_name) or default_hours
         yield ConversationFigures(
-            id=row.id,
-            account=row.account,
-            channel=row.channel,
-            status=row.status,
-            customer_handle=row.handle,
-            assignee=row.assignee,
-            opened_at=row.opened_at,
-            first_response_at=row.first_response_at,
-            due_at=row.first_response_due_at,
-            answered_at=row.answered_at,
-            resolved_at=row.resolved_at,
-            first_response_minutes=_minutes(hours, row.opened_at, row.first_response_at),
-            resolution_minutes=_minutes(hours, row.opened_at, row.resolved_at),
-            personal_data=_types(row.pii_types),
+            id=conversation_id,
+            account=account_name,
+            channel=channel,
+            status=status,
+            customer_handle=handle,
+            assignee=assignee,
+            opened_at=opened_at,
+            first_response_at=first_response_at,
+            due_at=due_at,
+            answered_at=answered_at,
+            resolved_at=resolved_at,
+            first_response_minutes=_minutes(hours, opened_at, first_response_at),
+            resolution_minutes=_minutes(hours, opened_at, resolved_at),
+            personal_data=_types(pii_types),
         )
 
 
@@ -103,6 +106,7 @@ def _figures_statement(period: ReportPeriod, account: str | None):  # type: igno
         select(func.min(MESSAGE.c.created_at))
         .where(MESSAGE.c.conversation_id == CONVERSATION.c.id,
                MESSAGE.c.direction == Direction.OUTBOUND.value,
+               MESSAGE.c.automated.is_(False),
                MESSAGE.c.created_at >= CONVERSATION.c.sla_started_at)
         .scalar_subquery()
     )

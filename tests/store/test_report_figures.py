@@ -159,3 +159,15 @@ def test_a_period_keeps_only_conversations_opened_in_it(desk: Engine) -> None:
         write_report(session, SETTINGS, ReportRequest("conversations", period), out, now=NOW)
     rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
     assert [row["customer_handle"] for row in rows] == ["customer_c"]
+
+
+def test_an_automatic_acknowledgement_does_not_meet_the_sla(desk: Engine) -> None:
+    """C4 got an acknowledgement within its hour: it is still an unanswered, missed SLA."""
+    account = ensure_account(desk, "brand-x", "x")
+    with Session(desk) as session:
+        ingest_page(session, account, PullPage("outbox", [
+            dm("8", "m", at(30, 10, 1), outbound=True, text="Ti risponderemo entro le 12:00")]),
+            automated=True)
+    rows = {row["customer_handle"]: row for row in read(desk, "conversations")}
+    four = rows["customer_m"]
+    assert (four["first_response_at"], four["sla_met"]) == ("", "false")
