@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, func, select
 from sqlmodel import Session
@@ -15,7 +16,7 @@ from connectors.base import Direction
 from socialdesk.config import Settings
 from socialdesk.hours import BusinessHours, hours_for
 from socialdesk.models import Account, Contact, Conversation, Handle, Message
-from socialdesk.reports.csvout import ReportPeriod
+from socialdesk.reports.csvout import ReportPeriod, as_utc, stored_time
 
 CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
@@ -62,11 +63,13 @@ def conversation_figures(
     """Conversations opened in `period`, oldest first, streamed."""
     hours_by_account = _hours_by_account(settings)
     default_hours = hours_for(settings.hours)  # accounts no longer in the config
-    statement = _figures_statement(period, account)
+    statement = _figures_statement(period, account, session.get_bind().dialect.name)
     for (conversation_id, account_name, channel, status, assignee, opened_at, first_response_at,
          due_at, answered_at, resolved_at, handle, pii_types) in session.connection().execute(
             statement):
         hours = hours_by_account.get(account_name) or default_hours
+        opened_at, first_response_at, resolved_at = (
+            as_utc(opened_at), as_utc(first_response_at), as_utc(resolved_at))
         yield ConversationFigures(
             id=conversation_id,
             account=account_name,
@@ -76,8 +79,8 @@ def conversation_figures(
             assignee=assignee,
             opened_at=opened_at,
             first_response_at=first_response_at,
-            due_at=due_at,
-            answered_at=answered_at,
+            due_at=as_utc(due_at),
+            answered_at=as_utc(answered_at),
             resolved_at=resolved_at,
             first_response_minutes=_minutes(hours, opened_at, first_response_at),
             resolution_minutes=_minutes(hours, opened_at, resolved_at),
@@ -89,7 +92,9 @@ def _hours_by_account(settings: Settings) -> dict[str, BusinessHours]:
     return {account.name: hours_for(settings.hours, account) for account in settings.accounts}
 
 
-def _figures_statement(period: ReportPeriod, account: str | None):  # type: ignore[no-untyped-def]
+def _figures_statement(  # type: ignore[no-untyped-def]
+    period: ReportPeriod, account: str | None, dialect_name: str
+):
     handle = (
         select(func.coalesce(HANDLE.c.username, HANDLE.c.display_name))
         .where(HANDLE.c.contact_id == CONVERSATION.c.contact_id,
@@ -110,12 +115,15 @@ def _figures_statement(period: ReportPeriod, account: str | None):  # type: igno
                MESSAGE.c.created_at >= CONVERSATION.c.sla_started_at)
         .scalar_subquery()
     )
+    def time(column: Any) -> Any:
+        return stored_time(column, dialect_name)
+
     statement = (
         select(
             CONVERSATION.c.id, ACCOUNT.c.name.label("account"), CONVERSATION.c.channel,
-            CONVERSATION.c.status, CONVERSATION.c.assignee, CONVERSATION.c.opened_at,
-            CONVERSATION.c.first_response_at, CONVERSATION.c.first_response_due_at,
-            answered.label("answered_at"), CONVERSATION.c.resolved_at,
+            CONVERSATION.c.status, CONVERSATION.c.assignee, time(CONVERSATION.c.opened_at),
+            time(CONVERSATION.c.first_response_at), time(CONVERSATION.c.first_response_due_at),
+            time(answered.label("answered_at")), time(CONVERSATION.c.resolved_at),
             handle.label("handle"), exposed.label("pii_types"),
         )
         .join(ACCOUNT, ACCOUNT.c.id == CONVERSATION.c.account_id)
