@@ -458,34 +458,36 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         self, post: Mapping[str, Any], watermark: datetime | None, warnings: list[str]
     ) -> list[Any]:
         """The post's comments newer than the watermark, following the nested paging."""
-        edge = post.get("comments")
+        return self._newest_first(post.get("comments"), lambda created: not _is_new(
+            created, watermark), warnings, "comments")
+
+    def _newest_first(
+        self, edge: Any, is_old: Callable[[datetime], bool], warnings: list[str], what: str
+    ) -> list[Any]:
+        """An inlined edge and its next pages, newest first, up to the first old entry."""
         collected: list[Any] = []
         seen: set[str] = set()
         while isinstance(edge, dict):
-            for comment in _data_list(edge):
-                created = parse_graph_time(comment.get("created_time")) if isinstance(
-                    comment, dict) else None
-                if created is not None and not _is_new(created, watermark):
+            for entry in _data_list(edge):
+                created = parse_graph_time(entry.get("created_time")) if isinstance(
+                    entry, dict) else None
+                if created is not None and is_old(created):
                     return collected
-                collected.append(comment)
+                collected.append(entry)
             link = self._next_link(edge, seen, warnings, len(seen))
             if link is None:
                 break
-            edge, _ = self._get(*link, what="comments")
+            edge, _ = self._get(*link, what=what)
         return collected
 
     def _comment_item(
         self, comment: Any, post_id: str, on_visitor_post: bool
     ) -> InboundItem | QuarantinedItem:
         """Threads on the top-level comment, or on the visitor post the comment answers."""
-        if not isinstance(comment, dict):
-            return QuarantinedItem(reason="comment is not an object", raw={"value": comment})
-        comment_id = _str_or_none(comment.get("id"))
-        created = parse_graph_time(comment.get("created_time"))
-        if comment_id is None or created is None:
-            reason = "comment without id" if comment_id is None else (
-                "comment with unparseable created_time")
-            return QuarantinedItem(reason=reason, raw=comment, external_id=comment_id)
+        identity = _id_and_time(comment, "comment")
+        if isinstance(identity, QuarantinedItem):
+            return identity
+        comment_id, created = identity
         parent = comment.get("parent")
         parent_id = _str_or_none(parent.get("id")) if isinstance(parent, dict) else None
         author_id, author_name = _author(comment)
@@ -552,32 +554,15 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         self, conversation: Mapping[str, Any], floor: datetime, warnings: list[str]
     ) -> list[Any]:
         """Messages newer than the floor, newest first, following the messages paging."""
-        edge = conversation.get("messages")
-        collected: list[Any] = []
-        seen: set[str] = set()
-        while isinstance(edge, dict):
-            for message in _data_list(edge):
-                created = parse_graph_time(message.get("created_time")) if isinstance(
-                    message, dict) else None
-                if created is not None and created < floor:
-                    return collected
-                collected.append(message)
-            link = self._next_link(edge, seen, warnings, len(seen))
-            if link is None:
-                break
-            edge, _ = self._get(*link, what="messages")
-        return collected
+        return self._newest_first(conversation.get("messages"),
+                                  lambda created: created < floor, warnings, "messages")
 
     def _message_item(self, message: Any, conversation_id: str) -> InboundItem | QuarantinedItem:
         """Attachment-only messages have no `message`: empty text, raw kept."""
-        if not isinstance(message, dict):
-            return QuarantinedItem(reason="message is not an object", raw={"value": message})
-        message_id = _str_or_none(message.get("id"))
-        created = parse_graph_time(message.get("created_time"))
-        if message_id is None or created is None:
-            reason = "message without id" if message_id is None else (
-                "message with unparseable created_time")
-            return QuarantinedItem(reason=reason, raw=message, external_id=message_id)
+        identity = _id_and_time(message, "message")
+        if isinstance(identity, QuarantinedItem):
+            return identity
+        message_id, created = identity
         author_id, author_name = _author(message)
         return InboundItem(
             platform=self.platform,
@@ -796,6 +781,20 @@ def _paging_key(paging: Mapping[str, Any], url: str, query: list[tuple[str, str]
 def _data_list(body: Mapping[str, Any]) -> list[Any]:
     data = body.get("data")
     return data if isinstance(data, list) else []
+
+
+def _id_and_time(payload: Any, noun: str) -> tuple[str, datetime] | QuarantinedItem:
+    """A comment's or message's id and time, or why it goes to quarantine instead."""
+    if not isinstance(payload, dict):
+        return QuarantinedItem(reason=f"{noun} is not an object", raw={"value": payload})
+    item_id = _str_or_none(payload.get("id"))
+    created = parse_graph_time(payload.get("created_time"))
+    if item_id is None:
+        return QuarantinedItem(reason=f"{noun} without id", raw=payload)
+    if created is None:
+        return QuarantinedItem(reason=f"{noun} with unparseable created_time", raw=payload,
+                               external_id=item_id)
+    return item_id, created
 
 
 def _author(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
