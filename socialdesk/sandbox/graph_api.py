@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from socialdesk.sandbox.faults import Fault, FaultBook, corrupt_page
+from socialdesk.sandbox.backend import Backend, Emulator
+from socialdesk.sandbox.faults import Fault, corrupt_page
 from socialdesk.sandbox.graph_fields import FieldsError, FieldSpec, parse_fields
-from socialdesk.sandbox.limits import RateLimiter, graph_usage_headers
+from socialdesk.sandbox.limits import graph_usage_headers
 from socialdesk.sandbox.state import (
     FACEBOOK_PAGE_ID,
     FACEBOOK_PAGE_NAME,
@@ -30,7 +31,6 @@ from socialdesk.sandbox.state import (
     FBConversation,
     FBMessage,
     FBPost,
-    Store,
     iso,
 )
 from socialdesk.sandbox.wire import (
@@ -84,20 +84,11 @@ class GraphError(Exception):
         self.subcode, self.transient, self.headers = subcode, transient, headers or {}
 
 
-class GraphApi:
+class GraphApi(Emulator):
     """Routes Graph requests by node id: the Page, a post, a comment, a conversation."""
 
-    def __init__(
-        self,
-        store: Store,
-        limiter: RateLimiter,
-        faults: FaultBook,
-        clock: Callable[[], datetime],
-        base_url: Callable[[], str],
-        timeout_seconds: float,
-    ) -> None:
-        self.store, self.limiter, self.faults = store, limiter, faults
-        self.clock, self.base_url, self.timeout_seconds = clock, base_url, timeout_seconds
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
         self._trace = itertools.count(1)
 
     # -- dispatch -----------------------------------------------------------------------

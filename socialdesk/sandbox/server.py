@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from socialdesk.sandbox.backend import Backend
 from socialdesk.sandbox.faults import Fault, FaultBook
 from socialdesk.sandbox.graph_api import GraphApi
 from socialdesk.sandbox.limits import RateLimiter
@@ -80,22 +81,9 @@ class SandboxServer:
             self.scenario.seed_history(messages)
         self.faults = FaultBook()
         self.limiter = RateLimiter(rate_limits, self.clock)
-        self.x = XApi(
-            self.store,
-            self.limiter,
-            self.faults,
-            self.clock,
-            lambda: self.base_url,
-            timeout_seconds,
-        )
-        self.graph = GraphApi(
-            self.store,
-            self.limiter,
-            self.faults,
-            self.clock,
-            lambda: self.base_url,
-            timeout_seconds,
-        )
+        backend = Backend(self.store, self.limiter, self.faults, self.clock,
+                          lambda: self.base_url, timeout_seconds)
+        self.x, self.graph = XApi(backend), GraphApi(backend)
         self.stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []

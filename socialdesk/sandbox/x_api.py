@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from socialdesk.sandbox.faults import Fault, FaultBook, corrupt_page
-from socialdesk.sandbox.limits import RateLimiter
+from socialdesk.sandbox.backend import Backend, Emulator
+from socialdesk.sandbox.faults import Fault, corrupt_page
 from socialdesk.sandbox.state import (
     ORIGIN_API,
     X_USER_ID,
     X_USERNAME,
     DMEvent,
-    Store,
     Tweet,
     XUser,
     dm_conversation_id,
@@ -125,20 +124,11 @@ class Route:
     args: tuple[str, ...]
 
 
-class XApi:
+class XApi(Emulator):
     """Stateless over the shared `Store`: every method takes the store lock it needs."""
 
-    def __init__(
-        self,
-        store: Store,
-        limiter: RateLimiter,
-        faults: FaultBook,
-        clock: Callable[[], datetime],
-        base_url: Callable[[], str],
-        timeout_seconds: float,
-    ) -> None:
-        self.store, self.limiter, self.faults = store, limiter, faults
-        self.clock, self.base_url, self.timeout_seconds = clock, base_url, timeout_seconds
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
         self.routes: list[tuple[str, re.Pattern[str], Route]] = [
             ("GET", re.compile(r"/2/users/me"), Route("x.me", "x.me", self.me, ())),
             (
