@@ -6,6 +6,10 @@ Builds a SQLite store of the real schema (raw sqlite3 executemany after `open_st
 times `socialdesk report messages` (the real path: streamed rows, masking, formula-safe cells)
 written to a file, beside a raw sqlite3 cursor feeding `csv.writer` with the same rows.
 Goal (issue 7): at least 50 % of the raw rate, with memory flat (printed as peak RSS).
+
+This machine's speed drifts by a factor of two between runs minutes apart, so each side runs
+`--repeat` times, raw and socialdesk alternating, and the best of each is compared (as
+`timeit` does: the fastest run is the one least disturbed by the rest of the machine).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +36,7 @@ from socialdesk.db import open_store  # noqa: E402
 from socialdesk.privacy.detect import Detector  # noqa: E402
 from socialdesk.reports import (  # noqa: E402
     MESSAGES_COLUMNS,
+    MESSAGES_TEXT_COLUMNS,
     ReportPeriod,
     ReportRequest,
     message_rows,
@@ -113,7 +119,7 @@ def measure_report(path: Path, out: Path) -> tuple[float, int]:
     started = time.perf_counter()
     with Session(engine) as session, open(out, "w", encoding="utf-8", newline="") as handle:
         rows = message_rows(session, ReportPeriod(), text_masker(Detector()))
-        count = write_csv(handle, MESSAGES_COLUMNS, rows)
+        count = write_csv(handle, MESSAGES_COLUMNS, rows, text_columns=MESSAGES_TEXT_COLUMNS)
     elapsed = time.perf_counter() - started
     engine.dispose()
     return count / elapsed, count
@@ -132,11 +138,15 @@ def measure_conversations(path: Path, out: Path) -> tuple[float, int]:
 
 
 def measure_raw_conversations(path: Path, out: Path) -> float:
-    """Conversation rows with the account, the customer's handle and the exposed types."""
+    """Conversation rows with what the report reads from the database: the account, the
+    customer's handle, the exposed types and the first answer after the SLA clock started
+    (written in the `sla_met` column's place)."""
     return _raw_csv(path, out, CONVERSATIONS_COLUMNS, (
         "SELECT c.id, c.channel, a.name, (SELECT coalesce(h.username, h.display_name) "
         "FROM handle h WHERE h.contact_id = c.contact_id LIMIT 1), c.status, c.opened_at, "
-        "c.first_response_at, NULL, c.first_response_due_at, NULL, c.resolved_at, NULL, "
+        "c.first_response_at, NULL, c.first_response_due_at, (SELECT min(m.created_at) "
+        "FROM message m WHERE m.conversation_id = c.id AND m.direction = 'outbound' "
+        "AND m.automated IS 0 AND m.created_at >= c.sla_started_at), c.resolved_at, NULL, "
         "c.assignee, (SELECT group_concat(m.pii_types) FROM message m "
         "WHERE m.conversation_id = c.id AND m.has_pii) "
         "FROM conversation c JOIN account a ON a.id = c.account_id "
@@ -171,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--conversations", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (best kept)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "store.db"
@@ -180,13 +191,31 @@ def main() -> None:
         rss_before = peak_rss_mb()
         work = Path(folder)
         ratios = [
-            _compare("messages", measure_raw(store, work / "raw.csv"),
-                     *measure_report(store, work / "report.csv")),
-            _compare("conversations", measure_raw_conversations(store, work / "raw.csv"),
-                     *measure_conversations(store, work / "report.csv")),
+            _compare("messages", *_best_of(
+                args.repeat, lambda: measure_raw(store, work / "raw.csv"),
+                lambda: measure_report(store, work / "report.csv"))),
+            _compare("conversations", *_best_of(
+                args.repeat, lambda: measure_raw_conversations(store, work / "raw.csv"),
+                lambda: measure_conversations(store, work / "report.csv"))),
         ]
     print(f"peak RSS before the reports: {rss_before:.0f} MB, after: {peak_rss_mb():.0f} MB")
     sys.exit(0 if min(ratios) >= 0.5 else 1)
+
+
+def _best_of(
+    repeat: int, raw: Callable[[], float], report: Callable[[], tuple[float, int]]
+) -> tuple[float, float, int]:
+    """Best raw rate, best socialdesk rate and the row count, the two sides alternating."""
+    raw_rates: list[float] = []
+    report_rates: list[float] = []
+    count = 0
+    for _ in range(repeat):
+        raw_rates.append(raw())
+        rate, count = report()
+        report_rates.append(rate)
+    print("  runs, raw: " + ", ".join(f"{r:,.0f}" for r in raw_rates)
+          + "; socialdesk: " + ", ".join(f"{r:,.0f}" for r in report_rates))
+    return max(raw_rates), max(report_rates), count
 
 
 def _compare(kind: str, raw_rate: float, report_rate: float, count: int) -> float:

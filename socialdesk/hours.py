@@ -28,6 +28,7 @@ from socialdesk.config import (
 SEARCH_DAYS = 2 * 366
 """How far ahead an opening is looked for; config guarantees a weekday with hours, so only a
 calendar of holidays covering two whole years could exhaust it."""
+ONE_MINUTE = timedelta(minutes=1)
 
 Opening = tuple[datetime, datetime]
 """One opening as aware UTC instants, start inclusive, end exclusive."""
@@ -97,7 +98,7 @@ class BusinessHours:
         """Open minutes between two instants; negative when `end` is before `start`."""
         start, end = _utc(start), _utc(end)
         if self.always_open:
-            return (end - start) / timedelta(minutes=1)
+            return (end - start) / ONE_MINUTE
         if end < start:
             return -self.business_minutes(end, start)
         total = timedelta()
@@ -105,7 +106,7 @@ class BusinessHours:
             if opens >= end:
                 break
             total += min(closes, end) - opens
-        return total / timedelta(minutes=1)
+        return total / ONE_MINUTE
 
     def add_business_minutes(self, instant: datetime, minutes: float) -> datetime:
         """The instant `minutes` of open time after `instant`: an SLA's due time.
@@ -203,7 +204,10 @@ def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
 
 
 def _utc(instant: datetime) -> datetime:
-    if instant.tzinfo is None:
+    zone = instant.tzinfo
+    if zone is UTC:  # most callers: times read from the store (reports: 2 per row)
+        return instant
+    if zone is None:
         raise ValueError("business-time arithmetic needs aware datetimes")
     return instant.astimezone(UTC)
 

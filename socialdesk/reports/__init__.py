@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from sqlmodel import Session
 
@@ -20,21 +20,28 @@ from socialdesk.reports.csvout import (
     safe_cell,
     write_csv,
 )
+from socialdesk.reports.figures import conversation_cells
 from socialdesk.reports.kinds import (
     AGENTS_COLUMNS,
     CONVERSATIONS_COLUMNS,
+    CONVERSATIONS_TEXT_COLUMNS,
     DAILY_COLUMNS,
     REDIRECTS_COLUMNS,
     agent_rows,
-    conversation_rows,
     daily_rows,
     redirect_rows,
 )
-from socialdesk.reports.messages import MESSAGES_COLUMNS, message_rows, text_masker
+from socialdesk.reports.messages import (
+    MESSAGES_COLUMNS,
+    MESSAGES_TEXT_COLUMNS,
+    message_rows,
+    text_masker,
+)
 
 __all__ = [
-    "FORMULA_TRIGGERS", "MESSAGES_COLUMNS", "REPORT_KINDS", "ReportPeriod", "ReportRequest",
-    "atomic_output", "message_rows", "safe_cell", "text_masker", "write_csv", "write_report",
+    "FORMULA_TRIGGERS", "MESSAGES_COLUMNS", "MESSAGES_TEXT_COLUMNS", "REPORT_KINDS",
+    "ReportPeriod", "ReportRequest", "atomic_output", "message_rows", "safe_cell", "text_masker",
+    "write_csv", "write_report",
 ]
 
 
@@ -49,7 +56,7 @@ class ReportRequest:
 
 
 def _messages(session: Session, settings: Settings, request: ReportRequest,
-              _now: datetime) -> Iterable[Iterable[Any]]:
+              _now: datetime) -> Iterable[Sequence[Any]]:
     masker = None if request.unmask else text_masker(_detector(settings))
     return message_rows(session, request.period, masker, request.account)
 
@@ -60,27 +67,35 @@ def _detector(settings: Settings) -> Detector:
                     own_numbers=privacy.own_numbers)
 
 
-def _with_figures(rows: Callable[..., Iterable[Iterable[Any]]]) -> Callable[..., Any]:
+def _with_figures(rows: Callable[..., Iterable[Sequence[Any]]]) -> Callable[..., Any]:
     def build(session: Session, settings: Settings, request: ReportRequest,
-              now: datetime) -> Iterable[Iterable[Any]]:
+              now: datetime) -> Iterable[Sequence[Any]]:
         return rows(session, settings, request.period, now, request.account)
 
     return build
 
 
 def _redirects(session: Session, _settings: Settings, request: ReportRequest,
-               _now: datetime) -> Iterable[Iterable[Any]]:
+               _now: datetime) -> Iterable[Sequence[Any]]:
     return redirect_rows(session, request.period, request.account)
 
 
-REPORT_KINDS: dict[str, tuple[tuple[str, ...], Callable[..., Iterable[Iterable[Any]]]]] = {
-    "conversations": (CONVERSATIONS_COLUMNS, _with_figures(conversation_rows)),
-    "messages": (MESSAGES_COLUMNS, _messages),
-    "agents": (AGENTS_COLUMNS, _with_figures(agent_rows)),
-    "daily": (DAILY_COLUMNS, _with_figures(daily_rows)),
-    "redirects": (REDIRECTS_COLUMNS, _redirects),
+class ReportKind(NamedTuple):
+    header: tuple[str, ...]
+    rows: Callable[..., Iterable[Sequence[Any]]]
+    text_columns: tuple[int, ...] | None = None
+    """See `write_csv`: None checks every cell."""
+
+
+REPORT_KINDS: dict[str, ReportKind] = {
+    "conversations": ReportKind(
+        CONVERSATIONS_COLUMNS, _with_figures(conversation_cells), CONVERSATIONS_TEXT_COLUMNS),
+    "messages": ReportKind(MESSAGES_COLUMNS, _messages, MESSAGES_TEXT_COLUMNS),
+    "agents": ReportKind(AGENTS_COLUMNS, _with_figures(agent_rows)),
+    "daily": ReportKind(DAILY_COLUMNS, _with_figures(daily_rows)),
+    "redirects": ReportKind(REDIRECTS_COLUMNS, _redirects),
 }
-"""Kind -> (header, rows). Only `messages` carries customer text; the others carry types."""
+"""Only `messages` carries customer text; the others carry types."""
 
 
 def write_report(session: Session, settings: Settings, request: ReportRequest,
@@ -92,9 +107,9 @@ def write_report(session: Session, settings: Settings, request: ReportRequest,
                          f"kinds: {', '.join(REPORT_KINDS)}")
     if request.unmask:
         _authorise_unmask(session, settings, request)
-    header, rows = REPORT_KINDS[request.kind]
-    return write_csv(out, header, rows(session, settings, request, now or utc_now()),
-                     excel=request.excel)
+    kind = REPORT_KINDS[request.kind]
+    return write_csv(out, kind.header, kind.rows(session, settings, request, now or utc_now()),
+                     excel=request.excel, text_columns=kind.text_columns)
 
 
 def _authorise_unmask(session: Session, settings: Settings, request: ReportRequest) -> None:

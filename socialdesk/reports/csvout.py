@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import String, type_coerce
+from sqlalchemy import String, case, func, type_coerce
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """Cells a spreadsheet would run as formulas (OWASP CSV injection guidance)."""
@@ -71,11 +71,32 @@ def stored_time(column: Any, dialect_name: str) -> Any:
     return type_coerce(column, String).label(getattr(column, "name", None))
 
 
+def csv_time(column: Any, dialect_name: str) -> Any:
+    """The column as its CSV cell, computed by the database: the same ISO 8601
+    UTC text `safe_cell` writes for a datetime (`2026-01-05T09:30:00Z`, microseconds only
+    when there are some), from the `YYYY-MM-DD HH:MM:SS.ffffff` SQLAlchemy stores on
+    SQLite. Parsing and formatting each time in Python was a third of a messages report's
+    time."""
+    if dialect_name == "sqlite":
+        stored = type_coerce(column, String)
+    else:  # PostgreSQL: the same text from a timestamptz
+        stored = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    text = func.replace(func.replace(stored, " ", "T"), ".000000", "")
+    return type_coerce(text.concat("Z"), String).label(getattr(column, "name", None))
+
+
+def csv_flag(column: Any) -> Any:
+    """A boolean column as its CSV cell (`true`/`false`), computed by the database."""
+    return case((column, "true"), else_="false").label(getattr(column, "name", None))
+
+
 def as_utc(value: datetime | str | None) -> datetime | None:
     """A time read through `stored_time`, as an aware UTC datetime."""
     if value is None or value.__class__ is datetime:
         return value  # type: ignore[return-value]
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)  # type: ignore[arg-type]
+    # SQLAlchemy stores UTC without an offset; parsing it with one is 6x cheaper than
+    # replacing the tzinfo afterwards
+    return datetime.fromisoformat(value + "+00:00")  # type: ignore[operator]
 
 
 def safe_cell(value: Any) -> Any:
@@ -98,13 +119,29 @@ def safe_cell(value: Any) -> Any:
 
 
 def write_csv(
-    out: TextIO, header: Iterable[str], rows: Iterable[Iterable[Any]], excel: bool = False
+    out: TextIO,
+    header: Iterable[str],
+    rows: Iterable[Sequence[Any]],
+    excel: bool = False,
+    text_columns: Sequence[int] | None = None,
 ) -> int:
-    """Write header and rows; returns the number of data rows. BOM only for --excel."""
+    """Write header and rows; returns the number of data rows. BOM only for --excel.
+
+    `text_columns` are the positions of cells that can hold text from outside (customers,
+    platforms, the config); when given, every other cell must already be its CSV form
+    (text the database computed, an int or None) and is written as is. Without it every
+    cell goes through `safe_cell`.
+    """
     if excel:
         out.write("\ufeff")
     writer = csv.writer(out, dialect=ExcelItalian if excel else csv.excel)
     writer.writerow(list(header))
+    if text_columns is None:
+        return _write_any_cells(writer, rows)
+    return _write_prepared_cells(writer, rows, text_columns)
+
+
+def _write_any_cells(writer: Any, rows: Iterable[Sequence[Any]]) -> int:
     count = 0
     triggers = FORMULA_TRIGGERS
     for row in rows:
@@ -115,6 +152,24 @@ def write_csv(
             else cell if cell is None or cell.__class__ is int else safe_cell(cell)
             for cell in row
         ])
+        count += 1
+    return count
+
+
+def _write_prepared_cells(
+    writer: Any, rows: Iterable[Sequence[Any]], text_columns: Sequence[int]
+) -> int:
+    """Checks only the text columns: a check of every cell was a fifth of the time of a
+    messages report whose other cells the database already wrote as CSV text."""
+    count = 0
+    triggers = FORMULA_TRIGGERS
+    writerow = writer.writerow
+    for row in rows:
+        for index in text_columns:
+            cell = row[index]
+            if cell.__class__ is str and cell.startswith(triggers):
+                row = (*row[:index], "'" + cell, *row[index + 1:])
+        writerow(row)
         count += 1
     return count
 

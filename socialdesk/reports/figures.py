@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, case, false, func, select
 from sqlmodel import Session
 
 from connectors.base import Direction
 from socialdesk.config import Settings
 from socialdesk.hours import BusinessHours, hours_for
 from socialdesk.models import Account, Contact, Conversation, Handle, Message
-from socialdesk.reports.csvout import ReportPeriod, as_utc, stored_time
+from socialdesk.reports.csvout import ReportPeriod, as_utc, csv_time, stored_time
 
 CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
@@ -37,9 +37,6 @@ class ConversationFigures:
     assignee: str | None
     opened_at: datetime | None
     first_response_at: datetime | None
-    due_at: datetime | None
-    answered_at: datetime | None
-    """First answer after the SLA clock started (the first inbound, or the reopening one)."""
     resolved_at: datetime | None
     first_response_minutes: float | None
     """Business minutes from the first inbound message to the first answer."""
@@ -47,27 +44,21 @@ class ConversationFigures:
     """Business minutes from the first inbound message to resolution."""
     personal_data: tuple[str, ...]
     """Types of personal data customers exposed in it, never the values."""
+    sla_met: bool | None
+    """Answered by the due time; None without a due time, or while it has not passed."""
 
-    def sla_met(self, now: datetime) -> bool | None:
-        """True/False once it can be told; None without a due time or before it passes."""
-        if self.due_at is None:
-            return None
-        if self.answered_at is not None:
-            return self.answered_at <= self.due_at
-        return False if now > self.due_at else None
+
+_VERDICTS = {"true": True, "false": False}
 
 
 def conversation_figures(
-    session: Session, settings: Settings, period: ReportPeriod, account: str | None = None
+    session: Session, settings: Settings, period: ReportPeriod, now: datetime,
+    account: str | None = None,
 ) -> Iterator[ConversationFigures]:
     """Conversations opened in `period`, oldest first, streamed."""
-    hours_by_account = _hours_by_account(settings)
-    default_hours = hours_for(settings.hours)  # accounts no longer in the config
-    statement = _figures_statement(period, account, session.get_bind().dialect.name)
-    for (conversation_id, account_name, channel, status, assignee, opened_at, first_response_at,
-         due_at, answered_at, resolved_at, handle, pii_types) in session.connection().execute(
-            statement):
-        hours = hours_by_account.get(account_name) or default_hours
+    for hours, (conversation_id, account_name, channel, status, assignee, opened_at,
+                first_response_at, resolved_at, handle, pii_types, sla_met,
+                *_cells) in _figure_rows(session, settings, period, now, account):
         opened_at, first_response_at, resolved_at = (
             as_utc(opened_at), as_utc(first_response_at), as_utc(resolved_at))
         yield ConversationFigures(
@@ -79,13 +70,44 @@ def conversation_figures(
             assignee=assignee,
             opened_at=opened_at,
             first_response_at=first_response_at,
-            due_at=as_utc(due_at),
-            answered_at=as_utc(answered_at),
             resolved_at=resolved_at,
             first_response_minutes=_minutes(hours, opened_at, first_response_at),
             resolution_minutes=_minutes(hours, opened_at, resolved_at),
             personal_data=_types(pii_types),
+            sla_met=_VERDICTS.get(sla_met),
         )
+
+
+def conversation_cells(
+    session: Session, settings: Settings, period: ReportPeriod, now: datetime,
+    account: str | None = None,
+) -> Iterator[tuple[object, ...]]:
+    """The `conversations` report's rows (CONVERSATIONS_COLUMNS), ready for CSV: times and
+    the SLA verdict as the database wrote them, minutes in business time. No
+    `ConversationFigures` in between: building one per row was a fifth of the time."""
+    for hours, (conversation_id, account_name, channel, status, assignee, opened_at,
+                first_response_at, resolved_at, handle, pii_types, sla_met, opened_cell,
+                first_response_cell, due_cell, resolved_cell) in _figure_rows(
+            session, settings, period, now, account):
+        opened_at = as_utc(opened_at)
+        yield (
+            conversation_id, channel, account_name, handle, status, opened_cell,
+            first_response_cell, _minutes(hours, opened_at, as_utc(first_response_at)),
+            due_cell, sla_met, resolved_cell, _minutes(hours, opened_at, as_utc(resolved_at)),
+            assignee, " ".join(_types(pii_types)),
+        )
+
+
+def _figure_rows(
+    session: Session, settings: Settings, period: ReportPeriod, now: datetime,
+    account: str | None,
+) -> Iterator[tuple[BusinessHours, Any]]:
+    """Each conversation's row with the business hours of its account."""
+    hours_by_account = _hours_by_account(settings)
+    default_hours = hours_for(settings.hours)  # accounts no longer in the config
+    statement = _figures_statement(period, account, session.get_bind().dialect.name, now)
+    for row in session.connection().execute(statement):
+        yield hours_by_account.get(row[1]) or default_hours, row
 
 
 def _hours_by_account(settings: Settings) -> dict[str, BusinessHours]:
@@ -93,7 +115,7 @@ def _hours_by_account(settings: Settings) -> dict[str, BusinessHours]:
 
 
 def _figures_statement(  # type: ignore[no-untyped-def]
-    period: ReportPeriod, account: str | None, dialect_name: str
+    period: ReportPeriod, account: str | None, dialect_name: str, now: datetime
 ):
     handle = (
         select(func.coalesce(HANDLE.c.username, HANDLE.c.display_name))
@@ -107,24 +129,23 @@ def _figures_statement(  # type: ignore[no-untyped-def]
         .where(MESSAGE.c.conversation_id == CONVERSATION.c.id, MESSAGE.c.has_pii)
         .scalar_subquery()
     )
-    answered = (
-        select(func.min(MESSAGE.c.created_at))
-        .where(MESSAGE.c.conversation_id == CONVERSATION.c.id,
-               MESSAGE.c.direction == Direction.OUTBOUND.value,
-               MESSAGE.c.automated.is_(False),
-               MESSAGE.c.created_at >= CONVERSATION.c.sla_started_at)
-        .scalar_subquery()
-    )
+    due_at = CONVERSATION.c.first_response_due_at
+
     def time(column: Any) -> Any:
         return stored_time(column, dialect_name)
+
+    def cell(column: Any) -> Any:
+        return csv_time(column, dialect_name)
 
     statement = (
         select(
             CONVERSATION.c.id, ACCOUNT.c.name.label("account"), CONVERSATION.c.channel,
             CONVERSATION.c.status, CONVERSATION.c.assignee, time(CONVERSATION.c.opened_at),
-            time(CONVERSATION.c.first_response_at), time(CONVERSATION.c.first_response_due_at),
-            time(answered.label("answered_at")), time(CONVERSATION.c.resolved_at),
+            time(CONVERSATION.c.first_response_at), time(CONVERSATION.c.resolved_at),
             handle.label("handle"), exposed.label("pii_types"),
+            _sla_verdict(due_at, now).label("sla_met"), cell(CONVERSATION.c.opened_at),
+            cell(CONVERSATION.c.first_response_at), cell(due_at),
+            cell(CONVERSATION.c.resolved_at),
         )
         .join(ACCOUNT, ACCOUNT.c.id == CONVERSATION.c.account_id)
         .where(CONVERSATION.c.opened_at.is_not(None))
@@ -135,6 +156,23 @@ def _figures_statement(  # type: ignore[no-untyped-def]
     return statement
 
 
+def _sla_verdict(due_at: Any, now: datetime) -> Any:
+    """`true` when the first answer after the SLA clock started (the first inbound, or the
+    reopening one) came by the due time, `false` when it came later or the due time has
+    passed unanswered, NULL without a due time or before it passes. As text for the CSV.
+    Computed by the database, where times compare without being parsed."""
+    answered_at = (
+        select(func.min(MESSAGE.c.created_at))
+        .where(MESSAGE.c.conversation_id == CONVERSATION.c.id,
+               MESSAGE.c.direction == Direction.OUTBOUND.value,
+               MESSAGE.c.automated.is_(False),
+               MESSAGE.c.created_at >= CONVERSATION.c.sla_started_at)
+        .scalar_subquery()
+    )
+    met = func.coalesce(answered_at <= due_at, case((due_at < now, false())))
+    return case({True: "true", False: "false"}, value=met)
+
+
 def _minutes(hours: BusinessHours, start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
@@ -142,6 +180,8 @@ def _minutes(hours: BusinessHours, start: datetime | None, end: datetime | None)
 
 
 def _types(joined: str | None) -> tuple[str, ...]:
+    if not joined:
+        return ()
     return tuple(sorted({part for part in (joined or "").split(",") if part}))
 
 
@@ -156,9 +196,9 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return round(value, 1)
 
 
-def sla_met_percent(figures: Iterable[ConversationFigures], now: datetime) -> float | None:
+def sla_met_percent(figures: Iterable[ConversationFigures]) -> float | None:
     """Share of conversations whose SLA can be judged that were answered in time."""
-    verdicts = [verdict for f in figures if (verdict := f.sla_met(now)) is not None]
+    verdicts = [f.sla_met for f in figures if f.sla_met is not None]
     if not verdicts:
         return None
     return round(100 * sum(verdicts) / len(verdicts), 1)

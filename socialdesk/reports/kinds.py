@@ -35,6 +35,10 @@ CONVERSATIONS_COLUMNS = (
     "first_response_at", "first_response_minutes", "sla_due_at", "sla_met", "resolved_at",
     "resolution_minutes", "assignee", "personal_data",
 )
+CONVERSATIONS_TEXT_COLUMNS = tuple(
+    CONVERSATIONS_COLUMNS.index(name) for name in ("account", "customer_handle", "assignee")
+)
+"""Cells from outside (config, platform, operators); see `write_csv`."""
 AGENTS_COLUMNS = (
     "operator", "conversations", "replies", "first_response_median_minutes",
     "first_response_p90_minutes", "resolution_median_minutes", "sla_met_percent",
@@ -47,18 +51,6 @@ DAILY_COLUMNS = (
     "day", "channel", "inbound", "conversations", "answered", "first_response_median_minutes",
     "sla_breaches",
 )
-
-
-def conversation_rows(
-    session: Session, settings: Settings, period: ReportPeriod, now: datetime,
-    account: str | None = None,
-) -> Iterator[tuple[object, ...]]:
-    for f in conversation_figures(session, settings, period, account):
-        yield (
-            f.id, f.channel, f.account, f.customer_handle, f.status, f.opened_at,
-            f.first_response_at, f.first_response_minutes, f.due_at, f.sla_met(now),
-            f.resolved_at, f.resolution_minutes, f.assignee, " ".join(f.personal_data),
-        )
 
 
 @dataclass
@@ -74,7 +66,7 @@ def agent_rows(
 ) -> Iterator[tuple[object, ...]]:
     """Per operator: the conversations assigned to them and the answers they sent."""
     groups: dict[str, _Group] = defaultdict(_Group)
-    for figures in conversation_figures(session, settings, period, account):
+    for figures in conversation_figures(session, settings, period, now, account):
         if figures.assignee:
             groups[figures.assignee].figures.append(figures)
     for operator, replies in _replies_by_operator(session, period, account):
@@ -85,7 +77,7 @@ def agent_rows(
             operator, len(group.figures), group.replies,
             *_first_response_quantiles(group.figures),
             percentile(_present(f.resolution_minutes for f in group.figures), 0.5),
-            sla_met_percent(group.figures, now),
+            sla_met_percent(group.figures),
         )
 
 
@@ -115,7 +107,7 @@ def daily_rows(
 ) -> Iterator[tuple[object, ...]]:
     """Per local day and channel: messages in, conversations opened, answered, breaches."""
     groups: dict[tuple[date, str], _Group] = defaultdict(_Group)
-    for figures in conversation_figures(session, settings, period, account):
+    for figures in conversation_figures(session, settings, period, now, account):
         assert figures.opened_at is not None
         groups[(_local_day(figures.opened_at), figures.channel)].figures.append(figures)
     for day, channel in inbound_days(session, period, account):
@@ -126,7 +118,7 @@ def daily_rows(
         yield (
             day.isoformat(), channel, group.inbound, len(group.figures), len(answered),
             percentile(_present(f.first_response_minutes for f in answered), 0.5),
-            sum(1 for f in group.figures if f.sla_met(now) is False),
+            sum(1 for f in group.figures if f.sla_met is False),
         )
 
 

@@ -28,7 +28,7 @@ def summary_table(
     account: str | None = None,
 ) -> Table:
     by_channel: dict[str, list[ConversationFigures]] = defaultdict(list)
-    for figures in conversation_figures(session, settings, period, account):
+    for figures in conversation_figures(session, settings, period, now, account):
         by_channel[figures.channel].append(figures)
     inbound: dict[str, int] = defaultdict(int)
     for _day, channel in inbound_days(session, period, account):
@@ -38,16 +38,16 @@ def summary_table(
                    "first response median", "p90", "SLA met"):
         table.add_column(column, justify="left" if column == "channel" else "right")
     for channel in sorted(set(by_channel) | set(inbound)):
-        table.add_row(channel, *_cells(by_channel[channel], inbound[channel], now))
+        table.add_row(channel, *_cells(by_channel[channel], inbound[channel]))
     every = [f for group in by_channel.values() for f in group]
     table.add_section()
-    table.add_row("all", *_cells(every, sum(inbound.values()), now), style="bold")
+    table.add_row("all", *_cells(every, sum(inbound.values())), style="bold")
     return table
 
 
-def _cells(figures: list[ConversationFigures], inbound: int, now: datetime) -> list[str]:
+def _cells(figures: list[ConversationFigures], inbound: int) -> list[str]:
     minutes = [f.first_response_minutes for f in figures if f.first_response_minutes is not None]
-    met = met_percent(figures, now)
+    met = met_percent(figures)
     return [
         str(inbound), str(len(figures)), str(len(minutes)),
         _duration(percentile(minutes, 0.5)), _duration(percentile(minutes, 0.9)),

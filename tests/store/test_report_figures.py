@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, update
@@ -27,8 +28,8 @@ from connectors.base import Channel, Direction, InboundItem, PullPage
 from socialdesk.config import settings_from_mapping
 from socialdesk.hours import hours_for
 from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import Conversation
-from socialdesk.reports import ReportPeriod, ReportRequest, write_report
+from socialdesk.models import Conversation, Message
+from socialdesk.reports import ReportPeriod, ReportRequest, safe_cell, write_report
 from socialdesk.sla import fill_missing_due_times
 from socialdesk.sync import detector_for, mark_personal_data
 
@@ -88,11 +89,12 @@ def desk(store: Engine) -> Engine:
     return store
 
 
-def read(store: Engine, kind: str, **options: object) -> list[dict[str, str]]:
+def read(store: Engine, kind: str, now: datetime = NOW,
+         **options: object) -> list[dict[str, str]]:
     out = io.StringIO(newline="")
     request = ReportRequest(kind=kind, period=ReportPeriod(), **options)  # type: ignore[arg-type]
     with Session(store) as session:
-        write_report(session, SETTINGS, request, out, now=NOW)
+        write_report(session, SETTINGS, request, out, now=now)
     return list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
 
 
@@ -108,6 +110,14 @@ def test_the_conversations_report_gives_business_minutes_and_sla(desk: Engine) -
     assert (four["first_response_minutes"], four["sla_met"]) == ("", "false")
     assert four["personal_data"] == "PHONE" and one["personal_data"] == ""
     assert four["channel"] == "mention" and four["assignee"] == ""
+
+
+def test_an_sla_still_running_is_neither_met_nor_missed(desk: Engine) -> None:
+    """At 10:30 C4's hour runs until 11:00: blank, and left out of the percentages."""
+    rows = {row["customer_handle"]: row for row in read(desk, "conversations",
+                                                         now=at(30, 10, 30))}
+    assert rows["customer_m"]["sla_met"] == ""
+    assert rows["customer_m"]["sla_due_at"] == "2026-11-30T11:00:00Z"
 
 
 def test_the_agents_report_groups_by_operator(desk: Engine) -> None:
@@ -138,11 +148,21 @@ def test_the_messages_report_masks_personal_data_unless_an_allowed_operator_unma
     desk: Engine,
 ) -> None:
     masked = {row["external_id"]: row for row in read(desk, "messages")}
-    assert masked["7"]["has_pii"] == "true"
+    assert masked["7"]["has_pii"] == "true" and masked["1"]["has_pii"] == "false"
+    assert masked["1"]["created_at"] == "2026-11-30T08:30:00Z"
     assert "347 123 4567" not in masked["7"]["text"] and masked["7"]["text"].endswith("**67")
     clear = {row["external_id"]: row for row in read(desk, "messages", unmask=True,
                                                       operator="AB")}
     assert "+39 347 123 4567" in clear["7"]["text"]
+
+
+def test_a_flagged_message_stored_without_spans_is_scanned_again(desk: Engine) -> None:
+    """Rows flagged before spans were stored (JSON null or SQL NULL) are still masked."""
+    with Session(desk) as session:
+        session.exec(update(Message).where(Message.external_id == "7").values(pii_spans=None))
+        session.commit()
+    masked = {row["external_id"]: row for row in read(desk, "messages")}
+    assert "347 123 4567" not in masked["7"]["text"] and masked["7"]["text"].endswith("**67")
 
 
 def test_unmasking_is_refused_to_an_operator_not_allowed(desk: Engine) -> None:
@@ -171,3 +191,35 @@ def test_an_automatic_acknowledgement_does_not_meet_the_sla(desk: Engine) -> Non
     rows = {row["customer_handle"]: row for row in read(desk, "conversations")}
     four = rows["customer_m"]
     assert (four["first_response_at"], four["sla_met"]) == ("", "false")
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC),
+    datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=2))),
+])
+def test_message_times_read_as_iso_8601_utc(store: Engine, moment: datetime) -> None:
+    """The database writes the time cell itself; it reads as `safe_cell` formats a time."""
+    account = ensure_account(store, "brand-x", "x")
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", [dm("1", "a", moment)]))
+    (row,) = read(store, "messages")
+    assert row["created_at"] == safe_cell(moment)
+    assert datetime.fromisoformat(row["created_at"]) == moment
+
+
+def test_text_from_outside_is_neutralised_in_every_column(store: Engine) -> None:
+    """An account name, a handle, an id, a text and an assignee a spreadsheet would run."""
+    account = ensure_account(store, "=brand", "x")
+    item = replace(dm("-1", "a", at(30, 8, 30), text="+39 ciao"), author_handle="@SUM(A1)")
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", [item]))
+        session.exec(update(Conversation).values(assignee="=AB"))
+        session.commit()
+    (message,) = read(store, "messages")
+    assert [message[c] for c in ("account", "external_id", "author_handle", "text")] == [
+        "'=brand", "'-1", "'@SUM(A1)", "'+39 ciao"]
+    (conversation,) = read(store, "conversations")
+    assert [conversation[c] for c in ("account", "customer_handle", "assignee")] == [
+        "'=brand", "'@SUM(A1)", "'=AB"]

@@ -40,6 +40,16 @@ def test_any_text_round_trips_through_the_csv_reader(cells: list[str]) -> None:
     assert row == expected
 
 
+@given(st.lists(st.text(), min_size=3, max_size=3))
+def test_text_columns_are_neutralised_when_the_others_come_ready(cells: list[str]) -> None:
+    """With `text_columns`, only those are checked: the rest is the database's own text."""
+    out = io.StringIO(newline="")
+    write_csv(out, ["a", "b", "c"], [(cells[0], cells[1], cells[2])], text_columns=(0, 2))
+    (row,) = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
+    safe = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in cells]
+    assert row == [safe[0], cells[1], safe[2]]
+
+
 def test_excel_output_is_semicolon_separated_with_a_bom() -> None:
     out = io.StringIO(newline="")
     write_csv(out, ["a", "b"], [["x;y", "z"]], excel=True)
