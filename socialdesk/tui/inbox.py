@@ -137,7 +137,13 @@ class InboxScreen(Screen[None]):
 
         self.queue.show(QueuePages(fetch, inbox_filter.sort, count), keep_cursor=keep_cursor)
         self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
-        self.query_one("#filters", Static).update(self._describe())
+        self._show_filters()
+
+    def _show_filters(self) -> None:
+        """The one-line summary above the queue. Its size never changes (one line, the
+        screen's width), so no layout: a layout repaints every widget, a third of End's
+        time at a million rows (benchmarks/tui.py)."""
+        self.query_one("#filters", Static).update(self._describe(), layout=False)
 
     def _describe(self) -> str:
         current = self.inbox_filter
@@ -214,7 +220,7 @@ class InboxScreen(Screen[None]):
 
     @on(ConversationList.Counted)
     def _counted(self) -> None:
-        self.query_one("#filters", Static).update(self._describe())
+        self._show_filters()
 
     @on(ConversationList.Opened)
     def _open(self, event: ConversationList.Opened) -> None:

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.mask import mask_text
@@ -140,7 +141,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     ]
     COMPONENT_CLASSES = {"queue--cursor", "queue--dim", "queue--pii"}
     DEFAULT_CSS = """
-    ConversationList { height: 1fr; }
+    ConversationList { height: 1fr; overflow-x: hidden; }
     ConversationList > .queue--cursor { background: $accent 40%; }
     ConversationList > .queue--dim { color: $text-muted; }
     ConversationList > .queue--pii { color: $error; text-style: bold; }
@@ -193,7 +194,18 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         return self._pages.row(self.cursor) if self._pages and self.row_count else None
 
     def _grow(self) -> None:
-        self.virtual_size = Size(self.size.width, self.row_count)
+        """The scrollable height follows the rows known so far. Textual lays out the whole
+        screen again when a virtual size changes, a repaint of every widget that was two
+        thirds of End's time at a million rows; only a scrollbar appearing or going needs
+        that, so otherwise the size is set quietly and the scrollbar updated, as Textual's
+        own `_size_updated(layout=False)` does."""
+        size = Size(self.size.width, self.row_count)
+        if size == self.virtual_size:
+            return
+        scrollbar_shown = self.show_vertical_scrollbar
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh(layout=self.show_vertical_scrollbar != scrollbar_shown)
 
     def watch_cursor(self, cursor: int) -> None:
         if self._pages is None:

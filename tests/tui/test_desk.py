@@ -141,6 +141,25 @@ class TestInbox:
             assert customers(desk_app)[0] == "Newcomer"
             assert filter_bar(desk_app).startswith("7 conversations")
 
+    async def test_a_queue_that_outgrows_the_screen_gets_its_scrollbar(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        """The list's height changes without a layout unless the scrollbar comes or goes."""
+        async with desk_app.run_test(size=SIZE) as pilot:
+            queue = desk_app.screen.query_one(ConversationList)
+            assert not queue.show_vertical_scrollbar
+            for number in range(40):
+                add_conversation(desk_store, f"Bulk {number}", f"message {number}",
+                                 NOW + timedelta(minutes=1 + number))
+            desk_app.check_for_changes()
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
+            assert queue.show_vertical_scrollbar
+            assert queue.vertical_scrollbar.region.height == queue.region.height
+            assert not queue.show_horizontal_scrollbar, "rows are cut to width, never scrolled"
+            await pilot.press("end")
+            assert queue.cursor == 45 and "Sara" in queue_lines(desk_app)[-1]
+
     async def test_enter_opens_the_conversation_under_the_cursor(self, desk_app: DeskApp) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("down", "down", "enter")

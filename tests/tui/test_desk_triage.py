@@ -369,6 +369,8 @@ class TestEnd:
             assert filter_bar(desk_app).startswith("100+ conversations")
             await pilot.press("end")
             assert queue.cursor == 255 and queue.row_count == 256
+            assert queue.vertical_scrollbar.window_virtual_size == 256  # sized without a layout
+            assert queue.vertical_scrollbar.position == 256 - queue.scrollable_content_region.height
             assert "message 249" in queue_lines(desk_app)[-1]
             assert filter_bar(desk_app).startswith("256 conversations")
             await pilot.press("pageup")  # rows above the end are read backwards
