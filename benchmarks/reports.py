@@ -148,7 +148,7 @@ def measure_raw_conversations(path: Path, out: Path) -> float:
         "FROM message m WHERE m.conversation_id = c.id AND m.direction = 'outbound' "
         "AND m.automated IS 0 AND m.created_at >= c.sla_started_at), c.resolved_at, NULL, "
         "c.assignee, (SELECT group_concat(m.pii_types) FROM message m "
-        "WHERE m.conversation_id = c.id AND m.has_pii) "
+        "WHERE m.conversation_id = c.id AND m.has_pii), c.redirected_at IS NOT NULL "
         "FROM conversation c JOIN account a ON a.id = c.account_id "
         "WHERE c.opened_at IS NOT NULL ORDER BY c.opened_at, c.id"))
 

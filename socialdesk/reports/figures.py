@@ -16,7 +16,7 @@ from connectors.base import Direction
 from socialdesk.config import Settings
 from socialdesk.hours import BusinessHours, hours_for
 from socialdesk.models import Account, Contact, Conversation, Handle, Message
-from socialdesk.reports.csvout import ReportPeriod, as_utc, csv_time, stored_time
+from socialdesk.reports.csvout import ReportPeriod, as_utc, csv_flag, csv_time, stored_time
 
 CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
@@ -87,14 +87,14 @@ def conversation_cells(
     `ConversationFigures` in between: building one per row was a fifth of the time."""
     for hours, (conversation_id, account_name, channel, status, assignee, opened_at,
                 first_response_at, resolved_at, handle, pii_types, sla_met, opened_cell,
-                first_response_cell, due_cell, resolved_cell) in _figure_rows(
+                first_response_cell, due_cell, resolved_cell, redirected) in _figure_rows(
             session, settings, period, now, account):
         opened_at = as_utc(opened_at)
         yield (
             conversation_id, channel, account_name, handle, status, opened_cell,
             first_response_cell, _minutes(hours, opened_at, as_utc(first_response_at)),
             due_cell, sla_met, resolved_cell, _minutes(hours, opened_at, as_utc(resolved_at)),
-            assignee, " ".join(_types(pii_types)),
+            assignee, " ".join(_types(pii_types)), redirected,
         )
 
 
@@ -146,6 +146,7 @@ def _figures_statement(  # type: ignore[no-untyped-def]
             _sla_verdict(due_at, now).label("sla_met"), cell(CONVERSATION.c.opened_at),
             cell(CONVERSATION.c.first_response_at), cell(due_at),
             cell(CONVERSATION.c.resolved_at),
+            csv_flag(CONVERSATION.c.redirected_at.is_not(None)).label("redirected"),
         )
         .join(ACCOUNT, ACCOUNT.c.id == CONVERSATION.c.account_id)
         .where(CONVERSATION.c.opened_at.is_not(None))

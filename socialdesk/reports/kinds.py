@@ -33,7 +33,7 @@ ANSWER_KINDS = tuple(kind.value for kind in ActionKind if kind.visibility is not
 CONVERSATIONS_COLUMNS = (
     "conversation_id", "channel", "account", "customer_handle", "status", "opened_at",
     "first_response_at", "first_response_minutes", "sla_due_at", "sla_met", "resolved_at",
-    "resolution_minutes", "assignee", "personal_data",
+    "resolution_minutes", "assignee", "personal_data", "redirected",
 )
 CONVERSATIONS_TEXT_COLUMNS = tuple(
     CONVERSATIONS_COLUMNS.index(name) for name in ("account", "customer_handle", "assignee")

@@ -110,6 +110,17 @@ def test_the_conversations_report_gives_business_minutes_and_sla(desk: Engine) -
     assert (four["first_response_minutes"], four["sla_met"]) == ("", "false")
     assert four["personal_data"] == "PHONE" and one["personal_data"] == ""
     assert four["channel"] == "mention" and four["assignee"] == ""
+    assert [row["redirected"] for row in (one, two, three, four)] == ["false"] * 4
+
+
+def test_a_conversation_the_guard_moved_to_private_reads_redirected(desk: Engine) -> None:
+    with Session(desk) as session:
+        session.exec(update(Conversation).where(Conversation.thread_key == "m")
+                     .values(redirected_at=at(30, 10, 1)))
+        session.commit()
+    rows = {row["customer_handle"]: row["redirected"] for row in read(desk, "conversations")}
+    assert rows == {"customer_a": "false", "customer_b": "false", "customer_c": "false",
+                    "customer_m": "true"}
 
 
 def test_an_sla_still_running_is_neither_met_nor_missed(desk: Engine) -> None:
