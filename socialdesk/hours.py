@@ -29,6 +29,7 @@ SEARCH_DAYS = 2 * 366
 """How far ahead an opening is looked for; config guarantees a weekday with hours, so only a
 calendar of holidays covering two whole years could exhaust it."""
 ONE_MINUTE = timedelta(minutes=1)
+ONE_DAY = timedelta(days=1)
 
 Opening = tuple[datetime, datetime]
 """One opening as aware UTC instants, start inclusive, end exclusive."""
@@ -73,8 +74,17 @@ class BusinessHours:
         )
 
     def openings_on(self, day: date) -> tuple[Opening, ...]:
-        """The day's openings in UTC; none on a closed date."""
-        return _openings_on(self, day)
+        """The day's openings in UTC; none on a closed date. Remembered per desk object:
+        the shared cache below hashes the whole desk on every call, which was most of a
+        conversations report's time with hours configured."""
+        known = self._openings_by_day.get(day)
+        if known is None:
+            known = self._openings_by_day[day] = _openings_on(self, day)
+        return known
+
+    @functools.cached_property
+    def _openings_by_day(self) -> dict[date, tuple[Opening, ...]]:
+        return {}
 
     def openings_from(self, instant: datetime) -> Iterator[Opening]:
         """Openings that end after `instant`, the first one clipped to start at it."""
@@ -99,14 +109,26 @@ class BusinessHours:
         start, end = _utc(start), _utc(end)
         if self.always_open:
             return (end - start) / ONE_MINUTE
-        if end < start:
-            return -self.business_minutes(end, start)
-        total = timedelta()
-        for opens, closes in self.openings_from(start):
-            if opens >= end:
+        totals = self._open_time
+        last_start, start_total = totals.last_start  # one read: safe across threads
+        if start != last_start:  # a conversation's two figures share their start
+            start_total = self._open_until(start)
+            totals.last_start = (start, start_total)
+        return (self._open_until(end) - start_total) / ONE_MINUTE
+
+    def _open_until(self, instant: datetime) -> timedelta:
+        """Open time from a fixed day up to `instant`: business minutes are the difference
+        of two, read from running totals per day (reports ask twice a row, for any span)."""
+        total, openings = self._open_time.day(instant.astimezone(self.zone).date())
+        for opens, closes in openings:
+            if opens >= instant:
                 break
-            total += min(closes, end) - opens
-        return total / ONE_MINUTE
+            total += min(closes, instant) - opens
+        return total
+
+    @functools.cached_property
+    def _open_time(self) -> _OpenTimeTotals:
+        return _OpenTimeTotals(self)
 
     def add_business_minutes(self, instant: datetime, minutes: float) -> datetime:
         """The instant `minutes` of open time after `instant`: an SLA's due time.
@@ -196,6 +218,41 @@ def _openings_on(hours: BusinessHours, day: date) -> tuple[Opening, ...]:
         if closes > opens:
             openings.append((opens, closes))
     return tuple(openings)
+
+
+class _OpenTimeTotals:
+    """Per local day: the open time from the start of the first day asked about to the
+    start of this one, and the day's openings; filled in both directions as needed."""
+
+    def __init__(self, hours: BusinessHours) -> None:
+        self._hours = hours
+        self._days: dict[date, tuple[timedelta, tuple[Opening, ...]]] = {}
+        self._first: date | None = None
+        self._last: date | None = None
+        self.last_start: tuple[datetime | None, timedelta] = (None, timedelta())
+
+    def day(self, day: date) -> tuple[timedelta, tuple[Opening, ...]]:
+        known = self._days.get(day)
+        if known is not None:
+            return known
+        if self._first is None or self._last is None:
+            self._first = self._last = day
+            self._days[day] = (timedelta(), self._hours.openings_on(day))
+        while day > self._last:
+            total, openings = self._days[self._last]
+            self._last += ONE_DAY
+            self._days[self._last] = (total + _open_time(openings),
+                                      self._hours.openings_on(self._last))
+        while day < self._first:
+            openings = self._hours.openings_on(self._first - ONE_DAY)
+            self._first -= ONE_DAY
+            self._days[self._first] = (
+                self._days[self._first + ONE_DAY][0] - _open_time(openings), openings)
+        return self._days[day]
+
+
+def _open_time(openings: tuple[Opening, ...]) -> timedelta:
+    return sum((closes - opens for opens, closes in openings), timedelta())
 
 
 def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:

@@ -182,6 +182,36 @@ def test_business_minutes_up_to_the_due_time_are_the_sla(
     assert schedule.business_minutes(start, due) == minutes
 
 
+@settings(max_examples=150, deadline=None)
+@given(schedule=st.sampled_from(SCHEDULES), start=instants,
+       minutes=st.integers(min_value=-700 * 1440, max_value=700 * 1440))
+def test_business_minutes_are_the_openings_between_two_instants(
+    schedule: BusinessHours, start: datetime, minutes: int
+) -> None:
+    """Either way round, from the same instant to nearly two years apart."""
+    end = start + timedelta(minutes=minutes)
+    first, last = min(start, end), max(start, end)
+    opened = timedelta()
+    for opens, closes in schedule.openings_from(first):
+        if opens >= last:
+            break
+        opened += min(closes, last) - opens
+    expected = opened / timedelta(minutes=1)
+    assert schedule.business_minutes(start, end) == (expected if end >= start else -expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(schedule=st.sampled_from(SCHEDULES), moments=st.lists(instants, min_size=3, max_size=3))
+def test_business_minutes_add_up_over_any_span(
+    schedule: BusinessHours, moments: list[datetime]
+) -> None:
+    """Up to four years: a conversation resolved years later still gets its figure."""
+    first, middle, last = sorted(moments)
+    whole = schedule.business_minutes(first, last)
+    parts = schedule.business_minutes(first, middle) + schedule.business_minutes(middle, last)
+    assert abs(whole - parts) < 1e-6
+
+
 @settings(max_examples=100, deadline=None)
 @given(schedule=st.sampled_from(SCHEDULES), start=instants)
 def test_the_next_opening_is_open_and_nothing_before_it_is(
