@@ -6,16 +6,17 @@ import contextlib
 import fcntl
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
 from socialdesk.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_ID = 0x50C1A1DE5C
@@ -60,6 +61,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -68,6 +71,8 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; safe when several processes start at once."""
+    from alembic import command  # a third of the desk's start-up: only when there is work
+
     try:
         with _migration_lock(engine):
             command.upgrade(alembic_config(engine), "head")
@@ -102,8 +107,25 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 def open_store(url: str) -> Engine:
     """The engine for `url`, upgraded to the current schema."""
     engine = create_store_engine(url)
-    upgrade(engine)
+    if not at_newest_revision(engine):
+        upgrade(engine)
     return engine
+
+
+def newest_revision() -> str:
+    """The head migration, from the file names (`NNNN_name.py` holds revision NNNN, a test
+    checks it against Alembic): knowing it without Alembic saves ~0.4 s of every start."""
+    versions = (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")
+    return max(path.name.split("_", 1)[0] for path in versions)
+
+
+def at_newest_revision(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            stamped = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:  # a new database: no version table yet
+        return False
+    return [row[0] for row in stamped] == [newest_revision()]
 
 
 def new_session(engine: Engine) -> Session:

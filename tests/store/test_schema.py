@@ -5,12 +5,14 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
-from socialdesk.db import open_store
+from socialdesk.db import alembic_config, create_store_engine, newest_revision, open_store
 
 
 def _not_full_text(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
@@ -51,4 +53,21 @@ def test_two_processes_creating_the_database_at_once_both_succeed(tmp_path: Path
     assert [worker.exitcode for worker in workers] == [0, 0]
     engine = open_store(url)
     assert "message" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_the_newest_revision_read_from_file_names_is_alembics_head(store: Engine) -> None:
+    """Start-up skips Alembic when the store is at this revision: the two must agree."""
+    assert newest_revision() == ScriptDirectory.from_config(
+        alembic_config(store)).get_current_head()
+
+
+def test_a_store_behind_the_newest_revision_is_upgraded_on_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_store_engine(url)
+    command.upgrade(alembic_config(engine), "0004")
+    assert "privacy_exposure" not in inspect(engine).get_table_names()
+    engine.dispose()
+    engine = open_store(url)
+    assert "privacy_exposure" in inspect(engine).get_table_names()
     engine.dispose()
