@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from socialdesk.config import PrivacySettings, Settings, load_settings
-from socialdesk.db import open_store
-from socialdesk.errors import ConfigError
+from socialdesk.db import open_store, refresh_statistics
+from socialdesk.errors import ConfigError, UsageError
 from socialdesk.privacy.detect import Detector
 from socialdesk.progress import SyncProgress
 from socialdesk.sync import AccountResult, sync_accounts
@@ -35,6 +35,7 @@ def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO) -> 
     engine = open_configured_store(settings)
     with SyncProgress(err) as progress:
         results = sync_accounts(settings, engine, account_names or None, on_page=progress.page)
+    refresh_statistics(engine)
     return report_sync_results(results, err)
 
 
@@ -74,6 +75,16 @@ class ReportCommand:
     unmask: bool
     excel: bool
     actor: str | None
+
+    def __post_init__(self) -> None:
+        """Refused before any file is opened: summary would silently ignore these."""
+        if self.kind != "summary":
+            return
+        given = [option for option, on in (("--excel", self.excel), ("--unmask", self.unmask))
+                 if on]
+        if given:
+            raise UsageError(f"summary prints a table; {' and '.join(given)} apply to the CSV "
+                             "kinds (conversations, messages, agents, daily, redirects)")
 
 
 def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:

@@ -128,5 +128,43 @@ def at_newest_revision(engine: Engine) -> bool:
     return [row[0] for row in stamped] == [newest_revision()]
 
 
+STATISTICS_TABLES = ("conversation", "message")
+STATISTICS_SAMPLE_ROWS = 1000
+"""`PRAGMA analysis_limit`: rows sampled per index, so ANALYZE costs milliseconds at any size."""
+
+
+def refresh_statistics(engine: Engine) -> bool:
+    """ANALYZE a SQLite store that has no table statistics yet, or whose conversations or
+    messages have more than doubled since they were taken; True when it ran. Without them
+    SQLite picked a poor index for the queue's "past the SLA" filter: 140 ms instead of
+    12 ms at 40,000 conversations. PostgreSQL keeps its own (autovacuum)."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as connection:
+        if not _statistics_stale(connection):
+            return False
+        connection.exec_driver_sql(f"PRAGMA analysis_limit={STATISTICS_SAMPLE_ROWS}")
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+    return True
+
+
+def _statistics_stale(connection: Any) -> bool:
+    stat_table = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'").first()
+    for table in STATISTICS_TABLES:
+        rows = connection.exec_driver_sql(f"SELECT max(rowid) FROM {table}").scalar() or 0
+        if rows == 0:
+            continue
+        if stat_table is None:
+            return True
+        stats = [stat for (stat,) in connection.exec_driver_sql(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,))]
+        counted = max((int(stat.split()[0]) for stat in stats), default=0)
+        if rows > 2 * counted:
+            return True
+    return False
+
+
 def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)

@@ -39,7 +39,7 @@ from sqlalchemy import Engine
 from tzlocal import get_localzone
 
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
-from socialdesk.db import open_store
+from socialdesk.db import open_store, refresh_statistics
 from socialdesk.errors import ConfigError
 from socialdesk.hours import hours_for
 from socialdesk.outbox import dispatch_due
@@ -171,6 +171,7 @@ class DeskScheduler:
             return []
         hours = {a.name: hours_for(self.settings.hours, a) for a in self.settings.accounts}
         fill_missing_due_times(self.engine, hours, self.settings.sla.first_response_minutes)
+        refresh_statistics(self.engine)  # cheap unless the store doubled: keeps plans good
         overdue = overdue_conversations(self.engine, self.now())
         for conversation in overdue:
             key = (conversation.id, conversation.due_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -10,9 +11,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
-from socialdesk.db import alembic_config, create_store_engine, newest_revision, open_store
+from connectors.base import Channel, Direction, InboundItem, PullPage
+from socialdesk.db import (
+    alembic_config,
+    create_store_engine,
+    newest_revision,
+    open_store,
+    refresh_statistics,
+)
+from socialdesk.ingest import ensure_account, ingest_page
 
 
 def _not_full_text(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
@@ -70,4 +79,38 @@ def test_a_store_behind_the_newest_revision_is_upgraded_on_open(tmp_path: Path) 
     engine.dispose()
     engine = open_store(url)
     assert "privacy_exposure" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def _stat_rows(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        stats = [stat for (stat,) in connection.exec_driver_sql(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,))]
+    return max(int(stat.split()[0]) for stat in stats)
+
+
+def test_sqlite_statistics_are_taken_once_then_again_when_the_store_doubles(
+    tmp_path: Path,
+) -> None:
+    """Without statistics SQLite planned the queue's overdue filter ten times slower."""
+    engine = open_store(f"sqlite:///{tmp_path / 'stats.db'}")
+    account = ensure_account(engine, "brand-x", "x")
+    assert refresh_statistics(engine) is False  # nothing stored yet: nothing to plan for
+
+    def add(first: int, count: int) -> None:
+        items = [InboundItem(platform="x", external_id=str(n), channel=Channel.DM,
+                             direction=Direction.INBOUND, thread_key=str(n), text="ciao",
+                             created_at=datetime(2026, 11, 30, tzinfo=UTC), author_id=str(n))
+                 for n in range(first, first + count)]
+        with Session(engine) as session:
+            ingest_page(session, account, PullPage("dms", items))
+
+    add(0, 10)
+    assert refresh_statistics(engine) is True
+    assert _stat_rows(engine, "conversation") == 10
+    add(10, 5)
+    assert refresh_statistics(engine) is False  # grew by half: the plans still hold
+    add(15, 10)
+    assert refresh_statistics(engine) is True
+    assert _stat_rows(engine, "conversation") == 25
     engine.dispose()
