@@ -6,10 +6,11 @@ Every `SocialdeskError` is printed on one line with its family's exit code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -214,30 +215,38 @@ def scan(config_path: Path | None) -> None:
     run_privacy_scan(resolve_config_path(config_path), sys.stdin, sys.stdout)
 
 
-class _output:
-    """stdout for '-'; a file is written beside its target and renamed only when complete,
-    so a reader never sees half a report."""
+@contextlib.contextmanager
+def _output(target: str) -> Iterator[TextIO]:
+    """stdout for '-'; a file through `atomic_output` (folders made, never half a report,
+    no temp file left). A path that cannot be written is the user's to fix, so it is one
+    usage line naming it, not an "unexpected error"; a directory is refused before the
+    report runs rather than after."""
+    if target == "-":
+        yield sys.stdout
+        return
+    from socialdesk.reports.csvout import atomic_output
 
-    def __init__(self, target: str) -> None:
-        self.target = Path(target)
-        self.temp: Path | None = None
-        self.handle: TextIO | None = None
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"cannot write the report to {target}: it is a directory; "
+                         "give a file name")
+    try:
+        with atomic_output(path) as out:
+            yield out
+    except OSError as error:
+        if not _about_output(error, path):
+            raise
+        raise UsageError(f"cannot write the report to {target}: "
+                         f"{error.strerror or error}") from None
 
-    def __enter__(self) -> TextIO:
-        if str(self.target) == "-":
-            return sys.stdout
-        self.temp = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
-        self.handle = open(self.temp, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        return self.handle
 
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        if self.handle is None or self.temp is None:
-            return
-        self.handle.close()
-        if exc_type is None:
-            os.replace(self.temp, self.target)
-        else:
-            self.temp.unlink(missing_ok=True)
+def _about_output(error: OSError, path: Path) -> bool:
+    """The error concerns the output (its folder, temp file or target, or a failed write
+    to it, which names no file), not a file the report itself reads."""
+    if not isinstance(error.filename, str | bytes):
+        return True
+    named = Path(os.fsdecode(error.filename))
+    return named.parent == path.parent or path.is_relative_to(named)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -125,20 +125,36 @@ def write_csv(
     excel: bool = False,
     text_columns: Sequence[int] | None = None,
 ) -> int:
-    """Write header and rows; returns the number of data rows. BOM only for --excel.
+    """Write header and rows; returns the number of data rows. BOM, `;` and decimal
+    commas only for --excel.
 
     `text_columns` are the positions of cells that can hold text from outside (customers,
     platforms, the config); when given, every other cell must already be its CSV form
     (text the database computed, an int or None) and is written as is. Without it every
     cell goes through `safe_cell`.
     """
+    writer: Any = csv.writer(out, dialect=ExcelItalian if excel else csv.excel)
     if excel:
         out.write("\ufeff")
-    writer = csv.writer(out, dialect=ExcelItalian if excel else csv.excel)
+        writer = _DecimalCommaWriter(writer)
     writer.writerow(list(header))
     if text_columns is None:
         return _write_any_cells(writer, rows)
     return _write_prepared_cells(writer, rows, text_columns)
+
+
+class _DecimalCommaWriter:
+    """--excel only: an Italian spreadsheet reads `103.9` as text or a date, `103,9` as a
+    number. Floats are rewritten after the formula check, so a negative one stays a number;
+    the default path never pays for it."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Sequence[Any]) -> Any:
+        return self._writer.writerow([
+            repr(cell).replace(".", ",") if cell.__class__ is float else cell for cell in row
+        ])
 
 
 def _write_any_cells(writer: Any, rows: Iterable[Sequence[Any]]) -> int:

@@ -17,18 +17,27 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import time
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
-from connectors.base import Channel, Direction, InboundItem, PullPage
+from connectors.base import ActionKind, Channel, Direction, InboundItem, PullPage
 from socialdesk.config import settings_from_mapping
 from socialdesk.hours import hours_for
 from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import Conversation, Message
+from socialdesk.models import (
+    Conversation,
+    Message,
+    OutboxAction,
+    OutboxState,
+    PrivacyExposure,
+)
 from socialdesk.reports import ReportPeriod, ReportRequest, safe_cell, write_report
 from socialdesk.sla import fill_missing_due_times
 from socialdesk.sync import detector_for, mark_personal_data
@@ -234,3 +243,175 @@ def test_text_from_outside_is_neutralised_in_every_column(store: Engine) -> None
     (conversation,) = read(store, "conversations")
     assert [conversation[c] for c in ("account", "customer_handle", "assignee")] == [
         "'=brand", "'@SUM(A1)", "'=AB"]
+
+
+KINDS = ("conversations", "messages", "agents", "daily", "redirects")
+
+
+def answer(session: Session, account_id: int | None, operator: str, kind: ActionKind,
+           sent_at: datetime | None, state: OutboxState = OutboxState.SENT) -> None:
+    """An outbox action as the outbox leaves it once done (or not) with it."""
+    session.add(OutboxAction(
+        idempotency_key=f"{operator}-{kind}-{sent_at}-{state}", account_id=account_id,
+        platform="x", kind=kind.value, state=state.value, requested_by=operator,
+        text=None if kind is ActionKind.HIDE else "grazie", sent_at=sent_at))
+
+
+def expose(session: Session, external_id: str, resolved_by: str | None = "AB") -> None:
+    """The privacy guard's record of message `external_id`: hidden, then moved to a DM."""
+    conversation_id, message_id = session.connection().execute(
+        select(Message.conversation_id, Message.id).where(Message.external_id == external_id)
+    ).one()
+    session.add(PrivacyExposure(
+        conversation_id=conversation_id, message_id=message_id, types="PHONE",
+        detected_at=at(30, 10, 1), mode="suggest", outcome="done", resolved_by=resolved_by,
+        plan=[{"purpose": "hide", "kind": "hide", "state": "sent"},
+              {"purpose": "private_message", "kind": "direct_message", "state": "sent"}]))
+
+
+def report_text(store: Engine, kind: str, **options: object) -> str:
+    out = io.StringIO(newline="")
+    request = ReportRequest(kind=kind, period=ReportPeriod(), **options)  # type: ignore[arg-type]
+    with Session(store) as session:
+        write_report(session, SETTINGS, request, out, now=NOW)
+    return out.getvalue()
+
+
+def read_excel(store: Engine, kind: str) -> list[dict[str, str]]:
+    """--excel read back as a script would: BOM stripped, `;`-separated."""
+    text = report_text(store, kind, excel=True)
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""),
+                               delimiter=";"))
+
+
+def decimal_comma(cell: str) -> str:
+    return re.sub(r"^(-?\d+)\.(\d+)$", r"\1,\2", cell)
+
+
+def test_agents_count_the_answers_each_operator_sent_through_the_outbox(desk: Engine) -> None:
+    """AB: a reply and a DM sent -> 2 (the pending one is not out yet); CD: a DM sent -> 1
+    (the failed reply and the hide are no answers); EF answered without owning any
+    conversation -> 1 private reply, 0 conversations."""
+    account_id = ensure_account(desk, "brand-x", "x").id
+    with Session(desk) as session:
+        answer(session, account_id, "AB", ActionKind.REPLY, at(30, 9))
+        answer(session, account_id, "AB", ActionKind.DIRECT_MESSAGE, at(31, 8, 45))
+        answer(session, account_id, "AB", ActionKind.REPLY, None, OutboxState.PENDING)
+        answer(session, account_id, "CD", ActionKind.DIRECT_MESSAGE, at(37, 8, 10))
+        answer(session, account_id, "CD", ActionKind.REPLY, None, OutboxState.FAILED)
+        answer(session, account_id, "CD", ActionKind.HIDE, at(37, 8, 11))
+        answer(session, account_id, "EF", ActionKind.PRIVATE_REPLY, at(31, 9))
+        session.commit()
+    rows = {row["operator"]: row for row in read(desk, "agents")}
+    assert {name: row["replies"] for name, row in rows.items()} == {
+        "AB": "2", "CD": "1", "EF": "1"}
+    assert (rows["EF"]["conversations"], rows["AB"]["conversations"]) == ("0", "2")
+
+
+def test_operator_initials_a_spreadsheet_would_run_are_neutralised_in_agents(
+    store: Engine,
+) -> None:
+    """One from the assignee, one only from the outbox's `requested_by`."""
+    account = ensure_account(store, "brand-x", "x")
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", [dm("1", "a", at(30, 8, 30))]))
+        session.exec(update(Conversation).values(assignee="=AB"))
+        answer(session, account.id, "+CD", ActionKind.DIRECT_MESSAGE, at(30, 9))
+        session.commit()
+    assert [row["operator"] for row in read(store, "agents")] == ["'+CD", "'=AB"]
+
+
+def test_a_channel_a_spreadsheet_would_run_is_neutralised_in_daily(store: Engine) -> None:
+    account = ensure_account(store, "brand-x", "x")
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", [dm("1", "a", at(30, 8, 30))]))
+        session.exec(update(Conversation).values(channel="@SUM(A1)"))
+        session.exec(update(Message).values(channel="@SUM(A1)"))
+        session.commit()
+    (row,) = read(store, "daily")
+    assert (row["channel"], row["inbound"], row["conversations"]) == ("'@SUM(A1)", "1", "1")
+
+
+def test_an_account_and_a_decider_a_spreadsheet_would_run_are_neutralised_in_redirects(
+    store: Engine,
+) -> None:
+    account = ensure_account(store, "=brand", "x")
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", [dm("1", "m", at(30, 10))]))
+        expose(session, "1", resolved_by="-AB")
+        session.commit()
+    (row,) = read(store, "redirects")
+    assert [row[c] for c in ("account", "decided_by", "data_types")] == [
+        "'=brand", "'-AB", "PHONE"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_excel_writes_every_kind_with_a_bom_and_semicolons_and_reads_back(
+    desk: Engine, kind: str,
+) -> None:
+    """The same cells as the plain CSV, decimals with a comma (an Italian spreadsheet reads
+    `52.5` as text or a date); the redirect's `a; b` actions survive the `;` separator."""
+    with Session(desk) as session:
+        expose(session, "7")
+        session.commit()
+    plain = read(desk, kind)
+    text = report_text(desk, kind, excel=True)
+    assert text.startswith("\ufeff")
+    assert text.removeprefix("\ufeff").splitlines()[0].split(";") == list(plain[0])
+    assert read_excel(desk, kind) == [
+        {column: decimal_comma(cell) for column, cell in row.items()} for row in plain]
+
+
+def test_excel_writes_minutes_and_percentages_with_a_decimal_comma(desk: Engine) -> None:
+    """The figures of test_the_conversations_report_… and test_the_agents_report_…"""
+    conversations = {row["customer_handle"]: row for row in read_excel(desk, "conversations")}
+    assert (conversations["customer_a"]["first_response_minutes"],
+            conversations["customer_a"]["resolution_minutes"]) == ("30,0", "90,0")
+    assert conversations["customer_b"]["first_response_minutes"] == "75,0"
+    assert conversations["customer_m"]["first_response_minutes"] == ""
+    agents = {row["operator"]: row for row in read_excel(desk, "agents")}
+    ab = agents["AB"]
+    assert (ab["first_response_median_minutes"], ab["first_response_p90_minutes"]) == (
+        "52,5", "70,5")  # median of 30 and 75; 30 + 0.9 * 45
+    assert (ab["resolution_median_minutes"], ab["sla_met_percent"]) == ("90,0", "50,0")
+    assert (ab["conversations"], agents["CD"]["sla_met_percent"]) == ("2", "100,0")
+
+
+@pytest.fixture
+def rome_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's time zone, which `--since`/`--until` are read in, set to Rome."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset (Unix)")
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "Europe/Rome")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+@pytest.mark.usefixtures("rome_local_time")
+def test_local_dates_cover_whole_local_days_both_inclusive() -> None:
+    """Mon 30 Nov to Sun 6 Dec in Rome (UTC+1): [29 Nov 23:00Z, 6 Dec 23:00Z)."""
+    period = ReportPeriod.from_local_dates(date(2026, 11, 30), date(2026, 12, 6))
+    assert (period.since, period.until) == (datetime(2026, 11, 29, 23, tzinfo=UTC),
+                                            datetime(2026, 12, 6, 23, tzinfo=UTC))
+    tick = timedelta(microseconds=1)
+    assert period.contains(period.since) and not period.contains(period.since - tick)
+    assert period.contains(period.until - tick) and not period.contains(period.until)
+
+
+@pytest.mark.usefixtures("rome_local_time")
+def test_local_dates_follow_daylight_saving_time() -> None:
+    """Sun 29 Mar 2026 in Rome has 23 hours: 28 Mar 23:00Z (UTC+1) to 29 Mar 22:00Z (UTC+2)."""
+    period = ReportPeriod.from_local_dates(date(2026, 3, 29), date(2026, 3, 29))
+    assert (period.since, period.until) == (datetime(2026, 3, 28, 23, tzinfo=UTC),
+                                            datetime(2026, 3, 29, 22, tzinfo=UTC))
+
+
+def test_local_dates_left_out_leave_the_period_open() -> None:
+    period = ReportPeriod.from_local_dates(None, None)
+    assert (period.since, period.until) == (None, None)
+    assert period.contains(datetime(1970, 1, 1, tzinfo=UTC)) and not period.contains(None)
+    assert ReportPeriod.from_local_dates(None, date(2026, 12, 6)).since is None
+    assert ReportPeriod.from_local_dates(date(2026, 11, 30), None).until is None

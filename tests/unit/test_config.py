@@ -30,6 +30,9 @@ def test_the_example_config_loads_and_documents_both_platforms() -> None:
         ("http_remote.toml", "accounts[0].base_url: plain http:// is accepted only for loopback"),
         ("duplicate_names.toml", "account name 'brand' is used twice"),
         ("bad_graph_version.toml", "accounts[0].graph_version"),
+        ("schedule_unknown_account.toml",  # a typo would write an empty CSV every week
+         "reports.schedule[1].account: no account named 'brnad-x' "
+         "(accounts: brand-x, brand-fb)"),
     ],
 )
 def test_a_broken_config_is_reported_with_file_and_key(file: str, expected: str) -> None:
