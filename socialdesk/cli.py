@@ -110,7 +110,8 @@ def sandbox(port: int, seed: int, static: bool, messages: int, write_config: Pat
 @cli.command()
 @config_option
 @click.option("--as", "initials", default=None,
-              help="Your initials for this session (default: [operator] initials).")
+              help="Your initials for this session (default: [operator] initials); they "
+                   "also sign {agent} in saved replies in place of [operator] name.")
 def tui(config_path: Path | None, initials: str | None) -> None:
     """Open the desk: the queue, conversations and customer cards, from the keyboard."""
     from socialdesk.tui.launch import run_tui

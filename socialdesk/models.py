@@ -130,6 +130,7 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_status_due", "status", "first_response_due_at", "last_outbound_at",
               "sla_started_at", "last_message_at", "last_inbound_at"),
         # the queue's "late" filter, counted from the index alone
+        Index("ix_conversation_opened", "opened_at", "first_response_at"),  # migration 0006
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -167,6 +168,8 @@ class Message(SQLModel, table=True):
         UniqueConstraint("platform", "external_id", name="uq_message_platform_external_id"),
         Index("ix_message_conversation_created", "conversation_id", "created_at"),
         Index("ix_message_created", "created_at"),
+        # the dashboard's inbound counts per channel and day, from the index alone (0006)
+        Index("ix_message_arrivals", "direction", "created_at", "channel"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from socialdesk.errors import SocialdeskError
 from socialdesk.guard import accept_suggestion, pending_suggestions
@@ -40,6 +40,7 @@ from socialdesk.queries import (
 )
 from socialdesk.triage import add_note, assign, merge_contacts, reveal, set_status
 from socialdesk.tui.composer import ComposerModal, Destination
+from socialdesk.tui.hints import KeyHints
 from socialdesk.tui.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
 from socialdesk.tui.replies import fill, suggest
 from socialdesk.tui.text import (
@@ -139,7 +140,7 @@ class ConversationScreen(Screen[None]):
             yield VerticalScroll(id="thread")
             with VerticalScroll(id="card"):
                 yield Static(id="card-body")
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         self.refresh_view()

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
+from textual.worker import get_current_worker
 
 from socialdesk.queries import DashboardFigures, dashboard_figures
+from socialdesk.tui.hints import KeyHints
 from socialdesk.tui.text import channel_label
 
 if TYPE_CHECKING:
@@ -37,17 +40,31 @@ class DashboardScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dashboard"):
+            yield Static(f"Counting the last {DASHBOARD_DAYS} days…", id="figures")
+        yield KeyHints()
+
+    def on_mount(self) -> None:
+        self.count()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def count(self) -> None:
+        """Off the keyboard's thread: two weeks of a million-message store take a few hundred
+        milliseconds to count, and `d` should answer at once (benchmarks/tui.py)."""
         desk = self.desk_app.desk
         figures = dashboard_figures(desk.engine, desk.clock(), DASHBOARD_DAYS)
-        with VerticalScroll():
-            yield Static(describe_response_times(figures), id="figures")
-            for channel, counts in figures.volumes.items():
-                with Horizontal(classes="channel"):
-                    yield Label(f"{_label(channel)}: {sum(counts)} in {DASHBOARD_DAYS} days")
-                    yield Sparkline(counts, summary_function=max)
-            if not figures.volumes:
-                yield Static(f"No inbound messages in the last {DASHBOARD_DAYS} days.")
-        yield Footer()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, figures)
+
+    def _show(self, figures: DashboardFigures) -> None:
+        self.query_one("#figures", Static).update(describe_response_times(figures))
+        rows = [Horizontal(Label(f"{_label(channel)}: {sum(counts)} in {DASHBOARD_DAYS} days"),
+                           Sparkline(counts, summary_function=max), classes="channel")
+                for channel, counts in figures.volumes.items()]
+        if not figures.volumes:
+            rows.append(Static(f"No inbound messages in the last {DASHBOARD_DAYS} days."))
+        self.query_one("#dashboard", VerticalScroll).mount_all(rows)
+        self.add_class("-counted")
 
     def action_back(self) -> None:
         self.app.pop_screen()

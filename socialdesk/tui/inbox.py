@@ -10,19 +10,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+from socialdesk.db import refresh_statistics
 from socialdesk.queries import (
+    SEARCH_MATCH_LIMIT,
     SORT_NEWEST,
     SORT_WAITING,
+    UNASSIGNED,
     InboxChoices,
     InboxFilter,
     inbox_choices,
     inbox_count,
     inbox_page,
+    search_hits_limit,
     unhealthy_accounts,
 )
+from socialdesk.tui.hints import KeyHints
 from socialdesk.tui.queue_list import ConversationList, QueuePages, column_header
 from socialdesk.tui.text import channel_label
 
@@ -37,7 +42,8 @@ class InboxScreen(Screen[None]):
 
     BINDINGS = [
         Binding("slash", "search", "Search", id="inbox.search",
-                tooltip="Full-text search in every message (newest matches first)"),
+                tooltip="Full-text search in every message; the queue shows the "
+                        f"conversations of the newest {SEARCH_MATCH_LIMIT:,} matches"),
         Binding("s", "cycle_status", "Status", id="inbox.status",
                 tooltip="Show all / new / open / resolved"),
         Binding("c", "cycle_channel", "Channel", id="inbox.channel",
@@ -46,6 +52,8 @@ class InboxScreen(Screen[None]):
                 tooltip="Show one account at a time"),
         Binding("m", "toggle_mine", "Mine", id="inbox.mine",
                 tooltip="Only conversations assigned to me"),
+        Binding("w", "cycle_assignee", "Who", id="inbox.assignee",
+                tooltip="Who has it: everyone's / unassigned / each person with conversations"),
         Binding("p", "toggle_pii", "Personal data", id="inbox.pii",
                 tooltip="Only conversations where a customer exposed personal data"),
         Binding("l", "toggle_overdue", "Late", id="inbox.overdue",
@@ -72,6 +80,7 @@ class InboxScreen(Screen[None]):
         super().__init__()
         self.inbox_filter = InboxFilter()
         self._choices: InboxChoices | None = None
+        self._search_capped = False
 
     @property
     def desk_app(self) -> DeskApp:
@@ -85,7 +94,7 @@ class InboxScreen(Screen[None]):
         yield Static(id="columns")
         yield ConversationList(desk.detector, desk.clock, id="queue")
         yield Static("No conversation matches these filters. Press x to clear them.", id="empty")
-        yield Footer()
+        yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
     def on_mount(self) -> None:
         self.reload()
@@ -101,6 +110,7 @@ class InboxScreen(Screen[None]):
         screen: the first switch otherwise paid for a cold page cache (about 100 ms at a
         million messages, twice the later ones; benchmarks/tui.py)."""
         engine, now = self.desk_app.desk.engine, self.desk_app.desk.clock()
+        refresh_statistics(engine)  # a store only the desk opens would never get them
         views = [InboxFilter(status=status) for status in STATUS_CYCLE if status]
         views += [InboxFilter(overdue=True), InboxFilter(sort=SORT_WAITING)]
         for view in views:
@@ -135,6 +145,8 @@ class InboxScreen(Screen[None]):
         def count() -> int:
             return inbox_count(engine, inbox_filter, now)
 
+        self._search_capped = (bool(inbox_filter.search)
+                               and search_hits_limit(engine, inbox_filter.search))
         self.queue.show(QueuePages(fetch, inbox_filter.sort, count), keep_cursor=keep_cursor)
         self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
         self._show_filters()
@@ -147,19 +159,35 @@ class InboxScreen(Screen[None]):
 
     def _describe(self) -> str:
         current = self.inbox_filter
-        count = f"{self.queue.row_count}{'' if self.queue.complete else '+'}"
         parts = [
-            f"{count} conversations",
+            self._count(),
             f"status {current.status or 'all'}",
             f"channel {_channel_name(current.channel)}",
             f"account {current.account or 'all'}",
-            "mine" if current.assignee else "everyone's",
+            self._who(current.assignee),
             "personal data only" if current.has_pii else "",
             "past the SLA" if current.overdue else "",
             "longest waiting first" if current.sort == SORT_WAITING else "newest first",
             f"search “{current.search}”" if current.search else "",
         ]
         return " · ".join(part for part in parts if part)
+
+    def _count(self) -> str:
+        """The number of conversations, `+` while not all are read; a search that hit its
+        limit says so, or the count would read as every match's."""
+        count = f"{self.queue.row_count}{'' if self.queue.complete else '+'} conversations"
+        if self._search_capped:
+            count += f" in the newest {SEARCH_MATCH_LIMIT:,} matches"
+        return count
+
+    def _who(self, assignee: str | None) -> str:
+        if assignee is None:
+            return "everyone's"
+        if assignee == UNASSIGNED:
+            return "unassigned"
+        if assignee == self.desk_app.desk.operator.initials:
+            return "mine"
+        return f"assigned to {assignee}"
 
     def _set(self, **changes: Any) -> None:
         self.inbox_filter = replace(self.inbox_filter, **changes)
@@ -183,7 +211,14 @@ class InboxScreen(Screen[None]):
 
     def action_toggle_mine(self) -> None:
         mine = self.desk_app.desk.operator.initials
-        self._set(assignee=None if self.inbox_filter.assignee else mine)
+        self._set(assignee=None if self.inbox_filter.assignee == mine else mine)
+
+    def action_cycle_assignee(self) -> None:
+        """Everyone's, unassigned, then each person. The choices are read again at every
+        press: colleagues take conversations while the desk is open."""
+        self._choices = inbox_choices(self.desk_app.desk.engine)
+        who: list[str | None] = [None, UNASSIGNED, *self._choices.assignees]
+        self._set(assignee=_next(who, self.inbox_filter.assignee))
 
     def action_toggle_pii(self) -> None:
         self._set(has_pii=not self.inbox_filter.has_pii)

@@ -6,8 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from socialdesk.config import Settings, load_settings
+from pydantic import ValidationError
+
+from socialdesk.config import OperatorSettings, Settings, load_settings
 from socialdesk.db import open_store
+from socialdesk.errors import UsageError
 from socialdesk.privacy.detect import Detector
 from socialdesk.tui.app import make_app
 from socialdesk.tui.context import Desk, Operator, SavedReply
@@ -22,7 +25,7 @@ def desk_from_settings(settings: Settings, engine: Engine, initials: str | None 
     privacy = settings.privacy
     return Desk(
         engine=engine,
-        operator=Operator(initials or settings.operator.initials, settings.operator.name),
+        operator=session_operator(settings.operator, initials),
         detector=Detector(regions=privacy.phone_regions, custom_patterns=privacy.patterns,
                           own_numbers=privacy.own_numbers),
         saved_replies=[SavedReply(r.name, r.language, r.text) for r in settings.saved_replies],
@@ -30,6 +33,22 @@ def desk_from_settings(settings: Settings, engine: Engine, initials: str | None 
         settings=settings,
         keymap=dict(settings.tui.keymap),
     )
+
+
+def session_operator(configured: OperatorSettings, initials: str | None) -> Operator:
+    """Who signs this session: `--as` initials, checked by the config's own rule.
+
+    The configured name belongs to the configured initials: someone else at the keyboard
+    (`--as XY`) signs `{agent}` in saved replies with their initials, not that name.
+    """
+    if initials is None or initials == configured.initials:
+        return Operator(configured.initials, configured.name)
+    try:
+        OperatorSettings(initials=initials)
+    except ValidationError:
+        raise UsageError(f"--as {initials!r}: initials are 1 to 8 letters, digits or dots, "
+                         "as [operator] initials in the config") from None
+    return Operator(initials)
 
 
 def open_desk(desk: Desk) -> None:

@@ -20,12 +20,16 @@ from socialdesk.models import (
 )
 from socialdesk.queries import (
     SORT_WAITING,
+    UNASSIGNED,
     InboxFilter,
     conversation_view,
     customer_card,
     full_text_query,
+    inbox_choices,
+    inbox_count,
     inbox_page,
     latest_change,
+    search_hits_limit,
 )
 from socialdesk.triage import TriageError, add_note, assign, merge_contacts, reveal, set_status
 
@@ -121,6 +125,35 @@ def test_search_sees_messages_added_after_the_index_was_built(store: Engine) -> 
         session.commit()
     found = inbox_page(store, InboxFilter(search="zanzi"), None, 10)
     assert [row.id for row in found] == [conversation_id]
+
+
+def test_assignee_filter_reads_unassigned_and_each_person_and_counts_alike(
+    store: Engine,
+) -> None:
+    ids = seed(store)
+    assign(store, ids[1], "LB", "AB")
+    assign(store, ids[2], "AB", "AB")
+    newest_first = all_pages(store, InboxFilter())
+    unassigned = InboxFilter(assignee=UNASSIGNED)
+    assert all_pages(store, unassigned) == [i for i in newest_first if i not in ids[1:3]]
+    assert inbox_count(store, unassigned) == len(ids) - 2
+    assert all_pages(store, InboxFilter(assignee="LB")) == [ids[1]]
+    assert inbox_count(store, InboxFilter(assignee="LB")) == 1
+    waiting = InboxFilter(assignee=UNASSIGNED, sort=SORT_WAITING)
+    assert inbox_count(store, waiting) == len(all_pages(store, waiting))
+    assert inbox_choices(store).assignees == ["AB", "LB"]
+
+
+def test_search_says_when_more_messages_match_than_it_reads(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(store)  # "order late" in 20 messages, "rimborso" in 5
+    monkeypatch.setattr("socialdesk.queries.SEARCH_MATCH_LIMIT", 5)
+    assert search_hits_limit(store, "order")
+    assert len(all_pages(store, InboxFilter(search="order"))) == 5
+    assert not search_hits_limit(store, "rimborso")
+    assert not search_hits_limit(store, "")
+    assert not search_hits_limit(store, "!!!")
 
 
 def test_full_text_query_quotes_every_word() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -111,6 +114,28 @@ class TestInbox:
             assert customers(desk_app) == ["Anna"]
             assert " AB " in queue_lines(desk_app)[0]
 
+    async def test_w_cycles_everyones_unassigned_and_each_assignee(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        from socialdesk.triage import assign
+
+        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "LB", "AB")
+        assign(desk_store, conversation_of(desk_store, "refund").id or 0, "AB", "AB")
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("w")
+            assert customers(desk_app) == ["Giulia", "Hostile", "Luca", "Sara"]
+            assert filter_bar(desk_app).startswith("4 conversations")
+            assert "· unassigned ·" in filter_bar(desk_app)
+            await pilot.press("w")
+            assert customers(desk_app) == ["Marco"] and "· mine ·" in filter_bar(desk_app)
+            await pilot.press("w")
+            assert customers(desk_app) == ["Anna"]
+            assert "· assigned to LB ·" in filter_bar(desk_app)
+            await pilot.press("m")  # from a colleague's straight to mine
+            assert customers(desk_app) == ["Marco"]
+            await pilot.press("m", "w", "w", "w", "w")
+            assert len(customers(desk_app)) == 6 and "everyone's" in filter_bar(desk_app)
+
     async def test_waiting_order_puts_the_longest_waiting_unresolved_first(
         self, desk_app: DeskApp
     ) -> None:
@@ -128,6 +153,32 @@ class TestInbox:
             assert "search" in filter_bar(desk_app)
             await pilot.press("x")
             assert len(customers(desk_app)) == 6
+
+    async def test_a_search_past_its_match_limit_says_so_on_the_filter_line(
+        self, desk_app: DeskApp, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for module in ("socialdesk.queries", "socialdesk.tui.inbox"):
+            monkeypatch.setattr(f"{module}.SEARCH_MATCH_LIMIT", 2)
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("slash", *"private", "enter")  # our 3 answers say "private"
+            assert customers(desk_app) == ["Luca", "Sara"]
+            assert filter_bar(desk_app).startswith("2 conversations in the newest 2 matches ·")
+            await pilot.press("x", "slash", *"pacco", "enter")
+            assert filter_bar(desk_app).startswith("1 conversations ·")
+
+    async def test_help_key_is_first_on_the_key_line_at_80_columns(
+        self, desk_app: DeskApp
+    ) -> None:
+        from socialdesk.tui.hints import KeyHints
+
+        def key_line() -> str:
+            return desk_app.screen.query_one(KeyHints).render_line(0).text
+
+        async with desk_app.run_test(size=(80, 24)) as pilot:
+            assert key_line().startswith(" ? Help "), key_line()
+            await pilot.press("enter")
+            assert isinstance(desk_app.screen, ConversationScreen)
+            assert key_line().startswith(" ? Help "), key_line()
 
     async def test_new_conversation_appears_without_restart(
         self, desk_app: DeskApp, desk_store: Engine
@@ -346,12 +397,36 @@ class TestDashboard:
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("d")
             assert isinstance(desk_app.screen, DashboardScreen)
+            await desk_app.workers.wait_for_complete()  # counted off the keyboard's thread
+            await pilot.pause()
             text = screen_text(desk_app)
             assert "3 conversations answered" in text and "median 3 min" in text
             labels = [str(label.content) for label in desk_app.screen.query("Label")]
             assert "X mention: 2 in 14 days" in labels
             await pilot.press("escape")
             assert isinstance(desk_app.screen, InboxScreen)
+
+
+    async def test_the_dashboard_opens_at_once_and_fills_in_when_counted(
+        self, desk_app: DeskApp, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from socialdesk.tui import dashboard
+
+        counted = threading.Event()
+        real = dashboard.dashboard_figures
+
+        def slow(*args: Any) -> Any:
+            counted.wait(10)
+            return real(*args)
+
+        monkeypatch.setattr(dashboard, "dashboard_figures", slow)
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("d")
+            assert "Counting the last 14 days" in screen_text(desk_app)
+            counted.set()
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "3 conversations answered" in screen_text(desk_app)
 
 
 class TestAnswering:

@@ -256,6 +256,8 @@ class TestSla:
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("d")
             assert isinstance(desk_app.screen, DashboardScreen)
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
             text = screen_text(desk_app)
             assert "Past the first-response SLA now: 2 open conversations" in text
             assert "median 3 min, 90% within 3 min" in text

@@ -36,7 +36,12 @@ class TestSnapshots:
         assert snap_compare(desk_app, terminal_size=size, press=["enter"])
 
     def test_dashboard(self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]) -> None:
-        assert snap_compare(desk_app, terminal_size=size, press=["d"])
+        async def counted(pilot: Any) -> None:
+            await pilot.press("d")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(desk_app, terminal_size=size, run_before=counted)
 
     def test_help(self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]) -> None:
         assert snap_compare(desk_app, terminal_size=size, press=["question_mark"])
