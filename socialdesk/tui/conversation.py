@@ -135,33 +135,42 @@ class ConversationScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static(id="summary")
+        """The first view is read here, so the screen is laid out and painted once with it:
+        filling it in after mounting cost a layout and a repaint per part (Enter at a
+        million messages, benchmarks/tui.py)."""
+        summary, card = self._read_view()
+        yield Static(summary, id="summary")
         with Horizontal():
-            yield VerticalScroll(id="thread")
+            yield VerticalScroll(*self._bubbles(), id="thread")
             with VerticalScroll(id="card"):
-                yield Static(id="card-body")
+                yield Static(card, id="card-body")
         yield KeyHints()
 
     def on_mount(self) -> None:
-        self.refresh_view()
+        self.query_one("#thread", VerticalScroll).scroll_end(animate=False, immediate=True)
 
     def refresh_view(self) -> None:
         """Re-read the conversation and its card; called after every action and on changes."""
-        desk = self.desk_app.desk
-        self.view = conversation_view(desk.engine, self.conversation_id)
-        if self.view is None:
-            self.query_one("#summary", Static).update(f"Conversation {self.conversation_id} "
-                                                      "is not in the store.")
-            return
+        summary, card = self._read_view()
         thread = self.query_one("#thread", VerticalScroll)
         thread.remove_children()
-        thread.mount_all(self._bubble(message) for message in self.view.messages)
+        thread.mount_all(self._bubbles())
         thread.scroll_end(animate=False)
-        self.card = (customer_card(desk.engine, self.view.contact_id)
-                     if self.view.contact_id else None)
-        self.query_one("#card-body", Static).update(render_card(self.card))
-        self.suggestions = pending_suggestions(desk.engine, self.conversation_id)
-        self.query_one("#summary", Static).update(self._summary(self.view))
+        self.query_one("#card-body", Static).update(card)
+        self.query_one("#summary", Static).update(summary)
+
+    def _read_view(self) -> tuple[Text | str, Group | Text | str]:
+        """The conversation, its card and pending suggestions: (summary line, card)."""
+        engine = self.desk_app.desk.engine
+        self.view = conversation_view(engine, self.conversation_id)
+        if self.view is None:
+            return f"Conversation {self.conversation_id} is not in the store.", ""
+        self.card = customer_card(engine, self.view.contact_id) if self.view.contact_id else None
+        self.suggestions = pending_suggestions(engine, self.conversation_id)
+        return self._summary(self.view), render_card(self.card)
+
+    def _bubbles(self) -> list[MessageBubble]:
+        return [self._bubble(message) for message in self.view.messages] if self.view else []
 
     def _summary(self, view: ConversationView) -> Text:
         colour = STATUS_COLOURS.get(view.status, "white")

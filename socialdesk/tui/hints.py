@@ -46,7 +46,7 @@ class KeyHints(Static):
         for key, description, enabled in self._keys():
             line.append(f" {key} ", style=KEY_STYLE if enabled else "dim")
             line.append(f"{description}  ", style="" if enabled else "dim")
-        self.update(line)
+        self.update(line, layout=False)  # one line always: a layout would repaint everything
 
     def _keys(self) -> list[tuple[str, str, bool]]:
         """Help, then the command palette (both list every key), then the screen's keys."""

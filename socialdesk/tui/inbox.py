@@ -80,7 +80,8 @@ class InboxScreen(Screen[None]):
         super().__init__()
         self.inbox_filter = InboxFilter()
         self._choices: InboxChoices | None = None
-        self._search_capped = False
+        self._search_capped: bool | None = None
+        """Whether the search hit its match limit; asked only once a count is shown."""
 
     @property
     def desk_app(self) -> DeskApp:
@@ -145,8 +146,7 @@ class InboxScreen(Screen[None]):
         def count() -> int:
             return inbox_count(engine, inbox_filter, now)
 
-        self._search_capped = (bool(inbox_filter.search)
-                               and search_hits_limit(engine, inbox_filter.search))
+        self._search_capped = None
         self.queue.show(QueuePages(fetch, inbox_filter.sort, count), keep_cursor=keep_cursor)
         self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
         self._show_filters()
@@ -175,7 +175,12 @@ class InboxScreen(Screen[None]):
     def _count(self) -> str:
         """The number of conversations, `+` while not all are read; a search that hit its
         limit says so, or the count would read as every match's."""
-        count = f"{self.queue.row_count}{'' if self.queue.complete else '+'} conversations"
+        if not self.queue.complete:
+            return f"{self.queue.row_count}+ conversations"
+        count = f"{self.queue.row_count} conversations"
+        if self._search_capped is None:  # a second full-text query: only for a final count
+            self._search_capped = bool(self.inbox_filter.search) and search_hits_limit(
+                self.desk_app.desk.engine, self.inbox_filter.search)
         if self._search_capped:
             count += f" in the newest {SEARCH_MATCH_LIMIT:,} matches"
         return count
