@@ -415,3 +415,23 @@ def test_local_dates_left_out_leave_the_period_open() -> None:
     assert period.contains(datetime(1970, 1, 1, tzinfo=UTC)) and not period.contains(None)
     assert ReportPeriod.from_local_dates(None, date(2026, 12, 6)).since is None
     assert ReportPeriod.from_local_dates(date(2026, 11, 30), None).until is None
+
+
+def test_the_first_answer_is_looked_up_per_conversation_even_before_analyze(
+    desk: Engine,
+) -> None:
+    """An index led by `direction` once made SQLite, without statistics, find each
+    conversation's first answer by walking every answer sent since: the conversations
+    report over a million messages never ended. The lookup must go by conversation."""
+    if desk.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    from socialdesk.reports.figures import _figures_statement
+
+    statement = _figures_statement(ReportPeriod(), None, "sqlite", NOW)
+    sql = str(statement.compile(desk, compile_kwargs={"literal_binds": True}))
+    with desk.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar() == 0
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    message_lookups = [step for step in plan if "SEARCH message" in step]
+    assert message_lookups and all("(conversation_id=?" in step for step in message_lookups), plan
