@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -168,11 +168,6 @@ class Message(SQLModel, table=True):
         UniqueConstraint("platform", "external_id", name="uq_message_platform_external_id"),
         Index("ix_message_conversation_created", "conversation_id", "created_at"),
         Index("ix_message_created", "created_at"),
-        # the dashboard's inbound counts per channel and day, from the index alone (0006);
-        # inbound only, so no query about our replies is ever planned through it
-        Index("ix_message_arrivals", "created_at", "channel", "direction",
-              sqlite_where=text("direction = 'inbound'"),
-              postgresql_where=text("direction = 'inbound'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -236,3 +236,7 @@ def test_queue_pages_use_an_index_not_a_scan(store: Engine) -> None:
             plan = " ".join(row[-1] for row in connection.exec_driver_sql(
                 f"EXPLAIN QUERY PLAN {sql}"))
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (inbox_filter, plan)
+        # the preview and the personal-data flag look up this conversation's messages; an
+        # index on inbound messages by time once made SQLite walk all of them instead
+        lookups = [step for step in plan.split("SEARCH")[1:] if step.startswith(" message")]
+        assert lookups and all("conversation_id=?" in step for step in lookups), plan
