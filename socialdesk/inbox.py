@@ -96,15 +96,25 @@ def send_private(
     """
     operator = _operator(operator)
     with Session(engine, expire_on_commit=False) as session:
-        origin = _origin_conversation(session, contact_id, conversation_id)
-        account = _account(session, origin.account_id)
-        if account.platform == "x":
-            request = _x_private(session, account, contact_id, text, operator)
-        else:
-            human = _human_agent(settings, account) and not automated
-            request = _facebook_private(session, account, contact_id, origin, text, operator,
-                                        human, now())
+        request = _private_request(session, contact_id, text, operator, conversation_id,
+                                   settings, automated, now())
         return _queue_audited(session, request, "send_private", "contact", contact_id)
+
+
+def private_channel(
+    engine: Engine, contact_id: int, *, conversation_id: int | None = None,
+    settings: Settings | None = None, automated: bool = False, now: Clock = utc_now,
+) -> ActionKind:
+    """The kind `send_private` would queue now, by the same rule, queueing nothing:
+    `DIRECT_MESSAGE` (an X DM or a Messenger message) or `PRIVATE_REPLY` (Facebook's one
+    private reply to a comment or visitor post). Arguments as `send_private`.
+
+    Raises:
+        OutboxError, ChannelRuleError: as `send_private` when no private channel is open.
+    """
+    with Session(engine) as session:
+        return _private_request(session, contact_id, "", "(preview)", conversation_id,
+                                settings, automated, now()).kind
 
 
 def hide(engine: Engine, message_id: int, operator: str, *, hidden: bool = True) -> OutboxAction:
@@ -138,6 +148,19 @@ def unhide(engine: Engine, message_id: int, operator: str) -> OutboxAction:
 
 
 # --- choosing the channel -------------------------------------------------------------------
+
+
+def _private_request(
+    session: Session, contact_id: int, text: str, operator: str, conversation_id: int | None,
+    settings: Settings | None, automated: bool, now: datetime,
+) -> ActionRequest:
+    """What `send_private` queues: the one rule `private_channel` also answers from."""
+    origin = _origin_conversation(session, contact_id, conversation_id)
+    account = _account(session, origin.account_id)
+    if account.platform == "x":
+        return _x_private(session, account, contact_id, text, operator)
+    human = _human_agent(settings, account) and not automated
+    return _facebook_private(session, account, contact_id, origin, text, operator, human, now)
 
 
 def _direct_message(

@@ -609,6 +609,28 @@ def customer_card(engine: Engine, contact_id: int) -> CustomerCard | None:
         )
 
 
+def customer_previews(engine: Engine, conversation_ids: list[int]) -> dict[int, str]:
+    """What the customer said last in each conversation, as the queue's preview (unmasked:
+    the caller masks it); "" when they have said nothing there."""
+    if not conversation_ids:
+        return {}
+    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    message = Message.__table__.c  # type: ignore[attr-defined]
+    last_text = (
+        select(message.text)
+        .where(message.conversation_id == conversation.id, message.direction == "inbound")
+        .order_by(message.created_at.desc(), message.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    with Session(engine) as session:
+        rows = session.exec(
+            select(conversation.id, func.coalesce(last_text, ""))
+            .where(conversation.id.in_(conversation_ids))
+        ).all()
+    return dict(rows)
+
+
 def _public_exposures(session: Session, contact_id: int) -> list[CardExposure]:
     conversation_ids = select(Conversation.id).where(Conversation.contact_id == contact_id)
     rows = session.exec(

@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from socialdesk.errors import SocialdeskError
 from socialdesk.guard import accept_suggestion, pending_suggestions
-from socialdesk.inbox import hide, reply, send_private
+from socialdesk.inbox import hide, private_channel, reply, send_private
 from socialdesk.models import OutboxAction, PrivacyExposure, Status
 from socialdesk.outbox import send_now
 from socialdesk.privacy.identity import (
@@ -29,12 +29,14 @@ from socialdesk.privacy.identity import (
 )
 from socialdesk.privacy.mask import mask_text
 from socialdesk.queries import (
+    CardConversation,
     ContactChoice,
     ConversationView,
     CustomerCard,
     ThreadMessage,
     conversation_view,
     customer_card,
+    customer_previews,
     known_assignees,
     merge_candidates,
 )
@@ -57,6 +59,7 @@ from socialdesk.tui.text import (
 )
 
 if TYPE_CHECKING:
+    from socialdesk.privacy.detect import Detector
     from socialdesk.tui.app import DeskApp
 
 PUBLIC_BANNER = "PUBLIC · everyone can read this"
@@ -114,6 +117,9 @@ class ConversationScreen(Screen[None]):
         Binding("g", "redirect", "Redirect", id="conversation.redirect",
                 tooltip="Carry out the privacy guard's suggested redirect: hide, write "
                         "privately, point to it in public"),
+        Binding("o", "history", "History", id="conversation.history",
+                tooltip="Open another of this customer's conversations, on any channel "
+                        "(Esc comes back here)"),
     ]
     DEFAULT_CSS = """
     ConversationScreen #summary { height: auto; padding: 0 1; background: $boost; }
@@ -403,6 +409,29 @@ class ConversationScreen(Screen[None]):
         self.app.push_screen(ChoiceModal("How did you confirm who the customer is?", lookup),
                              chosen)
 
+    def action_history(self) -> None:
+        """Pick one of the customer's other conversations on the card and open it."""
+        desk = self.desk_app.desk
+        others = [c for c in self.card.conversations if c.id != self.conversation_id] \
+            if self.card is not None else []
+        if not others:
+            self.notify("This customer has no other conversation")
+            return
+        previews = customer_previews(desk.engine, [c.id for c in others])
+        choices = [Choice(str(c.id), history_label(c, previews.get(c.id, ""), desk.detector))
+                   for c in others]
+
+        def lookup(text: str) -> list[Choice]:
+            return [c for c in choices if text.lower() in c.label.lower()]
+
+        def chosen(conversation_id: str | None) -> None:
+            if conversation_id:
+                self.desk_app.open_conversation(int(conversation_id))
+
+        self.app.push_screen(ChoiceModal("Open which of the customer's conversations? "
+                                         "(newest first; Esc in it comes back here)", lookup,
+                                         placeholder="channel, status or words"), chosen)
+
     def action_redirect(self) -> None:
         """Suggest mode: carry out the guard's waiting plan for this conversation."""
         desk = self.desk_app.desk
@@ -458,10 +487,15 @@ class ConversationScreen(Screen[None]):
         agent = desk.operator.name or desk.operator.initials
         suggestions = [(saved, fill(saved.text, view.customer, agent)) for saved in
                        suggest(desk.saved_replies, last_inbound.text if last_inbound else "")]
-        destination = describe_destination(view, last_inbound, private)
+        kind, refused = self._private_kind() if private else (None, None)
+        destination = describe_destination(view, last_inbound, private, kind, refused)
 
         def send(text: str | None) -> None:
             if not text:
+                return
+            if private and self._private_kind() != (kind, refused):
+                self.notify("The private channel changed since the composer opened; nothing "
+                            "was sent: press p again to see where it goes now", severity="error")
                 return
             warning = None if destination.public else account_data_warning(self.card, text)
             if warning is None:
@@ -472,6 +506,16 @@ class ConversationScreen(Screen[None]):
 
         self.app.push_screen(ComposerModal(destination, suggestions), send)
 
+    def _private_kind(self) -> tuple[str | None, str | None]:
+        """`send_private`'s own choice (`direct_message`/`private_reply`), or why none is open."""
+        desk, view = self.desk_app.desk, self.view
+        assert view is not None
+        try:
+            return str(private_channel(desk.engine, view.contact_id or 0, conversation_id=view.id,
+                                       settings=desk.settings, now=desk.clock)), None
+        except SocialdeskError as error:
+            return None, error.message
+
     def _queue_answer(self, private: bool, text: str) -> None:
         """Queue through `socialdesk.inbox` (which picks and checks the channel), then send."""
         desk = self.desk_app.desk
@@ -481,7 +525,7 @@ class ConversationScreen(Screen[None]):
             if private:
                 action = send_private(desk.engine, view.contact_id or 0, text,
                                       desk.operator.initials, conversation_id=view.id,
-                                      settings=desk.settings)
+                                      settings=desk.settings, now=desk.clock)
             else:
                 action = reply(desk.engine, view.id, text, desk.operator.initials,
                                settings=desk.settings)
@@ -540,6 +584,14 @@ def moderation_label(kind: str, state: str) -> str:
     return MODERATION_WORDS.get((kind, state), f"{kind} {state}")
 
 
+def history_label(conversation: CardConversation, preview: str, detector: Detector) -> str:
+    """`#7 X DM open 30 Nov 11:20 · preview`, personal data masked as in the queue."""
+    text = preview[:400]
+    masked = safe_line(mask_text(text, detector.scan(text)))[:60]
+    return (f"#{conversation.id} {channel_label(conversation.platform, conversation.channel)} "
+            f"{conversation.status} {day_time(conversation.last_message_at)} · {masked}")
+
+
 def hidden_now(message: ThreadMessage) -> bool:
     return message.moderation is not None and message.moderation.hidden
 
@@ -564,8 +616,12 @@ def rank_candidates(candidates: list[ContactChoice], like: str) -> list[ContactC
 
 
 def describe_destination(view: ConversationView, last_inbound: ThreadMessage | None,
-                         private: bool) -> Destination:
-    """In words, where the answer will go: said before sending, never guessed after."""
+                         private: bool, private_kind: str | None = None,
+                         refused: str | None = None) -> Destination:
+    """In words, where the answer will go: said before sending, never guessed after.
+
+    A private answer names `private_kind`, the channel `inbox.private_channel` chose (the one
+    `send_private` will use), or says why none is open (`refused`)."""
     handle = f"@{safe_line(last_inbound.author_handle)}" if last_inbound and \
         last_inbound.author_handle else safe_line(view.customer or "the customer")
     channel = channel_label(view.platform, view.channel)
@@ -575,8 +631,12 @@ def describe_destination(view: ConversationView, last_inbound: ThreadMessage | N
         return Destination(False, f"PRIVATE message on {channel} to {handle}")
     if view.platform == "x":
         return Destination(False, f"PRIVATE message: X DM to {handle}")
-    return Destination(False, f"PRIVATE message on Messenger to {handle} (or Facebook's one "
-                              "private reply to their comment when Messenger is closed)")
+    if private_kind == "direct_message":
+        return Destination(False, f"PRIVATE message on Messenger to {handle}")
+    if private_kind == "private_reply":
+        return Destination(False, f"PRIVATE reply to {handle}'s {channel}: Facebook's one "
+                                  "private reply (Messenger is not open to them)")
+    return Destination(False, f"NO private channel open to {handle}: {refused or '?'}")
 
 
 def add_note_as(initials: str) -> object:

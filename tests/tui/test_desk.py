@@ -381,6 +381,20 @@ class TestHelpAndPalette:
             await pilot.pause()
             assert customers(desk_app) == ["Giulia", "Sara"]
 
+    @pytest.mark.parametrize("screen_class", [InboxScreen, ConversationScreen])
+    async def test_palette_lists_every_binding_of_the_screen(
+        self, desk_app: DeskApp, screen_class: type
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            if screen_class is ConversationScreen:
+                await pilot.press("enter")
+            assert isinstance(desk_app.screen, screen_class)
+            titles = {command.title for command in desk_app.get_system_commands(desk_app.screen)}
+            expected = {f"{binding.description} ({desk_app.get_key_display(binding)})"
+                        for binding in screen_class.BINDINGS}  # shown in the footer or not
+            assert len(expected) == len(screen_class.BINDINGS)
+            assert expected <= titles, sorted(expected - titles)
+
     def test_every_binding_has_an_id_and_a_tooltip(self) -> None:
         from socialdesk.tui.app import BINDING_OWNERS
         from socialdesk.tui.dashboard import DashboardScreen as Dashboard
@@ -486,6 +500,25 @@ class TestAnswering:
             with Session(desk_store) as session:
                 action = session.exec(select(OutboxAction)).one()
             assert action.text == "Hi Giulia Rossi, sorry your order hasn't arrived yet."
+
+    async def test_saved_replies_are_ranked_for_an_italian_message(
+        self, desk_app: DeskApp
+    ) -> None:
+        from socialdesk.tui.context import SavedReply
+
+        desk_app.desk.saved_replies = [
+            SavedReply("password", "en", "Hi {name}, reset your password from the app."),
+            SavedReply("password-it", "it", "Ciao {name}, puoi cambiare la password dall'app."),
+            SavedReply("reso-it", "it", "Ciao {name}, ci spiace per il pacco arrivato rotto: "
+                                        "per il reso ti mandiamo un'etichetta."),
+            SavedReply("damaged", "en", "Hi {name}, sorry the parcel arrived damaged."),
+        ]
+        async with desk_app.run_test(size=SIZE) as pilot:
+            # Anna: "Il pacco è arrivato rotto, come faccio il reso?"
+            await pilot.press(*(["down"] * customers(desk_app).index("Anna")), "enter", "r")
+            options = desk_app.screen.query_one("#saved")
+            first = str(options.get_option_at_index(0).prompt)  # type: ignore[attr-defined]
+            assert first.startswith("reso-it (it): Ciao Anna Verdi, ci spiace per il pacco")
 
 
 class TestHealth:
