@@ -96,6 +96,8 @@ class DeskApp(App[None]):
                 screen.reload(keep_cursor=True)
             elif isinstance(screen, ConversationScreen):
                 screen.refresh_view()
+            elif isinstance(screen, DashboardScreen):
+                screen.count()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed poll or background sync becomes a notice; the desk keeps running."""

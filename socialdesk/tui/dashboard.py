@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, Sparkline, Static
 from textual.worker import get_current_worker
@@ -30,6 +30,7 @@ class DashboardScreen(Screen[None]):
                         tooltip="Back to the queue")]
     DEFAULT_CSS = """
     DashboardScreen #figures { height: auto; padding: 1 2; }
+    DashboardScreen #volumes { height: auto; }
     DashboardScreen .channel { height: 3; padding: 0 2; }
     DashboardScreen .channel Label { width: 28; }
     DashboardScreen .channel Sparkline { width: 1fr; }
@@ -42,6 +43,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
             yield Static(f"Counting the last {DASHBOARD_DAYS} days…", id="figures")
+            yield Vertical(id="volumes")
         yield KeyHints()
 
     def on_mount(self) -> None:
@@ -63,8 +65,9 @@ class DashboardScreen(Screen[None]):
                 for channel, counts in figures.volumes.items()]
         if not figures.volumes:
             rows.append(Static(f"No inbound messages in the last {DASHBOARD_DAYS} days."))
-        self.query_one("#dashboard", VerticalScroll).mount_all(rows)
-        self.add_class("-counted")
+        volumes = self.query_one("#volumes", Vertical)
+        volumes.remove_children()  # counted again when the queue changed
+        volumes.mount_all(rows)
 
     def action_back(self) -> None:
         self.app.pop_screen()

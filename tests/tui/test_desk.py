@@ -443,6 +443,25 @@ class TestDashboard:
             assert "3 conversations answered" in screen_text(desk_app)
 
 
+    async def test_the_dashboard_counts_again_when_messages_arrive(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await pilot.press("d")
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
+            assert "X mention: 2 in 14 days" in screen_text(desk_app)
+            add_conversation(desk_store, "Newcomer", "hello, anyone there?",
+                             NOW + timedelta(minutes=1))
+            desk_app.check_for_changes()
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
+            text = screen_text(desk_app)
+            assert "X mention: 3 in 14 days" in text and text.count("X mention:") == 1
+
+
 class TestAnswering:
     """Answers go through `socialdesk.inbox` into the outbox; the TUI never sends itself."""
 
