@@ -386,26 +386,41 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         """Walk posts created within the lookback before the watermark, and their new comments."""
         watermark, cursor_warnings = decode_cursor(cursor)
         horizon = (watermark or self.now()) - self.lookback
-        newest = watermark
-        link: tuple[str, list[tuple[str, str]]] | None = (
-            f"{self.root}/{self.page_id}/feed",
-            [("fields", FEED_FIELDS), ("limit", str(FEED_PAGE_SIZE)),
-             ("since", str(int(horizon.timestamp())))],
-        )
+
+        def collect(posts: list[Any], page: _PageBuilder) -> bool:
+            for post in posts:
+                self._collect_post(post, watermark, horizon, page)
+            return _all_older_than(posts, horizon)
+
+        yield from self._walk_top_level(
+            "feed", "feed",
+            (f"{self.root}/{self.page_id}/feed",
+             [("fields", FEED_FIELDS), ("limit", str(FEED_PAGE_SIZE)),
+              ("since", str(int(horizon.timestamp())))]),
+            watermark, cursor_warnings, collect)
+
+    def _walk_top_level(
+        self, stream: str, what: str, first: tuple[str, list[tuple[str, str]]],
+        newest: datetime | None, warnings: list[str],
+        collect: Callable[[list[Any], _PageBuilder], bool],
+    ) -> Iterator[PullPage]:
+        """A Page's posts or conversations, newest first, a PullPage each, until the pages
+        end or `collect` says the rest is older than the stream needs. The cursor (the
+        newest item seen) goes out with the last page only, so a crash re-reads the walk."""
+        link: tuple[str, list[tuple[str, str]]] | None = first
         seen: set[str] = set()
         emitted: set[str] = set()
         while link is not None:
-            body, headers = self._get(*link, what="feed")
-            page = _PageBuilder(emitted, warnings=cursor_warnings)
-            cursor_warnings = []
-            posts = _data_list(body)
-            for post in posts:
-                self._collect_post(post, watermark, horizon, page)
+            body, headers = self._get(*link, what=what)
+            page = _PageBuilder(emitted, warnings=warnings)
+            warnings = []
+            entries = _data_list(body)
+            reached_old = collect(entries, page)
             newest = _latest(newest, page.items)
             link = self._next_link(body, seen, page.warnings, len(seen))
-            if not posts or _all_older_than(posts, horizon):
+            if reached_old or not entries:
                 link = None
-            yield self._page("feed", page, headers, newest if link is None else None)
+            yield self._page(stream, page, headers, newest if link is None else None)
 
     def _collect_post(
         self, post: Any, watermark: datetime | None, horizon: datetime, page: _PageBuilder
@@ -511,25 +526,13 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         """Walk conversations until one not updated since the watermark, then their new messages."""
         watermark, cursor_warnings = decode_cursor(cursor)
         floor = watermark - WATERMARK_OVERLAP if watermark else self.now() - self.lookback
-        newest = watermark
-        link: tuple[str, list[tuple[str, str]]] | None = (
-            f"{self.root}/{self.page_id}/conversations",
-            [("platform", "messenger"), ("fields", CONVERSATION_FIELDS),
-             ("limit", str(CONVERSATION_PAGE_SIZE))],
-        )
-        seen: set[str] = set()
-        emitted: set[str] = set()
-        while link is not None:
-            body, headers = self._get(*link, what="conversations")
-            page = _PageBuilder(emitted, warnings=cursor_warnings)
-            cursor_warnings = []
-            conversations = _data_list(body)
-            reached_old = self._collect_conversations(conversations, floor, page)
-            newest = _latest(newest, page.items)
-            link = self._next_link(body, seen, page.warnings, len(seen))
-            if reached_old or not conversations:
-                link = None
-            yield self._page("messenger", page, headers, newest if link is None else None)
+        yield from self._walk_top_level(
+            "messenger", "conversations",
+            (f"{self.root}/{self.page_id}/conversations",
+             [("platform", "messenger"), ("fields", CONVERSATION_FIELDS),
+              ("limit", str(CONVERSATION_PAGE_SIZE))]),
+            watermark, cursor_warnings,
+            lambda conversations, page: self._collect_conversations(conversations, floor, page))
 
     def _collect_conversations(
         self, conversations: list[Any], floor: datetime, page: _PageBuilder

@@ -119,8 +119,9 @@ class BusinessHours:
     def _open_until(self, instant: datetime) -> timedelta:
         """Open time from a fixed day up to `instant`: business minutes are the difference
         of two, read from running totals per day (reports ask twice a row, for any span)."""
-        total, openings = self._open_time.day(instant.astimezone(self.zone).date())
-        for opens, closes in openings:
+        day = instant.astimezone(self.zone).date()
+        total = self._open_time.before(day)
+        for opens, closes in self.openings_on(day):
             if opens >= instant:
                 break
             total += min(closes, instant) - opens
@@ -221,38 +222,36 @@ def _openings_on(hours: BusinessHours, day: date) -> tuple[Opening, ...]:
 
 
 class _OpenTimeTotals:
-    """Per local day: the open time from the start of the first day asked about to the
-    start of this one, and the day's openings; filled in both directions as needed."""
+    """Open time from the start of the first day asked about to the start of each day,
+    filled in both directions as days further out are asked for."""
 
     def __init__(self, hours: BusinessHours) -> None:
         self._hours = hours
-        self._days: dict[date, tuple[timedelta, tuple[Opening, ...]]] = {}
+        self._before: dict[date, timedelta] = {}
         self._first: date | None = None
         self._last: date | None = None
         self.last_start: tuple[datetime | None, timedelta] = (None, timedelta())
 
-    def day(self, day: date) -> tuple[timedelta, tuple[Opening, ...]]:
-        known = self._days.get(day)
+    def before(self, day: date) -> timedelta:
+        known = self._before.get(day)
         if known is not None:
             return known
         if self._first is None or self._last is None:
             self._first = self._last = day
-            self._days[day] = (timedelta(), self._hours.openings_on(day))
+            self._before[day] = timedelta()
         while day > self._last:
-            total, openings = self._days[self._last]
+            self._before[self._last + ONE_DAY] = self._before[self._last] + self._open_on(
+                self._last)
             self._last += ONE_DAY
-            self._days[self._last] = (total + _open_time(openings),
-                                      self._hours.openings_on(self._last))
         while day < self._first:
-            openings = self._hours.openings_on(self._first - ONE_DAY)
             self._first -= ONE_DAY
-            self._days[self._first] = (
-                self._days[self._first + ONE_DAY][0] - _open_time(openings), openings)
-        return self._days[day]
+            self._before[self._first] = self._before[self._first + ONE_DAY] - self._open_on(
+                self._first)
+        return self._before[day]
 
-
-def _open_time(openings: tuple[Opening, ...]) -> timedelta:
-    return sum((closes - opens for opens, closes in openings), timedelta())
+    def _open_on(self, day: date) -> timedelta:
+        return sum((closes - opens for opens, closes in self._hours.openings_on(day)),
+                   timedelta())
 
 
 def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:

@@ -780,14 +780,17 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
         index = (date.fromisoformat(day_text) - first_day).days
         if 0 <= index < days:
             volumes.setdefault(channel, [0] * days)[index] += count
-    spans = [timedelta(seconds=round(seconds, 3)) for seconds in (
-        _quantile(waits, 0.5), _quantile(waits, 0.9)) if seconds is not None]
     return DashboardFigures(
         days=day_list, volumes=dict(sorted(volumes.items())),
-        first_response_median=spans[0] if spans else None,
-        first_response_p90=spans[1] if spans else None,
+        first_response_median=_span(_quantile(waits, 0.5)),
+        first_response_p90=_span(_quantile(waits, 0.9)),
         answered=len(waits), overdue=overdue,
     )
+
+
+def _span(seconds: float | None) -> timedelta | None:
+    """A measured wait, to the millisecond (julianday arithmetic is not exact below that)."""
+    return None if seconds is None else timedelta(seconds=round(seconds, 3))
 
 
 def _utc_day(column: Any, dialect: str) -> Any:

@@ -121,7 +121,6 @@ class Route:
     endpoint: str  # fault target id
     limit_key: str  # rate-limit bucket
     handler: Callable[..., Response]
-    args: tuple[str, ...]
 
 
 class XApi(Emulator):
@@ -129,53 +128,27 @@ class XApi(Emulator):
 
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
+        table: list[tuple[str, str, str, str, Callable[..., Response]]] = [
+            # method, path, fault target, rate-limit bucket, handler
+            ("GET", r"/2/users/me", "x.me", "x.me", self.me),
+            ("GET", r"/2/users/(\d+)/mentions", "x.mentions", "x.mentions", self.mentions),
+            ("GET", r"/2/users/(\d+)/tweets", "x.user_tweets", "x.user_tweets",
+             self.user_tweets),
+            ("GET", r"/2/dm_events", "x.dm_events", "x.dm_events", self.dm_events),
+            ("GET", r"/2/dm_conversations/with/(\d+)/dm_events", "x.dm_events",
+             "x.dm_conversation_events", self.dm_events_with),
+            ("GET", r"/2/dm_conversations/([\d-]+)/dm_events", "x.dm_events",
+             "x.dm_conversation_events", self.dm_events_in),
+            ("POST", r"/2/tweets", "x.tweets", "x.tweets", self.create_tweet),
+            ("POST", r"/2/dm_conversations/with/(\d+)/messages", "x.dm_create", "x.dm_create",
+             self.dm_create_with),
+            ("POST", r"/2/dm_conversations/([\d-]+)/messages", "x.dm_create", "x.dm_create",
+             self.dm_create_in),
+            ("PUT", r"/2/tweets/(\d+)/hidden", "x.hide", "x.hide", self.hide),
+        ]
         self.routes: list[tuple[str, re.Pattern[str], Route]] = [
-            ("GET", re.compile(r"/2/users/me"), Route("x.me", "x.me", self.me, ())),
-            (
-                "GET",
-                re.compile(r"/2/users/(\d+)/mentions"),
-                Route("x.mentions", "x.mentions", self.mentions, ()),
-            ),
-            (
-                "GET",
-                re.compile(r"/2/users/(\d+)/tweets"),
-                Route("x.user_tweets", "x.user_tweets", self.user_tweets, ()),
-            ),
-            (
-                "GET",
-                re.compile(r"/2/dm_events"),
-                Route("x.dm_events", "x.dm_events", self.dm_events, ()),
-            ),
-            (
-                "GET",
-                re.compile(r"/2/dm_conversations/with/(\d+)/dm_events"),
-                Route("x.dm_events", "x.dm_conversation_events", self.dm_events_with, ()),
-            ),
-            (
-                "GET",
-                re.compile(r"/2/dm_conversations/([\d-]+)/dm_events"),
-                Route("x.dm_events", "x.dm_conversation_events", self.dm_events_in, ()),
-            ),
-            (
-                "POST",
-                re.compile(r"/2/tweets"),
-                Route("x.tweets", "x.tweets", self.create_tweet, ()),
-            ),
-            (
-                "POST",
-                re.compile(r"/2/dm_conversations/with/(\d+)/messages"),
-                Route("x.dm_create", "x.dm_create", self.dm_create_with, ()),
-            ),
-            (
-                "POST",
-                re.compile(r"/2/dm_conversations/([\d-]+)/messages"),
-                Route("x.dm_create", "x.dm_create", self.dm_create_in, ()),
-            ),
-            (
-                "PUT",
-                re.compile(r"/2/tweets/(\d+)/hidden"),
-                Route("x.hide", "x.hide", self.hide, ()),
-            ),
+            (method, re.compile(path), Route(endpoint, bucket, handler))
+            for method, path, endpoint, bucket, handler in table
         ]
 
     # -- dispatch -----------------------------------------------------------------------

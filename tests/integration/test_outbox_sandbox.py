@@ -237,13 +237,22 @@ def _reply(engine: Engine, channel: str, text: str) -> OutboxAction:
 ENDPOINT = {"mention": "x.tweets", "comment": "facebook.reply"}
 
 
+def _send_through_fault(
+    sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str, fault: str,
+    count: int = 1,
+) -> OutboxAction:
+    """A public answer queued, the platform set to fail `count` times, one send: the outbox
+    row after it."""
+    queued = _reply(engine, channel, "Risolto, grazie.")
+    sandbox.inject({"target": ENDPOINT[channel], "kind": fault, "count": count})
+    return outbox.send_now(engine, settings, queued.id or 0)
+
+
 @pytest.mark.parametrize("channel", ["mention", "comment"])
 def test_one_server_error_is_retried_and_the_answer_goes_out_once(
     sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str
 ) -> None:
-    queued = _reply(engine, channel, "Risolto, grazie.")
-    sandbox.inject({"target": ENDPOINT[channel], "kind": "server_error", "count": 1})
-    sent = outbox.send_now(engine, settings, queued.id or 0)
+    sent = _send_through_fault(sandbox, settings, engine, channel, "server_error")
     assert (sent.state, sent.attempts) == ("sent", 2)
     assert len(delivered(sandbox)) == 1
 
@@ -252,9 +261,7 @@ def test_one_server_error_is_retried_and_the_answer_goes_out_once(
 def test_a_server_error_storm_ends_failed_with_nothing_sent(
     sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str
 ) -> None:
-    queued = _reply(engine, channel, "Risolto, grazie.")
-    sandbox.inject({"target": ENDPOINT[channel], "kind": "server_error", "count": 10})
-    failed = outbox.send_now(engine, settings, queued.id or 0)
+    failed = _send_through_fault(sandbox, settings, engine, channel, "server_error", 10)
     assert (failed.state, failed.attempts) == ("failed", 3)
     assert "gave up after 3 attempts" in (failed.last_error or "")
     assert delivered(sandbox) == []
@@ -264,17 +271,15 @@ def test_a_server_error_storm_ends_failed_with_nothing_sent(
 def test_a_timeout_leaves_an_unknown_row_that_a_human_can_send_once(
     sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str
 ) -> None:
-    queued = _reply(engine, channel, "Risolto, grazie.")
-    sandbox.inject({"target": ENDPOINT[channel], "kind": "timeout", "count": 1})
-    doubtful = outbox.send_now(engine, settings, queued.id or 0)
+    doubtful = _send_through_fault(sandbox, settings, engine, channel, "timeout")
     assert doubtful.state == "unknown"
     assert "not found among the platform's recent items" in (doubtful.last_error or "")
     assert outbox.dispatch_due(engine, settings).actions == []
     assert delivered(sandbox) == []
     with pytest.raises(outbox.OutboxError, match="--yes"):
-        outbox.retry(engine, settings, queued.id or 0, "AB", checked=False)
-    outbox.retry(engine, settings, queued.id or 0, "AB", checked=True)
-    assert outbox.send_now(engine, settings, queued.id or 0).state == "sent"
+        outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=False)
+    outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=True)
+    assert outbox.send_now(engine, settings, doubtful.id or 0).state == "sent"
     assert len(delivered(sandbox)) == 1
 
 
@@ -282,9 +287,7 @@ def test_a_timeout_leaves_an_unknown_row_that_a_human_can_send_once(
 def test_a_success_without_an_id_is_found_on_the_platform_and_not_resent(
     sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str
 ) -> None:
-    queued = _reply(engine, channel, "Risolto, grazie.")
-    sandbox.inject({"target": ENDPOINT[channel], "kind": "malformed", "count": 1})
-    sent = outbox.send_now(engine, settings, queued.id or 0)
+    sent = _send_through_fault(sandbox, settings, engine, channel, "malformed")
     assert sent.state == "sent"
     [action] = delivered(sandbox)
     assert sent.external_id == action["assigned_id"]
@@ -295,9 +298,7 @@ def test_a_success_without_an_id_is_found_on_the_platform_and_not_resent(
 def test_a_429_waits_for_the_reset_and_then_sends_once(
     sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str
 ) -> None:
-    queued = _reply(engine, channel, "Risolto, grazie.")
-    sandbox.inject({"target": ENDPOINT[channel], "kind": "rate_limit", "count": 1})
-    waiting = outbox.send_now(engine, settings, queued.id or 0)
+    waiting = _send_through_fault(sandbox, settings, engine, channel, "rate_limit")
     assert waiting.state == "pending" and waiting.next_attempt_at is not None
     assert waiting.next_attempt_at > utc_now() + timedelta(minutes=1)
     assert outbox.dispatch_due(engine, settings).actions == []
@@ -310,9 +311,7 @@ def test_a_429_waits_for_the_reset_and_then_sends_once(
 def test_an_expired_token_fails_visibly_and_sends_nothing(
     sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str
 ) -> None:
-    queued = _reply(engine, channel, "Risolto, grazie.")
-    sandbox.inject({"target": ENDPOINT[channel], "kind": "expired_token", "count": 1})
-    failed = outbox.send_now(engine, settings, queued.id or 0)
+    failed = _send_through_fault(sandbox, settings, engine, channel, "expired_token")
     assert failed.state == "failed"
     assert "token" in (failed.last_error or "").lower() or "credentials" in (
         failed.last_error or "")
