@@ -101,13 +101,22 @@ def problem(
 
 
 def invalid_param(name: str, value: str, message: str) -> Refusal:
+    return _invalid_request({"parameters": {name: [value]}, "message": message})
+
+
+def invalid_body(message: str) -> Refusal:
+    """A JSON body field X would refuse (empty text, a non-boolean `hidden`)."""
+    return _invalid_request({"message": message})
+
+
+def _invalid_request(error: dict[str, Any]) -> Refusal:
     return Refusal(
         problem(
             400,
             "Invalid Request",
             "One or more parameters to your request was invalid.",
             "invalid-request",
-            errors=[{"parameters": {name: [value]}, "message": message}],
+            errors=[error],
         )
     )
 
@@ -343,15 +352,7 @@ class XApi(Emulator):
         with self.store.lock:
             try:
                 if not isinstance(text, str) or not text.strip():
-                    raise Refusal(
-                        problem(
-                            400,
-                            "Invalid Request",
-                            "One or more parameters to your request was invalid.",
-                            "invalid-request",
-                            errors=[{"message": "text must be a non-empty string"}],
-                        )
-                    )
+                    raise invalid_body("text must be a non-empty string")
                 target = self._reply_target(target_id) if target_id else None
                 self._refuse_duplicate(text)
             except Refusal as refusal:
@@ -441,15 +442,7 @@ class XApi(Emulator):
         with self.store.lock:
             try:
                 if not isinstance(text, str) or not text.strip():
-                    raise Refusal(
-                        problem(
-                            400,
-                            "Invalid Request",
-                            "One or more parameters to your request was invalid.",
-                            "invalid-request",
-                            errors=[{"message": "text must be a non-empty string"}],
-                        )
-                    )
+                    raise invalid_body("text must be a non-empty string")
                 self._check_dm_allowed(conversation, participant)
             except Refusal as refusal:
                 self._record(
@@ -501,15 +494,7 @@ class XApi(Emulator):
             tweet = self.store.tweets.get(tweet_id)
             try:
                 if not isinstance(hidden, bool):
-                    raise Refusal(
-                        problem(
-                            400,
-                            "Invalid Request",
-                            "One or more parameters to your request was invalid.",
-                            "invalid-request",
-                            errors=[{"message": "hidden must be a boolean"}],
-                        )
-                    )
+                    raise invalid_body("hidden must be a boolean")
                 if tweet is None:
                     raise Refusal(
                         problem(
