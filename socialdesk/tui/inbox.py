@@ -65,6 +65,9 @@ class InboxScreen(Screen[None]):
         Binding("d", "dashboard", "Dashboard", id="inbox.dashboard",
                 tooltip="Volumes per channel and first-response times"),
     ]
+    AUTO_FOCUS = "#queue"
+    """Not Textual's first focusable widget: that is the hidden search box, which swallows
+    printable keys, so the first frame's key line lacked `?` and every letter key."""
     DEFAULT_CSS = """
     InboxScreen #filters { height: 1; padding: 0 1; background: $boost; }
     InboxScreen #search { height: 3; display: none; }
@@ -99,7 +102,6 @@ class InboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        self.query_one(ConversationList).focus()
         self.show_health()
         self.warm_filters()
         if self.desk_app.desk.poll_seconds:
@@ -133,6 +135,9 @@ class InboxScreen(Screen[None]):
     @property
     def queue(self) -> ConversationList:
         return self.query_one(ConversationList)
+
+    def queue_changed(self) -> None:
+        self.reload(keep_cursor=True)
 
     def reload(self, keep_cursor: bool = False) -> None:
         """Read the first page for the current filter; later pages load as the cursor moves."""
@@ -263,8 +268,8 @@ class InboxScreen(Screen[None]):
         self._show_filters()
 
     @on(ConversationList.Opened)
-    def _open(self, event: ConversationList.Opened) -> None:
-        self.desk_app.open_conversation(event.conversation_id)
+    async def _open(self, event: ConversationList.Opened) -> None:
+        await self.desk_app.open_conversation(event.conversation_id)
 
 
 def _next(values: list[str | None], current: str | None) -> str | None:
