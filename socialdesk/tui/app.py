@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
@@ -15,20 +16,18 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from socialdesk.queries import latest_change
-from socialdesk.tui.composer import ComposerModal
 from socialdesk.tui.context import Desk
-from socialdesk.tui.conversation import ConversationScreen
 from socialdesk.tui.dashboard import DashboardScreen
 from socialdesk.tui.inbox import InboxScreen
-from socialdesk.tui.messages import ActionFailed, QueueChanged
+from socialdesk.tui.messages import ActionFailed, FollowsQueue, QueueChanged
 from socialdesk.tui.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteModal
 from socialdesk.tui.queue_list import ConversationList
 
-BINDING_OWNERS: tuple[type[DOMNode], ...] = (
-    InboxScreen, ConversationList, ConversationScreen, DashboardScreen, ComposerModal,
-    NoteModal, ChoiceModal, ConfirmModal, HelpScreen,
-)
-"""Every class whose BINDINGS carry the ids `[tui.keymap]` may rebind."""
+CONVERSATION_SCREEN = "conversation"
+
+LATER_MODULES = ("socialdesk.tui.conversation",)
+"""Not needed for the first screen, imported just after it (a tenth of a second: the send
+paths, the privacy guard, the outbox, fuzzy matching; benchmarks/tui.py)."""
 
 
 class DeskApp(App[None]):
@@ -52,22 +51,46 @@ class DeskApp(App[None]):
     def on_mount(self) -> None:
         self._last_change = latest_change(self.desk.engine)
         self.push_screen(InboxScreen())
-        unknown = sorted(set(self.desk.keymap) - binding_ids())
-        if unknown:
-            self.notify(f"[tui.keymap] names no such binding: {', '.join(unknown)} "
-                        "(the README's key table lists the ids)", title="config",
-                        severity="warning", markup=False)
+        self.call_after_refresh(self.load_the_rest)
         # Everything loaded so far (modules, phone metadata, the mapper registry) lives as
         # long as the app: keep it out of the collector's full passes, which otherwise
         # paused keystrokes for ~100 ms at a million-row store (benchmarks/tui.py).
+        # `socialdesk tui` starts with collection off (see cli.tui).
         gc.freeze()
+        gc.enable()
         if self.desk.poll_seconds > 0:
             self.set_interval(self.desk.poll_seconds, self.check_for_changes)
         if self.desk.background_sync is not None:
             self.set_interval(self.desk.background_seconds, self.run_background_sync)
 
-    def open_conversation(self, conversation_id: int) -> None:
-        self.push_screen(ConversationScreen(conversation_id))
+    @work(thread=True, exclusive=True, exit_on_error=False, group="start")
+    def load_the_rest(self) -> None:
+        """After the first screen: the modules its keys lead to, then the keymap's check
+        (which needs every screen's bindings)."""
+        for module in LATER_MODULES:
+            importlib.import_module(module)
+        gc.freeze()
+        unknown = sorted(set(self.desk.keymap) - binding_ids())
+        if unknown:
+            self.call_from_thread(
+                self.notify, f"[tui.keymap] names no such binding: {', '.join(unknown)} "
+                "(the README's key table lists the ids)", title="config",
+                severity="warning", markup=False)
+
+    async def open_conversation(self, conversation_id: int) -> None:
+        """On the desk's one conversation screen, kept between Enters; a second one only when
+        that screen is already open underneath (`o` from a conversation: Esc comes back)."""
+        from socialdesk.tui.conversation import ConversationScreen  # see LATER_MODULES
+
+        if not self.is_screen_installed(CONVERSATION_SCREEN):
+            self.install_screen(ConversationScreen(conversation_id), CONVERSATION_SCREEN)
+        else:
+            shared = self.get_screen(CONVERSATION_SCREEN)
+            if shared in self.screen_stack:
+                self.push_screen(ConversationScreen(conversation_id))
+                return
+            await shared.show(conversation_id)  # type: ignore[attr-defined]
+        self.push_screen(CONVERSATION_SCREEN)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -92,12 +115,8 @@ class DeskApp(App[None]):
 
     def on_queue_changed(self, _event: QueueChanged) -> None:
         for screen in self.screen_stack:
-            if isinstance(screen, InboxScreen):
-                screen.reload(keep_cursor=True)
-            elif isinstance(screen, ConversationScreen):
-                screen.refresh_view()
-            elif isinstance(screen, DashboardScreen):
-                screen.count()
+            if isinstance(screen, FollowsQueue):
+                screen.queue_changed()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed poll or background sync becomes a notice; the desk keeps running."""
@@ -135,10 +154,18 @@ class DeskApp(App[None]):
                         title="config", severity="warning", markup=False)
 
 
+def binding_owners() -> tuple[type[DOMNode], ...]:
+    """Every class whose BINDINGS carry the ids `[tui.keymap]` may rebind."""
+    from socialdesk.tui.composer import ComposerModal  # see LATER_MODULES
+    from socialdesk.tui.conversation import ConversationScreen
+
+    return (DeskApp, InboxScreen, ConversationList, ConversationScreen, DashboardScreen,
+            ComposerModal, NoteModal, ChoiceModal, ConfirmModal, HelpScreen)
+
+
 def binding_ids() -> set[str]:
     """The ids of every binding in the desk."""
-    owners: tuple[type[DOMNode], ...] = (DeskApp, *BINDING_OWNERS)  # type: ignore[has-type]
-    return {binding.id for owner in owners for binding in owner.BINDINGS
+    return {binding.id for owner in binding_owners() for binding in owner.BINDINGS
             if isinstance(binding, Binding) and binding.id}
 
 

@@ -12,6 +12,7 @@ from rich.console import Group
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
@@ -155,15 +156,31 @@ class ConversationScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#thread", VerticalScroll).scroll_end(animate=False, immediate=True)
 
+    def queue_changed(self) -> None:
+        self.refresh_view()
+
     def refresh_view(self) -> None:
         """Re-read the conversation and its card; called after every action and on changes."""
-        summary, card = self._read_view()
+        self._fill(*self._read_view())
+
+    async def show(self, conversation_id: int) -> None:
+        """Another conversation in this screen, in place of the one shown: the desk keeps
+        one screen for the queue's Enter, as a new one cost a compose and two layouts per
+        Enter (benchmarks/tui.py). Returns once the new thread is mounted, so the screen is
+        never shown with the last customer's messages."""
+        self.conversation_id = conversation_id
+        self.revealed = None
+        self.query_one("#card", VerticalScroll).scroll_home(animate=False, immediate=True)
+        await self._fill(*self._read_view())
+
+    def _fill(self, summary: Text | str, card: Group | Text | str) -> AwaitComplete:
         thread = self.query_one("#thread", VerticalScroll)
-        thread.remove_children()
-        thread.mount_all(self._bubbles())
+        removed = thread.remove_children()
+        mounted = thread.mount_all(self._bubbles())
         thread.scroll_end(animate=False)
         self.query_one("#card-body", Static).update(card)
         self.query_one("#summary", Static).update(summary)
+        return AwaitComplete(removed, mounted)
 
     def _read_view(self) -> tuple[Text | str, Group | Text | str]:
         """The conversation, its card and pending suggestions: (summary line, card)."""
@@ -424,9 +441,9 @@ class ConversationScreen(Screen[None]):
         def lookup(text: str) -> list[Choice]:
             return [c for c in choices if text.lower() in c.label.lower()]
 
-        def chosen(conversation_id: str | None) -> None:
+        async def chosen(conversation_id: str | None) -> None:
             if conversation_id:
-                self.desk_app.open_conversation(int(conversation_id))
+                await self.desk_app.open_conversation(int(conversation_id))
 
         self.app.push_screen(ChoiceModal("Open which of the customer's conversations? "
                                          "(newest first; Esc in it comes back here)", lookup,

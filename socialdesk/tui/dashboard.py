@@ -49,6 +49,9 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.count()
 
+    def queue_changed(self) -> None:
+        self.count()
+
     @work(thread=True, exclusive=True, exit_on_error=False)
     def count(self) -> None:
         """Off the keyboard's thread: two weeks of a million-message store take a few hundred

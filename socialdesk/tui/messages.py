@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 from textual.message import Message
 
 
@@ -16,3 +18,11 @@ class ActionFailed(Message):
         super().__init__()
         self.title = title
         self.detail = detail
+
+
+@runtime_checkable
+class FollowsQueue(Protocol):
+    """A screen that shows what is in the store, told by the app when it changed."""
+
+    def queue_changed(self) -> None:
+        """Show the store as it is now (keeping the operator's place)."""

@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from socialdesk.models import AuditEntry, Conversation, Message, Note
+from textual.widgets import Static
+
 from socialdesk.tui.app import DeskApp
 from socialdesk.tui.conversation import ConversationScreen, MessageBubble
 from socialdesk.tui.dashboard import DashboardScreen
@@ -334,6 +336,26 @@ class TestConversation:
             assert [a for _, a, _ in audit_actions(desk_store)] == ["reveal"]
 
 
+    async def test_each_enter_shows_that_conversation_alone_and_masked_again(
+        self, desk_app: DeskApp
+    ) -> None:
+        """The desk reuses one conversation screen: nothing of the last one may stay."""
+        async with desk_app.run_test(size=SIZE) as pilot:
+            screen = await self.open(desk_app, pilot, 0)  # Giulia's phone, revealed
+            await pilot.press("v")
+            assert "+39 347 123 4567" in widget_text(screen.query_one(MessageBubble).content)
+            await pilot.press("escape", "down", "down", "enter")
+            marco = desk_app.screen
+            assert isinstance(marco, ConversationScreen)
+            texts = " ".join(widget_text(b.content) for b in marco.query(MessageBubble))
+            assert "Giulia" not in texts and "347" not in texts
+            assert "X DM" in widget_text(marco.query_one("#summary", Static).content)
+            assert "REVEALED" not in widget_text(marco.query_one("#summary", Static).content)
+            await pilot.press("escape", "up", "up", "enter")
+            again = widget_text(desk_app.screen.query_one(MessageBubble).content)
+            assert "+39 *** *** **67" in again and "347 123 4567" not in again
+
+
 class TestSafety:
     async def test_customer_markup_and_escapes_are_shown_as_text(self, desk_app: DeskApp) -> None:
         async with desk_app.run_test(size=(160, 30)) as pilot:
@@ -396,10 +418,9 @@ class TestHelpAndPalette:
             assert expected <= titles, sorted(expected - titles)
 
     def test_every_binding_has_an_id_and_a_tooltip(self) -> None:
-        from socialdesk.tui.app import BINDING_OWNERS
-        from socialdesk.tui.dashboard import DashboardScreen as Dashboard
+        from socialdesk.tui.app import binding_owners
 
-        for owner in (DeskApp, *BINDING_OWNERS, Dashboard):
+        for owner in binding_owners():
             for binding in owner.BINDINGS:
                 assert binding.id and binding.tooltip, (owner, binding)  # type: ignore[union-attr]
 

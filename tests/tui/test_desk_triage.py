@@ -429,7 +429,9 @@ class TestKeymap:
     async def test_unknown_binding_id_is_reported(self, desk_store: Engine) -> None:
         app = make_app(Desk(engine=desk_store, operator=Operator("AB"), clock=lambda: NOW,
                             poll_seconds=0, keymap={"inbox.nonsense": "z"}))
-        async with app.run_test(size=SIZE):
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()  # checked just after the first screen
+            await pilot.pause()
             messages = [n.message for n in app._notifications]
             assert any("inbox.nonsense" in message for message in messages)
 
