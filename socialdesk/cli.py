@@ -7,6 +7,7 @@ Every `SocialdeskError` is printed on one line with its family's exit code.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -114,9 +115,16 @@ def sandbox(port: int, seed: int, static: bool, messages: int, write_config: Pat
                    "also sign {agent} in saved replies in place of [operator] name.")
 def tui(config_path: Path | None, initials: str | None) -> None:
     """Open the desk: the queue, conversations and customer cards, from the keyboard."""
-    from socialdesk.tui.launch import run_tui
+    # Start-up allocates tens of megabytes that live as long as the desk, and no garbage:
+    # the collector's passes over them were a tenth of the time to the first screen
+    # (benchmarks/tui.py). The app freezes what is loaded and turns collection back on.
+    gc.disable()
+    try:
+        from socialdesk.tui.launch import run_tui
 
-    sys.exit(run_tui(resolve_config_path(config_path), initials))
+        sys.exit(run_tui(resolve_config_path(config_path), initials))
+    finally:
+        gc.enable()
 
 
 @cli.command()
