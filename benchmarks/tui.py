@@ -13,8 +13,9 @@ Each figure is wall time (`perf_counter`) from the app's own action until its re
 painted (see `_timed`), measured headless with `App.run_test`; CPU time (`process_time`,
 all threads) beside it. Pilot's key presses are not used for timing: each has a ~63 ms
 idle-polling floor.
-"process start" is a fresh Python process from launch to the queue painted (imports
-included); "first screen" starts at the app, in this process. "dashboard counted" runs
+"process start" is `socialdesk tui` on a terminal (a pty), from launch to the queue and key
+line painted (imports and config included); "first screen" starts at the app, in this
+process. "dashboard counted" runs
 from `d` until the figures, counted off the keyboard's thread, are on screen.
 """
 
@@ -22,8 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
+import os
+import pty
 import random
+import select
 import sqlite3
 import statistics
 import subprocess
@@ -211,24 +216,41 @@ def _since(wall: float, cpu: float) -> tuple[float, float]:
 
 
 def process_start(path: Path, repeats: int) -> list[tuple[float, float]]:
-    """From launching a Python process to the queue on screen: interpreter, imports, store,
-    first page and paint, as a user at a terminal waits for it. (CPU: the child's.)"""
-    samples = []
-    for _ in range(repeats):
-        started = time.time()
-        child = subprocess.run([sys.executable, __file__, "--first-screen-child", str(path)],
-                               capture_output=True, text=True, check=True)
-        shown, cpu = (float(value) for value in child.stdout.split())
-        samples.append(((shown - started) * 1000, cpu * 1000))
-    return samples
+    """`socialdesk tui` as a user starts it, on a terminal (a pty, 160x48): from launching
+    the process to the queue and the key line painted. Interpreter, imports, config, store,
+    first page and paint. CPU: the child's, read from /proc at that moment."""
+    config = path.with_suffix(".toml")
+    config.write_text(f'[database]\nurl = "sqlite:///{path}"\n', encoding="utf-8")
+    return [_time_to_first_screen(config) for _ in range(repeats)]
 
 
-async def _first_screen_child(path: Path) -> None:
-    engine = open_store(f"sqlite:///{path}")
-    desk = Desk(engine=engine, operator=Operator("AB"), clock=lambda: NOW, poll_seconds=0)
-    async with make_app(desk).run_test(size=(160, 48)) as pilot:
-        await pilot.pause()
-        print(time.time(), time.process_time())
+def _time_to_first_screen(config: Path) -> tuple[float, float]:
+    controller, terminal = pty.openpty()
+    environment = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "48"}
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "socialdesk", "tui", "--config", str(config)],
+                             stdin=terminal, stdout=terminal, stderr=terminal, env=environment)
+    os.close(terminal)
+    screen = b""
+    try:
+        while not (b"Customer " in screen and b"Palette" in screen):  # rows, then the key line
+            if time.perf_counter() - started > 60:
+                raise RuntimeError(f"no first screen after 60 s: {screen[-500:]!r}")
+            if select.select([controller], [], [], 1)[0]:
+                screen += os.read(controller, 1 << 20)
+        wall = (time.perf_counter() - started) * 1000
+        ticks = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
+        cpu = sum(int(tick) for tick in ticks) * 1000 / os.sysconf("SC_CLK_TCK")
+        os.write(controller, b"q")
+        with contextlib.suppress(OSError):  # EIO: the child has closed the terminal
+            while child.poll() is None and time.perf_counter() - started < 90:
+                if select.select([controller], [], [], 0.1)[0]:
+                    os.read(controller, 1 << 20)  # a full terminal would block the child
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(controller)
+    return wall, cpu
 
 
 def main() -> None:
@@ -238,11 +260,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--verbose", action="store_true", help="Print every sample.")
-    parser.add_argument("--first-screen-child", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.first_screen_child:
-        asyncio.run(_first_screen_child(options.first_screen_child))
-        return
     with tempfile.TemporaryDirectory(prefix="socialdesk-tui-bench-") as workdir:
         path = options.db or Path(workdir) / "desk.db"
         if not path.exists():
