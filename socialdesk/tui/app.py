@@ -24,6 +24,9 @@ from socialdesk.tui.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteMod
 from socialdesk.tui.queue_list import ConversationList
 
 CONVERSATION_SCREEN = "conversation"
+NO_CONVERSATION = 0
+"""What the conversation screen is built on before the first Enter (ids start at 1);
+`ConversationScreen.show` fills it before it is first shown."""
 
 LATER_MODULES = ("socialdesk.tui.conversation",)
 """Not needed for the first screen, imported just after it (a tenth of a second: the send
@@ -70,12 +73,34 @@ class DeskApp(App[None]):
         for module in LATER_MODULES:
             importlib.import_module(module)
         gc.freeze()
+        self.call_from_thread(self._build_conversation_screen)
         unknown = sorted(set(self.desk.keymap) - binding_ids())
         if unknown:
             self.call_from_thread(
                 self.notify, f"[tui.keymap] names no such binding: {', '.join(unknown)} "
                 "(the README's key table lists the ids)", title="config",
                 severity="warning", markup=False)
+
+    async def _build_conversation_screen(self) -> None:
+        """Compose the conversation screen before the first Enter, unseen: built on Enter it
+        cost the first one 20 to 50 ms more than the later ones (benchmarks/tui.py).
+        Textual has no public call for this; its `push_screen` does the same first step,
+        and without it the first Enter builds the screen as before."""
+        from socialdesk.tui.conversation import ConversationScreen
+
+        build = getattr(self, "_get_screen", None)
+        if build is None or self.is_screen_installed(CONVERSATION_SCREEN):
+            return
+        inbox = self.screen if isinstance(self.screen, InboxScreen) else None
+        row = inbox.queue.current if inbox is not None else None
+        # On the row under the cursor, the likely first Enter: with no message to show,
+        # the first Enter still paid for the thread's first layout.
+        screen, mounted = build(ConversationScreen(row.id if row else NO_CONVERSATION))
+        await mounted
+        if self.is_screen_installed(CONVERSATION_SCREEN):  # an Enter came first
+            await screen.remove()
+        else:
+            self.install_screen(screen, CONVERSATION_SCREEN)
 
     async def open_conversation(self, conversation_id: int) -> None:
         """On the desk's one conversation screen, kept between Enters; a second one only when

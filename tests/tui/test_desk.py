@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from socialdesk.models import AuditEntry, Conversation, Message, Note
 from textual.widgets import Static
 
-from socialdesk.tui.app import DeskApp
+from socialdesk.tui.app import CONVERSATION_SCREEN, DeskApp
 from socialdesk.tui.conversation import ConversationScreen, MessageBubble
 from socialdesk.tui.dashboard import DashboardScreen
 from socialdesk.tui.inbox import InboxScreen
@@ -354,6 +354,23 @@ class TestConversation:
             await pilot.press("escape", "up", "up", "enter")
             again = widget_text(desk_app.screen.query_one(MessageBubble).content)
             assert "+39 *** *** **67" in again and "347 123 4567" not in again
+
+
+    async def test_the_screen_is_built_before_the_first_enter_and_shows_the_chosen_row(
+        self, desk_app: DeskApp
+    ) -> None:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await desk_app.workers.wait_for_complete()
+            await pilot.pause()
+            assert desk_app.is_screen_installed(CONVERSATION_SCREEN)
+            built = desk_app.get_screen(CONVERSATION_SCREEN)
+            assert built.is_running  # composed unseen on Giulia's row: Enter only fills it
+            await pilot.press("down", "down", "enter")  # Marco
+            assert desk_app.screen is built
+            summary = widget_text(built.query_one("#summary", Static).content)
+            assert "X DM" in summary and "X mention" not in summary
+            texts = " ".join(widget_text(b.content) for b in built.query(MessageBubble))
+            assert "347" not in texts
 
 
 class TestSafety:
