@@ -57,9 +57,9 @@ CHANNELS = [("x", "mention", "public"), ("x", "dm", "private"),
             ("facebook", "messenger", "private")]
 WORDS = ("ordine pacco rimborso consegna reso fattura order parcel refund delivery late "
          "broken invoice account password login città grazie thanks please help").split()
-GOALS = {"process start": 1000.0, "first screen": 1000.0, "start-up reads": 3000.0, "filter change": 100.0, "search": 300.0,
-         "page scroll": 100.0,
-         "end key": 100.0, "first Enter": 100.0, "open (Enter)": 100.0, "dashboard (d)": 100.0,
+GOALS = {"process start": 1000.0, "first screen": 1000.0, "start-up reads": 3000.0,
+         "filter change": 100.0, "search": 300.0, "page scroll": 100.0, "end key": 100.0,
+         "first Enter": 100.0, "open (Enter)": 100.0, "dashboard (d)": 100.0,
          "dashboard counted": 1000.0}
 
 

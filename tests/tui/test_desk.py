@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-
-from socialdesk.models import AuditEntry, Conversation, Message, Note
 from textual.widgets import Static
 
+from socialdesk.models import AuditEntry, Conversation, Message, Note
 from socialdesk.tui.app import CONVERSATION_SCREEN, DeskApp
 from socialdesk.tui.conversation import ConversationScreen, MessageBubble
 from socialdesk.tui.dashboard import DashboardScreen
