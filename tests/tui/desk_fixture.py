@@ -34,7 +34,9 @@ CUSTOMERS = [
 
 
 def build_desk_store(path: Path) -> Engine:
-    """Six conversations on both platforms, one with a reply, one contact on two platforms."""
+    """Six conversations on both platforms, each customer a contact of their own; the
+    answered ones carry our reply, Marco's a note. (`marco_with_history` in
+    test_card_history gives Marco a Facebook handle and earlier conversations.)"""
     engine = open_store(f"sqlite:///{path}")
     with Session(engine) as session:
         accounts = {"x": Account(name="brand-x", platform="x"),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from socialdesk.tui.app import DeskApp
+from tests.tui.test_card_history import marco_with_history
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
@@ -28,6 +30,12 @@ class TestSnapshots:
     def test_conversation_with_customer_card(
         self, snap_compare: Any, desk_app: DeskApp, size: tuple[int, int]
     ) -> None:
+        assert snap_compare(desk_app, terminal_size=size, press=["down", "down", "enter"])
+
+    def test_customer_card_with_both_platforms_and_earlier_conversations(
+        self, snap_compare: Any, desk_app: DeskApp, desk_store: Engine, size: tuple[int, int]
+    ) -> None:
+        marco_with_history(desk_store)
         assert snap_compare(desk_app, terminal_size=size, press=["down", "down", "enter"])
 
     def test_public_conversation_with_personal_data(
