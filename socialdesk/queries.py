@@ -37,6 +37,7 @@ from socialdesk.models import (
     OutboxAction,
     PrivacyExposure,
 )
+from socialdesk.textfold import ACCENTED, UNACCENTED, fold_accents
 
 
 @dataclass(frozen=True)
@@ -377,13 +378,17 @@ def _search_message_ids(session: Session, words: str, limit: int | None = None) 
         ).bindparams(fts_query=query, fts_limit=limit).columns(
             column("rowid", Integer)
         )
-    tokens = re.findall(r"\w+", words)
+    tokens = re.findall(r"\w+", fold_accents(words))
     if not tokens:
         return select(literal(None))
     # Word characters only, so the tsquery has no operator but ours; the last word is a prefix.
     prefix_query = " & ".join(tokens) + ":*"
     message = Message.__table__.c  # type: ignore[attr-defined]
-    vector = func.to_tsvector(literal_column("'simple'"), message.text)
+    # The index's own expression (migration 0007), with constants, not bound parameters:
+    # PostgreSQL uses an expression index only for the very same expression.
+    folded = func.translate(message.text, literal_column(f"'{ACCENTED}'"),
+                            literal_column(f"'{UNACCENTED}'"))
+    vector = func.to_tsvector(literal_column("'simple'"), folded)
     return (
         select(message.id)
         .where(vector.op("@@")(func.to_tsquery(literal_column("'simple'"), prefix_query)))
