@@ -218,28 +218,51 @@ def test_latest_change_moves_when_an_operator_acts(store: Engine) -> None:
     assert before is not None and after is not None and after > before
 
 
+QUEUE_VIEWS = (InboxFilter(), InboxFilter(status="new"), InboxFilter(channel="dm"))
+
+
+def queue_page_sql(store: Engine, inbox_filter: InboxFilter) -> str:
+    """The first page's query of a queue view, as the store's dialect runs it."""
+    from socialdesk.queries import _filtered, _inbox_select
+
+    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    statement = _filtered(_inbox_select(), inbox_filter, inbox_filter.status, None).order_by(
+        conversation.last_message_at.desc(), conversation.id.desc()).limit(100)
+    return str(statement.compile(dialect=store.dialect, compile_kwargs={"literal_binds": True}))
+
+
 def test_queue_pages_use_an_index_not_a_scan(store: Engine) -> None:
     if store.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
     seed(store, 30)
-    from sqlalchemy.dialects import sqlite
-
-    from socialdesk.queries import _filtered, _inbox_select
-
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
-    for inbox_filter in (InboxFilter(), InboxFilter(status="new"), InboxFilter(channel="dm")):
-        statement = _filtered(_inbox_select(), inbox_filter, inbox_filter.status, None).order_by(
-            conversation.last_message_at.desc(), conversation.id.desc()).limit(100)
-        sql = str(statement.compile(dialect=sqlite.dialect(),
-                                    compile_kwargs={"literal_binds": True}))
+    for inbox_filter in QUEUE_VIEWS:
         with store.connect() as connection:
             plan = " ".join(row[-1] for row in connection.exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {sql}"))
+                f"EXPLAIN QUERY PLAN {queue_page_sql(store, inbox_filter)}"))
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (inbox_filter, plan)
         # the preview and the personal-data flag look up this conversation's messages; an
         # index on inbound messages by time once made SQLite walk all of them instead
         lookups = [step for step in plan.split("SEARCH")[1:] if step.startswith(" message")]
         assert lookups and all("conversation_id=?" in step for step in lookups), plan
+
+
+def test_queue_pages_on_postgresql_read_the_queue_indexes(store: Engine) -> None:
+    """Each view walks its own index backwards, and the preview and personal-data flag look
+    up the conversation's messages by index (PostgreSQL's plan, sequential scans off: a
+    30-conversation table is otherwise read whole, as it should be)."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's EXPLAIN; SQLite has its own test")
+    seed(store, 30)
+    indexes = ["ix_conversation_last_message", "ix_conversation_status_last_message",
+               "ix_conversation_channel_last_message"]
+    for inbox_filter, index in zip(QUEUE_VIEWS, indexes, strict=True):
+        with Session(store) as session:
+            session.exec(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(row[0] for row in session.exec(
+                text(f"EXPLAIN {queue_page_sql(store, inbox_filter)}")))
+        assert f"Index Scan Backward using {index} on conversation" in plan, plan
+        assert "Seq Scan" not in plan, plan
+        assert plan.count("Index Cond: (conversation_id = conversation.id)") == 2, plan
 
 
 def test_search_reads_the_postgresql_index(store: Engine) -> None:
