@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -14,8 +13,9 @@ from tests.tui.desk_fixture import NOW, build_desk_store
 
 
 @pytest.fixture
-def desk_store(tmp_path: Path) -> Iterator[Engine]:
-    engine = build_desk_store(tmp_path / "desk.db")
+def desk_store(store_url: str) -> Iterator[Engine]:
+    """The fixed store on SQLite and, when configured, on PostgreSQL (tests/conftest.py)."""
+    engine = build_desk_store(store_url)
     yield engine
     engine.dispose()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -33,11 +32,11 @@ CUSTOMERS = [
 ]
 
 
-def build_desk_store(path: Path) -> Engine:
+def build_desk_store(url: str) -> Engine:
     """Six conversations on both platforms, each customer a contact of their own; the
     answered ones carry our reply, Marco's a note. (`marco_with_history` in
     test_card_history gives Marco a Facebook handle and earlier conversations.)"""
-    engine = open_store(f"sqlite:///{path}")
+    engine = open_store(url)
     with Session(engine) as session:
         accounts = {"x": Account(name="brand-x", platform="x"),
                     "facebook": Account(name="brand-facebook", platform="facebook")}

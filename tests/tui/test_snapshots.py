@@ -6,6 +6,7 @@ report; Textual is pinned exactly in the test extra because releases move pixels
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,12 @@ from socialdesk.tui.app import DeskApp
 from tests.tui.test_card_history import marco_with_history
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    """Pictures on SQLite only: the Pilot tests run every screen on PostgreSQL as well."""
+    return f"sqlite:///{tmp_path / 'store.db'}"
 
 
 @pytest.mark.parametrize("size", SIZES)
