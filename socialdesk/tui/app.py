@@ -73,7 +73,7 @@ class DeskApp(App[None]):
         for module in LATER_MODULES:
             importlib.import_module(module)
         gc.freeze()
-        self.call_from_thread(self._build_conversation_screen)
+        self.call_from_thread(self._build_conversation_screen)  # type: ignore[arg-type]
         unknown = sorted(set(self.desk.keymap) - binding_ids())
         if unknown:
             self.call_from_thread(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,6 +14,10 @@ from textual.widgets import Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from socialdesk.tui.context import SavedReply
+from socialdesk.tui.text import channel_label, safe_line
+
+if TYPE_CHECKING:
+    from socialdesk.queries import ConversationView, ThreadMessage
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,30 @@ class Destination:
 
     public: bool
     description: str
+
+
+def describe_destination(view: ConversationView, last_inbound: ThreadMessage | None,
+                         private: bool, private_kind: str | None = None,
+                         refused: str | None = None) -> Destination:
+    """In words, where the answer will go: said before sending, never guessed after.
+
+    A private answer names `private_kind`, the channel `inbox.private_channel` chose (the one
+    `send_private` will use), or says why none is open (`refused`)."""
+    handle = f"@{safe_line(last_inbound.author_handle)}" if last_inbound and \
+        last_inbound.author_handle else safe_line(view.customer or "the customer")
+    channel = channel_label(view.platform, view.channel)
+    if not private and view.visibility == "public":
+        return Destination(True, f"PUBLIC reply on {channel} to {handle}: everyone can read it")
+    if not private:
+        return Destination(False, f"PRIVATE message on {channel} to {handle}")
+    if view.platform == "x":
+        return Destination(False, f"PRIVATE message: X DM to {handle}")
+    if private_kind == "direct_message":
+        return Destination(False, f"PRIVATE message on Messenger to {handle}")
+    if private_kind == "private_reply":
+        return Destination(False, f"PRIVATE reply to {handle}'s {channel}: Facebook's one "
+                                  "private reply (Messenger is not open to them)")
+    return Destination(False, f"NO private channel open to {handle}: {refused or '?'}")
 
 
 class ComposerModal(ModalScreen[str | None]):

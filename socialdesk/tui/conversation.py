@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz, utils
 from rich.console import Group
 from rich.text import Text
 from textual import work
@@ -30,7 +29,6 @@ from socialdesk.privacy.identity import (
 )
 from socialdesk.privacy.mask import mask_text
 from socialdesk.queries import (
-    CardConversation,
     ContactChoice,
     ConversationView,
     CustomerCard,
@@ -42,14 +40,20 @@ from socialdesk.queries import (
     merge_candidates,
 )
 from socialdesk.triage import add_note, assign, merge_contacts, reveal, set_status
-from socialdesk.tui.composer import ComposerModal, Destination
+from socialdesk.tui.card import (
+    customer_label,
+    describe_contact,
+    history_label,
+    rank_candidates,
+    render_card,
+)
+from socialdesk.tui.composer import ComposerModal, describe_destination
 from socialdesk.tui.hints import KeyHints
 from socialdesk.tui.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
 from socialdesk.tui.replies import fill, suggest
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     channel_label,
-    day_time,
     due_label,
     local_time,
     plain,
@@ -60,7 +64,6 @@ from socialdesk.tui.text import (
 )
 
 if TYPE_CHECKING:
-    from socialdesk.privacy.detect import Detector
     from socialdesk.tui.app import DeskApp
 
 PUBLIC_BANNER = "PUBLIC · everyone can read this"
@@ -227,7 +230,7 @@ class ConversationScreen(Screen[None]):
         inbound = message.direction == "inbound"
         public = message.visibility == "public"
         text = self._text(message)
-        who = (_customer_label(message.author_name, message.author_handle) if inbound
+        who = (customer_label(message.author_name, message.author_handle) if inbound
                else f"us ({safe_line(message.author_handle or 'brand')})")
         header = Text.assemble(
             ("CUSTOMER → us" if inbound else "us → CUSTOMER", "bold"),
@@ -601,59 +604,8 @@ def moderation_label(kind: str, state: str) -> str:
     return MODERATION_WORDS.get((kind, state), f"{kind} {state}")
 
 
-def history_label(conversation: CardConversation, preview: str, detector: Detector) -> str:
-    """`#7 X DM open 30 Nov 11:20 · preview`, personal data masked as in the queue."""
-    text = preview[:400]
-    masked = safe_line(mask_text(text, detector.scan(text)))[:60]
-    return (f"#{conversation.id} {channel_label(conversation.platform, conversation.channel)} "
-            f"{conversation.status} {day_time(conversation.last_message_at)} · {masked}")
-
-
 def hidden_now(message: ThreadMessage) -> bool:
     return message.moderation is not None and message.moderation.hidden
-
-
-def describe_contact(choice: ContactChoice) -> str:
-    handles = ", ".join(f"{'X' if platform == 'x' else 'Facebook'} "
-                        f"{'@' + safe_line(name) if name else '(no username)'}"
-                        for platform, name in choice.handles) or "no handle"
-    return f"{safe_line(choice.display_name or '(no name)')} ({handles})"
-
-
-def rank_candidates(candidates: list[ContactChoice], like: str) -> list[ContactChoice]:
-    """Most similar name or handle first (rapidfuzz `WRatio`), ties by contact id."""
-    if not like.strip():
-        return candidates
-
-    def score(choice: ContactChoice) -> float:
-        names = [choice.display_name or "", *(name or "" for _, name in choice.handles)]
-        return max(fuzz.WRatio(like, name, processor=utils.default_process) for name in names)
-
-    return sorted(candidates, key=lambda c: (-score(c), c.contact_id))
-
-
-def describe_destination(view: ConversationView, last_inbound: ThreadMessage | None,
-                         private: bool, private_kind: str | None = None,
-                         refused: str | None = None) -> Destination:
-    """In words, where the answer will go: said before sending, never guessed after.
-
-    A private answer names `private_kind`, the channel `inbox.private_channel` chose (the one
-    `send_private` will use), or says why none is open (`refused`)."""
-    handle = f"@{safe_line(last_inbound.author_handle)}" if last_inbound and \
-        last_inbound.author_handle else safe_line(view.customer or "the customer")
-    channel = channel_label(view.platform, view.channel)
-    if not private and view.visibility == "public":
-        return Destination(True, f"PUBLIC reply on {channel} to {handle}: everyone can read it")
-    if not private:
-        return Destination(False, f"PRIVATE message on {channel} to {handle}")
-    if view.platform == "x":
-        return Destination(False, f"PRIVATE message: X DM to {handle}")
-    if private_kind == "direct_message":
-        return Destination(False, f"PRIVATE message on Messenger to {handle}")
-    if private_kind == "private_reply":
-        return Destination(False, f"PRIVATE reply to {handle}'s {channel}: Facebook's one "
-                                  "private reply (Messenger is not open to them)")
-    return Destination(False, f"NO private channel open to {handle}: {refused or '?'}")
 
 
 def add_note_as(initials: str) -> object:
@@ -661,48 +613,3 @@ def add_note_as(initials: str) -> object:
         return add_note(engine, conversation_id, initials, note)  # type: ignore[arg-type]
 
     return call
-
-
-def render_card(card: CustomerCard | None) -> Group | Text:
-    """The customer card: handles, every conversation, notes, what data they exposed."""
-    if card is None:
-        return Text("No customer card: this conversation has no known author.", style="dim")
-    parts: list[Text] = [Text(safe_line(card.display_name or "(no name)"), style="bold")]
-    if card.verified_at is not None:
-        parts.append(Text(f"Identity verified by {card.verified_by or '?'} "
-                          f"{day_time(card.verified_at)} ({card.verified_method or '?'})",
-                          style="bold green"))
-    else:
-        parts.append(Text("Identity NOT verified (c when confirmed)", style="bold yellow"))
-    parts.append(Text("Handles", style="bold underline"))
-    for handle in card.handles:
-        name = f"@{safe_line(handle.username)}" if handle.username else "(no username)"
-        parts.append(Text(f"  {'X' if handle.platform == 'x' else 'Facebook'}: {name}"))
-    parts.append(Text("Conversations", style="bold underline"))
-    for earlier in card.conversations:
-        parts.append(Text.assemble(
-            ("  ● ", STATUS_COLOURS.get(earlier.status, "white")),
-            f"#{earlier.id} {channel_label(earlier.platform, earlier.channel)} "
-            f"{earlier.status} {day_time(earlier.last_message_at)}",
-        ))
-    parts.append(Text("Personal data seen", style="bold underline"))
-    parts.append(Text("  " + (", ".join(card.exposed_types) or "none"),
-                      style="bold red" if card.exposed_types else "dim"))
-    for exposure in card.public_exposures:
-        parts.append(Text(f"  in public #{exposure.conversation_id}: {exposure.types}, "
-                          f"{day_time(exposure.detected_at)}, redirect {exposure.outcome}",
-                          style="red"))
-    parts.append(Text("Notes", style="bold underline"))
-    if not card.notes:
-        parts.append(Text("  none yet (n adds one)", style="dim"))
-    for note in card.notes:
-        parts.append(Text.assemble((f"  {note.initials} ", "bold"),
-                                   (day_time(note.created_at), "dim")))
-        parts.append(plain(f"    {note.text}"))
-    return Group(*parts)
-
-
-def _customer_label(name: str | None, handle: str | None) -> str:
-    """Name and @handle as the platform gave them; Facebook gives names only."""
-    parts = [safe_line(name) if name else "", f"@{safe_line(handle)}" if handle else ""]
-    return " ".join(part for part in parts if part) or "(unknown author)"
