@@ -46,6 +46,7 @@ from socialdesk.reports import (  # noqa: E402
     write_report,
 )
 from socialdesk.reports.kinds import CONVERSATIONS_COLUMNS  # noqa: E402
+from socialdesk.starter import starter_config_text  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TEXTS = (
@@ -55,9 +56,6 @@ TEXTS = (
     "chiamatemi al +39 347 123 4567 per favore, è urgente, sono senza luce",
 )
 FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "config.example.toml"
-
-
 def build_store(path: Path, messages: int, conversations: int) -> None:
     """Accounts, conversations and messages straight into the real schema."""
     open_store(f"sqlite:///{path}").dispose()
@@ -131,7 +129,7 @@ def measure_conversations(path: Path, out: Path) -> tuple[float, int]:
     """With the business hours of config.example.toml (Rome, Monday to Friday, a lunch
     break, Italian holidays): minutes in business time are the report's dearest figure."""
     engine = open_store(f"sqlite:///{path}")
-    example = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    example = tomllib.loads(starter_config_text())  # config.example.toml, as shipped
     settings = settings_from_mapping({"hours": example["hours"]}, source="benchmark")
     started = time.perf_counter()
     with Session(engine) as session, open(out, "w", encoding="utf-8", newline="") as handle:

@@ -498,12 +498,13 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _scheduled_accounts_exist(self) -> Settings:
         """A misspelt account would otherwise write an empty report every week, silently."""
-        names = [account.name for account in self.accounts]
         for index, entry in enumerate(self.reports.schedule):
-            if entry.account is not None and entry.account not in names:
-                known = ", ".join(names) or "none configured"
-                raise ValueError(f"reports.schedule[{index}].account: no account named "
-                                 f"{entry.account!r} (accounts: {known})")
+            if entry.account is not None:
+                try:
+                    self.account(entry.account)
+                except ConfigError as error:
+                    raise ValueError(f"reports.schedule[{index}].account: {error.message}") \
+                        from None
         return self
 
     def account(self, name: str) -> XAccount | FacebookAccount:

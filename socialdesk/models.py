@@ -135,9 +135,9 @@ class Conversation(Table, table=True):
         Index("ix_conversation_assignee_last_message", "assignee", "last_message_at"),
         Index("ix_conversation_last_inbound", "last_inbound_at"),
         Index("ix_conversation_updated", "updated_at"),
+        # the queue's "late" filter, counted from the index alone
         Index("ix_conversation_status_due", "status", "first_response_due_at", "last_outbound_at",
               "sla_started_at", "last_message_at", "last_inbound_at"),
-        # the queue's "late" filter, counted from the index alone
         Index("ix_conversation_opened", "opened_at", "first_response_at"),  # migration 0006
     )
 

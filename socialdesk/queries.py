@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     Engine,
     Integer,
-    String,
     and_,
     column,
     func,
@@ -22,7 +21,6 @@ from sqlalchemy import (
     or_,
     text,
     tuple_,
-    type_coerce,
 )
 from sqlmodel import Session, col, select
 
@@ -37,6 +35,7 @@ from socialdesk.models import (
     OutboxAction,
     PrivacyExposure,
 )
+from socialdesk.sqltime import seconds_between, utc_day
 from socialdesk.textfold import ACCENTED, UNACCENTED, fold_accents
 
 
@@ -276,16 +275,22 @@ def _bound(moment: datetime) -> Any:
     return literal(moment, type_=Conversation.__table__.c.last_message_at.type)  # type: ignore[attr-defined]
 
 
-def _inbox_select() -> Any:
+def _last_customer_text() -> Any:
+    """What the customer said last in the outer query's conversation ("" for nothing): a
+    preview is theirs, not our reply."""
     conversation = Conversation.__table__.c  # type: ignore[attr-defined]
     message = Message.__table__.c  # type: ignore[attr-defined]
-    last_text = (  # what the customer said last: the preview is theirs, not our reply
+    return func.coalesce(
         select(message.text)
         .where(message.conversation_id == conversation.id, message.direction == "inbound")
         .order_by(message.created_at.desc(), message.id.desc())
         .limit(1)
-        .scalar_subquery()
-    )
+        .scalar_subquery(), "")
+
+
+def _inbox_select() -> Any:
+    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    message = Message.__table__.c  # type: ignore[attr-defined]
     any_pii = (
         select(message.id)
         .where(message.conversation_id == conversation.id, message.has_pii.is_(True))
@@ -296,7 +301,7 @@ def _inbox_select() -> Any:
             conversation.id, conversation.status, Account.__table__.c.platform,  # type: ignore[attr-defined]
             conversation.channel, conversation.visibility, Account.__table__.c.name,  # type: ignore[attr-defined]
             Contact.__table__.c.display_name,  # type: ignore[attr-defined]
-            func.coalesce(last_text, ""), any_pii, conversation.assignee,
+            _last_customer_text(), any_pii, conversation.assignee,
             conversation.last_message_at, conversation.last_inbound_at,
             conversation.last_outbound_at, conversation.sla_started_at,
             conversation.first_response_due_at,
@@ -620,17 +625,9 @@ def customer_previews(engine: Engine, conversation_ids: list[int]) -> dict[int, 
     if not conversation_ids:
         return {}
     conversation = Conversation.__table__.c  # type: ignore[attr-defined]
-    message = Message.__table__.c  # type: ignore[attr-defined]
-    last_text = (
-        select(message.text)
-        .where(message.conversation_id == conversation.id, message.direction == "inbound")
-        .order_by(message.created_at.desc(), message.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     with Session(engine) as session:
         rows = session.exec(
-            select(conversation.id, func.coalesce(last_text, ""))
+            select(conversation.id, _last_customer_text())
             .where(conversation.id.in_(conversation_ids))
         ).all()
     return dict(rows)
@@ -765,7 +762,7 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
     message = Message.__table__.c  # type: ignore[attr-defined]
     conversation = Conversation.__table__.c  # type: ignore[attr-defined]
     dialect = engine.dialect.name
-    day = _utc_day(message.created_at, dialect)
+    day = utc_day(message.created_at, dialect)
     with Session(engine) as session:
         arrivals = session.exec(
             select(message.channel, day, func.count())
@@ -773,8 +770,8 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
             .group_by(message.channel, day)
         ).all()
         waits = sorted(float(seconds) for seconds in session.exec(  # PostgreSQL: Decimal
-            select(_seconds_between(conversation.opened_at, conversation.first_response_at,
-                                    dialect))
+            select(seconds_between(conversation.opened_at, conversation.first_response_at,
+                                   dialect))
             .where(conversation.opened_at >= start, conversation.first_response_at.is_not(None))
         ).all())
         overdue = int(session.exec(
@@ -796,19 +793,6 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
 def _span(seconds: float | None) -> timedelta | None:
     """A measured wait, to the millisecond (julianday arithmetic is not exact below that)."""
     return None if seconds is None else timedelta(seconds=round(seconds, 3))
-
-
-def _utc_day(column: Any, dialect: str) -> Any:
-    """The UTC date of a time column as `YYYY-MM-DD` text."""
-    if dialect == "sqlite":  # stored as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC
-        return func.substr(type_coerce(column, String), 1, 10)
-    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-
-
-def _seconds_between(start: Any, end: Any, dialect: str) -> Any:
-    if dialect == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return func.extract("epoch", end - start)
 
 
 def _quantile(values: list[float], fraction: float) -> float | None:

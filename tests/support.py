@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,3 +56,11 @@ def item(
         parent_external_id=parent,
         raw=raw or {"id": external_id},
     )
+
+
+def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+    """`socialdesk ARGS` through the installed entry point's code path, as a user or cron
+    would run it."""
+    return subprocess.run([sys.executable, "-m", "socialdesk", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120, env=env)

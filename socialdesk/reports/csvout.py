@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 from sqlalchemy import String, case, func, type_coerce
 
+from socialdesk.sqltime import utc_text
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """Cells a spreadsheet would run as formulas (OWASP CSV injection guidance)."""
 
@@ -77,10 +79,7 @@ def csv_time(column: Any, dialect_name: str) -> Any:
     when there are some), from the `YYYY-MM-DD HH:MM:SS.ffffff` SQLAlchemy stores on
     SQLite. Parsing and formatting each time in Python was a third of a messages report's
     time."""
-    if dialect_name == "sqlite":
-        stored = type_coerce(column, String)
-    else:  # PostgreSQL: the same text from a timestamptz
-        stored = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+    stored = utc_text(column, dialect_name)
     text = func.replace(func.replace(stored, " ", "T"), ".000000", "")
     return type_coerce(text.concat("Z"), String).label(getattr(column, "name", None))
 

@@ -351,8 +351,7 @@ class XApi(Emulator):
         target_id = str(reply.get("in_reply_to_tweet_id", "")) or None
         with self.store.lock:
             try:
-                if not isinstance(text, str) or not text.strip():
-                    raise invalid_body("text must be a non-empty string")
+                _require_text(text)
                 target = self._reply_target(target_id) if target_id else None
                 self._refuse_duplicate(text)
             except Refusal as refusal:
@@ -441,8 +440,7 @@ class XApi(Emulator):
         text = body.get("text")
         with self.store.lock:
             try:
-                if not isinstance(text, str) or not text.strip():
-                    raise invalid_body("text must be a non-empty string")
+                _require_text(text)
                 self._check_dm_allowed(conversation, participant)
             except Refusal as refusal:
                 self._record(
@@ -779,3 +777,9 @@ class XApi(Emulator):
         for name in sorted(wanted & set(optional)):
             out[name] = optional[name]
         return out
+
+
+def _require_text(text: object) -> None:
+    """X refuses a post or DM without text."""
+    if not isinstance(text, str) or not text.strip():
+        raise invalid_body("text must be a non-empty string")

@@ -9,8 +9,14 @@ from rapidfuzz import fuzz, utils
 from rich.console import Group
 from rich.text import Text
 
-from socialdesk.privacy.mask import mask_text
-from socialdesk.tui.text import STATUS_COLOURS, channel_label, day_time, plain, safe_line
+from socialdesk.tui.text import (
+    STATUS_COLOURS,
+    channel_label,
+    day_time,
+    masked_preview,
+    plain,
+    safe_line,
+)
 
 if TYPE_CHECKING:
     from socialdesk.privacy.detect import Detector
@@ -31,7 +37,7 @@ def render_card(card: CustomerCard | None) -> Group | Text:
     parts.append(Text("Handles", style="bold underline"))
     for handle in card.handles:
         name = f"@{safe_line(handle.username)}" if handle.username else "(no username)"
-        parts.append(Text(f"  {'X' if handle.platform == 'x' else 'Facebook'}: {name}"))
+        parts.append(Text(f"  {platform_name(handle.platform)}: {name}"))
     parts.append(Text("Conversations", style="bold underline"))
     for earlier in card.conversations:
         parts.append(Text.assemble(
@@ -56,6 +62,10 @@ def render_card(card: CustomerCard | None) -> Group | Text:
     return Group(*parts)
 
 
+def platform_name(platform: str) -> str:
+    return "X" if platform == "x" else "Facebook"
+
+
 def customer_label(name: str | None, handle: str | None) -> str:
     """Name and @handle as the platform gave them; Facebook gives names only."""
     parts = [safe_line(name) if name else "", f"@{safe_line(handle)}" if handle else ""]
@@ -63,7 +73,7 @@ def customer_label(name: str | None, handle: str | None) -> str:
 
 
 def describe_contact(choice: ContactChoice) -> str:
-    handles = ", ".join(f"{'X' if platform == 'x' else 'Facebook'} "
+    handles = ", ".join(f"{platform_name(platform)} "
                         f"{'@' + safe_line(name) if name else '(no username)'}"
                         for platform, name in choice.handles) or "no handle"
     return f"{safe_line(choice.display_name or '(no name)')} ({handles})"
@@ -83,7 +93,6 @@ def rank_candidates(candidates: list[ContactChoice], like: str) -> list[ContactC
 
 def history_label(conversation: CardConversation, preview: str, detector: Detector) -> str:
     """`#7 X DM open 30 Nov 11:20 · preview`, personal data masked as in the queue."""
-    text = preview[:400]
-    masked = safe_line(mask_text(text, detector.scan(text)))[:60]
+    masked = masked_preview(preview, detector)[:60]
     return (f"#{conversation.id} {channel_label(conversation.platform, conversation.channel)} "
             f"{conversation.status} {day_time(conversation.last_message_at)} · {masked}")

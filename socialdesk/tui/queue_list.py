@@ -25,12 +25,12 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.mask import mask_text
 from socialdesk.queries import InboxKey, InboxRow
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     channel_label,
     due_label,
+    masked_preview,
     safe_line,
     short_duration,
     sla_running,
@@ -301,8 +301,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         """The last message, personal data masked, on one line (cached per conversation)."""
         cached = self._previews.get(row.id)
         if cached is None:
-            text = row.preview[:400]
-            cached = safe_line(mask_text(text, self._detector.scan(text)))
+            cached = masked_preview(row.preview, self._detector)
             self._previews.set(row.id, cached)
         return cached
 

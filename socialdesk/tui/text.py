@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+
+from socialdesk.privacy.mask import mask_text
+
+if TYPE_CHECKING:
+    from socialdesk.privacy.detect import Detector
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """C0/C1 controls (ESC starts terminal escapes) and bidi overrides (they can reverse what
@@ -38,6 +44,16 @@ def safe(text: str) -> str:
 def safe_line(text: str) -> str:
     """One line for a list cell: whitespace runs collapsed, controls made visible."""
     return safe(" ".join(text.split()))
+
+
+PREVIEW_SCAN_CHARS = 400
+"""A one-line preview shows far less; scanning more only costs time."""
+
+
+def masked_preview(text: str, detector: Detector) -> str:
+    """A message as one list line, personal data masked: the queue and the history list."""
+    head = text[:PREVIEW_SCAN_CHARS]
+    return safe_line(mask_text(head, detector.scan(head)))
 
 
 def plain(text: str, style: str = "") -> Text:

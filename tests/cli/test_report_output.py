@@ -4,19 +4,18 @@ no temp file left behind; options summary cannot use are refused."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import run_cli
 
 
 def report(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real command on an empty SQLite desk of its own."""
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "desk.db"}"\n')
-    return subprocess.run(
-        [sys.executable, "-m", "socialdesk", "report", *args, "--config", str(config)],
-        capture_output=True, text=True, timeout=120)
+    return run_cli("report", *args, "--config", str(config))
 
 
 def leftovers(folder: Path) -> list[Path]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -13,15 +12,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, SQLModel
 
-from connectors.base import Channel, Direction, InboundItem, PullPage
+from connectors.base import Channel, PullPage
 from socialdesk.db import (
     alembic_config,
+    analyzed_rows,
     create_store_engine,
     newest_revision,
     open_store,
     refresh_statistics,
 )
 from socialdesk.ingest import ensure_account, ingest_page
+from tests.support import item
 
 
 def _not_full_text(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
@@ -84,9 +85,7 @@ def test_a_store_behind_the_newest_revision_is_upgraded_on_open(tmp_path: Path) 
 
 def _stat_rows(engine: Engine, table: str) -> int:
     with engine.connect() as connection:
-        stats = [stat for (stat,) in connection.exec_driver_sql(
-            "SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,))]
-    return max(int(stat.split()[0]) for stat in stats)
+        return analyzed_rows(connection, table)
 
 
 def test_sqlite_statistics_are_taken_once_then_again_when_the_store_doubles(
@@ -98,9 +97,7 @@ def test_sqlite_statistics_are_taken_once_then_again_when_the_store_doubles(
     assert refresh_statistics(engine) is False  # nothing stored yet: nothing to plan for
 
     def add(first: int, count: int) -> None:
-        items = [InboundItem(platform="x", external_id=str(n), channel=Channel.DM,
-                             direction=Direction.INBOUND, thread_key=str(n), text="ciao",
-                             created_at=datetime(2026, 11, 30, tzinfo=UTC), author_id=str(n))
+        items = [item(str(n), channel=Channel.DM, author=str(n), text="ciao")
                  for n in range(first, first + count)]
         with Session(engine) as session:
             ingest_page(session, account, PullPage("dms", items))

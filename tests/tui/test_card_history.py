@@ -10,13 +10,12 @@ from sqlmodel import Session, select
 
 from socialdesk.models import Account, Conversation, Handle, Message
 from socialdesk.tui.app import DeskApp, binding_ids
-from socialdesk.tui.conversation import ConversationScreen
 from socialdesk.tui.inbox import InboxScreen
 from socialdesk.tui.modals import ChoiceModal, HelpScreen
 from tests.tui.desk_fixture import NOW
 from tests.tui.screen_text import screen_text
 from tests.tui.test_desk import SIZE, conversation_of
-from tests.tui.test_desk_triage import choice_labels, open_row
+from tests.tui.test_desk_triage import choice_labels, open_row, showing
 
 
 def add_to_contact(store: Engine, contact_id: int, platform: str, channel: str,
@@ -81,13 +80,10 @@ class TestHistory:
         async with desk_app.run_test(size=SIZE) as pilot:
             await open_row(desk_app, pilot, 2)
             await pilot.press("o", "enter")
-            screen = desk_app.screen
-            assert isinstance(screen, ConversationScreen)
-            assert screen.conversation_id == messenger
+            assert showing(desk_app) == messenger
             assert "FB message" in screen_text(desk_app)
             await pilot.press("escape")
-            screen = desk_app.screen
-            assert isinstance(screen, ConversationScreen) and screen.conversation_id == dm
+            assert showing(desk_app) == dm
             await pilot.press("escape")
             assert isinstance(desk_app.screen, InboxScreen)
 
@@ -98,13 +94,11 @@ class TestHistory:
         async with desk_app.run_test(size=SIZE) as pilot:
             await open_row(desk_app, pilot, 2)
             await pilot.press("o", "escape")
-            screen = desk_app.screen
-            assert isinstance(screen, ConversationScreen) and screen.conversation_id == dm
+            assert showing(desk_app) == dm
             await pilot.press("o", *"parcel")
             assert len(choice_labels(desk_app)) == 1
             await pilot.press("enter")
-            screen = desk_app.screen
-            assert isinstance(screen, ConversationScreen) and screen.conversation_id == mention
+            assert showing(desk_app) == mention
 
     async def test_without_other_conversations_a_notice_says_so(
         self, desk_app: DeskApp

@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from socialdesk.models import Account, Conversation, Message, OutboxAction
+from socialdesk.models import Account, Conversation, Message
 from socialdesk.tui.app import DeskApp
 from socialdesk.tui.composer import ComposerModal
 from socialdesk.tui.conversation import ConversationScreen
 from tests.tui.desk_fixture import NOW
 from tests.tui.test_desk import SIZE, conversation_of, customers
+from tests.tui.test_desk_triage import open_row, outbox
 
 
 def add_messenger(store: Engine, hours_ago: float) -> int:
@@ -40,14 +41,10 @@ def add_messenger(store: Engine, hours_ago: float) -> int:
         return messenger.id or 0
 
 
-def queued(store: Engine) -> list[OutboxAction]:
-    with Session(store) as session:
-        return list(session.exec(select(OutboxAction).order_by(col(OutboxAction.id))))
-
-
 async def compose_privately_to_anna(app: DeskApp, pilot: object) -> str:
     """Open Anna's Facebook comment, press p; the composer's destination line."""
-    await pilot.press(*(["down"] * customers(app).index("Anna")), "enter", "p")  # type: ignore[attr-defined]
+    await open_row(app, pilot, customers(app).index("Anna"))
+    await pilot.press("p")  # type: ignore[attr-defined]
     assert isinstance(app.screen, ComposerModal)
     return str(app.screen.query_one("#destination").content)
 
@@ -62,7 +59,7 @@ async def test_comment_without_messenger_names_the_private_reply_and_queues_it(
         assert "Messenger to" not in title
         await pilot.press(*"grazie", "ctrl+s")
         assert isinstance(desk_app.screen, ConversationScreen)
-    [action] = queued(desk_store)
+    [action] = outbox(desk_store)
     assert action.kind == "private_reply"
     assert action.conversation_id == conversation_of(desk_store, "Il pacco").id
 
@@ -76,7 +73,7 @@ async def test_comment_with_open_messenger_names_messenger_and_queues_a_message(
         assert title == "PRIVATE message on Messenger to @anna.verdi"
         await pilot.press(*"grazie", "ctrl+s")
         assert isinstance(desk_app.screen, ConversationScreen)
-    [action] = queued(desk_store)
+    [action] = outbox(desk_store)
     assert (action.kind, action.conversation_id) == ("direct_message", messenger_id)
 
 
@@ -88,7 +85,7 @@ async def test_messenger_window_passed_falls_back_to_the_private_reply(
         title = await compose_privately_to_anna(desk_app, pilot)
         assert title.startswith("PRIVATE reply to @anna.verdi's FB comment")
         await pilot.press(*"grazie", "ctrl+s")
-    assert [action.kind for action in queued(desk_store)] == ["private_reply"]
+    assert [action.kind for action in outbox(desk_store)] == ["private_reply"]
 
 
 async def test_nothing_is_sent_when_the_channel_changed_while_writing(
@@ -100,4 +97,4 @@ async def test_nothing_is_sent_when_the_channel_changed_while_writing(
         add_messenger(desk_store, hours_ago=1)  # Anna writes on Messenger meanwhile
         await pilot.press(*"grazie", "ctrl+s")
         await pilot.pause()
-    assert queued(desk_store) == []
+    assert outbox(desk_store) == []

@@ -60,6 +60,13 @@ async def open_row(app: DeskApp, pilot: object, downs: int) -> ConversationScree
     return app.screen
 
 
+def showing(app: DeskApp) -> int:
+    """The conversation on screen (which must be a conversation screen)."""
+    screen = app.screen
+    assert isinstance(screen, ConversationScreen)
+    return screen.conversation_id
+
+
 def set_due(store: Engine, customer_text: str, started_minutes_ago: int, due_in: int) -> int:
     """Give a conversation an SLA clock, as `sla.set_due_times` does after a sync."""
     conversation_id = conversation_of(store, customer_text).id or 0

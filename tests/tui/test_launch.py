@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from socialdesk.config import settings_from_mapping
 from socialdesk.tui import launch
 from socialdesk.tui.app import make_app
 from socialdesk.tui.context import Desk, Operator
+from tests.support import run_cli
 from tests.tui.desk_fixture import NOW
 
 OPERATOR = {"initials": "AB", "name": "Alex Bruno"}
@@ -28,9 +27,7 @@ def write_config(tmp_path: Path) -> Path:
 
 
 def test_as_with_initials_the_config_refuses_is_a_usage_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "socialdesk", "tui", "--config", str(write_config(tmp_path)),
-         "--as", "Alex Bruno"], capture_output=True, text=True, timeout=120)
+    result = run_cli("tui", "--config", str(write_config(tmp_path)), "--as", "Alex Bruno")
     assert result.returncode == 2
     assert "usage error: --as 'Alex Bruno'" in result.stderr
     assert "Traceback" not in result.stderr
