@@ -300,5 +300,19 @@ class MalformedPayload(ConnectorError):
     """A response body that is not what the platform documents."""
 
 
+class WalkIncomplete(ConnectorError):
+    """The walk stopped before its end (its page cap) after yielding pages whose cursor says
+    where to resume; the stream's watermark has not moved, so the next pull goes on from there.
+    """
+
+
+class PaginationLoop(ConnectorError):
+    """The platform handed back a page token or cursor the walk already followed.
+
+    The walk stops and the stream's watermark stays where it was: following the loop would
+    never end, and moving the watermark would skip what the loop hid.
+    """
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)

@@ -56,6 +56,9 @@ class StreamResult:
     rate_limited_until: datetime | None = None
     """Set when the stream waits for a rate-limit reset (skipped now, or limited in this pass)."""
     auth_expired: bool = False
+    deferred: str | None = None
+    """Why the stream's walk stopped early without failing (a page cap, a rate limit met
+    mid-walk): what was read is stored and the next pass resumes from there."""
     warnings: list[str] = field(default_factory=list)
 
 
