@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlmodel import Session  # noqa: E402
 
 from connectors.base import Channel, Direction, InboundItem, PullPage  # noqa: E402
+from socialdesk.clock import system_clock
 from socialdesk.db import open_store  # noqa: E402
 from socialdesk.ingest import ensure_account, ingest_page  # noqa: E402
 
@@ -72,14 +73,14 @@ def peak_rss_mb() -> float:
 
 def measure_ingest(workdir: Path, count: int, page_size: int) -> tuple[float, list[float]]:
     engine = open_store(f"sqlite:///{workdir / 'ingest.db'}")
-    account = ensure_account(engine, "bench", "x")
+    account = ensure_account(engine, "bench", "x", now=system_clock())
     checkpoints = {count // 4, count // 2, count}
     memory: list[float] = []
     stored = 0
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         for page in pages(count, page_size):
-            stored += len(ingest_page(session, account, page).new_message_ids)
+            stored += len(ingest_page(session, account, page, now=system_clock()).new_message_ids)
             if any(stored >= mark > stored - page_size for mark in checkpoints):
                 memory.append(peak_rss_mb())
     elapsed = time.perf_counter() - started

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session  # noqa: E402
 
+from socialdesk.clock import system_clock
 from socialdesk.config import settings_from_mapping  # noqa: E402
 from socialdesk.db import open_store  # noqa: E402
 from socialdesk.privacy.detect import Detector  # noqa: E402
@@ -134,7 +135,7 @@ def measure_conversations(path: Path, out: Path) -> tuple[float, int]:
     started = time.perf_counter()
     with Session(engine) as session, open(out, "w", encoding="utf-8", newline="") as handle:
         count = write_report(session, settings, ReportRequest("conversations", ReportPeriod()),
-                             handle)
+                             handle, now=system_clock())
     elapsed = time.perf_counter() - started
     engine.dispose()
     return count / elapsed, count

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from socialdesk.clock import system_clock
 from socialdesk.config import PrivacySettings, Settings, load_settings
 from socialdesk.db import open_store, refresh_statistics
 from socialdesk.errors import ConfigError, UsageError
@@ -34,7 +35,8 @@ def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO) -> 
         settings.account(name)
     engine = open_configured_store(settings)
     with SyncProgress(err) as progress:
-        results = sync_accounts(settings, engine, account_names or None, on_page=progress.page)
+        results = sync_accounts(settings, engine, account_names or None, on_page=progress.page,
+                                clock=system_clock)
     refresh_statistics(engine)
     return report_sync_results(results, err)
 
@@ -104,7 +106,7 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
     with Session(engine) as session:
         if command.kind == "summary":
             return print_summary(session, settings, request, out)
-        return write_report(session, settings, request, out)
+        return write_report(session, settings, request, out, now=system_clock())
 
 
 def print_summary(
@@ -113,10 +115,9 @@ def print_summary(
     """The summary table; the last seven days unless --since/--until say otherwise."""
     from rich.console import Console
 
-    from socialdesk.models import utc_now
     from socialdesk.reports.summary import default_period, summary_table
 
-    now = utc_now()
+    now = system_clock()
     period = request.period if request.period.since or request.period.until else (
         default_period(now))
     Console(file=out).print(summary_table(session, settings, period, now, request.account))

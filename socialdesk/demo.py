@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from socialdesk.clock import system_clock
 from socialdesk.commands import report_sync_results
 from socialdesk.config import Settings, settings_from_mapping
 from socialdesk.db import open_store
@@ -46,7 +47,7 @@ def run_demo(seed: int, messages: int, out: TextIO, interactive: bool = False) -
         os.environ.setdefault(SANDBOX_TOKEN_ENV, "demo")
         engine = open_store(database_url)
         console.print(f"Sandbox on {base_url}; syncing {len(settings.accounts)} accounts…")
-        status = report_sync_results(sync_accounts(settings, engine), out)
+        status = report_sync_results(sync_accounts(settings, engine, clock=system_clock), out)
         if interactive:
             _open_desk(settings, engine)
         else:
@@ -61,7 +62,7 @@ def _open_desk(settings: Settings, engine: Engine) -> None:
     from socialdesk.tui.launch import desk_from_settings, open_desk
 
     def background_sync() -> None:
-        sync_accounts(settings, engine)
+        sync_accounts(settings, engine, clock=system_clock)
 
     desk = desk_from_settings(settings, engine, background_sync=background_sync)
     desk.background_seconds = DEMO_SYNC_SECONDS

@@ -12,7 +12,6 @@ Every automatic step writes an `AuditEntry`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from connectors.base import ActionKind, Channel, Direction, Visibility
+from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount
 from socialdesk.errors import SocialdeskError
 from socialdesk.models import (
@@ -31,7 +31,6 @@ from socialdesk.models import (
     OutboxAction,
     OutboxState,
     PrivacyExposure,
-    utc_now,
 )
 from socialdesk.outbox import ActionRequest, queue, send_now
 from socialdesk.privacy.detect import Detector
@@ -79,7 +78,8 @@ def guard_new_messages(
     config: XAccount | FacebookAccount,
     detector: Detector,
     since: datetime,
-    now: Callable[[], datetime] = utc_now,
+    *,
+    now: Clock,
 ) -> GuardReport:
     """Plan (and in `auto` mode carry out) the redirect of public posts ingested since `since`."""
     report = GuardReport()
@@ -91,10 +91,10 @@ def guard_new_messages(
                              settings.privacy, now())
         if plan is None:
             continue
-        exposure_id = _record_exposure(engine, message, plan)
+        exposure_id = _record_exposure(engine, message, plan, now())
         report.exposures.append(exposure_id)
         if plan.mode == "auto":
-            apply_plan(engine, settings, exposure_id, GUARD_ACTOR)
+            apply_plan(engine, settings, exposure_id, GUARD_ACTOR, now=now)
             report.applied.append(exposure_id)
         else:
             report.suggested.append(exposure_id)
@@ -140,7 +140,7 @@ def contact_exposures(engine: Engine, contact_id: int) -> list[ExposureView]:
 
 
 def accept_suggestion(
-    engine: Engine, settings: Settings, exposure_id: int, operator: str
+    engine: Engine, settings: Settings, exposure_id: int, operator: str, *, now: Clock
 ) -> PrivacyExposure:
     """The operator's one key in suggest mode: carry out the stored plan.
 
@@ -148,24 +148,25 @@ def accept_suggestion(
         GuardError: no such exposure, or it is not waiting for an operator.
     """
     _require_suggested(engine, exposure_id)
-    return apply_plan(engine, settings, exposure_id, operator)
+    return apply_plan(engine, settings, exposure_id, operator, now=now)
 
 
-def dismiss_suggestion(engine: Engine, exposure_id: int, operator: str) -> None:
+def dismiss_suggestion(engine: Engine, exposure_id: int, operator: str, *, now: Clock) -> None:
     """The operator declines the redirect; the exposure stays on the card, audited."""
     _require_suggested(engine, exposure_id)
     with Session(engine) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
         exposure.outcome = DISMISSED
-        exposure.resolved_by, exposure.resolved_at = operator, utc_now()
+        moment = now()
+        exposure.resolved_by, exposure.resolved_at = operator, moment
         session.add(exposure)
-        session.add(_audit(operator, "privacy_guard.dismiss", exposure, {}))
+        session.add(_audit(moment, operator, "privacy_guard.dismiss", exposure, {}))
         session.commit()
 
 
 def apply_plan(
-    engine: Engine, settings: Settings, exposure_id: int, actor: str
+    engine: Engine, settings: Settings, exposure_id: int, actor: str, *, now: Clock
 ) -> PrivacyExposure:
     """Queue and send the exposure's actions in order, then link and mark the conversation.
 
@@ -187,18 +188,19 @@ def apply_plan(
         step = planned
         if step["purpose"] == Purpose.PUBLIC_POINTER and dm_state not in (None, "sent"):
             step = fallback or step  # the DM did not go: the pointer carries the DM link
-        state, action_id = _run_step(engine, settings, message, step, actor)
+        state, action_id = _run_step(engine, settings, message, step, actor, now)
         step.update(state=state, outbox_action_id=action_id)
         if step["purpose"] == Purpose.PRIVATE_MESSAGE and step["kind"] == ActionKind.DIRECT_MESSAGE:
             dm_state = state
-    return _settle(engine, exposure_id, steps, actor)
+    return _settle(engine, exposure_id, steps, actor, now())
 
 
 # --- steps ----------------------------------------------------------------------------------
 
 
 def _run_step(
-    engine: Engine, settings: Settings, message: Message, step: dict[str, Any], actor: str
+    engine: Engine, settings: Settings, message: Message, step: dict[str, Any], actor: str,
+    now: Clock,
 ) -> tuple[str, int | None]:
     """Queue one planned action (audited) and send it now; its outbox state."""
     request = ActionRequest(
@@ -211,14 +213,14 @@ def _run_step(
     )
     try:
         with Session(engine, expire_on_commit=False) as session:
-            row, added = queue(session, request)
+            row, added = queue(session, request, now=now)
             session.add(AuditEntry(
-                actor=actor, action=f"privacy_guard.{step['purpose']}", target_type="message",
-                target_id=str(message.id),
+                at=now(), actor=actor, action=f"privacy_guard.{step['purpose']}",
+                target_type="message", target_id=str(message.id),
                 detail={"outbox_action_id": row.id, "kind": step["kind"], "queued": added},
             ))
             session.commit()
-        sent = send_now(engine, settings, row.id or 0)
+        sent = send_now(engine, settings, row.id or 0, now=now)
     except SocialdeskError as error:
         log.warning("privacy guard: %s for message %s: %s", step["purpose"], message.id, error)
         return FAILED, None
@@ -226,7 +228,7 @@ def _run_step(
 
 
 def _settle(
-    engine: Engine, exposure_id: int, steps: list[dict[str, Any]], actor: str
+    engine: Engine, exposure_id: int, steps: list[dict[str, Any]], actor: str, moment: datetime
 ) -> PrivacyExposure:
     """Outcome, redirect mark and link to the private conversation, in one transaction."""
     ran = [s for s in steps if "state" in s]
@@ -244,10 +246,10 @@ def _settle(
         assert exposure is not None
         exposure.plan = steps
         exposure.outcome = outcome
-        exposure.resolved_by, exposure.resolved_at = actor, utc_now()
+        exposure.resolved_by, exposure.resolved_at = actor, moment
         session.add(exposure)
-        _mark_redirected(session, exposure, ran)
-        session.add(_audit(actor, "privacy_guard.redirect", exposure,
+        _mark_redirected(session, exposure, ran, moment)
+        session.add(_audit(moment, actor, "privacy_guard.redirect", exposure,
                            {"outcome": outcome, "steps": [
                                {"purpose": s["purpose"], "state": s["state"],
                                 "outbox_action_id": s["outbox_action_id"]} for s in ran]}))
@@ -256,13 +258,13 @@ def _settle(
 
 
 def _mark_redirected(
-    session: Session, exposure: PrivacyExposure, ran: list[dict[str, Any]]
+    session: Session, exposure: PrivacyExposure, ran: list[dict[str, Any]], moment: datetime
 ) -> None:
     """The public conversation is `redirected`; linked to where the private message landed."""
     public = session.get(Conversation, exposure.conversation_id)
     if public is None or not any(s["state"] == OutboxState.SENT.value for s in ran):
         return
-    public.redirected_at = public.redirected_at or utc_now()
+    public.redirected_at = public.redirected_at or moment
     private = [s for s in ran if s["purpose"] == Purpose.PRIVATE_MESSAGE
                and s["state"] == OutboxState.SENT.value and s["outbox_action_id"]]
     if private:
@@ -275,7 +277,7 @@ def _mark_redirected(
         ).first()
         if landed is not None and landed != public.id:
             public.redirected_to_id = landed
-    public.updated_at = utc_now()
+    public.updated_at = moment
     session.add(public)
 
 
@@ -316,7 +318,9 @@ def _public_post(message: Message) -> PublicPost:
     )
 
 
-def _record_exposure(engine: Engine, message: Message, plan: RedirectPlan) -> int:
+def _record_exposure(
+    engine: Engine, message: Message, plan: RedirectPlan, moment: datetime
+) -> int:
     steps = [_step(action) for action in plan.actions]
     if plan.pointer_if_dm_refused is not None:
         steps.append({**_step(plan.pointer_if_dm_refused), _IF_DM_REFUSED: True})
@@ -325,11 +329,11 @@ def _record_exposure(engine: Engine, message: Message, plan: RedirectPlan) -> in
             conversation_id=message.conversation_id, message_id=message.id or 0,
             types=",".join(plan.types), mode=plan.mode,
             outcome=SUGGESTED if plan.mode == "suggest" else QUEUED,
-            language=plan.language, plan=steps,
+            language=plan.language, plan=steps, detected_at=moment,
         )
         session.add(exposure)
         session.flush()
-        session.add(_audit(GUARD_ACTOR, "privacy_guard.detect", exposure,
+        session.add(_audit(moment, GUARD_ACTOR, "privacy_guard.detect", exposure,
                            {"types": list(plan.types), "mode": plan.mode,
                             "notes": list(plan.notes)}))
         session.commit()
@@ -355,9 +359,9 @@ def _require_suggested(engine: Engine, exposure_id: int) -> None:
 
 
 def _audit(
-    actor: str, action: str, exposure: PrivacyExposure, detail: dict[str, Any]
+    at: datetime, actor: str, action: str, exposure: PrivacyExposure, detail: dict[str, Any]
 ) -> AuditEntry:
-    return AuditEntry(actor=actor, action=action, target_type="conversation",
+    return AuditEntry(at=at, actor=actor, action=action, target_type="conversation",
                       target_id=str(exposure.conversation_id),
                       detail={"exposure_id": exposure.id, "message_id": exposure.message_id,
                               **detail})

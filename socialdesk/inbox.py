@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from connectors.base import ActionKind, Channel, Direction, Visibility
 from socialdesk.channel_rules import ChannelRuleError
+from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings
 from socialdesk.models import (
     Account,
@@ -22,9 +23,8 @@ from socialdesk.models import (
     Handle,
     Message,
     OutboxAction,
-    utc_now,
 )
-from socialdesk.outbox import ActionRequest, Clock, OutboxError, queue
+from socialdesk.outbox import ActionRequest, OutboxError, queue
 
 MESSENGER_RESPONSE_WINDOW = timedelta(hours=24)
 """Messenger accepts `RESPONSE` messages for 24 hours after the person's last message."""
@@ -37,7 +37,7 @@ PRIVATE_REPLY_WINDOW = timedelta(days=7)
 
 def reply(
     engine: Engine, conversation_id: int, text: str, operator: str, *,
-    settings: Settings | None = None, automated: bool = False, now: Clock = utc_now,
+    settings: Settings | None = None, automated: bool = False, now: Clock,
 ) -> OutboxAction:
     """Queue an answer on the conversation's own channel, to its newest customer message.
 
@@ -73,13 +73,13 @@ def reply(
         else:
             request = _direct_message(account, conversation, target, text, operator,
                                       _human_agent(settings, account) and not automated, now())
-        return _queue_audited(session, request, "reply", "conversation", conversation.id)
+        return _queue_audited(session, request, "reply", "conversation", conversation.id, now)
 
 
 def send_private(
     engine: Engine, contact_id: int, text: str, operator: str, *,
     conversation_id: int | None = None, settings: Settings | None = None,
-    automated: bool = False, now: Clock = utc_now,
+    automated: bool = False, now: Clock,
 ) -> OutboxAction:
     """Queue a private message to a customer: an X DM, a Messenger message inside its
     window, or else Facebook's one private reply to their newest comment or visitor post.
@@ -98,12 +98,12 @@ def send_private(
     with Session(engine, expire_on_commit=False) as session:
         request = _private_request(session, contact_id, text, operator, conversation_id,
                                    settings, automated, now())
-        return _queue_audited(session, request, "send_private", "contact", contact_id)
+        return _queue_audited(session, request, "send_private", "contact", contact_id, now)
 
 
 def private_channel(
     engine: Engine, contact_id: int, *, conversation_id: int | None = None,
-    settings: Settings | None = None, automated: bool = False, now: Clock = utc_now,
+    settings: Settings | None = None, automated: bool = False, now: Clock,
 ) -> ActionKind:
     """The kind `send_private` would queue now, by the same rule, queueing nothing:
     `DIRECT_MESSAGE` (an X DM or a Messenger message) or `PRIVATE_REPLY` (Facebook's one
@@ -117,7 +117,9 @@ def private_channel(
                                 settings, automated, now()).kind
 
 
-def hide(engine: Engine, message_id: int, operator: str, *, hidden: bool = True) -> OutboxAction:
+def hide(
+    engine: Engine, message_id: int, operator: str, *, now: Clock, hidden: bool = True
+) -> OutboxAction:
     """Queue hiding (or, with `hidden=False`, unhiding) a customer's public message.
 
     Raises:
@@ -139,12 +141,12 @@ def hide(engine: Engine, message_id: int, operator: str, *, hidden: bool = True)
             conversation_id=message.conversation_id, target_message_id=message.id,
             target_external_id=message.external_id, target_channel=Channel(message.channel),
         )
-        return _queue_audited(session, request, kind.value, "message", message_id)
+        return _queue_audited(session, request, kind.value, "message", message_id, now)
 
 
-def unhide(engine: Engine, message_id: int, operator: str) -> OutboxAction:
+def unhide(engine: Engine, message_id: int, operator: str, *, now: Clock) -> OutboxAction:
     """Queue unhiding a message hidden before."""
-    return hide(engine, message_id, operator, hidden=False)
+    return hide(engine, message_id, operator, now=now, hidden=False)
 
 
 # --- choosing the channel -------------------------------------------------------------------
@@ -247,12 +249,12 @@ def _facebook_private(
 
 def _queue_audited(
     session: Session, request: ActionRequest, action: str, target_type: str,
-    target_id: int | None,
+    target_id: int | None, now: Clock,
 ) -> OutboxAction:
     """The outbox row and who asked for it, committed together."""
-    row, added = queue(session, request)
+    row, added = queue(session, request, now=now)
     session.add(AuditEntry(
-        actor=request.requested_by, action=action, target_type=target_type,
+        at=now(), actor=request.requested_by, action=action, target_type=target_type,
         target_id=str(target_id),
         detail={"outbox_action_id": row.id, "kind": request.kind.value, "queued": added,
                 "platform": request.platform, "characters": len(request.text or "")},

@@ -29,7 +29,6 @@ from socialdesk.models import (
     QuarantineEntry,
     Status,
     SyncCursor,
-    utc_now,
 )
 
 MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
@@ -67,28 +66,29 @@ class IngestReport:
         self.reopened_at.update(other.reopened_at)
 
 
-def ensure_account(engine: Engine, name: str, platform: str) -> Account:
+def ensure_account(engine: Engine, name: str, platform: str, *, now: datetime) -> Account:
     """The account's row, created on first sight; names are the link to config."""
     with Session(engine, expire_on_commit=False) as session:
         account = session.scalars(select(Account).where(col(Account.name) == name)).first()
         if account is None:
-            account = Account(name=name, platform=platform)
+            account = Account(name=name, platform=platform, created_at=now)
             session.add(account)
             session.commit()
         return account
 
 
 def ingest_page(
-    session: Session, account: Account, page: PullPage, automated: bool = False
+    session: Session, account: Account, page: PullPage, *, now: datetime, automated: bool = False
 ) -> IngestReport:
     """Store `page` for `account` and commit; nothing is written if anything fails.
 
     `automated` marks our own messages that no person wrote (acknowledgements, privacy
     pointers): stored like any other, they are no answer, so they neither start nor stop
-    the first-response clock and leave a `new` conversation new.
+    the first-response clock and leave a `new` conversation new. `now` stamps every row
+    the page writes (ingested, created, updated).
     """
     try:
-        report = _store_page(session, account, page, automated)
+        report = _store_page(session, account, page, automated, now)
         session.commit()
     except BaseException:
         session.rollback()
@@ -97,7 +97,7 @@ def ingest_page(
 
 
 def _store_page(
-    session: Session, account: Account, page: PullPage, automated: bool
+    session: Session, account: Account, page: PullPage, automated: bool, now: datetime
 ) -> IngestReport:
     assert account.id is not None
     report = IngestReport()
@@ -107,14 +107,15 @@ def _store_page(
         fresh = [item for item in items if item.external_id not in stored]
         report.duplicates = len(items) - len(fresh)
         if fresh:
-            contact_ids = _link_contacts(session, fresh)
+            contact_ids = _link_contacts(session, fresh, now)
             states: dict[int, dict[str, Any]] = {}
-            conversation_ids = _thread(session, account, fresh, contact_ids, stored, states)
-            new_rows = _insert_messages(session, account, fresh, conversation_ids, automated)
+            conversation_ids = _thread(session, account, fresh, contact_ids, stored, states, now)
+            new_rows = _insert_messages(session, account, fresh, conversation_ids, automated,
+                                        now)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
-            report.reopened_at = _refresh_conversations(session, new_rows, states)
-    report.quarantined = _quarantine(session, account, page)
+            report.reopened_at = _refresh_conversations(session, new_rows, states, now)
+    report.quarantined = _quarantine(session, account, page, now)
     _advance_cursor(session, account, page)
     return report
 
@@ -163,7 +164,9 @@ def _lookup_statement(column: Any, *extra: Any) -> Any:
     )
 
 
-def _link_contacts(session: Session, items: list[InboundItem]) -> dict[str, int]:
+def _link_contacts(
+    session: Session, items: list[InboundItem], now: datetime
+) -> dict[str, int]:
     """One contact per platform user: author id -> contact id, creating what is missing."""
     authors: dict[tuple[str, str], InboundItem] = {}
     for item in items:
@@ -172,7 +175,7 @@ def _link_contacts(session: Session, items: list[InboundItem]) -> dict[str, int]
     contact_ids = _known_handles(session, list(authors))
     missing = [item for key, item in authors.items() if key not in contact_ids]
     if missing:
-        _create_contacts(session, missing)
+        _create_contacts(session, missing, now)
         created = [(author.platform, author.author_id or "") for author in missing]
         contact_ids.update(_known_handles(session, created))
     return {author_id: contact for (_platform, author_id), contact in contact_ids.items()}
@@ -187,10 +190,9 @@ def _known_handles(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[
     return found
 
 
-def _create_contacts(session: Session, authors: list[InboundItem]) -> None:
+def _create_contacts(session: Session, authors: list[InboundItem], now: datetime) -> None:
     """A contact and its first handle per new author. A handle another process stored
     meanwhile wins: its conflict is ignored and the caller's re-read finds it."""
-    now = utc_now()
     rows = [{"display_name": a.author_name or a.author_handle, "origin": _origin(a),
              "created_at": now} for a in authors]
     statement = _insert_ignore(session, CONTACT, ["origin"]).returning(
@@ -225,6 +227,7 @@ def _thread(
     contact_ids: dict[str, int],
     by_parent: dict[str, int],
     states: dict[int, dict[str, Any]],
+    now: datetime,
 ) -> dict[str, int]:
     """external_id -> conversation id: join the parent's conversation, else the thread's.
 
@@ -247,7 +250,7 @@ def _thread(
             by_thread[item.thread_key] = conversation
             openers[item.thread_key] = item
         assigned[item.external_id] = conversation
-    opened = _open_conversations(session, account, list(openers.values()), contact_ids)
+    opened = _open_conversations(session, account, list(openers.values()), contact_ids, now)
     for thread_key, conversation_id in opened.items():
         status = (Status.NEW if openers[thread_key].direction is Direction.INBOUND
                   else Status.RESOLVED)
@@ -270,12 +273,12 @@ def _conversations_of_threads(
 
 
 def _open_conversations(
-    session: Session, account: Account, openers: list[InboundItem], contact_ids: dict[str, int]
+    session: Session, account: Account, openers: list[InboundItem], contact_ids: dict[str, int],
+    now: datetime,
 ) -> dict[str, int]:
     """thread_key -> new conversation id. A thread our own echo started is not new work."""
     if not openers:
         return {}
-    now = utc_now()
     rows = []
     for item in openers:
         inbound = item.direction is Direction.INBOUND
@@ -313,9 +316,9 @@ def _insert_messages(
     items: list[InboundItem],
     conversation_ids: dict[str, int],
     automated: bool,
+    now: datetime,
 ) -> list[_NewMessage]:
     """Insert, skipping rows another process stored meanwhile; what was really added."""
-    now = utc_now()
     connection = session.connection()
     created = {item.external_id: item for item in items}
     new: list[_NewMessage] = []
@@ -423,7 +426,8 @@ _TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbou
 
 
 def _refresh_conversations(
-    session: Session, new_messages: list[_NewMessage], states: dict[int, dict[str, Any]]
+    session: Session, new_messages: list[_NewMessage], states: dict[int, dict[str, Any]],
+    now: datetime,
 ) -> dict[int, datetime]:
     """Fold the new messages into each conversation's timestamps and status; return the
     conversations this reopened, with the time of the inbound message that reopened each.
@@ -441,7 +445,7 @@ def _refresh_conversations(
     updates, recompute = [], []
     reopened: dict[int, datetime] = {}
     for current in current_states + _current_timestamps(session, unread):
-        values, exact = _folded(current, by_conversation[current["id"]])
+        values, exact = _folded(current, by_conversation[current["id"]], now)
         updates.append(values)
         if current["status"] == Status.RESOLVED.value != values["status"]:
             reopened[current["id"]] = min(m.created_at for m in by_conversation[current["id"]]
@@ -452,7 +456,7 @@ def _refresh_conversations(
     if updates:
         connection.execute(_CONVERSATION_FOLD, updates)
     for chunk in _chunks(recompute):
-        connection.execute(_timestamps_update(chunk))
+        connection.execute(_timestamps_update(chunk, now))
         connection.execute(
             update(CONVERSATION)
             .where(CONVERSATION.c.id.in_(chunk), CONVERSATION.c.status == Status.NEW.value,
@@ -484,7 +488,9 @@ _THREADS_OF_ACCOUNT = select(
 _CONVERSATION_FOLD = update(CONVERSATION).where(CONVERSATION.c.id == bindparam("conversation_id"))
 
 
-def _folded(current: dict[str, Any], new: list[_NewMessage]) -> tuple[dict[str, Any], bool]:
+def _folded(
+    current: dict[str, Any], new: list[_NewMessage], now: datetime
+) -> tuple[dict[str, Any], bool]:
     """The conversation's new values, and whether its timestamps are exact without SQL.
 
     A new inbound message reopens a resolved conversation; an answer seen on the platform
@@ -510,7 +516,7 @@ def _folded(current: dict[str, Any], new: list[_NewMessage]) -> tuple[dict[str, 
         "last_message_at": _latest(current["last_message_at"], *(m.created_at for m in new)),
         "status": status,
         "resolved_at": resolved_at,
-        "updated_at": utc_now(),
+        "updated_at": now,
     }
     return values, exact
 
@@ -523,7 +529,7 @@ def _latest(*moments: datetime | None) -> datetime | None:
     return max((m for m in moments if m is not None), default=None)
 
 
-def _timestamps_update(conversation_ids: Sequence[int]) -> Any:
+def _timestamps_update(conversation_ids: Sequence[int], now: datetime) -> Any:
     """Every timestamp from the stored messages in one statement (SET sees the old row, so
     first response compares against the recomputed first inbound, not the stored one)."""
 
@@ -559,15 +565,14 @@ def _timestamps_update(conversation_ids: Sequence[int]) -> Any:
             last_inbound_at=edge(func.max, Direction.INBOUND),
             last_outbound_at=edge(func.max, Direction.OUTBOUND),
             last_message_at=edge(func.max, None),
-            updated_at=utc_now(),
+            updated_at=now,
         )
     )
 
 
-def _quarantine(session: Session, account: Account, page: PullPage) -> int:
+def _quarantine(session: Session, account: Account, page: PullPage, now: datetime) -> int:
     if not page.quarantined:
         return 0
-    now = utc_now()
     rows = [
         {"account_id": account.id, "stream": page.stream, "external_id": entry.external_id,
          "reason": entry.reason, "raw": dict(entry.raw), "received_at": now}

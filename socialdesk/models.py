@@ -1,22 +1,20 @@
 """The tables of the store. Every datetime is aware UTC; every platform id is text.
 
+No time column has a default: every write stamps the time of the caller's clock
+(`socialdesk.clock`), so a forgotten stamp fails loudly instead of reading the wall clock.
+
 Constraints and indexes are named here and only here, so Alembic and `ON CONFLICT`
 can refer to them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 ACKNOWLEDGEMENT_ACTOR = "socialdesk.ack"
 """Who sends the automatic acknowledgements: their messages are stored as `automated`."""
@@ -54,7 +52,7 @@ class Account(Table, table=True):
     health: str = Field(default=Health.OK.value)
     health_reason: str | None = None
     rate_limited_until: datetime | None = None
-    created_at: datetime = Field(default_factory=utc_now)
+    created_at: datetime
 
 
 class SyncCursor(Table, table=True):
@@ -96,7 +94,7 @@ class Contact(Table, table=True):
     origin: str | None = None
     """`platform:user id` of the handle the card was created for; survives merges."""
     merged_into_id: int | None = Field(default=None, foreign_key="contact.id")
-    created_at: datetime = Field(default_factory=utc_now)
+    created_at: datetime
     verified_at: datetime | None = None
     """When an operator confirmed who this person is (seed 000); None: not verified."""
     verified_by: str | None = None
@@ -157,8 +155,8 @@ class Conversation(Table, table=True):
     last_outbound_at: datetime | None = None
     last_message_at: datetime | None = None
     resolved_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utc_now)
-    updated_at: datetime = Field(default_factory=utc_now)
+    created_at: datetime
+    updated_at: datetime
     sla_started_at: datetime | None = None
     """The inbound message the SLA clock counts from: the first, or the one that reopened it."""
     first_response_due_at: datetime | None = None
@@ -192,7 +190,7 @@ class Message(Table, table=True):
     author_name: str | None = None
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime
-    ingested_at: datetime = Field(default_factory=utc_now)
+    ingested_at: datetime
     has_pii: bool = False
     automated: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     """Ours, but written by no person (acknowledgement, privacy pointer): not an answer."""
@@ -212,7 +210,7 @@ class Note(Table, table=True):
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
     initials: str
     text: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utc_now)
+    created_at: datetime
 
 
 class QuarantineEntry(Table, table=True):
@@ -226,7 +224,7 @@ class QuarantineEntry(Table, table=True):
     external_id: str | None = None
     reason: str
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    received_at: datetime = Field(default_factory=utc_now)
+    received_at: datetime
 
 
 class AuditEntry(Table, table=True):
@@ -235,7 +233,7 @@ class AuditEntry(Table, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utc_now, index=True)
+    at: datetime = Field(index=True)
     actor: str
     action: str
     target_type: str | None = None
@@ -289,8 +287,8 @@ class OutboxAction(Table, table=True):
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     external_id: str | None = None
-    created_at: datetime = Field(default_factory=utc_now)
-    updated_at: datetime = Field(default_factory=utc_now)
+    created_at: datetime
+    updated_at: datetime
     sent_at: datetime | None = None
 
 
@@ -314,7 +312,7 @@ class PrivacyExposure(Table, table=True):
     message_id: int = Field(foreign_key="message.id")
     types: str
     """Comma-separated entity types, e.g. `IBAN,PHONE`."""
-    detected_at: datetime = Field(default_factory=utc_now)
+    detected_at: datetime
     mode: str
     outcome: str
     language: str | None = None

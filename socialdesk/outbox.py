@@ -41,6 +41,7 @@ from connectors.base import (
     Visibility,
 )
 from socialdesk.channel_rules import ChannelRuleError, check_text
+from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
 from socialdesk.errors import SocialdeskError
 from socialdesk.ingest import ingest_page
@@ -53,13 +54,10 @@ from socialdesk.models import (
     Message,
     OutboxAction,
     OutboxState,
-    utc_now,
 )
 from socialdesk.plugins import load_connector
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 MAX_BACKOFF = timedelta(minutes=15)
 INLINE_WAIT = timedelta(seconds=30)
@@ -101,7 +99,7 @@ class ActionRequest:
 
 
 def queue(
-    session: Session, request: ActionRequest, now: Clock = utc_now
+    session: Session, request: ActionRequest, *, now: Clock
 ) -> tuple[OutboxAction, bool]:
     """Add the action unless one with the same idempotency key exists; True when added.
 
@@ -204,7 +202,7 @@ class DispatchReport:
 class _Dispatcher:
     engine: Engine
     settings: Settings
-    now: Clock = utc_now
+    now: Clock
     owner: str = field(default_factory=lambda: f"outbox-{uuid.uuid4().hex[:12]}")
     connectors: dict[int, Connector] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -237,7 +235,8 @@ def dispatch_due(
     engine: Engine,
     settings: Settings,
     account_names: Iterable[str] | None = None,
-    now: Clock = utc_now,
+    *,
+    now: Clock,
     limit: int = 100,
 ) -> DispatchReport:
     """Recover actions a crash left `sending`, then send due `pending` ones, one at a time.
@@ -259,7 +258,7 @@ def dispatch_due(
 
 
 def send_now(
-    engine: Engine, settings: Settings, action_id: int, now: Clock = utc_now,
+    engine: Engine, settings: Settings, action_id: int, *, now: Clock,
     sleep: Callable[[float], None] = time.sleep,
 ) -> OutboxAction:
     """Send one action at once, waiting for short retries; what state it ended in."""
@@ -338,14 +337,14 @@ def _claim(dispatcher: _Dispatcher, action_id: int) -> OutboxAction | None:
 def _take(session: Session, action_id: int, dispatcher: _Dispatcher) -> bool:
     """pending -> sending, counting the attempt; False when another dispatcher won."""
     moment = dispatcher.now()
-    return _transition(session, action_id, OutboxState.PENDING, OutboxState.SENDING,
+    return _transition(session, action_id, OutboxState.PENDING, OutboxState.SENDING, moment,
                        attempts=OutboxAction.attempts + 1,  # type: ignore[operator]
                        claimed_by=dispatcher.owner, claimed_at=moment)
 
 
 def _transition(
     session: Session, action_id: int, expected: OutboxState | tuple[OutboxState, ...],
-    target: OutboxState, **values: Any,
+    target: OutboxState, at: datetime, **values: Any,
 ) -> bool:
     """Compare-and-set of the state: True only when the row was in `expected`."""
     states = [expected] if isinstance(expected, OutboxState) else list(expected)
@@ -353,7 +352,7 @@ def _transition(
         update(OutboxAction)
         .where(col(OutboxAction.id) == action_id,
                col(OutboxAction.state).in_([state.value for state in states]))
-        .values(state=target.value, updated_at=utc_now(), **values)
+        .values(state=target.value, updated_at=at, **values)
     )
     return bool(result.rowcount == 1)
 
@@ -416,7 +415,7 @@ def _retry_later(
         due = not_before
     with Session(dispatcher.engine) as session:
         _transition(session, row.id or 0, OutboxState.SENDING, OutboxState.PENDING,
-                    last_error=error, next_attempt_at=due, claimed_by=None)
+                    dispatcher.now(), last_error=error, next_attempt_at=due, claimed_by=None)
         session.commit()
     return _load(dispatcher.engine, row.id or 0)
 
@@ -426,7 +425,8 @@ def _finish(
     expected: tuple[OutboxState, ...] = (OutboxState.SENDING,),
 ) -> OutboxAction:
     with Session(dispatcher.engine) as session:
-        _transition(session, row.id or 0, expected, state, last_error=error, claimed_by=None)
+        _transition(session, row.id or 0, expected, state, dispatcher.now(), last_error=error,
+                    claimed_by=None)
         session.commit()
     log.info("outbox action %s %s: %s", row.id, state.value, error)
     return _load(dispatcher.engine, row.id or 0)
@@ -461,7 +461,7 @@ def reconcile(
     with Session(engine) as session:
         session.exec(update(OutboxAction).where(  # type: ignore[call-overload]
             col(OutboxAction.id) == row.id, OutboxAction.state == OutboxState.UNKNOWN.value
-        ).values(last_error=note + HUMAN_CHECK.format(id=row.id), updated_at=utc_now()))
+        ).values(last_error=note + HUMAN_CHECK.format(id=row.id), updated_at=now))
         session.commit()
     return _load(engine, row.id or 0)
 
@@ -500,7 +500,7 @@ def record_sent(
     `(platform, external_id)` and adds nothing.
     """
     with Session(engine, expire_on_commit=False) as session:
-        won = _transition(session, row.id or 0, expected, OutboxState.SENT,
+        won = _transition(session, row.id or 0, expected, OutboxState.SENT, now,
                           external_id=receipt.external_id, sent_at=now, last_error=None,
                           claimed_by=None)
         account = session.get(Account, row.account_id)
@@ -511,7 +511,7 @@ def record_sent(
             session.commit()
         else:
             item = _outbound_item(settings, account, row, receipt, now)
-            ingest_page(session, account, PullPage(stream="outbox", items=[item]),
+            ingest_page(session, account, PullPage(stream="outbox", items=[item]), now=now,
                         automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
             _link_customer(session, account, row, item.thread_key)
     return _load(engine, row.id or 0)
@@ -599,7 +599,7 @@ def list_actions(
 
 def retry(
     engine: Engine, settings: Settings, action_id: int, operator: str, checked: bool,
-    now: Clock = utc_now,
+    *, now: Clock,
 ) -> OutboxAction:
     """Put a `failed` or `unknown` action back to `pending`, audited.
 
@@ -621,22 +621,25 @@ def retry(
         if connector is not None:
             row = reconcile(engine, settings, row, connector, now())
         if row.state == OutboxState.SENT.value:
-            _audit_retry(engine, row, operator, "found on the platform; not resent")
+            _audit_retry(engine, row, operator, "found on the platform; not resent", now())
             return row
+    moment = now()
     with Session(engine) as session:
         _transition(session, action_id, (OutboxState.FAILED, OutboxState.UNKNOWN),
-                    OutboxState.PENDING, attempts=0, next_attempt_at=None)
-        session.add(_retry_entry(row, operator, f"was {row.state}"))
+                    OutboxState.PENDING, moment, attempts=0, next_attempt_at=None)
+        session.add(_retry_entry(row, operator, f"was {row.state}", moment))
         session.commit()
     return _load(engine, action_id)
 
 
-def _audit_retry(engine: Engine, row: OutboxAction, operator: str, outcome: str) -> None:
+def _audit_retry(
+    engine: Engine, row: OutboxAction, operator: str, outcome: str, at: datetime
+) -> None:
     with Session(engine) as session:
-        session.add(_retry_entry(row, operator, outcome))
+        session.add(_retry_entry(row, operator, outcome, at))
         session.commit()
 
 
-def _retry_entry(row: OutboxAction, operator: str, outcome: str) -> AuditEntry:
-    return AuditEntry(actor=operator, action="outbox.retry", target_type="outbox_action",
+def _retry_entry(row: OutboxAction, operator: str, outcome: str, at: datetime) -> AuditEntry:
+    return AuditEntry(at=at, actor=operator, action="outbox.retry", target_type="outbox_action",
                       target_id=str(row.id), detail={"kind": row.kind, "outcome": outcome})

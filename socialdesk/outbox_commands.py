@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TextIO
 
 from socialdesk import inbox, outbox
+from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
 from socialdesk.db import open_store
 from socialdesk.models import OutboxAction, OutboxState
@@ -19,9 +20,10 @@ def run_reply(
     """Queue the answer and send it at once; exit 1 when it ended failed or unknown."""
     settings = load_settings(config_path)
     engine = open_store(settings.database.effective_url)
-    queued = inbox.reply(engine, conversation_id, text, operator, settings=settings)
+    queued = inbox.reply(engine, conversation_id, text, operator, settings=settings,
+                         now=system_clock)
     if queued.state == OutboxState.PENDING.value:
-        queued = outbox.send_now(engine, settings, queued.id or 0)
+        queued = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
     print(describe(queued), file=out)
     return 1 if queued.state in SETTLED_BADLY else 0
 
@@ -46,9 +48,9 @@ def run_outbox_retry(
     """Back to pending (an unknown one is looked for first), then sent at once."""
     settings = load_settings(config_path)
     engine = open_store(settings.database.effective_url)
-    action = outbox.retry(engine, settings, action_id, operator, checked)
+    action = outbox.retry(engine, settings, action_id, operator, checked, now=system_clock)
     if action.state == OutboxState.PENDING.value:
-        action = outbox.send_now(engine, settings, action_id)
+        action = outbox.send_now(engine, settings, action_id, now=system_clock)
     print(describe(action), file=out)
     return 1 if action.state in SETTLED_BADLY else 0
 

@@ -38,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from tzlocal import get_localzone
 
+from socialdesk.clock import Clock, system_clock
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
 from socialdesk.db import open_store, refresh_statistics
 from socialdesk.errors import ConfigError
@@ -78,13 +79,13 @@ class DeskScheduler:
     engine: Engine
     stop: threading.Event = field(default_factory=threading.Event)
     scheduler: BaseScheduler | None = None
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    now: Clock = system_clock
     _account_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _reported_overdue: set[tuple[int, datetime]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.context = SyncContext(self.settings, self.engine, detector_for(self.settings),
-                                   stop=self.stop)
+                                   self.now, stop=self.stop)
         jobs = sum(len(a.poll_seconds) for a in self.settings.accounts)
         self.scheduler = self.scheduler or BlockingScheduler(
             jobstores={"default": MemoryJobStore()},
@@ -188,7 +189,7 @@ class DeskScheduler:
         """Send the outbox actions that are due (retries, and any queued without a send)."""
         if self.stop.is_set():
             return
-        report = dispatch_due(self.engine, self.settings, limit=DISPATCH_BATCH)
+        report = dispatch_due(self.engine, self.settings, now=self.now, limit=DISPATCH_BATCH)
         for error in report.errors:
             log.warning("outbox: %s", error)
         if report.actions:

@@ -28,12 +28,13 @@ from connectors.base import (
 )
 from socialdesk import lease
 from socialdesk.acknowledge import acknowledge_new
+from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
 from socialdesk.errors import AccountSyncError, SocialdeskError
 from socialdesk.guard import GuardReport, guard_new_messages
 from socialdesk.hours import BusinessHours, hours_for
 from socialdesk.ingest import IngestReport, ensure_account, ingest_page
-from socialdesk.models import Account, Health, Message, SyncCursor, utc_now
+from socialdesk.models import Account, Health, Message, SyncCursor
 from socialdesk.outbox import DispatchReport, dispatch_due
 from socialdesk.plugins import load_connector
 from socialdesk.privacy.detect import Detector
@@ -95,6 +96,7 @@ class SyncContext:
     settings: Settings
     engine: Engine
     detector: Detector
+    clock: Clock
     owner: str = field(default_factory=lease.new_owner_id)
     on_page: PageCallback | None = None
     stop: threading.Event = field(default_factory=threading.Event)
@@ -106,10 +108,13 @@ def sync_accounts(
     account_names: Iterable[str] | None = None,
     on_page: PageCallback | None = None,
     stop: threading.Event | None = None,
+    *,
+    clock: Clock,
 ) -> list[AccountResult]:
     """Pull every named account (all by default) once; one result per account."""
     context = SyncContext(
-        settings, engine, detector_for(settings), on_page=on_page, stop=stop or threading.Event()
+        settings, engine, detector_for(settings), clock, on_page=on_page,
+        stop=stop or threading.Event(),
     )
     names = list(account_names) if account_names else [a.name for a in settings.accounts]
     return [sync_account(context, settings.account(name)) for name in names]
@@ -136,12 +141,12 @@ def sync_account(
         result.skipped = "another socialdesk process is syncing this account"
         return result
     try:
-        account = ensure_account(context.engine, config.name, config.platform)
+        account = ensure_account(context.engine, config.name, config.platform, now=context.clock())
         connector = build_connector(config)
         rules = _DueRules(hours_for(context.settings.hours, config),
                           context.settings.sla.first_response_minutes)
         wanted = set(streams) if streams is not None else set(connector.streams)
-        pulled_since = utc_now()
+        pulled_since = context.clock()
         for stream in [name for name in connector.streams if name in wanted]:
             if context.stop.is_set():
                 break
@@ -150,7 +155,7 @@ def sync_account(
             )
         _set_health(context.engine, account, result)
         acknowledge_new(context.engine, context.settings, rules.hours,
-                        rules.counted_from_opening, utc_now())
+                        rules.counted_from_opening, context.clock())
         result.privacy = _guard_privacy(context, config, pulled_since)
         result.outbox = _flush_outbox(context, config)
     except AccountSyncError as error:
@@ -166,12 +171,13 @@ def _guard_privacy(
     context: SyncContext, config: XAccount | FacebookAccount, since: datetime
 ) -> GuardReport:
     """Redirect the public posts with personal data this pass ingested (privacy guard)."""
-    return guard_new_messages(context.engine, context.settings, config, context.detector, since)
+    return guard_new_messages(context.engine, context.settings, config, context.detector, since,
+                              now=context.clock)
 
 
 def _flush_outbox(context: SyncContext, config: XAccount | FacebookAccount) -> DispatchReport:
     """Send the account's due outbox actions, so cron delivers what is pending."""
-    report = dispatch_due(context.engine, context.settings, [config.name])
+    report = dispatch_due(context.engine, context.settings, [config.name], now=context.clock)
     for error in report.errors:
         log.warning("outbox: %s", error)
     return report
@@ -212,7 +218,7 @@ def _sync_stream(
     result = StreamResult(stream)
     with Session(context.engine, expire_on_commit=False) as session:
         state = _cursor_row(session, account, stream)
-        if state.rate_limited_until and state.rate_limited_until > utc_now():
+        if state.rate_limited_until and state.rate_limited_until > context.clock():
             result.skipped_until = result.rate_limited_until = state.rate_limited_until
             return result
         try:
@@ -221,14 +227,15 @@ def _sync_stream(
         except RateLimited as limit:
             result.rate_limited_until = limit.reset_at
             result.error = f"rate limited until {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC"
-            _record_stream_failure(session, account, stream, result.error, limit.reset_at)
+            _record_stream_failure(session, account, stream, result.error, limit.reset_at,
+                                   context.clock())
             return result
         except (AuthExpired, RetriableAPIError, FatalAPIError, ConnectorError) as error:
             result.error = str(error)
             result.auth_expired = isinstance(error, AuthExpired)
-            _record_stream_failure(session, account, stream, result.error, None)
+            _record_stream_failure(session, account, stream, result.error, None, context.clock())
             return result
-        _record_stream_success(session, account, stream)
+        _record_stream_success(session, account, stream, context.clock())
     return result
 
 
@@ -244,7 +251,7 @@ def _walk(
     for page in pages:
         if not lease.acquire(context.engine, lease_name, context.owner):
             raise AccountSyncError(account.name, "lost the sync lease to another process")
-        report = ingest_page(session, account, page)
+        report = ingest_page(session, account, page, now=context.clock())
         mark_personal_data(session, context.detector, report)
         set_due_times(session, rules.hours, rules.minutes, report, rules.counted_from_opening)
         _count(result, report, page.warnings)
@@ -288,9 +295,11 @@ def _cursor_row(session: Session, account: Account, stream: str) -> SyncCursor:
     return row or SyncCursor(account_id=account.id or 0, stream=stream)
 
 
-def _record_stream_success(session: Session, account: Account, stream: str) -> None:
+def _record_stream_success(
+    session: Session, account: Account, stream: str, now: datetime
+) -> None:
     row = _cursor_row(session, account, stream)
-    row.last_success_at = utc_now()
+    row.last_success_at = now
     row.last_error = None
     row.rate_limited_until = None
     session.add(row)
@@ -298,12 +307,13 @@ def _record_stream_success(session: Session, account: Account, stream: str) -> N
 
 
 def _record_stream_failure(
-    session: Session, account: Account, stream: str, error: str, until: datetime | None
+    session: Session, account: Account, stream: str, error: str, until: datetime | None,
+    now: datetime,
 ) -> None:
     session.rollback()
     row = _cursor_row(session, account, stream)
     row.last_error = error
-    row.last_error_at = utc_now()
+    row.last_error_at = now
     row.rate_limited_until = until
     session.add(row)
     session.commit()

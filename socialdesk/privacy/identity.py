@@ -13,8 +13,9 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from socialdesk.clock import Clock
 from socialdesk.errors import SocialdeskError
-from socialdesk.models import AuditEntry, Contact, utc_now
+from socialdesk.models import AuditEntry, Contact
 
 VERIFICATION_METHODS = ("email_code", "sms_code", "call_back", "order_lookup", "in_person")
 """How a person may be verified; the first two send a code to a contact already on file."""
@@ -59,7 +60,9 @@ def account_data_warning(contact: _VerifiedCard | None, text: str) -> str | None
     )
 
 
-def verify_contact(engine: Engine, contact_id: int, operator: str, method: str) -> Contact:
+def verify_contact(
+    engine: Engine, contact_id: int, operator: str, method: str, *, now: Clock
+) -> Contact:
     """Mark the contact verified by `operator` with `method`; audited.
 
     Raises:
@@ -76,11 +79,13 @@ def verify_contact(engine: Engine, contact_id: int, operator: str, method: str) 
         contact = session.get(Contact, contact_id)
         if contact is None:
             raise IdentityError(f"no contact {contact_id}")
-        contact.verified_at = utc_now()
+        moment = now()
+        contact.verified_at = moment
         contact.verified_by = operator
         contact.verified_method = method
         session.add(contact)
-        session.add(AuditEntry(actor=operator, action="verify_contact", target_type="contact",
-                               target_id=str(contact_id), detail={"method": method}))
+        session.add(AuditEntry(at=moment, actor=operator, action="verify_contact",
+                               target_type="contact", target_id=str(contact_id),
+                               detail={"method": method}))
         session.commit()
         return contact

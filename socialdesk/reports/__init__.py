@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from socialdesk.config import Settings
 from socialdesk.errors import UsageError
-from socialdesk.models import AuditEntry, utc_now
+from socialdesk.models import AuditEntry
 from socialdesk.privacy.detect import Detector
 from socialdesk.reports.csvout import (
     FORMULA_TRIGGERS,
@@ -99,20 +99,22 @@ REPORT_KINDS: dict[str, ReportKind] = {
 
 
 def write_report(session: Session, settings: Settings, request: ReportRequest,
-                 out: TextIO, now: datetime | None = None) -> int:
+                 out: TextIO, *, now: datetime) -> int:
     """Write one report as CSV; an unmasked one is refused unless config allows the
     operator, and is recorded in the audit log (it is a reveal)."""
     if request.kind not in REPORT_KINDS:
         raise UsageError(f"unknown report kind {request.kind!r}; "
                          f"kinds: {', '.join(REPORT_KINDS)}")
     if request.unmask:
-        _authorise_unmask(session, settings, request)
+        _authorise_unmask(session, settings, request, now)
     kind = REPORT_KINDS[request.kind]
-    return write_csv(out, kind.header, kind.rows(session, settings, request, now or utc_now()),
+    return write_csv(out, kind.header, kind.rows(session, settings, request, now),
                      excel=request.excel, text_columns=kind.text_columns)
 
 
-def _authorise_unmask(session: Session, settings: Settings, request: ReportRequest) -> None:
+def _authorise_unmask(
+    session: Session, settings: Settings, request: ReportRequest, now: datetime
+) -> None:
     operator = request.operator or settings.operator.initials
     if operator not in settings.reports.unmask_operators:
         raise UsageError(
@@ -121,7 +123,8 @@ def _authorise_unmask(session: Session, settings: Settings, request: ReportReque
         )
     period = request.period
     session.add(AuditEntry(
-        actor=operator, action="report.unmask", target_type="report", target_id=request.kind,
+        at=now, actor=operator, action="report.unmask", target_type="report",
+        target_id=request.kind,
         detail={"since": period.since.isoformat() if period.since else None,
                 "until": period.until.isoformat() if period.until else None,
                 "account": request.account},

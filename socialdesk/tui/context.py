@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from socialdesk.clock import Clock, system_clock
 from socialdesk.privacy.detect import Detector
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from socialdesk.config import Settings
-
-
-def utc_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -42,7 +38,7 @@ class Desk:
     operator: Operator
     detector: Detector = field(default_factory=Detector)
     saved_replies: list[SavedReply] = field(default_factory=list)
-    clock: Callable[[], datetime] = utc_clock
+    clock: Clock = system_clock
     poll_seconds: float = 3.0
     """How often the queue checks `max(updated_at)` for changes (SQLite has no notify)."""
     background_sync: Callable[[], Any] | None = None

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from socialdesk.clock import Clock
 from socialdesk.errors import SocialdeskError
 from socialdesk.guard import accept_suggestion, pending_suggestions
 from socialdesk.inbox import hide, private_channel, reply, send_private
@@ -260,7 +261,8 @@ class ConversationScreen(Screen[None]):
     def _act(self, done: str, action: object, *args: object) -> None:
         """Run one domain action; the screen re-reads the store, errors become a notice."""
         try:
-            action(self.desk_app.desk.engine, self.conversation_id, *args)  # type: ignore[operator]
+            action(self.desk_app.desk.engine, self.conversation_id, *args,  # type: ignore[operator]
+                   now=self.desk_app.desk.clock)
         except SocialdeskError as error:
             self.notify(error.message, title=error.title, severity="error")
             return
@@ -293,7 +295,8 @@ class ConversationScreen(Screen[None]):
     def action_reveal(self) -> None:
         try:
             self.revealed = reveal(self.desk_app.desk.engine, self.conversation_id,
-                                   self.desk_app.desk.operator.initials)
+                                   self.desk_app.desk.operator.initials,
+                                   now=self.desk_app.desk.clock)
         except SocialdeskError as error:
             self.notify(error.message, title=error.title, severity="error")
             return
@@ -358,7 +361,8 @@ class ConversationScreen(Screen[None]):
         desk = self.desk_app.desk
         unhide = hidden_now(message)
         try:
-            action = hide(desk.engine, message.id, desk.operator.initials, hidden=not unhide)
+            action = hide(desk.engine, message.id, desk.operator.initials, now=desk.clock,
+                          hidden=not unhide)
         except SocialdeskError as error:
             self.notify(error.message, title=error.title, severity="error")
             return
@@ -396,7 +400,7 @@ class ConversationScreen(Screen[None]):
     def _merge(self, other: ContactChoice, contact_id: int) -> None:
         try:
             merge_contacts(self.desk_app.desk.engine, other.contact_id, contact_id,
-                           self.desk_app.desk.operator.initials)
+                           self.desk_app.desk.operator.initials, now=self.desk_app.desk.clock)
         except SocialdeskError as error:
             self.notify(error.message, title=error.title, severity="error")
             return
@@ -419,7 +423,8 @@ class ConversationScreen(Screen[None]):
             if not method:
                 return
             try:
-                verify_contact(desk.engine, contact_id, desk.operator.initials, method)
+                verify_contact(desk.engine, contact_id, desk.operator.initials, method,
+                               now=desk.clock)
             except SocialdeskError as error:
                 self.notify(error.message, title=error.title, severity="error")
                 return
@@ -476,7 +481,7 @@ class ConversationScreen(Screen[None]):
         assert desk.settings is not None
         try:
             done = accept_suggestion(desk.engine, desk.settings, exposure_id,
-                                     desk.operator.initials)
+                                     desk.operator.initials, now=desk.clock)
         except SocialdeskError as error:
             self.app.call_from_thread(self.notify, error.message, title=error.title,
                                       severity="error")
@@ -548,7 +553,7 @@ class ConversationScreen(Screen[None]):
                                       settings=desk.settings, now=desk.clock)
             else:
                 action = reply(desk.engine, view.id, text, desk.operator.initials,
-                               settings=desk.settings)
+                               settings=desk.settings, now=desk.clock)
         except SocialdeskError as error:
             self.notify(error.message, title=error.title, severity="error")
             return
@@ -568,7 +573,7 @@ class ConversationScreen(Screen[None]):
         desk = self.desk_app.desk
         assert desk.settings is not None
         try:
-            sent = send_now(desk.engine, desk.settings, action_id)
+            sent = send_now(desk.engine, desk.settings, action_id, now=desk.clock)
         except SocialdeskError as error:
             self.app.call_from_thread(self.notify, error.message, title=error.title,
                                       severity="error")
@@ -609,7 +614,7 @@ def hidden_now(message: ThreadMessage) -> bool:
 
 
 def add_note_as(initials: str) -> object:
-    def call(engine: object, conversation_id: int, note: str) -> int:
-        return add_note(engine, conversation_id, initials, note)  # type: ignore[arg-type]
+    def call(engine: object, conversation_id: int, note: str, *, now: Clock) -> int:
+        return add_note(engine, conversation_id, initials, note, now=now)  # type: ignore[arg-type]
 
     return call

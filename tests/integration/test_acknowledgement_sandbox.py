@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from socialdesk.acknowledge import ACK_ACTOR, guess_language
+from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
 from socialdesk.db import open_store
 from socialdesk.models import Conversation, OutboxAction
@@ -48,7 +49,7 @@ def acknowledgements(sandbox: SandboxServer) -> list[dict[str, object]]:
 
 
 def sync_ok(settings: Settings, engine: Engine) -> None:
-    assert all(result.ok for result in sync_accounts(settings, engine))
+    assert all(result.ok for result in sync_accounts(settings, engine, clock=system_clock))
 
 
 def new_private_conversations(engine: Engine) -> list[int]:

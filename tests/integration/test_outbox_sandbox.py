@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from socialdesk import inbox, outbox
 from socialdesk.channel_rules import ChannelRuleError
+from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
 from socialdesk.db import open_store
 from socialdesk.models import (
@@ -28,7 +29,6 @@ from socialdesk.models import (
     Handle,
     Message,
     OutboxAction,
-    utc_now,
 )
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sync import sync_accounts
@@ -60,7 +60,7 @@ def settings(config_path: Path) -> Settings:
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
     store = open_store(settings.database.effective_url)
-    results = sync_accounts(settings, store)
+    results = sync_accounts(settings, store, clock=system_clock)
     assert all(result.ok for result in results)
     yield store
     store.dispose()
@@ -102,15 +102,15 @@ def test_a_reply_goes_out_once_on_the_conversations_channel_and_its_echo_adds_no
 ) -> None:
     target = conversation(engine, channel)
     queued = inbox.reply(engine, target.id or 0, f"Ci pensiamo noi ({channel}).", "AB",
-                         settings=settings)
-    sent = outbox.send_now(engine, settings, queued.id or 0)
+                         settings=settings, now=system_clock)
+    sent = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
     assert sent.state == "sent" and sent.external_id
     assert [a["assigned_id"] for a in delivered(sandbox)] == [sent.external_id]
     assert delivered(sandbox)[0]["kind"] == sandbox_kind
     with Session(engine) as session:
         message = session.exec(select(Message).where(Message.external_id == sent.external_id)).one()
     assert message.direction == "outbound" and message.conversation_id == target.id
-    sync_accounts(settings, engine)
+    sync_accounts(settings, engine, clock=system_clock)
     assert stored_copies(engine, sent.platform, sent.external_id) == 1
 
 
@@ -118,11 +118,11 @@ def test_queuing_the_same_answer_twice_sends_it_once(
     sandbox: SandboxServer, settings: Settings, engine: Engine
 ) -> None:
     target = conversation(engine, "mention")
-    first = inbox.reply(engine, target.id or 0, "Grazie della pazienza!", "AB")
-    second = inbox.reply(engine, target.id or 0, "Grazie della pazienza!", "CD")
+    first = inbox.reply(engine, target.id or 0, "Grazie della pazienza!", "AB", now=system_clock)
+    second = inbox.reply(engine, target.id or 0, "Grazie della pazienza!", "CD", now=system_clock)
     assert first.id == second.id
-    outbox.dispatch_due(engine, settings)
-    outbox.dispatch_due(engine, settings)
+    outbox.dispatch_due(engine, settings, now=system_clock)
+    outbox.dispatch_due(engine, settings, now=system_clock)
     assert len(delivered(sandbox, "x.reply")) == 1
     with Session(engine) as session:
         audit = session.exec(select(AuditEntry).where(AuditEntry.action == "reply")).all()
@@ -137,13 +137,15 @@ def test_hiding_and_unhiding_a_comment_is_seen_by_the_platform(
         comment = session.exec(select(Message).where(
             Message.channel == "comment", Message.direction == "inbound")).first()
     assert comment is not None
-    hidden = outbox.send_now(engine, settings, inbox.hide(engine, comment.id or 0, "AB").id or 0)
+    hide = inbox.hide(engine, comment.id or 0, "AB", now=system_clock)
+    hidden = outbox.send_now(engine, settings, hide.id or 0, now=system_clock)
     assert hidden.state == "sent"
     assert sandbox.store.comments[comment.external_id].hidden is True
-    shown = outbox.send_now(engine, settings, inbox.unhide(engine, comment.id or 0, "AB").id or 0)
+    unhide = inbox.unhide(engine, comment.id or 0, "AB", now=system_clock)
+    shown = outbox.send_now(engine, settings, unhide.id or 0, now=system_clock)
     assert shown.state == "sent"
     assert sandbox.store.comments[comment.external_id].hidden is False
-    again = inbox.hide(engine, comment.id or 0, "AB")
+    again = inbox.hide(engine, comment.id or 0, "AB", now=system_clock)
     assert again.id not in (hidden.id, shown.id)
 
 
@@ -153,9 +155,9 @@ def test_a_private_reply_to_a_comment_goes_out_once_and_lands_in_messenger(
     target = conversation(engine, "comment")
     assert target.contact_id is not None
     queued = inbox.send_private(engine, target.contact_id, "Le scriviamo in privato.", "AB",
-                                conversation_id=target.id)
+                                conversation_id=target.id, now=system_clock)
     assert queued.kind == "private_reply"
-    sent = outbox.send_now(engine, settings, queued.id or 0)
+    sent = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
     assert sent.state == "sent"
     assert len(delivered(sandbox, "facebook.private_reply")) == 1
     with Session(engine) as session:
@@ -165,25 +167,26 @@ def test_a_private_reply_to_a_comment_goes_out_once_and_lands_in_messenger(
     assert landed.contact_id == target.contact_id, "the private conversation is on the card"
     with pytest.raises(ChannelRuleError, match="one private reply per comment"):
         inbox.send_private(engine, target.contact_id, "Un secondo messaggio.", "AB",
-                           conversation_id=target.id)
+                           conversation_id=target.id, now=system_clock)
 
 
 def test_messenger_after_24_hours_needs_a_human_and_the_human_agent_feature(
     sandbox: SandboxServer, settings: Settings, config_path: Path, engine: Engine
 ) -> None:
     target = conversation(engine, "messenger")
-    age = utc_now() - (target.last_inbound_at or utc_now())
+    age = system_clock() - (target.last_inbound_at or system_clock())
     assert timedelta(hours=24) < age < timedelta(days=7), "seed 7 changed its Messenger data"
     with pytest.raises(ChannelRuleError, match="Human Agent"):
-        inbox.reply(engine, target.id or 0, "Eccoci.", "AB", settings=settings)
+        inbox.reply(engine, target.id or 0, "Eccoci.", "AB", settings=settings, now=system_clock)
     config_path.write_text(config_path.read_text().replace(
         'graph_version = "v25.0"', 'graph_version = "v25.0"\nhuman_agent = true'))
     with_feature = load_settings(config_path)
     with pytest.raises(ChannelRuleError):
         inbox.reply(engine, target.id or 0, "Eccoci.", "BOT", settings=with_feature,
-                    automated=True)
-    queued = inbox.reply(engine, target.id or 0, "Eccoci.", "AB", settings=with_feature)
-    assert outbox.send_now(engine, with_feature, queued.id or 0).state == "sent"
+                    automated=True, now=system_clock)
+    queued = inbox.reply(engine, target.id or 0, "Eccoci.", "AB", settings=with_feature,
+                         now=system_clock)
+    assert outbox.send_now(engine, with_feature, queued.id or 0, now=system_clock).state == "sent"
     [action] = delivered(sandbox, "facebook.message")
     assert (action["messaging_type"], action["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
 
@@ -200,7 +203,8 @@ def test_a_dm_to_someone_who_wrote_in_public_opens_a_conversation_on_their_card(
                 Handle.platform == "x")).all()
             if handle.external_user_id in open_to_dms and handle.contact_id not in in_dms)
     sent = outbox.send_now(engine, settings, inbox.send_private(
-        engine, contact_id, "Ti scriviamo in privato.", "AB").id or 0)
+        engine, contact_id, "Ti scriviamo in privato.", "AB", now=system_clock).id or 0,
+        now=system_clock)
     assert sent.state == "sent"
     with Session(engine) as session:
         message = session.exec(select(Message).where(Message.external_id == sent.external_id)).one()
@@ -220,8 +224,8 @@ def test_a_dm_the_customer_refuses_fails_with_the_reason(
         if str(author) in event.dm_conversation_id:
             del sandbox.store.dm_events[event.id]
     queued = inbox.send_private(engine, target.contact_id or 0, "Ci scriva in DM.", "AB",
-                                conversation_id=target.id)
-    failed = outbox.send_now(engine, settings, queued.id or 0)
+                                conversation_id=target.id, now=system_clock)
+    failed = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
     assert failed.state == "failed"
     assert "does not accept direct messages" in (failed.last_error or "")
     assert delivered(sandbox) == []
@@ -231,7 +235,7 @@ def test_a_dm_the_customer_refuses_fails_with_the_reason(
 
 
 def _reply(engine: Engine, channel: str, text: str) -> OutboxAction:
-    return inbox.reply(engine, conversation(engine, channel).id or 0, text, "AB")
+    return inbox.reply(engine, conversation(engine, channel).id or 0, text, "AB", now=system_clock)
 
 
 ENDPOINT = {"mention": "x.tweets", "comment": "facebook.reply"}
@@ -245,7 +249,7 @@ def _send_through_fault(
     row after it."""
     queued = _reply(engine, channel, "Risolto, grazie.")
     sandbox.inject({"target": ENDPOINT[channel], "kind": fault, "count": count})
-    return outbox.send_now(engine, settings, queued.id or 0)
+    return outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
 
 
 @pytest.mark.parametrize("channel", ["mention", "comment"])
@@ -274,12 +278,12 @@ def test_a_timeout_leaves_an_unknown_row_that_a_human_can_send_once(
     doubtful = _send_through_fault(sandbox, settings, engine, channel, "timeout")
     assert doubtful.state == "unknown"
     assert "not found among the platform's recent items" in (doubtful.last_error or "")
-    assert outbox.dispatch_due(engine, settings).actions == []
+    assert outbox.dispatch_due(engine, settings, now=system_clock).actions == []
     assert delivered(sandbox) == []
     with pytest.raises(outbox.OutboxError, match="--yes"):
-        outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=False)
-    outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=True)
-    assert outbox.send_now(engine, settings, doubtful.id or 0).state == "sent"
+        outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=False, now=system_clock)
+    outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=True, now=system_clock)
+    assert outbox.send_now(engine, settings, doubtful.id or 0, now=system_clock).state == "sent"
     assert len(delivered(sandbox)) == 1
 
 
@@ -300,8 +304,8 @@ def test_a_429_waits_for_the_reset_and_then_sends_once(
 ) -> None:
     waiting = _send_through_fault(sandbox, settings, engine, channel, "rate_limit")
     assert waiting.state == "pending" and waiting.next_attempt_at is not None
-    assert waiting.next_attempt_at > utc_now() + timedelta(minutes=1)
-    assert outbox.dispatch_due(engine, settings).actions == []
+    assert waiting.next_attempt_at > system_clock() + timedelta(minutes=1)
+    assert outbox.dispatch_due(engine, settings, now=system_clock).actions == []
     later = waiting.next_attempt_at + timedelta(seconds=1)
     outbox.dispatch_due(engine, settings, now=lambda: later)
     assert len(delivered(sandbox)) == 1
@@ -324,6 +328,7 @@ KILLED_DISPATCHER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     from socialdesk import outbox
+    from socialdesk.clock import system_clock
     from socialdesk.config import load_settings
     from socialdesk.db import open_store
 
@@ -333,7 +338,7 @@ KILLED_DISPATCHER = textwrap.dedent("""
     outbox.record_sent = killed
     settings = load_settings(Path(sys.argv[1]))
     engine = open_store(settings.database.effective_url)
-    outbox.send_now(engine, settings, int(sys.argv[2]))
+    outbox.send_now(engine, settings, int(sys.argv[2]), now=system_clock)
 """)
 
 
@@ -352,8 +357,8 @@ def test_a_dispatcher_killed_after_sending_leaves_one_message_found_on_recovery(
     with Session(engine) as session:
         assert (session.get(OutboxAction, queued.id) or queued).state == "sending"
     assert len(delivered(sandbox)) == 1
-    assert outbox.dispatch_due(engine, settings).actions == []
-    after_stale = utc_now() + timedelta(seconds=settings.outbox.stale_sending_seconds + 1)
+    assert outbox.dispatch_due(engine, settings, now=system_clock).actions == []
+    after_stale = system_clock() + timedelta(seconds=settings.outbox.stale_sending_seconds + 1)
     outbox.dispatch_due(engine, settings, now=lambda: after_stale)
     with Session(engine) as session:
         row = session.get(OutboxAction, queued.id)
@@ -371,7 +376,7 @@ def _queue_for_crash(engine: Engine, action: str) -> OutboxAction:
         return _reply(engine, "comment", "Risolto, grazie.")
     target = conversation(engine, "comment")
     return inbox.send_private(engine, target.contact_id or 0, "Le scriviamo in privato.", "AB",
-                              conversation_id=target.id)
+                              conversation_id=target.id, now=system_clock)
 
 
 # --- the CLI ------------------------------------------------------------------------------

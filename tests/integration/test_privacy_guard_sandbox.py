@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, select
 
+from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
 from socialdesk.guard import accept_suggestion
 from socialdesk.models import AuditEntry, Conversation, Message, PrivacyExposure
@@ -204,7 +205,8 @@ def test_suggest_mode_waits_for_the_operator_then_acts_on_one_key(
     assert exposure.outcome == "suggested"
 
     monkeypatch.setenv(SANDBOX_TOKEN_ENV, TOKEN)
-    accepted = accept_suggestion(store, load_settings(config_path), exposure.id or 0, "MR")
+    accepted = accept_suggestion(store, load_settings(config_path), exposure.id or 0, "MR",
+                                 now=system_clock)
 
     assert accepted.outcome == "done" and accepted.resolved_by == "MR"
     assert sandbox.store.comments[comment.id].hidden is True

@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, col, select
 
 from socialdesk import inbox
+from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
 from socialdesk.db import open_store
 from socialdesk.models import Conversation
@@ -248,7 +249,8 @@ def test_run_sends_the_answers_waiting_in_the_outbox(
             Conversation.channel == "mention", col(Conversation.last_inbound_at).is_not(None))
         ).first()
     assert mention is not None
-    inbox.reply(engine, mention.id or 0, "Ci pensiamo noi, grazie!", "AB", settings=settings)
+    inbox.reply(engine, mention.id or 0, "Ci pensiamo noi, grazie!", "AB", settings=settings,
+                now=system_clock)
     engine.dispose()
     process = start_run(config_path, runners)
     assert wait_until(lambda: any(a["kind"] == "x.reply" for a in sandbox.state()["actions"]))

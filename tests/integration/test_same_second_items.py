@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
 from socialdesk.db import open_store
 from socialdesk.models import Message
@@ -32,10 +33,10 @@ def test_items_written_in_the_same_second_as_the_last_poll_are_not_lost(
         settings = load_settings(write_config(tmp_path / "config.toml", server.base_url))
         engine = open_store(settings.database.effective_url)
         server.generate(6)
-        assert all(result.ok for result in sync_accounts(settings, engine))
+        assert all(result.ok for result in sync_accounts(settings, engine, clock=system_clock))
         later_in_that_second = server.generate(12)
         assert any(i["platform"] == "facebook" for i in later_in_that_second)
-        assert all(result.ok for result in sync_accounts(settings, engine))
+        assert all(result.ok for result in sync_accounts(settings, engine, clock=system_clock))
         with Session(engine) as session:
             stored = {(m.platform, m.external_id) for m in session.exec(select(Message))}
         engine.dispose()

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from socialdesk.clock import system_clock
 from socialdesk.config import Settings
-from socialdesk.models import AuditEntry, Contact, utc_now
+from socialdesk.models import AuditEntry, Contact
 from socialdesk.privacy.identity import IdentityError, account_data_warning, verify_contact
 from socialdesk.privacy.logfilter import PersonalDataFilter
 
@@ -23,18 +24,18 @@ def test_unverified_customer_gets_a_warning_before_account_talk() -> None:
 
 
 def test_verified_customer_and_small_talk_need_no_warning() -> None:
-    assert account_data_warning(SimpleNamespace(verified_at=utc_now()), "il tuo conto") is None
+    assert account_data_warning(SimpleNamespace(verified_at=system_clock()), "il tuo conto") is None
     assert account_data_warning(UNVERIFIED, "Grazie, buona giornata!") is None
 
 
 def test_verify_contact_records_who_when_how_and_audits(store: Engine) -> None:
     with Session(store) as session:
-        contact = Contact(display_name="Giulia")
+        contact = Contact(display_name="Giulia", created_at=system_clock())
         session.add(contact)
         session.commit()
         contact_id = contact.id or 0
 
-    verified = verify_contact(store, contact_id, "MR", "call_back")
+    verified = verify_contact(store, contact_id, "MR", "call_back", now=system_clock)
 
     assert (verified.verified_by, verified.verified_method) == ("MR", "call_back")
     assert verified.verified_at is not None
@@ -46,7 +47,7 @@ def test_verify_contact_records_who_when_how_and_audits(store: Engine) -> None:
 
 def test_verify_contact_refuses_an_unknown_method(store: Engine) -> None:
     with pytest.raises(IdentityError, match="unknown verification method"):
-        verify_contact(store, 1, "MR", "gut feeling")
+        verify_contact(store, 1, "MR", "gut feeling", now=system_clock)
 
 
 def test_log_records_show_personal_data_masked() -> None:

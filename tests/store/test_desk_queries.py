@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from socialdesk.clock import system_clock
 from socialdesk.models import (
     Account,
     AuditEntry,
@@ -42,12 +43,13 @@ def seed(engine: Engine, count: int = 25) -> list[int]:
     """`count` X mentions, one per contact; every third is resolved, some share a minute."""
     ids = []
     with Session(engine) as session:
-        account = Account(name="brand-x", platform="x")
+        account = Account(name="brand-x", platform="x", created_at=T0)
         session.add(account)
         session.flush()
         for number in range(count):
             at = T0 + timedelta(minutes=number // SAME_MINUTE)
-            contact = Contact(display_name=f"Customer {number}", origin=f"x:{number}")
+            contact = Contact(display_name=f"Customer {number}", origin=f"x:{number}",
+                              created_at=at)
             session.add(contact)
             session.flush()
             session.add(Handle(contact_id=contact.id or 0, platform="x",
@@ -56,7 +58,7 @@ def seed(engine: Engine, count: int = 25) -> list[int]:
                 account_id=account.id or 0, channel="mention", visibility="public",
                 thread_key=str(number), contact_id=contact.id,
                 status="resolved" if number % 3 == 0 else "new",
-                last_inbound_at=at, last_message_at=at, updated_at=at,
+                last_inbound_at=at, last_message_at=at, created_at=at, updated_at=at,
             )
             session.add(conversation)
             session.flush()
@@ -65,7 +67,7 @@ def seed(engine: Engine, count: int = 25) -> list[int]:
                 account_id=account.id or 0, conversation_id=conversation.id or 0,
                 platform="x", external_id=str(number), channel="mention",
                 visibility="public", direction="inbound", text=f"{words} number {number}",
-                created_at=at, has_pii=number == 7, pii_types="PHONE" if number == 7 else None,
+                created_at=at, ingested_at=at, has_pii=number == 7, pii_types="PHONE" if number == 7 else None,
                 raw={},
             ))
             ids.append(conversation.id or 0)
@@ -120,7 +122,8 @@ def test_search_sees_messages_added_after_the_index_was_built(store: Engine) -> 
         session.add(Message(account_id=conversation.account_id,
                             conversation_id=conversation.id or 0, platform="x",
                             external_id="late", channel="mention", visibility="public",
-                            direction="inbound", text="zanzibar parcel", created_at=T0, raw={}))
+                            direction="inbound", text="zanzibar parcel", created_at=T0,
+                            ingested_at=T0, raw={}))
         conversation_id = conversation.id
         session.commit()
     found = inbox_page(store, InboxFilter(search="zanzi"), None, 10)
@@ -131,8 +134,8 @@ def test_assignee_filter_reads_unassigned_and_each_person_and_counts_alike(
     store: Engine,
 ) -> None:
     ids = seed(store)
-    assign(store, ids[1], "LB", "AB")
-    assign(store, ids[2], "AB", "AB")
+    assign(store, ids[1], "LB", "AB", now=system_clock)
+    assign(store, ids[2], "AB", "AB", now=system_clock)
     newest_first = all_pages(store, InboxFilter())
     unassigned = InboxFilter(assignee=UNASSIGNED)
     assert all_pages(store, unassigned) == [i for i in newest_first if i not in ids[1:3]]
@@ -164,9 +167,9 @@ def test_full_text_query_quotes_every_word() -> None:
 
 def test_operator_actions_change_the_store_and_are_audited(store: Engine) -> None:
     ids = seed(store, 3)
-    set_status(store, ids[1], Status.RESOLVED, "AB")
-    assign(store, ids[1], "AB", "AB")
-    note_id = add_note(store, ids[1], "AB", "  called back  ")
+    set_status(store, ids[1], Status.RESOLVED, "AB", now=system_clock)
+    assign(store, ids[1], "AB", "AB", now=system_clock)
+    note_id = add_note(store, ids[1], "AB", "  called back  ", now=system_clock)
     view = conversation_view(store, ids[1])
     assert view is not None and view.status == "resolved" and view.assignee == "AB"
     with Session(store) as session:
@@ -180,30 +183,30 @@ def test_operator_actions_change_the_store_and_are_audited(store: Engine) -> Non
 
 def test_actions_on_a_missing_conversation_say_so(store: Engine) -> None:
     with pytest.raises(TriageError, match="no conversation 999"):
-        set_status(store, 999, Status.OPEN, "AB")
+        set_status(store, 999, Status.OPEN, "AB", now=system_clock)
     ids = seed(store, 1)
     with pytest.raises(TriageError, match="needs some text"):
-        add_note(store, ids[0], "AB", "   ")
+        add_note(store, ids[0], "AB", "   ", now=system_clock)
 
 
 def test_merge_moves_handles_conversations_and_notes_to_one_card(store: Engine) -> None:
     ids = seed(store, 2)
     first, second = (conversation_view(store, i) for i in ids)
     assert first and second and first.contact_id and second.contact_id
-    add_note(store, ids[1], "AB", "same person as Customer 0")
-    merge_contacts(store, second.contact_id, first.contact_id, "AB")
+    add_note(store, ids[1], "AB", "same person as Customer 0", now=system_clock)
+    merge_contacts(store, second.contact_id, first.contact_id, "AB", now=system_clock)
     card = customer_card(store, first.contact_id)
     assert card is not None
     assert [h.username for h in card.handles] == ["user0", "user1"]
     assert sorted(c.id for c in card.conversations) == sorted(ids)
     assert [n.text for n in card.notes] == ["same person as Customer 0"]
     with pytest.raises(TriageError):
-        merge_contacts(store, first.contact_id, first.contact_id, "AB")
+        merge_contacts(store, first.contact_id, first.contact_id, "AB", now=system_clock)
 
 
 def test_reveal_returns_clear_text_and_writes_the_audit(store: Engine) -> None:
     ids = seed(store, 8)
-    clear = reveal(store, ids[7], "AB")
+    clear = reveal(store, ids[7], "AB", now=system_clock)
     assert list(clear.values()) == ["order late number 7"]
     with Session(store) as session:
         entry = session.exec(select(AuditEntry)).one()
@@ -213,7 +216,7 @@ def test_reveal_returns_clear_text_and_writes_the_audit(store: Engine) -> None:
 def test_latest_change_moves_when_an_operator_acts(store: Engine) -> None:
     ids = seed(store, 2)
     before = latest_change(store)
-    set_status(store, ids[0], Status.OPEN, "AB")
+    set_status(store, ids[0], Status.OPEN, "AB", now=system_clock)
     after = latest_change(store)
     assert before is not None and after is not None and after > before
 

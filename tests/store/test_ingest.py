@@ -7,6 +7,7 @@ from sqlalchemy import Engine, event, func
 from sqlmodel import Session, col, select
 
 from connectors.base import Channel, Direction, PullPage, QuarantinedItem
+from socialdesk.clock import system_clock
 from socialdesk.ingest import ensure_account, ingest_page
 from socialdesk.models import (
     Account,
@@ -23,19 +24,20 @@ from tests.support import item
 
 @pytest.fixture
 def x_account(store: Engine) -> Account:
-    return ensure_account(store, "brand-x", "x")
+    return ensure_account(store, "brand-x", "x", now=system_clock())
 
 
 @pytest.fixture
 def fb_account(store: Engine) -> Account:
-    return ensure_account(store, "brand-fb", "facebook")
+    return ensure_account(store, "brand-fb", "facebook", now=system_clock())
 
 
 def ingest(  # type: ignore[no-untyped-def]
     store: Engine, account: Account, *items, stream="mentions", cursor=None, **kw
 ):
     with Session(store) as session:
-        return ingest_page(session, account, PullPage(stream, list(items), cursor=cursor, **kw))
+        page = PullPage(stream, list(items), cursor=cursor, **kw)
+        return ingest_page(session, account, page, now=system_clock())
 
 
 def conversations(store: Engine) -> list[Conversation]:
@@ -266,7 +268,7 @@ def test_an_automated_message_of_ours_is_no_answer(store: Engine, x_account: Acc
     with Session(store) as session:
         ingest_page(session, x_account, PullPage("outbox", [
             item("2", author="9", direction=Direction.OUTBOUND, minutes=1, **dm)]),
-            automated=True)
+            automated=True, now=system_clock())
     (conversation,) = conversations(store)
     assert conversation.status == Status.NEW
     assert conversation.first_response_at is None and conversation.last_outbound_at is None

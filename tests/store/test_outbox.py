@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from connectors.base import ActionKind, Channel, PullPage
 from socialdesk import inbox, outbox
 from socialdesk.channel_rules import ChannelRuleError
+from socialdesk.clock import system_clock
 from socialdesk.config import Settings
 from socialdesk.ingest import ensure_account, ingest_page
 from socialdesk.models import AuditEntry, Conversation, OutboxAction
@@ -18,13 +19,13 @@ from tests.support import item
 
 
 def _store_dm_and_mention(store: Engine) -> tuple[int, int]:
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
     page = PullPage("mentions", [
         item("100", channel=Channel.MENTION, author="u1", text="@brand help"),
         item("200", channel=Channel.DM, thread_key="u1-me", author="u1", text="order?"),
     ])
     with Session(store) as session:
-        ingest_page(session, account, page)
+        ingest_page(session, account, page, now=system_clock())
         rows = session.exec(select(Conversation)).all()
     by_channel = {row.channel: row.id or 0 for row in rows}
     return by_channel["mention"], by_channel["dm"]
@@ -32,8 +33,9 @@ def _store_dm_and_mention(store: Engine) -> tuple[int, int]:
 
 def test_a_reply_in_a_dm_is_a_dm_and_in_a_mention_a_public_reply(store: Engine) -> None:
     mention, dm = _store_dm_and_mention(store)
-    assert inbox.reply(store, dm, "Le rispondo qui.", "AB").kind == "direct_message"
-    public = inbox.reply(store, mention, "Le rispondiamo in DM.", "AB")
+    answer = inbox.reply(store, dm, "Le rispondo qui.", "AB", now=system_clock)
+    assert answer.kind == "direct_message"
+    public = inbox.reply(store, mention, "Le rispondiamo in DM.", "AB", now=system_clock)
     assert (public.kind, public.target_external_id) == ("reply", "100")
 
 
@@ -42,14 +44,14 @@ def test_a_public_reply_to_a_private_conversation_is_never_queued(store: Engine)
     request = outbox.ActionRequest(1, "x", ActionKind.REPLY, "AB", "ciao", conversation_id=dm,
                                    target_external_id="200")
     with Session(store) as session, pytest.raises(ChannelRuleError, match="private"):
-        outbox.queue(session, request)
+        outbox.queue(session, request, now=system_clock)
     with Session(store) as session:
         assert session.exec(select(OutboxAction)).all() == []
 
 
 def test_every_action_is_audited_with_who_asked(store: Engine) -> None:
     mention, _dm = _store_dm_and_mention(store)
-    queued = inbox.reply(store, mention, "Grazie!", "MR")
+    queued = inbox.reply(store, mention, "Grazie!", "MR", now=system_clock)
     with Session(store) as session:
         [entry] = session.exec(select(AuditEntry)).all()
     assert (entry.actor, entry.action, entry.target_id) == ("MR", "reply", str(mention))
@@ -59,12 +61,12 @@ def test_every_action_is_audited_with_who_asked(store: Engine) -> None:
 
 def test_two_dispatchers_never_claim_the_same_action(store: Engine) -> None:
     mention, _dm = _store_dm_and_mention(store)
-    queued = inbox.reply(store, mention, "Grazie!", "AB")
+    queued = inbox.reply(store, mention, "Grazie!", "AB", now=system_clock)
     settings = Settings()
     wins: list[bool] = []
 
     def claim() -> None:
-        dispatcher = outbox._Dispatcher(store, settings)
+        dispatcher = outbox._Dispatcher(store, settings, system_clock)
         with Session(store) as session:
             won = outbox._take(session, queued.id or 0, dispatcher)
             session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from connectors.base import PullPage
+from socialdesk.clock import system_clock
 from socialdesk.config import Settings
 from socialdesk.guard import (
     GuardError,
@@ -18,7 +19,7 @@ from socialdesk.guard import (
     pending_suggestions,
 )
 from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import AuditEntry, Conversation, OutboxAction, PrivacyExposure, utc_now
+from socialdesk.models import AuditEntry, Conversation, OutboxAction, PrivacyExposure
 from socialdesk.privacy.detect import Detector
 from socialdesk.sync import mark_personal_data
 from tests.support import item
@@ -34,17 +35,19 @@ def settings(mode: str) -> Settings:
 
 
 def ingest_mention(store: Engine, text: str) -> None:
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
     detector = Detector()
     with Session(store) as session:
-        report = ingest_page(session, account, PullPage("mentions", [item("t1", text=text)]))
+        page = PullPage("mentions", [item("t1", text=text)])
+        report = ingest_page(session, account, page, now=system_clock())
         mark_personal_data(session, detector, report)
 
 
 def guard(store: Engine, mode: str) -> list[int]:
     config = settings(mode)
-    since = utc_now() - timedelta(minutes=1)
-    report = guard_new_messages(store, config, config.account("brand-x"), Detector(), since)
+    since = system_clock() - timedelta(minutes=1)
+    report = guard_new_messages(store, config, config.account("brand-x"), Detector(), since,
+                                now=system_clock)
     return report.exposures
 
 
@@ -73,7 +76,7 @@ def test_dismissing_a_suggestion_keeps_the_exposure_and_audits(store: Engine) ->
     ingest_mention(store, f"@brand IBAN {IBAN}")
     exposure_id = guard(store, "suggest")[0]
 
-    dismiss_suggestion(store, exposure_id, "MR")
+    dismiss_suggestion(store, exposure_id, "MR", now=system_clock)
 
     assert pending_suggestions(store) == []
     with Session(store) as session:
@@ -83,7 +86,7 @@ def test_dismissing_a_suggestion_keeps_the_exposure_and_audits(store: Engine) ->
     assert exposure is not None and (exposure.outcome, exposure.resolved_by) == ("dismissed", "MR")
     assert audit.actor == "MR"
     with pytest.raises(GuardError, match="not waiting"):
-        dismiss_suggestion(store, exposure_id, "MR")
+        dismiss_suggestion(store, exposure_id, "MR", now=system_clock)
 
 
 def test_mode_off_records_nothing(store: Engine) -> None:

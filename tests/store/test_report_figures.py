@@ -77,7 +77,7 @@ def dm(external_id: str, thread: str, when: datetime, outbound: bool = False,
 
 @pytest.fixture
 def desk(store: Engine) -> Engine:
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=NOW)
     items = [
         dm("1", "a", at(30, 8, 30)), dm("2", "a", at(30, 9), outbound=True),
         dm("3", "b", at(30, 16, 30)), dm("4", "b", at(31, 8, 45), outbound=True),
@@ -85,7 +85,7 @@ def desk(store: Engine) -> Engine:
         dm("7", "m", at(30, 10), text="richiamatemi al +39 347 123 4567"),
     ]
     with Session(store) as session:
-        report = ingest_page(session, account, PullPage("dms", items))
+        report = ingest_page(session, account, PullPage("dms", items), now=NOW)
         mark_personal_data(session, detector_for(SETTINGS), report)
         by_thread = {"a": ("AB", at(30, 10)), "b": ("AB", None), "c": ("CD", None)}
         for thread, (assignee, resolved) in by_thread.items():
@@ -208,11 +208,11 @@ def test_a_period_keeps_only_conversations_opened_in_it(desk: Engine) -> None:
 
 def test_an_automatic_acknowledgement_does_not_meet_the_sla(desk: Engine) -> None:
     """C4 got an acknowledgement within its hour: it is still an unanswered, missed SLA."""
-    account = ensure_account(desk, "brand-x", "x")
+    account = ensure_account(desk, "brand-x", "x", now=NOW)
     with Session(desk) as session:
         ingest_page(session, account, PullPage("outbox", [
             dm("8", "m", at(30, 10, 1), outbound=True, text="Ti risponderemo entro le 12:00")]),
-            automated=True)
+            automated=True, now=NOW)
     rows = {row["customer_handle"]: row for row in read(desk, "conversations")}
     four = rows["customer_m"]
     assert (four["first_response_at"], four["sla_met"]) == ("", "false")
@@ -226,9 +226,9 @@ def test_an_automatic_acknowledgement_does_not_meet_the_sla(desk: Engine) -> Non
 ])
 def test_message_times_read_as_iso_8601_utc(store: Engine, moment: datetime) -> None:
     """The database writes the time cell itself; it reads as `safe_cell` formats a time."""
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=NOW)
     with Session(store) as session:
-        ingest_page(session, account, PullPage("dms", [dm("1", "a", moment)]))
+        ingest_page(session, account, PullPage("dms", [dm("1", "a", moment)]), now=NOW)
     (row,) = read(store, "messages")
     assert row["created_at"] == safe_cell(moment)
     assert datetime.fromisoformat(row["created_at"]) == moment
@@ -236,10 +236,10 @@ def test_message_times_read_as_iso_8601_utc(store: Engine, moment: datetime) -> 
 
 def test_text_from_outside_is_neutralised_in_every_column(store: Engine) -> None:
     """An account name, a handle, an id, a text and an assignee a spreadsheet would run."""
-    account = ensure_account(store, "=brand", "x")
+    account = ensure_account(store, "=brand", "x", now=NOW)
     item = replace(dm("-1", "a", at(30, 8, 30), text="+39 ciao"), author_handle="@SUM(A1)")
     with Session(store) as session:
-        ingest_page(session, account, PullPage("dms", [item]))
+        ingest_page(session, account, PullPage("dms", [item]), now=NOW)
         session.exec(update(Conversation).values(assignee="=AB"))
         session.commit()
     (message,) = read(store, "messages")
@@ -259,7 +259,8 @@ def answer(session: Session, account_id: int | None, operator: str, kind: Action
     session.add(OutboxAction(
         idempotency_key=f"{operator}-{kind}-{sent_at}-{state}", account_id=account_id,
         platform="x", kind=kind.value, state=state.value, requested_by=operator,
-        text=None if kind is ActionKind.HIDE else "grazie", sent_at=sent_at))
+        text=None if kind is ActionKind.HIDE else "grazie", sent_at=sent_at,
+        created_at=sent_at or NOW, updated_at=sent_at or NOW))
 
 
 def expose(session: Session, external_id: str, resolved_by: str | None = "AB") -> None:
@@ -290,7 +291,7 @@ def test_agents_count_the_answers_each_operator_sent_through_the_outbox(desk: En
     """AB: a reply and a DM sent -> 2 (the pending one is not out yet); CD: a DM sent -> 1
     (the failed reply and the hide are no answers); EF answered without owning any
     conversation -> 1 private reply, 0 conversations."""
-    account_id = ensure_account(desk, "brand-x", "x").id
+    account_id = ensure_account(desk, "brand-x", "x", now=NOW).id
     with Session(desk) as session:
         answer(session, account_id, "AB", ActionKind.REPLY, at(30, 9))
         answer(session, account_id, "AB", ActionKind.DIRECT_MESSAGE, at(31, 8, 45))
@@ -310,9 +311,9 @@ def test_operator_initials_a_spreadsheet_would_run_are_neutralised_in_agents(
     store: Engine,
 ) -> None:
     """One from the assignee, one only from the outbox's `requested_by`."""
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=NOW)
     with Session(store) as session:
-        ingest_page(session, account, PullPage("dms", [dm("1", "a", at(30, 8, 30))]))
+        ingest_page(session, account, PullPage("dms", [dm("1", "a", at(30, 8, 30))]), now=NOW)
         session.exec(update(Conversation).values(assignee="=AB"))
         answer(session, account.id, "+CD", ActionKind.DIRECT_MESSAGE, at(30, 9))
         session.commit()
@@ -320,9 +321,9 @@ def test_operator_initials_a_spreadsheet_would_run_are_neutralised_in_agents(
 
 
 def test_a_channel_a_spreadsheet_would_run_is_neutralised_in_daily(store: Engine) -> None:
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=NOW)
     with Session(store) as session:
-        ingest_page(session, account, PullPage("dms", [dm("1", "a", at(30, 8, 30))]))
+        ingest_page(session, account, PullPage("dms", [dm("1", "a", at(30, 8, 30))]), now=NOW)
         session.exec(update(Conversation).values(channel="@SUM(A1)"))
         session.exec(update(Message).values(channel="@SUM(A1)"))
         session.commit()
@@ -333,9 +334,9 @@ def test_a_channel_a_spreadsheet_would_run_is_neutralised_in_daily(store: Engine
 def test_an_account_and_a_decider_a_spreadsheet_would_run_are_neutralised_in_redirects(
     store: Engine,
 ) -> None:
-    account = ensure_account(store, "=brand", "x")
+    account = ensure_account(store, "=brand", "x", now=NOW)
     with Session(store) as session:
-        ingest_page(session, account, PullPage("dms", [dm("1", "m", at(30, 10))]))
+        ingest_page(session, account, PullPage("dms", [dm("1", "m", at(30, 10))]), now=NOW)
         expose(session, "1", resolved_by="-AB")
         session.commit()
     (row,) = read(store, "redirects")

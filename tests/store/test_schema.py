@@ -13,6 +13,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import Session, SQLModel
 
 from connectors.base import Channel, PullPage
+from socialdesk.clock import system_clock
 from socialdesk.db import (
     alembic_config,
     analyzed_rows,
@@ -93,14 +94,14 @@ def test_sqlite_statistics_are_taken_once_then_again_when_the_store_doubles(
 ) -> None:
     """Without statistics SQLite planned the queue's overdue filter ten times slower."""
     engine = open_store(f"sqlite:///{tmp_path / 'stats.db'}")
-    account = ensure_account(engine, "brand-x", "x")
+    account = ensure_account(engine, "brand-x", "x", now=system_clock())
     assert refresh_statistics(engine) is False  # nothing stored yet: nothing to plan for
 
     def add(first: int, count: int) -> None:
         items = [item(str(n), channel=Channel.DM, author=str(n), text="ciao")
                  for n in range(first, first + count)]
         with Session(engine) as session:
-            ingest_page(session, account, PullPage("dms", items))
+            ingest_page(session, account, PullPage("dms", items), now=system_clock())
 
     add(0, 10)
     assert refresh_statistics(engine) is True

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from connectors.base import Channel, Direction, PullPage
+from socialdesk.clock import system_clock
 from socialdesk.config import HoursSettings, settings_from_mapping
 from socialdesk.hours import BusinessHours
 from socialdesk.ingest import IngestReport, ensure_account, ingest_page
@@ -25,9 +26,9 @@ SLA = 60
 
 
 def store_page(store: Engine, *items: object, counted: set[int] | None = None) -> IngestReport:
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
     with Session(store) as session:
-        report = ingest_page(session, account, PullPage("dms", list(items)))  # type: ignore[arg-type]
+        report = ingest_page(session, account, PullPage("dms", list(items)), now=system_clock())  # type: ignore[arg-type]
         set_due_times(session, HOURS, SLA, report, set() if counted is None else counted)
     return report
 
@@ -90,9 +91,10 @@ def test_only_unanswered_conversations_past_due_are_overdue(store: Engine) -> No
 
 
 def test_conversations_left_without_a_due_time_get_one(store: Engine) -> None:
-    account = ensure_account(store, "brand-x", "x")
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
     with Session(store) as session:
-        ingest_page(session, account, PullPage("dms", [item("d1", channel=Channel.DM)]))
+        page = PullPage("dms", [item("d1", channel=Channel.DM)])
+        ingest_page(session, account, page, now=system_clock())
     assert conversation(store, "d1").first_response_due_at is None
     assert fill_missing_due_times(store, {"brand-x": HOURS}, SLA) == 1
     assert conversation(store, "d1").first_response_due_at == T0 + timedelta(minutes=SLA)

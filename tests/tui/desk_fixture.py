@@ -38,8 +38,9 @@ def build_desk_store(url: str) -> Engine:
     test_card_history gives Marco a Facebook handle and earlier conversations.)"""
     engine = open_store(url)
     with Session(engine) as session:
-        accounts = {"x": Account(name="brand-x", platform="x"),
-                    "facebook": Account(name="brand-facebook", platform="facebook")}
+        accounts = {"x": Account(name="brand-x", platform="x", created_at=NOW),
+                    "facebook": Account(name="brand-facebook", platform="facebook",
+                                        created_at=NOW)}
         session.add_all(accounts.values())
         session.flush()
         for number, row in enumerate(CUSTOMERS, start=1):

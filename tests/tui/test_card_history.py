@@ -39,8 +39,8 @@ def add_to_contact(store: Engine, contact_id: int, platform: str, channel: str,
                             platform=platform, external_id=f"m{external}{days_ago}",
                             channel=channel, visibility=visibility, direction="inbound",
                             author_external_id=external, author_handle=f"{platform}.user",
-                            text=text, created_at=at, has_pii=pii is not None, pii_types=pii,
-                            raw={}))
+                            text=text, created_at=at, ingested_at=at, has_pii=pii is not None,
+                            pii_types=pii, raw={}))
         session.commit()
         return conversation.id or 0
 

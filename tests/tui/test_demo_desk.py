@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from socialdesk.clock import system_clock
 from socialdesk.config import settings_from_mapping
 from socialdesk.db import open_store
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, sandbox_config_text
@@ -26,9 +27,10 @@ async def test_background_sync_brings_new_customers_into_the_open_queue(
         settings = settings_from_mapping(
             tomllib.loads(sandbox_config_text(base_url, database_url)), source="test")
         engine = open_store(database_url)
-        sync_accounts(settings, engine)
+        sync_accounts(settings, engine, clock=system_clock)
         desk = desk_from_settings(settings, engine, initials="DM",
-                                  background_sync=lambda: sync_accounts(settings, engine))
+                                  background_sync=lambda: sync_accounts(settings, engine,
+                                                                        clock=system_clock))
         desk.poll_seconds = 0
         desk.background_seconds = 3600  # the test runs the sync itself
         app = make_app(desk)

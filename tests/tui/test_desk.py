@@ -109,7 +109,8 @@ class TestInbox:
     ) -> None:
         from socialdesk.triage import assign
 
-        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "AB", "AB")
+        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "AB", "AB",
+               now=lambda: NOW)
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("m")
             assert customers(desk_app) == ["Anna"]
@@ -120,8 +121,10 @@ class TestInbox:
     ) -> None:
         from socialdesk.triage import assign
 
-        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "LB", "AB")
-        assign(desk_store, conversation_of(desk_store, "refund").id or 0, "AB", "AB")
+        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "LB", "AB",
+               now=lambda: NOW)
+        assign(desk_store, conversation_of(desk_store, "refund").id or 0, "AB", "AB",
+               now=lambda: NOW)
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("w")
             assert customers(desk_app) == ["Giulia", "Hostile", "Luca", "Sara"]

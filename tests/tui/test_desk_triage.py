@@ -146,7 +146,8 @@ def add_facebook_marco(store: Engine) -> int:
                             platform="facebook", external_id="m77", channel="messenger",
                             visibility="private", direction="inbound", author_external_id="77",
                             author_handle="marco.bianchi.77", author_name="Marco Bianchi",
-                            text="old question about my booking", created_at=at, raw={}))
+                            text="old question about my booking", created_at=at, ingested_at=at,
+                            raw={}))
         session.commit()
         return contact.id or 0
 
@@ -208,7 +209,8 @@ class TestAssignTo:
     ) -> None:
         from socialdesk.triage import assign
 
-        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "GV", "GV")
+        assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "GV", "GV",
+               now=lambda: NOW)
         async with desk_app.run_test(size=SIZE) as pilot:
             await open_row(desk_app, pilot, 0)
             await pilot.press("a")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from socialdesk.clock import system_clock
 from socialdesk.config import settings_from_mapping
 from socialdesk.db import open_store
 from socialdesk.models import Conversation, Note, OutboxAction
@@ -36,7 +37,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         settings = settings_from_mapping(
             tomllib.loads(sandbox_config_text(sandbox.start(), database_url)), source="test")
         engine = open_store(database_url)
-        sync_accounts(settings, engine)
+        sync_accounts(settings, engine, clock=system_clock)
         desk = desk_from_settings(settings, engine)
         desk.poll_seconds = 0
         yield sandbox, engine, make_app(desk)
