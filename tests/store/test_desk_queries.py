@@ -67,8 +67,8 @@ def seed(engine: Engine, count: int = 25) -> list[int]:
                 account_id=account.id or 0, conversation_id=conversation.id or 0,
                 platform="x", external_id=str(number), channel="mention",
                 visibility="public", direction="inbound", text=f"{words} number {number}",
-                created_at=at, ingested_at=at, has_pii=number == 7, pii_types="PHONE" if number == 7 else None,
-                raw={},
+                created_at=at, ingested_at=at, has_pii=number == 7,
+                pii_types="PHONE" if number == 7 else None, raw={},
             ))
             ids.append(conversation.id or 0)
         session.commit()
