@@ -88,4 +88,4 @@ class TestDeskClock:
         assert {"audit_log", "note", "contact", "conversation", "outbox_action",
                 "privacy_exposure"} <= tables
         giulia = conversation_of(desk_store, "call me")
-        assert _aware(giulia.resolved_at or datetime.min) == DESK_CLOCK
+        assert giulia.resolved_at is not None and _aware(giulia.resolved_at) == DESK_CLOCK
