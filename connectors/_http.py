@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 from connectors.base import (
     ConfigurationError,
     ConnectorError,
+    FatalAPIError,
     RateLimitStatus,
     RetriableAPIError,
     SendOutcomeUnknown,
@@ -45,6 +46,12 @@ REDACTED = "[REDACTED]"
 
 MIN_SECRET_LENGTH = 4
 """Shorter values are not searched for in text: replacing "x" everywhere would garble messages."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+"""A page of 100 tweets or 100 comments with their expansions is well under 1 MB; 20 MB
+leaves room for any real page and stops a runaway one (150 MB took 1 GB of memory)."""
+
+READ_CHUNK_BYTES = 64 * 1024
 
 
 # --- base URL and timeout -------------------------------------------------------------
@@ -81,21 +88,35 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+class ResponseTooLarge(FatalAPIError):
+    """A response body over the size cap: refused before it is held in memory whole.
+
+    Retrying would fetch the same page again, so it is fatal for this pass; the stream's
+    watermark stays where it was.
+    """
+
+
 class BaseUrlAdapter(HTTPAdapter):
-    """Re-hosts requests onto the account's `base_url` and sets a timeout when none was given.
+    """Re-hosts requests onto the account's `base_url`, sets a timeout when none was given,
+    and reads every body under a size cap.
 
     tweepy hard-codes `https://api.twitter.com`, and Graph `paging.next` links name the real
     host; mounting this adapter on those prefixes sends both to the sandbox or a replay
     server. With no base URL it changes nothing but the timeout: re-hosting a real, already
-    OAuth-signed request would break its signature.
+    OAuth-signed request would break its signature. The body is read here, as a stream, so
+    neither tweepy nor the Graph connector ever holds more than `max_bytes` of it.
     """
 
     def __init__(
-        self, base_url: str | None, timeout: tuple[float, float] = DEFAULT_TIMEOUT
+        self,
+        base_url: str | None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__()
         self.base = parse_base_url(base_url)
         self.timeout = timeout
+        self.max_bytes = max_bytes
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -112,17 +133,66 @@ class BaseUrlAdapter(HTTPAdapter):
                 )
             )
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().send(request, **kwargs)
+        kwargs["stream"] = True
+        response = super().send(request, **kwargs)
+        try:
+            # `Session.send` reads `.content` only when it is not set yet: setting it here
+            # means the whole body is never read by anyone else.
+            response._content = read_capped(response, self.max_bytes)
+        finally:
+            response.close()
+        return response
 
 
 def mount_base_url(
-    session: requests.Session, base_url: str | None, prefixes: Iterable[str]
+    session: requests.Session,
+    base_url: str | None,
+    prefixes: Iterable[str],
+    max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> BaseUrlAdapter:
     """Mount one `BaseUrlAdapter` on every real-host prefix of a platform."""
-    adapter = BaseUrlAdapter(base_url)
+    adapter = BaseUrlAdapter(base_url, max_bytes=max_bytes)
     for prefix in prefixes:
         session.mount(prefix, adapter)
     return adapter
+
+
+def read_capped(response: requests.Response, max_bytes: int) -> bytes:
+    """The body of a streamed response, refused as soon as it passes `max_bytes`.
+
+    A `Content-Length` over the cap is refused before a byte is read; without one, or
+    when it lies, the bytes are counted as they come. The count is of the decoded body,
+    so a small gzip that unpacks to gigabytes stops at the cap too (urllib3 >= 2.6 bounds
+    each decompression step by the chunk asked for).
+    """
+    declared = header_int(response.headers, "content-length")
+    if declared is not None and declared > max_bytes:
+        raise ResponseTooLarge(_too_large(response, max_bytes, f"{declared} bytes announced"))
+    body = bytearray()
+    for chunk in response.iter_content(READ_CHUNK_BYTES):
+        body += chunk
+        if len(body) > max_bytes:
+            raise ResponseTooLarge(_too_large(response, max_bytes, "counted while reading"))
+    return bytes(body)
+
+
+def _too_large(response: requests.Response, max_bytes: int, detail: str) -> str:
+    """One line naming the endpoint (no query string: it may carry a token) and the cap."""
+    parts = urlsplit(response.url or "")
+    megabytes = max_bytes / (1024 * 1024)
+    return (
+        f"the response of {parts.path or '/'} is over the {megabytes:g} MB cap ({detail}); "
+        "the page was not read and the stream stays where it was (raise the account's "
+        "max_response_mb if such pages are expected)"
+    )
+
+
+def max_response_bytes(options: Mapping[str, Any]) -> int:
+    """The cap from an account's `max_response_mb` option, or the default."""
+    megabytes = options.get("max_response_mb")
+    if isinstance(megabytes, bool) or not isinstance(megabytes, (int, float)) or megabytes <= 0:
+        return DEFAULT_MAX_RESPONSE_BYTES
+    return int(megabytes * 1024 * 1024)
 
 
 # --- retries ----------------------------------------------------------------------------

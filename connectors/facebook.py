@@ -23,6 +23,7 @@ from connectors._http import (
     TransientFailure,
     graph_rate_limit,
     graph_usage,
+    max_response_bytes,
     mount_base_url,
     parse_base_url,
     write_failure,
@@ -346,7 +347,8 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         self.retry = retry or RetryPolicy()
         self.now = now
         self.session = requests.Session()
-        mount_base_url(self.session, account.base_url, (GRAPH_HOST,))
+        mount_base_url(self.session, account.base_url, (GRAPH_HOST,),
+                       max_response_bytes(account.options))
 
     def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:
         if stream == "feed":

@@ -21,6 +21,7 @@ from connectors._http import (
     TransientFailure,
     epoch_to_utc,
     header_int,
+    max_response_bytes,
     mount_base_url,
     write_failure,
     x_daily_exhausted_reset,
@@ -337,7 +338,8 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
             return_type=requests.Response,
             wait_on_rate_limit=False,
         )
-        mount_base_url(self.client.session, account.base_url, X_HOST_PREFIXES)
+        mount_base_url(self.client.session, account.base_url, X_HOST_PREFIXES,
+                       max_response_bytes(account.options))
 
     def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:
         if stream == "mentions":

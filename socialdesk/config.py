@@ -340,6 +340,9 @@ class _AccountBase(_Strict):
     """The customers' usual language: used when a post is too short to tell."""
     privacy_mode: PrivacyMode | None = None
     """Overrides `[privacy] mode` for this account."""
+    max_response_mb: Annotated[int, Field(ge=1, le=1024)] = 20
+    """A page whose body is larger is refused unread: the stream fails for that pass and
+    keeps its watermark, and memory stays bounded (a 150 MB page once took 1 GB)."""
 
     @field_validator("base_url")
     @classmethod
@@ -373,7 +376,7 @@ class XAccount(_AccountBase):
 
     def options(self) -> dict[str, Any]:
         env_names = {f"{key}_env": name for key, name in self.secret_env_names().items()}
-        return {"user_id": self.user_id, **env_names}
+        return {"user_id": self.user_id, "max_response_mb": self.max_response_mb, **env_names}
 
 
 class FacebookAccount(_AccountBase):
@@ -403,6 +406,7 @@ class FacebookAccount(_AccountBase):
             "page_token_env": self.page_token_env,
             "graph_version": self.graph_version,
             "comment_lookback_days": self.comment_lookback_days,
+            "max_response_mb": self.max_response_mb,
         }
 
 

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import copy
 import threading
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("rate_limit", "server_error", "timeout", "expired_token", "malformed")
+from socialdesk.sandbox.wire import Response
+
+OVERSIZED_KINDS = ("huge_page", "huge_page_chunked", "gzip_bomb")
+"""A 150 MB page: with an honest Content-Length, chunked with none, or gzip-compressed to
+a few hundred KB. Made lazily, one block at a time, so the sandbox never holds it."""
+
+KINDS = (
+    "rate_limit", "server_error", "timeout", "expired_token", "malformed", *OVERSIZED_KINDS
+)
 
 # Endpoint ids, as routes report them. Reads first; the writes can be faulted too.
 ENDPOINTS = (
@@ -129,3 +139,40 @@ def corrupt_page(
     else:
         victim[time_key] = "31/02/2026 25:61"
     return page, corruption
+
+
+HUGE_PAGE_BYTES = 150 * 1024 * 1024
+"""The size of the page that once took a sync 1 GB of memory."""
+
+_HUGE_HEAD = b'{"data":[],"meta":{"result_count":0,"padding":"'
+_HUGE_TAIL = b'"}}'
+_HUGE_BLOCK = b"x" * (64 * 1024)
+
+
+def oversized_response(kind: str) -> Response:
+    """A 200 whose body is a valid JSON page of `HUGE_PAGE_BYTES`, streamed."""
+    if kind == "gzip_bomb":
+        return Response(200, headers={"Content-Encoding": "gzip"},
+                        stream=lambda: _gzipped(_huge_page()))
+    if kind == "huge_page_chunked":
+        return Response(200, stream=_huge_page)
+    return Response(200, stream=_huge_page, stream_length=HUGE_PAGE_BYTES)
+
+
+def _huge_page() -> Iterator[bytes]:
+    yield _HUGE_HEAD
+    left = HUGE_PAGE_BYTES - len(_HUGE_HEAD) - len(_HUGE_TAIL)
+    while left > 0:
+        block = _HUGE_BLOCK[:left]
+        left -= len(block)
+        yield block
+    yield _HUGE_TAIL
+
+
+def _gzipped(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    for block in blocks:
+        packed = packer.compress(block)
+        if packed:
+            yield packed
+    yield packer.flush()

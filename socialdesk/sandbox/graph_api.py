@@ -20,7 +20,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from socialdesk.sandbox.backend import Backend, Emulator
-from socialdesk.sandbox.faults import Fault, corrupt_page
+from socialdesk.sandbox.faults import (
+    OVERSIZED_KINDS,
+    Fault,
+    corrupt_page,
+    oversized_response,
+)
 from socialdesk.sandbox.graph_fields import FieldsError, FieldSpec, parse_fields
 from socialdesk.sandbox.limits import graph_usage_headers
 from socialdesk.sandbox.state import (
@@ -256,6 +261,8 @@ class GraphApi(Emulator):
         return Response(error.status, {"error": body}, headers=headers)
 
     def _fault_response(self, fault: Fault, serial: int, version: str) -> Response:
+        if fault.kind in OVERSIZED_KINDS:
+            return oversized_response(fault.kind)
         if fault.kind == "timeout":
             return Response(0, drop_after=self.timeout_seconds)
         if fault.kind == "rate_limit":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -312,6 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _send(self, response: Response) -> None:
+        if response.stream is not None:
+            self._send_stream(response, response.stream)
+            return
         payload = response.encoded_body()
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
@@ -321,3 +324,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _send_stream(self, response: Response, blocks: Callable[[], Iterator[bytes]]) -> None:
+        """A body made block by block: Content-Length when known, chunked otherwise. A client
+        that hangs up part way (it refused the page) ends the connection, not the thread."""
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        if response.stream_length is not None:
+            self.send_header("Content-Length", str(response.stream_length))
+        else:
+            self.send_header("Transfer-Encoding", "chunked")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        chunked = response.stream_length is None
+        try:
+            for block in filter(None, blocks()):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,13 +41,19 @@ class Request:
 
 @dataclass
 class Response:
-    """What to send back. `drop_after` > 0 means: wait that long, then hang up silently."""
+    """What to send back. `drop_after` > 0 means: wait that long, then hang up silently.
+
+    `stream`, when set, makes the body block by block instead of `body` (a page too large
+    to hold); it is sent with `stream_length` as Content-Length, or chunked when that is None.
+    """
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json; charset=utf-8"
     drop_after: float = 0.0
+    stream: Callable[[], Iterator[bytes]] | None = None
+    stream_length: int | None = None
 
     def encoded_body(self) -> bytes:
         if self.body is None:

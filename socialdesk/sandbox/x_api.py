@@ -18,7 +18,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from socialdesk.sandbox.backend import Backend, Emulator
-from socialdesk.sandbox.faults import Fault, corrupt_page
+from socialdesk.sandbox.faults import (
+    OVERSIZED_KINDS,
+    Fault,
+    corrupt_page,
+    oversized_response,
+)
 from socialdesk.sandbox.state import (
     ORIGIN_API,
     X_USER_ID,
@@ -206,6 +211,8 @@ class XApi(Emulator):
         }
 
     def _fault_response(self, fault: Fault, route: Route) -> Response:
+        if fault.kind in OVERSIZED_KINDS:
+            return oversized_response(fault.kind)
         if fault.kind == "timeout":
             return Response(0, drop_after=self.timeout_seconds)
         if fault.kind == "rate_limit":
