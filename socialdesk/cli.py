@@ -19,7 +19,12 @@ from typing import Any, TextIO
 import click
 
 from socialdesk import __version__
-from socialdesk.errors import SocialdeskError, UnexpectedError, UsageError, render_error
+from socialdesk.errors import (
+    SocialdeskError,
+    UnexpectedError,
+    UsageError,
+    render_error,
+)
 from socialdesk.logs import configure_logging
 from socialdesk.paths import resolve_config_path
 from socialdesk.privacy.logfilter import PersonalDataFilter
@@ -162,7 +167,7 @@ def report(kind: str, config_path: Path | None, since: Any, until: Any, account:
     if since_day and until_day and until_day < since_day:
         raise UsageError("--until is before --since")
     request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor)
-    with _output(output) as out:
+    with _output(output, private=unmask) as out:
         rows = run_report(resolve_config_path(config_path), request, out)
     if kind != "summary":
         click.echo(f"{rows} rows", err=True)
@@ -225,11 +230,11 @@ def scan(config_path: Path | None) -> None:
 
 
 @contextlib.contextmanager
-def _output(target: str) -> Iterator[TextIO]:
+def _output(target: str, private: bool) -> Iterator[TextIO]:
     """stdout for '-'; a file through `atomic_output` (folders made, never half a report,
-    no temp file left). A path that cannot be written is the user's to fix, so it is one
-    usage line naming it, not an "unexpected error"; a directory is refused before the
-    report runs rather than after."""
+    no temp file left; 0600 when `private`). A path that cannot be written is the user's
+    to fix, so it is one usage line naming it, not an "unexpected error"; a directory is
+    refused before the report runs rather than after."""
     if target == "-":
         yield sys.stdout
         return
@@ -240,7 +245,7 @@ def _output(target: str) -> Iterator[TextIO]:
         raise UsageError(f"cannot write the report to {target}: it is a directory; "
                          "give a file name")
     try:
-        with atomic_output(path) as out:
+        with atomic_output(path, private=private) as out:
             yield out
     except OSError as error:
         if not _about_output(error, path):

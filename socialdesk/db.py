@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
 from socialdesk.errors import DatabaseError
+from socialdesk.paths import (
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    data_dir,
+    make_private_dir,
+    tighten,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -45,10 +53,33 @@ def create_store_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_files(Path(database).expanduser())
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", ".migrate.lock")
+
+
+def _private_sqlite_files(database: Path) -> None:
+    """The database file exists 0600 before SQLite opens it, so its -wal and -shm, which
+    SQLite creates with the database's own mode, are 0600 too. Files left looser by an
+    older socialdesk are tightened, and so is the default data folder; a folder the user
+    chose is theirs, and `socialdesk doctor` warns when others can enter it."""
+    folder = database.parent
+    try:
+        if folder == data_dir():
+            tighten(folder, PRIVATE_DIR_MODE)
+        make_private_dir(folder)
+        if not database.exists():
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+        for path in (database, *(database.with_name(database.name + end)
+                                 for end in SQLITE_COMPANIONS)):
+            tighten(path, PRIVATE_FILE_MODE)
+    except OSError as error:
+        raise DatabaseError(
+            f"cannot create the database {database}: {error.strerror or error}") from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -97,7 +128,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate.lock", "a+b") as lock_file:
+    descriptor = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "a+b") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield

@@ -24,6 +24,7 @@ from connectors.base import AuthExpired, ConnectorError, RateLimited
 from socialdesk.config import FacebookAccount, Settings, XAccount, load_settings
 from socialdesk.db import alembic_config, create_store_engine
 from socialdesk.errors import SocialdeskError
+from socialdesk.paths import too_open
 from socialdesk.sync import build_connector, stream_states
 
 GRAPH_VERSION_ENDS = {
@@ -84,6 +85,7 @@ def diagnose(config_path: Path, now: datetime) -> Iterator[Check]:
                 f"{config_path} loads ({names})")
     engine, database = _database(settings)
     yield database
+    yield _privacy_of_files(config_path, engine)
     for account in settings.accounts:
         yield from _account_checks(account, now)
     if engine is not None and database.mark is Mark.OK:
@@ -115,6 +117,22 @@ def _database(settings: Settings) -> tuple[Engine | None, Check]:
                              "written by a newer socialdesk: upgrade socialdesk")
     return engine, Check(Mark.WARNING, "database", f"{where} at migration {current}, head is "
                          f"{head}; the next `socialdesk sync` upgrades it")
+
+
+def _privacy_of_files(config_path: Path, engine: Engine | None) -> Check:
+    """Files other users can read. The database files and the default data folder are
+    tightened when the store opens; the config and a database folder you chose are yours,
+    so they are only named, with the command that closes them."""
+    paths = [config_path]
+    if engine is not None and engine.dialect.name == "sqlite" and engine.url.database:
+        database = Path(engine.url.database).expanduser()
+        paths += [database.parent, database]
+    loose = [path for path in paths if too_open(path)]
+    if not loose:
+        return Check(Mark.OK, "private files", "the config and the database are yours alone")
+    fixes = "; ".join(f"chmod {'700' if path.is_dir() else '600'} {path}" for path in loose)
+    return Check(Mark.WARNING, "private files",
+                 f"other users of this machine can read {len(loose)} of them: {fixes}")
 
 
 def _account_checks(account: XAccount | FacebookAccount, now: datetime) -> Iterator[Check]:

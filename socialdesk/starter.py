@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
 from socialdesk.errors import ConfigError
+from socialdesk.paths import make_private_dir, open_private
 
 
 def starter_config_text() -> str:
@@ -16,7 +18,9 @@ def starter_config_text() -> str:
 def write_starter_config(path: Path) -> Path:
     if path.exists():
         raise ConfigError(f"{path}: a config already exists; it was left untouched")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as handle:  # "x": never clobber one made meanwhile
+    make_private_dir(path.parent)
+    # exclusive: never clobber one made meanwhile; 0600: the file names the token variables
+    # and the database, nobody else's business
+    with os.fdopen(open_private(path, exclusive=True), "w", encoding="utf-8") as handle:
         handle.write(starter_config_text())
     return path

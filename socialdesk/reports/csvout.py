@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import String, case, func, type_coerce
 
+from socialdesk.paths import open_private
 from socialdesk.sqltime import utc_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -190,13 +191,19 @@ def _write_prepared_cells(
 
 
 @contextlib.contextmanager
-def atomic_output(target: Path) -> Iterator[TextIO]:
+def atomic_output(target: Path, *, private: bool = False) -> Iterator[TextIO]:
     """A file written beside `target` and renamed into place only when complete, so a
-    reader (a spreadsheet, a sync client, cron mail) never sees half a report."""
+    reader (a spreadsheet, a sync client, cron mail) never sees half a report.
+    `private` (an unmasked export: personal data in clear): the file is 0600 from its
+    first byte, and so is the target it replaces."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+        if private:
+            handle = os.fdopen(open_private(temporary), "w", encoding="utf-8", newline="")
+        else:
+            handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        with handle:
             yield handle
         os.replace(temporary, target)
     finally:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from socialdesk.paths import make_private_dir, open_private
 from socialdesk.sandbox.state import FACEBOOK_PAGE_ID, X_USER_ID
 
 SANDBOX_TOKEN_ENV = "SOCIALDESK_SANDBOX_TOKEN"
@@ -79,7 +81,8 @@ graph_version = "{GRAPH_VERSION}"
 def write_config(path: Path, base_url: str) -> Path:
     """Write the sandbox config to `path`, with its SQLite database `socialdesk.db` beside it."""
     path = Path(path).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     database_url = f"sqlite:///{path.parent / 'socialdesk.db'}"
-    path.write_text(sandbox_config_text(base_url, database_url), encoding="utf-8")
+    with os.fdopen(open_private(path), "w", encoding="utf-8") as handle:
+        handle.write(sandbox_config_text(base_url, database_url))
     return path
