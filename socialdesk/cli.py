@@ -23,6 +23,7 @@ from socialdesk.errors import (
     SocialdeskError,
     UnexpectedError,
     UsageError,
+    environment_fault,
     render_error,
 )
 from socialdesk.logs import configure_logging
@@ -278,6 +279,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
     except Exception as error:  # noqa: BLE001  (the one edge where a bug becomes a message)
+        fault = environment_fault(error)
+        if fault is not None:  # a full disk or read-only storage: the user's to fix
+            logging.getLogger("socialdesk").debug("%s", fault.title, exc_info=True)
+            render_error(fault)
+            sys.exit(fault.exit_code)
         logging.getLogger("socialdesk").debug("unexpected error", exc_info=True)
         render_error(UnexpectedError(
             f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} "

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
-from socialdesk.errors import DatabaseError
+from socialdesk.errors import DatabaseError, environment_fault
 from socialdesk.paths import (
     PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
@@ -78,7 +78,7 @@ def _private_sqlite_files(database: Path) -> None:
                                  for end in SQLITE_COMPANIONS)):
             tighten(path, PRIVATE_FILE_MODE)
     except OSError as error:
-        raise DatabaseError(
+        raise environment_fault(error) or DatabaseError(
             f"cannot create the database {database}: {error.strerror or error}") from None
 
 
@@ -109,7 +109,8 @@ def upgrade(engine: Engine) -> None:
         with _migration_lock(engine):
             command.upgrade(alembic_config(engine), "head")
     except DBAPIError as error:
-        raise DatabaseError(f"cannot open or upgrade the database: {error.orig}") from None
+        fault = environment_fault(error)
+        raise fault or DatabaseError(f"cannot open or upgrade the database: {error.orig}") from None
 
 
 @contextlib.contextmanager

@@ -41,7 +41,7 @@ from tzlocal import get_localzone
 from socialdesk.clock import Clock, system_clock
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
 from socialdesk.db import open_store, refresh_statistics
-from socialdesk.errors import ConfigError
+from socialdesk.errors import ConfigError, environment_fault
 from socialdesk.hours import hours_for
 from socialdesk.outbox import dispatch_due
 from socialdesk.reports.schedule import run_scheduled_report
@@ -71,6 +71,19 @@ REPORT_MISFIRE_SECONDS = 6 * 3600
 """A report due while the machine slept is still written when it wakes, once."""
 
 
+class _NoTracebackForFaults(logging.Filter):
+    """APScheduler logs each failed job with its traceback, at every attempt. A full disk or
+    a read-only store is not a bug: `_job_trouble` says it in one line, so its traceback is
+    dropped here; a real bug keeps it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failure = record.exc_info[1] if record.exc_info else None
+        return failure is None or environment_fault(failure) is None
+
+
+NO_TRACEBACK_FOR_FAULTS = _NoTracebackForFaults()
+
+
 @dataclass
 class DeskScheduler:
     """The jobs of one `socialdesk run`: a pull per account and stream, and the SLA check."""
@@ -96,6 +109,7 @@ class DeskScheduler:
         self.scheduler.add_listener(
             self._job_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
         )
+        logging.getLogger("apscheduler.executors.default").addFilter(NO_TRACEBACK_FOR_FAULTS)
         self._add_jobs()
 
     def _add_jobs(self) -> None:
@@ -204,7 +218,9 @@ class DeskScheduler:
 
     def _job_trouble(self, event: SchedulerEvent) -> None:
         if isinstance(event, JobExecutionEvent) and event.exception is not None:
-            log.error("job %s failed: %s", event.job_id, event.exception)
+            fault = environment_fault(event.exception)
+            log.error("job %s failed: %s", event.job_id,
+                      f"{fault.title}: {fault.message}" if fault else event.exception)
         elif event.code == EVENT_JOB_MISSED:
             log.warning("job %s missed its run time (the process was busy or asleep)",
                         getattr(event, "job_id", "?"))
