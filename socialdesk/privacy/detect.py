@@ -28,10 +28,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import phonenumbers
+import re2
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.it import codicefiscale, iva
+
+from socialdesk.config import compile_custom_pattern
 
 PHONE = "PHONE"
 EMAIL = "EMAIL"
@@ -617,9 +620,10 @@ class Detector:
 
     def _custom_matches(self, scan: _Scan) -> Iterator[_Candidate]:
         for type_, pattern in self._custom:
+            value = pattern.groupindex.get("value")
             for match in pattern.finditer(scan.text):
-                has_value = "value" in pattern.groupindex and match.group("value") is not None
-                start, end = match.span("value") if has_value else match.span()
+                has_value = value is not None and match.group(value) is not None
+                start, end = match.span(value) if has_value else match.span()
                 if end > start and not scan.in_url_or_handle(start):
                     yield _Candidate(_RANK_CUSTOM, start, end, type_)
 
@@ -870,12 +874,11 @@ class Detector:
         return any(own in found or found in own for own in self._own_addresses)
 
     @staticmethod
-    def _compile_custom(name: str, pattern: str) -> re.Pattern[str]:
+    def _compile_custom(name: str, pattern: str) -> re2._Regexp:
         try:
-            return re.compile(pattern)
-        except re.error as error:
-            message = f"privacy custom pattern {name!r} is not a valid regex: {error}"
-            raise ValueError(message) from None
+            return compile_custom_pattern(name, pattern)
+        except ValueError as error:
+            raise ValueError(f"privacy custom {error}") from None
 
 
 # --------------------------------------------------------------------------------------
