@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
@@ -68,6 +69,30 @@ def test_an_oversized_page_is_refused_without_being_held(
     assert sandbox.faults.pending() == [], "the refused page was not fetched a second time"
     pages = list(pull.pull(stream, None))
     assert sum(len(page.items) for page in pages) > 0, "the next pull reads normally"
+
+
+@pytest.mark.parametrize("kind", OVERSIZED_KINDS)
+def test_the_sandbox_serves_a_whole_valid_150_mb_page_without_holding_it(
+    sandbox: SandboxServer, kind: str
+) -> None:
+    """Read raw, block by block: the page is real (so a connector without a cap would hold
+    all of it), its framing is as the kind says, and the test itself stays small."""
+    sandbox.inject({"target": "facebook.feed", "kind": kind})
+    url = f"{sandbox.base_url}/v25.0/{FACEBOOK_PAGE_ID}/feed?access_token=token"
+    with requests.get(url, stream=True, timeout=30) as response:
+        framing = (response.headers.get("content-length"),
+                   response.headers.get("transfer-encoding"),
+                   response.headers.get("content-encoding"))
+        size, head, tail = 0, b"", b""
+        for block in response.iter_content(1024 * 1024):
+            head = head or block[:20]
+            tail = (tail + block)[-3:]
+            size += len(block)
+    assert size == HUGE_PAGE_BYTES
+    assert head.startswith(b'{"data":[]') and tail == b'"}}'
+    assert framing == {"huge_page": (str(HUGE_PAGE_BYTES), None, None),
+                       "huge_page_chunked": (None, "chunked", None),
+                       "gzip_bomb": (None, "chunked", "gzip")}[kind]
 
 
 def run_sync(config: Path) -> tuple[int, str, int]:
