@@ -382,7 +382,10 @@ class FacebookAccount(_AccountBase):
     page_token_env: str
     graph_version: Annotated[str, Field(pattern=r"^v[0-9]+\.0$")] = DEFAULT_GRAPH_VERSION
     comment_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
-    """Posts this recent are re-read for new comments; 7 days is the private-reply window."""
+    """How far back the first sync reads; 7 days is the private-reply window."""
+    post_horizon_days: Annotated[int, Field(ge=1, le=365)] = 30
+    """Posts created this many days before the last sync are checked for new comments
+    (Graph lists the feed by creation; a comment moves its post's `updated_time`)."""
     human_agent: bool = False
     """The app has Meta's Human Agent feature: operators may answer Messenger up to 7 days
     after the person's last message (MESSAGE_TAG + HUMAN_AGENT), never automatic replies."""
@@ -403,6 +406,7 @@ class FacebookAccount(_AccountBase):
             "page_token_env": self.page_token_env,
             "graph_version": self.graph_version,
             "comment_lookback_days": self.comment_lookback_days,
+            "post_horizon_days": self.post_horizon_days,
         }
 
 

@@ -32,6 +32,8 @@ from connectors.base import (
     Direction,
     FatalAPIError,
     MalformedPayload,
+    PaginationLoop,
+    PullPage,
     RateLimited,
     RetriableAPIError,
 )
@@ -54,6 +56,16 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def assert_watermark_moves_only_on_last_page(pages: list[PullPage], stored: str) -> None:
+    """Every page but the last keeps the stored watermark (its cursor says where the walk
+    stands, so a stop resumes there); the last page's cursor is a finished walk."""
+    assert pages, "a pull yields at least one page"
+    for page in pages[:-1]:
+        assert page.cursor is not None
+        assert decode_cursor(page.cursor)[0] == decode_cursor(stored)[0]
+    assert "walk" not in json.loads(pages[-1].cursor or "{}")
+
+
 class TestFeed:
     def test_new_comments_and_visitor_posts_each_once_with_watermark_last(
         self, replay_server: ReplayServer, facebook_connector: FacebookFactory
@@ -64,7 +76,7 @@ class TestFeed:
         ids = [i.external_id for p in pages for i in p.items]
         assert sorted(ids) == sorted(["1000_1_c5", "1000_1_c4", "1000_1_c3", "1000_1_c2",
                                       "1000_2", "1000_2_c1"])
-        assert_cursor_only_on_last_page(pages)
+        assert_watermark_moves_only_on_last_page(pages, WATERMARK)
         assert decode_cursor(pages[-1].cursor)[0] == utc("2026-11-20T11:30:00Z")
         assert replay_server.paths() == [FEED_PATH, "/v25.0/1000_1/comments", FEED_PATH]
         assert not replay_server.unexpected
@@ -100,7 +112,7 @@ class TestFeed:
         for request in replay_server.requests:
             assert request.params("access_token") == [FB_SECRETS["page_token"]]
         first = replay_server.requests[0]
-        horizon = utc("2026-11-20T10:00:00Z") - timedelta(days=7)
+        horizon = utc("2026-11-20T10:00:00Z") - timedelta(minutes=5) - timedelta(days=30)
         assert first.param("since") == str(int(horizon.timestamp()))
         assert "comments.filter(stream).order(reverse_chronological)" in (
             first.param("fields") or "")
@@ -129,16 +141,17 @@ class TestFeed:
         (page,) = pull_all(facebook_connector(), "feed", WATERMARK)
         assert page.items == [] and page.cursor == WATERMARK
 
-    def test_repeating_cursor_stops_the_walk(
+    def test_repeating_cursor_stops_the_walk_and_keeps_the_watermark(
         self, replay_server: ReplayServer, facebook_connector: FacebookFactory
     ) -> None:
         replay_server.add_cassette(cassette("facebook", "feed_repeating_cursor"))
-        pages = pull_all(facebook_connector(), "feed", WATERMARK)
+        pages: list[PullPage] = []
+        with pytest.raises(PaginationLoop, match="cursor already followed"):
+            pages.extend(facebook_connector().pull("feed", WATERMARK))
 
         assert len(replay_server.requests) == 2
         assert [i.external_id for p in pages for i in p.items] == ["1000_7"]
-        assert any("repeated a cursor" in w for w in pages[-1].warnings)
-        assert decode_cursor(pages[-1].cursor)[0] == utc("2026-11-20T11:00:00Z")
+        assert all(decode_cursor(p.cursor)[0] == decode_cursor(WATERMARK)[0] for p in pages)
 
     def test_paging_link_to_a_foreign_host_is_not_followed(
         self, replay_server: ReplayServer, facebook_connector: FacebookFactory
@@ -218,6 +231,7 @@ class TestRecordedBodies:
         second = read_recorded_json(recorded_dir, f"{APIDATA}/comments/comments_p2.json")
         replay_server.add_json("GET", "/19292868552/feed", {"data": [{
             "id": "19292868552_10158407654328553", "created_time": "2021-08-10T16:00:00+0000",
+            "updated_time": "2021-08-10T18:00:00+0000",
             "from": {"id": "19292868552", "name": "Facebook for Developers"},
             "comments": first}]})
         replay_server.add_json("GET", "/19292868552_10158407654328553/comments", second)
