@@ -39,6 +39,9 @@ class WalkState:
     top: datetime | None = None
     """The newest `updated_time` of the list when the walk began: whatever is newer moved
     during the walk and is checked once the list is read."""
+    at_top: list[str] = field(default_factory=list)
+    """The parents last active at `top` itself, read on the first page: the check of the
+    top skips them unless they moved, even in a later pull."""
     link: Link | None = None
     """The next list page to read; None before the first page and once the list is read."""
     newest: datetime | None = None
@@ -53,6 +56,7 @@ class WalkState:
             "floor": _iso(self.floor),
             "horizon": _iso(self.horizon),
             "top": _iso(self.top),
+            "at_top": self.at_top,
             "link": [self.link[0], [list(pair) for pair in self.link[1]]] if self.link else None,
             "newest": _iso(self.newest),
             "pages": self.pages,
@@ -70,6 +74,7 @@ class WalkState:
             floor=floor,
             horizon=_time(data.get("horizon")),
             top=_time(data.get("top")),
+            at_top=[str(parent) for parent in data.get("at_top", [])],
             link=(str(link[0]), [(str(k), str(v)) for k, v in link[1]]) if link else None,
             newest=_time(data.get("newest")),
             pages=int(data.get("pages", 0)),
@@ -256,10 +261,14 @@ class ListWalk:
         link = self.walk.link or self.source.first
         body, headers = self._get(link)
         entries = _data_list(body)
-        if self.walk.top is None:
+        first = self.walk.top is None
+        if first:
             self.walk.top = _first_activity(entries)
         page = self._builder()
         reached_floor = self._read_parents(entries, page)
+        if first and self.walk.top is not None:
+            self.walk.at_top = [parent for parent, active in self.read_at.items()
+                                if active == self.walk.top]
         following = self.reads.follow(body, seen, self.source.what)
         self.walk.pages += 1
         self.walk.newest = _latest(self.walk.newest, page.items)
@@ -273,6 +282,9 @@ class ListWalk:
     def _scan(self) -> Iterator[PullPage]:
         """Re-list the top until one consistent page shows nothing moved that is unread."""
         threshold = self.walk.top
+        if threshold is not None:
+            for parent in self.walk.at_top:
+                self.read_at.setdefault(parent, threshold)
         for _ in range(MAX_SCAN_ROUNDS):
             link: Link | None = self.source.scan
             seen: set[str] = set()
