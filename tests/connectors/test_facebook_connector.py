@@ -379,3 +379,58 @@ def _connector(server: ReplayServer, page_id: str) -> FacebookConnector:
     account = AccountSettings(name="brand-fb", platform="facebook", base_url=server.base_url,
                               secrets=FB_SECRETS, options={"page_id": page_id})
     return FacebookConnector(account, now=lambda: NOW)
+
+
+TOO_MUCH_DATA = {"error": {
+    "message": "Please reduce the amount of data you're asking for, then retry your request",
+    "type": "OAuthException", "code": 1, "fbtrace_id": "AbCdEf"}}
+
+
+def test_code_1_too_much_data_halves_the_page_and_the_nested_limit(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    replay_server.add_json("GET", FEED_PATH, TOO_MUCH_DATA, status=500)
+    replay_server.add_json("GET", FEED_PATH, {"data": []})
+    (page,) = pull_all(facebook_connector(), "feed", WATERMARK)
+
+    first, second = replay_server.requests
+    assert (first.param("limit"), second.param("limit")) == ("25", "12")
+    assert ".limit(50)" in (first.param("fields") or "")
+    assert ".limit(25)" in (second.param("fields") or "")
+    assert any("less data" in warning for warning in page.warnings)
+
+
+def test_code_1_at_one_entry_per_page_fails_with_a_clear_message(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    for _ in range(7):
+        replay_server.add_json("GET", FEED_PATH, TOO_MUCH_DATA, status=500)
+    with pytest.raises(FatalAPIError, match="refuses even 1 per page with 1 nested each"):
+        pull_all(facebook_connector(), "feed", WATERMARK)
+    assert [r.param("limit") for r in replay_server.requests] == ["25", "12", "6", "3", "1", "1"]
+
+
+def test_a_post_that_does_not_parse_keeps_its_valid_comment(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    replay_server.add_json("GET", FEED_PATH, {"data": [
+        {"id": "1000_9", "message": "help", "created_time": "31/02/2026 25:61",
+         "updated_time": "2026-11-20T10:30:00+0000", "from": {"id": "3009", "name": "Ida"},
+         "comments": {"data": [{"id": "1000_9_c1", "message": "anyone?",
+                                "created_time": "2026-11-20T10:30:00+0000",
+                                "from": {"id": "3009", "name": "Ida"}}]}},
+        {"message": "no id", "created_time": "2026-11-20T10:20:00+0000",
+         "from": {"id": "1000", "name": "Brand"},
+         "comments": {"data": [{"id": "1000_8_c1", "message": "me too",
+                                "created_time": "2026-11-20T10:20:00+0000",
+                                "from": {"id": "3008", "name": "Jo"}}]}}]})
+    (page,) = pull_all(facebook_connector(), "feed", WATERMARK)
+
+    items = {item.external_id: item for item in page.items}
+    assert set(items) == {"1000_9_c1", "1000_8_c1"}
+    assert (items["1000_9_c1"].thread_key, items["1000_9_c1"].parent_external_id) == (
+        "1000_9", "1000_9")
+    assert items["1000_8_c1"].thread_key == "1000_8_c1"
+    assert sorted(q.reason for q in page.quarantined) == [
+        "post with unparseable created_time", "post without id"]
+    assert all(q.raw for q in page.quarantined)
