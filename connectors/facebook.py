@@ -10,7 +10,8 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -131,6 +132,32 @@ comments, conversations)."""
 PERMISSION_PATTERN = re.compile(r"\b(pages_[a-z_]+|business_management|read_insights)\b")
 
 ERROR_MESSAGE_LIMIT = 300
+
+
+READ_PERMISSIONS = (
+    "pages_manage_metadata", "pages_messaging", "pages_read_engagement",
+    "pages_read_user_content",
+)
+"""What reading the feed and Messenger needs (Meta: Pages API; Conversations API, 2026-02)."""
+APPROVED_STATUS = "live"
+"""`status` of a permission approved through App Review in `/{app-id}/permissions` (Graph
+ref: Application Permission); the reference lists no other value we could confirm."""
+
+
+@dataclass(frozen=True)
+class AppAccess:
+    """The app a Page token belongs to and its permissions with Advanced Access (None when
+    they could not be read: no app secret configured)."""
+
+    app_id: str
+    name: str
+    advanced: frozenset[str] | None
+
+    def standard_only(self) -> list[str]:
+        """The read permissions that have only Standard Access."""
+        if self.advanced is None:
+            return []
+        return [p for p in READ_PERMISSIONS if p not in self.advanced]
 
 
 class DataTooLarge(ConnectorError):
@@ -389,6 +416,29 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
                 raise FatalAPIError(f"{error}; reading {edge} needs {needs}") from None
             raise
 
+    def app_access(self) -> AppAccess:
+        """The app behind the Page token, and which permissions socialdesk reads with have
+        Advanced Access.
+
+        Permissions with Standard Access reach only people with a role on the app; Advanced
+        Access is granted per permission through App Review (Meta: Access Levels).
+        `GET /app` names the token's app; `GET /{app-id}/permissions` lists the permissions
+        approved through review and needs an app token, the app id and its secret (Graph
+        ref: Application Permissions). Without `app_secret_env` the level stays unknown.
+        """
+        body, _ = self._get(f"{self.root}/app", [("fields", "id,name")], "app")
+        app_id = _str_or_none(body.get("id")) or ""
+        name = _str_or_none(body.get("name")) or app_id
+        secret = self.account.secrets.get("app_secret")
+        if not app_id or not secret:
+            return AppAccess(app_id, name, None)
+        body, _ = self._get(f"{self.root}/{app_id}/permissions", [], "app permissions",
+                            token=f"{app_id}|{secret}")
+        approved = frozenset(
+            str(entry.get("permission")) for entry in _data_list(body)
+            if isinstance(entry, dict) and entry.get("status") == APPROVED_STATUS)
+        return AppAccess(app_id, name, approved)
+
     # --- feed --------------------------------------------------------------------------
 
     def _pull_feed(self, cursor: str | None) -> Iterator[PullPage]:
@@ -613,12 +663,14 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         return graph_rate_limit(graph_usage(headers), self.now())
 
     def _get(
-        self, url: str, params: list[tuple[str, str]], what: str
+        self, url: str, params: list[tuple[str, str]], what: str, token: str | None = None
     ) -> tuple[dict[str, Any], Mapping[str, str]]:
-        """GET with the Page token as `access_token`, retried; returns the JSON body and headers."""
+        """GET with the Page token (or `token`) as `access_token`, retried; returns the JSON
+        body and headers."""
 
         def attempt() -> tuple[dict[str, Any], Mapping[str, str]]:
-            response = self.session.get(url, params=[*params, ("access_token", self.token)])
+            response = self.session.get(
+                url, params=[*params, ("access_token", token or self.token)])
             log.debug(
                 "Graph %s answered %s with Facebook-Api-Version %s",
                 what, response.status_code, response.headers.get("facebook-api-version", "-"),

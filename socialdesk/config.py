@@ -380,6 +380,9 @@ class FacebookAccount(_AccountBase):
     platform: Literal["facebook"]
     page_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
     page_token_env: str
+    app_secret_env: str | None = None
+    """The variable holding the app's secret: only `doctor` uses it, to read which
+    permissions have Advanced Access (an app token is the app id and its secret)."""
     graph_version: Annotated[str, Field(pattern=r"^v[0-9]+\.0$")] = DEFAULT_GRAPH_VERSION
     comment_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
     """How far back the first sync reads; 7 days is the private-reply window."""
@@ -398,7 +401,10 @@ class FacebookAccount(_AccountBase):
         return _check_poll_seconds(value, FACEBOOK_POLL_SECONDS, "Facebook")
 
     def secret_env_names(self) -> dict[str, str]:
-        return {"page_token": self.page_token_env}
+        names = {"page_token": self.page_token_env}
+        if self.app_secret_env:
+            names["app_secret"] = self.app_secret_env
+        return names
 
     def options(self) -> dict[str, Any]:
         return {

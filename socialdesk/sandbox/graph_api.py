@@ -56,7 +56,14 @@ DEFAULT_FIELDS = {
     "conversation": "id,link,updated_time",
     "message": "id,created_time",
     "page": "id,name",
+    "app": "id,name,link",
 }
+SANDBOX_APP_ID = "873465199201443"
+SANDBOX_APP_NAME = "Emporio Lumen Desk"
+REVIEWABLE_PERMISSIONS = (
+    "pages_manage_engagement", "pages_manage_metadata", "pages_messaging",
+    "pages_read_engagement", "pages_read_user_content", "pages_show_list",
+)
 SHAPING_FAULTS = frozenset({"malformed", "paging_loop", "too_much_data"})
 """Faults that shape an answer (or apply only to some requests) instead of replacing it."""
 DATA_BUDGET = 200
@@ -98,6 +105,9 @@ class GraphApi(Emulator):
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
         self._trace = itertools.count(1)
+        self.app_review: dict[str, str] = dict.fromkeys(REVIEWABLE_PERMISSIONS, "live")
+        """The app's permissions and their App Review status; "live" is Advanced Access.
+        Tests drop some to emulate an app with only Standard Access."""
 
     # -- dispatch -----------------------------------------------------------------------
 
@@ -215,6 +225,13 @@ class GraphApi(Emulator):
     def _routes_for(
         self, node: str
     ) -> tuple[str, dict[tuple[str, str], tuple[str, Callable[..., Response], str]]] | None:
+        if node == "app":
+            return "Application", {("GET", ""): ("facebook.object", self.get_app, "pages")}
+        if node == SANDBOX_APP_ID:
+            return "Application", {
+                ("GET", ""): ("facebook.object", self.get_app, "pages"),
+                ("GET", "permissions"): ("facebook.object", self.get_app_permissions, "pages"),
+            }
         if node in ("me", FACEBOOK_PAGE_ID):
             return "Page", {
                 ("GET", ""): ("facebook.object", self.get_page, "pages"),
@@ -334,6 +351,22 @@ class GraphApi(Emulator):
             "fan_count": 4812,
         }
         return Response(200, _select(full, ctx.fields("page")))
+
+    def get_app(self, ctx: _Context) -> Response:
+        """`/app`: the app the access token belongs to."""
+        full = {"id": SANDBOX_APP_ID, "name": SANDBOX_APP_NAME,
+                "link": f"https://www.facebook.com/games/?app_id={SANDBOX_APP_ID}"}
+        return Response(200, _select(full, ctx.fields("app")))
+
+    def get_app_permissions(self, ctx: _Context) -> Response:
+        """`/{app-id}/permissions`: the permissions approved through App Review; only an
+        app token (`{app-id}|{app-secret}`) may read them."""
+        if not ctx.token.startswith(f"{SANDBOX_APP_ID}|"):
+            raise GraphError("(#200) An app access token is required to retrieve "
+                             "permissions approved for that app", 200)
+        data = [{"permission": name, "status": status}
+                for name, status in sorted(self.app_review.items())]
+        return Response(200, {"data": data})
 
     def get_feed(self, ctx: _Context) -> Response:
         return self._post_list(ctx, lambda _post: True)

@@ -434,3 +434,15 @@ def test_a_post_that_does_not_parse_keeps_its_valid_comment(
     assert sorted(q.reason for q in page.quarantined) == [
         "post with unparseable created_time", "post without id"]
     assert all(q.raw for q in page.quarantined)
+
+
+def test_conversations_permission_advice_names_the_three_permissions(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    replay_server.add_json("GET", f"/{FB_PAGE_ID}/conversations", {"error": {
+        "message": "(#230) Requires pages_messaging permission to manage the object",
+        "type": "OAuthException", "code": 230}}, status=403)
+    with pytest.raises(FatalAPIError) as caught:
+        facebook_connector().check_edge("conversations")
+    assert ("reading conversations needs pages_manage_metadata, pages_read_engagement and "
+            "pages_messaging") in str(caught.value)
