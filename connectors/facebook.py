@@ -453,11 +453,10 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
             stream="feed", what="feed",
             first=(feed, [*fields, ("limit", str(FEED_PAGE_SIZE)),
                           ("since", str(int((walk.horizon or walk.floor).timestamp())))]),
-            scan=(feed, [("fields", "id,updated_time,created_time")]),
+            scan=None,
             collect=self._collect_post,
             single=lambda post_id: (f"{self.root}/{post_id}", fields),
             sizes=Sizes(FEED_PAGE_SIZE, FEED_COMMENT_LIMIT),
-            moving=False,
         )
         return ListWalk(source, self, stored, walk, self.page_cap, warnings=warnings).pages()
 
@@ -583,7 +582,6 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
             collect=self._collect_conversation,
             single=lambda conversation_id: (f"{self.root}/{conversation_id}", fields),
             sizes=Sizes(CONVERSATION_PAGE_SIZE, CONVERSATION_MESSAGE_LIMIT),
-            moving=True,
         )
         stored, warnings = StreamCursor.decode(cursor)
         walk = stored.walk or self._fresh_walk(stored.watermark, horizon=False)

@@ -219,12 +219,17 @@ class ListSource:
     stream: str
     what: str
     first: Link
-    scan: Link
+    scan: Link | None
+    """The light listing that checks the top after the walk; None for a list in creation
+    order, where nothing moves."""
     collect: Callable[[Mapping[str, Any], datetime, PageBuilder], None]
     single: Callable[[str], Link]
     sizes: Sizes
-    moving: bool
-    """True when the list is in activity order, so parents move to its top while it is read."""
+
+    @property
+    def moving(self) -> bool:
+        """A list in activity order: parents move to its top while it is read."""
+        return self.scan is not None
 
 
 @dataclass
@@ -286,7 +291,7 @@ class ListWalk:
             for parent in self.walk.at_top:
                 self.read_at.setdefault(parent, threshold)
         for _ in range(MAX_SCAN_ROUNDS):
-            link: Link | None = self.source.scan
+            link = self.source.scan
             seen: set[str] = set()
             pages, round_top = 0, None
             while link is not None:

@@ -151,7 +151,8 @@ def test_a_sync_while_customers_keep_writing_stores_every_messenger_message(
         for line in config.read_text().splitlines()) + "\n")
     with Customers(busy_page) as customers:
         during = sync(config)
-    assert during.returncode == 0, during.stderr
+    # Customers writing faster than the walk can check its top defer the rest to the next pass.
+    assert during.returncode == 0 or "next pull checks again" in during.stderr, during.stderr
     assert customers.written > 50, "the customers wrote while the walk ran"
     after = sync(config)  # the next cron pass, once they stopped
     assert after.returncode == 0, after.stderr
