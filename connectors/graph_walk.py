@@ -1,11 +1,12 @@
-"""The state of a Graph walk over a list ordered by `updated_time`, kept in the stream's cursor.
+"""A Graph walk over a Page's list (its feed, its conversations), kept in the stream's cursor.
 
-A Page's feed and its Messenger conversations are listed newest activity first. A post or a
-conversation that gets a new comment or message while the list is walked jumps to the top,
-behind the walk, and the walk never meets it: its older items would be skipped and the
-watermark would pass them. So a walk remembers where the list's top stood when it began,
-and once the list is read it checks the top again for what moved meanwhile. Every page
-stored carries this state, so a page cap, a throttle or a crash stops the walk where it
+Conversations are listed newest activity first: one that gets a message while the list is
+walked jumps to the top, behind the walk, and the walk never meets it; its older messages
+would be skipped and the watermark would pass them. So a walk remembers where the list's top
+stood when it began, and once the list is read it checks the top again for what moved
+meanwhile. The feed is listed by creation, so nothing moves; its walk reaches back to a
+horizon and reads the comments of the posts active since the floor. Every page stored
+carries the walk's state, so a page cap, a throttle or a crash stops the walk where it
 stood and the next pull resumes it; the watermark moves only when the walk ends.
 """
 
@@ -234,7 +235,7 @@ class ListSource:
 
 @dataclass
 class ListWalk:
-    """One pull of a list ordered by `updated_time`, resumed from the stored cursor."""
+    """One pull of a list, resumed from the stored cursor when a walk was under way."""
 
     source: ListSource
     reads: GraphReads
