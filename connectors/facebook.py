@@ -10,8 +10,8 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -41,6 +41,7 @@ from connectors.base import (
     InboundItem,
     MalformedPayload,
     OutboundAction,
+    PaginationLoop,
     PullPage,
     QuarantinedItem,
     RateLimited,
@@ -50,6 +51,16 @@ from connectors.base import (
     SendOutcomeUnknown,
     SendReceipt,
     utc_now,
+)
+from connectors.graph_walk import (
+    Link,
+    ListSource,
+    ListWalk,
+    PageBuilder,
+    Sizes,
+    StreamCursor,
+    WalkState,
+    graph_time,
 )
 
 log = logging.getLogger(__name__)
@@ -62,25 +73,33 @@ DEFAULT_GRAPH_VERSION = "v25.0"
 """Released 2026-02-18, available until 2028-07-29."""
 
 DEFAULT_COMMENT_LOOKBACK_DAYS = 7
-"""Old posts keep collecting comments; a private reply is allowed within 7 days of a comment,
-so posts this much older than the watermark are re-walked for new comments."""
+"""How far back the first pull reads; a private reply is allowed within 7 days of a comment."""
+DEFAULT_POST_HORIZON_DAYS = 30
+"""Old posts keep collecting comments and Graph lists the feed by creation: every pull checks
+the posts created this many days before its watermark for new comments (`updated_time`)."""
 
+FEED_COMMENT_LIMIT = 50
 FEED_FIELDS = (
     "id,message,created_time,updated_time,from,"
-    "comments.filter(stream).order(reverse_chronological).limit(50)"
+    f"comments.filter(stream).order(reverse_chronological).limit({FEED_COMMENT_LIMIT})"
     "{id,message,created_time,from,parent}"
 )
 """`filter(stream)` flattens replies into the post's comment list, newest first."""
 
 FEED_PAGE_SIZE = 25
 
+CONVERSATION_MESSAGE_LIMIT = 25
 CONVERSATION_FIELDS = (
-    "id,updated_time,participants,messages.limit(25){id,message,from,to,created_time}"
+    f"id,updated_time,participants,messages.limit({CONVERSATION_MESSAGE_LIMIT})"
+    "{id,message,from,to,created_time}"
 )
 CONVERSATION_PAGE_SIZE = 25
 
-MAX_LINKS_PER_WALK = 200
-"""A guard against a server that keeps handing out fresh cursors forever."""
+MAX_PAGES_PER_PULL = 200
+"""List pages one pull reads before it stops with `WalkIncomplete`; the next pull resumes."""
+MAX_LINKS_PER_EDGE = 1000
+"""A guard against a server handing out fresh cursors forever for one post's comments or one
+conversation's messages."""
 
 RATE_LIMIT_FALLBACK = timedelta(minutes=5)
 """Pause when a throttling error comes without `estimated_time_to_regain_access`."""
@@ -99,38 +118,52 @@ THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001})
 
 TRANSIENT_CODES = frozenset({1, 2})
 """Unknown error and service unavailable: retry."""
+TOO_MUCH_DATA = "reduce the amount of data"
+"""Code 1 with this message is not transient: the same request fails again (PLATFORMS.md)."""
 
 PERMISSION_CODES = frozenset({10, 100, *range(200, 300)})
 
 EDGE_PERMISSIONS = {
     "feed": "pages_read_engagement and pages_read_user_content (Page task MODERATE for comments)",
-    "conversations": "pages_messaging (Page task MESSAGING)",
+    "conversations": "pages_manage_metadata, pages_read_engagement and pages_messaging "
+                     "(Page task MESSAGING)",
 }
-"""What each polled edge needs (Meta: Pages API; Graph ref: comments, conversations)."""
+"""What each polled edge needs (Meta: Pages API; Conversations API, 2026-02; Graph ref:
+comments, conversations)."""
 PERMISSION_PATTERN = re.compile(r"\b(pages_[a-z_]+|business_management|read_insights)\b")
 
 ERROR_MESSAGE_LIMIT = 300
 
 
-@dataclass
-class _PageBuilder:
-    """Collects one API page's items while comments and messages are walked.
+READ_PERMISSIONS = (
+    "pages_manage_metadata", "pages_messaging", "pages_read_engagement",
+    "pages_read_user_content",
+)
+"""What reading the feed and Messenger needs (Meta: Pages API; Conversations API, 2026-02)."""
+APPROVED_STATUS = "live"
+"""`status` of a permission approved through App Review in `/{app-id}/permissions` (Graph
+ref: Application Permission); the reference lists no other value we could confirm."""
 
-    `emitted` is shared by the pages of one pull: Graph pages can repeat objects (a
-    recorded `/posts` page 2 repeats page 1), and each item should reach the store once.
-    """
 
-    emitted: set[str]
-    items: list[InboundItem] = field(default_factory=list)
-    quarantined: list[QuarantinedItem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class AppAccess:
+    """The app a Page token belongs to and its permissions with Advanced Access (None when
+    they could not be read: no app secret configured)."""
 
-    def add(self, parsed: InboundItem | QuarantinedItem) -> None:
-        if isinstance(parsed, QuarantinedItem):
-            self.quarantined.append(parsed)
-        elif parsed.external_id not in self.emitted:
-            self.emitted.add(parsed.external_id)
-            self.items.append(parsed)
+    app_id: str
+    name: str
+    advanced: frozenset[str] | None
+
+    def standard_only(self) -> list[str]:
+        """The read permissions that have only Standard Access."""
+        if self.advanced is None:
+            return []
+        return [p for p in READ_PERMISSIONS if p not in self.advanced]
+
+
+class DataTooLarge(ConnectorError):
+    """Graph code 1 "Please reduce the amount of data you're asking for": not transient,
+    the same request fails again; a smaller page may pass."""
 
 
 class _GraphSender:
@@ -330,6 +363,7 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         *,
         retry: RetryPolicy | None = None,
         now: Callable[[], datetime] = utc_now,
+        page_cap: int = MAX_PAGES_PER_PULL,
     ) -> None:
         self.account = account
         self.page_id = _required(account, "page_id")
@@ -341,11 +375,13 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
             )
         version = str(account.options.get("graph_version") or DEFAULT_GRAPH_VERSION)
         self.root = f"{GRAPH_HOST}/{version.strip('/')}"
-        self.lookback = _lookback(account)
+        self.lookback = _days(account, "comment_lookback_days", DEFAULT_COMMENT_LOOKBACK_DAYS)
+        self.post_horizon = _days(account, "post_horizon_days", DEFAULT_POST_HORIZON_DAYS)
         self.base = parse_base_url(account.base_url)
         self.redactor = Redactor(account.secrets.values())
         self.retry = retry or RetryPolicy()
         self.now = now
+        self.page_cap = page_cap
         self.session = requests.Session()
         mount_base_url(self.session, account.base_url, (GRAPH_HOST,),
                        max_response_bytes(account.options))
@@ -382,67 +418,69 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
                 raise FatalAPIError(f"{error}; reading {edge} needs {needs}") from None
             raise
 
+    def app_access(self) -> AppAccess:
+        """The app behind the Page token, and which permissions socialdesk reads with have
+        Advanced Access.
+
+        Permissions with Standard Access reach only people with a role on the app; Advanced
+        Access is granted per permission through App Review (Meta: Access Levels).
+        `GET /app` names the token's app; `GET /{app-id}/permissions` lists the permissions
+        approved through review and needs an app token, the app id and its secret (Graph
+        ref: Application Permissions). Without `app_secret_env` the level stays unknown.
+        """
+        body, _ = self._get(f"{self.root}/app", [("fields", "id,name")], "app")
+        app_id = _str_or_none(body.get("id")) or ""
+        name = _str_or_none(body.get("name")) or app_id
+        secret = self.account.secrets.get("app_secret")
+        if not app_id or not secret:
+            return AppAccess(app_id, name, None)
+        body, _ = self._get(f"{self.root}/{app_id}/permissions", [], "app permissions",
+                            token=f"{app_id}|{secret}")
+        approved = frozenset(
+            str(entry.get("permission")) for entry in _data_list(body)
+            if isinstance(entry, dict) and entry.get("status") == APPROVED_STATUS)
+        return AppAccess(app_id, name, approved)
+
     # --- feed --------------------------------------------------------------------------
 
     def _pull_feed(self, cursor: str | None) -> Iterator[PullPage]:
-        """Walk posts created within the lookback before the watermark, and their new comments."""
-        watermark, cursor_warnings = decode_cursor(cursor)
-        horizon = (watermark or self.now()) - self.lookback
+        """Walk the posts created within the post horizon, newest first (Graph lists the
+        feed by creation), and the new comments of those active since the watermark: a
+        comment moves its post's `updated_time`, so an old post's new comment is found."""
+        stored, warnings = StreamCursor.decode(cursor)
+        walk = stored.walk or self._fresh_walk(stored.watermark, horizon=True)
+        fields = [("fields", FEED_FIELDS)]
+        feed = f"{self.root}/{self.page_id}/feed"
+        source = ListSource(
+            stream="feed", what="feed",
+            first=(feed, [*fields, ("limit", str(FEED_PAGE_SIZE)),
+                          ("since", str(int((walk.horizon or walk.floor).timestamp())))]),
+            scan=None,
+            collect=self._collect_post,
+            single=lambda post_id: (f"{self.root}/{post_id}", fields),
+            sizes=Sizes(FEED_PAGE_SIZE, FEED_COMMENT_LIMIT),
+        )
+        return ListWalk(source, self, stored, walk, self.page_cap, warnings=warnings).pages()
 
-        def collect(posts: list[Any], page: _PageBuilder) -> bool:
-            for post in posts:
-                self._collect_post(post, watermark, horizon, page)
-            return _all_older_than(posts, horizon)
+    def _fresh_walk(self, watermark: datetime | None, *, horizon: bool) -> WalkState:
+        """A walk reaching back to the watermark (minus the overlap) or, the first time, to
+        the lookback; the feed's also reaches `post_horizon_days` further for old posts."""
+        floor = watermark - WATERMARK_OVERLAP if watermark else self.now() - self.lookback
+        return WalkState(floor=floor, newest=watermark,
+                         horizon=floor - self.post_horizon if horizon else None)
 
-        yield from self._walk_top_level(
-            "feed", "feed",
-            (f"{self.root}/{self.page_id}/feed",
-             [("fields", FEED_FIELDS), ("limit", str(FEED_PAGE_SIZE)),
-              ("since", str(int(horizon.timestamp())))]),
-            watermark, cursor_warnings, collect)
-
-    def _walk_top_level(
-        self, stream: str, what: str, first: tuple[str, list[tuple[str, str]]],
-        newest: datetime | None, warnings: list[str],
-        collect: Callable[[list[Any], _PageBuilder], bool],
-    ) -> Iterator[PullPage]:
-        """A Page's posts or conversations, newest first, a PullPage each, until the pages
-        end or `collect` says the rest is older than the stream needs. The cursor (the
-        newest item seen) goes out with the last page only, so a crash re-reads the walk."""
-        link: tuple[str, list[tuple[str, str]]] | None = first
-        seen: set[str] = set()
-        emitted: set[str] = set()
-        while link is not None:
-            body, headers = self._get(*link, what=what)
-            page = _PageBuilder(emitted, warnings=warnings)
-            warnings = []
-            entries = _data_list(body)
-            reached_old = collect(entries, page)
-            newest = _latest(newest, page.items)
-            link = self._next_link(body, seen, page.warnings, len(seen))
-            if reached_old or not entries:
-                link = None
-            yield self._page(stream, page, headers, newest if link is None else None)
-
-    def _collect_post(
-        self, post: Any, watermark: datetime | None, horizon: datetime, page: _PageBuilder
-    ) -> None:
-        """A visitor post is an item; every post within the horizon has its comments walked."""
-        if not isinstance(post, dict):
-            page.add(QuarantinedItem(reason="post is not an object", raw={"value": post}))
-            return
+    def _collect_post(self, post: Mapping[str, Any], floor: datetime, page: PageBuilder) -> None:
+        """A visitor post is an item; its comments down to the floor are items too. A post
+        that does not parse is set aside on its own: its comments still arrive."""
         post_id = _str_or_none(post.get("id"))
         created = parse_graph_time(post.get("created_time"))
+        visitor = self._is_visitor_post(post)
         if post_id is None or created is None:
             reason = "post without id" if post_id is None else "post with unparseable created_time"
             page.add(QuarantinedItem(reason=reason, raw=post, external_id=post_id))
-            return
-        if created < horizon:
-            return
-        visitor = self._is_visitor_post(post)
-        if visitor and _is_new(created, watermark):
+        elif visitor and created >= floor:
             page.add(self._visitor_post_item(post, post_id, created))
-        for comment in self._new_comments(post, watermark, page.warnings):
+        for comment in self._new_comments(post, floor):
             page.add(self._comment_item(comment, post_id, visitor))
 
     def _is_visitor_post(self, post: Mapping[str, Any]) -> bool:
@@ -472,14 +510,14 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         )
 
     def _new_comments(
-        self, post: Mapping[str, Any], watermark: datetime | None, warnings: list[str]
+        self, post: Mapping[str, Any], floor: datetime
     ) -> list[Any]:
-        """The post's comments newer than the watermark, following the nested paging."""
-        return self._newest_first(post.get("comments"), lambda created: not _is_new(
-            created, watermark), warnings, "comments")
+        """The post's comments from the floor on, following the nested paging."""
+        return self._newest_first(post.get("comments"), lambda created: created < floor,
+                                  "comments")
 
     def _newest_first(
-        self, edge: Any, is_old: Callable[[datetime], bool], warnings: list[str], what: str
+        self, edge: Any, is_old: Callable[[datetime], bool], what: str
     ) -> list[Any]:
         """An inlined edge and its next pages, newest first, up to the first old entry."""
         collected: list[Any] = []
@@ -491,20 +529,26 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
                 if created is not None and is_old(created):
                     return collected
                 collected.append(entry)
-            link = self._next_link(edge, seen, warnings, len(seen))
+            if len(seen) >= MAX_LINKS_PER_EDGE:
+                raise PaginationLoop(f"Graph {what}: paging went past {MAX_LINKS_PER_EDGE} "
+                                     "pages of one post or conversation; the watermark stays")
+            link = self.follow(edge, seen, what)
             if link is None:
                 break
             edge, _ = self._get(*link, what=what)
         return collected
 
     def _comment_item(
-        self, comment: Any, post_id: str, on_visitor_post: bool
+        self, comment: Any, post_id: str | None, on_visitor_post: bool
     ) -> InboundItem | QuarantinedItem:
         """Threads on the top-level comment, or on the visitor post the comment answers."""
         identity = _id_and_time(comment, "comment")
         if isinstance(identity, QuarantinedItem):
             return identity
         comment_id, created = identity
+        if on_visitor_post and post_id is None:
+            return QuarantinedItem(reason="comment on a visitor post without id", raw=comment,
+                                   external_id=comment_id)
         parent = comment.get("parent")
         parent_id = _str_or_none(parent.get("id")) if isinstance(parent, dict) else None
         author_id, author_name = _author(comment)
@@ -513,7 +557,7 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
             external_id=comment_id,
             channel=Channel.COMMENT,
             direction=self._direction(author_id),
-            thread_key=post_id if on_visitor_post else (parent_id or comment_id),
+            thread_key=(post_id or comment_id) if on_visitor_post else (parent_id or comment_id),
             text=_text(comment),
             created_at=created,
             author_id=author_id,
@@ -525,42 +569,37 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
     # --- messenger ---------------------------------------------------------------------
 
     def _pull_messenger(self, cursor: str | None) -> Iterator[PullPage]:
-        """Walk conversations until one not updated since the watermark, then their new messages."""
-        watermark, cursor_warnings = decode_cursor(cursor)
-        floor = watermark - WATERMARK_OVERLAP if watermark else self.now() - self.lookback
-        yield from self._walk_top_level(
-            "messenger", "conversations",
-            (f"{self.root}/{self.page_id}/conversations",
-             [("platform", "messenger"), ("fields", CONVERSATION_FIELDS),
-              ("limit", str(CONVERSATION_PAGE_SIZE))]),
-            watermark, cursor_warnings,
-            lambda conversations, page: self._collect_conversations(conversations, floor, page))
+        """Walk conversations active since the watermark, newest first, and their new messages.
 
-    def _collect_conversations(
-        self, conversations: list[Any], floor: datetime, page: _PageBuilder
-    ) -> bool:
-        """Add the new messages of each conversation; True once one predates the floor."""
-        for conversation in conversations:
-            conversation_id = (
-                _str_or_none(conversation.get("id")) if isinstance(conversation, dict) else None
-            )
-            if conversation_id is None:
-                raw = conversation if isinstance(conversation, dict) else {"value": conversation}
-                page.add(QuarantinedItem(reason="conversation without id", raw=raw))
-                continue
-            updated = parse_graph_time(conversation.get("updated_time"))
-            if updated is not None and updated < floor:
-                return True
-            for message in self._new_messages(conversation, floor, page.warnings):
-                page.add(self._message_item(message, conversation_id))
-        return False
+        Graph offers no time paging for conversations; a conversation that gets a message
+        during the walk jumps to the top, so the walk checks the top again at its end.
+        """
+        fields = [("fields", CONVERSATION_FIELDS)]
+        conversations = f"{self.root}/{self.page_id}/conversations"
+        source = ListSource(
+            stream="messenger", what="conversations",
+            first=(conversations, [("platform", "messenger"), *fields,
+                                   ("limit", str(CONVERSATION_PAGE_SIZE))]),
+            scan=(conversations, [("platform", "messenger"), ("fields", "id,updated_time")]),
+            collect=self._collect_conversation,
+            single=lambda conversation_id: (f"{self.root}/{conversation_id}", fields),
+            sizes=Sizes(CONVERSATION_PAGE_SIZE, CONVERSATION_MESSAGE_LIMIT),
+        )
+        stored, warnings = StreamCursor.decode(cursor)
+        walk = stored.walk or self._fresh_walk(stored.watermark, horizon=False)
+        return ListWalk(source, self, stored, walk, self.page_cap, warnings=warnings).pages()
 
-    def _new_messages(
-        self, conversation: Mapping[str, Any], floor: datetime, warnings: list[str]
-    ) -> list[Any]:
-        """Messages newer than the floor, newest first, following the messages paging."""
-        return self._newest_first(conversation.get("messages"),
-                                  lambda created: created < floor, warnings, "messages")
+    def _collect_conversation(
+        self, conversation: Mapping[str, Any], floor: datetime, page: PageBuilder
+    ) -> None:
+        """Add the conversation's messages from the floor on."""
+        conversation_id = _str_or_none(conversation.get("id"))
+        if conversation_id is None:
+            page.add(QuarantinedItem(reason="conversation without id", raw=conversation))
+            return
+        for message in self._newest_first(conversation.get("messages"),
+                                          lambda created: created < floor, "messages"):
+            page.add(self._message_item(message, conversation_id))
 
     def _message_item(self, message: Any, conversation_id: str) -> InboundItem | QuarantinedItem:
         """Attachment-only messages have no `message`: empty text, raw kept."""
@@ -587,30 +626,50 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
 
     # --- HTTP ----------------------------------------------------------------------------
 
-    def _page(
-        self, stream: str, page: _PageBuilder, headers: Mapping[str, str],
-        watermark: datetime | None,
+    def finish_page(
+        self, stream: str, page: PageBuilder, headers: Mapping[str, str], cursor: StreamCursor
     ) -> PullPage:
-        """A `PullPage`; only the last page of a walk gets a watermark (None keeps the cursor)."""
+        """A `PullPage` carrying the cursor to store with it (see `graph_walk.ListWalk`)."""
         return PullPage(
             stream=stream,
             items=page.items,
             quarantined=page.quarantined,
-            cursor=encode_cursor(watermark) if watermark is not None else None,
+            cursor=cursor.encode(),
             rate_limit=self._rate_limit(headers),
             warnings=page.warnings,
         )
+
+    def sized_get(
+        self, link: Link, sizes: Sizes, what: str, *, listing: bool = True
+    ) -> tuple[dict[str, Any], Mapping[str, str], Sizes]:
+        """GET asking for `sizes`; halved while Graph answers code 1 "reduce the amount of
+        data" (the same request would fail again), down to one entry with one nested each."""
+        while True:
+            try:
+                body, headers = self._get(*sizes.apply(link, listing=listing), what=what)
+                return body, headers, sizes
+            except DataTooLarge as refusal:
+                smaller = sizes.halved()
+                if smaller is None:
+                    raise FatalAPIError(
+                        f"{refusal}: Graph refuses even {sizes.describe()}; a post or "
+                        "conversation is too large to read through the API") from None
+                log.warning("account %s: %s; asking for %s", self.account.name, refusal,
+                            smaller.describe())
+                sizes = smaller
 
     def _rate_limit(self, headers: Mapping[str, str]) -> RateLimitStatus | None:
         return graph_rate_limit(graph_usage(headers), self.now())
 
     def _get(
-        self, url: str, params: list[tuple[str, str]], what: str
+        self, url: str, params: list[tuple[str, str]], what: str, token: str | None = None
     ) -> tuple[dict[str, Any], Mapping[str, str]]:
-        """GET with the Page token as `access_token`, retried; returns the JSON body and headers."""
+        """GET with the Page token (or `token`) as `access_token`, retried; returns the JSON
+        body and headers."""
 
         def attempt() -> tuple[dict[str, Any], Mapping[str, str]]:
-            response = self.session.get(url, params=[*params, ("access_token", self.token)])
+            response = self.session.get(
+                url, params=[*params, ("access_token", token or self.token)])
             log.debug(
                 "Graph %s answered %s with Facebook-Api-Version %s",
                 what, response.status_code, response.headers.get("facebook-api-version", "-"),
@@ -655,6 +714,8 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
             return AuthExpired(self._auth_advice(label))
         if code in THROTTLE_CODES:
             return self._rate_limited(label, response)
+        if code == 1 and TOO_MUCH_DATA in graph_message.lower():
+            return DataTooLarge(f"{label}: Graph asks for less data per request")
         if code in TRANSIENT_CODES or response.status_code >= 500:
             return TransientFailure(RetriableAPIError(f"{label}, retries exhausted"))
         if error.get("is_transient") is True:
@@ -683,22 +744,22 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
             f"revoked: generate a new Page access token and update {env_name}"
         )
 
-    def _next_link(
-        self, body: Mapping[str, Any], seen: set[str], warnings: list[str], followed: int
-    ) -> tuple[str, list[tuple[str, str]]] | None:
-        """`paging.next` as (canonical URL, query), or None at the end or when a cursor repeats."""
+    def follow(self, body: Mapping[str, Any], seen: set[str], what: str) -> Link | None:
+        """`paging.next` as (canonical URL, query), or None at the end.
+
+        Raises: PaginationLoop when Graph hands back a cursor this walk already followed:
+        following it would never end, and moving the watermark would skip what it hid.
+        """
         paging = body.get("paging")
         next_url = paging.get("next") if isinstance(paging, dict) else None
         if not isinstance(next_url, str) or not next_url:
             return None
         url, query = self._canonical_link(next_url)
         key = _paging_key(paging, url, query)  # type: ignore[arg-type]
-        if key in seen or followed >= MAX_LINKS_PER_WALK:
-            problem = ("Graph paging repeated a cursor" if key in seen
-                       else f"Graph paging went past {MAX_LINKS_PER_WALK} pages")
-            warnings.append(f"{problem}; the walk stopped there")
-            log.warning("account %s: %s", self.account.name, problem)
-            return None
+        if key in seen:
+            log.warning("account %s: Graph %s paging repeated a cursor", self.account.name, what)
+            raise PaginationLoop(f"Graph {what}: paging handed back a cursor already followed; "
+                                 "the walk stopped there and the watermark stays where it was")
         seen.add(key)
         return url, query
 
@@ -725,53 +786,19 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
 
 
 def encode_cursor(watermark: datetime) -> str:
-    """`{"watermark": "<ISO UTC of the newest item stored>"}`."""
-    return json.dumps({"watermark": watermark.astimezone(UTC).isoformat()})
+    """`{"watermark": "<ISO UTC of the newest item stored>"}`: a finished walk."""
+    return StreamCursor(watermark).encode()
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime | None, list[str]]:
     """The stored watermark; an unreadable cursor restarts from the lookback, with a warning."""
-    if not cursor:
-        return None, []
-    try:
-        value = json.loads(cursor)["watermark"]
-        watermark = datetime.fromisoformat(value)
-    except (ValueError, KeyError, TypeError):
-        return None, ["stored Facebook cursor was unreadable; re-read the lookback window"]
-    if watermark.tzinfo is None:
-        watermark = watermark.replace(tzinfo=UTC)
-    return watermark.astimezone(UTC), []
+    stored, warnings = StreamCursor.decode(cursor)
+    return stored.watermark, warnings
 
 
 def parse_graph_time(value: Any) -> datetime | None:
     """Graph's `2021-02-12T16:27:12+0000` as aware UTC, or None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
-
-
-def _is_new(created: datetime, watermark: datetime | None) -> bool:
-    """Within `WATERMARK_OVERLAP` of the watermark or after it; Graph times have whole
-    seconds, so even without the overlap the watermark's own second must be re-read."""
-    return watermark is None or created >= watermark - WATERMARK_OVERLAP
-
-
-def _latest(current: datetime | None, items: list[InboundItem]) -> datetime | None:
-    times = [item.created_at for item in items]
-    if current is not None:
-        times.append(current)
-    return max(times) if times else None
-
-
-def _all_older_than(posts: list[Any], horizon: datetime) -> bool:
-    """True when every dated post is older than the horizon: later pages are older still."""
-    times = [parse_graph_time(p.get("created_time")) for p in posts if isinstance(p, dict)]
-    dated = [t for t in times if t is not None]
-    return bool(dated) and all(t < horizon for t in dated)
+    return graph_time(value)
 
 
 def _paging_key(paging: Mapping[str, Any], url: str, query: list[tuple[str, str]]) -> str:
@@ -838,15 +865,15 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _lookback(account: AccountSettings) -> timedelta:
-    value = account.options.get("comment_lookback_days", DEFAULT_COMMENT_LOOKBACK_DAYS)
+def _days(account: AccountSettings, key: str, default: int) -> timedelta:
+    value = account.options.get(key, default)
     try:
         days = float(value)
     except (TypeError, ValueError):
         days = -1.0
     if days <= 0:
         raise ConfigurationError(
-            f"account {account.name!r}: comment_lookback_days must be a positive number of days"
+            f"account {account.name!r}: {key} must be a positive number of days"
         )
     return timedelta(days=days)
 

@@ -417,9 +417,15 @@ class FacebookAccount(_AccountBase):
     platform: Literal["facebook"]
     page_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
     page_token_env: str
+    app_secret_env: str | None = None
+    """The variable holding the app's secret: only `doctor` uses it, to read which
+    permissions have Advanced Access (an app token is the app id and its secret)."""
     graph_version: Annotated[str, Field(pattern=r"^v[0-9]+\.0$")] = DEFAULT_GRAPH_VERSION
     comment_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
-    """Posts this recent are re-read for new comments; 7 days is the private-reply window."""
+    """How far back the first sync reads; 7 days is the private-reply window."""
+    post_horizon_days: Annotated[int, Field(ge=1, le=365)] = 30
+    """Posts created this many days before the last sync are checked for new comments
+    (Graph lists the feed by creation; a comment moves its post's `updated_time`)."""
     human_agent: bool = False
     """The app has Meta's Human Agent feature: operators may answer Messenger up to 7 days
     after the person's last message (MESSAGE_TAG + HUMAN_AGENT), never automatic replies."""
@@ -432,7 +438,10 @@ class FacebookAccount(_AccountBase):
         return _check_poll_seconds(value, FACEBOOK_POLL_SECONDS, "Facebook")
 
     def secret_env_names(self) -> dict[str, str]:
-        return {"page_token": self.page_token_env}
+        names = {"page_token": self.page_token_env}
+        if self.app_secret_env:
+            names["app_secret"] = self.app_secret_env
+        return names
 
     def options(self) -> dict[str, Any]:
         return {
@@ -441,6 +450,7 @@ class FacebookAccount(_AccountBase):
             "graph_version": self.graph_version,
             "comment_lookback_days": self.comment_lookback_days,
             "max_response_mb": self.max_response_mb,
+            "post_horizon_days": self.post_horizon_days,
         }
 
 

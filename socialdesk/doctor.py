@@ -182,6 +182,25 @@ def _facebook_checks(account: FacebookAccount, connector: Any) -> Iterator[Check
         done = yield from _call(f"{account.name} {edge}", partial(connector.check_edge, edge))
         if done is not None:
             yield Check(Mark.OK, f"{account.name} {edge}", "readable")
+    access = yield from _call(f"{account.name} access level", connector.app_access)
+    if access is not None:
+        yield _access_level(account, access)
+
+
+def _access_level(account: FacebookAccount, access: Any) -> Check:
+    """Standard Access passes every read while real customers stay invisible: say so."""
+    subject = f"{account.name} access level"
+    if access.advanced is None:
+        return Check(Mark.WARNING, subject, f"cannot tell whether app {access.name!r} has "
+                     "Advanced Access: set app_secret_env so doctor can read its App Review "
+                     "status; with Standard Access Facebook shows the app only people with a "
+                     "role on it")
+    missing = access.standard_only()
+    if missing:
+        return Check(Mark.WARNING, subject, f"app {access.name!r} has only Standard Access "
+                     f"for {', '.join(missing)}: Facebook shows it only people with a role on "
+                     "the app, not your customers; request Advanced Access through App Review")
+    return Check(Mark.OK, subject, f"app {access.name!r} has Advanced Access")
 
 
 def _call(subject: str, call: Callable[[], Any]) -> Generator[Check, None, Any]:

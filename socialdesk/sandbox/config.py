@@ -74,6 +74,7 @@ platform = "facebook"
 base_url = {base}
 page_id = "{FACEBOOK_PAGE_ID}"
 page_token_env = {token}
+app_secret_env = {token}
 graph_version = "{GRAPH_VERSION}"
 {SAVED_REPLIES}"""
 

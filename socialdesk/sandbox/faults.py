@@ -21,8 +21,13 @@ OVERSIZED_KINDS = ("huge_page", "huge_page_chunked", "gzip_bomb")
 a few hundred KB. Made lazily, one block at a time, so the sandbox never holds it."""
 
 KINDS = (
-    "rate_limit", "server_error", "timeout", "expired_token", "malformed", *OVERSIZED_KINDS
+    "rate_limit", "server_error", "timeout", "expired_token", "malformed",
+    "paging_loop", "too_much_data", *OVERSIZED_KINDS,
 )
+"""`paging_loop`: a list page's next link hands back the cursor of the request (Graph lists,
+from a walk's second page on). `too_much_data`: Graph's code 1 "Please reduce the amount of
+data you're asking for" for list requests asking for more than `graph_api.DATA_BUDGET`
+objects; smaller requests pass and leave the fault queued."""
 
 # Endpoint ids, as routes report them. Reads first; the writes can be faulted too.
 ENDPOINTS = (
@@ -112,6 +117,16 @@ class FaultBook:
                     self._applied[fault.kind] = self._applied.get(fault.kind, 0) + 1
                     return fault, self._applied[fault.kind]
         return None
+
+
+    def put_back(self, fault: Fault) -> None:
+        """Undo one `take` of `fault` for a request it does not apply to after all."""
+        with self._lock:
+            self._applied[fault.kind] = max(0, self._applied.get(fault.kind, 0) - 1)
+            if fault in self._pending:
+                fault.count += 1
+            else:
+                self._pending.insert(0, Fault(fault.target, fault.kind, 1))
 
 
 CORRUPTIONS = ("missing_id", "missing_text", "bad_created_at")

@@ -61,7 +61,22 @@ DEFAULT_FIELDS = {
     "conversation": "id,link,updated_time",
     "message": "id,created_time",
     "page": "id,name",
+    "app": "id,name,link",
 }
+SANDBOX_APP_ID = "873465199201443"
+SANDBOX_APP_NAME = "Emporio Lumen Desk"
+REVIEWABLE_PERMISSIONS = (
+    "pages_manage_engagement", "pages_manage_metadata", "pages_messaging",
+    "pages_read_engagement", "pages_read_user_content", "pages_show_list",
+)
+SHAPING_FAULTS = frozenset({"malformed", "paging_loop", "too_much_data"})
+"""Faults that shape an answer (or apply only to some requests) instead of replacing it."""
+DATA_BUDGET = 200
+"""Objects one request may ask for (its limit times the largest nested limit) while a
+`too_much_data` fault is queued; Graph's real threshold is not documented."""
+TOO_MUCH_DATA = "Please reduce the amount of data you're asking for, then retry your request"
+_NESTED_LIMIT = re.compile(r"\.limit\((\d+)\)")
+
 LIST_TEXT_KEYS = {
     "facebook.feed": ("message", "created_time"),
     "facebook.comments": ("message", "created_time"),
@@ -95,6 +110,9 @@ class GraphApi(Emulator):
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
         self._trace = itertools.count(1)
+        self.app_review: dict[str, str] = dict.fromkeys(REVIEWABLE_PERMISSIONS, "live")
+        """The app's permissions and their App Review status; "live" is Advanced Access.
+        Tests drop some to emulate an app with only Standard Access."""
 
     # -- dispatch -----------------------------------------------------------------------
 
@@ -109,8 +127,11 @@ class GraphApi(Emulator):
             with self.store.lock:
                 endpoint, handler, kind = self._route(request.method, node, edge)
             taken = self.faults.take(endpoint)
-            if taken is not None and taken[0].kind != "malformed":
+            if taken is not None and taken[0].kind not in SHAPING_FAULTS:
                 return self._fault_response(taken[0], taken[1], version)
+            if taken is not None and not self._fault_applies(taken[0], params):
+                self.faults.put_back(taken[0])
+                taken = None
             percent, spent = self.limiter.graph_call()
             if spent:
                 raise GraphError(
@@ -129,8 +150,12 @@ class GraphApi(Emulator):
                 token,
                 self.base_url,
             )
+            if taken is not None and taken[0].kind == "too_much_data":
+                raise GraphError(TOO_MUCH_DATA, 1, status=500)
             response = handler(context)
-            if taken is not None:
+            if taken is not None and taken[0].kind == "paging_loop":
+                response = _loop_paging(response, context)
+            elif taken is not None:
                 response = self._malform(response, endpoint, taken[1])
             response.headers.update(graph_usage_headers(percent, FACEBOOK_PAGE_ID, kind))
         except GraphError as error:
@@ -205,6 +230,13 @@ class GraphApi(Emulator):
     def _routes_for(
         self, node: str
     ) -> tuple[str, dict[tuple[str, str], tuple[str, Callable[..., Response], str]]] | None:
+        if node == "app":
+            return "Application", {("GET", ""): ("facebook.object", self.get_app, "pages")}
+        if node == SANDBOX_APP_ID:
+            return "Application", {
+                ("GET", ""): ("facebook.object", self.get_app, "pages"),
+                ("GET", "permissions"): ("facebook.object", self.get_app_permissions, "pages"),
+            }
         if node in ("me", FACEBOOK_PAGE_ID):
             return "Page", {
                 ("GET", ""): ("facebook.object", self.get_page, "pages"),
@@ -295,6 +327,15 @@ class GraphApi(Emulator):
         return response
 
     @staticmethod
+    def _fault_applies(fault: Fault, params: dict[str, Any]) -> bool:
+        """A paging loop needs a cursor to hand back; too much data, a heavy request."""
+        if fault.kind == "paging_loop":
+            return bool(params.get("after"))
+        if fault.kind == "too_much_data":
+            return requested_objects(params) > DATA_BUDGET
+        return True
+
+    @staticmethod
     def _malform(response: Response, endpoint: str, serial: int) -> Response:
         """Break one item of a list page; a write answers without the id it created."""
         if response.status != 200 or not isinstance(response.body, dict):
@@ -317,6 +358,22 @@ class GraphApi(Emulator):
             "fan_count": 4812,
         }
         return Response(200, _select(full, ctx.fields("page")))
+
+    def get_app(self, ctx: _Context) -> Response:
+        """`/app`: the app the access token belongs to."""
+        full = {"id": SANDBOX_APP_ID, "name": SANDBOX_APP_NAME,
+                "link": f"https://www.facebook.com/games/?app_id={SANDBOX_APP_ID}"}
+        return Response(200, _select(full, ctx.fields("app")))
+
+    def get_app_permissions(self, ctx: _Context) -> Response:
+        """`/{app-id}/permissions`: the permissions approved through App Review; only an
+        app token (`{app-id}|{app-secret}`) may read them."""
+        if not ctx.token.startswith(f"{SANDBOX_APP_ID}|"):
+            raise GraphError("(#200) An app access token is required to retrieve "
+                             "permissions approved for that app", 200)
+        data = [{"permission": name, "status": status}
+                for name, status in sorted(self.app_review.items())]
+        return Response(200, {"data": data})
 
     def get_feed(self, ctx: _Context) -> Response:
         return self._post_list(ctx, lambda _post: True)
@@ -571,7 +628,12 @@ class GraphApi(Emulator):
     def _paginate(
         self, ctx: _Context, items: list[Any], kind: str, path: str, default_limit: int
     ) -> tuple[list[Any], dict[str, Any] | None]:
-        """Cursor paging keyed on item ids, with `next`/`previous` links on the sandbox host."""
+        """Cursor paging with `next`/`previous` links on the sandbox host.
+
+        Cursors name the last item of a page; conversations, listed by `updated_time`, name
+        it with the time it had then (a keyset), so a conversation that moves to the top
+        behind a walk is skipped by it while the rest of the list pages on unchanged.
+        """
         limit = ctx.limit(default_limit)
         start = 0
         if ctx.params.get("after"):
@@ -581,7 +643,7 @@ class GraphApi(Emulator):
         page = items[start : start + limit]
         if not page:
             return page, None
-        first, last = encode_cursor(kind, page[0].id), encode_cursor(kind, page[-1].id)
+        first, last = _item_cursor(kind, page[0]), _item_cursor(kind, page[-1])
         paging: dict[str, Any] = {"cursors": {"before": first, "after": last}}
         if start > 0:
             paging["previous"] = ctx.link(path, before=first, limit=limit)
@@ -591,7 +653,13 @@ class GraphApi(Emulator):
 
     @staticmethod
     def _cursor_index(items: list[Any], kind: str, cursor: str) -> int:
-        item_id = decode_cursor(kind, cursor)
+        """The index of the cursor's item; for a keyset, of the last item at or after it."""
+        named = decode_cursor(kind, cursor)
+        item_id, _, moment = (named or "").partition("@")
+        if moment:
+            key = (parse_time(moment), item_id)
+            if key[0] is not None:
+                return sum(1 for item in items if (item.updated_time, item.id) >= key) - 1
         for index, item in enumerate(items):
             if item.id == item_id:
                 return index
@@ -881,6 +949,35 @@ def _select(full: dict[str, Any], specs: dict[str, FieldSpec]) -> dict[str, Any]
             )
         out[name] = value
     return out
+
+
+def _item_cursor(kind: str, item: Any) -> str:
+    if kind == "conversation":
+        return encode_cursor(kind, f"{item.id}@{item.updated_time.isoformat()}")
+    return encode_cursor(kind, item.id)
+
+
+def requested_objects(params: dict[str, Any]) -> int:
+    """What a request asks for: its page size times the largest nested edge limit."""
+    try:
+        limit = int(params.get("limit", 25))
+    except (TypeError, ValueError):
+        limit = 25
+    nested = [int(n) for n in _NESTED_LIMIT.findall(str(params.get("fields", "")))]
+    return limit * max(nested, default=1)
+
+
+def _loop_paging(response: Response, ctx: _Context) -> Response:
+    """The page's next link and `after` cursor point back at the request's own cursor."""
+    body = response.body
+    if response.status != 200 or not isinstance(body, dict):
+        return response
+    paging = body.get("paging")
+    after = str(ctx.params["after"])
+    if isinstance(paging, dict) and paging.get("next"):
+        paging.setdefault("cursors", {})["after"] = after
+        paging["next"] = ctx.link(ctx.path(), after=after)
+    return response
 
 
 def _listing(data: list[dict[str, Any]], paging: dict[str, Any] | None) -> dict[str, Any]:

@@ -32,6 +32,8 @@ from connectors.base import (
     Direction,
     FatalAPIError,
     MalformedPayload,
+    PaginationLoop,
+    PullPage,
     RateLimited,
     RetriableAPIError,
 )
@@ -54,6 +56,16 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def assert_watermark_moves_only_on_last_page(pages: list[PullPage], stored: str) -> None:
+    """Every page but the last keeps the stored watermark (its cursor says where the walk
+    stands, so a stop resumes there); the last page's cursor is a finished walk."""
+    assert pages, "a pull yields at least one page"
+    for page in pages[:-1]:
+        assert page.cursor is not None
+        assert decode_cursor(page.cursor)[0] == decode_cursor(stored)[0]
+    assert "walk" not in json.loads(pages[-1].cursor or "{}")
+
+
 class TestFeed:
     def test_new_comments_and_visitor_posts_each_once_with_watermark_last(
         self, replay_server: ReplayServer, facebook_connector: FacebookFactory
@@ -64,7 +76,7 @@ class TestFeed:
         ids = [i.external_id for p in pages for i in p.items]
         assert sorted(ids) == sorted(["1000_1_c5", "1000_1_c4", "1000_1_c3", "1000_1_c2",
                                       "1000_2", "1000_2_c1"])
-        assert_cursor_only_on_last_page(pages)
+        assert_watermark_moves_only_on_last_page(pages, WATERMARK)
         assert decode_cursor(pages[-1].cursor)[0] == utc("2026-11-20T11:30:00Z")
         assert replay_server.paths() == [FEED_PATH, "/v25.0/1000_1/comments", FEED_PATH]
         assert not replay_server.unexpected
@@ -100,7 +112,7 @@ class TestFeed:
         for request in replay_server.requests:
             assert request.params("access_token") == [FB_SECRETS["page_token"]]
         first = replay_server.requests[0]
-        horizon = utc("2026-11-20T10:00:00Z") - timedelta(days=7)
+        horizon = utc("2026-11-20T10:00:00Z") - timedelta(minutes=5) - timedelta(days=30)
         assert first.param("since") == str(int(horizon.timestamp()))
         assert "comments.filter(stream).order(reverse_chronological)" in (
             first.param("fields") or "")
@@ -129,16 +141,17 @@ class TestFeed:
         (page,) = pull_all(facebook_connector(), "feed", WATERMARK)
         assert page.items == [] and page.cursor == WATERMARK
 
-    def test_repeating_cursor_stops_the_walk(
+    def test_repeating_cursor_stops_the_walk_and_keeps_the_watermark(
         self, replay_server: ReplayServer, facebook_connector: FacebookFactory
     ) -> None:
         replay_server.add_cassette(cassette("facebook", "feed_repeating_cursor"))
-        pages = pull_all(facebook_connector(), "feed", WATERMARK)
+        pages: list[PullPage] = []
+        with pytest.raises(PaginationLoop, match="cursor already followed"):
+            pages.extend(facebook_connector().pull("feed", WATERMARK))
 
         assert len(replay_server.requests) == 2
         assert [i.external_id for p in pages for i in p.items] == ["1000_7"]
-        assert any("repeated a cursor" in w for w in pages[-1].warnings)
-        assert decode_cursor(pages[-1].cursor)[0] == utc("2026-11-20T11:00:00Z")
+        assert all(decode_cursor(p.cursor)[0] == decode_cursor(WATERMARK)[0] for p in pages)
 
     def test_paging_link_to_a_foreign_host_is_not_followed(
         self, replay_server: ReplayServer, facebook_connector: FacebookFactory
@@ -218,6 +231,7 @@ class TestRecordedBodies:
         second = read_recorded_json(recorded_dir, f"{APIDATA}/comments/comments_p2.json")
         replay_server.add_json("GET", "/19292868552/feed", {"data": [{
             "id": "19292868552_10158407654328553", "created_time": "2021-08-10T16:00:00+0000",
+            "updated_time": "2021-08-10T18:00:00+0000",
             "from": {"id": "19292868552", "name": "Facebook for Developers"},
             "comments": first}]})
         replay_server.add_json("GET", "/19292868552_10158407654328553/comments", second)
@@ -365,3 +379,70 @@ def _connector(server: ReplayServer, page_id: str) -> FacebookConnector:
     account = AccountSettings(name="brand-fb", platform="facebook", base_url=server.base_url,
                               secrets=FB_SECRETS, options={"page_id": page_id})
     return FacebookConnector(account, now=lambda: NOW)
+
+
+TOO_MUCH_DATA = {"error": {
+    "message": "Please reduce the amount of data you're asking for, then retry your request",
+    "type": "OAuthException", "code": 1, "fbtrace_id": "AbCdEf"}}
+
+
+def test_code_1_too_much_data_halves_the_page_and_the_nested_limit(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    replay_server.add_json("GET", FEED_PATH, TOO_MUCH_DATA, status=500)
+    replay_server.add_json("GET", FEED_PATH, {"data": []})
+    (page,) = pull_all(facebook_connector(), "feed", WATERMARK)
+
+    first, second = replay_server.requests
+    assert (first.param("limit"), second.param("limit")) == ("25", "12")
+    assert ".limit(50)" in (first.param("fields") or "")
+    assert ".limit(25)" in (second.param("fields") or "")
+    assert any("less data" in warning for warning in page.warnings)
+
+
+def test_code_1_at_one_entry_per_page_fails_with_a_clear_message(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    for _ in range(7):
+        replay_server.add_json("GET", FEED_PATH, TOO_MUCH_DATA, status=500)
+    with pytest.raises(FatalAPIError, match="refuses even 1 per page with 1 nested each"):
+        pull_all(facebook_connector(), "feed", WATERMARK)
+    assert [r.param("limit") for r in replay_server.requests] == ["25", "12", "6", "3", "1", "1"]
+
+
+def test_a_post_that_does_not_parse_keeps_its_valid_comment(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    replay_server.add_json("GET", FEED_PATH, {"data": [
+        {"id": "1000_9", "message": "help", "created_time": "31/02/2026 25:61",
+         "updated_time": "2026-11-20T10:30:00+0000", "from": {"id": "3009", "name": "Ida"},
+         "comments": {"data": [{"id": "1000_9_c1", "message": "anyone?",
+                                "created_time": "2026-11-20T10:30:00+0000",
+                                "from": {"id": "3009", "name": "Ida"}}]}},
+        {"message": "no id", "created_time": "2026-11-20T10:20:00+0000",
+         "from": {"id": "1000", "name": "Brand"},
+         "comments": {"data": [{"id": "1000_8_c1", "message": "me too",
+                                "created_time": "2026-11-20T10:20:00+0000",
+                                "from": {"id": "3008", "name": "Jo"}}]}}]})
+    (page,) = pull_all(facebook_connector(), "feed", WATERMARK)
+
+    items = {item.external_id: item for item in page.items}
+    assert set(items) == {"1000_9_c1", "1000_8_c1"}
+    assert (items["1000_9_c1"].thread_key, items["1000_9_c1"].parent_external_id) == (
+        "1000_9", "1000_9")
+    assert items["1000_8_c1"].thread_key == "1000_8_c1"
+    assert sorted(q.reason for q in page.quarantined) == [
+        "post with unparseable created_time", "post without id"]
+    assert all(q.raw for q in page.quarantined)
+
+
+def test_conversations_permission_advice_names_the_three_permissions(
+    replay_server: ReplayServer, facebook_connector: FacebookFactory
+) -> None:
+    replay_server.add_json("GET", f"/{FB_PAGE_ID}/conversations", {"error": {
+        "message": "(#230) Requires pages_messaging permission to manage the object",
+        "type": "OAuthException", "code": 230}}, status=403)
+    with pytest.raises(FatalAPIError) as caught:
+        facebook_connector().check_edge("conversations")
+    assert ("reading conversations needs pages_manage_metadata, pages_read_engagement and "
+            "pages_messaging") in str(caught.value)
