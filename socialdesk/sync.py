@@ -62,6 +62,25 @@ class StreamResult:
     mid-walk): what was read is stored and the next pass resumes from there."""
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def failed(self) -> bool:
+        """An error that waiting will not cure: a rate limit is deferred, not failed."""
+        return self.error is not None and self.rate_limited_until is None
+
+    @property
+    def deferral(self) -> str | None:
+        """Why the stream stopped early and resumes later, or None when it did not."""
+        if self.failed:
+            return None
+        if self.rate_limited_until is not None:
+            return self.deferred or "rate limited"
+        return self.deferred
+
+    @property
+    def resumes_at(self) -> datetime | None:
+        """When a deferred stream may pull again; None means at the next pass."""
+        return self.rate_limited_until
+
 
 @dataclass
 class AccountResult:
@@ -80,12 +99,23 @@ class AccountResult:
         return self.error is None and all(stream.error is None for stream in self.streams)
 
     @property
+    def failed(self) -> bool:
+        """Something broke that a later pass will not fix by itself (exit 1)."""
+        return self.error is not None or any(stream.failed for stream in self.streams)
+
+    @property
+    def deferred(self) -> bool:
+        """Something was left for a later pass (exit 75 when nothing failed): a stream
+        stopped by a rate limit or a page cap, or the account held by another process."""
+        return self.skipped is not None or any(s.deferral for s in self.streams)
+
+    @property
     def new_messages(self) -> int:
         return sum(stream.new_messages for stream in self.streams)
 
     def failure_reason(self) -> str:
         reasons = [self.error] if self.error else []
-        reasons += [f"{s.stream}: {s.error}" for s in self.streams if s.error]
+        reasons += [f"{s.stream}: {s.error}" for s in self.streams if s.failed]
         return "; ".join(reason for reason in reasons if reason)
 
 
@@ -138,7 +168,8 @@ def sync_account(
     result = AccountResult(config.name)
     lease_name = f"account:{config.name}"
     if not lease.acquire(context.engine, lease_name, context.owner):
-        result.skipped = "another socialdesk process is syncing this account"
+        holder = lease.describe_holder(lease.current_holder(context.engine, lease_name))
+        result.skipped = f"another socialdesk process ({holder}) is syncing this account"
         return result
     try:
         account = ensure_account(context.engine, config.name, config.platform, now=context.clock())
