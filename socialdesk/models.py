@@ -69,6 +69,8 @@ class SyncCursor(Table, table=True):
     last_error: str | None = None
     last_error_at: datetime | None = None
     rate_limited_until: datetime | None = None
+    rate_budget: str | None = None
+    """Every rate-limit window the last page's headers named, as JSON (`socialdesk.pacing`)."""
 
 
 class SyncLease(Table, table=True):

@@ -24,9 +24,10 @@ from connectors.base import (
     FatalAPIError,
     PullPage,
     RateLimited,
+    RateLimitStatus,
     RetriableAPIError,
 )
-from socialdesk import lease
+from socialdesk import lease, pacing
 from socialdesk.acknowledge import acknowledge_new
 from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
@@ -61,6 +62,10 @@ class StreamResult:
     """Why the stream's walk stopped early without failing (a page cap, a rate limit met
     mid-walk): what was read is stored and the next pass resumes from there."""
     warnings: list[str] = field(default_factory=list)
+    pages: int = 0
+    """Pages stored in this pass: about the requests it cost, for pacing the next one."""
+    budget: RateLimitStatus | None = None
+    """What the platform's usage headers said after the last page (`socialdesk.pacing`)."""
 
     @property
     def failed(self) -> bool:
@@ -266,7 +271,7 @@ def _sync_stream(
             result.auth_expired = isinstance(error, AuthExpired)
             _record_stream_failure(session, account, stream, result.error, None, context.clock())
             return result
-        _record_stream_success(session, account, stream, context.clock())
+        _record_stream_success(session, account, stream, result, context.clock())
     return result
 
 
@@ -286,10 +291,26 @@ def _walk(
         mark_personal_data(session, context.detector, report)
         set_due_times(session, rules.hours, rules.minutes, report, rules.counted_from_opening)
         _count(result, report, page.warnings)
+        result.pages += 1
+        result.budget = page.rate_limit or result.budget
         if context.on_page:
             context.on_page(account.name, page.stream, len(page.items))
+        if pacing.budget_spent(page.rate_limit):
+            _stop_before_refusal(result, pages)
+            return
         if context.stop.is_set():
             return
+
+
+def _stop_before_refusal(result: StreamResult, pages: Iterable[PullPage]) -> None:
+    """The page's headers say nothing is left: the next request would be a 429, so the walk
+    stops here, as after a crash, and resumes from this page's cursor after the reset."""
+    assert result.budget is not None
+    result.deferred = result.deferred or "rate-limit budget spent"
+    result.rate_limited_until = pacing.spent_until(result.budget)
+    close = getattr(pages, "close", None)
+    if close is not None:
+        close()
 
 
 def _count(result: StreamResult, report: IngestReport, warnings: list[str]) -> None:
@@ -327,12 +348,15 @@ def _cursor_row(session: Session, account: Account, stream: str) -> SyncCursor:
 
 
 def _record_stream_success(
-    session: Session, account: Account, stream: str, now: datetime
+    session: Session, account: Account, stream: str, result: StreamResult, now: datetime
 ) -> None:
+    """A walk that ended without error; one that spent its budget waits for the reset."""
     row = _cursor_row(session, account, stream)
     row.last_success_at = now
     row.last_error = None
-    row.rate_limited_until = None
+    row.rate_limited_until = result.rate_limited_until
+    if result.budget is not None:
+        row.rate_budget = pacing.to_text(result.budget)
     session.add(row)
     session.commit()
 
