@@ -313,9 +313,14 @@ def _describe(result: AccountResult) -> str:
     outcome = result.streams[0]
     if outcome.skipped_until:
         return f"rate limited until {outcome.skipped_until.astimezone(UTC):%H:%M:%S} UTC, skipped"
-    if outcome.error:
+    if outcome.failed:
         return f"failed: {outcome.error}"
-    return f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
+    done = f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
+    if outcome.deferral is None:
+        return done
+    until = (f" until {outcome.resumes_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+             if outcome.resumes_at else "")
+    return f"{done}; {outcome.deferral}{until}, deferred"
 
 
 @contextmanager
