@@ -296,7 +296,9 @@ def test_sync_into_postgresql_is_exactly_once_too(
         for _ in range(2)
     ]
     outcomes = [run.communicate(timeout=180) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outcomes
+    assert {run.returncode for run in runs} <= {0, 75}, outcomes
+    assert all(run.returncode == 0 or "deferred: another socialdesk process" in stderr
+               for run, (_, stderr) in zip(runs, outcomes, strict=True)), outcomes
     assert sync(config_path).returncode == 0
     with Session(engine) as session:
         rows = session.exec(select(Message.platform, Message.external_id)).all()
