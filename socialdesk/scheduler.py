@@ -38,11 +38,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from tzlocal import get_localzone
 
+from socialdesk import pacing
 from socialdesk.clock import Clock, system_clock
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
 from socialdesk.db import open_store, refresh_statistics
 from socialdesk.errors import ConfigError
-from socialdesk import pacing
 from socialdesk.hours import hours_for
 from socialdesk.models import SyncCursor
 from socialdesk.outbox import dispatch_due

@@ -10,7 +10,6 @@ import sys
 import time
 
 import psutil
-
 from sqlalchemy import Engine
 
 from socialdesk import lease
