@@ -26,6 +26,7 @@ from connectors.base import (
     RateLimited,
     RateLimitStatus,
     RetriableAPIError,
+    WalkIncomplete,
 )
 from socialdesk import lease, pacing
 from socialdesk.acknowledge import acknowledge_new
@@ -265,6 +266,10 @@ def _sync_stream(
             result.error = f"rate limited until {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC"
             _record_stream_failure(session, account, stream, result.error, limit.reset_at,
                                    context.clock())
+            return result
+        except WalkIncomplete as stop:
+            result.deferred = str(stop) or "the walk stopped at its page cap"
+            _record_stream_success(session, account, stream, result)
             return result
         except (AuthExpired, RetriableAPIError, FatalAPIError, ConnectorError) as error:
             result.error = str(error)
