@@ -39,7 +39,7 @@ class StoppingConnector(Connector):
     def __init__(self, account: AccountSettings) -> None:
         self.account = account
 
-    def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:
+    def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:  # noqa: ARG002
         item = InboundItem(platform="x", external_id="dm-1", channel=Channel.DM,
                            direction=Direction.INBOUND, thread_key="1-2", text="ciao",
                            created_at=datetime(2031, 3, 4, 9, 0, tzinfo=UTC), author_id="2")
