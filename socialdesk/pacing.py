@@ -52,6 +52,17 @@ def unknown_reset_wait(times_spent: int) -> timedelta:
     return min(UNKNOWN_RESET_WAIT * 2 ** max(times_spent - 1, 0), LONGEST_UNKNOWN_RESET_WAIT)
 
 
+def requests_spent(previous: RateLimitStatus | None, current: RateLimitStatus) -> int:
+    """Requests the window lost since the previous pull's last page: the pull's true cost
+    (a page can take more than one request), plus whatever else spent the same budget.
+    0 when the window turned in between or the budget is a percentage."""
+    if previous is None or previous.percent or current.percent:
+        return 0
+    if previous.reset_at != current.reset_at or None in (previous.remaining, current.remaining):
+        return 0
+    return max((previous.remaining or 0) - (current.remaining or 0), 0)
+
+
 def next_poll(
     budget: RateLimitStatus | None,
     cost: int,

@@ -38,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from tzlocal import get_localzone
 
+from connectors.base import RateLimitStatus
 from socialdesk import pacing
 from socialdesk.clock import Clock, system_clock
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
@@ -89,6 +90,8 @@ class DeskScheduler:
     """Until when an account's shared quota (Graph's usage percentages) is spent."""
     _times_spent: dict[tuple[str, str], int] = field(default_factory=dict)
     """Passes in a row that ended with the stream's budget spent (for the unknown-reset wait)."""
+    _budgets: dict[tuple[str, str], RateLimitStatus] = field(default_factory=dict)
+    """Each stream's budget after its last pull, to measure what the next one cost."""
 
     def __post_init__(self) -> None:
         self.context = SyncContext(self.settings, self.engine, detector_for(self.settings),
@@ -173,14 +176,16 @@ class DeskScheduler:
         if budget is None:
             return ""
         key = (account_name, stream)
+        cost = max(outcome.pages, pacing.requests_spent(self._budgets.get(key), budget))
+        self._budgets[key] = budget
         spent = pacing.budget_spent(budget)
         self._times_spent[key] = self._times_spent.get(key, 0) + 1 if spent else 0
         account = self.settings.account(account_name)
         streams = list(account.poll_seconds) if budget.percent else [stream]
         now, paced = self.now(), False
         for name in streams:
-            cost = outcome.pages if name == stream else 1
-            at = pacing.next_poll(budget, cost, timedelta(seconds=account.poll_seconds[name]),
+            at = pacing.next_poll(budget, cost if name == stream else 1,
+                                  timedelta(seconds=account.poll_seconds[name]),
                                   now, max(self._times_spent[key], 1))
             if at is not None:
                 self._postpone(job_id(account_name, name), at)

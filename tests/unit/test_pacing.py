@@ -81,3 +81,12 @@ def test_the_stored_budget_reads_back_with_every_window() -> None:
 def test_the_log_note_names_the_tightest_window() -> None:
     assert pacing.describe(x_window(7)) == "7 of 15 left until 10:15:00 UTC"
     assert pacing.describe(graph(85)) == "85 % used"
+
+
+def test_a_pull_costs_what_its_window_lost_since_the_last_one() -> None:
+    """A DM pull of one page that took two requests, or a cron sync between two polls:
+    the window's own count says what was spent."""
+    assert pacing.requests_spent(x_window(9), x_window(6)) == 3
+    assert pacing.requests_spent(None, x_window(6)) == 0
+    assert pacing.requests_spent(x_window(2), x_window(14, reset_in=30 * MINUTE)) == 0
+    assert pacing.requests_spent(graph(10), graph(30)) == 0
