@@ -77,6 +77,8 @@ class SyncLease(Table, table=True):
     """Who is pulling an account now; keeps cron `sync` and `run` from pulling twice.
 
     `expires_at` is epoch seconds from the database clock, so hosts with skewed clocks agree.
+    `owner` is `host:pid:process start:random` (`socialdesk.lease`), so a dead holder on the
+    same host is recognised at once.
     """
 
     __tablename__ = "sync_lease"
