@@ -269,7 +269,7 @@ def _sync_stream(
             return result
         except WalkIncomplete as stop:
             result.deferred = str(stop) or "the walk stopped at its page cap"
-            _record_stream_success(session, account, stream, result)
+            _record_stream_success(session, account, stream, result, context.clock())
             return result
         except (AuthExpired, RetriableAPIError, FatalAPIError, ConnectorError) as error:
             result.error = str(error)

@@ -21,7 +21,7 @@ NOW = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 
 
 def store_state(store: Engine, stream: str, budget: RateLimitStatus, succeeded: datetime) -> None:
-    account = ensure_account(store, "sandbox-x", "x")
+    account = ensure_account(store, "sandbox-x", "x", now=NOW)
     with Session(store) as session:
         session.add(SyncCursor(account_id=account.id or 0, stream=stream,
                                last_success_at=succeeded, rate_budget=pacing.to_text(budget)))

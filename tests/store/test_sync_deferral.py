@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -28,6 +28,8 @@ from socialdesk.models import Message, SyncCursor
 from socialdesk.sandbox import sandbox_config_text
 from socialdesk.sync import AccountResult, SyncContext, _DueRules, _sync_stream, detector_for
 
+NOW = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
+
 
 class StoppingConnector(Connector):
     """One page of DMs, then the signal a real walk raises at its cap or on a loop."""
@@ -42,7 +44,7 @@ class StoppingConnector(Connector):
     def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:  # noqa: ARG002
         item = InboundItem(platform="x", external_id="dm-1", channel=Channel.DM,
                            direction=Direction.INBOUND, thread_key="1-2", text="ciao",
-                           created_at=datetime(2031, 3, 4, 9, 0, tzinfo=UTC), author_id="2")
+                           created_at=NOW - timedelta(hours=1), author_id="2")
         yield PullPage(stream=stream, items=[item])
         raise self.signal
 
@@ -51,10 +53,10 @@ def pull_once(store: Engine, signal: Exception) -> AccountResult:
     settings = settings_from_mapping(
         tomllib.loads(sandbox_config_text("http://127.0.0.1:9", "sqlite://")), source="test")
     config = settings.account("sandbox-x")
-    account = ensure_account(store, config.name, config.platform)
+    account = ensure_account(store, config.name, config.platform, now=NOW)
     connector = StoppingConnector(AccountSettings(config.name, "x", None, {}))
     connector.signal = signal
-    context = SyncContext(settings, store, detector_for(settings))
+    context = SyncContext(settings, store, detector_for(settings), lambda: NOW)
     rules = _DueRules(hours_for(settings.hours, config), settings.sla.first_response_minutes)
     stream = _sync_stream(context, account, connector, "dms", "account:sandbox-x", rules)
     return AccountResult(config.name, [stream])
