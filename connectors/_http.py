@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -331,7 +331,8 @@ def x_rate_limit(headers: Mapping[str, str]) -> RateLimitStatus | None:
     windows = [w for prefix in X_WINDOWS if (w := x_window(headers, prefix)) is not None]
     if not windows:
         return None
-    return min(windows, key=lambda w: (w.remaining if w.remaining is not None else 1 << 62))
+    tightest = min(windows, key=lambda w: (w.remaining if w.remaining is not None else 1 << 62))
+    return replace(tightest, windows=tuple(windows)) if len(windows) > 1 else tightest
 
 
 def x_daily_exhausted_reset(headers: Mapping[str, str]) -> datetime | None:
@@ -419,7 +420,7 @@ def graph_rate_limit(usage: GraphUsage, now: datetime) -> RateLimitStatus | None
     if usage.regain_minutes:
         reset_at = now + timedelta(minutes=usage.regain_minutes)
     remaining = max(0, 100 - round(usage.percent))
-    return RateLimitStatus(limit=100, remaining=remaining, reset_at=reset_at)
+    return RateLimitStatus(limit=100, remaining=remaining, reset_at=reset_at, percent=True)
 
 
 # --- redaction ----------------------------------------------------------------------------

@@ -100,11 +100,20 @@ class QuarantinedItem:
 
 @dataclass(frozen=True)
 class RateLimitStatus:
-    """What the last response said about the stream's budget (all optional)."""
+    """What the last response said about the stream's budget (all optional).
+
+    `percent` is True when `limit` and `remaining` are percentages of a quota that the app
+    or Page shares across streams (Graph's usage headers), not request counts of this
+    stream's endpoint. `windows` holds every window the headers named when there are
+    several (X: the 15-minute one and the 24-hour caps); the fields above are the one with
+    the fewest requests left.
+    """
 
     limit: int | None = None
     remaining: int | None = None
     reset_at: datetime | None = None
+    percent: bool = False
+    windows: tuple[RateLimitStatus, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,22 @@ def init(config_path: Path | None) -> None:
 @config_option
 @click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
 def sync(config_path: Path | None, accounts: tuple[str, ...]) -> None:
-    """Pull everything new from every account once (for cron); non-zero if any account failed."""
+    """Pull everything new from every account once (for cron).
+
+    One line per account on stderr says what arrived, and when a stream that had to stop
+    early resumes.
+
+    \b
+    Exit codes:
+      0   every account was pulled to its end
+      1   an account or stream failed (stderr says why); wins over 75
+      2   the config or the command line is wrong
+      3   the database cannot be opened or upgraded
+      70  an unexpected error (please report it)
+      75  nothing failed, but something was deferred: a rate limit, a walk's page cap,
+          or another socialdesk process syncing the account (EX_TEMPFAIL: try again
+          later; the next sync resumes where this one stopped)
+    """
     from socialdesk.commands import run_sync
 
     sys.exit(run_sync(resolve_config_path(config_path), accounts, sys.stderr))
@@ -79,7 +94,11 @@ def sync(config_path: Path | None, accounts: tuple[str, ...]) -> None:
 @config_option
 @click.option("--once", is_flag=True, help="One pass, exactly as `socialdesk sync`, then exit.")
 def run(config_path: Path | None, once: bool) -> None:
-    """Keep the queue fresh: poll every account on schedule until SIGTERM or Ctrl-C."""
+    """Keep the queue fresh: poll every account on schedule until SIGTERM or Ctrl-C.
+
+    Each stream is paced by the platform's usage headers, so its budget lasts until the
+    window resets. Exits 0 after a clean stop; `--once` exits as `socialdesk sync` does.
+    """
     if once:
         from socialdesk.commands import run_sync
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,7 +16,7 @@ from socialdesk.db import open_store, refresh_statistics
 from socialdesk.errors import ConfigError, UsageError
 from socialdesk.privacy.detect import Detector
 from socialdesk.progress import SyncProgress
-from socialdesk.sync import AccountResult, sync_accounts
+from socialdesk.sync import AccountResult, StreamResult, sync_accounts
 
 if TYPE_CHECKING:
     from socialdesk.reports import ReportRequest
@@ -26,8 +26,15 @@ def open_configured_store(settings: Settings) -> Engine:
     return open_store(settings.database.effective_url)
 
 
+EXIT_SYNCED = 0
+EXIT_FAILED = 1
+EXIT_DEFERRED = 75
+"""EX_TEMPFAIL (sysexits.h): nothing failed, but something waits for a later pass (a rate
+limit, a page cap, another process holding the account); cron's "try again later"."""
+
+
 def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO) -> int:
-    """One pass; exit 0 only when every account synced, one stderr line per failed account."""
+    """One pass; one stderr line per account; the exit code of `sync_exit_code`."""
     settings = load_settings(config_path)
     if not settings.accounts:
         raise ConfigError(f"{config_path}: accounts: no [[accounts]] configured")
@@ -38,32 +45,52 @@ def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO) -> 
         results = sync_accounts(settings, engine, account_names or None, on_page=progress.page,
                                 clock=system_clock)
     refresh_statistics(engine)
-    return report_sync_results(results, err)
+    return report_sync_results(results, err, system_clock())
 
 
-def report_sync_results(results: list[AccountResult], err: TextIO) -> int:
-    failed = 0
+def report_sync_results(results: list[AccountResult], err: TextIO, now: datetime) -> int:
+    """Print what each account did and when what it left resumes; return the exit code."""
     for result in results:
-        if result.skipped:
-            print(f"{result.account}: skipped: {result.skipped}", file=err)
-        elif not result.ok:
-            failed += 1
-            print(f"{result.account}: failed: {result.failure_reason()}", file=err)
-        else:
-            print(f"{result.account}: {_summary(result)}", file=err)
-    return 1 if failed else 0
+        print(f"{result.account}: {account_line(result, now)}", file=err)
+    return sync_exit_code(results)
 
 
-def _summary(result: AccountResult) -> str:
-    parts = []
-    for stream in result.streams:
-        text = f"{stream.stream} +{stream.new_messages}"
-        if stream.quarantined:
-            text += f" ({stream.quarantined} quarantined)"
-        if stream.skipped_until:
-            text += f" (rate limited until {stream.skipped_until:%H:%M} UTC, skipped)"
-        parts.append(text)
-    return ", ".join(parts) or "nothing to pull"
+def sync_exit_code(results: list[AccountResult]) -> int:
+    """1 when anything failed (it wins: a human must look), 75 when something was only
+    deferred, 0 when every account was pulled to its end."""
+    if any(result.failed for result in results):
+        return EXIT_FAILED
+    if any(result.deferred for result in results):
+        return EXIT_DEFERRED
+    return EXIT_SYNCED
+
+
+def account_line(result: AccountResult, now: datetime) -> str:
+    if result.skipped:
+        return f"deferred: {result.skipped}; it resumes on the next sync after that one ends"
+    if result.failed:
+        others = [_stream_summary(s, now) for s in result.streams if not s.failed]
+        return "; ".join([f"failed: {result.failure_reason()}", *others])
+    return ", ".join(_stream_summary(s, now) for s in result.streams) or "nothing to pull"
+
+
+def _stream_summary(stream: StreamResult, now: datetime) -> str:
+    text = f"{stream.stream} +{stream.new_messages}"
+    if stream.quarantined:
+        text += f" ({stream.quarantined} quarantined)"
+    if stream.deferral:
+        skipped = ", skipped" if stream.skipped_until else ""
+        text += f" (deferred: {stream.deferral}{skipped}; {resume_text(stream.resumes_at, now)})"
+    return text
+
+
+def resume_text(at: datetime | None, now: datetime) -> str:
+    """"resumes at 12:15:04 UTC" (with the date when it is not today), or at the next sync."""
+    if at is None or at <= now:
+        return "resumes on the next sync"
+    at = at.astimezone(UTC)
+    shape = "%H:%M:%S" if at.date() == now.astimezone(UTC).date() else "%Y-%m-%d %H:%M:%S"
+    return f"resumes at {at.strftime(shape)} UTC"
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def run_demo(seed: int, messages: int, out: TextIO, interactive: bool = False) -
         os.environ.setdefault(SANDBOX_TOKEN_ENV, "demo")
         engine = open_store(database_url)
         console.print(f"Sandbox on {base_url}; syncing {len(settings.accounts)} accounts…")
-        status = report_sync_results(sync_accounts(settings, engine, clock=system_clock), out)
+        status = report_sync_results(sync_accounts(settings, engine, clock=system_clock), out,
+                                     system_clock())
         if interactive:
             _open_desk(settings, engine)
         else:

@@ -1,8 +1,13 @@
 """A lease row per account: whoever holds it pulls; cron `sync` and `run` never pull together.
 
 Works on SQLite and PostgreSQL and across hosts (PLATFORMS.md, APScheduler notes). The
-clock is the database's, so hosts with skewed clocks agree. A holder killed with SIGKILL
-on this host is detected by its dead pid, so a rerun need not wait for the TTL.
+clock is the database's, so hosts with skewed clocks agree.
+
+The owner id names the holder's host, pid and process start time. A holder on this host
+whose pid is gone, is a zombie (killed, and its parent never reaped it: `timeout -s KILL`
+leaves one in a container whose init does not reap) or belongs to a process started at
+another time (the pid was reused) is dead, and its lease is taken over at once instead of
+after the TTL. Holders on other hosts cannot be looked at, so for them the TTL decides.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 
+import psutil
 from sqlalchemy import Engine, text
 
 LEASE_TTL_SECONDS = 120.0
@@ -22,9 +29,41 @@ _DB_NOW = {
 }
 
 
-def new_owner_id() -> str:
-    """host:pid:random, so a stale holder on this host can be recognised by its pid."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+@dataclass(frozen=True)
+class Holder:
+    """Who an owner id says holds a lease: `started` is None in ids written by versions
+    that did not record it (host:pid:random), which are then judged by their pid alone."""
+
+    host: str
+    pid: int
+    started: str | None
+
+    def describe(self) -> str:
+        return f"pid {self.pid} on {self.host}"
+
+
+def new_owner_id(pid: int | None = None) -> str:
+    """host:pid:start:random, so a stale holder on this host can be recognised even after
+    its pid was given to another process."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{process_started(pid)}:{uuid.uuid4().hex[:8]}"
+
+
+def process_started(pid: int) -> str:
+    """The process's start time as recorded in owner ids ("" when it cannot be read)."""
+    try:
+        return f"{psutil.Process(pid).create_time():.2f}"
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return ""
+
+
+def parse_owner(owner: str) -> Holder | None:
+    """The holder an owner id names, or None for ids of another shape (tests, old tools)."""
+    parts = owner.split(":")
+    if len(parts) not in (3, 4) or not parts[1].isdigit():
+        return None
+    started = parts[2] if len(parts) == 4 and parts[2] else None
+    return Holder(parts[0], int(parts[1]), started)
 
 
 def acquire(engine: Engine, name: str, owner: str, ttl: float = LEASE_TTL_SECONDS) -> bool:
@@ -32,7 +71,7 @@ def acquire(engine: Engine, name: str, owner: str, ttl: float = LEASE_TTL_SECOND
     if _try_take(engine, name, owner, ttl):
         return True
     holder = current_holder(engine, name)
-    if holder and _is_dead_local_process(holder):
+    if holder and is_dead_local_holder(holder):
         return _try_take(engine, name, owner, ttl, stale_owner=holder)
     return False
 
@@ -55,6 +94,12 @@ def current_holder(engine: Engine, name: str) -> str | None:
             {"name": name},
         ).first()
     return row[0] if row else None
+
+
+def describe_holder(owner: str | None) -> str:
+    """For messages: "pid 4242 on host", or "another host's process" when unreadable."""
+    holder = parse_owner(owner) if owner else None
+    return holder.describe() if holder else "a process of unknown id"
 
 
 def _try_take(
@@ -84,15 +129,20 @@ def _now(engine: Engine) -> str:
     return _DB_NOW[engine.dialect.name]
 
 
-def _is_dead_local_process(owner: str) -> bool:
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+def is_dead_local_holder(owner: str) -> bool:
+    """True when the owner id names a process of this host that no longer runs: gone, a
+    zombie, or a newer process that inherited its pid. False when it may be alive, or
+    lives on another host."""
+    holder = parse_owner(owner)
+    if holder is None or holder.host != socket.gethostname():
         return False
     try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
+        process = psutil.Process(holder.pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return True
+        started = f"{process.create_time():.2f}"
+    except psutil.NoSuchProcess:
         return True
-    except PermissionError:
+    except psutil.AccessDenied:
         return False
-    return False
+    return holder.started is not None and started != holder.started

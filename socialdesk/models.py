@@ -69,12 +69,16 @@ class SyncCursor(Table, table=True):
     last_error: str | None = None
     last_error_at: datetime | None = None
     rate_limited_until: datetime | None = None
+    rate_budget: str | None = None
+    """Every rate-limit window the last page's headers named, as JSON (`socialdesk.pacing`)."""
 
 
 class SyncLease(Table, table=True):
     """Who is pulling an account now; keeps cron `sync` and `run` from pulling twice.
 
     `expires_at` is epoch seconds from the database clock, so hosts with skewed clocks agree.
+    `owner` is `host:pid:process start:random` (`socialdesk.lease`), so a dead holder on the
+    same host is recognised at once.
     """
 
     __tablename__ = "sync_lease"

@@ -38,16 +38,20 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from tzlocal import get_localzone
 
+from connectors.base import RateLimitStatus
+from socialdesk import pacing
 from socialdesk.clock import Clock, system_clock
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
 from socialdesk.db import open_store, refresh_statistics
 from socialdesk.errors import ConfigError, environment_fault
 from socialdesk.hours import hours_for
+from socialdesk.models import SyncCursor
 from socialdesk.outbox import dispatch_due
 from socialdesk.reports.schedule import run_scheduled_report
 from socialdesk.sla import fill_missing_due_times, overdue_conversations
 from socialdesk.sync import (
     AccountResult,
+    StreamResult,
     SyncContext,
     detector_for,
     stream_states,
@@ -95,6 +99,12 @@ class DeskScheduler:
     now: Clock = system_clock
     _account_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _reported_overdue: set[tuple[int, datetime]] = field(default_factory=set)
+    _account_wait: dict[str, datetime] = field(default_factory=dict)
+    """Until when an account's shared quota (Graph's usage percentages) is spent."""
+    _times_spent: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Passes in a row that ended with the stream's budget spent (for the unknown-reset wait)."""
+    _budgets: dict[tuple[str, str], RateLimitStatus] = field(default_factory=dict)
+    """Each stream's budget after its last pull, to measure what the next one cost."""
 
     def __post_init__(self) -> None:
         self.context = SyncContext(self.settings, self.engine, detector_for(self.settings),
@@ -114,12 +124,12 @@ class DeskScheduler:
 
     def _add_jobs(self) -> None:
         assert self.scheduler is not None
-        waits = {key: state.rate_limited_until for key, state in stream_states(self.engine).items()}
+        states = stream_states(self.engine)
         start = self.now()
         for account in self.settings.accounts:
             self._account_locks[account.name] = threading.Lock()
             for stream, seconds in account.poll_seconds.items():
-                first = max(start, (waits.get((account.name, stream)) or start) + RESET_MARGIN)
+                first = _first_run(states.get((account.name, stream)), seconds, start)
                 self.scheduler.add_job(
                     self.pull, IntervalTrigger(seconds=seconds, jitter=seconds * JITTER_SHARE),
                     args=(account, stream), id=job_id(account.name, stream),
@@ -148,6 +158,13 @@ class DeskScheduler:
         with self._account_locks[account.name]:
             if self.stop.is_set():
                 return
+            spent_until = self._account_wait.get(account.name)
+            if spent_until is not None and spent_until > self.now():
+                self._postpone(job_id(account.name, stream), spent_until)
+                log.info("%s/%s: the account's quota is spent until %s UTC; next run %s",
+                         account.name, stream, f"{spent_until:%H:%M:%S}",
+                         self._next_run(job_id(account.name, stream)))
+                return
             result = sync_account(self.context, account, streams=(stream,))
         self._after_pull(result, stream, time.monotonic() - started)
 
@@ -161,8 +178,36 @@ class DeskScheduler:
         wait_until = outcome.rate_limited_until if outcome else None
         if wait_until is not None:
             self._postpone(job, wait_until + RESET_MARGIN)
-        log.info("%s/%s: %s in %.2f s; next run %s", result.account, stream,
-                 _describe(result), seconds, self._next_run(job))
+        paced = self._pace(result.account, stream, outcome) if outcome else ""
+        log.info("%s/%s: %s in %.2f s; next run %s%s", result.account, stream,
+                 _describe(result), seconds, self._next_run(job), paced)
+
+    def _pace(self, account_name: str, stream: str, outcome: StreamResult) -> str:
+        """Delay the next poll so the budget the headers reported lasts until its reset;
+        a Graph quota is the Page's, so it paces every stream of the account. Returns the
+        log line's note, empty when the regular interval is within the budget."""
+        budget = outcome.budget
+        if budget is None:
+            return ""
+        key = (account_name, stream)
+        cost = max(outcome.pages, pacing.requests_spent(self._budgets.get(key), budget))
+        self._budgets[key] = budget
+        spent = pacing.budget_spent(budget)
+        self._times_spent[key] = self._times_spent.get(key, 0) + 1 if spent else 0
+        account = self.settings.account(account_name)
+        streams = list(account.poll_seconds) if budget.percent else [stream]
+        now, paced = self.now(), False
+        for name in streams:
+            at = pacing.next_poll(budget, cost if name == stream else 1,
+                                  timedelta(seconds=account.poll_seconds[name]),
+                                  now, max(self._times_spent[key], 1))
+            if at is not None:
+                self._postpone(job_id(account_name, name), at)
+                paced = True
+        if spent and budget.percent:
+            self._account_wait[account_name] = pacing.spent_until(budget) or (
+                now + pacing.unknown_reset_wait(self._times_spent[key]))
+        return f" (paced: {pacing.describe(budget)})" if paced else ""
 
     def _postpone(self, job: str, until: datetime) -> None:
         """Move the next run to the reset, so no poll lands in a 429."""
@@ -264,6 +309,21 @@ def job_id(account: str, stream: str) -> str:
     return f"pull:{account}:{stream}"
 
 
+def _first_run(state: SyncCursor | None, seconds: int, start: datetime) -> datetime:
+    """At start, unless the stream waits for a reset, or the pace the stored headers of its
+    last pull set (from when it succeeded) is not over yet."""
+    if state is None:
+        return start
+    first = start
+    if state.rate_limited_until is not None:
+        first = max(first, state.rate_limited_until + RESET_MARGIN)
+    budget = pacing.from_text(state.rate_budget)
+    if budget is not None and state.last_success_at is not None:
+        paced = pacing.next_poll(budget, 1, timedelta(seconds=seconds), state.last_success_at)
+        first = max(first, paced or first)
+    return first
+
+
 def _describe(result: AccountResult) -> str:
     if result.skipped:
         return f"skipped ({result.skipped})"
@@ -274,9 +334,14 @@ def _describe(result: AccountResult) -> str:
     outcome = result.streams[0]
     if outcome.skipped_until:
         return f"rate limited until {outcome.skipped_until.astimezone(UTC):%H:%M:%S} UTC, skipped"
-    if outcome.error:
+    if outcome.failed:
         return f"failed: {outcome.error}"
-    return f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
+    done = f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
+    if outcome.deferral is None:
+        return done
+    until = (f" until {outcome.resumes_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+             if outcome.resumes_at else "")
+    return f"{done}; {outcome.deferral}{until}, deferred"
 
 
 @contextmanager

@@ -24,9 +24,11 @@ from connectors.base import (
     FatalAPIError,
     PullPage,
     RateLimited,
+    RateLimitStatus,
     RetriableAPIError,
+    WalkIncomplete,
 )
-from socialdesk import lease
+from socialdesk import lease, pacing
 from socialdesk.acknowledge import acknowledge_new
 from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
@@ -61,6 +63,29 @@ class StreamResult:
     """Why the stream's walk stopped early without failing (a page cap, a rate limit met
     mid-walk): what was read is stored and the next pass resumes from there."""
     warnings: list[str] = field(default_factory=list)
+    pages: int = 0
+    """Pages stored in this pass: about the requests it cost, for pacing the next one."""
+    budget: RateLimitStatus | None = None
+    """What the platform's usage headers said after the last page (`socialdesk.pacing`)."""
+
+    @property
+    def failed(self) -> bool:
+        """An error that waiting will not cure: a rate limit is deferred, not failed."""
+        return self.error is not None and self.rate_limited_until is None
+
+    @property
+    def deferral(self) -> str | None:
+        """Why the stream stopped early and resumes later, or None when it did not."""
+        if self.failed:
+            return None
+        if self.rate_limited_until is not None:
+            return self.deferred or "rate limited"
+        return self.deferred
+
+    @property
+    def resumes_at(self) -> datetime | None:
+        """When a deferred stream may pull again; None means at the next pass."""
+        return self.rate_limited_until
 
 
 @dataclass
@@ -80,12 +105,23 @@ class AccountResult:
         return self.error is None and all(stream.error is None for stream in self.streams)
 
     @property
+    def failed(self) -> bool:
+        """Something broke that a later pass will not fix by itself (exit 1)."""
+        return self.error is not None or any(stream.failed for stream in self.streams)
+
+    @property
+    def deferred(self) -> bool:
+        """Something was left for a later pass (exit 75 when nothing failed): a stream
+        stopped by a rate limit or a page cap, or the account held by another process."""
+        return self.skipped is not None or any(s.deferral for s in self.streams)
+
+    @property
     def new_messages(self) -> int:
         return sum(stream.new_messages for stream in self.streams)
 
     def failure_reason(self) -> str:
         reasons = [self.error] if self.error else []
-        reasons += [f"{s.stream}: {s.error}" for s in self.streams if s.error]
+        reasons += [f"{s.stream}: {s.error}" for s in self.streams if s.failed]
         return "; ".join(reason for reason in reasons if reason)
 
 
@@ -138,7 +174,8 @@ def sync_account(
     result = AccountResult(config.name)
     lease_name = f"account:{config.name}"
     if not lease.acquire(context.engine, lease_name, context.owner):
-        result.skipped = "another socialdesk process is syncing this account"
+        holder = lease.describe_holder(lease.current_holder(context.engine, lease_name))
+        result.skipped = f"another socialdesk process ({holder}) is syncing this account"
         return result
     try:
         account = ensure_account(context.engine, config.name, config.platform, now=context.clock())
@@ -230,12 +267,16 @@ def _sync_stream(
             _record_stream_failure(session, account, stream, result.error, limit.reset_at,
                                    context.clock())
             return result
+        except WalkIncomplete as stop:
+            result.deferred = str(stop) or "the walk stopped at its page cap"
+            _record_stream_success(session, account, stream, result, context.clock())
+            return result
         except (AuthExpired, RetriableAPIError, FatalAPIError, ConnectorError) as error:
             result.error = str(error)
             result.auth_expired = isinstance(error, AuthExpired)
             _record_stream_failure(session, account, stream, result.error, None, context.clock())
             return result
-        _record_stream_success(session, account, stream, context.clock())
+        _record_stream_success(session, account, stream, result, context.clock())
     return result
 
 
@@ -255,10 +296,26 @@ def _walk(
         mark_personal_data(session, context.detector, report)
         set_due_times(session, rules.hours, rules.minutes, report, rules.counted_from_opening)
         _count(result, report, page.warnings)
+        result.pages += 1
+        result.budget = page.rate_limit or result.budget
         if context.on_page:
             context.on_page(account.name, page.stream, len(page.items))
+        if pacing.budget_spent(page.rate_limit):
+            _stop_before_refusal(result, pages)
+            return
         if context.stop.is_set():
             return
+
+
+def _stop_before_refusal(result: StreamResult, pages: Iterable[PullPage]) -> None:
+    """The page's headers say nothing is left: the next request would be a 429, so the walk
+    stops here, as after a crash, and resumes from this page's cursor after the reset."""
+    assert result.budget is not None
+    result.deferred = result.deferred or "rate-limit budget spent"
+    result.rate_limited_until = pacing.spent_until(result.budget)
+    close = getattr(pages, "close", None)
+    if close is not None:
+        close()
 
 
 def _count(result: StreamResult, report: IngestReport, warnings: list[str]) -> None:
@@ -296,12 +353,15 @@ def _cursor_row(session: Session, account: Account, stream: str) -> SyncCursor:
 
 
 def _record_stream_success(
-    session: Session, account: Account, stream: str, now: datetime
+    session: Session, account: Account, stream: str, result: StreamResult, now: datetime
 ) -> None:
+    """A walk that ended without error; one that spent its budget waits for the reset."""
     row = _cursor_row(session, account, stream)
     row.last_success_at = now
     row.last_error = None
-    row.rate_limited_until = None
+    row.rate_limited_until = result.rate_limited_until
+    if result.budget is not None:
+        row.rate_budget = pacing.to_text(result.budget)
     session.add(row)
     session.commit()
 

@@ -16,6 +16,7 @@ from connectors._http import (
     Redactor,
     RetryPolicy,
     TransientFailure,
+    graph_rate_limit,
     graph_usage,
     x_daily_exhausted_reset,
     x_rate_limit,
@@ -107,6 +108,28 @@ def test_x_rate_limit_reports_the_tighter_daily_cap() -> None:
     assert x_daily_exhausted_reset(headers) is None
     headers["x-app-limit-24hour-remaining"] = "0"
     assert x_daily_exhausted_reset(headers) == datetime.fromtimestamp(1795233600, UTC)
+
+
+def test_x_rate_limit_keeps_every_window_so_the_core_can_pace_by_each() -> None:
+    """200 left in 15 minutes looks roomier than 900 left in a day, but the day's 900 last
+    only one request every 96 s: the pace needs both windows, not only the smaller count."""
+    headers = {"x-rate-limit-limit": "300", "x-rate-limit-remaining": "200",
+               "x-rate-limit-reset": "1795176900",
+               "x-user-limit-24hour-limit": "1000", "x-user-limit-24hour-remaining": "900",
+               "x-user-limit-24hour-reset": "1795233600"}
+    status = x_rate_limit(headers)
+    assert status is not None and not status.percent
+    assert [(w.limit, w.remaining, w.reset_at) for w in status.windows] == [
+        (300, 200, datetime.fromtimestamp(1795176900, UTC)),
+        (1000, 900, datetime.fromtimestamp(1795233600, UTC)),
+    ]
+
+
+def test_graph_usage_is_a_shared_percentage() -> None:
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    status = graph_rate_limit(graph_usage({"x-app-usage": json.dumps({"call_count": 85})}), now)
+    assert status is not None and status.percent
+    assert (status.limit, status.remaining, status.reset_at) == (100, 15, None)
 
 
 def test_x_rate_limit_is_none_without_headers() -> None:

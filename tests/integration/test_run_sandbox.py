@@ -168,7 +168,8 @@ def test_run_and_cron_syncs_overlapping_never_double_ingest(
         ) for _ in range(2)]
         for cron in crons:
             _, cron_stderr = cron.communicate(timeout=120)
-            assert cron.returncode == 0, cron_stderr
+            assert cron.returncode in (0, 75), cron_stderr
+            assert cron.returncode == 0 or "deferred: another socialdesk process" in cron_stderr
     returncode, stderr = stop(process)
     assert returncode == 0, stderr
     assert sync(config_path).returncode == 0

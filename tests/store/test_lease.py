@@ -1,11 +1,15 @@
-"""The per-account lease: one holder at a time, and a dead holder on this host is replaced."""
+"""The per-account lease: one holder at a time; a dead, zombie or replaced holder on this host
+is taken over at once, a holder elsewhere only when its lease expires."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import time
 
+import psutil
 from sqlalchemy import Engine
 
 from socialdesk import lease
@@ -38,4 +42,60 @@ def test_a_killed_holder_on_this_host_does_not_block_the_next_run(store: Engine)
 
 def test_a_live_holder_elsewhere_is_respected(store: Engine) -> None:
     assert lease.acquire(store, "account:a", "other-host:1:one")
+    assert not lease.acquire(store, "account:a", lease.new_owner_id())
+
+
+def _waiting_child() -> subprocess.Popen[bytes]:
+    """A process of ours that lives until its stdin closes."""
+    return subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                            stdin=subprocess.PIPE)
+
+
+def _until_zombie(pid: int) -> None:
+    """Wait, without reaping it (Popen.poll would), until the exited child is a zombie."""
+    deadline = time.monotonic() + 30
+    while psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the child never exited"
+        time.sleep(0.02)
+
+
+def test_a_zombie_holder_on_this_host_is_taken_over_at_once(store: Engine) -> None:
+    """`timeout -s KILL 4 socialdesk sync` leaves a zombie where init does not reap: its
+    pid still answers kill(0), but the process will never renew its lease."""
+    child = _waiting_child()
+    try:
+        assert lease.acquire(store, "account:a", lease.new_owner_id(child.pid))
+        assert child.stdin is not None
+        child.stdin.close()
+        _until_zombie(child.pid)
+        assert lease.acquire(store, "account:a", lease.new_owner_id())
+    finally:
+        child.wait(30)
+
+
+def test_a_holder_whose_pid_was_reused_is_taken_over(store: Engine) -> None:
+    """This test's own pid, recorded with another start time: a dead sync's pid given to a
+    new process (here, us) must not keep the account blocked."""
+    reused = f"{socket.gethostname()}:{os.getpid()}:1000000.00:cafe"
+    assert lease.acquire(store, "account:a", reused)
+    assert lease.acquire(store, "account:a", lease.new_owner_id())
+
+
+def test_a_live_holder_on_this_host_is_respected(store: Engine) -> None:
+    child = _waiting_child()
+    try:
+        holder = lease.new_owner_id(child.pid)
+        assert lease.acquire(store, "account:a", holder)
+        assert not lease.acquire(store, "account:a", lease.new_owner_id())
+        assert lease.current_holder(store, "account:a") == holder
+        assert lease.describe_holder(holder) == f"pid {child.pid} on {socket.gethostname()}"
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(30)
+
+
+def test_a_holder_elsewhere_is_judged_by_expiry_alone(store: Engine) -> None:
+    """Another host's pid means nothing here, whatever its start time says."""
+    assert lease.acquire(store, "account:a", f"other-host:{os.getpid()}:1.00:cafe")
     assert not lease.acquire(store, "account:a", lease.new_owner_id())

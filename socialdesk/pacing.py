@@ -1,0 +1,150 @@
+"""How soon a stream may be polled again, read from the platform's usage headers before it
+refuses, not after.
+
+X says how many requests each window has left and when it resets (`x-rate-limit-*`, and
+the 24-hour `x-app-limit-24hour-*`/`x-user-limit-24hour-*` caps): the pace spreads what is
+left over the time to each window's reset, so the budget lasts until the window turns.
+Graph says what share of the app's, Page's and business use case's quotas is used
+(`X-App-Usage`, `X-Page-Usage`, `X-Business-Use-Case-Usage`) and, once throttled, when
+access comes back (`estimated_time_to_regain_access`): past SLOW_DOWN_SHARE the poll
+interval doubles; at 100 % the stream waits for the regain time (PLATFORMS.md, Graph's
+back-off policy). A budget with nothing left stops a walk after the page that said so.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.base import RateLimitStatus
+
+SLOW_DOWN_SHARE = 0.8
+"""Past this share of a percentage quota used, the poll interval doubles (PLATFORMS.md)."""
+UNKNOWN_RESET_WAIT = timedelta(minutes=5)
+"""A spent budget that names no reset waits this long first (PLATFORMS.md: 5 min, doubling
+to 60 while it stays spent)."""
+LONGEST_UNKNOWN_RESET_WAIT = timedelta(minutes=60)
+
+
+def windows(budget: RateLimitStatus) -> tuple[RateLimitStatus, ...]:
+    """Every window the budget names (X's 15-minute one and daily caps), or itself."""
+    return budget.windows or (budget,)
+
+
+def budget_spent(budget: RateLimitStatus | None) -> bool:
+    """True when some window has nothing left: one more request would be refused."""
+    if budget is None:
+        return False
+    return any(w.remaining is not None and w.remaining <= 0 for w in windows(budget))
+
+
+def spent_until(budget: RateLimitStatus) -> datetime | None:
+    """When a spent budget refills: the latest reset among its empty windows (None when
+    the platform named none)."""
+    resets = [w.reset_at for w in windows(budget)
+              if w.remaining is not None and w.remaining <= 0 and w.reset_at is not None]
+    return max(resets) if resets else None
+
+
+def unknown_reset_wait(times_spent: int) -> timedelta:
+    """5, 10, 20, 40, then 60 minutes for a budget spent `times_spent` passes in a row."""
+    return min(UNKNOWN_RESET_WAIT * 2 ** max(times_spent - 1, 0), LONGEST_UNKNOWN_RESET_WAIT)
+
+
+def requests_spent(previous: RateLimitStatus | None, current: RateLimitStatus) -> int:
+    """Requests the window lost since the previous pull's last page: the pull's true cost
+    (a page can take more than one request), plus whatever else spent the same budget.
+    0 when the window turned in between or the budget is a percentage."""
+    if previous is None or previous.percent or current.percent:
+        return 0
+    if previous.reset_at != current.reset_at or None in (previous.remaining, current.remaining):
+        return 0
+    return max((previous.remaining or 0) - (current.remaining or 0), 0)
+
+
+def next_poll(
+    budget: RateLimitStatus | None,
+    cost: int,
+    interval: timedelta,
+    now: datetime,
+    times_spent: int = 1,
+) -> datetime | None:
+    """The earliest time the stream should be polled again, or None when its regular
+    interval keeps within the budget.
+
+    `cost` is how many requests the last pull made (its pages); spreading `remaining / cost`
+    pulls over the time to the reset makes the budget last exactly until it refills.
+    """
+    if budget is None:
+        return None
+    candidates = [at for w in windows(budget)
+                  if (at := _window_pace(w, max(cost, 1), interval, now, times_spent))]
+    latest = max(candidates, default=None)
+    return latest if latest is not None and latest > now + interval else None
+
+
+def _window_pace(
+    window: RateLimitStatus, cost: int, interval: timedelta, now: datetime, times_spent: int
+) -> datetime | None:
+    reset = window.reset_at
+    if window.remaining is None or (reset is not None and reset <= now):
+        return None  # nothing said, or the window has turned since: the budget is whole
+    if window.remaining <= 0:
+        return reset or now + unknown_reset_wait(times_spent)
+    if window.percent:
+        used = 1 - window.remaining / (window.limit or 100)
+        return now + 2 * interval if used >= SLOW_DOWN_SHARE else None
+    if reset is None:
+        return None
+    return now + (reset - now) * min(cost / window.remaining, 1)
+
+
+def describe(budget: RateLimitStatus) -> str:
+    """For log lines: "7 of 15 left until 10:15:00 UTC", "85 % used"; the tightest window."""
+    if budget.percent:
+        return f"{100 - (budget.remaining or 0)} % used"
+    left = f"{budget.remaining} of {budget.limit}" if budget.limit else f"{budget.remaining}"
+    until = f" until {budget.reset_at:%H:%M:%S} UTC" if budget.reset_at else ""
+    return f"{left} left{until}"
+
+
+def to_text(budget: RateLimitStatus) -> str:
+    """The budget as stored in `sync_cursor.rate_budget` (JSON, every window)."""
+    return json.dumps([_window_dict(w) for w in windows(budget)], separators=(",", ":"))
+
+
+def from_text(text: str | None) -> RateLimitStatus | None:
+    """The stored budget, or None when nothing (readable) was stored."""
+    if not text:
+        return None
+    try:
+        stored = [_window(entry) for entry in json.loads(text)]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if not stored:
+        return None
+    tightest = min(stored, key=lambda w: w.remaining if w.remaining is not None else 1 << 62)
+    if len(stored) == 1:
+        return tightest
+    return RateLimitStatus(tightest.limit, tightest.remaining, tightest.reset_at,
+                           tightest.percent, tuple(stored))
+
+
+def _window_dict(window: RateLimitStatus) -> dict[str, Any]:
+    return {
+        "limit": window.limit,
+        "remaining": window.remaining,
+        "reset_at": window.reset_at.isoformat() if window.reset_at else None,
+        "percent": window.percent,
+    }
+
+
+def _window(entry: dict[str, Any]) -> RateLimitStatus:
+    reset = entry["reset_at"]
+    return RateLimitStatus(
+        limit=entry["limit"],
+        remaining=entry["remaining"],
+        reset_at=datetime.fromisoformat(reset) if reset else None,
+        percent=bool(entry["percent"]),
+    )
