@@ -20,7 +20,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from socialdesk.sandbox.backend import Backend, Emulator
-from socialdesk.sandbox.faults import Fault, corrupt_page
+from socialdesk.sandbox.faults import (
+    PAGE_FAULTS,
+    TYPE_FAULTS,
+    Fault,
+    corrupt_page,
+    mistype_page,
+)
 from socialdesk.sandbox.graph_fields import FieldsError, FieldSpec, parse_fields
 from socialdesk.sandbox.limits import graph_usage_headers
 from socialdesk.sandbox.state import (
@@ -104,7 +110,7 @@ class GraphApi(Emulator):
             with self.store.lock:
                 endpoint, handler, kind = self._route(request.method, node, edge)
             taken = self.faults.take(endpoint)
-            if taken is not None and taken[0].kind != "malformed":
+            if taken is not None and taken[0].kind not in PAGE_FAULTS:
                 return self._fault_response(taken[0], taken[1], version)
             percent, spent = self.limiter.graph_call()
             if spent:
@@ -126,7 +132,7 @@ class GraphApi(Emulator):
             )
             response = handler(context)
             if taken is not None:
-                response = self._malform(response, endpoint, taken[1])
+                response = self._malform(response, endpoint, taken)
             response.headers.update(graph_usage_headers(percent, FACEBOOK_PAGE_ID, kind))
         except GraphError as error:
             response = self._error(error)
@@ -288,11 +294,16 @@ class GraphApi(Emulator):
         return response
 
     @staticmethod
-    def _malform(response: Response, endpoint: str, serial: int) -> Response:
-        """Break one item of a list page; a write answers without the id it created."""
+    def _malform(response: Response, endpoint: str, taken: tuple[Fault, int]) -> Response:
+        """Break one item of a list page, or give its fields the wrong type (`TYPE_FAULTS`);
+        `malformed` makes a write answer without the id it created."""
+        (fault, serial) = taken
         if response.status != 200 or not isinstance(response.body, dict):
             return response
-        if endpoint in LIST_TEXT_KEYS:
+        if fault.kind in TYPE_FAULTS:
+            if endpoint in LIST_TEXT_KEYS:
+                response.body, _ = mistype_page(response.body, fault.kind, serial)
+        elif endpoint in LIST_TEXT_KEYS:
             text_key, time_key = LIST_TEXT_KEYS[endpoint]
             response.body, _ = corrupt_page(response.body, text_key, time_key, serial)
         else:
