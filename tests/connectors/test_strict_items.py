@@ -242,7 +242,7 @@ class _Minimal(Connector):
         self.account = account
 
     def pull(self, stream: str, cursor: str | None) -> Any:
-        return iter(())
+        raise AssertionError(f"re-reading must not pull ({stream}, {cursor})")
 
 
 def test_a_connector_without_reparse_keeps_the_payload_set_aside() -> None:
