@@ -1,8 +1,8 @@
 """`socialdesk doctor`: what needs a human, one line per check, readable without colour.
 
 Checks the config, the database and its migrations, each account's token and permissions
-against the API (or the sandbox), the Graph version's end of life, and the last successful
-sync of every stream. A failure (✗) makes the exit status 1; a warning (!) does not.
+against the API (or the sandbox), the Graph version's end of life, the last successful
+sync of every stream, and the items set aside because they could not be read. A failure (✗) makes the exit status 1; a warning (!) does not.
 """
 
 from __future__ import annotations

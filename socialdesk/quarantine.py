@@ -27,7 +27,8 @@ from socialdesk.models import Account, Message, QuarantineEntry
 log = logging.getLogger(__name__)
 
 REREAD_BATCH = 500
-"""Rows re-read per stream and pass, oldest first: a flood of bad items cannot stall a pass."""
+"""Rows re-read per stream and pass, the longest untried first: a flood of bad items cannot
+stall a pass, and every row gets its turn."""
 
 
 def fingerprint(external_id: str | None, raw: Any) -> str:
@@ -64,7 +65,7 @@ def reread(
         select(QuarantineEntry)
         .where(QuarantineEntry.account_id == account.id, QuarantineEntry.stream == stream,
                col(QuarantineEntry.resolved_at).is_(None))
-        .order_by(col(QuarantineEntry.id))
+        .order_by(col(QuarantineEntry.last_attempt_at), col(QuarantineEntry.id))
         .limit(REREAD_BATCH)
     ).all()
     outcome = Reread(PullPage(stream=stream, items=[]))

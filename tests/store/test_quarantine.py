@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
+from typing import Any
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from connectors.base import PullPage, QuarantinedItem
+from connectors.base import AccountSettings, Connector, PullPage, QuarantinedItem
+from socialdesk import quarantine
 from socialdesk.db import MIGRATIONS_DIR, alembic_config, create_store_engine, open_store
 from socialdesk.ingest import ensure_account, ingest_page
 from socialdesk.models import Account, QuarantineEntry
@@ -67,6 +70,39 @@ def test_a_row_is_resolved_when_its_item_arrives_whole_and_not_set_aside_again(
     assert ingest(store, x_account, PullPage("mentions", [], [broken]), T2) == 0
     (entry,) = entries(store)
     assert (entry.attempts, entry.resolved_at) == (1, T2)
+
+
+class _StillUnreadable(Connector):
+    """Reads nothing yet: every stored payload stays set aside."""
+
+    platform = "x"
+    streams = ("mentions",)
+
+    def __init__(self, account: AccountSettings) -> None:
+        self.account = account
+
+    def pull(self, stream: str, cursor: str | None) -> Iterator[PullPage]:
+        raise AssertionError(f"re-reading must not pull ({stream}, {cursor})")
+
+    def reparse(self, stream: str, raw: Mapping[str, Any]) -> QuarantinedItem:
+        return QuarantinedItem(f"still unreadable in {stream}", raw)
+
+
+def test_a_pass_re_reads_the_longest_untried_rows_first_so_each_gets_its_turn(
+    store: Engine, x_account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quarantine, "REREAD_BATCH", 1)
+    broken = [QuarantinedItem("mention without text", {"data": {"id": n}}, external_id=n)
+              for n in ("1", "2")]
+    ingest(store, x_account, PullPage("mentions", [], broken), T1)
+    connector = _StillUnreadable(AccountSettings("brand-x", "x", None, {}))
+    for moment in (T2, T2 + timedelta(minutes=5)):
+        with Session(store) as session:
+            outcome = quarantine.reread(session, x_account, connector, "mentions")
+            quarantine.settle(session, outcome, now=moment)
+
+    assert [(e.external_id, e.attempts, e.reason) for e in entries(store)] == [
+        ("1", 2, "still unreadable in mentions"), ("2", 2, "still unreadable in mentions")]
 
 
 def _migration_0010() -> ModuleType:
