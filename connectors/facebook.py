@@ -566,7 +566,10 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         conversation = raw.get("conversation")
         if stream == "feed" and isinstance(post, dict) and "data" in raw:
             return self._comment_item(payload, _loose_id(post), post.get("visitor") is True)
-        if stream == "feed" and set(raw) == {"data"} and isinstance(payload, dict):
+        if stream == "feed" and set(raw) == {"data"}:
+            if not isinstance(payload, dict):
+                return QuarantinedItem(reason=f"post is {kind_of(payload)}, not an object",
+                                       raw=raw)
             return self._post_item(payload) if self._is_visitor_post(payload) else None
         if stream == "messenger" and isinstance(conversation, dict) and "data" in raw:
             conversation_id = _loose_id(conversation)

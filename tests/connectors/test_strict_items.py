@@ -226,6 +226,13 @@ class TestFacebook:
         raw = {"data": post("1000_4", {"id": FB_PAGE_ID})}
         assert facebook_connector().reparse("feed", raw) is None
 
+    def test_a_post_that_is_no_object_stays_set_aside_with_its_own_reason(
+        self, facebook_connector: FacebookFactory
+    ) -> None:
+        still = facebook_connector().reparse("feed", {"data": ["1000_2"]})
+        assert isinstance(still, QuarantinedItem)
+        assert still.reason == "post is a list, not an object"
+
     def test_a_bare_row_of_an_older_version_stays_set_aside_with_the_reason(
         self, facebook_connector: FacebookFactory
     ) -> None:
