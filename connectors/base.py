@@ -91,7 +91,12 @@ class InboundItem:
 
 @dataclass(frozen=True)
 class QuarantinedItem:
-    """A payload that could not be parsed; kept with its raw body, never stops a sync."""
+    """A payload that could not be parsed; kept with its raw body, never stops a sync.
+
+    `raw` is what `Connector.reparse` needs to read the item again later (after an upgrade
+    of the connector): the platform's object, and whatever context of its page the
+    connector needs beside it (the author of an X post, the post a comment is under).
+    """
 
     reason: str
     raw: Mapping[str, Any]
@@ -198,6 +203,9 @@ class SendReceipt:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+REPARSE_UNSUPPORTED = "this connector cannot re-read stored payloads"
+
+
 class Connector(abc.ABC):
     """A platform connector, registered under the entry-point group `socialdesk.connectors`."""
 
@@ -228,6 +236,24 @@ class Connector(abc.ABC):
             RetriableAPIError: the API failed transiently after the connector's own retries.
             FatalAPIError: the API refused the request (permissions, bad id).
         """
+
+    def reparse(
+        self, stream: str, raw: Mapping[str, Any]  # noqa: ARG002  (read by the overrides)
+    ) -> InboundItem | QuarantinedItem | None:
+        """Read again a payload this connector set aside (`QuarantinedItem.raw`), offline.
+
+        The core calls it on every pass for the items still waiting, so an item a newer
+        connector can read arrives without being fetched again. No API call is made.
+
+        Args:
+            stream: the stream the payload came from.
+            raw: the `QuarantinedItem.raw` stored with it.
+
+        Returns:
+            the item; or the payload still quarantined with today's reason; or None when
+            the payload turns out to be no message (nothing to store, nothing waiting).
+        """
+        return QuarantinedItem(reason=REPARSE_UNSUPPORTED, raw=raw)
 
     def send(self, action: OutboundAction) -> SendReceipt:
         """Perform `action` once. Never retries a write whose request may have arrived.

@@ -28,6 +28,7 @@ from connectors._http import (
     parse_base_url,
     write_failure,
 )
+from connectors._payload import WrongType, kind_of, optional_text, platform_id
 from connectors.base import (
     AccountSettings,
     ActionKind,
@@ -133,6 +134,11 @@ comments, conversations)."""
 PERMISSION_PATTERN = re.compile(r"\b(pages_[a-z_]+|business_management|read_insights)\b")
 
 ERROR_MESSAGE_LIMIT = 300
+
+STANDALONE_REASON = (
+    "kept without the post or conversation it belongs to (by an older socialdesk); "
+    "it cannot be read alone"
+)
 
 
 READ_PERMISSIONS = (
@@ -291,7 +297,7 @@ class _GraphSender:
         """The first object by the Page with the action's text, not older than the action."""
         start = action.not_before - RECONCILE_SLACK if action.not_before else None
         for candidate in objects:
-            if not isinstance(candidate, dict) or _author(candidate)[0] != self.page_id:
+            if not isinstance(candidate, dict) or _author_id_or_none(candidate) != self.page_id:
                 continue
             created = parse_graph_time(candidate.get("created_time"))
             text = candidate.get(text_key)
@@ -470,16 +476,17 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
                          horizon=floor - self.post_horizon if horizon else None)
 
     def _collect_post(self, post: Mapping[str, Any], floor: datetime, page: PageBuilder) -> None:
-        """A visitor post is an item; its comments down to the floor are items too. A post
-        that does not parse is set aside on its own: its comments still arrive."""
-        post_id = _str_or_none(post.get("id"))
+        """A visitor post is an item; its comments down to the floor are items too.
+
+        A visitor post that cannot be read is set aside and its comments still arrive (each
+        threads on its own when the post has no id): one bad object never takes its siblings
+        with it. The Page's own posts are no message, so nothing of theirs is set aside.
+        """
+        post_id = _loose_id(post)
         created = parse_graph_time(post.get("created_time"))
         visitor = self._is_visitor_post(post)
-        if post_id is None or created is None:
-            reason = "post without id" if post_id is None else "post with unparseable created_time"
-            page.add(QuarantinedItem(reason=reason, raw=post, external_id=post_id))
-        elif visitor and created >= floor:
-            page.add(self._visitor_post_item(post, post_id, created))
+        if visitor and (created is None or created >= floor):
+            page.add(self._post_item(post))
         for comment in self._new_comments(post, floor):
             page.add(self._comment_item(comment, post_id, visitor))
 
@@ -487,22 +494,39 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
         """Posts by anyone but the Page; a post whose author is withheld counts as a visitor's.
 
         The Page's own posts are not customer messages; a missing `from` means Graph hid a
-        person, and dropping their post would lose a customer.
+        person, and dropping their post would lose a customer. An author that cannot be
+        read counts as a visitor's too, so the post is set aside with the reason.
         """
-        author_id, _ = _author(post)
-        return author_id != self.page_id
+        return _author_id_or_none(post) != self.page_id
+
+    def _post_item(self, post: Mapping[str, Any]) -> InboundItem | QuarantinedItem:
+        """A visitor post as an item, or set aside when its id or time cannot be read."""
+        post_id = _loose_id(post)
+        created = parse_graph_time(post.get("created_time"))
+        if post_id is None or created is None:
+            reason = ("visitor post without id" if post_id is None
+                      else "visitor post with unparseable created_time")
+            return QuarantinedItem(reason=reason, raw=_kept_post(post), external_id=post_id)
+        return self._visitor_post_item(post, post_id, created)
 
     def _visitor_post_item(
         self, post: Mapping[str, Any], post_id: str, created: datetime
-    ) -> InboundItem:
-        author_id, author_name = _author(post)
+    ) -> InboundItem | QuarantinedItem:
+        """Set aside (without its comments, which are read apart) when a field has the
+        wrong type."""
+        try:
+            author_id, author_name = _author(post)
+            text = _text(post)
+        except WrongType as wrong:
+            return QuarantinedItem(reason=f"visitor post {wrong}", raw=_kept_post(post),
+                                   external_id=post_id)
         return InboundItem(
             platform=self.platform,
             external_id=post_id,
             channel=Channel.VISITOR_POST,
             direction=Direction.INBOUND,
             thread_key=post_id,
-            text=_text(post),
+            text=text,
             created_at=created,
             author_id=author_id,
             author_name=author_name,
@@ -541,30 +565,60 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
     def _comment_item(
         self, comment: Any, post_id: str | None, on_visitor_post: bool
     ) -> InboundItem | QuarantinedItem:
-        """Threads on the top-level comment, or on the visitor post the comment answers."""
-        identity = _id_and_time(comment, "comment")
-        if isinstance(identity, QuarantinedItem):
-            return identity
-        comment_id, created = identity
-        if on_visitor_post and post_id is None:
-            return QuarantinedItem(reason="comment on a visitor post without id", raw=comment,
-                                   external_id=comment_id)
-        parent = comment.get("parent")
-        parent_id = _str_or_none(parent.get("id")) if isinstance(parent, dict) else None
-        author_id, author_name = _author(comment)
+        """Threads on the top-level comment, or on the visitor post the comment answers.
+
+        Set aside with the post it is under, so `reparse` can thread it alone later.
+        """
+        kept = {"data": comment, "post": {"id": post_id, "visitor": on_visitor_post}}
+        on_visitor_post = on_visitor_post and post_id is not None
+        try:
+            comment_id, created = _id_and_time(comment)
+            parent = comment.get("parent")
+            parent_id = _loose_id(parent) if isinstance(parent, dict) else None
+            author_id, author_name = _author(comment)
+            text = _text(comment)
+        except WrongType as wrong:
+            return QuarantinedItem(reason=f"comment {wrong}", raw=kept,
+                                   external_id=_loose_id(comment))
         return InboundItem(
             platform=self.platform,
             external_id=comment_id,
             channel=Channel.COMMENT,
             direction=self._direction(author_id),
-            thread_key=(post_id or comment_id) if on_visitor_post else (parent_id or comment_id),
-            text=_text(comment),
+            thread_key=post_id if on_visitor_post else (parent_id or comment_id),
+            text=text,
             created_at=created,
             author_id=author_id,
             author_name=author_name,
             parent_external_id=parent_id or (post_id if on_visitor_post else None),
             raw=comment,
         )
+
+    def reparse(
+        self, stream: str, raw: Mapping[str, Any]
+    ) -> InboundItem | QuarantinedItem | None:
+        """A set-aside visitor post, comment or Messenger message read again (no API call).
+
+        `raw` is `{"data": <object>}` for a visitor post, with `"post": {"id", "visitor"}`
+        for a comment and `"conversation": {"id"}` for a message. Rows kept by older
+        versions hold the bare object, without the post or conversation it belongs to.
+        Returns None when the object is no message (the Page's own post).
+        """
+        payload = raw.get("data")
+        post = raw.get("post")
+        conversation = raw.get("conversation")
+        if stream == "feed" and isinstance(post, dict) and "data" in raw:
+            return self._comment_item(payload, _loose_id(post), post.get("visitor") is True)
+        if stream == "feed" and set(raw) == {"data"}:
+            if not isinstance(payload, dict):
+                return QuarantinedItem(reason=f"post is {kind_of(payload)}, not an object",
+                                       raw=raw)
+            return self._post_item(payload) if self._is_visitor_post(payload) else None
+        if stream == "messenger" and isinstance(conversation, dict) and "data" in raw:
+            conversation_id = _loose_id(conversation)
+            if conversation_id is not None:
+                return self._message_item(payload, conversation_id)
+        return QuarantinedItem(reason=STANDALONE_REASON, raw=raw)
 
     # --- messenger ---------------------------------------------------------------------
 
@@ -602,19 +656,23 @@ class FacebookConnector(_GraphSender, Connector):  # type: ignore[misc]
             page.add(self._message_item(message, conversation_id))
 
     def _message_item(self, message: Any, conversation_id: str) -> InboundItem | QuarantinedItem:
-        """Attachment-only messages have no `message`: empty text, raw kept."""
-        identity = _id_and_time(message, "message")
-        if isinstance(identity, QuarantinedItem):
-            return identity
-        message_id, created = identity
-        author_id, author_name = _author(message)
+        """Attachment-only messages have no `message`: empty text, raw kept. Set aside with
+        its conversation, so `reparse` can thread it alone later."""
+        kept = {"data": message, "conversation": {"id": conversation_id}}
+        try:
+            message_id, created = _id_and_time(message)
+            author_id, author_name = _author(message)
+            text = _text(message)
+        except WrongType as wrong:
+            return QuarantinedItem(reason=f"message {wrong}", raw=kept,
+                                   external_id=_loose_id(message))
         return InboundItem(
             platform=self.platform,
             external_id=message_id,
             channel=Channel.MESSENGER,
             direction=self._direction(author_id),
             thread_key=conversation_id,
-            text=_text(message),
+            text=text,
             created_at=created,
             author_id=author_id,
             author_name=author_name,
@@ -815,31 +873,58 @@ def _data_list(body: Mapping[str, Any]) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
-def _id_and_time(payload: Any, noun: str) -> tuple[str, datetime] | QuarantinedItem:
-    """A comment's or message's id and time, or why it goes to quarantine instead."""
+def _id_and_time(payload: Any) -> tuple[str, datetime]:
+    """A comment's or message's id and time; `WrongType` says why it is set aside instead."""
     if not isinstance(payload, dict):
-        return QuarantinedItem(reason=f"{noun} is not an object", raw={"value": payload})
-    item_id = _str_or_none(payload.get("id"))
+        raise WrongType(f"is {kind_of(payload)}, not an object")
+    item_id = platform_id(payload.get("id"), "id")
     created = parse_graph_time(payload.get("created_time"))
     if item_id is None:
-        return QuarantinedItem(reason=f"{noun} without id", raw=payload)
+        raise WrongType("without id")
     if created is None:
-        return QuarantinedItem(reason=f"{noun} with unparseable created_time", raw=payload,
-                               external_id=item_id)
+        raise WrongType("with unparseable created_time")
     return item_id, created
 
 
 def _author(obj: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """`from.id` and `from.name`; `from` is missing when Graph withholds the person."""
+    """`from.id` and `from.name`; `from` is missing when Graph withholds the person (the
+    author is unknown). A `from` that is no object, or an id of no single reading, raises
+    `WrongType`: the direction would be a guess. A name that is no text is left out."""
     author = obj.get("from")
-    if not isinstance(author, dict):
+    if author is None:
         return None, None
-    return _str_or_none(author.get("id")), _str_or_none(author.get("name"))
+    if not isinstance(author, dict):
+        raise WrongType(f"from is {kind_of(author)}, not an object")
+    name = author.get("name")
+    return platform_id(author.get("id"), "from.id"), name if isinstance(name, str) else None
+
+
+def _author_id_or_none(obj: Mapping[str, Any]) -> str | None:
+    """`from.id` where it can be read, else None (not the Page)."""
+    try:
+        return _author(obj)[0]
+    except WrongType:
+        return None
 
 
 def _text(obj: Mapping[str, Any]) -> str:
-    message = obj.get("message")
-    return message if isinstance(message, str) else ""
+    """`message`; absent on attachment-only posts and messages (empty text, raw kept). Any
+    other type raises `WrongType`, never stored as empty text."""
+    return optional_text(obj.get("message"), "message") or ""
+
+
+def _kept_post(post: Mapping[str, Any]) -> dict[str, Any]:
+    """A set-aside post without its comments: they are items of their own, and a new
+    comment must not make the same post a new quarantine row."""
+    return {"data": {key: value for key, value in post.items() if key != "comments"}}
+
+
+def _loose_id(obj: Mapping[str, Any]) -> str | None:
+    """`id` where it has a single reading, else None (the object is set aside)."""
+    try:
+        return platform_id(obj.get("id"), "id")
+    except WrongType:
+        return None
 
 
 def _fatal_text(label: str, code: int | None, graph_message: str) -> str:

@@ -27,6 +27,7 @@ from connectors._http import (
     x_daily_exhausted_reset,
     x_rate_limit,
 )
+from connectors._payload import WrongType, optional_text, platform_id
 from connectors.base import (
     AccountSettings,
     ActionKind,
@@ -307,6 +308,7 @@ class _PayloadKind:
 
 _MENTION = _PayloadKind("mention", Channel.MENTION, "author_id", "conversation_id")
 _DM = _PayloadKind("DM event", Channel.DM, "sender_id", "dm_conversation_id")
+STREAM_KINDS = {"mentions": _MENTION, "dms": _DM}
 
 
 class XConnector(_XSender, Connector):  # type: ignore[misc]
@@ -473,25 +475,34 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
     def _item(
         self, payload: Any, users: Mapping[str, Mapping[str, Any]], kind: _PayloadKind
     ) -> InboundItem | QuarantinedItem:
-        """One tweet or DM event as an item; without id, text or a readable `created_at` it
-        is quarantined. The account's own posts and messages are outbound echoes."""
+        """One tweet or DM event as an item; without id, text or a readable `created_at`, or
+        with a field of the wrong type, it is quarantined with its author from the page's
+        `includes.users`, so `reparse` can read it alone later. The account's own posts
+        and messages are outbound echoes."""
+        kept = _kept(payload, users, kind)
         if not isinstance(payload, dict):
-            return QuarantinedItem(reason=f"{kind.name} is not an object", raw={"value": payload})
-        item_id = _str_or_none(payload.get("id"))
-        problem = _missing_parts(item_id, payload.get("text"), payload.get("created_at"))
+            return QuarantinedItem(reason=f"{kind.name} is not an object", raw=kept)
+        try:
+            item_id = platform_id(payload.get("id"), "id")
+            author_id = platform_id(payload.get(kind.author_field), kind.author_field)
+            thread_key = platform_id(payload.get(kind.thread_field), kind.thread_field)
+            text = optional_text(payload.get("text"), "text")
+        except WrongType as wrong:
+            return QuarantinedItem(reason=f"{kind.name} {wrong}", raw=kept,
+                                   external_id=_str_or_none(payload.get("id")))
+        problem = _missing_parts(item_id, text, payload.get("created_at"))
         if problem:
-            return QuarantinedItem(reason=f"{kind.name} {problem}", raw=payload,
+            return QuarantinedItem(reason=f"{kind.name} {problem}", raw=kept,
                                    external_id=item_id)
-        assert item_id is not None
-        author_id = _str_or_none(payload.get(kind.author_field))
+        assert item_id is not None and text is not None
         author = users.get(author_id or "", {})
         return InboundItem(
             platform=self.platform,
             external_id=item_id,
             channel=kind.channel,
             direction=self._direction(author_id),
-            thread_key=_str_or_none(payload.get(kind.thread_field)) or item_id,
-            text=payload["text"],
+            thread_key=thread_key or item_id,
+            text=text,
             created_at=parse_x_time(payload["created_at"]),  # type: ignore[arg-type]
             author_id=author_id,
             author_handle=_str_or_none(author.get("username")),
@@ -499,6 +510,21 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
             parent_external_id=_replied_to(payload) if kind.channel is Channel.MENTION else None,
             raw=payload,
         )
+
+    def reparse(
+        self, stream: str, raw: Mapping[str, Any]
+    ) -> InboundItem | QuarantinedItem | None:
+        """A quarantined tweet or DM event read again with today's parser (no API call).
+
+        `raw` is `{"data": <tweet or event>, "includes": {"users": [<its author>]}}`; rows
+        kept before authors were stored are the bare object, read without a name.
+        """
+        kind = STREAM_KINDS.get(stream)
+        if kind is None:
+            return QuarantinedItem(reason=f"X has no stream {stream!r}", raw=raw)
+        if set(raw) <= {"data", "includes"} and "data" in raw:
+            return self._item(raw["data"], _users_by_id(raw), kind)
+        return self._item(dict(raw), {}, kind)
 
     def _direction(self, author_id: str | None) -> Direction:
         return Direction.OUTBOUND if author_id == self.user_id else Direction.INBOUND
@@ -588,11 +614,23 @@ def _walk_page(
                     rate_limit=x_rate_limit(headers), warnings=warnings)
 
 
-def _missing_parts(item_id: str | None, text: Any, created_at: Any) -> str | None:
+def _kept(payload: Any, users: Mapping[str, Mapping[str, Any]], kind: _PayloadKind
+          ) -> dict[str, Any]:
+    """What a quarantined object needs to be read alone: itself, in a one-item page with its
+    author (X names authors only in the page's `includes.users`)."""
+    author_key = payload.get(kind.author_field) if isinstance(payload, dict) else None
+    author = users.get(str(author_key)) if author_key is not None else None
+    kept: dict[str, Any] = {"data": payload}
+    if author is not None:
+        kept["includes"] = {"users": [dict(author)]}
+    return kept
+
+
+def _missing_parts(item_id: str | None, text: str | None, created_at: Any) -> str | None:
     """Why an X object cannot become an item, or None when it can."""
     if not item_id:
         return "without id"
-    if not isinstance(text, str):
+    if text is None:
         return "without text"
     if parse_x_time(created_at) is None:
         return "with missing or unparseable created_at"

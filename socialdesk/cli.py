@@ -235,6 +235,22 @@ def outbox_retry(config_path: Path | None, action_id: int, operator: str, checke
                               sys.stdout))
 
 
+@cli.command()
+@config_option
+@click.option("--all", "include_resolved", is_flag=True,
+              help="Also the items resolved since (stored after all).")
+@click.option("--account", default=None, help="Only this account.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list instead of tab-separated rows.")
+def quarantine(config_path: Path | None, include_resolved: bool, account: str | None,
+               as_json: bool) -> None:
+    """List the items set aside because they could not be read; each sync tries them again."""
+    from socialdesk.commands import run_quarantine_list
+
+    rows = run_quarantine_list(resolve_config_path(config_path), include_resolved, account,
+                               as_json, sys.stdout)
+    click.echo(f"{rows} item(s) {'set aside' if include_resolved else 'waiting'}", err=True)
+
+
 @cli.group()
 def privacy() -> None:
     """The personal-data detector."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -77,7 +78,9 @@ def account_line(result: AccountResult, now: datetime) -> str:
 def _stream_summary(stream: StreamResult, now: datetime) -> str:
     text = f"{stream.stream} +{stream.new_messages}"
     if stream.quarantined:
-        text += f" ({stream.quarantined} quarantined)"
+        text += f" ({stream.quarantined} quarantined: `socialdesk quarantine` lists them)"
+    if stream.recovered:
+        text += f" ({stream.recovered} recovered from quarantine)"
     if stream.deferral:
         skipped = ", skipped" if stream.skipped_until else ""
         text += f" (deferred: {stream.deferral}{skipped}; {resume_text(stream.resumes_at, now)})"
@@ -164,3 +167,30 @@ def run_privacy_scan(config_path: Path, lines: TextIO, out: TextIO) -> int:
     return scan_lines(lines, out, detector)
 
 
+
+
+def run_quarantine_list(
+    config_path: Path, include_resolved: bool, account: str | None, as_json: bool, out: TextIO
+) -> int:
+    """The set-aside items, tab-separated or as JSON lines; returns how many were listed."""
+    from socialdesk.quarantine import list_quarantined
+
+    settings = load_settings(config_path)
+    if account:
+        settings.account(account)
+    engine = open_configured_store(settings)
+    rows = list_quarantined(engine, include_resolved=include_resolved, account=account)
+    if as_json:
+        print(json.dumps([row.as_dict() for row in rows], indent=2), file=out)
+        return len(rows)
+    print("id\taccount\tstream\tplatform_id\treason\treceived_at\tattempts\tlast_attempt_at"
+          + ("\tresolved_at" if include_resolved else ""), file=out)
+    for row in rows:
+        cells = row.as_dict()
+        values = [cells[name] for name in ("id", "account", "stream", "platform_id", "reason",
+                                          "received_at", "attempts", "last_attempt_at")]
+        if include_resolved:
+            values.append(cells["resolved_at"])
+        print("\t".join("" if value is None else str(value).replace("\t", " ")
+                        for value in values), file=out)
+    return len(rows)

@@ -1,8 +1,9 @@
 """`socialdesk doctor`: what needs a human, one line per check, readable without colour.
 
 Checks the config, the database and its migrations, each account's token and permissions
-against the API (or the sandbox), the Graph version's end of life, and the last successful
-sync of every stream. A failure (✗) makes the exit status 1; a warning (!) does not.
+against the API (or the sandbox), the Graph version's end of life, the last successful
+sync of every stream, and the items set aside because they could not be read. A failure
+(✗) makes the exit status 1; a warning (!) does not.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from socialdesk.config import FacebookAccount, Settings, XAccount, load_settings
 from socialdesk.db import alembic_config, create_store_engine
 from socialdesk.errors import SocialdeskError
 from socialdesk.paths import too_open
+from socialdesk.quarantine import waiting_by_account
 from socialdesk.sync import build_connector, stream_states
 
 GRAPH_VERSION_ENDS = {
@@ -90,6 +92,7 @@ def diagnose(config_path: Path, now: datetime) -> Iterator[Check]:
         yield from _account_checks(account, now)
     if engine is not None and database.mark is Mark.OK:
         yield from _sync_checks(stream_states(engine), settings, now)
+        yield _quarantine_check(waiting_by_account(engine))
     elif engine is not None and database.detail.endswith(NO_TABLES):
         yield from _sync_checks({}, settings, now)
     if engine is not None:
@@ -267,6 +270,17 @@ def _stream_check(account: str, stream: str, state: Any, stale: timedelta,
         return Check(Mark.WARNING, subject, f"{when}, {_ago(age)} ago: is `socialdesk run` or "
                      f"the cron line running?{error}")
     return Check(Mark.OK, subject, f"{when} ({_ago(age)} ago)")
+
+
+def _quarantine_check(waiting: Mapping[str, int]) -> Check:
+    """Items set aside wait for a human or a newer socialdesk; each sync tries them again."""
+    if not waiting:
+        return Check(Mark.OK, "quarantine", "no item waiting")
+    total = sum(waiting.values())
+    by_account = ", ".join(f"{name} {count}" for name, count in sorted(waiting.items()))
+    return Check(Mark.WARNING, "quarantine", f"{total} item(s) set aside because they could "
+                 f"not be read ({by_account}); each sync tries them again; "
+                 "`socialdesk quarantine` lists them")
 
 
 def _ago(age: timedelta) -> str:

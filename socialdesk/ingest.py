@@ -30,6 +30,7 @@ from socialdesk.models import (
     Status,
     SyncCursor,
 )
+from socialdesk.quarantine import fingerprint
 
 MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
@@ -571,15 +572,52 @@ def _timestamps_update(conversation_ids: Sequence[int], now: datetime) -> Any:
 
 
 def _quarantine(session: Session, account: Account, page: PullPage, now: datetime) -> int:
+    """Keep the page's set-aside items, one row per item (`quarantine.fingerprint`): an item
+    set aside again counts one more attempt, with its newest body and reason, and waits
+    again. One already stored as a message (a whole copy arrived) adds nothing, and a
+    waiting row whose item this page brings whole is resolved."""
+    if page.items:
+        session.connection().execute(
+            _RESOLVE_ARRIVED, {"b_account": account.id, "b_stream": page.stream, "b_now": now,
+                               "b_ids": sorted({item.external_id for item in page.items})})
     if not page.quarantined:
         return 0
-    rows = [
-        {"account_id": account.id, "stream": page.stream, "external_id": entry.external_id,
-         "reason": entry.reason, "raw": dict(entry.raw), "received_at": now}
-        for entry in page.quarantined
-    ]
-    session.connection().execute(insert(QUARANTINE), rows)
-    return len(page.quarantined)
+    stored = {external_id for (external_id,) in _existing(
+        session, MESSAGE.c.external_id, account.platform,
+        sorted({e.external_id for e in page.quarantined if e.external_id}))}
+    rows: dict[str, dict[str, Any]] = {}
+    for entry in page.quarantined:
+        if entry.external_id in stored:
+            continue
+        key = fingerprint(entry.external_id, dict(entry.raw))
+        rows[key] = {"account_id": account.id, "stream": page.stream,
+                     "external_id": entry.external_id, "fingerprint": key,
+                     "reason": entry.reason, "raw": dict(entry.raw), "received_at": now,
+                     "last_attempt_at": now, "attempts": 1, "resolved_at": None}
+    if rows:
+        session.connection().execute(_quarantine_upsert(_dialect(session)), list(rows.values()))
+    return len(rows)
+
+
+_RESOLVE_ARRIVED = (
+    update(QUARANTINE)
+    .where(QUARANTINE.c.resolved_at.is_(None), QUARANTINE.c.account_id == bindparam("b_account"),
+           QUARANTINE.c.stream == bindparam("b_stream"),
+           QUARANTINE.c.external_id.in_(bindparam("b_ids", expanding=True)))
+    .values(resolved_at=bindparam("b_now"))
+)
+
+
+@functools.cache
+def _quarantine_upsert(dialect_name: str) -> Any:
+    statement = DIALECT_INSERT[dialect_name](QUARANTINE)
+    return statement.on_conflict_do_update(
+        index_elements=["account_id", "stream", "fingerprint"],
+        set_={"reason": statement.excluded.reason, "raw": statement.excluded.raw,
+              "external_id": statement.excluded.external_id,
+              "last_attempt_at": statement.excluded.last_attempt_at,
+              "attempts": QUARANTINE.c.attempts + 1, "resolved_at": None},
+    )
 
 
 def _advance_cursor(session: Session, account: Account, page: PullPage) -> None:

@@ -218,17 +218,33 @@ class Note(Table, table=True):
 
 
 class QuarantineEntry(Table, table=True):
-    """A payload a connector could not parse, kept whole for a human or a later fix."""
+    """A payload a connector could not parse, kept whole for a human and for a later
+    connector that can read it: every pass re-reads the waiting ones (`socialdesk.quarantine`).
+
+    One row per item: `fingerprint` is its platform id, or a hash of its body when it has
+    none, so an item set aside on every pass counts `attempts` instead of adding rows.
+    `resolved_at` is set once the item is stored (re-read, or pulled whole later).
+    """
 
     __tablename__ = "quarantine"
+    __table_args__ = (
+        UniqueConstraint("account_id", "stream", "fingerprint", name="uq_quarantine_item"),
+        Index("ix_quarantine_waiting", "resolved_at", "account_id", "stream"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id")
     stream: str
     external_id: str | None = None
+    fingerprint: str
     reason: str
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     received_at: datetime
+    """When it was first set aside."""
+    last_attempt_at: datetime
+    """When it was last read and failed (set aside again, or re-read by a pass)."""
+    attempts: int = 1
+    resolved_at: datetime | None = None
 
 
 class AuditEntry(Table, table=True):

@@ -170,6 +170,7 @@ class DeskScheduler:
 
     def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
         job = job_id(result.account, stream)
+        _log_quarantine(result, stream)
         if self.stop.is_set():
             log.info("%s/%s: %s in %.2f s; stopping", result.account, stream,
                      _describe(result), seconds)
@@ -208,6 +209,7 @@ class DeskScheduler:
             self._account_wait[account_name] = pacing.spent_until(budget) or (
                 now + pacing.unknown_reset_wait(self._times_spent[key]))
         return f" (paced: {pacing.describe(budget)})" if paced else ""
+
 
     def _postpone(self, job: str, until: datetime) -> None:
         """Move the next run to the reset, so no poll lands in a 429."""
@@ -303,6 +305,15 @@ class DeskScheduler:
         for lock in self._account_locks.values():
             with lock:
                 pass
+
+
+def _log_quarantine(result: AccountResult, stream: str) -> None:
+    """One line per pass, not per item: how many were set aside, how many recovered."""
+    outcome = result.streams[0] if result.streams else None
+    if outcome is not None and (outcome.quarantined or outcome.recovered):
+        log.warning("%s/%s: %d item(s) set aside this pass, %d recovered from earlier passes "
+                    "(`socialdesk quarantine` lists the waiting ones)",
+                    result.account, stream, outcome.quarantined, outcome.recovered)
 
 
 def job_id(account: str, stream: str) -> str:

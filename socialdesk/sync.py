@@ -28,7 +28,7 @@ from connectors.base import (
     RetriableAPIError,
     WalkIncomplete,
 )
-from socialdesk import lease, pacing
+from socialdesk import lease, pacing, quarantine
 from socialdesk.acknowledge import acknowledge_new
 from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
@@ -54,6 +54,9 @@ class StreamResult:
     new_messages: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    """Items set aside by this pass's walk (kept, listed by `socialdesk quarantine`)."""
+    recovered: int = 0
+    """Items set aside earlier that this pass could read and stored."""
     error: str | None = None
     skipped_until: datetime | None = None
     rate_limited_until: datetime | None = None
@@ -255,6 +258,8 @@ def _sync_stream(
     result = StreamResult(stream)
     with Session(context.engine, expire_on_commit=False) as session:
         state = _cursor_row(session, account, stream)
+        _reread_quarantined(context, session, account, connector, stream, result, lease_name,
+                            rules)
         if state.rate_limited_until and state.rate_limited_until > context.clock():
             result.skipped_until = result.rate_limited_until = state.rate_limited_until
             return result
@@ -316,6 +321,26 @@ def _stop_before_refusal(result: StreamResult, pages: Iterable[PullPage]) -> Non
     close = getattr(pages, "close", None)
     if close is not None:
         close()
+
+
+def _reread_quarantined(
+    context: SyncContext,
+    session: Session,
+    account: Account,
+    connector: Connector,
+    stream: str,
+    result: StreamResult,
+    lease_name: str,
+    rules: _DueRules,
+) -> None:
+    """Before the walk, store what earlier passes set aside and the connector reads now
+    (after an upgrade), exactly as pulled items are stored; count an attempt on the rest.
+    Offline, so a stream waiting for its rate limit is re-read too."""
+    outcome = quarantine.reread(session, account, connector, stream)
+    if outcome.page.items:
+        _walk(context, session, account, [outcome.page], result, lease_name, rules)
+    quarantine.settle(session, outcome, now=context.clock())
+    result.recovered += outcome.recovered
 
 
 def _count(result: StreamResult, report: IngestReport, warnings: list[str]) -> None:

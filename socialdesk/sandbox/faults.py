@@ -20,8 +20,12 @@ OVERSIZED_KINDS = ("huge_page", "huge_page_chunked", "gzip_bomb")
 """A 150 MB page: with an honest Content-Length, chunked with none, or gzip-compressed to
 a few hundred KB. Made lazily, one block at a time, so the sandbox never holds it."""
 
+TYPE_FAULTS = ("numeric_ids", "non_string_text", "broken_parent")
+"""Faults that answer the page with wrong-typed fields (see `mistype_page`)."""
+PAGE_FAULTS = ("malformed", *TYPE_FAULTS)
+"""Faults that let the request through and spoil the page it answers."""
 KINDS = (
-    "rate_limit", "server_error", "timeout", "expired_token", "malformed",
+    "rate_limit", "server_error", "timeout", "expired_token", *PAGE_FAULTS,
     "paging_loop", "too_much_data", *OVERSIZED_KINDS,
 )
 """`paging_loop`: a list page's next link hands back the cursor of the request (Graph lists,
@@ -191,3 +195,76 @@ def _gzipped(blocks: Iterator[bytes]) -> Iterator[bytes]:
         if packed:
             yield packed
     yield packer.flush()
+
+
+NESTED_EDGES = ("comments", "messages")
+AUTHOR_KEYS = ("author_id", "sender_id")
+TEXT_KEYS = ("text", "message")
+
+
+def mistype_page(body: dict[str, Any], kind: str, serial: int) -> tuple[dict[str, Any], int]:
+    """A copy of a 200 list page with fields of the wrong type, as a proxy that re-encodes
+    JSON, or an API change, would send them. Returns the page and how many objects changed.
+
+    - `numeric_ids`: every author id (X `author_id`/`sender_id`, Graph `from.id`, nested
+      comments and messages included) becomes a JSON number with a fraction part
+      (`104857362918273.0`), as a client that reads every number as a double writes it.
+    - `non_string_text`: every text (`text`, `message`) becomes a number (its length).
+    - `broken_parent`: the first post that carries comments loses its `created_time`
+      (odd serials) or its `id` (even ones); its comments stay good.
+    """
+    page = copy.deepcopy(body)
+    if kind == "broken_parent":
+        return page, _break_parent(page, serial)
+    changed = 0
+    for item in _items(page):
+        if kind == "numeric_ids":
+            changed += _numeric_author(item)
+        elif kind == "non_string_text":
+            changed += _numeric_text(item)
+    return page, changed
+
+
+def _items(page: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's objects and the objects of their inlined edges, in order."""
+    found: list[dict[str, Any]] = []
+    for entry in page.get("data") or []:
+        if not isinstance(entry, dict):
+            continue
+        found.append(entry)
+        for edge in NESTED_EDGES:
+            nested = entry.get(edge)
+            if isinstance(nested, dict):
+                found += [n for n in nested.get("data") or [] if isinstance(n, dict)]
+    return found
+
+
+def _numeric_author(item: dict[str, Any]) -> int:
+    holder, key = item, next((k for k in AUTHOR_KEYS if k in item), None)
+    if key is None and isinstance(item.get("from"), dict):
+        holder, key = item["from"], "id"
+    value = holder.get(key) if key else None
+    if not isinstance(value, str) or not value.isdigit():
+        return 0
+    holder[key] = float(value)
+    return 1
+
+
+def _numeric_text(item: dict[str, Any]) -> int:
+    key = next((k for k in TEXT_KEYS if isinstance(item.get(k), str)), None)
+    if key is None:
+        return 0
+    item[key] = len(item[key])
+    return 1
+
+
+def _break_parent(page: dict[str, Any], serial: int) -> int:
+    for entry in page.get("data") or []:
+        comments = entry.get("comments") if isinstance(entry, dict) else None
+        if isinstance(comments, dict) and comments.get("data"):
+            if serial % 2:
+                entry["created_time"] = "31/02/2026 25:61"
+            else:
+                entry.pop("id", None)
+            return 1
+    return 0

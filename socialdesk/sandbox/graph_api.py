@@ -22,8 +22,11 @@ from urllib.parse import parse_qsl
 from socialdesk.sandbox.backend import Backend, Emulator
 from socialdesk.sandbox.faults import (
     OVERSIZED_KINDS,
+    PAGE_FAULTS,
+    TYPE_FAULTS,
     Fault,
     corrupt_page,
+    mistype_page,
     oversized_response,
 )
 from socialdesk.sandbox.graph_fields import FieldsError, FieldSpec, parse_fields
@@ -69,7 +72,7 @@ REVIEWABLE_PERMISSIONS = (
     "pages_manage_engagement", "pages_manage_metadata", "pages_messaging",
     "pages_read_engagement", "pages_read_user_content", "pages_show_list",
 )
-SHAPING_FAULTS = frozenset({"malformed", "paging_loop", "too_much_data"})
+SHAPING_FAULTS = frozenset({*PAGE_FAULTS, "paging_loop", "too_much_data"})
 """Faults that shape an answer (or apply only to some requests) instead of replacing it."""
 DATA_BUDGET = 200
 """Objects one request may ask for (its limit times the largest nested limit) while a
@@ -156,7 +159,7 @@ class GraphApi(Emulator):
             if taken is not None and taken[0].kind == "paging_loop":
                 response = _loop_paging(response, context)
             elif taken is not None:
-                response = self._malform(response, endpoint, taken[1])
+                response = self._malform(response, endpoint, taken)
             response.headers.update(graph_usage_headers(percent, FACEBOOK_PAGE_ID, kind))
         except GraphError as error:
             response = self._error(error)
@@ -336,11 +339,16 @@ class GraphApi(Emulator):
         return True
 
     @staticmethod
-    def _malform(response: Response, endpoint: str, serial: int) -> Response:
-        """Break one item of a list page; a write answers without the id it created."""
+    def _malform(response: Response, endpoint: str, taken: tuple[Fault, int]) -> Response:
+        """Break one item of a list page, or give its fields the wrong type (`TYPE_FAULTS`);
+        `malformed` makes a write answer without the id it created."""
+        (fault, serial) = taken
         if response.status != 200 or not isinstance(response.body, dict):
             return response
-        if endpoint in LIST_TEXT_KEYS:
+        if fault.kind in TYPE_FAULTS:
+            if endpoint in LIST_TEXT_KEYS:
+                response.body, _ = mistype_page(response.body, fault.kind, serial)
+        elif endpoint in LIST_TEXT_KEYS:
             text_key, time_key = LIST_TEXT_KEYS[endpoint]
             response.body, _ = corrupt_page(response.body, text_key, time_key, serial)
         else:

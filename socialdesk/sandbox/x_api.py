@@ -20,8 +20,11 @@ from typing import Any
 from socialdesk.sandbox.backend import Backend, Emulator
 from socialdesk.sandbox.faults import (
     OVERSIZED_KINDS,
+    PAGE_FAULTS,
+    TYPE_FAULTS,
     Fault,
     corrupt_page,
+    mistype_page,
     oversized_response,
 )
 from socialdesk.sandbox.state import (
@@ -175,7 +178,7 @@ class XApi(Emulator):
         if not (request.header("authorization") or "").strip():
             return problem(401, "Unauthorized", "Unauthorized")
         taken = self.faults.take(route.endpoint)
-        if taken is not None and taken[0].kind != "malformed":
+        if taken is not None and taken[0].kind not in PAGE_FAULTS:
             response = self._fault_response(taken[0], route)
             response.headers.update(self._common_headers(request))
             return response
@@ -188,7 +191,7 @@ class XApi(Emulator):
             except Refusal as refusal:
                 response = refusal.response
             if taken is not None:
-                response = self._malform(response, route, taken[1])
+                response = self._malform(response, route, taken)
         response.headers.update(budget.headers())
         response.headers.update(self._common_headers(request))
         return response
@@ -231,11 +234,17 @@ class XApi(Emulator):
         return problem(503, "Service Unavailable", "Service Unavailable")
 
     @staticmethod
-    def _malform(response: Response, route: Route, serial: int) -> Response:
-        """Break one item of a list page; a write answers a body without its ids."""
+    def _malform(response: Response, route: Route, taken: tuple[Fault, int]) -> Response:
+        """Break one item of a list page, or give its fields the wrong type (`TYPE_FAULTS`);
+        `malformed` makes a write answer a body without its ids."""
+        (fault, serial) = taken
         if response.status != 200 or not isinstance(response.body, dict):
             return response
-        if route.endpoint in ("x.mentions", "x.dm_events"):
+        listing = route.endpoint in ("x.mentions", "x.dm_events")
+        if fault.kind in TYPE_FAULTS:
+            if listing:
+                response.body, _ = mistype_page(response.body, fault.kind, serial)
+        elif listing:
             response.body, _ = corrupt_page(response.body, "text", "created_at", serial)
         else:
             response.body = {"data": {}}

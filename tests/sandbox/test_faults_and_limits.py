@@ -136,3 +136,43 @@ def test_invalid_fault_is_a_400_over_http(sandbox: SandboxServer) -> None:
         timeout=5,
     )
     assert response.status_code == 400 and "gremlins" in response.json()["error"]
+
+
+def test_numeric_ids_fault_sends_every_author_id_as_a_float(sandbox: SandboxServer) -> None:
+    sandbox.inject(Fault("x.mentions", "numeric_ids"))
+    sandbox.inject(Fault("facebook.feed", "numeric_ids"))
+    tweets = mentions(sandbox, **{"tweet.fields": "author_id"}).json()["data"]
+    posts = graph_get(sandbox, page_path("feed"), limit=25,
+                      fields="id,from,comments{id,from}").json()["data"]
+    authors = [p["from"]["id"] for p in posts] + [
+        c["from"]["id"] for p in posts for c in p.get("comments", {}).get("data", [])
+        if "from" in c]
+    assert tweets and all(isinstance(t["author_id"], float) for t in tweets)
+    assert len(authors) > len(posts) and all(isinstance(a, float) for a in authors)
+    after = mentions(sandbox, **{"tweet.fields": "author_id"}).json()["data"]
+    assert all(isinstance(t["author_id"], str) for t in after)
+
+
+def test_non_string_text_fault_sends_every_text_as_a_number(sandbox: SandboxServer) -> None:
+    sandbox.inject(Fault("facebook.feed", "non_string_text"))
+    posts = graph_get(sandbox, page_path("feed"), limit=25,
+                      fields="id,message,comments{id,message}").json()["data"]
+    texts = [p["message"] for p in posts if "message" in p] + [
+        c["message"] for p in posts for c in p.get("comments", {}).get("data", [])]
+    assert texts and all(isinstance(text, int) for text in texts)
+
+
+def test_broken_parent_fault_breaks_the_first_post_with_comments_not_its_comments(
+    sandbox: SandboxServer,
+) -> None:
+    sandbox.inject(Fault("facebook.feed", "broken_parent", count=2))
+    fields = "id,created_time,comments{id,created_time}"
+    first = graph_get(sandbox, page_path("feed"), limit=25, fields=fields).json()["data"]
+    second = graph_get(sandbox, page_path("feed"), limit=25, fields=fields).json()["data"]
+    broken_time = [p for p in first if p["created_time"] == "31/02/2026 25:61"]
+    without_id = [p for p in second if "id" not in p]
+    assert len(broken_time) == 1 and len(without_id) == 1
+    for post in (broken_time[0], without_id[0]):
+        assert post["comments"]["data"]
+        assert all("id" in c and c["created_time"].endswith("+0000")
+                   for c in post["comments"]["data"])
