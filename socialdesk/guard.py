@@ -324,6 +324,7 @@ def _settle(engine: Engine, exposure_id: int, actor: str, moment: datetime) -> P
 
     `queued` while a step is not run yet or its action is still pending or sending: the
     next pass carries it on. `unknown` alone also stays `queued` (it waits for a human).
+    A pass that changed nothing (a step still waiting) writes nothing, audit included.
     """
     with Session(engine, expire_on_commit=False) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
@@ -333,6 +334,8 @@ def _settle(engine: Engine, exposure_id: int, actor: str, moment: datetime) -> P
             if step.get("outbox_action_id") is not None:
                 action = session.get(OutboxAction, step["outbox_action_id"])
                 step["state"] = action.state if action is not None else FAILED
+        if steps == exposure.plan and _outcome(steps) == exposure.outcome != SUGGESTED:
+            return exposure
         ran = [s for s in steps if "state" in s]
         exposure.plan = steps
         exposure.outcome = _outcome(steps)

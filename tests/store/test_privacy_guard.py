@@ -166,6 +166,12 @@ def undecided(store: Engine) -> int:
             Message.privacy_state == "undecided")).all())
 
 
+def sandbox_settings(server: SandboxServer, folder: Path, mode: str) -> Settings:
+    path = write_config(folder / "config.toml", server.base_url)
+    path.write_text(path.read_text() + f'\n[privacy]\nmode = "{mode}"\n')
+    return load_settings(path)
+
+
 @pytest.mark.parametrize("mode", ["suggest", "auto"])
 def test_pages_whose_guard_never_ran_are_decided_by_the_next_pass(
     store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
@@ -173,9 +179,7 @@ def test_pages_whose_guard_never_ran_are_decided_by_the_next_pass(
     monkeypatch.setenv(SANDBOX_TOKEN_ENV, "sandbox-guard")
     with SandboxServer(seed=3, static=True, messages=150) as server:
         server.start()
-        path = write_config(tmp_path / "config.toml", server.base_url)
-        path.write_text(path.read_text() + f'\n[privacy]\nmode = "{mode}"\n')
-        config = load_settings(path)
+        config = sandbox_settings(server, tmp_path, mode)
 
         def die_once_something_waits(account: str, stream: str, items: int) -> None:
             if undecided(store):
@@ -205,3 +209,37 @@ def test_pages_whose_guard_never_ran_are_decided_by_the_next_pass(
     else:
         assert outcomes <= {"done", "partial"} and actions
     assert writes_sent_twice(actions) == []
+
+
+def test_a_redirect_left_queued_is_carried_on_by_the_next_pass(
+    store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """X refuses the first DM for a while (429): the plan stays `queued` with the DM
+    pending; the next pass, after the reset, sends it and settles the exposure."""
+    monkeypatch.setenv(SANDBOX_TOKEN_ENV, "sandbox-guard")
+    with SandboxServer(seed=3, static=True, messages=150) as server:
+        server.start()
+        config = sandbox_settings(server, tmp_path, "auto")
+        server.inject({"target": "x.dm_create", "kind": "rate_limit", "count": 1})
+        sync_accounts(config, store, ["sandbox-x"], clock=system_clock)
+        with Session(store) as session:
+            waiting = session.exec(select(PrivacyExposure).where(
+                PrivacyExposure.outcome == "queued")).all()
+        assert len(waiting) == 1
+        dm = next(s for s in waiting[0].plan if s["kind"] == "direct_message")
+        assert dm["state"] == "pending"
+
+        def after_the_reset() -> datetime:
+            return system_clock() + timedelta(hours=1)
+
+        sync_accounts(config, store, ["sandbox-x"], clock=after_the_reset)
+        actions = server.state()["actions"]
+    with Session(store) as session:
+        exposure = session.get(PrivacyExposure, waiting[0].id)
+        audits = session.exec(select(AuditEntry).where(
+            AuditEntry.action == "privacy_guard.redirect")).all()
+    assert exposure is not None and exposure.outcome in ("done", "partial")
+    assert [s["state"] for s in exposure.plan if s["kind"] == "direct_message"] == ["sent"]
+    assert writes_sent_twice(actions) == []
+    redirects_of_it = [a for a in audits if a.detail["exposure_id"] == exposure.id]
+    assert len(redirects_of_it) == 2, "one audit entry per pass that changed something"
