@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from connectors.base import ActionKind, Channel, Direction, Visibility
 from socialdesk.clock import Clock
@@ -33,6 +34,7 @@ from socialdesk.models import (
     OutboxAction,
     OutboxState,
     PrivacyExposure,
+    UNDECIDED_ONLY,
     PrivacyState,
 )
 from socialdesk.outbox import ActionRequest, queue, send_now
@@ -409,20 +411,27 @@ def _account_id(engine: Engine, account_name: str) -> int | None:
 
 
 def _undecided(engine: Engine, account_id: int) -> Iterator[Message]:
-    """The account's messages ingest marked `undecided`, oldest first, by the partial index."""
+    """The account's messages ingest marked `undecided`, oldest first, in batches."""
     after = 0
     while True:
         with Session(engine, expire_on_commit=False) as session:
-            batch = list(session.exec(
-                select(Message)
-                .where(Message.privacy_state == PrivacyState.UNDECIDED.value,
-                       Message.account_id == account_id, col(Message.id) > after)
-                .order_by(col(Message.id)).limit(_UNDECIDED_BATCH)
-            ).all())
+            batch = list(session.exec(undecided_batch(account_id, after)).all())
         yield from batch
         if len(batch) < _UNDECIDED_BATCH:
             return
         after = batch[-1].id or 0
+
+
+def undecided_batch(account_id: int, after: int) -> Select[tuple[Message]]:
+    """The next undecided messages after id `after`, read by the partial index: its
+    condition is written as the index's literal, since a bound value (PostgreSQL's
+    generic plans of prepared statements) cannot prove the index applies."""
+    return (
+        select(Message)
+        .where(UNDECIDED_ONLY, Message.account_id == account_id, col(Message.id) > after)
+        .order_by(col(Message.id))
+        .limit(_UNDECIDED_BATCH)
+    )
 
 
 def _unfinished(engine: Engine, account_id: int) -> list[int]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from connectors.base import Channel, Direction, PullPage
@@ -19,6 +19,7 @@ from socialdesk.guard import (
     dismiss_suggestion,
     guard_undecided,
     pending_suggestions,
+    undecided_batch,
 )
 from socialdesk.ingest import ensure_account, ingest_page
 from socialdesk.models import AuditEntry, Conversation, Message, OutboxAction, PrivacyExposure
@@ -243,3 +244,18 @@ def test_a_redirect_left_queued_is_carried_on_by_the_next_pass(
     assert writes_sent_twice(actions) == []
     redirects_of_it = [a for a in audits if a.detail["exposure_id"] == exposure.id]
     assert len(redirects_of_it) == 2, "one audit entry per pass that changed something"
+
+
+def test_the_guards_lookup_reads_the_partial_index(store: Engine) -> None:
+    """The guard runs after every pass: it must read the few undecided rows, not the table
+    (PostgreSQL with sequential scans off: a small table is otherwise read whole)."""
+    ingest_mention(store, f"@brand IBAN {IBAN}")
+    statement = undecided_batch(1, 0).compile(store, compile_kwargs={"literal_binds": True})
+    with Session(store) as session:
+        if store.dialect.name == "postgresql":
+            session.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]
+            explain = f"EXPLAIN {statement}"
+        else:
+            explain = f"EXPLAIN QUERY PLAN {statement}"
+        plan = " ".join(str(row[-1]) for row in session.exec(text(explain)))  # type: ignore[call-overload]
+    assert "ix_message_privacy_undecided" in plan, plan
