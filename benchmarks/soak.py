@@ -7,7 +7,8 @@ keeps the same ratio to the limits that production has. At the end the generator
 the runner gets two poll intervals to drain, then SIGTERM.
 
 Prints: items in the sandbox vs stored, duplicates, 429s the sandbox answered because of
-our polling (no faults are injected), items re-read, and the runner's RSS over time.
+our polling (no faults are injected), items re-read, public messages with personal data the
+privacy guard left undecided, platform writes performed twice, and the runner's RSS over time.
 
     .venv/bin/python benchmarks/soak.py --duration 300 --rate 10
 """
@@ -15,6 +16,7 @@ our polling (no faults are injected), items re-read, and the runner's RSS over t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -27,11 +29,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
-from sqlmodel import Session, select
+from sqlalchemy import create_engine, func
+from sqlmodel import Session, col, select
 
 from socialdesk.config import FACEBOOK_POLL_SECONDS, POLL_SECONDS_RANGE, X_POLL_SECONDS
-from socialdesk.models import Message
+from socialdesk.models import Message, PrivacyState
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.limits import DEFAULT_LIMITS
 from socialdesk.sandbox.state import X_USER_ID
@@ -108,6 +110,23 @@ def stored(database: Path) -> Counter[tuple[str, str]]:
     return Counter((platform, external_id) for platform, external_id in rows)
 
 
+def undecided(database: Path) -> int:
+    """Public customer messages with personal data the privacy guard has not decided."""
+    engine = create_engine(f"sqlite:///{database}")
+    with Session(engine) as session:
+        left = session.exec(select(func.count()).select_from(Message).where(
+            col(Message.privacy_state) == PrivacyState.UNDECIDED.value)).one()
+    engine.dispose()
+    return int(left)
+
+
+def writes_twice(server: SandboxServer) -> int:
+    """Replies, private messages and hides the sandbox performed more than once."""
+    writes = Counter((a["kind"], a["path"], json.dumps(a["body"], sort_keys=True))
+                     for a in server.state()["actions"] if a["ok"])
+    return sum(times - 1 for times in writes.values() if times > 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=600, help="real seconds of traffic")
@@ -171,6 +190,9 @@ def main() -> None:
               f"{dict(refused.refused)}; 'rate limited' log lines: {log.count('rate limited')}")
         print(f"syncs logged: {log.count(' in ')}; errors: {log.count('failed')}; runner exit "
               f"{runner.returncode}")
+        print(f"public messages with personal data left undecided: "
+              f"{undecided(Path(folder) / 'socialdesk.db')}; platform writes performed twice: "
+              f"{writes_twice(server)}")
         print("RSS MB: " + ", ".join(f"{s:.0%} {mb:.1f}" for s, mb in samples))
         if missing:
             catch_up = subprocess.run(

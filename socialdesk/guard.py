@@ -1,8 +1,9 @@
 """Runs the privacy guard after a pull: records exposures, queues and sends the redirect.
 
 `privacy.policy` decides (a pure function); this module is the orchestration around it:
-it reads the new public messages with personal data, stores one `PrivacyExposure` per
-message (types and time, never values), and in `auto` mode queues the planned actions
+it reads the public messages ingest marked `undecided` (whichever pass stored them),
+stores one `PrivacyExposure` per message (types and time, never values) and marks it
+`decided` in the same transaction, and in `auto` mode queues the planned actions
 through the outbox and sends them in order: hide first, then the private message, then
 the public pointer, whose text on X depends on whether the DM went out. In `suggest`
 mode the plan waits in the exposure row until an operator accepts or dismisses it.
@@ -12,18 +13,21 @@ Every automatic step writes an `AuditEntry`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
-from connectors.base import ActionKind, Channel, Direction, Visibility
+from connectors.base import ActionKind, Channel
 from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount
 from socialdesk.errors import SocialdeskError
 from socialdesk.models import (
+    UNDECIDED_ONLY,
     Account,
     AuditEntry,
     Conversation,
@@ -31,6 +35,7 @@ from socialdesk.models import (
     OutboxAction,
     OutboxState,
     PrivacyExposure,
+    PrivacyState,
 )
 from socialdesk.outbox import ActionRequest, queue, send_now
 from socialdesk.privacy.detect import Detector
@@ -72,32 +77,39 @@ class GuardReport:
     suggested: list[int] = field(default_factory=list)
 
 
-def guard_new_messages(
+def guard_undecided(
     engine: Engine,
     settings: Settings,
     config: XAccount | FacebookAccount,
     detector: Detector,
-    since: datetime,
     *,
     now: Clock,
 ) -> GuardReport:
-    """Plan (and in `auto` mode carry out) the redirect of public posts ingested since `since`."""
+    """Decide every public post of the account still `undecided`, then carry on every
+    redirect left `queued`: whatever an earlier pass stored or began and a crash cut short.
+
+    Deciding is one transaction per message (exposure, plan, audit and the `decided`
+    mark), so a message is guarded once and never forgotten.
+    """
     report = GuardReport()
     mode = effective_mode(settings.privacy, config)
     if mode == "off":
         return report
-    for message in _new_public_exposures(engine, config.name, since):
+    account_id = _account_id(engine, config.name)
+    if account_id is None:
+        return report
+    for message in _undecided(engine, account_id):
         plan = plan_redirect(_public_post(message), detector.scan(message.text), config,
                              settings.privacy, now())
-        if plan is None:
+        exposure_id = _decide(engine, message, plan, now())
+        if exposure_id is None or plan is None:
             continue
-        exposure_id = _record_exposure(engine, message, plan, now())
         report.exposures.append(exposure_id)
-        if plan.mode == "auto":
-            apply_plan(engine, settings, exposure_id, GUARD_ACTOR, now=now)
-            report.applied.append(exposure_id)
-        else:
+        if plan.mode != "auto":
             report.suggested.append(exposure_id)
+    for exposure_id in _unfinished(engine, account_id):
+        apply_plan(engine, settings, exposure_id, GUARD_ACTOR, now=now)
+        report.applied.append(exposure_id)
     return report
 
 
@@ -144,10 +156,22 @@ def accept_suggestion(
 ) -> PrivacyExposure:
     """The operator's one key in suggest mode: carry out the stored plan.
 
+    The exposure turns `queued` first, in its own transaction: a crash while its actions
+    go out leaves it for the next pass to carry on, and a second key finds it taken.
+
     Raises:
         GuardError: no such exposure, or it is not waiting for an operator.
     """
     _require_suggested(engine, exposure_id)
+    with Session(engine) as session:
+        taken = session.exec(  # type: ignore[call-overload]
+            update(PrivacyExposure)
+            .where(col(PrivacyExposure.id) == exposure_id, PrivacyExposure.outcome == SUGGESTED)
+            .values(outcome=QUEUED, resolved_by=operator)
+        ).rowcount
+        session.commit()
+    if taken != 1:
+        raise GuardError(f"privacy exposure {exposure_id} was taken by someone else meanwhile")
     return apply_plan(engine, settings, exposure_id, operator, now=now)
 
 
@@ -170,8 +194,12 @@ def apply_plan(
 ) -> PrivacyExposure:
     """Queue and send the exposure's actions in order, then link and mark the conversation.
 
-    A failed step does not stop the next one (a refused DM still leaves the public
-    pointer, with the DM link instead); the exposure's outcome says how it went.
+    Resumable: each step's outbox action is recorded in the plan in the transaction that
+    queues it, so a pass that finds a step already queued sends that action (the outbox
+    sends it at most once) and never queues another. A step still `sending` (a crash not
+    yet recovered, or another process) stops here; the exposure stays `queued` for the
+    next pass. A failed step does not stop the next one (a refused DM still leaves the
+    public pointer, with the DM link instead); the exposure's outcome says how it went.
     """
     with Session(engine, expire_on_commit=False) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
@@ -179,31 +207,89 @@ def apply_plan(
             raise GuardError(f"no privacy exposure {exposure_id}")
         message = session.get(Message, exposure.message_id)
         assert message is not None
-    steps = [dict(step) for step in exposure.plan]
-    fallback = next((s for s in steps if s.get(_IF_DM_REFUSED)), None)
     dm_state: str | None = None
-    for planned in steps:
-        if planned.get(_IF_DM_REFUSED):
-            continue
-        step = planned
-        if step["purpose"] == Purpose.PUBLIC_POINTER and dm_state not in (None, "sent"):
-            step = fallback or step  # the DM did not go: the pointer carries the DM link
-        state, action_id = _run_step(engine, settings, message, step, actor, now)
-        step.update(state=state, outbox_action_id=action_id)
+    # The generator asks for the DM's state when it reaches the pointer: late binding wanted.
+    for index in _step_order(exposure.plan, lambda: dm_state):  # noqa: B023
+        state = _run_step(engine, settings, message, exposure_id, index, actor, now)
+        if state == OutboxState.SENDING.value:
+            break
+        step = exposure.plan[index]
         if step["purpose"] == Purpose.PRIVATE_MESSAGE and step["kind"] == ActionKind.DIRECT_MESSAGE:
             dm_state = state
-    return _settle(engine, exposure_id, steps, actor, now())
+    return _settle(engine, exposure_id, actor, now())
+
+
+def _step_order(
+    plan: list[dict[str, Any]], dm_state: Callable[[], str | None]
+) -> Iterator[int]:
+    """Indexes of the steps to run, in order; the public pointer is the one already
+    queued, else the DM-link variant when the DM did not go, else the planned one."""
+    fallback = next((i for i, s in enumerate(plan) if s.get(_IF_DM_REFUSED)), None)
+    for index, step in enumerate(plan):
+        if step.get(_IF_DM_REFUSED):
+            continue
+        if step["purpose"] == Purpose.PUBLIC_POINTER and fallback is not None:
+            if plan[fallback].get("outbox_action_id") is not None or (
+                step.get("outbox_action_id") is None and dm_state() not in (None, "sent")
+            ):
+                index = fallback
+        yield index
 
 
 # --- steps ----------------------------------------------------------------------------------
 
 
 def _run_step(
-    engine: Engine, settings: Settings, message: Message, step: dict[str, Any], actor: str,
-    now: Clock,
-) -> tuple[str, int | None]:
-    """Queue one planned action (audited) and send it now; its outbox state."""
-    request = ActionRequest(
+    engine: Engine, settings: Settings, message: Message, exposure_id: int, index: int,
+    actor: str, now: Clock,
+) -> str:
+    """Send step `index`'s outbox action, queuing it first (audited, and recorded in the
+    plan in the same transaction) unless an earlier pass did; its outbox state."""
+    try:
+        action_id = _queued_step(engine, message, exposure_id, index, actor, now)
+        if action_id is None:
+            return FAILED
+        return send_now(engine, settings, action_id, now=now).state
+    except SocialdeskError as error:
+        log.warning("privacy guard: step %s for message %s: %s", index, message.id, error)
+        return _state_of(engine, exposure_id, index) or FAILED
+
+
+def _queued_step(
+    engine: Engine, message: Message, exposure_id: int, index: int, actor: str, now: Clock
+) -> int | None:
+    """The step's outbox action id; None when the step failed before it could be queued."""
+    with Session(engine, expire_on_commit=False) as session:
+        exposure = session.get(PrivacyExposure, exposure_id)
+        assert exposure is not None
+        steps = [dict(step) for step in exposure.plan]
+        step = steps[index]
+        if step.get("outbox_action_id") is not None:
+            return int(step["outbox_action_id"])
+        if step.get("state") == FAILED:
+            return None
+        try:
+            row, added = queue(session, _request(message, step, actor), now=now)
+        except SocialdeskError as error:
+            session.rollback()
+            log.warning("privacy guard: %s for message %s: %s", step["purpose"], message.id,
+                        error)
+            _record_step(engine, exposure_id, index, {"state": FAILED})
+            return None
+        step["outbox_action_id"] = row.id
+        exposure.plan = steps
+        session.add(exposure)
+        session.add(AuditEntry(
+            at=now(), actor=actor, action=f"privacy_guard.{step['purpose']}",
+            target_type="message", target_id=str(message.id),
+            detail={"outbox_action_id": row.id, "kind": step["kind"], "queued": added},
+        ))
+        session.commit()
+        return row.id
+
+
+def _request(message: Message, step: dict[str, Any], actor: str) -> ActionRequest:
+    return ActionRequest(
         account_id=message.account_id, platform=message.platform, kind=ActionKind(step["kind"]),
         requested_by=actor, text=step.get("text"),
         conversation_id=message.conversation_id if step["kind"] != "direct_message" else None,
@@ -211,50 +297,77 @@ def _run_step(
         target_channel=Channel(step["target_channel"]) if step.get("target_channel") else None,
         recipient_id=step.get("recipient_id"), options=dict(step.get("options") or {}),
     )
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            row, added = queue(session, request, now=now)
-            session.add(AuditEntry(
-                at=now(), actor=actor, action=f"privacy_guard.{step['purpose']}",
-                target_type="message", target_id=str(message.id),
-                detail={"outbox_action_id": row.id, "kind": step["kind"], "queued": added},
-            ))
-            session.commit()
-        sent = send_now(engine, settings, row.id or 0, now=now)
-    except SocialdeskError as error:
-        log.warning("privacy guard: %s for message %s: %s", step["purpose"], message.id, error)
-        return FAILED, None
-    return sent.state, sent.id
 
 
-def _settle(
-    engine: Engine, exposure_id: int, steps: list[dict[str, Any]], actor: str, moment: datetime
-) -> PrivacyExposure:
-    """Outcome, redirect mark and link to the private conversation, in one transaction."""
-    ran = [s for s in steps if "state" in s]
-    states = {s["state"] for s in ran}
-    if states <= {OutboxState.SENT.value}:
-        outcome = DONE
-    elif OutboxState.SENT.value in states:
-        outcome = PARTIAL
-    elif states & {OutboxState.PENDING.value, OutboxState.SENDING.value, OutboxState.UNKNOWN.value}:
-        outcome = QUEUED
-    else:
-        outcome = FAILED
+def _record_step(engine: Engine, exposure_id: int, index: int, values: dict[str, Any]) -> None:
+    with Session(engine) as session:
+        exposure = session.get(PrivacyExposure, exposure_id)
+        assert exposure is not None
+        steps = [dict(step) for step in exposure.plan]
+        steps[index].update(values)
+        exposure.plan = steps
+        session.add(exposure)
+        session.commit()
+
+
+def _state_of(engine: Engine, exposure_id: int, index: int) -> str | None:
+    """The outbox state of a step already queued (a send that raised may have left it)."""
+    with Session(engine) as session:
+        exposure = session.get(PrivacyExposure, exposure_id)
+        action_id = exposure.plan[index].get("outbox_action_id") if exposure else None
+        row = session.get(OutboxAction, action_id) if action_id is not None else None
+        return row.state if row is not None else None
+
+
+_IN_FLIGHT = {OutboxState.PENDING.value, OutboxState.SENDING.value}
+
+
+def _settle(engine: Engine, exposure_id: int, actor: str, moment: datetime) -> PrivacyExposure:
+    """Outcome, redirect mark and link to the private conversation, in one transaction.
+
+    `queued` while a step is not run yet or its action is still pending or sending: the
+    next pass carries it on. `unknown` alone also stays `queued` (it waits for a human).
+    A pass that changed nothing (a step still waiting) writes nothing, audit included.
+    """
     with Session(engine, expire_on_commit=False) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
+        steps = [dict(step) for step in exposure.plan]
+        for step in steps:
+            if step.get("outbox_action_id") is not None:
+                action = session.get(OutboxAction, step["outbox_action_id"])
+                step["state"] = action.state if action is not None else FAILED
+        if steps == exposure.plan and _outcome(steps) == exposure.outcome != SUGGESTED:
+            return exposure
+        ran = [s for s in steps if "state" in s]
         exposure.plan = steps
-        exposure.outcome = outcome
-        exposure.resolved_by, exposure.resolved_at = actor, moment
+        exposure.outcome = _outcome(steps)
+        exposure.resolved_by, exposure.resolved_at = exposure.resolved_by or actor, moment
         session.add(exposure)
         _mark_redirected(session, exposure, ran, moment)
         session.add(_audit(moment, actor, "privacy_guard.redirect", exposure,
-                           {"outcome": outcome, "steps": [
+                           {"outcome": exposure.outcome, "steps": [
                                {"purpose": s["purpose"], "state": s["state"],
-                                "outbox_action_id": s["outbox_action_id"]} for s in ran]}))
+                                "outbox_action_id": s.get("outbox_action_id")} for s in ran]}))
         session.commit()
         return exposure
+
+
+def _outcome(steps: list[dict[str, Any]]) -> str:
+    pointer_ran = any(s["purpose"] == Purpose.PUBLIC_POINTER and "state" in s for s in steps)
+    needed = [s for s in steps if not s.get(_IF_DM_REFUSED)
+              and not (pointer_ran and s["purpose"] == Purpose.PUBLIC_POINTER)]
+    ran = [s for s in steps if "state" in s]
+    states = {s["state"] for s in ran}
+    if any("state" not in s for s in needed) or states & _IN_FLIGHT:
+        return QUEUED
+    if states <= {OutboxState.SENT.value}:
+        return DONE
+    if OutboxState.SENT.value in states:
+        return PARTIAL
+    if OutboxState.UNKNOWN.value in states:
+        return QUEUED
+    return FAILED
 
 
 def _mark_redirected(
@@ -289,24 +402,49 @@ def exposure_platform(session: Session, conversation: Conversation) -> str:
 # --- reading and recording ------------------------------------------------------------------
 
 
-def _new_public_exposures(engine: Engine, account_name: str, since: datetime) -> list[Message]:
-    """Inbound public messages with personal data, ingested since `since`, not yet guarded."""
-    with Session(engine, expire_on_commit=False) as session:
-        guarded = select(PrivacyExposure.message_id)
-        statement = (
-            select(Message)
-            .join(Account, col(Account.id) == col(Message.account_id))
-            .where(
-                Account.name == account_name,
-                Message.direction == Direction.INBOUND.value,
-                Message.visibility == Visibility.PUBLIC.value,
-                col(Message.has_pii).is_(True),
-                col(Message.ingested_at) >= since,
-                col(Message.id).not_in(guarded),
-            )
-            .order_by(col(Message.id))
-        )
-        return list(session.exec(statement).all())
+_UNDECIDED_BATCH = 200
+"""Messages read per query: a backlog after a long outage never loads whole."""
+
+
+def _account_id(engine: Engine, account_name: str) -> int | None:
+    with Session(engine) as session:
+        return session.exec(select(Account.id).where(Account.name == account_name)).first()
+
+
+def _undecided(engine: Engine, account_id: int) -> Iterator[Message]:
+    """The account's messages ingest marked `undecided`, oldest first, in batches."""
+    after = 0
+    while True:
+        with Session(engine, expire_on_commit=False) as session:
+            batch = list(session.exec(undecided_batch(account_id, after)).all())
+        yield from batch
+        if len(batch) < _UNDECIDED_BATCH:
+            return
+        after = batch[-1].id or 0
+
+
+def undecided_batch(account_id: int, after: int) -> Select[tuple[Message]]:
+    """The next undecided messages after id `after`, read by the partial index: its
+    condition is written as the index's literal, since a bound value (PostgreSQL's
+    generic plans of prepared statements) cannot prove the index applies."""
+    return (
+        select(Message)
+        .where(UNDECIDED_ONLY, Message.account_id == account_id, col(Message.id) > after)
+        .order_by(col(Message.id))
+        .limit(_UNDECIDED_BATCH)
+    )
+
+
+def _unfinished(engine: Engine, account_id: int) -> list[int]:
+    """Exposures of the account whose plan was taken on and not finished, oldest first."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(PrivacyExposure.id)
+            .join(Conversation, col(Conversation.id) == col(PrivacyExposure.conversation_id))
+            .where(PrivacyExposure.outcome == QUEUED, Conversation.account_id == account_id)
+            .order_by(col(PrivacyExposure.id))
+        ).all()
+    return [int(row) for row in rows if row is not None]
 
 
 def _public_post(message: Message) -> PublicPost:
@@ -318,19 +456,22 @@ def _public_post(message: Message) -> PublicPost:
     )
 
 
-def _record_exposure(
-    engine: Engine, message: Message, plan: RedirectPlan, moment: datetime
-) -> int:
-    steps = [_step(action) for action in plan.actions]
-    if plan.pointer_if_dm_refused is not None:
-        steps.append({**_step(plan.pointer_if_dm_refused), _IF_DM_REFUSED: True})
+def _decide(
+    engine: Engine, message: Message, plan: RedirectPlan | None, moment: datetime
+) -> int | None:
+    """Mark the message decided and record its exposure and plan, in one transaction;
+    the exposure's id, or None when there is nothing to record or another pass decided."""
     with Session(engine) as session:
-        exposure = PrivacyExposure(
-            conversation_id=message.conversation_id, message_id=message.id or 0,
-            types=",".join(plan.types), mode=plan.mode,
-            outcome=SUGGESTED if plan.mode == "suggest" else QUEUED,
-            language=plan.language, plan=steps, detected_at=moment,
-        )
+        claimed = session.exec(  # type: ignore[call-overload]
+            update(Message)
+            .where(col(Message.id) == message.id,
+                   Message.privacy_state == PrivacyState.UNDECIDED.value)
+            .values(privacy_state=PrivacyState.DECIDED.value)
+        ).rowcount
+        if claimed != 1 or plan is None:
+            session.commit()
+            return None
+        exposure = _exposure(message, plan, moment)
         session.add(exposure)
         session.flush()
         session.add(_audit(moment, GUARD_ACTOR, "privacy_guard.detect", exposure,
@@ -338,6 +479,18 @@ def _record_exposure(
                             "notes": list(plan.notes)}))
         session.commit()
         return exposure.id or 0
+
+
+def _exposure(message: Message, plan: RedirectPlan, moment: datetime) -> PrivacyExposure:
+    steps = [_step(action) for action in plan.actions]
+    if plan.pointer_if_dm_refused is not None:
+        steps.append({**_step(plan.pointer_if_dm_refused), _IF_DM_REFUSED: True})
+    return PrivacyExposure(
+        conversation_id=message.conversation_id, message_id=message.id or 0,
+        types=",".join(plan.types), mode=plan.mode,
+        outcome=SUGGESTED if plan.mode == "suggest" else QUEUED,
+        language=plan.language, plan=steps, detected_at=moment,
+    )
 
 
 def _step(action: PlannedAction) -> dict[str, Any]:

@@ -4,6 +4,11 @@ Idempotent on `(platform, external_id)`: a page stored twice (a retried walk, tw
 overlapping syncs) adds nothing the second time. The stream's cursor is written in the
 same transaction as the items it covers, so a crash loses nothing and doubles nothing.
 Bulk Core statements, not ORM objects: the ORM is 8x slower on this path (PLATFORMS.md).
+
+Whether a message holds personal data, and where, is found by the caller's `find_spans`
+and written in the message's own INSERT, with the privacy guard's `undecided` mark on an
+inbound public one: no crash can store a message the guard will never see. The finder is
+a plain function, so this layer knows nothing of the privacy package.
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from sqlalchemy import Dialect, Engine, Table, bindparam, func, insert, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from connectors.base import Direction, InboundItem, PullPage
+from connectors.base import Direction, InboundItem, PullPage, Visibility
 from socialdesk.models import (
     Account,
     Contact,
     Conversation,
     Handle,
     Message,
+    PrivacyState,
     QuarantineEntry,
     Status,
     SyncCursor,
@@ -44,6 +50,11 @@ DIALECT_INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgre
 """ON CONFLICT is dialect-specific in SQLAlchemy; both dialects spell it the same."""
 LOOKUP_CHUNK = 500
 """Ids per IN (...) lookup; well under SQLite's bound-parameter limit."""
+
+Span = tuple[int, int, str]
+"""`(start, end, type)` of one piece of personal data in a message's text."""
+FindSpans = Callable[[str], list[Span]]
+"""Where a text holds personal data; empty when it holds none (the privacy detector)."""
 
 
 @dataclass
@@ -79,17 +90,26 @@ def ensure_account(engine: Engine, name: str, platform: str, *, now: datetime) -
 
 
 def ingest_page(
-    session: Session, account: Account, page: PullPage, *, now: datetime, automated: bool = False
+    session: Session,
+    account: Account,
+    page: PullPage,
+    *,
+    now: datetime,
+    find_spans: FindSpans | None = None,
+    automated: bool = False,
 ) -> IngestReport:
     """Store `page` for `account` and commit; nothing is written if anything fails.
 
-    `automated` marks our own messages that no person wrote (acknowledgements, privacy
-    pointers): stored like any other, they are no answer, so they neither start nor stop
-    the first-response clock and leave a `new` conversation new. `now` stamps every row
-    the page writes (ingested, created, updated).
+    `find_spans` marks each new message's personal data (`has_pii`, types, spans) and an
+    inbound public one `undecided` for the privacy guard, in the same INSERT; None stores
+    the page unscanned (our own sent messages, whose text the desk wrote). `automated`
+    marks our own messages that no person wrote (acknowledgements, privacy pointers):
+    stored like any other, they are no answer, so they neither start nor stop the
+    first-response clock and leave a `new` conversation new. `now` stamps every row the
+    page writes (ingested, created, updated).
     """
     try:
-        report = _store_page(session, account, page, automated, now)
+        report = _store_page(session, account, page, _Marking(now, automated, find_spans))
         session.commit()
     except BaseException:
         session.rollback()
@@ -97,10 +117,20 @@ def ingest_page(
     return report
 
 
+@dataclass(frozen=True)
+class _Marking:
+    """What every row of one page is stamped with."""
+
+    now: datetime
+    automated: bool
+    find_spans: FindSpans | None
+
+
 def _store_page(
-    session: Session, account: Account, page: PullPage, automated: bool, now: datetime
+    session: Session, account: Account, page: PullPage, marking: _Marking
 ) -> IngestReport:
     assert account.id is not None
+    now = marking.now
     report = IngestReport()
     items = sorted(_unique(page.items), key=lambda item: item.created_at)
     if items:
@@ -111,8 +141,7 @@ def _store_page(
             contact_ids = _link_contacts(session, fresh, now)
             states: dict[int, dict[str, Any]] = {}
             conversation_ids = _thread(session, account, fresh, contact_ids, stored, states, now)
-            new_rows = _insert_messages(session, account, fresh, conversation_ids, automated,
-                                        now)
+            new_rows = _insert_messages(session, account, fresh, conversation_ids, marking)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
             report.reopened_at = _refresh_conversations(session, new_rows, states, now)
@@ -316,15 +345,14 @@ def _insert_messages(
     account: Account,
     items: list[InboundItem],
     conversation_ids: dict[str, int],
-    automated: bool,
-    now: datetime,
+    marking: _Marking,
 ) -> list[_NewMessage]:
     """Insert, skipping rows another process stored meanwhile; what was really added."""
     connection = session.connection()
     created = {item.external_id: item for item in items}
     new: list[_NewMessage] = []
     for chunk in _chunks(items, INSERT_CHUNK):
-        rows = [_message_row(account, item, conversation_ids[item.external_id], now, automated)
+        rows = [_message_row(account, item, conversation_ids[item.external_id], marking)
                 for item in chunk]
         sql, parameters = _driver_insert(connection.dialect, rows)
         for message_id, external_id, conversation_id in connection.exec_driver_sql(
@@ -332,12 +360,12 @@ def _insert_messages(
         ):
             item = created[external_id]
             new.append(_NewMessage(int(message_id), int(conversation_id),
-                                   item.direction.value, item.created_at, automated))
+                                   item.direction.value, item.created_at, marking.automated))
     return new
 
 
 INSERT_CHUNK = 500
-"""Rows per INSERT: 16 parameters each stays far below SQLite's 32,766 limit."""
+"""Rows per INSERT: 20 parameters each stays far below SQLite's 32,766 limit."""
 
 
 def _driver_insert(dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[str, tuple[Any, ...]]:
@@ -360,8 +388,8 @@ def _driver_insert(dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[str, t
 @functools.cache
 def _insert_sql(dialect_name: str, paramstyle: str, row_count: int) -> str:
     marker = "?" if paramstyle == "qmark" else "%s"
-    placeholders = [f"CAST({marker} AS JSON)" if name == "raw" and dialect_name == "postgresql"
-                    else marker for name in MESSAGE_COLUMNS]
+    placeholders = [f"CAST({marker} AS JSON)" if name in JSON_COLUMNS
+                    and dialect_name == "postgresql" else marker for name in MESSAGE_COLUMNS]
     values = ", ".join(f"({', '.join(placeholders)})" for _ in range(row_count))
     return (
         f"INSERT INTO message ({', '.join(MESSAGE_COLUMNS)}) VALUES {values} "
@@ -376,22 +404,29 @@ _PROCESSORS: dict[str, list[tuple[str, Callable[[Any], Any] | None]]] = {}
 def _bind_processors(dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
     if dialect.name not in _PROCESSORS:
         _PROCESSORS[dialect.name] = [
-            (name, json.dumps if name == "raw" else
+            (name, _json if name in JSON_COLUMNS else
              MESSAGE.c[name].type.dialect_impl(dialect).bind_processor(dialect))
             for name in MESSAGE_COLUMNS
         ]
     return _PROCESSORS[dialect.name]
 
 
+def _json(value: Any) -> str | None:
+    """JSON text; None stays SQL NULL (a message without spans), as the ORM stores it."""
+    return None if value is None else json.dumps(value)
+
+
+JSON_COLUMNS = frozenset({"raw", "pii_spans"})
 MESSAGE_COLUMNS = (
     "account_id", "conversation_id", "platform", "external_id", "parent_external_id", "channel",
     "visibility", "direction", "author_external_id", "author_handle", "author_name", "text",
-    "created_at", "ingested_at", "has_pii", "automated", "raw",
+    "created_at", "ingested_at", "has_pii", "pii_types", "pii_spans", "privacy_state",
+    "automated", "raw",
 )
 
 
 def _message_row(
-    account: Account, item: InboundItem, conversation_id: int, now: datetime, automated: bool
+    account: Account, item: InboundItem, conversation_id: int, marking: _Marking
 ) -> dict[str, Any]:
     return {
         "account_id": account.id,
@@ -407,10 +442,26 @@ def _message_row(
         "author_name": item.author_name,
         "text": item.text,
         "created_at": item.created_at,
-        "ingested_at": now,
-        "has_pii": False,
-        "automated": automated,
+        "ingested_at": marking.now,
+        **_personal_data(item, marking.find_spans),
+        "automated": marking.automated,
         "raw": dict(item.raw),
+    }
+
+
+def _personal_data(item: InboundItem, find_spans: FindSpans | None) -> dict[str, Any]:
+    """has_pii, types and spans (offsets and types, never values), and the guard's mark:
+    only a customer's public message can leave personal data in public."""
+    spans = find_spans(item.text) if find_spans is not None and item.text else []
+    if not spans:
+        return {"has_pii": False, "pii_types": None, "pii_spans": None, "privacy_state": None}
+    exposed = (item.direction is Direction.INBOUND
+               and item.visibility is Visibility.PUBLIC)
+    return {
+        "has_pii": True,
+        "pii_types": ",".join(sorted({kind for _start, _end, kind in spans})),
+        "pii_spans": [[start, end, kind] for start, end, kind in spans],
+        "privacy_state": PrivacyState.UNDECIDED.value if exposed else None,
     }
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 ACKNOWLEDGEMENT_ACTOR = "socialdesk.ack"
@@ -171,6 +172,23 @@ class Conversation(Table, table=True):
     """The private conversation the customer was moved to, once it is known."""
 
 
+class PrivacyState(StrEnum):
+    """Where an inbound public message with personal data stands with the privacy guard.
+
+    Written at ingest in the message's own INSERT, so a crash between storing a page and
+    guarding it leaves the message `undecided` and the next pass finds it (migration 0008).
+    """
+
+    UNDECIDED = "undecided"
+    """Stored, not yet looked at by the guard."""
+    DECIDED = "decided"
+    """The guard recorded its exposure and plan, or found nothing to do."""
+
+
+UNDECIDED_ONLY = sql_text(f"privacy_state = '{PrivacyState.UNDECIDED.value}'")
+"""The partial index's condition: the guard's lookup reads only the few undecided rows."""
+
+
 class Message(Table, table=True):
     """A message as the platform gave it, inbound or outbound, with its raw payload."""
 
@@ -178,6 +196,8 @@ class Message(Table, table=True):
         UniqueConstraint("platform", "external_id", name="uq_message_platform_external_id"),
         Index("ix_message_conversation_created", "conversation_id", "created_at"),
         Index("ix_message_created", "created_at"),
+        Index("ix_message_privacy_undecided", "account_id", "id",
+              sqlite_where=UNDECIDED_ONLY, postgresql_where=UNDECIDED_ONLY),  # migration 0008
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -203,6 +223,8 @@ class Message(Table, table=True):
     pii_spans: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON))
     """`[start, end, type]` of each entity found at ingest: offsets only, never values, so
     lists and reports mask without running the detector again."""
+    privacy_state: str | None = None
+    """`PrivacyState` of an inbound public message with personal data; None for the rest."""
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 

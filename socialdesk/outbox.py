@@ -512,6 +512,7 @@ def record_sent(
         else:
             item = _outbound_item(settings, account, row, receipt, now)
             ingest_page(session, account, PullPage(stream="outbox", items=[item]), now=now,
+                        find_spans=None,
                         automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
             _link_customer(session, account, row, item.thread_key)
     return _load(engine, row.id or 0)

@@ -1,8 +1,10 @@
-"""One pass over the accounts: pull -> ingest -> mark personal data. Used by `sync`, `run`, the TUI.
+"""One pass over the accounts: pull -> ingest -> guard -> send. Used by `sync`, `run`, the TUI.
 
 Each account is pulled under its lease, so overlapping runs never pull the same account
-at once; each page is stored with its cursor, so a crash mid-walk loses and doubles nothing.
-One account failing never stops the others.
+at once; each page is stored with its cursor and its personal-data marks, so a crash
+mid-walk loses and doubles nothing and leaves nothing unguarded: the guard then takes
+every message still `undecided`, whichever pass stored it. One account failing never
+stops the others.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from connectors.base import (
     AccountSettings,
@@ -33,10 +35,10 @@ from socialdesk.acknowledge import acknowledge_new
 from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
 from socialdesk.errors import AccountSyncError, SocialdeskError
-from socialdesk.guard import GuardReport, guard_new_messages
+from socialdesk.guard import GuardReport, guard_undecided
 from socialdesk.hours import BusinessHours, hours_for
-from socialdesk.ingest import IngestReport, ensure_account, ingest_page
-from socialdesk.models import Account, Health, Message, SyncCursor
+from socialdesk.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
+from socialdesk.models import Account, Health, SyncCursor
 from socialdesk.outbox import DispatchReport, dispatch_due
 from socialdesk.plugins import load_connector
 from socialdesk.privacy.detect import Detector
@@ -186,7 +188,6 @@ def sync_account(
         rules = _DueRules(hours_for(context.settings.hours, config),
                           context.settings.sla.first_response_minutes)
         wanted = set(streams) if streams is not None else set(connector.streams)
-        pulled_since = context.clock()
         for stream in [name for name in connector.streams if name in wanted]:
             if context.stop.is_set():
                 break
@@ -196,8 +197,10 @@ def sync_account(
         _set_health(context.engine, account, result)
         acknowledge_new(context.engine, context.settings, rules.hours,
                         rules.counted_from_opening, context.clock())
-        result.privacy = _guard_privacy(context, config, pulled_since)
+        # the outbox first: it recovers actions a crash left `sending`, so the guard can
+        # carry on a redirect that was cut short in the middle of a send
         result.outbox = _flush_outbox(context, config)
+        result.privacy = _guard_privacy(context, config)
     except AccountSyncError as error:
         result.error = error.message.removeprefix(f"{config.name}: ")
     except SocialdeskError as error:
@@ -207,12 +210,11 @@ def sync_account(
     return result
 
 
-def _guard_privacy(
-    context: SyncContext, config: XAccount | FacebookAccount, since: datetime
-) -> GuardReport:
-    """Redirect the public posts with personal data this pass ingested (privacy guard)."""
-    return guard_new_messages(context.engine, context.settings, config, context.detector, since,
-                              now=context.clock)
+def _guard_privacy(context: SyncContext, config: XAccount | FacebookAccount) -> GuardReport:
+    """Decide every public post with personal data still undecided, whichever pass stored
+    it, and carry on redirects an interrupted pass left queued (privacy guard)."""
+    return guard_undecided(context.engine, context.settings, config, context.detector,
+                           now=context.clock)
 
 
 def _flush_outbox(context: SyncContext, config: XAccount | FacebookAccount) -> DispatchReport:
@@ -297,8 +299,8 @@ def _walk(
     for page in pages:
         if not lease.acquire(context.engine, lease_name, context.owner):
             raise AccountSyncError(account.name, "lost the sync lease to another process")
-        report = ingest_page(session, account, page, now=context.clock())
-        mark_personal_data(session, context.detector, report)
+        report = ingest_page(session, account, page, now=context.clock(),
+                             find_spans=spans_finder(context.detector))
         set_due_times(session, rules.hours, rules.minutes, report, rules.counted_from_opening)
         _count(result, report, page.warnings)
         result.pages += 1
@@ -352,22 +354,14 @@ def _count(result: StreamResult, report: IngestReport, warnings: list[str]) -> N
         result.warnings.append(warning)
 
 
-def mark_personal_data(session: Session, detector: Detector, report: IngestReport) -> None:
-    """Flag new messages that carry personal data, ours included (an agent may have typed
-    it), so reports and lists mask exactly the flagged ones; types only, never values."""
-    if not report.new_message_ids:
-        return
-    messages = session.exec(
-        select(Message).where(col(Message.id).in_(report.new_message_ids))
-    ).all()
-    for message in messages:
-        entities = detector.scan(message.text)
-        if entities:
-            message.has_pii = True
-            message.pii_types = ",".join(sorted({entity.type for entity in entities}))
-            message.pii_spans = [[e.start, e.end, e.type] for e in entities]
-            session.add(message)
-    session.commit()
+def spans_finder(detector: Detector) -> FindSpans:
+    """Ingest's personal-data finder: every message pulled is scanned, ours included (an
+    agent may have typed it), so reports and lists mask exactly the flagged ones."""
+
+    def find_spans(text: str) -> list[Span]:
+        return [(entity.start, entity.end, entity.type) for entity in detector.scan(text)]
+
+    return find_spans
 
 
 def _cursor_row(session: Session, account: Account, stream: str) -> SyncCursor:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,3 +66,13 @@ def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
     would run it."""
     return subprocess.run([sys.executable, "-m", "socialdesk", *args], input=stdin,
                           capture_output=True, text=True, timeout=120, env=env)
+
+
+def writes_sent_twice(actions: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """The platform writes a sandbox performed more than once: the same reply, private
+    message or hide, to the same target, with the same body (`GET /__sandbox__/state`)."""
+    seen: Counter[tuple[str, str, str]] = Counter(
+        (action["kind"], action["path"], json.dumps(action["body"], sort_keys=True))
+        for action in actions if action["ok"]
+    )
+    return [write for write, times in seen.items() if times > 1]

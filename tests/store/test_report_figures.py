@@ -40,7 +40,7 @@ from socialdesk.models import (
 )
 from socialdesk.reports import ReportPeriod, ReportRequest, safe_cell, write_report
 from socialdesk.sla import fill_missing_due_times
-from socialdesk.sync import detector_for, mark_personal_data
+from socialdesk.sync import detector_for, spans_finder
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SETTINGS = settings_from_mapping(
@@ -85,8 +85,8 @@ def desk(store: Engine) -> Engine:
         dm("7", "m", at(30, 10), text="richiamatemi al +39 347 123 4567"),
     ]
     with Session(store) as session:
-        report = ingest_page(session, account, PullPage("dms", items), now=NOW)
-        mark_personal_data(session, detector_for(SETTINGS), report)
+        ingest_page(session, account, PullPage("dms", items), now=NOW,
+                    find_spans=spans_finder(detector_for(SETTINGS)))
         by_thread = {"a": ("AB", at(30, 10)), "b": ("AB", None), "c": ("CD", None)}
         for thread, (assignee, resolved) in by_thread.items():
             session.exec(update(Conversation).where(Conversation.thread_key == thread)

@@ -16,7 +16,7 @@ import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel column types)
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
