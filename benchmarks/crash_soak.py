@@ -6,7 +6,9 @@ second while `--rounds` processes are started and killed with SIGKILL after a ra
 `socialdesk sync` runs, as cron would next. The figures:
 
 - items the sandbox holds, items stored, missing, duplicates stored;
-- public messages with personal data left undecided (no exposure recorded, or still queued);
+- public messages with personal data the guard has not decided, and redirects decided but
+  still under way (a send killed mid-flight waits `stale_sending_seconds` before it is
+  looked for on the platform);
 - writes the sandbox received twice (the same reply, DM, hide or private reply);
 - the baseline: the same sandbox synced once, uninterrupted, into a fresh database.
 
@@ -59,17 +61,17 @@ def store_figures(database: Path) -> dict[str, int]:
     engine = create_engine(f"sqlite:///{database}")
     with engine.connect() as connection:
         rows = connection.execute(text(
-            "SELECT platform, external_id FROM message WHERE direction = 'inbound'")).all()
+            "SELECT platform, external_id FROM message")).all()
         counts = Counter((platform, external_id) for platform, external_id in rows)
         undecided = connection.execute(text(
-            "SELECT count(*) FROM message m WHERE m.direction = 'inbound' "
-            "AND m.visibility = 'public' AND m.has_pii "
-            "AND (NOT EXISTS (SELECT 1 FROM privacy_exposure e WHERE e.message_id = m.id) "
-            "     OR EXISTS (SELECT 1 FROM privacy_exposure e WHERE e.message_id = m.id "
-            "                AND e.outcome = 'queued'))")).scalar_one()
+            "SELECT count(*) FROM message WHERE direction = 'inbound' AND visibility = 'public' "
+            "AND has_pii AND (privacy_state IS NULL OR privacy_state = 'undecided')")).scalar_one()
+        in_flight = connection.execute(text(
+            "SELECT count(*) FROM privacy_exposure WHERE outcome = 'queued'")).scalar_one()
     engine.dispose()
-    return {"stored": len(counts), "duplicates": sum(n - 1 for n in counts.values() if n > 1),
-            "undecided": int(undecided), "keys": counts}  # type: ignore[dict-item]
+    return {"duplicates": sum(n - 1 for n in counts.values() if n > 1),
+            "undecided": int(undecided), "in_flight": int(in_flight),
+            "keys": counts}  # type: ignore[dict-item]
 
 
 def configure(server: SandboxServer, folder: Path, mode: str) -> Path:
@@ -137,16 +139,19 @@ def soak_mode(mode: str, args: argparse.Namespace) -> None:
         after = store_figures(Path(folder) / "socialdesk.db")
         twice = writes_twice(server)
         baseline = baseline_figures(server, Path(folder), mode)
+    stored = sum(1 for key in held if key in after["keys"])  # type: ignore[operator]
     missing = Counter(channel for key, channel in held.items()
                       if key not in after["keys"])  # type: ignore[operator]
+    base = sum(1 for key in held if key in baseline["keys"])  # type: ignore[operator]
     print(f"[{mode}] {', '.join(f'{n} {what}' for what, n in sorted(killed.items()))}; "
           f"clean sync exit {clean.returncode} in {clean_seconds:.1f} s")
-    print(f"[{mode}] sandbox holds {len(held)}; stored {after['stored']}; missing {missing}; "
-          f"duplicates {after['duplicates']}; public personal data undecided "
-          f"{after['undecided']}; writes received twice {twice}")
-    print(f"[{mode}] baseline, one uninterrupted sync: stored {baseline['stored']} of "
-          f"{len(held)}, undecided {baseline['undecided']}; stored after crashes / baseline "
-          f"= {after['stored'] / max(1, baseline['stored']):.3f}")
+    print(f"[{mode}] sandbox holds {len(held)}; stored {stored}; missing "
+          f"{sum(missing.values())} {dict(missing) or ''}; duplicates {after['duplicates']}; "
+          f"public personal data undecided {after['undecided']}; redirects under way "
+          f"{after['in_flight']}; writes received twice {twice}")
+    print(f"[{mode}] baseline, one uninterrupted sync: stored {base} of {len(held)}, undecided "
+          f"{baseline['undecided']}; stored after crashes / baseline = "
+          f"{stored / max(1, base):.3f}")
 
 
 def baseline_figures(server: SandboxServer, folder: Path, mode: str) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -96,7 +97,7 @@ class SandboxServer:
         """Bind, serve in a daemon thread, start live traffic unless static; return the URL."""
         if self._httpd is not None:
             return self.base_url
-        httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        httpd = _QuietServer((self.host, self.port), _Handler)
         httpd.daemon_threads = True
         httpd.sandbox = self  # type: ignore[attr-defined]
         self._httpd = httpd
@@ -246,6 +247,16 @@ class SandboxServer:
         for fault in faults:
             self.faults.add(fault)
         return Response(201, {"pending": self.faults.pending()})
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-request (a sync killed with `kill -9`, a timeout) is normal
+    traffic for a platform: no traceback on the sandbox's terminal for it."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import io
+import socket
+import struct
 import threading
 import time
 import tomllib
 from pathlib import Path
 
+import pytest
 import requests
 
 from socialdesk.sandbox import (
     FACEBOOK_PAGE_ID,
     SANDBOX_TOKEN_ENV,
     X_USER_ID,
+    SandboxServer,
     sandbox_config_text,
     serve,
     write_config,
@@ -67,3 +71,17 @@ def test_serve_announces_url_and_token_then_stops_cleanly(tmp_path: Path) -> Non
     stop.set()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_a_client_that_hangs_up_mid_request_prints_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with SandboxServer(static=True, messages=2) as server:
+        server.start()
+        client = socket.create_connection((server.host, server.port))
+        client.sendall(b"GET /2/users/me HTTP/1.1\r\n")  # half a request, then a reset
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        time.sleep(0.3)
+        assert requests.get(f"{server.base_url}/__sandbox__/state", timeout=5).ok
+    assert "Traceback" not in capfd.readouterr().err
