@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +39,7 @@ from connectors.base import (
     SendReceipt,
     Visibility,
 )
+from socialdesk import lease
 from socialdesk.channel_rules import ChannelRuleError, check_text
 from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
@@ -203,7 +203,8 @@ class _Dispatcher:
     engine: Engine
     settings: Settings
     now: Clock
-    owner: str = field(default_factory=lambda: f"outbox-{uuid.uuid4().hex[:12]}")
+    owner: str = field(default_factory=lease.new_owner_id)
+    """host:pid:start:random, so a claim left by a process that died on this host is seen."""
     connectors: dict[int, Connector] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
@@ -469,16 +470,20 @@ def reconcile(
 def recover_stale(
     dispatcher: _Dispatcher, account_ids: list[int] | None
 ) -> list[OutboxAction]:
-    """Actions left `sending` by a crash become `unknown` and are looked for on the platform."""
+    """Actions left `sending` by a crash become `unknown` and are looked for on the platform.
+
+    A claim is stale after `stale_sending_seconds`, or at once when its claimer was a process
+    on this host that is gone (killed, a zombie, its pid reused): waiting would only leave
+    the customer's answer, or a privacy redirect, in doubt for longer.
+    """
     cutoff = dispatcher.now() - timedelta(seconds=dispatcher.settings.outbox.stale_sending_seconds)
     with Session(dispatcher.engine) as session:
-        statement = select(OutboxAction).where(
-            OutboxAction.state == OutboxState.SENDING.value,
-            col(OutboxAction.claimed_at) < cutoff,
-        )
+        statement = select(OutboxAction).where(OutboxAction.state == OutboxState.SENDING.value)
         if account_ids is not None:
             statement = statement.where(col(OutboxAction.account_id).in_(account_ids))
-        stale = list(session.exec(statement).all())
+        stale = [row for row in session.exec(statement).all()
+                 if (row.claimed_at is not None and row.claimed_at < cutoff)
+                 or (row.claimed_by is not None and lease.is_dead_local_holder(row.claimed_by))]
     recovered = []
     for row in stale:
         connector = dispatcher.connector(row.account_id)

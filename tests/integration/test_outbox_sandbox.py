@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from socialdesk import inbox, outbox
@@ -357,14 +357,35 @@ def test_a_dispatcher_killed_after_sending_leaves_one_message_found_on_recovery(
     with Session(engine) as session:
         assert (session.get(OutboxAction, queued.id) or queued).state == "sending"
     assert len(delivered(sandbox)) == 1
+    outbox.dispatch_due(engine, settings, now=system_clock)  # the claimer's process is gone
+    with Session(engine) as session:
+        row = session.get(OutboxAction, queued.id)
+    assert row is not None and row.state == "sent"
+    assert [a["assigned_id"] for a in delivered(sandbox)] == [row.external_id]
+    assert stored_copies(engine, row.platform, row.external_id) == 1
+
+
+def test_a_claim_from_another_host_waits_for_the_stale_time(
+    sandbox: SandboxServer, settings: Settings, config_path: Path, engine: Engine
+) -> None:
+    queued = _queue_for_crash(engine, "x_reply")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_DISPATCHER, str(config_path), str(queued.id)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, SANDBOX_TOKEN_ENV: TOKEN},
+    )
+    assert killed.returncode == -9, killed.stderr
+    with Session(engine) as session:  # as if a dispatcher on another host had it
+        session.exec(update(OutboxAction).where(col(OutboxAction.id) == queued.id)  # type: ignore[call-overload]
+                     .values(claimed_by="other-host:4242:1.00:abcdef12"))
+        session.commit()
     assert outbox.dispatch_due(engine, settings, now=system_clock).actions == []
     after_stale = system_clock() + timedelta(seconds=settings.outbox.stale_sending_seconds + 1)
     outbox.dispatch_due(engine, settings, now=lambda: after_stale)
     with Session(engine) as session:
         row = session.get(OutboxAction, queued.id)
     assert row is not None and row.state == "sent"
-    assert [a["assigned_id"] for a in delivered(sandbox)] == [row.external_id]
-    assert stored_copies(engine, row.platform, row.external_id) == 1
+    assert len(delivered(sandbox)) == 1
 
 
 def _queue_for_crash(engine: Engine, action: str) -> OutboxAction:
