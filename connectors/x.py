@@ -1,14 +1,17 @@
 """The X (Twitter API v2) connector: mentions and direct messages, through tweepy.
 
 Reads only what is new, because every X read is billed: `since_id` for mentions and
-stop-at-known-id for DM events, which have no `since_id`.
+stop-at-known-id for DM events, which have no `since_id`. A walk cut short (its page cap, a
+rate limit, a crash) resumes on the next pass: each page stores a `WalkCursor` that keeps
+the old watermark and says where to go on.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +44,7 @@ from connectors.base import (
     InboundItem,
     MalformedPayload,
     OutboundAction,
+    PaginationLoop,
     PullPage,
     QuarantinedItem,
     RateLimited,
@@ -48,6 +52,7 @@ from connectors.base import (
     RetriableAPIError,
     SendOutcomeUnknown,
     SendReceipt,
+    WalkIncomplete,
     utc_now,
 )
 
@@ -69,8 +74,8 @@ DM_PAGE_SIZE = 100
 """The largest `max_results` of `GET /2/dm_events`."""
 
 DM_MAX_REQUESTS = 10
-"""DM lookup allows 15 requests per 15 min per user; a longer walk would hit the limit
-mid-way, never store its cursor and repeat itself forever, so it stops and warns."""
+"""DM lookup allows 15 requests per 15 min per user: a pass stops after 10 and leaves the
+rest of the window to the outbox's look-ups; the next pass resumes where it stopped."""
 
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)
 """X's rate-limit window, used when a 429 names no reset."""
@@ -95,10 +100,128 @@ LOST_MENTIONS_WARNING = (
     f"mentions may be lost: this poll reached X's {MENTIONS_REACH}-mention reach; "
     "poll more often"
 )
-LOST_DMS_WARNING = (
-    f"direct messages may be lost: the walk stopped after {DM_MAX_REQUESTS} pages "
-    "to stay within X's DM rate limit"
+RESUMES = "the next pass resumes where this one stopped"
+
+DM_PERMISSION = "Read, write and Direct Messages"
+WRITE_PERMISSION = "Read and write"
+PERMISSION_ADVICE = (
+    "the X app lacks the {permission!r} permission needed for {what}: set it under User "
+    "authentication settings in the developer portal, then regenerate the access token and "
+    "secret (a token keeps the permission it was made with)"
 )
+"""X's `oauth1-permissions` 403, in words a person can act on (X docs: app permissions)."""
+
+ACCESS_LEVEL_HEADER = "x-access-level"
+"""The app's permission on user-context answers: `read`, `read-write`,
+`read-write-directmessages`."""
+
+RESUME_PREFIX = "walk:"
+
+
+@dataclass(frozen=True)
+class WalkCursor:
+    """A stream's stored cursor: its watermark and, while a walk is unfinished, where it resumes.
+
+    The watermark is the `since_id` of mentions and the newest stored event id of DMs; it
+    moves only when a walk reaches its end, so nothing between the old watermark and the
+    place a walk stopped is ever skipped. `pending` is the newest id the unfinished walk
+    has seen (the watermark it will write at its end), `next_token` the page it resumes
+    from, `walked` the items walked so far (the 800-mention reach counts the whole walk).
+    A plain id is a watermark alone, as every cursor was before walks could resume.
+    """
+
+    watermark: str | None
+    pending: str | None = None
+    next_token: str | None = None
+    walked: int = 0
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> WalkCursor:
+        """The stored text back as a cursor; an unreadable one walks again from the newest."""
+        if cursor is None or not cursor.startswith(RESUME_PREFIX):
+            return cls(cursor)
+        try:
+            data = json.loads(cursor.removeprefix(RESUME_PREFIX))
+            return cls(_str_or_none(data.get("watermark")), _str_or_none(data.get("pending")),
+                       _str_or_none(data.get("next_token")), int(data.get("walked") or 0))
+        except (ValueError, TypeError, AttributeError):
+            log.warning("unreadable stored X cursor; walking again from the newest item")
+            return cls(None)
+
+    def encode(self) -> str:
+        if self.watermark is not None and self.next_token is None and self.pending is None:
+            return self.watermark
+        data = {"watermark": self.watermark, "pending": self.pending,
+                "next_token": self.next_token, "walked": self.walked}
+        return RESUME_PREFIX + json.dumps(data, separators=(",", ":"))
+
+    @property
+    def finished(self) -> str | None:
+        """The watermark a walk writes when it reaches its end."""
+        return _max_id([self.pending, self.watermark])
+
+
+class _StepKind:
+    NEXT = "next"
+    END = "end"
+    CAP = "cap"
+    LOOP = "loop"
+
+
+@dataclass
+class _Walk:
+    """One pass of a newest-first walk: the pages it asked for and the cursor each one stores."""
+
+    start: WalkCursor
+    max_requests: int
+    token: str | None = None
+    pending: str | None = None
+    walked: int = 0
+    requests: int = 0
+    seen: set[str] = field(default_factory=set)
+
+    @classmethod
+    def begin(cls, cursor: str | None, max_requests: int) -> _Walk:
+        start = WalkCursor.parse(cursor)
+        walk = cls(start, max_requests)
+        walk.restart(resume=True)
+        return walk
+
+    @property
+    def resuming(self) -> bool:
+        return self.requests == 0 and self.token is not None
+
+    def restart(self, resume: bool = False) -> None:
+        """Go on from the stored resume point, or (`resume=False`) from the newest item."""
+        resumed = self.start if resume else WalkCursor(self.start.watermark)
+        self.token, self.pending, self.walked = (resumed.next_token, resumed.pending,
+                                                 resumed.walked)
+        self.seen = {self.token} if self.token else set()
+
+    def step(self, newest: str | None, count: int, next_token: str | None) -> tuple[str, str | None]:
+        """Count one page; return what the walk does next and the cursor to store with the page.
+
+        The cursor of a page that is not the last keeps the old watermark and says where to
+        resume; a repeated token stores the old watermark alone, so the next pass walks again.
+        """
+        self.requests += 1
+        self.walked += count
+        self.pending = _max_id([self.pending, newest])
+        if next_token is None:
+            return _StepKind.END, self._final_cursor()
+        if next_token in self.seen:
+            return _StepKind.LOOP, WalkCursor(self.start.watermark).encode()
+        self.seen.add(next_token)
+        self.token = next_token
+        cursor = WalkCursor(self.start.watermark, self.pending, next_token, self.walked).encode()
+        kind = _StepKind.CAP if self.requests >= self.max_requests else _StepKind.NEXT
+        return kind, cursor
+
+    def _final_cursor(self) -> str | None:
+        finished = WalkCursor(_max_id([self.pending, self.start.watermark]))
+        if finished.watermark is None and self.start == WalkCursor(None):
+            return None
+        return finished.encode()
 
 
 class _XSender:
@@ -244,6 +367,10 @@ class _Duplicate(FatalAPIError):
     """X refused a post whose text repeats one of the account's own posts."""
 
 
+class _BadRequest(FatalAPIError):
+    """X answered 400: a parameter it does not accept (in a walk, perhaps a stale page token)."""
+
+
 FORBIDDEN_REASONS = (
     ("duplicate content", _Duplicate,
      "X refuses a post whose text repeats an earlier post of the account; reword the reply"),
@@ -265,10 +392,28 @@ FORBIDDEN_REASONS = (
 def _forbidden(exc: tweepy.Forbidden, what: str, redactor: Redactor) -> FatalAPIError:
     """A 403 with the reason a person can act on, from the problem's `detail`."""
     detail = _problem_detail(exc)
+    if _is_permission_problem(exc, detail):
+        permission = DM_PERMISSION if "direct message" in what else WRITE_PERMISSION
+        return FatalAPIError(
+            PERMISSION_ADVICE.format(permission=permission, what=what) + f" (X 403 on {what})"
+        )
     for fragment, error_type, reason in FORBIDDEN_REASONS:
         if fragment in detail.lower():
             return error_type(f"{reason} (X 403 on {what})")
     return FatalAPIError(f"X refused the {what} (403 {redactor.redact(detail)})".rstrip())
+
+
+def _is_permission_problem(exc: tweepy.HTTPException, detail: str) -> bool:
+    """X's `oauth1-permissions` problem (the app's permission is too low), by type or text;
+    v1.1 said "not allowed to access or delete your direct messages" (code 93)."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        body = None
+    kind = str(body.get("type", "")) if isinstance(body, dict) else ""
+    text = detail.lower()
+    return (kind.endswith("/oauth1-permissions") or "oauth1 app permissions" in text
+            or "not allowed to access or delete your direct messages" in text)
 
 
 def _problem_detail(exc: tweepy.HTTPException) -> str:
@@ -360,53 +505,52 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
     def whoami(self) -> dict[str, str]:
         """`GET /2/users/me` in user context: one call that proves the four keys work.
 
-        Returns: {"id", "username"} of the authenticated user.
+        Returns: {"id", "username"} of the authenticated user, and "access_level": the app's
+            permission from the `x-access-level` header ("" when X sent none).
         Raises: AuthExpired on 401, RateLimited on 429, FatalAPIError otherwise.
         """
-        body, _ = self._call(self.client.get_me, "me", user_auth=True)
+        body, headers = self._call(self.client.get_me, "me", user_auth=True)
         user = body.get("data") if isinstance(body.get("data"), dict) else {}
-        return {"id": str(user.get("id", "")), "username": str(user.get("username", ""))}
+        return {"id": str(user.get("id", "")), "username": str(user.get("username", "")),
+                "access_level": str(headers.get(ACCESS_LEVEL_HEADER) or "")}
 
     # --- mentions ----------------------------------------------------------------------
 
     def _pull_mentions(self, cursor: str | None) -> Iterator[PullPage]:
-        """Walk from the newest mention back to `cursor` (since_id), storing `newest_id` last.
+        """Walk from the newest mention back to the watermark (`since_id`), or on from where
+        the last walk stopped; `newest_id` of the walk's first page becomes the watermark
+        with its last page.
 
-        The cursor moves only with the last page, so a walk cut short restarts from the
-        old `since_id` and the store's unique key absorbs the repeats.
+        A walk cut short (page cap, rate limit, crash) keeps the old `since_id` and resumes
+        from its stored `next_token`; the store's unique key absorbs any repeats.
         """
-        newest_id: str | None = None
-        token: str | None = None
-        seen_tokens: set[str] = set()
-        items_walked = 0
-        for request_number in range(1, MENTIONS_MAX_REQUESTS + 1):
-            body, headers = self._call(
+        walk = _Walk.begin(cursor, MENTIONS_MAX_REQUESTS)
+        while True:
+            body, headers = self._walk_call(
+                walk,
                 self.client.get_users_mentions,
                 "mentions",
                 id=self.user_id,
-                since_id=cursor,
-                pagination_token=token,
+                since_id=walk.start.watermark,
                 max_results=MENTIONS_PAGE_SIZE,
                 tweet_fields=TWEET_FIELDS,
                 expansions=["author_id"],
                 user_fields=USER_FIELDS,
                 user_auth=True,
             )
+            if body is None:
+                continue
             tweets = _data_list(body)
-            users = _users_by_id(body)
-            items, quarantined = self._parse_mentions(tweets, users)
-            items_walked += len(tweets)
-            if newest_id is None:
-                newest_id = _meta(body).get("newest_id") or _max_id(_ids(tweets))
-            token = _next_token(body, seen_tokens) if tweets else None
-            is_last = token is None or request_number == MENTIONS_MAX_REQUESTS
+            items, quarantined = self._parse_mentions(tweets, _users_by_id(body))
+            newest = _str_or_none(_meta(body).get("newest_id")) or _max_id(_ids(tweets))
+            next_token = _str_or_none(_meta(body).get("next_token")) if tweets else None
+            kind, page_cursor = walk.step(newest, len(tweets), next_token)
             warnings = []
-            if is_last and (token is not None or items_walked >= MENTIONS_REACH):
+            if kind == _StepKind.END and walk.walked >= MENTIONS_REACH:
                 log.warning("account %s: %s", self.account.name, LOST_MENTIONS_WARNING)
                 warnings.append(LOST_MENTIONS_WARNING)
-            yield _walk_page("mentions", items, quarantined, headers, warnings,
-                             cursor=_max_id([newest_id, cursor]) if is_last else None)
-            if is_last:
+            yield _walk_page("mentions", items, quarantined, headers, warnings, page_cursor)
+            if self._walk_ends(walk, kind, "mentions"):
                 return
 
     def _parse_mentions(
@@ -417,16 +561,16 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
     # --- direct messages ---------------------------------------------------------------
 
     def _pull_dms(self, cursor: str | None) -> Iterator[PullPage]:
-        """Page from the newest DM event until a known id or a page without `data`.
+        """Page from the newest DM event (or from where the last walk stopped) until a known
+        id or a page without `data`.
 
         DM lookup has no `since_id`, and `next_token` comes back even on a short last page,
         so only a known id or an empty page ends the walk.
         """
-        newest_id: str | None = None
-        token: str | None = None
-        seen_tokens: set[str] = set()
-        for request_number in range(1, DM_MAX_REQUESTS + 1):
-            body, headers = self._call(
+        walk = _Walk.begin(cursor, DM_MAX_REQUESTS)
+        while True:
+            body, headers = self._walk_call(
+                walk,
                 self.client.get_direct_message_events,
                 "direct messages",
                 dm_event_fields=DM_EVENT_FIELDS,
@@ -434,20 +578,48 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
                 expansions=["sender_id"],
                 user_fields=USER_FIELDS,
                 max_results=DM_PAGE_SIZE,
-                pagination_token=token,
             )
+            if body is None:
+                continue
             events = _data_list(body)
-            new_events = _events_newer_than(events, cursor)
+            new_events = _events_newer_than(events, walk.start.watermark)
             items, quarantined = self._parse_dms(new_events, _users_by_id(body))
-            newest_id = _max_id([newest_id, *_ids(new_events)])
             reached_known = len(new_events) < len(events)
-            token = None if reached_known or not events else _next_token(body, seen_tokens)
-            is_last = token is None or request_number == DM_MAX_REQUESTS
-            warnings = [LOST_DMS_WARNING] if token is not None and is_last else []
-            yield _walk_page("dms", items, quarantined, headers, warnings,
-                             cursor=_max_id([newest_id, cursor]) if is_last else None)
-            if is_last:
+            next_token = (None if reached_known or not events
+                          else _str_or_none(_meta(body).get("next_token")))
+            kind, page_cursor = walk.step(_max_id(_ids(new_events)), len(new_events), next_token)
+            yield _walk_page("dms", items, quarantined, headers, [], page_cursor)
+            if self._walk_ends(walk, kind, "direct messages"):
                 return
+
+    def _walk_call(
+        self, walk: _Walk, method: Callable[..., Any], what: str, **params: Any
+    ) -> tuple[dict[str, Any] | None, Mapping[str, str]]:
+        """One page of `walk`; (None, {}) when X refused a stored resume token, after which
+        the walk starts again from the newest item (the token may have expired)."""
+        resuming = walk.resuming
+        try:
+            return self._call(method, what, pagination_token=walk.token, **params)
+        except _BadRequest:
+            if not resuming:
+                raise
+        log.warning("account %s: X refused the stored %s page token; walking again from the "
+                    "newest item", self.account.name, what)
+        walk.restart()
+        return None, {}
+
+    def _walk_ends(self, walk: _Walk, kind: str, what: str) -> bool:
+        """After a page is yielded: True at the walk's end; raise when it stops early."""
+        if kind == _StepKind.LOOP:
+            message = (f"X {what}: the next page token repeated after {walk.requests} pages "
+                       "(a pagination loop); stopped without moving the watermark, the next "
+                       "pass walks again from the newest item")
+            log.warning("account %s: %s", self.account.name, message)
+            raise PaginationLoop(message)
+        if kind == _StepKind.CAP:
+            raise WalkIncomplete(f"X {what}: stopped after {walk.requests} pages to stay within "
+                                 f"X's rate limit; {RESUMES}")
+        return kind == _StepKind.END
 
     def _parse_dms(
         self, events: list[Any], users: Mapping[str, Mapping[str, Any]]
@@ -562,6 +734,10 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
             )
         if isinstance(exc, tweepy.Unauthorized):
             return AuthExpired(self._auth_advice(what))
+        if isinstance(exc, tweepy.Forbidden):
+            return _forbidden(exc, what, self.redactor)
+        if isinstance(exc, tweepy.BadRequest):
+            return _BadRequest(f"X refused the {what} request ({status} {detail})".rstrip())
         return FatalAPIError(f"X refused the {what} request ({status} {detail})".rstrip())
 
     def _reset_at(self, exc: tweepy.TooManyRequests) -> datetime:
@@ -659,15 +835,6 @@ def _data_list(body: Mapping[str, Any]) -> list[Any]:
 def _meta(body: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = body.get("meta")
     return meta if isinstance(meta, dict) else {}
-
-
-def _next_token(body: Mapping[str, Any], seen: set[str]) -> str | None:
-    """`meta.next_token`, or None when absent or already followed (a loop)."""
-    token = _str_or_none(_meta(body).get("next_token"))
-    if token is None or token in seen:
-        return None
-    seen.add(token)
-    return token
 
 
 def _users_by_id(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

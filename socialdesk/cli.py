@@ -125,12 +125,20 @@ def doctor(config_path: Path | None) -> None:
               help="How many customer messages the data set starts with.")
 @click.option("--write-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a complete config for this sandbox (database beside it).")
-def sandbox(port: int, seed: int, static: bool, messages: int, write_config: Path | None) -> None:
+@click.option("--rate-window", type=click.IntRange(1, 24 * 3600), default=None, metavar="SECONDS",
+              help="Shorten every emulated rate-limit window (X's 15 min, Graph's hour) to "
+                   "SECONDS, to watch a backfill that needs several windows.")
+@click.option("--x-access-level", default="read-write-directmessages", show_default=True,
+              type=click.Choice(["read", "read-write", "read-write-directmessages"]),
+              help="The X app's permission: without DMs, DM reads and sends are refused.")
+def sandbox(port: int, seed: int, static: bool, messages: int, write_config: Path | None,
+            rate_window: int | None, x_access_level: str) -> None:
     """Serve a simulated X and Facebook on loopback, for the demo, tests and trying things out."""
     from socialdesk.sandbox import serve
 
     serve(port=port, seed=seed, static=static, messages=messages,
-          write_config_path=write_config, out=sys.stderr)
+          write_config_path=write_config, out=sys.stderr, rate_window=rate_window,
+          x_access_level=x_access_level)
 
 
 @cli.command()

@@ -3,6 +3,10 @@
 A `Fault` names a target (an endpoint id such as `x.mentions`, a platform wildcard
 `x.*`, or `*`) and a kind; it applies to the next `count` requests that match, first
 queued first used. The wire modules turn a kind into each platform's real error shape.
+
+`repeat_token` (X list endpoints only) answers a page normally but hands back, as its
+`next_token`, the `pagination_token` it was asked with: the walk would loop forever. It
+applies only to requests that carry a page token (the second page of a walk onwards).
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ PAGE_FAULTS = ("malformed", *TYPE_FAULTS)
 """Faults that let the request through and spoil the page it answers."""
 KINDS = (
     "rate_limit", "server_error", "timeout", "expired_token", *PAGE_FAULTS,
-    "paging_loop", "too_much_data", *OVERSIZED_KINDS,
+    "paging_loop", "too_much_data", "repeat_token", *OVERSIZED_KINDS,
 )
 """`paging_loop`: a list page's next link hands back the cursor of the request (Graph lists,
 from a walk's second page on). `too_much_data`: Graph's code 1 "Please reduce the amount of
 data you're asking for" for list requests asking for more than `graph_api.DATA_BUDGET`
-objects; smaller requests pass and leave the fault queued."""
+objects; smaller requests pass and leave the fault queued. `repeat_token`: the X twin of
+`paging_loop` (see the module docstring)."""
+PAGED_KINDS = frozenset({"repeat_token"})
+"""Kinds that need a request with a page token; other requests pass them by."""
+REPEAT_TOKEN_TARGETS = frozenset({"x.mentions", "x.dm_events", "x.*"})
 
 # Endpoint ids, as routes report them. Reads first; the writes can be faulted too.
 ENDPOINTS = (
@@ -67,6 +75,10 @@ class Fault:
             raise ValueError(f"unknown fault target {self.target!r}; one of {sorted(TARGETS)}")
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {list(KINDS)}")
+        if self.kind == "repeat_token" and self.target not in REPEAT_TOKEN_TARGETS:
+            raise ValueError(
+                f"repeat_token applies to {sorted(REPEAT_TOKEN_TARGETS)}, not {self.target!r}"
+            )
         if not isinstance(self.count, int) or self.count < 1:
             raise ValueError("fault count must be a positive integer")
 
@@ -110,18 +122,21 @@ class FaultBook:
         with self._lock:
             return [fault.as_dict() for fault in self._pending]
 
-    def take(self, endpoint: str) -> tuple[Fault, int] | None:
-        """The fault for this request, if any, with its running number among faults of its kind."""
+    def take(self, endpoint: str, paged: bool = False) -> tuple[Fault, int] | None:
+        """The fault for this request, if any, with its running number among faults of its kind.
+
+        `paged` says the request carries a page token; without one, the kinds that alter
+        pagination (`PAGED_KINDS`) wait for a request that does.
+        """
         with self._lock:
             for fault in self._pending:
-                if fault.matches(endpoint):
+                if fault.matches(endpoint) and (paged or fault.kind not in PAGED_KINDS):
                     fault.count -= 1
                     if fault.count == 0:
                         self._pending.remove(fault)
                     self._applied[fault.kind] = self._applied.get(fault.kind, 0) + 1
                     return fault, self._applied[fault.kind]
         return None
-
 
     def put_back(self, fault: Fault) -> None:
         """Undo one `take` of `fault` for a request it does not apply to after all."""

@@ -141,7 +141,8 @@ class GraphApi(Emulator):
                     "(#32) Page request limit reached",
                     32,
                     transient=True,
-                    headers=graph_usage_headers(100, FACEBOOK_PAGE_ID, kind),
+                    headers=graph_usage_headers(100, FACEBOOK_PAGE_ID, kind,
+                                                self.limiter.graph_regain_minutes),
                 )
             context = _Context(
                 request.method,
@@ -305,7 +306,8 @@ class GraphApi(Emulator):
                 "(#4) Application request limit reached",
                 4,
                 transient=True,
-                headers=graph_usage_headers(100, FACEBOOK_PAGE_ID, "pages"),
+                headers=graph_usage_headers(100, FACEBOOK_PAGE_ID, "pages",
+                                                self.limiter.graph_regain_minutes),
             )
         elif fault.kind == "expired_token":
             expired = self.clock() - timedelta(hours=1)

@@ -2,12 +2,15 @@
 
 X defaults are the current per-user limits from PLATFORMS.md; `rate_limits` overrides
 any of them by endpoint id, and `facebook` sets the Graph call budget per hour that the
-usage headers report against.
+usage headers report against. `window_seconds` shortens every window (both platforms), so a
+test or a user can watch a backfill that needs several windows (`socialdesk sandbox
+--rate-window`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -50,7 +53,14 @@ class Budget:
 class RateLimiter:
     """Counts calls per endpoint in fixed windows that open on the first call, like X."""
 
-    def __init__(self, overrides: Mapping[str, int] | None, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[str, int] | None,
+        clock: Callable[[], datetime],
+        window_seconds: int | None = None,
+    ) -> None:
+        if window_seconds is not None and window_seconds < 1:
+            raise ValueError("the rate-limit window must be at least 1 second")
         unknown = set(overrides or {}) - set(DEFAULT_LIMITS)
         if unknown:
             raise ValueError(
@@ -58,6 +68,9 @@ class RateLimiter:
             )
         self.limits = {**DEFAULT_LIMITS, **(overrides or {})}
         self._clock = clock
+        self.window_seconds = window_seconds
+        self.x_window = window_seconds or X_WINDOW_SECONDS
+        self.graph_window = window_seconds or GRAPH_WINDOW_SECONDS
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[int, int]] = {}  # key -> (reset epoch, used)
         self._graph_calls: deque[float] = deque()
@@ -69,7 +82,7 @@ class RateLimiter:
         with self._lock:
             reset, used = self._windows.get(key, (0, 0))
             if now >= reset:
-                reset, used = now + X_WINDOW_SECONDS, 0
+                reset, used = now + self.x_window, 0
             exceeded = used >= limit
             if not exceeded:
                 used += 1
@@ -82,7 +95,7 @@ class RateLimiter:
         with self._lock:
             reset, used = self._windows.get(key, (0, 0))
         if now >= reset:
-            reset, used = now + X_WINDOW_SECONDS, 0
+            reset, used = now + self.x_window, 0
         limit = self.limits[key]
         return Budget(limit, max(limit - used, 0), reset, False)
 
@@ -91,16 +104,24 @@ class RateLimiter:
         now = self._clock().timestamp()
         with self._lock:
             self._graph_calls.append(now)
-            while self._graph_calls and self._graph_calls[0] <= now - GRAPH_WINDOW_SECONDS:
+            while self._graph_calls and self._graph_calls[0] <= now - self.graph_window:
                 self._graph_calls.popleft()
             calls = len(self._graph_calls)
         budget = max(self.limits["facebook"], 1)
         return min(100, calls * 100 // budget), calls > budget
 
+    @property
+    def graph_regain_minutes(self) -> int:
+        """Graph's `estimated_time_to_regain_access` for a spent budget: the window, in whole
+        minutes (Graph's unit), so a shortened window also shortens Facebook's pause."""
+        return math.ceil(self.graph_window / 60)
 
-def graph_usage_headers(percent: int, page_id: str, kind: str) -> dict[str, str]:
+
+def graph_usage_headers(
+    percent: int, page_id: str, kind: str, regain_minutes: int = 60
+) -> dict[str, str]:
     """`X-App-Usage` and `X-Business-Use-Case-Usage` as Graph sends them (percentages)."""
-    regain = 0 if percent < 100 else 60
+    regain = 0 if percent < 100 else regain_minutes
     app = {"call_count": percent, "total_cputime": max(percent // 2, 0), "total_time": percent}
     buc = {
         page_id: [

@@ -21,16 +21,21 @@ def serve(
     out: TextIO,
     *,
     stop: threading.Event | None = None,
+    rate_window: int | None = None,
+    x_access_level: str = "read-write-directmessages",
 ) -> None:
     """Serve until Ctrl-C, SIGTERM or `stop` is set (the last is for tests and embedding)."""
     stop = stop or threading.Event()
-    server = SandboxServer(seed=seed, static=static, messages=messages, port=port)
+    server = SandboxServer(seed=seed, static=static, messages=messages, port=port,
+                           rate_window=rate_window, x_access_level=x_access_level)
     restore = _on_sigterm(stop)
     try:
         url = server.start()
         if write_config_path is not None:
             written = write_config(write_config_path, url)
         print(f"socialdesk sandbox: X API v2 and Graph API at {url}", file=out)
+        if rate_window is not None:
+            print(f"rate-limit windows shortened to {rate_window} s (X and Graph)", file=out)
         print(
             f"set {SANDBOX_TOKEN_ENV} to any value, e.g. export {SANDBOX_TOKEN_ENV}=sandbox",
             file=out,

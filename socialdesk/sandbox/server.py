@@ -55,7 +55,10 @@ class SandboxServer:
 
     `clock` (keyword-only) replaces the real clock: tests pass a fixed time to compare
     two servers byte for byte. `timeout_seconds` is how long a `timeout` fault holds the
-    connection before closing it without an answer.
+    connection before closing it without an answer. `rate_window` shortens every emulated
+    rate-limit window to that many seconds (X's 15 minutes, Graph's hour), so a backfill
+    that needs several windows can be watched. `x_access_level` is the X app's permission
+    (`read`, `read-write`, `read-write-directmessages`), sent as `x-access-level`.
     """
 
     def __init__(
@@ -70,6 +73,8 @@ class SandboxServer:
         *,
         timeout_seconds: float = 5.0,
         clock: Callable[[], datetime] | None = None,
+        rate_window: int | None = None,
+        x_access_level: str = "read-write-directmessages",
     ) -> None:
         if messages < 0:
             raise ValueError("messages must be >= 0")
@@ -81,10 +86,10 @@ class SandboxServer:
         with self.store.lock:
             self.scenario.seed_history(messages)
         self.faults = FaultBook()
-        self.limiter = RateLimiter(rate_limits, self.clock)
+        self.limiter = RateLimiter(rate_limits, self.clock, rate_window)
         backend = Backend(self.store, self.limiter, self.faults, self.clock,
                           lambda: self.base_url, timeout_seconds)
-        self.x, self.graph = XApi(backend), GraphApi(backend)
+        self.x, self.graph = XApi(backend, x_access_level), GraphApi(backend)
         self.stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
@@ -201,6 +206,9 @@ class SandboxServer:
             "seed": self.seed,
             "static": self.static,
             "rate_limits": self.limiter.limits,
+            "rate_window_seconds": {"x": self.limiter.x_window,
+                                    "facebook": self.limiter.graph_window},
+            "x_access_level": self.x.access_level,
         }
 
     # -- routing ------------------------------------------------------------------------

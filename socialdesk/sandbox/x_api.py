@@ -6,7 +6,10 @@ per-conversation DM lookups, `GET /2/users/me`, `POST /2/tweets`,
 `PUT /2/tweets/:id/hidden`. Any non-empty `Authorization` header is accepted (signatures
 are never checked: tweepy signs for api.twitter.com before the adapter re-hosts the
 request). Errors are
-`application/problem+json`; every answer carries the endpoint's `x-rate-limit-*` headers.
+`application/problem+json`; every answer carries the endpoint's `x-rate-limit-*` headers
+and the app's `x-access-level` (`read`, `read-write` or `read-write-directmessages`, set by
+`access_level`): an app without the DM permission is refused DM reads and sends, a read-only
+app every write, with X's `oauth1-permissions` problem.
 """
 
 from __future__ import annotations
@@ -80,6 +83,14 @@ DM_PARAMS = frozenset(
     }
 )
 EVENT_TYPES = ("MessageCreate", "ParticipantsJoin", "ParticipantsLeave")
+ACCESS_LEVELS = ("read", "read-write", "read-write-directmessages")
+"""X's OAuth 1.0a app permissions as the `x-access-level` header names them."""
+DM_ENDPOINTS = frozenset({"x.dm_events", "x.dm_create"})
+WRITE_ENDPOINTS = frozenset({"x.tweets", "x.dm_create", "x.hide"})
+PERMISSIONS_REFUSAL = (
+    "Your client app is not configured with the appropriate oauth1 app permissions "
+    "for this endpoint."
+)
 SUMMONED_REFUSAL = (
     "Reply to this conversation is not allowed because you have not been "
     "mentioned or otherwise engaged by the author of the post you are replying to."
@@ -141,10 +152,17 @@ class Route:
 
 
 class XApi(Emulator):
-    """Stateless over the shared `Store`: every method takes the store lock it needs."""
+    """Stateless over the shared `Store`: every method takes the store lock it needs.
 
-    def __init__(self, backend: Backend) -> None:
+    `access_level` is the app's permission, as X reports it in `x-access-level`; a test may
+    change it on a running server to emulate an app whose permission was lowered.
+    """
+
+    def __init__(self, backend: Backend, access_level: str = "read-write-directmessages") -> None:
         super().__init__(backend)
+        if access_level not in ACCESS_LEVELS:
+            raise ValueError(f"unknown X access level {access_level!r}; one of {ACCESS_LEVELS}")
+        self.access_level = access_level
         table: list[tuple[str, str, str, str, Callable[..., Response]]] = [
             # method, path, fault target, rate-limit bucket, handler
             ("GET", r"/2/users/me", "x.me", "x.me", self.me),
@@ -177,8 +195,12 @@ class XApi(Emulator):
         route, args = matched
         if not (request.header("authorization") or "").strip():
             return problem(401, "Unauthorized", "Unauthorized")
-        taken = self.faults.take(route.endpoint)
-        if taken is not None and taken[0].kind not in PAGE_FAULTS:
+        refusal = self._permission_refusal(request, route)
+        if refusal is not None:
+            refusal.headers.update(self._common_headers(request))
+            return refusal
+        taken = self.faults.take(route.endpoint, paged="pagination_token" in request.query)
+        if taken is not None and taken[0].kind not in (*PAGE_FAULTS, "repeat_token"):
             response = self._fault_response(taken[0], route)
             response.headers.update(self._common_headers(request))
             return response
@@ -190,7 +212,9 @@ class XApi(Emulator):
                 response = route.handler(request, *args)
             except Refusal as refusal:
                 response = refusal.response
-            if taken is not None:
+            if taken is not None and taken[0].kind == "repeat_token":
+                response = _repeat_token(response, request)
+            elif taken is not None:
                 response = self._malform(response, route, taken)
         response.headers.update(budget.headers())
         response.headers.update(self._common_headers(request))
@@ -203,10 +227,22 @@ class XApi(Emulator):
                 return route, found.groups()
         return None
 
-    @staticmethod
-    def _common_headers(request: Request) -> dict[str, str]:
+    def _level(self, request: Request) -> str:
+        """App-only (bearer) calls read only; user-context calls have the app's permission."""
         auth = (request.header("authorization") or "").strip()
-        level = "read" if auth.lower().startswith("bearer") else "read-write-directmessages"
+        return "read" if auth.lower().startswith("bearer") else self.access_level
+
+    def _permission_refusal(self, request: Request, route: Route) -> Response | None:
+        """X's 403 for an endpoint the app's permission does not cover."""
+        level = self._level(request)
+        lacks_dm = route.endpoint in DM_ENDPOINTS and not level.endswith("directmessages")
+        lacks_write = route.endpoint in WRITE_ENDPOINTS and level == "read"
+        if not (lacks_dm or lacks_write):
+            return None
+        return problem(403, "Forbidden", PERMISSIONS_REFUSAL, "oauth1-permissions")
+
+    def _common_headers(self, request: Request) -> dict[str, str]:
+        level = self._level(request)
         return {
             "x-access-level": level,
             "api-version": "2.160",
@@ -793,6 +829,14 @@ class XApi(Emulator):
         for name in sorted(wanted & set(optional)):
             out[name] = optional[name]
         return out
+
+
+def _repeat_token(response: Response, request: Request) -> Response:
+    """A `repeat_token` fault: the page names, as its next page, the page just served."""
+    if response.status == 200 and isinstance(response.body, dict):
+        meta = response.body.setdefault("meta", {})
+        meta["next_token"] = request.query["pagination_token"]
+    return response
 
 
 def _require_text(text: object) -> None:

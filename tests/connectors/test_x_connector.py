@@ -13,7 +13,6 @@ from connector_helpers import (
     NOW,
     X_SECRETS,
     X_USER_ID,
-    assert_cursor_only_on_last_page,
     cassette,
     closed_port,
     pull_all,
@@ -30,13 +29,67 @@ from connectors.base import (
     Direction,
     FatalAPIError,
     MalformedPayload,
+    PaginationLoop,
+    PullPage,
     RateLimited,
     RetriableAPIError,
+    WalkIncomplete,
 )
-from connectors.x import LOST_MENTIONS_WARNING, MENTIONS_MAX_REQUESTS, XConnector
+from connectors.x import (
+    DM_MAX_REQUESTS,
+    LOST_MENTIONS_WARNING,
+    MENTIONS_MAX_REQUESTS,
+    WalkCursor,
+    XConnector,
+)
 
 XFactory = Callable[..., XConnector]
 MENTIONS_PATH = f"/2/users/{X_USER_ID}/mentions"
+DM_PATH = "/2/dm_events"
+
+
+def assert_watermark_only_on_last_page(pages: list[PullPage], watermark: str | None) -> None:
+    """Pages before the last keep the old watermark and say where the walk resumes."""
+    assert pages, "a pull yields at least one page"
+    for page in pages[:-1]:
+        state = WalkCursor.parse(page.cursor)
+        assert state.watermark == watermark and state.next_token is not None
+
+
+def pull_until_stopped(
+    connector: XConnector, stream: str, cursor: str | None
+) -> tuple[list[PullPage], BaseException | None]:
+    """The pages a pull yields before it ends or raises, and what it raised."""
+    pages: list[PullPage] = []
+    try:
+        for page in connector.pull(stream, cursor):
+            pages.append(page)
+    except Exception as error:  # noqa: BLE001 - returned for the test to inspect
+        return pages, error
+    return pages, None
+
+
+def tweet(tweet_id: int) -> dict[str, object]:
+    return {"id": str(tweet_id), "text": "@brand hi", "author_id": "9101",
+            "created_at": "2026-11-20T11:00:00.000Z", "edit_history_tweet_ids": [str(tweet_id)]}
+
+
+def dm_event(event_id: int) -> dict[str, object]:
+    return {"id": str(event_id), "text": "hello", "event_type": "MessageCreate",
+            "sender_id": "9101", "created_at": "2026-11-20T11:00:00.000Z",
+            "dm_conversation_id": "9000-9101"}
+
+
+def mentions_page(ids: list[int], next_token: str | None) -> dict[str, object]:
+    meta: dict[str, object] = {"result_count": len(ids), "newest_id": str(ids[0])}
+    if next_token:
+        meta["next_token"] = next_token
+    return {"data": [tweet(i) for i in ids], "meta": meta}
+
+
+def dm_page(ids: list[int], next_token: str) -> dict[str, object]:
+    return {"data": [dm_event(i) for i in ids],
+            "meta": {"result_count": len(ids), "next_token": next_token}}
 
 
 def utc(text: str) -> datetime:
@@ -51,7 +104,7 @@ class TestMentions:
         pages = pull_all(x_connector(), "mentions", "1900000000000000050")
 
         assert len(pages) == 2
-        assert_cursor_only_on_last_page(pages)
+        assert_watermark_only_on_last_page(pages, "1900000000000000050")
         assert pages[-1].cursor == "1900000000000000105"
         ids = [item.external_id for page in pages for item in page.items]
         assert ids == ["1900000000000000105", "1900000000000000104",
@@ -137,23 +190,67 @@ class TestMentions:
         assert all(q.raw for q in page.quarantined)
         assert page.cursor == "1900000000000000205"
 
-    def test_walk_stops_at_the_800_mention_reach_and_warns(
+    def test_a_walk_at_its_page_cap_stops_and_the_next_pull_resumes_it(
         self, replay_server: ReplayServer, x_connector: XFactory
     ) -> None:
+        newest = 1900000000000001000
         for n in range(MENTIONS_MAX_REQUESTS + 1):
-            tweet_id = str(1900000000000001000 - n)
-            replay_server.add_json("GET", MENTIONS_PATH, {
-                "data": [{"id": tweet_id, "text": "@brand hi", "author_id": "9101",
-                          "created_at": "2026-11-20T11:00:00.000Z",
-                          "edit_history_tweet_ids": [tweet_id]}],
-                "meta": {"result_count": 1, "newest_id": tweet_id, "next_token": f"t{n}"},
-            })
+            last = n == MENTIONS_MAX_REQUESTS
+            replay_server.add_json("GET", MENTIONS_PATH,
+                                   mentions_page([newest - n], None if last else f"t{n}"))
+        pages, stopped = pull_until_stopped(x_connector(), "mentions", "1800000000000000000")
+
+        assert isinstance(stopped, WalkIncomplete)
+        assert len(replay_server.requests) == len(pages) == MENTIONS_MAX_REQUESTS
+        assert_watermark_only_on_last_page([*pages, pages[-1]], "1800000000000000000")
+        resumed = pull_all(x_connector(), "mentions", pages[-1].cursor)
+
+        request = replay_server.requests[-1]
+        assert request.param("pagination_token") == f"t{MENTIONS_MAX_REQUESTS - 1}"
+        assert request.param("since_id") == "1800000000000000000"
+        assert [i.external_id for i in resumed[0].items] == [str(newest - MENTIONS_MAX_REQUESTS)]
+        assert resumed[-1].cursor == str(newest), "page 1's newest_id, written at the end"
+        assert not resumed[-1].warnings
+
+    def test_a_walk_that_reaches_the_800_mention_reach_warns(
+        self, replay_server: ReplayServer, x_connector: XFactory
+    ) -> None:
+        newest = 1900000000000001000
+        for n in range(MENTIONS_MAX_REQUESTS):
+            ids = [newest - 100 * n - k for k in range(100)]
+            last = n == MENTIONS_MAX_REQUESTS - 1
+            replay_server.add_json("GET", MENTIONS_PATH,
+                                   mentions_page(ids, None if last else f"t{n}"))
         pages = pull_all(x_connector(), "mentions", None)
 
-        assert len(replay_server.requests) == MENTIONS_MAX_REQUESTS
         assert pages[-1].warnings == [LOST_MENTIONS_WARNING]
-        assert pages[-1].cursor == "1900000000000001000"
-        assert_cursor_only_on_last_page(pages)
+        assert pages[-1].cursor == str(newest)
+
+    def test_a_repeated_token_stops_the_walk_and_keeps_the_old_watermark(
+        self, replay_server: ReplayServer, x_connector: XFactory
+    ) -> None:
+        replay_server.add_json("GET", MENTIONS_PATH, mentions_page([1900000000000000300], "a"))
+        replay_server.add_json("GET", MENTIONS_PATH, mentions_page([1900000000000000200], "a"))
+        pages, stopped = pull_until_stopped(x_connector(), "mentions", "1900000000000000050")
+
+        assert isinstance(stopped, PaginationLoop)
+        assert "repeated" in str(stopped) and "without moving the watermark" in str(stopped)
+        assert len(replay_server.requests) == 2
+        assert [i.external_id for p in pages for i in p.items] == [
+            "1900000000000000300", "1900000000000000200"]
+        assert pages[-1].cursor == "1900000000000000050", "the next pass walks again"
+
+    def test_a_rate_limit_mid_walk_leaves_the_resume_point_with_the_pages_read(
+        self, replay_server: ReplayServer, x_connector: XFactory
+    ) -> None:
+        replay_server.add_json("GET", MENTIONS_PATH, mentions_page([1900000000000000300], "a"))
+        replay_server.add_json("GET", MENTIONS_PATH, {"title": "Too Many Requests"}, status=429,
+                               headers={"x-rate-limit-reset": "1795176000"})
+        pages, stopped = pull_until_stopped(x_connector(), "mentions", "1900000000000000050")
+
+        assert isinstance(stopped, RateLimited)
+        state = WalkCursor.parse(pages[-1].cursor)
+        assert state == WalkCursor("1900000000000000050", "1900000000000000300", "a", 1)
 
 
 class TestDirectMessages:
@@ -167,7 +264,7 @@ class TestDirectMessages:
         ids = [i.external_id for p in pages for i in p.items]
         assert ids == ["1900000000000000406", "1900000000000000405",
                        "1900000000000000404", "1900000000000000403"]
-        assert_cursor_only_on_last_page(pages)
+        assert_watermark_only_on_last_page(pages, "1900000000000000402")
         assert pages[-1].cursor == "1900000000000000406"
         assert replay_server.requests[1].param("pagination_token") == "dmpage2"
         assert replay_server.requests[0].param("event_types") == "MessageCreate"
@@ -205,6 +302,64 @@ class TestDirectMessages:
 
         assert [p.items for p in pages] == [[]]
         assert pages[-1].cursor == "1900000000000000406"
+
+
+    def test_a_walk_at_its_page_cap_resumes_and_stops_at_the_old_watermark(
+        self, replay_server: ReplayServer, x_connector: XFactory
+    ) -> None:
+        newest, known = 1900000000000005000, "1900000000000000001"
+        for n in range(DM_MAX_REQUESTS):
+            replay_server.add_json("GET", DM_PATH, dm_page([newest - 2 * n, newest - 2 * n - 1],
+                                                           f"d{n}"))
+        pages, stopped = pull_until_stopped(x_connector(), "dms", known)
+        assert isinstance(stopped, WalkIncomplete)
+        assert_watermark_only_on_last_page([*pages, pages[-1]], known)
+
+        replay_server.add_json("GET", DM_PATH, dm_page([1900000000000000002, int(known)], "dx"))
+        resumed = pull_all(x_connector(), "dms", pages[-1].cursor)
+
+        assert replay_server.requests[-1].param("pagination_token") == f"d{DM_MAX_REQUESTS - 1}"
+        assert [i.external_id for p in resumed for i in p.items] == ["1900000000000000002"]
+        assert resumed[-1].cursor == str(newest), "the newest event of the whole walk"
+        assert len(replay_server.requests) == DM_MAX_REQUESTS + 1
+
+    def test_a_repeated_token_on_a_first_walk_stores_no_watermark(
+        self, replay_server: ReplayServer, x_connector: XFactory
+    ) -> None:
+        replay_server.add_json("GET", DM_PATH, dm_page([1900000000000000300], "a"))
+        replay_server.add_json("GET", DM_PATH, dm_page([1900000000000000200], "a"))
+        pages, stopped = pull_until_stopped(x_connector(), "dms", None)
+
+        assert isinstance(stopped, PaginationLoop)
+        assert WalkCursor.parse(pages[-1].cursor) == WalkCursor(None)
+
+    def test_a_refused_resume_token_walks_again_from_the_newest(
+        self, replay_server: ReplayServer, x_connector: XFactory
+    ) -> None:
+        stale = WalkCursor("1900000000000000100", "1900000000000000400", "expired", 3).encode()
+        replay_server.add_json("GET", DM_PATH, {"title": "Invalid Request"}, status=400)
+        replay_server.add_json("GET", DM_PATH, dm_page([1900000000000000500,
+                                                        1900000000000000100], "z"))
+        pages = pull_all(x_connector(), "dms", stale)
+
+        first, second = replay_server.requests
+        assert first.param("pagination_token") == "expired"
+        assert second.param("pagination_token") is None
+        assert pages[-1].cursor == "1900000000000000500"
+
+    def test_a_403_names_the_direct_message_permission(
+        self, replay_server: ReplayServer, x_connector: XFactory
+    ) -> None:
+        replay_server.add_json("GET", DM_PATH, {
+            "title": "Forbidden", "status": 403,
+            "type": "https://api.x.com/2/problems/oauth1-permissions",
+            "detail": "Your client app is not configured with the appropriate oauth1 app "
+                      "permissions for this endpoint."}, status=403)
+        with pytest.raises(FatalAPIError) as caught:
+            pull_all(x_connector(), "dms", None)
+
+        assert "'Read, write and Direct Messages' permission" in str(caught.value)
+        assert "regenerate the access token" in str(caught.value)
 
 
 class TestRecordedCassettes:
