@@ -169,6 +169,28 @@ def _x_checks(account: XAccount, connector: Any) -> Iterator[Check]:
                     f"(@{me['username']}), but user_id is {account.user_id}")
         return
     yield Check(Mark.OK, subject, f"keys work for @{me['username']} ({me['id']})")
+    yield _x_access_level(account, me.get("access_level", ""))
+
+
+def _x_access_level(account: XAccount, level: str) -> Check:
+    """What the app's permission (X's `x-access-level` header) lets socialdesk do.
+
+    X refuses DM reads and sends below `read-write-directmessages`, and every reply or hide
+    below `read-write`; a token keeps the permission it was made with, so the advice says
+    to regenerate it after changing the app.
+    """
+    subject = f"{account.name} access level"
+    regenerate = ("set App permissions to 'Read, write and Direct Messages' under User "
+                  "authentication settings in the developer portal, then regenerate the access "
+                  "token and secret")
+    if not level:
+        return Check(Mark.WARNING, subject, "X sent no x-access-level header; cannot tell "
+                     "whether the app may read direct messages")
+    if level == "read-write-directmessages":
+        return Check(Mark.OK, subject, f"{level}: mentions, replies and direct messages work")
+    cannot = ("direct messages cannot be read or sent" if level == "read-write" else
+              "direct messages cannot be read or sent, and no reply or hide can be posted")
+    return Check(Mark.FAILED, subject, f"{level}: {cannot}; {regenerate}")
 
 
 def _facebook_checks(account: FacebookAccount, connector: Any) -> Iterator[Check]:

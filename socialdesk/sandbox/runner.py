@@ -34,12 +34,12 @@ def serve(
         if write_config_path is not None:
             written = write_config(write_config_path, url)
         print(f"socialdesk sandbox: X API v2 and Graph API at {url}", file=out)
-        if rate_window is not None:
-            print(f"rate-limit windows shortened to {rate_window} s (X and Graph)", file=out)
         print(
             f"set {SANDBOX_TOKEN_ENV} to any value, e.g. export {SANDBOX_TOKEN_ENV}=sandbox",
             file=out,
         )
+        if rate_window is not None:
+            print(f"rate-limit windows shortened to {rate_window} s (X and Graph)", file=out)
         if write_config_path is not None:
             print(f"config written to {written}", file=out)
         out.flush()
