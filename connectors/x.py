@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import requests
@@ -155,13 +156,10 @@ class WalkCursor:
                 "next_token": self.next_token, "walked": self.walked}
         return RESUME_PREFIX + json.dumps(data, separators=(",", ":"))
 
-    @property
-    def finished(self) -> str | None:
-        """The watermark a walk writes when it reaches its end."""
-        return _max_id([self.pending, self.watermark])
 
+class _StepKind(StrEnum):
+    """What a walk does after a page."""
 
-class _StepKind:
     NEXT = "next"
     END = "end"
     CAP = "cap"
@@ -182,23 +180,23 @@ class _Walk:
 
     @classmethod
     def begin(cls, cursor: str | None, max_requests: int) -> _Walk:
+        """A walk that goes on from the stored resume point, or starts at the newest item."""
         start = WalkCursor.parse(cursor)
-        walk = cls(start, max_requests)
-        walk.restart(resume=True)
-        return walk
+        return cls(start, max_requests, start.next_token, start.pending, start.walked,
+                   seen={start.next_token} if start.next_token else set())
 
     @property
     def resuming(self) -> bool:
+        """The next request follows a page token stored by an earlier pass."""
         return self.requests == 0 and self.token is not None
 
-    def restart(self, resume: bool = False) -> None:
-        """Go on from the stored resume point, or (`resume=False`) from the newest item."""
-        resumed = self.start if resume else WalkCursor(self.start.watermark)
-        self.token, self.pending, self.walked = (resumed.next_token, resumed.pending,
-                                                 resumed.walked)
-        self.seen = {self.token} if self.token else set()
+    def restart(self) -> None:
+        """Walk again from the newest item, keeping the old watermark (X refused the token)."""
+        self.token, self.pending, self.walked, self.seen = None, None, 0, set()
 
-    def step(self, newest: str | None, count: int, next_token: str | None) -> tuple[str, str | None]:
+    def step(
+        self, newest: str | None, count: int, next_token: str | None
+    ) -> tuple[_StepKind, str | None]:
         """Count one page; return what the walk does next and the cursor to store with the page.
 
         The cursor of a page that is not the last keeps the old watermark and says where to
@@ -608,7 +606,7 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
         walk.restart()
         return None, {}
 
-    def _walk_ends(self, walk: _Walk, kind: str, what: str) -> bool:
+    def _walk_ends(self, walk: _Walk, kind: _StepKind, what: str) -> bool:
         """After a page is yielded: True at the walk's end; raise when it stops early."""
         if kind == _StepKind.LOOP:
             message = (f"X {what}: the next page token repeated after {walk.requests} pages "

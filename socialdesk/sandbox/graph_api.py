@@ -307,7 +307,7 @@ class GraphApi(Emulator):
                 4,
                 transient=True,
                 headers=graph_usage_headers(100, FACEBOOK_PAGE_ID, "pages",
-                                                self.limiter.graph_regain_minutes),
+                                            self.limiter.graph_regain_minutes),
             )
         elif fault.kind == "expired_token":
             expired = self.clock() - timedelta(hours=1)

@@ -54,10 +54,9 @@ def stored_x(config: Path, channel: str, server: SandboxServer) -> set[tuple[str
 def x_cursor(config: Path, stream: str) -> str | None:
     engine = create_engine(database(config))
     with Session(engine) as session:
-        row = session.exec(
-            select(SyncCursor).join(Account, Account.id == SyncCursor.account_id)  # type: ignore[arg-type]
-            .where(Account.name == "sandbox-x", SyncCursor.stream == stream)
-        ).first()
+        account = session.exec(select(Account).where(Account.name == "sandbox-x")).first()
+        row = account and session.exec(select(SyncCursor).where(
+            SyncCursor.account_id == account.id, SyncCursor.stream == stream)).first()
     engine.dispose()
     return row.cursor if row else None
 
