@@ -179,7 +179,7 @@ def _x_access_level(account: XAccount, level: str) -> Check:
     below `read-write`; a token keeps the permission it was made with, so the advice says
     to regenerate it after changing the app.
     """
-    subject = f"{account.name} access level"
+    subject = f"{account.name} app permission"
     regenerate = ("set App permissions to 'Read, write and Direct Messages' under User "
                   "authentication settings in the developer portal, then regenerate the access "
                   "token and secret")
