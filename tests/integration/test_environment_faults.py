@@ -82,7 +82,7 @@ def one_line(stderr: str, start: str) -> None:
 def test_a_full_disk_is_one_line_exit_74_and_the_next_sync_loses_nothing(
     sandbox: SandboxServer, mount_point: Path, tmp_path: Path
 ) -> None:
-    mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point))
+    mount("-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(mount_point))
     config = sandbox_config(sandbox, tmp_path, f"sqlite:///{mount_point / 'socialdesk.db'}")
     full = socialdesk("sync", "--config", str(config))
     assert full.returncode == DiskFullError.exit_code == 74
