@@ -8,10 +8,23 @@ with the wrong direction (the Page's own post taken for a customer's).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 EXACT_FLOAT_LIMIT = 2**53
 """Whole numbers a JSON double holds exactly; past it an id sent as a float may be another id."""
+
+
+def aware_time(value: Any) -> datetime | None:
+    """An ISO 8601 time with its offset (X's `…000Z`, Graph's `…+0000`; Python 3.11 reads
+    both) as aware UTC, or None when it is not text, not a time, or has no offset."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
 class WrongType(ValueError):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from connectors._payload import aware_time
 from connectors.base import FatalAPIError, InboundItem, PullPage, QuarantinedItem, WalkIncomplete
 
 Link = tuple[str, list[tuple[str, str]]]
@@ -408,13 +409,7 @@ def _parent_identity(entry: Any) -> tuple[str | None, datetime | None]:
 
 def graph_time(value: Any) -> datetime | None:
     """Graph's `2021-02-12T16:27:12+0000` as aware UTC, or None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    return aware_time(value)
 
 
 def _latest(current: datetime | None, items: list[InboundItem]) -> datetime | None:

@@ -31,7 +31,7 @@ from connectors._http import (
     x_daily_exhausted_reset,
     x_rate_limit,
 )
-from connectors._payload import WrongType, optional_text, platform_id
+from connectors._payload import WrongType, aware_time, optional_text, platform_id
 from connectors.base import (
     AccountSettings,
     ActionKind,
@@ -766,13 +766,7 @@ class XConnector(_XSender, Connector):  # type: ignore[misc]
 
 def parse_x_time(value: Any) -> datetime | None:
     """X's `2022-10-07T22:43:18.000Z` as aware UTC, or None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    return aware_time(value)
 
 
 def _walk_page(
