@@ -76,3 +76,31 @@ def writes_sent_twice(actions: list[dict[str, Any]]) -> list[tuple[str, str, str
         for action in actions if action["ok"]
     )
     return [write for write, times in seen.items() if times > 1]
+
+
+def config_on_store(path: Path, store_url: str) -> Path:
+    """Point a sandbox config's database at `store_url` (SQLite or PostgreSQL)."""
+    lines = [f'url = "{store_url}"' if line.startswith("url = ") else line
+             for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def stored_message_keys(store_url: str) -> Counter[tuple[str, str]]:
+    """(platform, external_id) of every stored message, with its count; empty before the
+    first sync has made the schema."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlmodel import Session, select
+
+    from socialdesk.db import create_store_engine
+    from socialdesk.models import Message
+
+    engine = create_store_engine(store_url)
+    try:
+        with Session(engine) as session:
+            rows = session.exec(select(Message.platform, Message.external_id)).all()
+    except DBAPIError:
+        rows = []
+    finally:
+        engine.dispose()
+    return Counter((platform, external_id) for platform, external_id in rows)

@@ -41,17 +41,6 @@ def sandbox() -> Iterator[SandboxServer]:
         yield server
 
 
-@pytest.fixture(autouse=True)
-def runners() -> Iterator[list[subprocess.Popen[str]]]:
-    """Every `run` a test starts; one a failed test left running is killed at teardown."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=30)
-
-
 def fast_config(sandbox: SandboxServer, tmp_path: Path) -> Path:
     """The sandbox config with every stream polled every 2 s."""
     path = write_config(tmp_path / "config.toml", sandbox.base_url)

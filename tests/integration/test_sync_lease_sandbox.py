@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,13 +19,12 @@ import psutil
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
 
 from socialdesk import lease
 from socialdesk.db import create_store_engine
-from socialdesk.models import Message
 from socialdesk.sandbox import SandboxServer, write_config
 from tests.integration.test_sync_sandbox import _env, sandbox_keys, sync
+from tests.support import config_on_store, stored_message_keys
 
 
 @pytest.fixture
@@ -40,27 +38,7 @@ def busy_sandbox() -> Iterator[SandboxServer]:
 @pytest.fixture
 def config_path(busy_sandbox: SandboxServer, tmp_path: Path, store_url: str) -> Path:
     """The sandbox config with its database on the parametrised store."""
-    return on_store(write_config(tmp_path / "config.toml", busy_sandbox.base_url), store_url)
-
-
-def on_store(path: Path, store_url: str) -> Path:
-    """Point a sandbox config's database at `store_url`."""
-    lines = [f'url = "{store_url}"' if line.startswith("url = ") else line
-             for line in path.read_text(encoding="utf-8").splitlines()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def stored_keys(store_url: str) -> Counter[tuple[str, str]]:
-    engine = create_store_engine(store_url)
-    try:
-        with Session(engine) as session:
-            rows = session.exec(select(Message.platform, Message.external_id)).all()
-    except Exception:  # noqa: BLE001  (the schema may not exist yet)
-        rows = []
-    finally:
-        engine.dispose()
-    return Counter((platform, external_id) for platform, external_id in rows)
+    return config_on_store(write_config(tmp_path / "config.toml", busy_sandbox.base_url), store_url)
 
 
 def start_sync(config_path: Path) -> subprocess.Popen[bytes]:
@@ -72,7 +50,7 @@ def start_sync(config_path: Path) -> subprocess.Popen[bytes]:
 
 def wait_for_some_messages(store_url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 90
-    while not stored_keys(store_url):
+    while not stored_message_keys(store_url):
         assert time.monotonic() < deadline and psutil.Process(process.pid).is_running(), \
             "the sync stored nothing"
         time.sleep(0.05)
@@ -94,14 +72,14 @@ def test_the_sync_after_a_killed_one_takes_over_and_stores_everything(
         wait_for_some_messages(store_url, killed)
         killed.send_signal(signal.SIGKILL)
         until_zombie(killed.pid)
-        partial = sum(stored_keys(store_url).values())
+        partial = sum(stored_message_keys(store_url).values())
         rerun = sync(config_path)
     finally:
         killed.wait(30)
     assert killed.returncode == -signal.SIGKILL, "the sync finished before the kill"
     assert rerun.returncode == 0, rerun.stderr
     assert "deferred" not in rerun.stderr and "skipped" not in rerun.stderr
-    stored = stored_keys(store_url)
+    stored = stored_message_keys(store_url)
     assert max(stored.values()) == 1
     assert set(stored) == sandbox_keys(busy_sandbox)
     assert 0 < partial < len(stored)
@@ -115,7 +93,7 @@ def test_an_account_held_by_a_live_sync_is_deferred_not_silently_skipped(
     the holder is gone, the next sync stores everything."""
     with SandboxServer(seed=5, static=True, messages=80, timeout_seconds=60) as server:
         server.start()
-        config = on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
+        config = config_on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
         server.inject({"target": "x.mentions", "kind": "timeout", "count": 1})
         holder = start_sync(config)
         try:
@@ -127,10 +105,10 @@ def test_an_account_held_by_a_live_sync_is_deferred_not_silently_skipped(
         assert blocked.returncode == 75, blocked.stderr
         assert (f"sandbox-x: deferred: another socialdesk process (pid {holder.pid} on "
                 in blocked.stderr), blocked.stderr
-        assert any(platform == "facebook" for platform, _ in stored_keys(store_url))
+        assert any(platform == "facebook" for platform, _ in stored_message_keys(store_url))
         final = sync(config)
         assert final.returncode == 0, final.stderr
-        stored = stored_keys(store_url)
+        stored = stored_message_keys(store_url)
         assert max(stored.values()) == 1
         assert set(stored) == sandbox_keys(server)
 

@@ -14,20 +14,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
 from connectors.x import WalkCursor
-from socialdesk.models import Account, Message, SyncCursor
+from socialdesk.models import Account, SyncCursor
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import X_USER_ID
 from tests.integration.test_run_sandbox import FAST_LIMITS, fast_config, start_run, stop
+from tests.support import config_on_store, stored_message_keys
 
 TOKEN = f"{X_USER_ID}-sandbox-secret-0f9e8d7c"
 LONG_HISTORY = 3000
@@ -43,30 +41,9 @@ def x_keys(server: SandboxServer, channel: str) -> set[tuple[str, str]]:
     }
 
 
-def use_store(config: Path, store_url: str) -> Path:
-    """Point the sandbox config at the test's store (SQLite or PostgreSQL)."""
-    lines = [f'url = "{store_url}"' if line.startswith("url = ") else line
-             for line in config.read_text(encoding="utf-8").splitlines()]
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return config
-
-
-def stored_keys(store_url: str) -> Counter[tuple[str, str]]:
-    engine = create_engine(store_url)
-    try:
-        with Session(engine) as session:
-            rows = session.exec(select(Message.platform, Message.external_id)).all()
-    finally:
-        engine.dispose()
-    return Counter((platform, external_id) for platform, external_id in rows)
-
-
 def stored_x(store_url: str, channel: str, server: SandboxServer) -> set[tuple[str, str]]:
     """The sandbox's messages of `channel` that the store holds (none before the first sync)."""
-    try:
-        return set(stored_keys(store_url)) & x_keys(server, channel)
-    except (OperationalError, ProgrammingError):  # no schema before the first sync
-        return set()
+    return set(stored_message_keys(store_url)) & x_keys(server, channel)
 
 
 def x_cursor(store_url: str, stream: str) -> str | None:
@@ -91,7 +68,7 @@ def test_a_capped_dm_walk_resumes_on_the_next_sync(tmp_path: Path, store_url: st
     """The issue's figure: 3,000 messages, the first sync stores 1,000 DM events, the next
     sync must store the rest (it added 0 before)."""
     with SandboxServer(seed=0, static=True, messages=LONG_HISTORY) as server:
-        config = use_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
+        config = config_on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
         dms = x_keys(server, "dm")
         assert len(dms) > 1000, "the history must outgrow one capped walk"
         first = sync_x(config)
@@ -99,7 +76,7 @@ def test_a_capped_dm_walk_resumes_on_the_next_sync(tmp_path: Path, store_url: st
         assert first.returncode != 1, first.stderr
         second = sync_x(config)
         assert stored_x(store_url, "dm", server) == dms, second.stderr
-        assert max(stored_keys(store_url).values()) == 1
+        assert max(stored_message_keys(store_url).values()) == 1
         assert x_cursor(store_url, "dms") == max((i for _, i in dms), key=int)
 
 
@@ -114,7 +91,7 @@ def test_repeated_syncs_across_rate_limit_windows_store_every_dm_event(
     """
     with SandboxServer(seed=0, static=True, messages=LONG_HISTORY, rate_window=3,
                        rate_limits={"x.dm_events": 4}) as server:
-        config = use_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
+        config = config_on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
         dms, outputs = x_keys(server, "dm"), []
         deadline = time.monotonic() + 180
         while stored_x(store_url, "dm", server) != dms and time.monotonic() < deadline:
@@ -123,20 +100,10 @@ def test_repeated_syncs_across_rate_limit_windows_store_every_dm_event(
                 server.inject({"target": "x.dm_events", "kind": "rate_limit"})
             time.sleep(1)  # cron's next minute, shortened like the window
         assert stored_x(store_url, "dm", server) == dms, outputs[-1]
-        assert max(stored_keys(store_url).values()) == 1
+        assert max(stored_message_keys(store_url).values()) == 1
         assert any(re.search(r"dms \+\d+ \(deferred: rate limited; resumes at", out)
                    for out in outputs), "the walk must have met the rate limit mid-way"
         assert len(outputs) >= 3
-
-
-@pytest.fixture
-def runners() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=30)
 
 
 def test_run_backfills_every_dm_event_across_rate_limit_windows_by_itself(
@@ -145,7 +112,7 @@ def test_run_backfills_every_dm_event_across_rate_limit_windows_by_itself(
     limits = {**FAST_LIMITS, "x.dm_events": 4}
     with SandboxServer(seed=0, static=True, messages=LONG_HISTORY, rate_window=3,
                        rate_limits=limits) as server:
-        config = use_store(fast_config(server, tmp_path), store_url)
+        config = config_on_store(fast_config(server, tmp_path), store_url)
         dms = x_keys(server, "dm")
         process = start_run(config, runners)
         deadline = time.monotonic() + 180
@@ -164,7 +131,7 @@ def test_run_backfills_every_dm_event_across_rate_limit_windows_by_itself(
         assert returncode == 0, stderr[-3000:]
         assert re.search(r"sandbox-x/dms: .*rate limited until", stderr), \
             "the backfill must have waited for a reset without a restart"
-        assert max(stored_keys(store_url).values()) == 1
+        assert max(stored_message_keys(store_url).values()) == 1
 
 
 @pytest.mark.parametrize(("target", "channel", "stream"), [
@@ -175,7 +142,7 @@ def test_a_repeating_page_token_fails_the_stream_and_loses_nothing(
     tmp_path: Path, store_url: str, target: str, channel: str, stream: str
 ) -> None:
     with SandboxServer(seed=3, static=True, messages=1500) as server:
-        config = use_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
+        config = config_on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
         expected = x_keys(server, channel)
         server.inject({"target": target, "kind": "repeat_token", "count": 1})
         looped = sync_x(config)
@@ -189,13 +156,13 @@ def test_a_repeating_page_token_fails_the_stream_and_loses_nothing(
         again = sync_x(config)
         assert again.returncode == 0, again.stderr
         assert stored_x(store_url, channel, server) == expected
-        assert max(stored_keys(store_url).values()) == 1
+        assert max(stored_message_keys(store_url).values()) == 1
 
 
 def test_a_dm_walk_killed_mid_way_resumes_where_it_stopped(tmp_path: Path, store_url: str) -> None:
     """kill -9 after some pages: the next sync asks for the stored page token, not page 1."""
     with SandboxServer(seed=0, static=True, messages=LONG_HISTORY) as server:
-        config = use_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
+        config = config_on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
         dms = x_keys(server, "dm")
         process = subprocess.Popen(
             [sys.executable, "-m", "socialdesk", "sync", "--config", str(config),
@@ -218,7 +185,7 @@ def test_a_dm_walk_killed_mid_way_resumes_where_it_stopped(tmp_path: Path, store
             rerun = sync_x(config)
             assert rerun.returncode != 1, rerun.stderr
         assert stored_x(store_url, "dm", server) == dms
-        assert max(stored_keys(store_url).values()) == 1
+        assert max(stored_message_keys(store_url).values()) == 1
 
 
 def _quiet(read: object, *args: object) -> str | None:
