@@ -20,11 +20,9 @@ from socialdesk.db import create_store_engine
 from socialdesk.models import SyncCursor
 from socialdesk.sandbox import SandboxServer, write_config
 from socialdesk.sandbox.wire import Request, Response
-from tests.integration.test_run_sandbox import fast_config, runners, start_run, stop
-from tests.integration.test_sync_lease_sandbox import on_store, stored_keys
+from tests.integration.test_run_sandbox import fast_config, start_run, stop
 from tests.integration.test_sync_sandbox import sandbox_keys, sync
-
-__all__ = ["runners"]  # the fixture that kills a `run` a failed test left behind
+from tests.support import config_on_store, stored_message_keys
 
 SMALL_BUDGET = {"x.mentions": 4, "x.dm_events": 6, "facebook": 12}
 """Per 15 minutes for X, per hour for Graph: polling every 2 s spends each in seconds."""
@@ -73,14 +71,14 @@ def test_run_paces_itself_and_meets_no_refusal_while_syncing_everything(
     runners: list[subprocess.Popen[str]],
 ) -> None:
     answers = Answers(limited_sandbox)
-    config = on_store(fast_config(limited_sandbox, tmp_path), store_url)
+    config = config_on_store(fast_config(limited_sandbox, tmp_path), store_url)
     process = start_run(config, runners)
     time.sleep(25)
     returncode, stderr = stop(process)
     assert returncode == 0, stderr
     assert answers.refused() == 0, (answers.counts, stderr)
-    assert set(stored_keys(store_url)) == sandbox_keys(limited_sandbox)
-    assert max(stored_keys(store_url).values()) == 1
+    assert set(stored_message_keys(store_url)) == sandbox_keys(limited_sandbox)
+    assert max(stored_message_keys(store_url).values()) == 1
     assert answers.calls("/mentions") <= SMALL_BUDGET["x.mentions"]
     assert re.search(r"sandbox-x/mentions: .* next run \S+ UTC \(paced: 3 of 4 left until "
                      r"\d\d:\d\d:\d\d UTC\)", stderr), stderr
@@ -103,7 +101,7 @@ def test_sync_stops_a_walk_before_the_refusal_and_exits_75(
                        rate_limits={"x.dm_events": 1}) as server:
         server.start()
         answers = Answers(server)
-        config = on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
+        config = config_on_store(write_config(tmp_path / "config.toml", server.base_url), store_url)
         first = sync(config)
         assert first.returncode == 75, first.stderr
         resumes = re.search(r"^sandbox-x: mentions \+\d+, dms \+(\d+) \(deferred: rate-limit "
