@@ -38,7 +38,7 @@ from socialdesk.models import (
     PrivacyState,
 )
 from socialdesk.outbox import ActionRequest, queue, send_now
-from socialdesk.privacy.detect import Detector
+from socialdesk.privacy.detect import Detector, Entity
 from socialdesk.privacy.policy import (
     PlannedAction,
     PublicPost,
@@ -99,7 +99,7 @@ def guard_undecided(
     if account_id is None:
         return report
     for message in _undecided(engine, account_id):
-        plan = plan_redirect(_public_post(message), detector.scan(message.text), config,
+        plan = plan_redirect(_public_post(message), _entities(message, detector), config,
                              settings.privacy, now())
         exposure_id = _decide(engine, message, plan, now())
         if exposure_id is None or plan is None:
@@ -445,6 +445,15 @@ def _unfinished(engine: Engine, account_id: int) -> list[int]:
             .order_by(col(PrivacyExposure.id))
         ).all()
     return [int(row) for row in rows if row is not None]
+
+
+def _entities(message: Message, detector: Detector) -> list[Entity]:
+    """The personal data ingest found and stored with the message, so the guard decides on
+    what the desk and the reports mask; a message stored without its spans is scanned."""
+    if not message.pii_spans:
+        return detector.scan(message.text)
+    return [Entity(kind, start, end, message.text[start:end])
+            for start, end, kind in message.pii_spans]
 
 
 def _public_post(message: Message) -> PublicPost:

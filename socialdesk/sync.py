@@ -9,6 +9,7 @@ stops the others.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -141,6 +142,11 @@ class SyncContext:
     owner: str = field(default_factory=lease.new_owner_id)
     on_page: PageCallback | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+
+    @functools.cached_property
+    def find_spans(self) -> FindSpans:
+        """Ingest's personal-data finder, built once for the whole pass."""
+        return spans_finder(self.detector)
 
 
 def sync_accounts(
@@ -300,7 +306,7 @@ def _walk(
         if not lease.acquire(context.engine, lease_name, context.owner):
             raise AccountSyncError(account.name, "lost the sync lease to another process")
         report = ingest_page(session, account, page, now=context.clock(),
-                             find_spans=spans_finder(context.detector))
+                             find_spans=context.find_spans)
         set_due_times(session, rules.hours, rules.minutes, report, rules.counted_from_opening)
         _count(result, report, page.warnings)
         result.pages += 1
