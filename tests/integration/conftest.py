@@ -6,6 +6,10 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
+
+from socialdesk.config import Settings
+from socialdesk.db import open_store
 
 
 @pytest.fixture
@@ -17,3 +21,11 @@ def runners() -> Iterator[list[subprocess.Popen[str]]]:
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=30)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """The store of the module's `settings` (a module may define its own, synced, one)."""
+    store = open_store(settings.database.effective_url)
+    yield store
+    store.dispose()

@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 from socialdesk.acknowledge import ACK_ACTOR, guess_language
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
-from socialdesk.db import open_store
 from socialdesk.models import Conversation, OutboxAction
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sync import sync_accounts
@@ -35,13 +34,6 @@ def settings(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyP
     path = write_config(tmp_path / "config.toml", sandbox.base_url)
     path.write_text(path.read_text(encoding="utf-8") + ACK_SECTION, encoding="utf-8")
     return load_settings(path)
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    store = open_store(settings.database.effective_url)
-    yield store
-    store.dispose()
 
 
 def acknowledgements(sandbox: SandboxServer) -> list[dict[str, object]]:

@@ -27,7 +27,6 @@ import connectors.x
 from connectors._payload import WrongType
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
-from socialdesk.db import open_store
 from socialdesk.models import Message, QuarantineEntry
 from socialdesk.quarantine import list_quarantined, waiting_by_account
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
@@ -52,13 +51,6 @@ def settings(sandbox: SandboxServer, store_url: str, tmp_path: Path) -> Settings
     path = tmp_path / "config.toml"
     path.write_text(sandbox_config_text(sandbox.base_url, store_url), encoding="utf-8")
     return load_settings(path)
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    store = open_store(settings.database.effective_url)
-    yield store
-    store.dispose()
 
 
 def sync(settings: Settings, engine: Engine, account: str) -> AccountResult:
