@@ -26,8 +26,8 @@ from sqlmodel import Session  # noqa: E402
 
 from connectors.base import Channel, Direction, InboundItem, PullPage  # noqa: E402
 from socialdesk.clock import system_clock
-from socialdesk.db import open_store  # noqa: E402
-from socialdesk.ingest import ensure_account, ingest_page  # noqa: E402
+from socialdesk.store.db import open_store  # noqa: E402
+from socialdesk.store.ingest import ensure_account, ingest_page  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TEXT = ("@brand il mio ordine non è ancora arrivato, potete controllare? "

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from socialdesk.privacy.detect import ENTITY_TYPES, Detector  # noqa: E402
-from socialdesk.privacy.evaluation import (  # noqa: E402
+from tests.privacy.evaluation import (  # noqa: E402
     Report,
     read_jsonl,
     score_labelled,

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlmodel import Session  # noqa: E402
 
 from socialdesk.clock import system_clock
+from socialdesk.commands.init import starter_config_text  # noqa: E402
 from socialdesk.config import settings_from_mapping  # noqa: E402
-from socialdesk.db import open_store  # noqa: E402
 from socialdesk.privacy.detect import Detector  # noqa: E402
 from socialdesk.reports import (  # noqa: E402
     MESSAGES_COLUMNS,
@@ -47,7 +47,7 @@ from socialdesk.reports import (  # noqa: E402
     write_report,
 )
 from socialdesk.reports.kinds import CONVERSATIONS_COLUMNS  # noqa: E402
-from socialdesk.starter import starter_config_text  # noqa: E402
+from socialdesk.store.db import open_store  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TEXTS = (

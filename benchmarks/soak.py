@@ -33,10 +33,10 @@ from sqlalchemy import create_engine, func
 from sqlmodel import Session, col, select
 
 from socialdesk.config import FACEBOOK_POLL_SECONDS, POLL_SECONDS_RANGE, X_POLL_SECONDS
-from socialdesk.models import Message, PrivacyState
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.limits import DEFAULT_LIMITS
 from socialdesk.sandbox.state import X_USER_ID
+from socialdesk.store.models import Message, PrivacyState
 
 CUSTOMER_CHANNELS = {"mention", "dm", "comment", "visitor_post", "messenger"}
 

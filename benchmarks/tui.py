@@ -45,11 +45,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from socialdesk.db import open_store, refresh_statistics  # noqa: E402
+from socialdesk.store.db import open_store, refresh_statistics  # noqa: E402
 from socialdesk.tui.app import make_app  # noqa: E402
 from socialdesk.tui.context import Desk, Operator  # noqa: E402
-from socialdesk.tui.inbox import InboxScreen  # noqa: E402
-from socialdesk.tui.queue_list import ConversationList  # noqa: E402
+from socialdesk.tui.screens.queue_screen import InboxScreen  # noqa: E402
+from socialdesk.tui.widgets.queue_list import ConversationList  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 CHANNELS = [("x", "mention", "public"), ("x", "dm", "private"),
@@ -106,7 +106,8 @@ def generate(path: Path, conversations: int, per_conversation: int) -> None:
 
 
 def _migration_0004():  # type: ignore[no-untyped-def]
-    path = Path(__file__).resolve().parents[1] / "socialdesk/migrations/versions/0004_search.py"
+    versions = Path(__file__).resolve().parents[1] / "socialdesk/store/migrations/versions"
+    path = versions / "0004_search.py"
     spec = importlib.util.spec_from_file_location("migration_0004", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -57,7 +57,7 @@ def cli(verbose: int) -> None:
 @config_option
 def init(config_path: Path | None) -> None:
     """Write a starter config; never overwrites an existing one."""
-    from socialdesk.starter import write_starter_config
+    from socialdesk.commands.init import write_starter_config
 
     path = write_starter_config(resolve_config_path(config_path))
     click.echo(f"Wrote {path}", err=True)
@@ -85,7 +85,7 @@ def sync(config_path: Path | None, accounts: tuple[str, ...]) -> None:
           or another socialdesk process syncing the account (EX_TEMPFAIL: try again
           later; the next sync resumes where this one stopped)
     """
-    from socialdesk.commands import run_sync
+    from socialdesk.commands.sync_once import run_sync
 
     sys.exit(run_sync(resolve_config_path(config_path), accounts, sys.stderr))
 
@@ -100,7 +100,7 @@ def run(config_path: Path | None, once: bool) -> None:
     window resets. Exits 0 after a clean stop; `--once` exits as `socialdesk sync` does.
     """
     if once:
-        from socialdesk.commands import run_sync
+        from socialdesk.commands.sync_once import run_sync
 
         sys.exit(run_sync(resolve_config_path(config_path), (), sys.stderr))
     from socialdesk.scheduler import run_from_config
@@ -112,7 +112,7 @@ def run(config_path: Path | None, once: bool) -> None:
 @config_option
 def doctor(config_path: Path | None) -> None:
     """Check config, database, tokens and permissions, and the last sync of every stream."""
-    from socialdesk.doctor import run_doctor
+    from socialdesk.commands.doctor import run_doctor
 
     sys.exit(run_doctor(resolve_config_path(config_path), sys.stdout))
 
@@ -167,7 +167,7 @@ def tui(config_path: Path | None, initials: str | None) -> None:
               help="Sync once and print a summary (the default when stdout is not a terminal).")
 def demo(seed: int, messages: int, no_tui: bool) -> None:
     """Run socialdesk on a built-in sandbox with a throwaway database, no account needed."""
-    from socialdesk.demo import run_demo
+    from socialdesk.commands.demo import run_demo
 
     interactive = not no_tui and sys.stdout.isatty() and sys.stdin.isatty()
     sys.exit(run_demo(seed=seed, messages=messages, out=sys.stdout, interactive=interactive))
@@ -188,7 +188,7 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 def report(kind: str, config_path: Path | None, since: Any, until: Any, account: str | None,
            output: str, unmask: bool, excel: bool, actor: str | None) -> None:
     """Export a CSV report."""
-    from socialdesk.commands import ReportCommand, run_report
+    from socialdesk.commands.report import ReportCommand, run_report
 
     since_day: date | None = since.date() if since else None
     until_day: date | None = until.date() if until else None
@@ -208,7 +208,7 @@ def report(kind: str, config_path: Path | None, since: Any, until: Any, account:
 @click.option("--as", "operator", required=True, help="Your initials (audited).")
 def reply(config_path: Path | None, conversation_id: int, text: str, operator: str) -> None:
     """Answer a conversation on its own channel through the outbox, and print the state."""
-    from socialdesk.outbox_commands import run_reply
+    from socialdesk.commands.reply import run_reply
 
     sys.exit(run_reply(resolve_config_path(config_path), conversation_id, text, operator,
                        sys.stdout))
@@ -223,7 +223,7 @@ def reply(config_path: Path | None, conversation_id: int, text: str, operator: s
 def outbox(ctx: click.Context, config_path: Path | None, states: tuple[str, ...]) -> None:
     """List outgoing actions with their state, newest first (tab-separated)."""
     if ctx.invoked_subcommand is None:
-        from socialdesk.outbox_commands import run_outbox_list
+        from socialdesk.commands.reply import run_outbox_list
 
         rows = run_outbox_list(resolve_config_path(config_path), states, sys.stdout)
         click.echo(f"{rows} actions", err=True)
@@ -237,7 +237,7 @@ def outbox(ctx: click.Context, config_path: Path | None, states: tuple[str, ...]
               help="For an unknown action: you checked the platform and it did not go out.")
 def outbox_retry(config_path: Path | None, action_id: int, operator: str, checked: bool) -> None:
     """Send a failed or unknown action again (an unknown one is looked for first)."""
-    from socialdesk.outbox_commands import run_outbox_retry
+    from socialdesk.commands.reply import run_outbox_retry
 
     sys.exit(run_outbox_retry(resolve_config_path(config_path), action_id, operator, checked,
                               sys.stdout))
@@ -252,7 +252,7 @@ def outbox_retry(config_path: Path | None, action_id: int, operator: str, checke
 def quarantine(config_path: Path | None, include_resolved: bool, account: str | None,
                as_json: bool) -> None:
     """List the items set aside because they could not be read; each sync tries them again."""
-    from socialdesk.commands import run_quarantine_list
+    from socialdesk.commands.quarantine_list import run_quarantine_list
 
     rows = run_quarantine_list(resolve_config_path(config_path), include_resolved, account,
                                as_json, sys.stdout)
@@ -268,7 +268,7 @@ def privacy() -> None:
 @config_option
 def scan(config_path: Path | None) -> None:
     """Read one text per line on stdin; write one JSON object per line with the entities found."""
-    from socialdesk.commands import run_privacy_scan
+    from socialdesk.commands.privacy_scan import run_privacy_scan
 
     run_privacy_scan(resolve_config_path(config_path), sys.stdin, sys.stdout)
 

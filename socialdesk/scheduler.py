@@ -39,16 +39,16 @@ from sqlalchemy import Engine
 from tzlocal import get_localzone
 
 from connectors.base import RateLimitStatus
-from socialdesk import pacing
 from socialdesk.clock import Clock, system_clock
 from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
-from socialdesk.db import open_store, refresh_statistics
+from socialdesk.desk.outbox import dispatch_due
 from socialdesk.errors import ConfigError, environment_fault
-from socialdesk.hours import hours_for
-from socialdesk.models import SyncCursor
-from socialdesk.outbox import dispatch_due
 from socialdesk.reports.schedule import run_scheduled_report
-from socialdesk.sla import fill_missing_due_times, overdue_conversations
+from socialdesk.service import pacing
+from socialdesk.service.hours import hours_for
+from socialdesk.service.sla import fill_missing_due_times, overdue_conversations
+from socialdesk.store.db import open_configured_store, refresh_statistics
+from socialdesk.store.models import SyncCursor
 from socialdesk.sync import (
     AccountResult,
     StreamResult,
@@ -376,7 +376,7 @@ def run_from_config(config_path: Path) -> int:
     if not settings.accounts:
         raise ConfigError(f"{config_path}: accounts: no [[accounts]] configured")
     logging.getLogger(__name__).setLevel(min(logging.INFO, logging.getLogger().level))
-    engine = open_store(settings.database.effective_url)
+    engine = open_configured_store(settings)
     try:
         DeskScheduler(settings, engine).run_forever()
     finally:

@@ -31,19 +31,20 @@ from connectors.base import (
     RetriableAPIError,
     WalkIncomplete,
 )
-from socialdesk import lease, pacing, quarantine
-from socialdesk.acknowledge import acknowledge_new
 from socialdesk.clock import Clock
 from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
+from socialdesk.desk.outbox import DispatchReport, dispatch_due
 from socialdesk.errors import AccountSyncError, SocialdeskError
-from socialdesk.guard import GuardReport, guard_undecided
-from socialdesk.hours import BusinessHours, hours_for
-from socialdesk.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
-from socialdesk.models import Account, Health, SyncCursor
-from socialdesk.outbox import DispatchReport, dispatch_due
 from socialdesk.plugins import load_connector
 from socialdesk.privacy.detect import Detector
-from socialdesk.sla import set_due_times
+from socialdesk.privacy.guard import GuardReport, guard_undecided
+from socialdesk.service import pacing
+from socialdesk.service.acknowledgement import acknowledge_new
+from socialdesk.service.hours import BusinessHours, hours_for
+from socialdesk.service.sla import set_due_times
+from socialdesk.store import lease, quarantine
+from socialdesk.store.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
+from socialdesk.store.models import Account, Health, SyncCursor
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class StreamResult:
     pages: int = 0
     """Pages stored in this pass: about the requests it cost, for pacing the next one."""
     budget: RateLimitStatus | None = None
-    """What the platform's usage headers said after the last page (`socialdesk.pacing`)."""
+    """What the platform's usage headers said after the last page (`socialdesk.service.pacing`)."""
 
     @property
     def failed(self) -> bool:

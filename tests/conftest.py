@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from socialdesk.db import open_store
+from socialdesk.store.db import open_store
 
 POSTGRES_ENV = "SOCIALDESK_TEST_DATABASE_URL"
 

@@ -92,8 +92,8 @@ def stored_message_keys(store_url: str) -> Counter[tuple[str, str]]:
     from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session, select
 
-    from socialdesk.db import create_store_engine
-    from socialdesk.models import Message
+    from socialdesk.store.db import create_store_engine
+    from socialdesk.store.models import Message
 
     engine = create_store_engine(store_url)
     try:

@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from socialdesk.config import Settings
 from socialdesk.errors import UsageError
-from socialdesk.models import AuditEntry
 from socialdesk.privacy.detect import Detector
 from socialdesk.reports.csvout import (
     FORMULA_TRIGGERS,
@@ -31,12 +30,13 @@ from socialdesk.reports.kinds import (
     daily_rows,
     redirect_rows,
 )
-from socialdesk.reports.messages import (
+from socialdesk.reports.message_export import (
     MESSAGES_COLUMNS,
     MESSAGES_TEXT_COLUMNS,
     message_rows,
     text_masker,
 )
+from socialdesk.store.models import AuditEntry
 
 __all__ = [
     "FORMULA_TRIGGERS", "MESSAGES_COLUMNS", "MESSAGES_TEXT_COLUMNS", "REPORT_KINDS",

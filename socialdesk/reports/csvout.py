@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from sqlalchemy import String, case, func, type_coerce
 
 from socialdesk.paths import open_private
-from socialdesk.sqltime import utc_text
+from socialdesk.store.sqltime import utc_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """Cells a spreadsheet would run as formulas (OWASP CSV injection guidance)."""

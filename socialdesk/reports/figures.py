@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from connectors.base import Direction
 from socialdesk.config import Settings
-from socialdesk.hours import BusinessHours, hours_for
-from socialdesk.models import Account, Contact, Conversation, Handle, Message
 from socialdesk.reports.csvout import ReportPeriod, as_utc, csv_flag, csv_time, stored_time
+from socialdesk.service.hours import BusinessHours, hours_for
+from socialdesk.store.models import Account, Contact, Conversation, Handle, Message
 
 CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]

@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from connectors.base import ActionKind, Direction
 from socialdesk.config import Settings
-from socialdesk.models import Conversation, OutboxAction, OutboxState, PrivacyExposure
 from socialdesk.reports.csvout import ReportPeriod
 from socialdesk.reports.figures import (
     ACCOUNT,
@@ -23,6 +22,7 @@ from socialdesk.reports.figures import (
     percentile,
     sla_met_percent,
 )
+from socialdesk.store.models import Conversation, OutboxAction, OutboxState, PrivacyExposure
 
 OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
 EXPOSURE: Table = PrivacyExposure.__table__  # type: ignore[attr-defined]

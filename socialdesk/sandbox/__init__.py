@@ -7,8 +7,8 @@ run against it unchanged. See `SandboxServer` for the data it holds.
 
 from __future__ import annotations
 
-from socialdesk.sandbox.config import SANDBOX_TOKEN_ENV, sandbox_config_text, write_config
 from socialdesk.sandbox.faults import Fault
+from socialdesk.sandbox.options import SANDBOX_TOKEN_ENV, sandbox_config_text, write_config
 from socialdesk.sandbox.runner import serve
 from socialdesk.sandbox.server import SandboxServer
 from socialdesk.sandbox.state import FACEBOOK_PAGE_ID, FACEBOOK_PAGE_NAME, X_USER_ID, X_USERNAME

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from socialdesk.sandbox.config import SANDBOX_TOKEN_ENV, write_config
+from socialdesk.sandbox.options import SANDBOX_TOKEN_ENV, write_config
 from socialdesk.sandbox.server import SandboxServer
 
 

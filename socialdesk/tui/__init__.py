@@ -1,2 +1,3 @@
-"""The desk: a keyboard-first Textual TUI over the queue. Reads through `socialdesk.queries`,
-acts through `socialdesk.triage` (and `socialdesk.inbox` for sending); no SQL of its own."""
+"""The desk: a keyboard-first Textual TUI over the queue. Reads through
+`socialdesk.store.queries`, acts through `socialdesk.desk` (triage, answers, identity); no SQL
+of its own."""

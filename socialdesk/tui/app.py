@@ -15,20 +15,20 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from socialdesk.queries import latest_change
+from socialdesk.store.queries import latest_change
 from socialdesk.tui.context import Desk
-from socialdesk.tui.dashboard import DashboardScreen
-from socialdesk.tui.inbox import InboxScreen
 from socialdesk.tui.messages import ActionFailed, FollowsQueue, QueueChanged
-from socialdesk.tui.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteModal
-from socialdesk.tui.queue_list import ConversationList
+from socialdesk.tui.screens.dashboard_screen import DashboardScreen
+from socialdesk.tui.screens.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteModal
+from socialdesk.tui.screens.queue_screen import InboxScreen
+from socialdesk.tui.widgets.queue_list import ConversationList
 
 CONVERSATION_SCREEN = "conversation"
 NO_CONVERSATION = 0
 """What the conversation screen is built on before the first Enter (ids start at 1);
 `ConversationScreen.show` fills it before it is first shown."""
 
-LATER_MODULES = ("socialdesk.tui.conversation",)
+LATER_MODULES = ("socialdesk.tui.screens.conversation_screen",)
 """Not needed for the first screen, imported just after it (a tenth of a second: the send
 paths, the privacy guard, the outbox, fuzzy matching; benchmarks/tui.py)."""
 
@@ -86,7 +86,7 @@ class DeskApp(App[None]):
         cost the first one 20 to 50 ms more than the later ones (benchmarks/tui.py).
         Textual has no public call for this; its `push_screen` does the same first step,
         and without it the first Enter builds the screen as before."""
-        from socialdesk.tui.conversation import ConversationScreen
+        from socialdesk.tui.screens.conversation_screen import ConversationScreen
 
         build = getattr(self, "_get_screen", None)
         if build is None or self.is_screen_installed(CONVERSATION_SCREEN):
@@ -105,7 +105,9 @@ class DeskApp(App[None]):
     async def open_conversation(self, conversation_id: int) -> None:
         """On the desk's one conversation screen, kept between Enters; a second one only when
         that screen is already open underneath (`o` from a conversation: Esc comes back)."""
-        from socialdesk.tui.conversation import ConversationScreen  # see LATER_MODULES
+        from socialdesk.tui.screens.conversation_screen import (
+            ConversationScreen,  # see LATER_MODULES
+        )
 
         if not self.is_screen_installed(CONVERSATION_SCREEN):
             self.install_screen(ConversationScreen(conversation_id), CONVERSATION_SCREEN)
@@ -181,8 +183,8 @@ class DeskApp(App[None]):
 
 def binding_owners() -> tuple[type[DOMNode], ...]:
     """Every class whose BINDINGS carry the ids `[tui.keymap]` may rebind."""
-    from socialdesk.tui.composer import ComposerModal  # see LATER_MODULES
-    from socialdesk.tui.conversation import ConversationScreen
+    from socialdesk.tui.screens.conversation_screen import ConversationScreen
+    from socialdesk.tui.widgets.composer import ComposerModal  # see LATER_MODULES
 
     return (DeskApp, InboxScreen, ConversationList, ConversationScreen, DashboardScreen,
             ComposerModal, NoteModal, ChoiceModal, ConfirmModal, HelpScreen)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from socialdesk.config import OperatorSettings, Settings, load_settings
-from socialdesk.db import open_store
 from socialdesk.errors import UsageError
 from socialdesk.privacy.detect import Detector
+from socialdesk.store.db import open_configured_store
 from socialdesk.tui.app import make_app
 from socialdesk.tui.context import Desk, Operator, SavedReply
 
@@ -58,7 +58,7 @@ def open_desk(desk: Desk) -> None:
 
 def run_tui(config_path: Path, initials: str | None) -> int:
     settings = load_settings(config_path)
-    engine = open_store(settings.database.effective_url)
+    engine = open_configured_store(settings)
     try:
         open_desk(desk_from_settings(settings, engine, initials))
     finally:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from socialdesk.db import open_store
 from socialdesk.paths import data_dir
 from socialdesk.sandbox import write_config
+from socialdesk.store.db import open_store
 from tests.support import run_cli
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from socialdesk.config import Settings
-from socialdesk.db import open_store
+from socialdesk.store.db import open_store
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from socialdesk.acknowledge import ACK_ACTOR, guess_language
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
-from socialdesk.models import Conversation, OutboxAction
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
+from socialdesk.service.acknowledgement import ACK_ACTOR, guess_language
+from socialdesk.store.models import Conversation, OutboxAction
 from socialdesk.sync import sync_accounts
 
 ACK_SECTION = "\n[acknowledgement]\nenabled = true\nmax_age_minutes = 30\n"

@@ -22,10 +22,10 @@ from connectors._http import ResponseTooLarge
 from connectors.base import AccountSettings, Connector
 from connectors.facebook import FacebookConnector
 from connectors.x import XConnector
-from socialdesk.models import Account, SyncCursor
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.faults import HUGE_PAGE_BYTES, OVERSIZED_KINDS
 from socialdesk.sandbox.state import FACEBOOK_PAGE_ID, X_USER_ID
+from socialdesk.store.models import Account, SyncCursor
 
 MB = 1024 * 1024
 X_SECRETS = ("bearer_token", "consumer_key", "consumer_secret", "access_token",

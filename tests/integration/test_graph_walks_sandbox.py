@@ -26,9 +26,9 @@ from connectors.base import (
     WalkIncomplete,
 )
 from connectors.facebook import FacebookConnector, decode_cursor
-from socialdesk.models import Message
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import FACEBOOK_PAGE_ID, FBComment, FBMessage, FBPost, FBUser
+from socialdesk.store.models import Message
 
 TOKEN = "sandbox-secret-walks"
 EXTRA_CONVERSATIONS = 90

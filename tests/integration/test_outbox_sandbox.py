@@ -18,19 +18,19 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from socialdesk import inbox, outbox
-from socialdesk.channel_rules import ChannelRuleError
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
-from socialdesk.db import open_store
-from socialdesk.models import (
+from socialdesk.desk import answers, outbox
+from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
+from socialdesk.store.db import open_store
+from socialdesk.store.models import (
     AuditEntry,
     Conversation,
     Handle,
     Message,
     OutboxAction,
 )
-from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sync import sync_accounts
 
 TOKEN = "sandbox-secret-outbox-1"
@@ -101,7 +101,7 @@ def test_a_reply_goes_out_once_on_the_conversations_channel_and_its_echo_adds_no
     sandbox: SandboxServer, settings: Settings, engine: Engine, channel: str, sandbox_kind: str
 ) -> None:
     target = conversation(engine, channel)
-    queued = inbox.reply(engine, target.id or 0, f"Ci pensiamo noi ({channel}).", "AB",
+    queued = answers.reply(engine, target.id or 0, f"Ci pensiamo noi ({channel}).", "AB",
                          settings=settings, now=system_clock)
     sent = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
     assert sent.state == "sent" and sent.external_id
@@ -118,8 +118,8 @@ def test_queuing_the_same_answer_twice_sends_it_once(
     sandbox: SandboxServer, settings: Settings, engine: Engine
 ) -> None:
     target = conversation(engine, "mention")
-    first = inbox.reply(engine, target.id or 0, "Grazie della pazienza!", "AB", now=system_clock)
-    second = inbox.reply(engine, target.id or 0, "Grazie della pazienza!", "CD", now=system_clock)
+    first = answers.reply(engine, target.id or 0, "Grazie della pazienza!", "AB", now=system_clock)
+    second = answers.reply(engine, target.id or 0, "Grazie della pazienza!", "CD", now=system_clock)
     assert first.id == second.id
     outbox.dispatch_due(engine, settings, now=system_clock)
     outbox.dispatch_due(engine, settings, now=system_clock)
@@ -137,15 +137,15 @@ def test_hiding_and_unhiding_a_comment_is_seen_by_the_platform(
         comment = session.exec(select(Message).where(
             Message.channel == "comment", Message.direction == "inbound")).first()
     assert comment is not None
-    hide = inbox.hide(engine, comment.id or 0, "AB", now=system_clock)
+    hide = answers.hide(engine, comment.id or 0, "AB", now=system_clock)
     hidden = outbox.send_now(engine, settings, hide.id or 0, now=system_clock)
     assert hidden.state == "sent"
     assert sandbox.store.comments[comment.external_id].hidden is True
-    unhide = inbox.unhide(engine, comment.id or 0, "AB", now=system_clock)
+    unhide = answers.unhide(engine, comment.id or 0, "AB", now=system_clock)
     shown = outbox.send_now(engine, settings, unhide.id or 0, now=system_clock)
     assert shown.state == "sent"
     assert sandbox.store.comments[comment.external_id].hidden is False
-    again = inbox.hide(engine, comment.id or 0, "AB", now=system_clock)
+    again = answers.hide(engine, comment.id or 0, "AB", now=system_clock)
     assert again.id not in (hidden.id, shown.id)
 
 
@@ -154,7 +154,7 @@ def test_a_private_reply_to_a_comment_goes_out_once_and_lands_in_messenger(
 ) -> None:
     target = conversation(engine, "comment")
     assert target.contact_id is not None
-    queued = inbox.send_private(engine, target.contact_id, "Le scriviamo in privato.", "AB",
+    queued = answers.send_private(engine, target.contact_id, "Le scriviamo in privato.", "AB",
                                 conversation_id=target.id, now=system_clock)
     assert queued.kind == "private_reply"
     sent = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
@@ -166,7 +166,7 @@ def test_a_private_reply_to_a_comment_goes_out_once_and_lands_in_messenger(
     assert landed is not None and landed.channel == "messenger"
     assert landed.contact_id == target.contact_id, "the private conversation is on the card"
     with pytest.raises(ChannelRuleError, match="one private reply per comment"):
-        inbox.send_private(engine, target.contact_id, "Un secondo messaggio.", "AB",
+        answers.send_private(engine, target.contact_id, "Un secondo messaggio.", "AB",
                            conversation_id=target.id, now=system_clock)
 
 
@@ -177,14 +177,14 @@ def test_messenger_after_24_hours_needs_a_human_and_the_human_agent_feature(
     age = system_clock() - (target.last_inbound_at or system_clock())
     assert timedelta(hours=24) < age < timedelta(days=7), "seed 7 changed its Messenger data"
     with pytest.raises(ChannelRuleError, match="Human Agent"):
-        inbox.reply(engine, target.id or 0, "Eccoci.", "AB", settings=settings, now=system_clock)
+        answers.reply(engine, target.id or 0, "Eccoci.", "AB", settings=settings, now=system_clock)
     config_path.write_text(config_path.read_text().replace(
         'graph_version = "v25.0"', 'graph_version = "v25.0"\nhuman_agent = true'))
     with_feature = load_settings(config_path)
     with pytest.raises(ChannelRuleError):
-        inbox.reply(engine, target.id or 0, "Eccoci.", "BOT", settings=with_feature,
+        answers.reply(engine, target.id or 0, "Eccoci.", "BOT", settings=with_feature,
                     automated=True, now=system_clock)
-    queued = inbox.reply(engine, target.id or 0, "Eccoci.", "AB", settings=with_feature,
+    queued = answers.reply(engine, target.id or 0, "Eccoci.", "AB", settings=with_feature,
                          now=system_clock)
     assert outbox.send_now(engine, with_feature, queued.id or 0, now=system_clock).state == "sent"
     [action] = delivered(sandbox, "facebook.message")
@@ -202,7 +202,7 @@ def test_a_dm_to_someone_who_wrote_in_public_opens_a_conversation_on_their_card(
             handle.contact_id for handle in session.exec(select(Handle).where(
                 Handle.platform == "x")).all()
             if handle.external_user_id in open_to_dms and handle.contact_id not in in_dms)
-    sent = outbox.send_now(engine, settings, inbox.send_private(
+    sent = outbox.send_now(engine, settings, answers.send_private(
         engine, contact_id, "Ti scriviamo in privato.", "AB", now=system_clock).id or 0,
         now=system_clock)
     assert sent.state == "sent"
@@ -223,7 +223,7 @@ def test_a_dm_the_customer_refuses_fails_with_the_reason(
     for event in list(sandbox.store.dm_events.values()):
         if str(author) in event.dm_conversation_id:
             del sandbox.store.dm_events[event.id]
-    queued = inbox.send_private(engine, target.contact_id or 0, "Ci scriva in DM.", "AB",
+    queued = answers.send_private(engine, target.contact_id or 0, "Ci scriva in DM.", "AB",
                                 conversation_id=target.id, now=system_clock)
     failed = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
     assert failed.state == "failed"
@@ -235,7 +235,8 @@ def test_a_dm_the_customer_refuses_fails_with_the_reason(
 
 
 def _reply(engine: Engine, channel: str, text: str) -> OutboxAction:
-    return inbox.reply(engine, conversation(engine, channel).id or 0, text, "AB", now=system_clock)
+    conversation_id = conversation(engine, channel).id or 0
+    return answers.reply(engine, conversation_id, text, "AB", now=system_clock)
 
 
 ENDPOINT = {"mention": "x.tweets", "comment": "facebook.reply"}
@@ -327,10 +328,10 @@ def test_an_expired_token_fails_visibly_and_sends_nothing(
 KILLED_DISPATCHER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from socialdesk import outbox
+    from socialdesk.desk import outbox
     from socialdesk.clock import system_clock
     from socialdesk.config import load_settings
-    from socialdesk.db import open_store
+    from socialdesk.store.db import open_store
 
     def killed(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
@@ -396,7 +397,7 @@ def _queue_for_crash(engine: Engine, action: str) -> OutboxAction:
     if action == "facebook_reply":
         return _reply(engine, "comment", "Risolto, grazie.")
     target = conversation(engine, "comment")
-    return inbox.send_private(engine, target.contact_id or 0, "Le scriviamo in privato.", "AB",
+    return answers.send_private(engine, target.contact_id or 0, "Le scriviamo in privato.", "AB",
                               conversation_id=target.id, now=system_clock)
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from socialdesk import pacing
-from socialdesk.db import create_store_engine
-from socialdesk.models import SyncCursor
 from socialdesk.sandbox import SandboxServer, write_config
 from socialdesk.sandbox.wire import Request, Response
+from socialdesk.service import pacing
+from socialdesk.store.db import create_store_engine
+from socialdesk.store.models import SyncCursor
 from tests.integration.test_run_sandbox import fast_config, start_run, stop
 from tests.integration.test_sync_sandbox import sandbox_keys, sync
 from tests.support import config_on_store, stored_message_keys

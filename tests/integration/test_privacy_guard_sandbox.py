@@ -21,8 +21,7 @@ from sqlmodel import Session, select
 
 from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
-from socialdesk.guard import accept_suggestion
-from socialdesk.models import AuditEntry, Conversation, Message, PrivacyExposure
+from socialdesk.privacy.guard import accept_suggestion
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import (
     FACEBOOK_PAGE_ID,
@@ -33,6 +32,7 @@ from socialdesk.sandbox.state import (
     Tweet,
     XUser,
 )
+from socialdesk.store.models import AuditEntry, Conversation, Message, PrivacyExposure
 
 TOKEN = "sandbox-secret-privacy-4"
 PHONE = "347 123 4567"

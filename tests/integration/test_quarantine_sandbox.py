@@ -27,11 +27,11 @@ import connectors.x
 from connectors._payload import WrongType
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
-from socialdesk.models import Message, QuarantineEntry
-from socialdesk.quarantine import list_quarantined, waiting_by_account
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
-from socialdesk.sandbox.config import sandbox_config_text
+from socialdesk.sandbox.options import sandbox_config_text
 from socialdesk.sandbox.state import FACEBOOK_PAGE_ID, FBComment, FBPost, FBUser
+from socialdesk.store.models import Message, QuarantineEntry
+from socialdesk.store.quarantine import list_quarantined, waiting_by_account
 from socialdesk.sync import AccountResult, sync_accounts
 from tests.integration.test_run_sandbox import FAST_LIMITS, fast_config, wait_until
 

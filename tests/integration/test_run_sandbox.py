@@ -16,14 +16,14 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, col, select
 
-from socialdesk import inbox
 from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
-from socialdesk.db import open_store
-from socialdesk.models import Conversation
+from socialdesk.desk import answers
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import X_USER_ID
 from socialdesk.scheduler import DeskScheduler
+from socialdesk.store.db import open_store
+from socialdesk.store.models import Conversation
 from tests.integration.test_sync_sandbox import sandbox_keys, stored_keys, sync
 
 TOKEN = f"{X_USER_ID}-sandbox-secret-0f9e8d7c"
@@ -239,7 +239,7 @@ def test_run_sends_the_answers_waiting_in_the_outbox(
             Conversation.channel == "mention", col(Conversation.last_inbound_at).is_not(None))
         ).first()
     assert mention is not None
-    inbox.reply(engine, mention.id or 0, "Ci pensiamo noi, grazie!", "AB", settings=settings,
+    answers.reply(engine, mention.id or 0, "Ci pensiamo noi, grazie!", "AB", settings=settings,
                 now=system_clock)
     engine.dispose()
     process = start_run(config_path, runners)

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
-from socialdesk.db import open_store
-from socialdesk.models import Message
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
+from socialdesk.store.db import open_store
+from socialdesk.store.models import Message
 from socialdesk.sync import sync_accounts
 
 FROZEN = datetime(2026, 11, 30, 10, 0, 0, tzinfo=UTC)

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from socialdesk import lease
-from socialdesk.db import create_store_engine
 from socialdesk.sandbox import SandboxServer, write_config
+from socialdesk.store import lease
+from socialdesk.store.db import create_store_engine
 from tests.integration.test_sync_sandbox import _env, sandbox_keys, sync
 from tests.support import config_on_store, stored_message_keys
 

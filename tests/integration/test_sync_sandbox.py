@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import create_engine, func, text
 from sqlmodel import Session, select
 
-from socialdesk.models import Account, Message, QuarantineEntry
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
+from socialdesk.store.models import Account, Message, QuarantineEntry
 
 TOKEN = "sandbox-secret-0f9e8d7c"
 """A recognisable token value: it must never show up in output or logs."""

@@ -21,9 +21,9 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from connectors.x import WalkCursor
-from socialdesk.models import Account, SyncCursor
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import X_USER_ID
+from socialdesk.store.models import Account, SyncCursor
 from tests.integration.test_run_sandbox import FAST_LIMITS, fast_config, start_run, stop
 from tests.support import config_on_store, stored_message_keys
 

@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings
-from socialdesk.models import AuditEntry, Contact
-from socialdesk.privacy.identity import IdentityError, account_data_warning, verify_contact
+from socialdesk.desk.identity import IdentityError, account_data_warning, verify_contact
 from socialdesk.privacy.logfilter import PersonalDataFilter
+from socialdesk.store.models import AuditEntry, Contact
 
 UNVERIFIED = SimpleNamespace(verified_at=None)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from socialdesk.privacy.detect import ENTITY_TYPES, Detector
-from socialdesk.privacy.evaluation import read_jsonl, score_labelled
+from tests.privacy.evaluation import read_jsonl, score_labelled
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 POSTS = DATA / "privacy_posts.jsonl"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.evaluation import (
+from tests.privacy.evaluation import (
     DISAGREEMENT,
     JUDGED,
     classify_oracle_row,

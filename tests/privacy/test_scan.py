@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+from socialdesk.commands.privacy_scan import scan_lines
 from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.scan import scan_lines
 
 
 def test_round_trip() -> None:

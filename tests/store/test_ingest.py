@@ -8,8 +8,8 @@ from sqlmodel import Session, col, select
 
 from connectors.base import Channel, Direction, PullPage, QuarantinedItem
 from socialdesk.clock import system_clock
-from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import (
+from socialdesk.store.ingest import ensure_account, ingest_page
+from socialdesk.store.models import (
     Account,
     Contact,
     Conversation,

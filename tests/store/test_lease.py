@@ -12,7 +12,7 @@ import time
 import psutil
 from sqlalchemy import Engine
 
-from socialdesk import lease
+from socialdesk.store import lease
 
 
 def test_only_one_owner_holds_the_lease(store: Engine) -> None:

@@ -9,12 +9,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from connectors.base import ActionKind, Channel, PullPage
-from socialdesk import inbox, outbox
-from socialdesk.channel_rules import ChannelRuleError
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings
-from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import AuditEntry, Conversation, OutboxAction
+from socialdesk.desk import answers, outbox
+from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.store.ingest import ensure_account, ingest_page
+from socialdesk.store.models import AuditEntry, Conversation, OutboxAction
 from tests.support import item
 
 
@@ -33,9 +33,9 @@ def _store_dm_and_mention(store: Engine) -> tuple[int, int]:
 
 def test_a_reply_in_a_dm_is_a_dm_and_in_a_mention_a_public_reply(store: Engine) -> None:
     mention, dm = _store_dm_and_mention(store)
-    answer = inbox.reply(store, dm, "Le rispondo qui.", "AB", now=system_clock)
+    answer = answers.reply(store, dm, "Le rispondo qui.", "AB", now=system_clock)
     assert answer.kind == "direct_message"
-    public = inbox.reply(store, mention, "Le rispondiamo in DM.", "AB", now=system_clock)
+    public = answers.reply(store, mention, "Le rispondiamo in DM.", "AB", now=system_clock)
     assert (public.kind, public.target_external_id) == ("reply", "100")
 
 
@@ -51,7 +51,7 @@ def test_a_public_reply_to_a_private_conversation_is_never_queued(store: Engine)
 
 def test_every_action_is_audited_with_who_asked(store: Engine) -> None:
     mention, _dm = _store_dm_and_mention(store)
-    queued = inbox.reply(store, mention, "Grazie!", "MR", now=system_clock)
+    queued = answers.reply(store, mention, "Grazie!", "MR", now=system_clock)
     with Session(store) as session:
         [entry] = session.exec(select(AuditEntry)).all()
     assert (entry.actor, entry.action, entry.target_id) == ("MR", "reply", str(mention))
@@ -61,7 +61,7 @@ def test_every_action_is_audited_with_who_asked(store: Engine) -> None:
 
 def test_two_dispatchers_never_claim_the_same_action(store: Engine) -> None:
     mention, _dm = _store_dm_and_mention(store)
-    queued = inbox.reply(store, mention, "Grazie!", "AB", now=system_clock)
+    queued = answers.reply(store, mention, "Grazie!", "AB", now=system_clock)
     settings = Settings()
     wins: list[bool] = []
 

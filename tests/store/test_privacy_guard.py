@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 from connectors.base import Channel, Direction, PullPage
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
-from socialdesk.guard import (
+from socialdesk.privacy.detect import Detector
+from socialdesk.privacy.guard import (
     GuardError,
     contact_exposures,
     dismiss_suggestion,
@@ -21,10 +22,9 @@ from socialdesk.guard import (
     pending_suggestions,
     undecided_batch,
 )
-from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import AuditEntry, Conversation, Message, OutboxAction, PrivacyExposure
-from socialdesk.privacy.detect import Detector
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
+from socialdesk.store.ingest import ensure_account, ingest_page
+from socialdesk.store.models import AuditEntry, Conversation, Message, OutboxAction, PrivacyExposure
 from socialdesk.sync import spans_finder, sync_accounts
 from tests.support import item, writes_sent_twice
 

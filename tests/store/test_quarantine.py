@@ -15,11 +15,11 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from connectors.base import AccountSettings, Connector, PullPage, QuarantinedItem
-from socialdesk import quarantine
-from socialdesk.db import MIGRATIONS_DIR, alembic_config, create_store_engine, open_store
-from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import Account, QuarantineEntry
-from socialdesk.quarantine import fingerprint
+from socialdesk.store import quarantine
+from socialdesk.store.db import MIGRATIONS_DIR, alembic_config, create_store_engine, open_store
+from socialdesk.store.ingest import ensure_account, ingest_page
+from socialdesk.store.models import Account, QuarantineEntry
+from socialdesk.store.quarantine import fingerprint
 from tests.support import item
 
 T1 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -29,17 +29,17 @@ from sqlmodel import Session
 
 from connectors.base import ActionKind, Channel, Direction, InboundItem, PullPage
 from socialdesk.config import settings_from_mapping
-from socialdesk.hours import hours_for
-from socialdesk.ingest import ensure_account, ingest_page
-from socialdesk.models import (
+from socialdesk.reports import ReportPeriod, ReportRequest, safe_cell, write_report
+from socialdesk.service.hours import hours_for
+from socialdesk.service.sla import fill_missing_due_times
+from socialdesk.store.ingest import ensure_account, ingest_page
+from socialdesk.store.models import (
     Conversation,
     Message,
     OutboxAction,
     OutboxState,
     PrivacyExposure,
 )
-from socialdesk.reports import ReportPeriod, ReportRequest, safe_cell, write_report
-from socialdesk.sla import fill_missing_due_times
 from socialdesk.sync import detector_for, spans_finder
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from connectors.base import RateLimitStatus
-from socialdesk import pacing
 from socialdesk.config import settings_from_mapping
-from socialdesk.ingest import ensure_account
-from socialdesk.models import SyncCursor
 from socialdesk.sandbox import sandbox_config_text
 from socialdesk.scheduler import DeskScheduler, job_id
+from socialdesk.service import pacing
+from socialdesk.store.ingest import ensure_account
+from socialdesk.store.models import SyncCursor
 
 NOW = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 

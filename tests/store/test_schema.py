@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel
 
 from connectors.base import Channel, PullPage
 from socialdesk.clock import system_clock
-from socialdesk.db import (
+from socialdesk.store.db import (
     alembic_config,
     analyzed_rows,
     create_store_engine,
@@ -22,7 +22,7 @@ from socialdesk.db import (
     open_store,
     refresh_statistics,
 )
-from socialdesk.ingest import ensure_account, ingest_page
+from socialdesk.store.ingest import ensure_account, ingest_page
 from tests.support import item
 
 

@@ -13,11 +13,11 @@ from sqlmodel import Session, select
 from connectors.base import Channel, Direction, PullPage
 from socialdesk.clock import system_clock
 from socialdesk.config import HoursSettings, settings_from_mapping
-from socialdesk.hours import BusinessHours
-from socialdesk.ingest import IngestReport, ensure_account, ingest_page
-from socialdesk.models import Conversation, Status
 from socialdesk.scheduler import DeskScheduler
-from socialdesk.sla import fill_missing_due_times, overdue_conversations, set_due_times
+from socialdesk.service.hours import BusinessHours
+from socialdesk.service.sla import fill_missing_due_times, overdue_conversations, set_due_times
+from socialdesk.store.ingest import IngestReport, ensure_account, ingest_page
+from socialdesk.store.models import Conversation, Status
 from tests.support import T0, item
 
 # Monday to Friday 09:00-18:00 in Rome; T0 is Monday 30 Nov 2026, 10:00 in Rome.

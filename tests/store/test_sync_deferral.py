@@ -20,12 +20,12 @@ from connectors.base import (
     PullPage,
     WalkIncomplete,
 )
-from socialdesk.commands import sync_exit_code
+from socialdesk.commands.sync_once import sync_exit_code
 from socialdesk.config import settings_from_mapping
-from socialdesk.hours import hours_for
-from socialdesk.ingest import ensure_account
-from socialdesk.models import Message, SyncCursor
 from socialdesk.sandbox import sandbox_config_text
+from socialdesk.service.hours import hours_for
+from socialdesk.store.ingest import ensure_account
+from socialdesk.store.models import Message, SyncCursor
 from socialdesk.sync import AccountResult, SyncContext, _DueRules, _sync_stream, detector_for
 
 NOW = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)

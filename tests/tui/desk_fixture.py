@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from socialdesk.db import open_store
-from socialdesk.models import Account, Contact, Conversation, Handle, Message, Note
+from socialdesk.store.db import open_store
+from socialdesk.store.models import Account, Contact, Conversation, Handle, Message, Note
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 """The frozen clock of every TUI test."""

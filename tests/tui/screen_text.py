@@ -7,8 +7,8 @@ import io
 from rich.console import Console
 
 from socialdesk.tui.app import DeskApp
-from socialdesk.tui.inbox import InboxScreen
-from socialdesk.tui.queue_list import ConversationList
+from socialdesk.tui.screens.queue_screen import InboxScreen
+from socialdesk.tui.widgets.queue_list import ConversationList
 
 
 def queue_lines(app: DeskApp) -> list[str]:

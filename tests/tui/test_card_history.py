@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from socialdesk.models import Account, Conversation, Handle, Message
+from socialdesk.store.models import Account, Conversation, Handle, Message
 from socialdesk.tui.app import DeskApp, binding_ids
-from socialdesk.tui.inbox import InboxScreen
-from socialdesk.tui.modals import ChoiceModal, HelpScreen
+from socialdesk.tui.screens.modals import ChoiceModal, HelpScreen
+from socialdesk.tui.screens.queue_screen import InboxScreen
 from tests.tui.desk_fixture import NOW
 from tests.tui.screen_text import screen_text
 from tests.tui.test_desk import SIZE, conversation_of

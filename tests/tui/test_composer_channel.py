@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from socialdesk.models import Account, Conversation, Message
+from socialdesk.store.models import Account, Conversation, Message
 from socialdesk.tui.app import DeskApp
-from socialdesk.tui.composer import ComposerModal
-from socialdesk.tui.conversation import ConversationScreen
+from socialdesk.tui.screens.conversation_screen import ConversationScreen
+from socialdesk.tui.widgets.composer import ComposerModal
 from tests.tui.desk_fixture import NOW
 from tests.tui.test_desk import SIZE, conversation_of, customers
 from tests.tui.test_desk_triage import open_row, outbox

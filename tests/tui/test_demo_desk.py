@@ -9,8 +9,8 @@ import pytest
 
 from socialdesk.clock import system_clock
 from socialdesk.config import settings_from_mapping
-from socialdesk.db import open_store
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, sandbox_config_text
+from socialdesk.store.db import open_store
 from socialdesk.sync import sync_accounts
 from socialdesk.tui.app import make_app
 from socialdesk.tui.launch import desk_from_settings

@@ -11,13 +11,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from textual.widgets import Static
 
-from socialdesk.models import AuditEntry, Conversation, Message, Note
+from socialdesk.store.models import AuditEntry, Conversation, Message, Note
 from socialdesk.tui.app import CONVERSATION_SCREEN, DeskApp
-from socialdesk.tui.conversation import ConversationScreen, MessageBubble
-from socialdesk.tui.dashboard import DashboardScreen
-from socialdesk.tui.inbox import InboxScreen
-from socialdesk.tui.modals import HelpScreen, NoteModal
-from socialdesk.tui.queue_list import ConversationList
+from socialdesk.tui.screens.conversation_screen import ConversationScreen, MessageBubble
+from socialdesk.tui.screens.dashboard_screen import DashboardScreen
+from socialdesk.tui.screens.modals import HelpScreen, NoteModal
+from socialdesk.tui.screens.queue_screen import InboxScreen
+from socialdesk.tui.widgets.queue_list import ConversationList
 from tests.tui.desk_fixture import NOW, add_conversation
 from tests.tui.screen_text import filter_bar, queue_lines, screen_text, widget_text
 
@@ -107,7 +107,7 @@ class TestInbox:
     async def test_mine_shows_only_what_is_assigned_to_me(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
-        from socialdesk.triage import assign
+        from socialdesk.desk.triage import assign
 
         assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "AB", "AB",
                now=lambda: NOW)
@@ -119,7 +119,7 @@ class TestInbox:
     async def test_w_cycles_everyones_unassigned_and_each_assignee(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
-        from socialdesk.triage import assign
+        from socialdesk.desk.triage import assign
 
         assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "LB", "AB",
                now=lambda: NOW)
@@ -161,7 +161,7 @@ class TestInbox:
     async def test_a_search_past_its_match_limit_says_so_on_the_filter_line(
         self, desk_app: DeskApp, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        for module in ("socialdesk.queries", "socialdesk.tui.inbox"):
+        for module in ("socialdesk.store.queries", "socialdesk.tui.screens.queue_screen"):
             monkeypatch.setattr(f"{module}.SEARCH_MATCH_LIMIT", 2)
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("slash", *"private", "enter")  # our 3 answers say "private"
@@ -173,7 +173,7 @@ class TestInbox:
     async def test_help_key_is_first_on_the_key_line_at_80_columns(
         self, desk_app: DeskApp
     ) -> None:
-        from socialdesk.tui.hints import KeyHints
+        from socialdesk.tui.widgets.key_hints import KeyHints
 
         def key_line() -> str:
             return desk_app.screen.query_one(KeyHints).render_line(0).text
@@ -464,7 +464,7 @@ class TestDashboard:
     async def test_the_dashboard_opens_at_once_and_fills_in_when_counted(
         self, desk_app: DeskApp, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from socialdesk.tui import dashboard
+        from socialdesk.tui.screens import dashboard_screen as dashboard
 
         counted = threading.Event()
         real = dashboard.dashboard_figures
@@ -503,13 +503,13 @@ class TestDashboard:
 
 
 class TestAnswering:
-    """Answers go through `socialdesk.inbox` into the outbox; the TUI never sends itself."""
+    """Answers go through `socialdesk.desk.answers` into the outbox; the TUI never sends itself."""
 
     async def test_reply_says_public_before_sending_and_queues_on_the_same_channel(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
-        from socialdesk.models import OutboxAction
-        from socialdesk.tui.composer import ComposerModal
+        from socialdesk.store.models import OutboxAction
+        from socialdesk.tui.widgets.composer import ComposerModal
 
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("enter", "r")
@@ -527,7 +527,7 @@ class TestAnswering:
     async def test_private_message_names_the_private_channel(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
-        from socialdesk.models import OutboxAction
+        from socialdesk.store.models import OutboxAction
 
         async with desk_app.run_test(size=SIZE) as pilot:
             await pilot.press("enter", "p")
@@ -540,7 +540,7 @@ class TestAnswering:
     async def test_saved_reply_closest_to_the_message_comes_first_with_name_filled(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
-        from socialdesk.models import OutboxAction
+        from socialdesk.store.models import OutboxAction
         from socialdesk.tui.context import SavedReply
 
         desk_app.desk.saved_replies = [
@@ -588,7 +588,7 @@ class TestHealth:
     async def test_an_account_whose_token_expired_is_shown_above_the_queue(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
-        from socialdesk.models import Account
+        from socialdesk.store.models import Account
 
         with Session(desk_store) as session:
             account = session.exec(select(Account).where(Account.name == "brand-x")).one()

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from socialdesk.config import settings_from_mapping
-from socialdesk.models import (
+from socialdesk.service.sla import overdue_conversations
+from socialdesk.store.models import (
     Account,
     AuditEntry,
     Contact,
@@ -20,17 +21,16 @@ from socialdesk.models import (
     OutboxAction,
     PrivacyExposure,
 )
-from socialdesk.queries import InboxFilter, inbox_count, inbox_page
-from socialdesk.sla import overdue_conversations
+from socialdesk.store.queries import InboxFilter, inbox_count, inbox_page
 from socialdesk.tui.app import DeskApp, binding_ids, make_app
-from socialdesk.tui.composer import ComposerModal
 from socialdesk.tui.context import Desk, Operator
-from socialdesk.tui.conversation import ConversationScreen, MessageBubble
-from socialdesk.tui.dashboard import DashboardScreen
-from socialdesk.tui.inbox import InboxScreen
 from socialdesk.tui.launch import desk_from_settings
-from socialdesk.tui.modals import ChoiceModal, ConfirmModal, HelpScreen
-from socialdesk.tui.queue_list import ConversationList
+from socialdesk.tui.screens.conversation_screen import ConversationScreen, MessageBubble
+from socialdesk.tui.screens.dashboard_screen import DashboardScreen
+from socialdesk.tui.screens.modals import ChoiceModal, ConfirmModal, HelpScreen
+from socialdesk.tui.screens.queue_screen import InboxScreen
+from socialdesk.tui.widgets.composer import ComposerModal
+from socialdesk.tui.widgets.queue_list import ConversationList
 from tests.tui.desk_fixture import NOW, add_conversation
 from tests.tui.screen_text import filter_bar, queue_lines, screen_text, widget_text
 from tests.tui.test_desk import SIZE, audit_actions, conversation_of, customers
@@ -207,7 +207,7 @@ class TestAssignTo:
     async def test_the_modal_offers_me_and_colleagues_already_assigned(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
-        from socialdesk.triage import assign
+        from socialdesk.desk.triage import assign
 
         assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "GV", "GV",
                now=lambda: NOW)

@@ -14,16 +14,16 @@ from sqlmodel import Session, select
 
 from socialdesk.clock import system_clock
 from socialdesk.config import settings_from_mapping
-from socialdesk.db import open_store
-from socialdesk.models import Conversation, Note, OutboxAction
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, sandbox_config_text
+from socialdesk.store.db import open_store
+from socialdesk.store.models import Conversation, Note, OutboxAction
 from socialdesk.sync import sync_accounts
 from socialdesk.tui.app import DeskApp, make_app
-from socialdesk.tui.composer import ComposerModal
-from socialdesk.tui.conversation import ConversationScreen
 from socialdesk.tui.launch import desk_from_settings
-from socialdesk.tui.modals import HelpScreen
-from socialdesk.tui.queue_list import ConversationList
+from socialdesk.tui.screens.conversation_screen import ConversationScreen
+from socialdesk.tui.screens.modals import HelpScreen
+from socialdesk.tui.widgets.composer import ComposerModal
+from socialdesk.tui.widgets.queue_list import ConversationList
 from tests.tui.screen_text import queue_lines, screen_text
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from connectors.base import ActionKind
-from socialdesk.channel_rules import ChannelRuleError, check_text, x_weighted_length
-from socialdesk.inbox import messenger_type
+from socialdesk.desk.answers import messenger_type
+from socialdesk.platforms.channel_rules import ChannelRuleError, check_text, x_weighted_length
 
 
 def test_x_counts_any_url_as_23_and_emoji_as_2() -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from socialdesk.config import DEFAULT_ACKNOWLEDGEMENTS, HoursSettings, settings_from_mapping
 from socialdesk.errors import ConfigError
-from socialdesk.hours import (
+from socialdesk.service.hours import (
     ALWAYS_OPEN,
     BusinessHours,
     acknowledgement_text,

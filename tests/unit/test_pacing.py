@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import RateLimitStatus
-from socialdesk import pacing
+from socialdesk.service import pacing
 
 NOW = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from socialdesk.commands import (
+from socialdesk.commands.sync_once import (
     EXIT_DEFERRED,
     EXIT_FAILED,
     EXIT_SYNCED,

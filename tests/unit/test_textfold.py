@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import socialdesk
-from socialdesk.textfold import ACCENTED, UNACCENTED, fold_accents
+from socialdesk.store.textfold import ACCENTED, UNACCENTED, fold_accents
 
 
 def test_each_accented_letter_folds_to_its_base_letter() -> None:
@@ -26,7 +26,7 @@ def test_italian_words_lose_their_accents_and_keep_their_case() -> None:
 
 def test_the_migrations_frozen_copy_is_the_searchs() -> None:
     """PostgreSQL uses the index only for the very expression the search sends."""
-    path = Path(socialdesk.__file__).parent / "migrations/versions/0007_search_accents.py"
+    path = Path(socialdesk.__file__).parent / "store/migrations/versions/0007_search_accents.py"
     spec = importlib.util.spec_from_file_location("migration_0007", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)

@@ -1,0 +1,76 @@
+"""`socialdesk report`: a CSV report to a file or stdout, or the summary table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from sqlmodel import Session
+
+from socialdesk.clock import system_clock
+from socialdesk.config import Settings, load_settings
+from socialdesk.errors import UsageError
+from socialdesk.store.db import open_configured_store
+
+if TYPE_CHECKING:
+    from socialdesk.reports import ReportRequest
+
+
+@dataclass(frozen=True)
+class ReportCommand:
+    """What `socialdesk report` was asked, before the config is read."""
+
+    kind: str
+    since: date | None
+    until: date | None
+    account: str | None
+    unmask: bool
+    excel: bool
+    actor: str | None
+
+    def __post_init__(self) -> None:
+        """Refused before any file is opened: summary would silently ignore these."""
+        if self.kind != "summary":
+            return
+        given = [option for option, on in (("--excel", self.excel), ("--unmask", self.unmask))
+                 if on]
+        if given:
+            raise UsageError(f"summary prints a table; {' and '.join(given)} apply to the CSV "
+                             "kinds (conversations, messages, agents, daily, redirects)")
+
+
+def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
+    """Write the report to `out`; the reports package is loaded only for this command."""
+    from socialdesk.reports import ReportPeriod, ReportRequest, write_report
+
+    settings = load_settings(config_path)
+    if command.account:
+        settings.account(command.account)
+    engine = open_configured_store(settings)
+    request = ReportRequest(
+        kind=command.kind,
+        period=ReportPeriod.from_local_dates(command.since, command.until),
+        account=command.account, unmask=command.unmask, excel=command.excel,
+        operator=command.actor,
+    )
+    with Session(engine) as session:
+        if command.kind == "summary":
+            return print_summary(session, settings, request, out)
+        return write_report(session, settings, request, out, now=system_clock())
+
+
+def print_summary(
+    session: Session, settings: Settings, request: ReportRequest, out: TextIO
+) -> int:
+    """The summary table; the last seven days unless --since/--until say otherwise."""
+    from rich.console import Console
+
+    from socialdesk.reports.summary import default_period, summary_table
+
+    now = system_clock()
+    period = request.period if request.period.since or request.period.until else (
+        default_period(now))
+    Console(file=out).print(summary_table(session, settings, period, now, request.account))
+    return 0

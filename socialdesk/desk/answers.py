@@ -1,0 +1,332 @@
+"""The operator actions that answer customers: reply, send privately, hide; each audited.
+
+These decide *what* to send and on which channel, from the conversation and the contact's
+handles, and queue it through the outbox; they never call a platform themselves. The TUI
+and the CLI call them, then dispatch (`outbox.send_now`) or leave it to the next sync.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from connectors.base import ActionKind, Channel, Direction, Visibility
+from socialdesk.clock import Clock
+from socialdesk.config import FacebookAccount, Settings
+from socialdesk.desk.outbox import ActionRequest, OutboxError, queue
+from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.store.models import (
+    Account,
+    AuditEntry,
+    Conversation,
+    Handle,
+    Message,
+    OutboxAction,
+)
+
+MESSENGER_RESPONSE_WINDOW = timedelta(hours=24)
+"""Messenger accepts `RESPONSE` messages for 24 hours after the person's last message."""
+
+MESSENGER_HUMAN_AGENT_WINDOW = timedelta(days=7)
+"""Graph's HUMAN_AGENT tag allows human replies up to 7 days after the last user message."""
+
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+
+
+def reply(
+    engine: Engine, conversation_id: int, text: str, operator: str, *,
+    settings: Settings | None = None, automated: bool = False, now: Clock,
+) -> OutboxAction:
+    """Queue an answer on the conversation's own channel, to its newest customer message.
+
+    A public conversation gets a public reply, a private one a direct message: never the
+    other way round.
+
+    Args:
+        engine: the store.
+        conversation_id: the conversation answered.
+        text: the answer, within the channel's length limit.
+        operator: initials or name of who answers (audited).
+        settings: config, for Messenger's Human Agent feature flag.
+        automated: True for replies no human wrote (never sent with HUMAN_AGENT).
+
+    Returns:
+        the outbox row (an existing one when the same answer was queued before).
+
+    Raises:
+        OutboxError: no such conversation, or nothing from the customer to answer.
+        ChannelRuleError: too long, or outside the platform's window; nothing was queued.
+    """
+    operator = _operator(operator)
+    with Session(engine, expire_on_commit=False) as session:
+        conversation = _conversation(session, conversation_id)
+        account = _account(session, conversation.account_id)
+        target = _latest_inbound(session, conversation)
+        if conversation.visibility == Visibility.PUBLIC.value:
+            request = ActionRequest(
+                account.id or 0, account.platform, ActionKind.REPLY, operator, text,
+                conversation.id, target.id, target.external_id, Channel(target.channel),
+                thread_key=conversation.thread_key,
+            )
+        else:
+            request = _direct_message(account, conversation, target, text, operator,
+                                      _human_agent(settings, account) and not automated, now())
+        return _queue_audited(session, request, "reply", "conversation", conversation.id, now)
+
+
+def send_private(
+    engine: Engine, contact_id: int, text: str, operator: str, *,
+    conversation_id: int | None = None, settings: Settings | None = None,
+    automated: bool = False, now: Clock,
+) -> OutboxAction:
+    """Queue a private message to a customer: an X DM, a Messenger message inside its
+    window, or else Facebook's one private reply to their newest comment or visitor post.
+
+    Args:
+        contact_id: the customer card.
+        conversation_id: the conversation this is about (default: the contact's newest).
+        Others as `reply`.
+
+    Raises:
+        OutboxError: the contact has no conversation or handle to write to.
+        ChannelRuleError: no private channel is open (Messenger window and private-reply
+            window both passed, a private reply already sent); nothing was queued.
+    """
+    operator = _operator(operator)
+    with Session(engine, expire_on_commit=False) as session:
+        request = _private_request(session, contact_id, text, operator, conversation_id,
+                                   settings, automated, now())
+        return _queue_audited(session, request, "send_private", "contact", contact_id, now)
+
+
+def private_channel(
+    engine: Engine, contact_id: int, *, conversation_id: int | None = None,
+    settings: Settings | None = None, automated: bool = False, now: Clock,
+) -> ActionKind:
+    """The kind `send_private` would queue now, by the same rule, queueing nothing:
+    `DIRECT_MESSAGE` (an X DM or a Messenger message) or `PRIVATE_REPLY` (Facebook's one
+    private reply to a comment or visitor post). Arguments as `send_private`.
+
+    Raises:
+        OutboxError, ChannelRuleError: as `send_private` when no private channel is open.
+    """
+    with Session(engine) as session:
+        return _private_request(session, contact_id, "", "(preview)", conversation_id,
+                                settings, automated, now()).kind
+
+
+def hide(
+    engine: Engine, message_id: int, operator: str, *, now: Clock, hidden: bool = True
+) -> OutboxAction:
+    """Queue hiding (or, with `hidden=False`, unhiding) a customer's public message.
+
+    Raises:
+        OutboxError: no such message.
+        ChannelRuleError: the message is private or the account's own.
+    """
+    operator = _operator(operator)
+    with Session(engine, expire_on_commit=False) as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise OutboxError(f"no message {message_id}")
+        if message.visibility != Visibility.PUBLIC.value:
+            raise ChannelRuleError("only public messages can be hidden; this one is private")
+        if message.direction != Direction.INBOUND.value:
+            raise ChannelRuleError("the account's own messages are not hidden; delete them instead")
+        kind = ActionKind.HIDE if hidden else ActionKind.UNHIDE
+        request = ActionRequest(
+            message.account_id, message.platform, kind, operator,
+            conversation_id=message.conversation_id, target_message_id=message.id,
+            target_external_id=message.external_id, target_channel=Channel(message.channel),
+        )
+        return _queue_audited(session, request, kind.value, "message", message_id, now)
+
+
+def unhide(engine: Engine, message_id: int, operator: str, *, now: Clock) -> OutboxAction:
+    """Queue unhiding a message hidden before."""
+    return hide(engine, message_id, operator, now=now, hidden=False)
+
+
+# --- choosing the channel -------------------------------------------------------------------
+
+
+def _private_request(
+    session: Session, contact_id: int, text: str, operator: str, conversation_id: int | None,
+    settings: Settings | None, automated: bool, now: datetime,
+) -> ActionRequest:
+    """What `send_private` queues: the one rule `private_channel` also answers from."""
+    origin = _origin_conversation(session, contact_id, conversation_id)
+    account = _account(session, origin.account_id)
+    if account.platform == "x":
+        return _x_private(session, account, contact_id, text, operator)
+    human = _human_agent(settings, account) and not automated
+    return _facebook_private(session, account, contact_id, origin, text, operator, human, now)
+
+
+def _direct_message(
+    account: Account, conversation: Conversation, target: Message, text: str, operator: str,
+    human: bool, now: datetime,
+) -> ActionRequest:
+    options: dict[str, str] = {}
+    if account.platform == "facebook":
+        last = conversation.last_inbound_at or target.created_at
+        options = messenger_type(now - last, human)
+    return ActionRequest(
+        account.id or 0, account.platform, ActionKind.DIRECT_MESSAGE, operator, text,
+        conversation.id, target.id, target.external_id, Channel(target.channel),
+        recipient_id=target.author_external_id, thread_key=conversation.thread_key,
+        options=options,
+    )
+
+
+def messenger_type(since_last_message: timedelta, human: bool) -> dict[str, str]:
+    """RESPONSE inside 24 hours; MESSAGE_TAG + HUMAN_AGENT up to 7 days for a human with
+    the feature; otherwise refused, saying why."""
+    if since_last_message <= MESSENGER_RESPONSE_WINDOW:
+        return {"messaging_type": "RESPONSE"}
+    if since_last_message <= MESSENGER_HUMAN_AGENT_WINDOW and human:
+        return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+    hours = int(since_last_message.total_seconds() // 3600)
+    if since_last_message <= MESSENGER_HUMAN_AGENT_WINDOW:
+        raise ChannelRuleError(
+            f"the customer's last Messenger message is {hours} hours old: Messenger allows "
+            "answers for 24 hours; up to 7 days only for a human reply when the app has the "
+            "Human Agent feature (human_agent = true on the account)"
+        )
+    raise ChannelRuleError(
+        f"the customer's last Messenger message is {hours} hours old: Messenger allows no "
+        "answer after 7 days; wait for the customer to write again"
+    )
+
+
+def _x_private(
+    session: Session, account: Account, contact_id: int, text: str, operator: str
+) -> ActionRequest:
+    handle = session.exec(
+        select(Handle).where(Handle.contact_id == contact_id, Handle.platform == "x")
+    ).first()
+    if handle is None:
+        raise OutboxError(f"contact {contact_id} has no X handle to send a direct message to")
+    dm = _contact_conversation(session, account, contact_id, Channel.DM)
+    return ActionRequest(
+        account.id or 0, "x", ActionKind.DIRECT_MESSAGE, operator, text,
+        dm.id if dm else None, recipient_id=handle.external_user_id,
+        thread_key=dm.thread_key if dm else None,
+    )
+
+
+def _facebook_private(
+    session: Session, account: Account, contact_id: int, origin: Conversation, text: str,
+    operator: str, human: bool, now: datetime,
+) -> ActionRequest:
+    """Messenger when its window is open, else the private reply to the newest comment."""
+    messenger = _contact_conversation(session, account, contact_id, Channel.MESSENGER)
+    if messenger is not None and messenger.last_inbound_at is not None:
+        try:
+            target = _latest_inbound(session, messenger)
+            return _direct_message(account, messenger, target, text, operator, human, now)
+        except ChannelRuleError:
+            pass
+    public = origin if origin.visibility == Visibility.PUBLIC.value else None
+    target = _latest_inbound(session, public) if public else None
+    if target is None or now - target.created_at > PRIVATE_REPLY_WINDOW:
+        raise ChannelRuleError(
+            "no private channel is open: the Messenger window has passed and Facebook allows "
+            "a private reply only within 7 days of a comment or visitor post"
+        )
+    return ActionRequest(
+        account.id or 0, "facebook", ActionKind.PRIVATE_REPLY, operator, text,
+        public.id if public else None, target.id, target.external_id, Channel(target.channel),
+        recipient_id=target.author_external_id,
+        options={"target_created_at": target.created_at.isoformat()},
+    )
+
+
+# --- lookups and audit ----------------------------------------------------------------------
+
+
+def _queue_audited(
+    session: Session, request: ActionRequest, action: str, target_type: str,
+    target_id: int | None, now: Clock,
+) -> OutboxAction:
+    """The outbox row and who asked for it, committed together."""
+    row, added = queue(session, request, now=now)
+    session.add(AuditEntry(
+        at=now(), actor=request.requested_by, action=action, target_type=target_type,
+        target_id=str(target_id),
+        detail={"outbox_action_id": row.id, "kind": request.kind.value, "queued": added,
+                "platform": request.platform, "characters": len(request.text or "")},
+    ))
+    session.commit()
+    return row
+
+
+def _operator(operator: str) -> str:
+    cleaned = operator.strip()
+    if not cleaned:
+        raise OutboxError("say who is acting (initials): every action is audited")
+    return cleaned
+
+
+def _conversation(session: Session, conversation_id: int) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise OutboxError(f"no conversation {conversation_id}")
+    return conversation
+
+
+def _account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise OutboxError(f"no account {account_id}")
+    return account
+
+
+def _latest_inbound(session: Session, conversation: Conversation) -> Message:
+    """The customer's newest message: the one a reply answers (X: the post that mentioned us)."""
+    message = session.exec(
+        select(Message)
+        .where(Message.conversation_id == conversation.id,
+               Message.direction == Direction.INBOUND.value)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+    ).first()
+    if message is None:
+        raise OutboxError(f"conversation {conversation.id} has no customer message to answer")
+    return message
+
+
+def _origin_conversation(
+    session: Session, contact_id: int, conversation_id: int | None
+) -> Conversation:
+    if conversation_id is not None:
+        conversation = _conversation(session, conversation_id)
+        if conversation.contact_id != contact_id:
+            raise OutboxError(f"conversation {conversation_id} is not contact {contact_id}'s")
+        return conversation
+    newest = session.exec(
+        select(Conversation).where(Conversation.contact_id == contact_id)
+        .order_by(col(Conversation.last_inbound_at).desc(), col(Conversation.id).desc())
+    ).first()
+    if newest is None:
+        raise OutboxError(f"contact {contact_id} has no conversation to answer privately")
+    return newest
+
+
+def _contact_conversation(
+    session: Session, account: Account, contact_id: int, channel: Channel
+) -> Conversation | None:
+    return session.exec(
+        select(Conversation).where(
+            Conversation.account_id == account.id, Conversation.contact_id == contact_id,
+            Conversation.channel == channel.value,
+        ).order_by(col(Conversation.last_inbound_at).desc())
+    ).first()
+
+
+def _human_agent(settings: Settings | None, account: Account) -> bool:
+    if settings is None:
+        return False
+    config = next((a for a in settings.accounts if a.name == account.name), None)
+    return isinstance(config, FacebookAccount) and config.human_agent

@@ -1,0 +1,651 @@
+"""Sends every outgoing action once, or says plainly that it cannot tell whether it went out.
+
+Each action is a row first (`pending`), claimed by one dispatcher at a time (`sending`), and
+ends `sent` (recorded with its outbound message in one transaction), `failed` (the platform
+refused, or retries ran out) or `unknown` (the request may have been performed and the
+platform does not show it). An `unknown` action is never resent without a human.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from connectors.base import (
+    AccountSettings,
+    ActionKind,
+    AuthExpired,
+    Channel,
+    Connector,
+    ConnectorError,
+    Direction,
+    FatalAPIError,
+    InboundItem,
+    OutboundAction,
+    PullPage,
+    RateLimited,
+    ReconcileUnsupported,
+    RetriableAPIError,
+    SendOutcomeUnknown,
+    SendReceipt,
+    Visibility,
+)
+from socialdesk.clock import Clock
+from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
+from socialdesk.errors import SocialdeskError
+from socialdesk.platforms.channel_rules import ChannelRuleError, check_text
+from socialdesk.plugins import load_connector
+from socialdesk.store import lease
+from socialdesk.store.ingest import ingest_page
+from socialdesk.store.models import (
+    ACKNOWLEDGEMENT_ACTOR,
+    Account,
+    AuditEntry,
+    Conversation,
+    Handle,
+    Message,
+    OutboxAction,
+    OutboxState,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=15)
+INLINE_WAIT = timedelta(seconds=30)
+"""`send_now` waits this long at most for a retry; later ones are left to the next sync."""
+
+PRIVATE_REPLY_WINDOW = timedelta(days=7)
+"""Meta: one private reply per comment or visitor post, within 7 days of it."""
+
+HUMAN_CHECK = "check the platform by hand, then `socialdesk outbox retry {id} --yes` if missing"
+
+
+class OutboxError(SocialdeskError):
+    """An action that cannot be queued or retried as asked."""
+
+    title = "cannot send"
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """What an operator action asks the outbox to do; see `OutboundAction` for the fields."""
+
+    account_id: int
+    platform: str
+    kind: ActionKind
+    requested_by: str
+    text: str | None = None
+    conversation_id: int | None = None
+    target_message_id: int | None = None
+    target_external_id: str | None = None
+    target_channel: Channel | None = None
+    recipient_id: str | None = None
+    thread_key: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+# --- queueing -------------------------------------------------------------------------------
+
+
+def queue(
+    session: Session, request: ActionRequest, *, now: Clock
+) -> tuple[OutboxAction, bool]:
+    """Add the action unless one with the same idempotency key exists; True when added.
+
+    The caller commits, so the row and its audit entry are stored together. Channel rules
+    are checked first: nothing that breaks them is ever queued.
+    """
+    _check_rules(session, request, now())
+    key = request.idempotency_key or idempotency_key(session, request)
+    moment = now()
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
+        session.get_bind().dialect.name
+    ]
+    statement = insert(OutboxAction).values(
+        idempotency_key=key, account_id=request.account_id, platform=request.platform,
+        kind=request.kind.value, state=OutboxState.PENDING.value,
+        conversation_id=request.conversation_id, target_message_id=request.target_message_id,
+        target_external_id=request.target_external_id,
+        target_channel=request.target_channel.value if request.target_channel else None,
+        recipient_id=request.recipient_id, thread_key=request.thread_key, text=request.text,
+        options=dict(request.options), requested_by=request.requested_by, attempts=0,
+        created_at=moment, updated_at=moment,
+    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxAction.id)
+    added = session.exec(statement).first() is not None  # type: ignore[call-overload]
+    row = session.exec(select(OutboxAction).where(OutboxAction.idempotency_key == key)).one()
+    return row, added
+
+
+def idempotency_key(session: Session, request: ActionRequest) -> str:
+    """The same answer to the same message is the same action; a hide after an unhide is not."""
+    parts = [str(request.account_id), request.kind.value, request.target_external_id or "",
+             request.recipient_id or "", request.thread_key or "",
+             " ".join((request.text or "").split())]
+    if request.kind.idempotent:
+        previous = session.exec(
+            select(OutboxAction.id).where(
+                OutboxAction.account_id == request.account_id,
+                col(OutboxAction.kind).in_([ActionKind.HIDE.value, ActionKind.UNHIDE.value]),
+                OutboxAction.target_external_id == request.target_external_id,
+            ).order_by(col(OutboxAction.id).desc())
+        ).first()
+        parts.append(str(previous or 0))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def _check_rules(session: Session, request: ActionRequest, now: datetime) -> None:
+    """Visibility of the conversation, text length, and the one-shot private reply."""
+    kind = request.kind
+    if kind.visibility is not None:
+        check_text(request.platform, kind, request.text)
+    if request.conversation_id is not None and kind is ActionKind.REPLY:
+        conversation = session.get(Conversation, request.conversation_id)
+        if conversation is not None and conversation.visibility != Visibility.PUBLIC.value:
+            raise ChannelRuleError(
+                f"conversation {conversation.id} is private ({conversation.channel}): "
+                "a public reply would expose it; answer with a direct message"
+            )
+    if kind is ActionKind.PRIVATE_REPLY:
+        _check_private_reply(session, request, now)
+
+
+def _check_private_reply(session: Session, request: ActionRequest, now: datetime) -> None:
+    if request.platform != "facebook":
+        raise ChannelRuleError("only Facebook has private replies; on X send a direct message")
+    created = request.options.get("target_created_at")
+    if created and now - datetime.fromisoformat(created) > PRIVATE_REPLY_WINDOW:
+        raise ChannelRuleError(
+            "Facebook allows a private reply only within 7 days of the comment or post; "
+            "this one is older: answer in public with a neutral pointer"
+        )
+    earlier = session.exec(
+        select(OutboxAction).where(
+            OutboxAction.account_id == request.account_id,
+            OutboxAction.kind == ActionKind.PRIVATE_REPLY.value,
+            OutboxAction.target_external_id == request.target_external_id,
+            OutboxAction.state != OutboxState.FAILED.value,
+        )
+    ).first()
+    if earlier is not None and earlier.text != request.text:
+        raise ChannelRuleError(
+            f"Facebook allows one private reply per comment, and outbox action {earlier.id} "
+            f"is already it ({earlier.state})"
+        )
+
+
+# --- dispatching ----------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchReport:
+    """What one pass did, per final state; `errors` are accounts that could not send at all."""
+
+    actions: list[OutboxAction] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, state: OutboxState) -> int:
+        return sum(1 for action in self.actions if action.state == state.value)
+
+
+@dataclass
+class _Dispatcher:
+    engine: Engine
+    settings: Settings
+    now: Clock
+    owner: str = field(default_factory=lease.new_owner_id)
+    """host:pid:start:random, so a claim left by a process that died on this host is seen."""
+    connectors: dict[int, Connector] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def connector(self, account_id: int) -> Connector | None:
+        """The account's connector, built once per pass; None (and an error) if it cannot be."""
+        if account_id not in self.connectors:
+            with Session(self.engine) as session:
+                account = session.get(Account, account_id)
+            if account is None:
+                return None
+            try:
+                self.connectors[account_id] = build_connector(self.settings.account(account.name))
+            except (SocialdeskError, ConnectorError) as error:
+                self.errors.append(f"{account.name}: {getattr(error, 'message', error)}")
+                return None
+        return self.connectors[account_id]
+
+
+def build_connector(config: XAccount | FacebookAccount) -> Connector:
+    """The platform's connector for one configured account."""
+    settings = AccountSettings(
+        name=config.name, platform=config.platform, base_url=config.base_url,
+        secrets=resolve_secrets(config), options=config.options(),
+    )
+    return load_connector(config.platform)(settings)
+
+
+def dispatch_due(
+    engine: Engine,
+    settings: Settings,
+    account_names: Iterable[str] | None = None,
+    *,
+    now: Clock,
+    limit: int = 100,
+) -> DispatchReport:
+    """Recover actions a crash left `sending`, then send due `pending` ones, one at a time.
+
+    One claim per send: a crash leaves at most one action in doubt.
+    """
+    dispatcher = _Dispatcher(engine, settings, now)
+    account_ids = _account_ids(engine, account_names)
+    report = DispatchReport()
+    report.actions += recover_stale(dispatcher, account_ids)
+    skipped: set[int] = set()
+    while len(report.actions) < limit:
+        claimed = _claim_next(dispatcher, account_ids, skipped)
+        if claimed is None:
+            break
+        report.actions.append(_process(dispatcher, claimed))
+    report.errors = dispatcher.errors
+    return report
+
+
+def send_now(
+    engine: Engine, settings: Settings, action_id: int, *, now: Clock,
+    sleep: Callable[[float], None] = time.sleep,
+) -> OutboxAction:
+    """Send one action at once, waiting for short retries; what state it ended in."""
+    dispatcher = _Dispatcher(engine, settings, now)
+    row = _load(engine, action_id)
+    while row.state == OutboxState.PENDING.value:
+        wait = (row.next_attempt_at - now()).total_seconds() if row.next_attempt_at else 0.0
+        if wait > INLINE_WAIT.total_seconds():
+            break
+        if wait > 0:
+            sleep(wait)
+        claimed = _claim(dispatcher, action_id)
+        if claimed is None:
+            break
+        row = _process(dispatcher, claimed)
+    if dispatcher.errors:
+        raise OutboxError("; ".join(dispatcher.errors))
+    return _load(engine, action_id)
+
+
+def _account_ids(engine: Engine, names: Iterable[str] | None) -> list[int] | None:
+    if names is None:
+        return None
+    with Session(engine) as session:
+        rows = session.exec(select(Account.id).where(col(Account.name).in_(list(names)))).all()
+    return [int(account_id) for account_id in rows if account_id is not None]
+
+
+def _due(account_ids: list[int] | None, now: datetime, skipped: set[int]) -> Any:
+    statement = select(OutboxAction).where(
+        OutboxAction.state == OutboxState.PENDING.value,
+        (col(OutboxAction.next_attempt_at).is_(None)) | (col(OutboxAction.next_attempt_at) <= now),
+    )
+    if account_ids is not None:
+        statement = statement.where(col(OutboxAction.account_id).in_(account_ids))
+    if skipped:
+        statement = statement.where(col(OutboxAction.account_id).not_in(skipped))
+    return statement.order_by(col(OutboxAction.id))
+
+
+def _claim_next(
+    dispatcher: _Dispatcher, account_ids: list[int] | None, skipped: set[int]
+) -> OutboxAction | None:
+    """The oldest due action, now `sending` and ours.
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint rows.
+    SQLite drops `FOR UPDATE`: a compare-and-set on the state decides who won.
+    """
+    while True:
+        with Session(dispatcher.engine) as session:
+            statement = _due(account_ids, dispatcher.now(), skipped).limit(1)
+            if session.get_bind().dialect.name == "postgresql":
+                statement = statement.with_for_update(skip_locked=True)
+            candidate = session.exec(statement).first()
+            if candidate is None:
+                return None
+            if dispatcher.connector(candidate.account_id) is None:
+                skipped.add(candidate.account_id)
+                continue
+            if _take(session, candidate.id or 0, dispatcher):
+                session.commit()
+                return _load(dispatcher.engine, candidate.id or 0)
+
+
+def _claim(dispatcher: _Dispatcher, action_id: int) -> OutboxAction | None:
+    with Session(dispatcher.engine) as session:
+        row = session.get(OutboxAction, action_id)
+        if row is None or dispatcher.connector(row.account_id) is None:
+            return None
+        if not _take(session, action_id, dispatcher):
+            return None
+        session.commit()
+    return _load(dispatcher.engine, action_id)
+
+
+def _take(session: Session, action_id: int, dispatcher: _Dispatcher) -> bool:
+    """pending -> sending, counting the attempt; False when another dispatcher won."""
+    moment = dispatcher.now()
+    return _transition(session, action_id, OutboxState.PENDING, OutboxState.SENDING, moment,
+                       attempts=OutboxAction.attempts + 1,  # type: ignore[operator]
+                       claimed_by=dispatcher.owner, claimed_at=moment)
+
+
+def _transition(
+    session: Session, action_id: int, expected: OutboxState | tuple[OutboxState, ...],
+    target: OutboxState, at: datetime, **values: Any,
+) -> bool:
+    """Compare-and-set of the state: True only when the row was in `expected`."""
+    states = [expected] if isinstance(expected, OutboxState) else list(expected)
+    result = session.exec(  # type: ignore[call-overload]
+        update(OutboxAction)
+        .where(col(OutboxAction.id) == action_id,
+               col(OutboxAction.state).in_([state.value for state in states]))
+        .values(state=target.value, updated_at=at, **values)
+    )
+    return bool(result.rowcount == 1)
+
+
+def _load(engine: Engine, action_id: int) -> OutboxAction:
+    with Session(engine, expire_on_commit=False) as session:
+        row = session.get(OutboxAction, action_id)
+        if row is None:
+            raise OutboxError(f"no outbox action {action_id}")
+        return row
+
+
+def _process(dispatcher: _Dispatcher, row: OutboxAction) -> OutboxAction:
+    """Send a claimed action and record what came of it."""
+    connector = dispatcher.connector(row.account_id)
+    assert connector is not None and row.id is not None
+    action = outbound_action(row)
+    try:
+        receipt = connector.send(action)
+    except RateLimited as limit:
+        return _retry_later(dispatcher, row, str(limit), limit.reset_at)
+    except RetriableAPIError as error:
+        if row.kind == ActionKind.PRIVATE_REPLY.value:
+            return _in_doubt(dispatcher, row, connector, str(error))
+        return _retry_later(dispatcher, row, str(error), None)
+    except SendOutcomeUnknown as error:
+        return _in_doubt(dispatcher, row, connector, str(error))
+    except (AuthExpired, FatalAPIError, ConnectorError) as error:
+        return _finish(dispatcher, row, OutboxState.FAILED, str(error))
+    return record_sent(dispatcher.engine, dispatcher.settings, row, receipt,
+                       (OutboxState.SENDING,), dispatcher.now())
+
+
+def outbound_action(row: OutboxAction) -> OutboundAction:
+    """The connector's view of a row."""
+    return OutboundAction(
+        kind=ActionKind(row.kind), target_id=row.target_external_id,
+        target_channel=Channel(row.target_channel) if row.target_channel else None,
+        text=row.text, recipient_id=row.recipient_id, thread_key=row.thread_key,
+        messaging_type=row.options.get("messaging_type"), tag=row.options.get("tag"),
+        not_before=row.created_at,
+    )
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    """Doubling from `retry_base_seconds`, at most 15 minutes."""
+    seconds = settings.outbox.retry_base_seconds * 2 ** max(attempts - 1, 0)
+    return min(timedelta(seconds=seconds), MAX_BACKOFF)
+
+
+def _retry_later(
+    dispatcher: _Dispatcher, row: OutboxAction, error: str, not_before: datetime | None
+) -> OutboxAction:
+    """Nothing was sent: back to `pending` after a backoff, or `failed` when attempts ran out."""
+    if row.attempts >= dispatcher.settings.outbox.max_attempts:
+        return _finish(dispatcher, row, OutboxState.FAILED,
+                       f"gave up after {row.attempts} attempts: {error}")
+    due = dispatcher.now() + backoff(dispatcher.settings, row.attempts)
+    if not_before is not None and not_before > due:
+        due = not_before
+    with Session(dispatcher.engine) as session:
+        _transition(session, row.id or 0, OutboxState.SENDING, OutboxState.PENDING,
+                    dispatcher.now(), last_error=error, next_attempt_at=due, claimed_by=None)
+        session.commit()
+    return _load(dispatcher.engine, row.id or 0)
+
+
+def _finish(
+    dispatcher: _Dispatcher, row: OutboxAction, state: OutboxState, error: str,
+    expected: tuple[OutboxState, ...] = (OutboxState.SENDING,),
+) -> OutboxAction:
+    with Session(dispatcher.engine) as session:
+        _transition(session, row.id or 0, expected, state, dispatcher.now(), last_error=error,
+                    claimed_by=None)
+        session.commit()
+    log.info("outbox action %s %s: %s", row.id, state.value, error)
+    return _load(dispatcher.engine, row.id or 0)
+
+
+def _in_doubt(
+    dispatcher: _Dispatcher, row: OutboxAction, connector: Connector, error: str,
+    expected: tuple[OutboxState, ...] = (OutboxState.SENDING,),
+) -> OutboxAction:
+    """The action may have happened: a hide is simply done again; anything else is
+    `unknown` and looked for on the platform, never resent."""
+    if ActionKind(row.kind).idempotent:
+        return _retry_later(dispatcher, row, error, None)
+    row = _finish(dispatcher, row, OutboxState.UNKNOWN, error, expected)
+    return reconcile(dispatcher.engine, dispatcher.settings, row, connector, dispatcher.now())
+
+
+def reconcile(
+    engine: Engine, settings: Settings, row: OutboxAction, connector: Connector, now: datetime
+) -> OutboxAction:
+    """Look for an `unknown` action on the platform: `sent` if found, else left for a human."""
+    try:
+        receipt = connector.find_sent(outbound_action(row))
+    except ReconcileUnsupported as error:
+        note = f"{row.last_error}; the API cannot tell whether it went out ({error}): "
+    except ConnectorError as error:
+        note = f"{row.last_error}; checking the platform failed ({error}): "
+    else:
+        if receipt is not None:
+            return record_sent(engine, settings, row, receipt, (OutboxState.UNKNOWN,), now)
+        note = f"{row.last_error}; not found among the platform's recent items: "
+    with Session(engine) as session:
+        session.exec(update(OutboxAction).where(  # type: ignore[call-overload]
+            col(OutboxAction.id) == row.id, OutboxAction.state == OutboxState.UNKNOWN.value
+        ).values(last_error=note + HUMAN_CHECK.format(id=row.id), updated_at=now))
+        session.commit()
+    return _load(engine, row.id or 0)
+
+
+def recover_stale(
+    dispatcher: _Dispatcher, account_ids: list[int] | None
+) -> list[OutboxAction]:
+    """Actions left `sending` by a crash become `unknown` and are looked for on the platform.
+
+    A claim is stale after `stale_sending_seconds`, or at once when its claimer was a process
+    on this host that is gone (killed, a zombie, its pid reused): waiting would only leave
+    the customer's answer, or a privacy redirect, in doubt for longer.
+    """
+    cutoff = dispatcher.now() - timedelta(seconds=dispatcher.settings.outbox.stale_sending_seconds)
+    with Session(dispatcher.engine) as session:
+        statement = select(OutboxAction).where(OutboxAction.state == OutboxState.SENDING.value)
+        if account_ids is not None:
+            statement = statement.where(col(OutboxAction.account_id).in_(account_ids))
+        stale = [row for row in session.exec(statement).all()
+                 if (row.claimed_at is not None and row.claimed_at < cutoff)
+                 or (row.claimed_by is not None and lease.is_dead_local_holder(row.claimed_by))]
+    recovered = []
+    for row in stale:
+        connector = dispatcher.connector(row.account_id)
+        if connector is None:
+            continue
+        error = (f"interrupted while sending (claimed {row.claimed_at:%Y-%m-%d %H:%M:%S} UTC); "
+                 "it may have gone out")
+        recovered.append(_in_doubt(dispatcher, row, connector, error))
+    return recovered
+
+
+def record_sent(
+    engine: Engine, settings: Settings, row: OutboxAction, receipt: SendReceipt,
+    expected: tuple[OutboxState, ...], now: datetime,
+) -> OutboxAction:
+    """`sent`, with the platform's id, and the outbound message, in one transaction.
+
+    The message carries the platform id, so the next sync's echo is the same
+    `(platform, external_id)` and adds nothing.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        won = _transition(session, row.id or 0, expected, OutboxState.SENT, now,
+                          external_id=receipt.external_id, sent_at=now, last_error=None,
+                          claimed_by=None)
+        account = session.get(Account, row.account_id)
+        if not won or account is None:
+            session.rollback()
+            return _load(engine, row.id or 0)
+        if receipt.external_id is None or row.text is None:
+            session.commit()
+        else:
+            item = _outbound_item(settings, account, row, receipt, now)
+            ingest_page(session, account, PullPage(stream="outbox", items=[item]), now=now,
+                        find_spans=None,
+                        automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
+            _link_customer(session, account, row, item.thread_key)
+    return _load(engine, row.id or 0)
+
+
+def _link_customer(session: Session, account: Account, row: OutboxAction, thread: str) -> None:
+    """A private conversation our own message opened belongs on the card of the customer
+    it was sent to: ingest cannot tell, since the only author it sees is us."""
+    contact_id = _recipient_contact(session, row)
+    if contact_id is None:
+        return
+    session.exec(
+        update(Conversation)
+        .where(col(Conversation.account_id) == account.id,
+               col(Conversation.thread_key) == thread,
+               col(Conversation.contact_id).is_(None))
+        .values(contact_id=contact_id)
+    )
+    session.commit()
+
+
+def _recipient_contact(session: Session, row: OutboxAction) -> int | None:
+    """The contact behind the recipient: their handle, else the author of the message
+    answered (a Facebook private reply names a comment, not a person)."""
+    candidates = [row.recipient_id]
+    if row.target_message_id is not None:
+        target = session.get(Message, row.target_message_id)
+        if target is not None:
+            candidates.append(target.author_external_id)
+    for user_id in candidates:
+        contact = _handle(session, row.platform, user_id) if user_id else None
+        if contact is not None:
+            return contact
+    return None
+
+
+def _handle(session: Session, platform: str, user_id: str) -> int | None:
+    return session.exec(
+        select(Handle.contact_id).where(Handle.platform == platform,
+                                        Handle.external_user_id == user_id)
+    ).first()
+
+
+def _outbound_item(
+    settings: Settings, account: Account, row: OutboxAction, receipt: SendReceipt, now: datetime
+) -> InboundItem:
+    options = settings.account(account.name).options()
+    own_id = str(options.get("user_id") or options.get("page_id") or "")
+    kind = ActionKind(row.kind)
+    parent = row.target_external_id if kind is ActionKind.REPLY else None
+    thread = receipt.thread_key or row.thread_key or row.target_external_id or receipt.external_id
+    return InboundItem(
+        platform=row.platform,
+        external_id=str(receipt.external_id),
+        channel=receipt.channel or _default_channel(row.platform, kind),
+        direction=Direction.OUTBOUND,
+        thread_key=str(thread),
+        text=row.text or "",
+        created_at=receipt.created_at or now,
+        author_id=own_id or None,
+        parent_external_id=parent,
+        raw={"outbox_action_id": row.id, **dict(receipt.raw)},
+    )
+
+
+def _default_channel(platform: str, kind: ActionKind) -> Channel:
+    if platform == "x":
+        return Channel.MENTION if kind is ActionKind.REPLY else Channel.DM
+    return Channel.COMMENT if kind is ActionKind.REPLY else Channel.MESSENGER
+
+
+# --- operator views -------------------------------------------------------------------------
+
+
+def list_actions(
+    engine: Engine, states: Iterable[str] | None = None, limit: int = 100
+) -> list[OutboxAction]:
+    """Newest first."""
+    with Session(engine, expire_on_commit=False) as session:
+        statement = select(OutboxAction).order_by(col(OutboxAction.id).desc()).limit(limit)
+        if states:
+            statement = statement.where(col(OutboxAction.state).in_(list(states)))
+        return list(session.exec(statement).all())
+
+
+def retry(
+    engine: Engine, settings: Settings, action_id: int, operator: str, checked: bool,
+    *, now: Clock,
+) -> OutboxAction:
+    """Put a `failed` or `unknown` action back to `pending`, audited.
+
+    An `unknown` one needs `checked` (a human looked at the platform), and is looked for
+    once more first: found means `sent`, and nothing is resent.
+    """
+    row = _load(engine, action_id)
+    if row.state not in (OutboxState.FAILED.value, OutboxState.UNKNOWN.value):
+        raise OutboxError(f"outbox action {action_id} is {row.state}: only failed or unknown "
+                          "actions can be retried")
+    if row.state == OutboxState.UNKNOWN.value:
+        if not checked:
+            raise OutboxError(
+                f"outbox action {action_id} may already have gone out: check the platform, "
+                "then confirm with --yes"
+            )
+        dispatcher = _Dispatcher(engine, settings, now)
+        connector = dispatcher.connector(row.account_id)
+        if connector is not None:
+            row = reconcile(engine, settings, row, connector, now())
+        if row.state == OutboxState.SENT.value:
+            _audit_retry(engine, row, operator, "found on the platform; not resent", now())
+            return row
+    moment = now()
+    with Session(engine) as session:
+        _transition(session, action_id, (OutboxState.FAILED, OutboxState.UNKNOWN),
+                    OutboxState.PENDING, moment, attempts=0, next_attempt_at=None)
+        session.add(_retry_entry(row, operator, f"was {row.state}", moment))
+        session.commit()
+    return _load(engine, action_id)
+
+
+def _audit_retry(
+    engine: Engine, row: OutboxAction, operator: str, outcome: str, at: datetime
+) -> None:
+    with Session(engine) as session:
+        session.add(_retry_entry(row, operator, outcome, at))
+        session.commit()
+
+
+def _retry_entry(row: OutboxAction, operator: str, outcome: str, at: datetime) -> AuditEntry:
+    return AuditEntry(at=at, actor=operator, action="outbox.retry", target_type="outbox_action",
+                      target_id=str(row.id), detail={"kind": row.kind, "outcome": outcome})

@@ -1,0 +1,289 @@
+"""The inbox screen: the queue, its filters and search."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from socialdesk.store.db import refresh_statistics
+from socialdesk.store.queries import (
+    SEARCH_MATCH_LIMIT,
+    SORT_NEWEST,
+    SORT_WAITING,
+    UNASSIGNED,
+    InboxChoices,
+    InboxFilter,
+    inbox_choices,
+    inbox_count,
+    inbox_page,
+    search_hits_limit,
+    unhealthy_accounts,
+)
+from socialdesk.tui.text import channel_label
+from socialdesk.tui.widgets.key_hints import KeyHints
+from socialdesk.tui.widgets.queue_list import ConversationList, QueuePages, column_header
+
+if TYPE_CHECKING:
+    from socialdesk.tui.app import DeskApp
+
+STATUS_CYCLE: list[str | None] = [None, "new", "open", "resolved"]
+
+
+class InboxScreen(Screen[None]):
+    """Every conversation, newest or longest-waiting first, filtered from the keyboard."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="inbox.search",
+                tooltip="Full-text search in every message; the queue shows the "
+                        f"conversations of the newest {SEARCH_MATCH_LIMIT:,} matches"),
+        Binding("s", "cycle_status", "Status", id="inbox.status",
+                tooltip="Show all / new / open / resolved"),
+        Binding("c", "cycle_channel", "Channel", id="inbox.channel",
+                tooltip="Show one channel at a time: X mention, X DM, FB comment, ..."),
+        Binding("a", "cycle_account", "Account", id="inbox.account",
+                tooltip="Show one account at a time"),
+        Binding("m", "toggle_mine", "Mine", id="inbox.mine",
+                tooltip="Only conversations assigned to me"),
+        Binding("w", "cycle_assignee", "Who", id="inbox.assignee",
+                tooltip="Who has it: everyone's / unassigned / each person with conversations"),
+        Binding("p", "toggle_pii", "Personal data", id="inbox.pii",
+                tooltip="Only conversations where a customer exposed personal data"),
+        Binding("l", "toggle_overdue", "Late", id="inbox.overdue",
+                tooltip="Only conversations waiting longer than the first-response SLA"),
+        Binding("o", "toggle_sort", "Order", id="inbox.sort",
+                tooltip="Newest activity first, or longest-waiting unresolved first"),
+        Binding("x", "clear_filters", "Clear", id="inbox.clear",
+                tooltip="Remove every filter and the search"),
+        Binding("d", "dashboard", "Dashboard", id="inbox.dashboard",
+                tooltip="Volumes per channel and first-response times"),
+    ]
+    AUTO_FOCUS = "#queue"
+    """Not Textual's first focusable widget: that is the hidden search box, which swallows
+    printable keys, so the first frame's key line lacked `?` and every letter key."""
+    DEFAULT_CSS = """
+    InboxScreen #filters { height: 1; padding: 0 1; background: $boost; }
+    InboxScreen #search { height: 3; display: none; }
+    InboxScreen #search.-active { display: block; }
+    InboxScreen #columns { height: 1; padding: 0 0; color: $text-muted; text-style: bold; }
+    InboxScreen #empty { display: none; padding: 1 2; color: $text-muted; }
+    InboxScreen #health { display: none; color: $error; text-style: bold; }
+    InboxScreen #health.-active { display: block; }
+    InboxScreen #empty.-active { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inbox_filter = InboxFilter()
+        self._choices: InboxChoices | None = None
+        self._search_capped: bool | None = None
+        """Whether the search hit its match limit; asked only once a count is shown."""
+
+    @property
+    def desk_app(self) -> DeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        desk = self.desk_app.desk
+        yield Static(id="health")
+        yield Static(id="filters")
+        yield Input(placeholder="Search messages, then Enter (Esc closes)", id="search")
+        yield Static(id="columns")
+        yield ConversationList(desk.detector, desk.clock, id="queue")
+        yield Static("No conversation matches these filters. Press x to clear them.", id="empty")
+        yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.show_health()
+        self.warm_filters()
+        if self.desk_app.desk.poll_seconds:
+            self.set_interval(self.desk_app.desk.poll_seconds, self.show_health)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="warm")
+    def warm_filters(self) -> None:
+        """Read each view a single key switches to once, after the first screen: its first
+        row, its count and its last row (End). The first switch otherwise paid for a cold
+        page cache: about 100 ms at a million messages, twice the later ones, and End 130 to
+        210 ms with the store out of the OS cache (benchmarks/tui.py)."""
+        engine, now = self.desk_app.desk.engine, self.desk_app.desk.clock()
+        refresh_statistics(engine)  # a store only the desk opens would never get them
+        views = [InboxFilter()] + [InboxFilter(status=status) for status in STATUS_CYCLE if status]
+        views += [InboxFilter(overdue=True), InboxFilter(sort=SORT_WAITING)]
+        for view in views:
+            for read in (partial(inbox_page, engine, view, None, 1, now=now),
+                         partial(inbox_count, engine, view, now),
+                         partial(inbox_page, engine, view, None, 1, now=now, reverse=True)):
+                if get_current_worker().is_cancelled:
+                    return
+                read()
+
+    def show_health(self) -> None:
+        """A red line per account whose sync needs a human, until a sync succeeds again."""
+        unhealthy = unhealthy_accounts(self.desk_app.desk.engine)
+        line = self.query_one("#health", Static)
+        line.update(Text("\n".join(f"⚠ {name}: {reason} (run `socialdesk doctor`)"
+                                   for name, reason in unhealthy)))
+        line.set_class(bool(unhealthy), "-active")
+
+    def on_resize(self) -> None:
+        self.query_one("#columns", Static).update(column_header(self.size.width))
+
+    @property
+    def queue(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    def queue_changed(self) -> None:
+        self.reload(keep_cursor=True)
+
+    def reload(self, keep_cursor: bool = False) -> None:
+        """Read the first page for the current filter; later pages load as the cursor moves."""
+        engine = self.desk_app.desk.engine
+        inbox_filter = self.inbox_filter
+        now = self.desk_app.desk.clock()  # one instant per reload: pages stay consistent
+
+        def fetch(after: Any, limit: int, reverse: bool) -> list[Any]:
+            return inbox_page(engine, inbox_filter, after, limit, now=now, reverse=reverse)
+
+        def count() -> int:
+            return inbox_count(engine, inbox_filter, now)
+
+        self._search_capped = None
+        self.queue.show(QueuePages(fetch, inbox_filter.sort, count), keep_cursor=keep_cursor)
+        self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
+        self._show_filters()
+
+    def _show_filters(self) -> None:
+        """The one-line summary above the queue. Its size never changes (one line, the
+        screen's width), so no layout: a layout repaints every widget, a third of End's
+        time at a million rows (benchmarks/tui.py)."""
+        self.query_one("#filters", Static).update(self._describe(), layout=False)
+
+    def _describe(self) -> str:
+        current = self.inbox_filter
+        parts = [
+            self._count(),
+            f"status {current.status or 'all'}",
+            f"channel {_channel_name(current.channel)}",
+            f"account {current.account or 'all'}",
+            self._who(current.assignee),
+            "personal data only" if current.has_pii else "",
+            "past the SLA" if current.overdue else "",
+            "longest waiting first" if current.sort == SORT_WAITING else "newest first",
+            f"search “{current.search}”" if current.search else "",
+        ]
+        return " · ".join(part for part in parts if part)
+
+    def _count(self) -> str:
+        """The number of conversations, `+` while not all are read; a search that hit its
+        limit says so, or the count would read as every match's."""
+        if not self.queue.complete:
+            return f"{self.queue.row_count}+ conversations"
+        count = f"{self.queue.row_count} conversations"
+        if self._search_capped is None:  # a second full-text query: only for a final count
+            self._search_capped = bool(self.inbox_filter.search) and search_hits_limit(
+                self.desk_app.desk.engine, self.inbox_filter.search)
+        if self._search_capped:
+            count += f" in the newest {SEARCH_MATCH_LIMIT:,} matches"
+        return count
+
+    def _who(self, assignee: str | None) -> str:
+        if assignee is None:
+            return "everyone's"
+        if assignee == UNASSIGNED:
+            return "unassigned"
+        if assignee == self.desk_app.desk.operator.initials:
+            return "mine"
+        return f"assigned to {assignee}"
+
+    def _set(self, **changes: Any) -> None:
+        self.inbox_filter = replace(self.inbox_filter, **changes)
+        self.reload()
+
+    def _choices_now(self) -> InboxChoices:
+        if self._choices is None:
+            self._choices = inbox_choices(self.desk_app.desk.engine)
+        return self._choices
+
+    def action_cycle_status(self) -> None:
+        self._set(status=_next(STATUS_CYCLE, self.inbox_filter.status))
+
+    def action_cycle_channel(self) -> None:
+        channels: list[str | None] = [None, *(c for _, c in self._choices_now().channels)]
+        self._set(channel=_next(channels, self.inbox_filter.channel))
+
+    def action_cycle_account(self) -> None:
+        accounts: list[str | None] = [None, *self._choices_now().accounts]
+        self._set(account=_next(accounts, self.inbox_filter.account))
+
+    def action_toggle_mine(self) -> None:
+        mine = self.desk_app.desk.operator.initials
+        self._set(assignee=None if self.inbox_filter.assignee == mine else mine)
+
+    def action_cycle_assignee(self) -> None:
+        """Everyone's, unassigned, then each person. The choices are read again at every
+        press: colleagues take conversations while the desk is open."""
+        self._choices = inbox_choices(self.desk_app.desk.engine)
+        who: list[str | None] = [None, UNASSIGNED, *self._choices.assignees]
+        self._set(assignee=_next(who, self.inbox_filter.assignee))
+
+    def action_toggle_pii(self) -> None:
+        self._set(has_pii=not self.inbox_filter.has_pii)
+
+    def action_toggle_overdue(self) -> None:
+        self._set(overdue=not self.inbox_filter.overdue)
+
+    def action_toggle_sort(self) -> None:
+        self._set(sort=SORT_NEWEST if self.inbox_filter.sort == SORT_WAITING else SORT_WAITING)
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.inbox_filter = InboxFilter()
+        self.reload()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("-active")
+        search.focus()
+
+    def action_dashboard(self) -> None:
+        self.desk_app.action_dashboard()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self._set(search=event.value.strip())
+        self.queue.focus()
+
+    def key_escape(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            search.remove_class("-active")
+            self.queue.focus()
+
+    @on(ConversationList.Counted)
+    def _counted(self) -> None:
+        self._show_filters()
+
+    @on(ConversationList.Opened)
+    async def _open(self, event: ConversationList.Opened) -> None:
+        await self.desk_app.open_conversation(event.conversation_id)
+
+
+def _next(values: list[str | None], current: str | None) -> str | None:
+    index = values.index(current) if current in values else 0
+    return values[(index + 1) % len(values)]
+
+
+def _channel_name(channel: str | None) -> str:
+    if channel is None:
+        return "all"
+    platform = "x" if channel in ("mention", "dm") else "facebook"
+    return channel_label(platform, channel)

@@ -1,0 +1,98 @@
+"""What the conversation screen says about a customer: the card beside the thread, and the
+lines that name a contact or one of their conversations in the pick lists."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, utils
+from rich.console import Group
+from rich.text import Text
+
+from socialdesk.tui.text import (
+    STATUS_COLOURS,
+    channel_label,
+    day_time,
+    masked_preview,
+    plain,
+    safe_line,
+)
+
+if TYPE_CHECKING:
+    from socialdesk.privacy.detect import Detector
+    from socialdesk.store.queries import CardConversation, ContactChoice, CustomerCard
+
+
+def render_card(card: CustomerCard | None) -> Group | Text:
+    """The customer card: handles, every conversation, notes, what data they exposed."""
+    if card is None:
+        return Text("No customer card: this conversation has no known author.", style="dim")
+    parts: list[Text] = [Text(safe_line(card.display_name or "(no name)"), style="bold")]
+    if card.verified_at is not None:
+        parts.append(Text(f"Identity verified by {card.verified_by or '?'} "
+                          f"{day_time(card.verified_at)} ({card.verified_method or '?'})",
+                          style="bold green"))
+    else:
+        parts.append(Text("Identity NOT verified (c when confirmed)", style="bold yellow"))
+    parts.append(Text("Handles", style="bold underline"))
+    for handle in card.handles:
+        name = f"@{safe_line(handle.username)}" if handle.username else "(no username)"
+        parts.append(Text(f"  {platform_name(handle.platform)}: {name}"))
+    parts.append(Text("Conversations", style="bold underline"))
+    for earlier in card.conversations:
+        parts.append(Text.assemble(
+            ("  ● ", STATUS_COLOURS.get(earlier.status, "white")),
+            f"#{earlier.id} {channel_label(earlier.platform, earlier.channel)} "
+            f"{earlier.status} {day_time(earlier.last_message_at)}",
+        ))
+    parts.append(Text("Personal data seen", style="bold underline"))
+    parts.append(Text("  " + (", ".join(card.exposed_types) or "none"),
+                      style="bold red" if card.exposed_types else "dim"))
+    for exposure in card.public_exposures:
+        parts.append(Text(f"  in public #{exposure.conversation_id}: {exposure.types}, "
+                          f"{day_time(exposure.detected_at)}, redirect {exposure.outcome}",
+                          style="red"))
+    parts.append(Text("Notes", style="bold underline"))
+    if not card.notes:
+        parts.append(Text("  none yet (n adds one)", style="dim"))
+    for note in card.notes:
+        parts.append(Text.assemble((f"  {note.initials} ", "bold"),
+                                   (day_time(note.created_at), "dim")))
+        parts.append(plain(f"    {note.text}"))
+    return Group(*parts)
+
+
+def platform_name(platform: str) -> str:
+    return "X" if platform == "x" else "Facebook"
+
+
+def customer_label(name: str | None, handle: str | None) -> str:
+    """Name and @handle as the platform gave them; Facebook gives names only."""
+    parts = [safe_line(name) if name else "", f"@{safe_line(handle)}" if handle else ""]
+    return " ".join(part for part in parts if part) or "(unknown author)"
+
+
+def describe_contact(choice: ContactChoice) -> str:
+    handles = ", ".join(f"{platform_name(platform)} "
+                        f"{'@' + safe_line(name) if name else '(no username)'}"
+                        for platform, name in choice.handles) or "no handle"
+    return f"{safe_line(choice.display_name or '(no name)')} ({handles})"
+
+
+def rank_candidates(candidates: list[ContactChoice], like: str) -> list[ContactChoice]:
+    """Most similar name or handle first (rapidfuzz `WRatio`), ties by contact id."""
+    if not like.strip():
+        return candidates
+
+    def score(choice: ContactChoice) -> float:
+        names = [choice.display_name or "", *(name or "" for _, name in choice.handles)]
+        return max(fuzz.WRatio(like, name, processor=utils.default_process) for name in names)
+
+    return sorted(candidates, key=lambda c: (-score(c), c.contact_id))
+
+
+def history_label(conversation: CardConversation, preview: str, detector: Detector) -> str:
+    """`#7 X DM open 30 Nov 11:20 · preview`, personal data masked as in the queue."""
+    masked = masked_preview(preview, detector)[:60]
+    return (f"#{conversation.id} {channel_label(conversation.platform, conversation.channel)} "
+            f"{conversation.status} {day_time(conversation.last_message_at)} · {masked}")
