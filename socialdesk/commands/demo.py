@@ -21,7 +21,7 @@ from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.mask import mask_text
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, sandbox_config_text
 from socialdesk.store.db import open_store
-from socialdesk.store.queries import (
+from socialdesk.store.queries.overview import (
     counts_by_channel_and_status,
     message_count,
     newest_conversations,

@@ -15,7 +15,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from socialdesk.store.queries import latest_change
+from socialdesk.store.queries.queue import latest_change
 from socialdesk.tui.context import Desk
 from socialdesk.tui.messages import ActionFailed, FollowsQueue, QueueChanged
 from socialdesk.tui.screens.dashboard_screen import DashboardScreen

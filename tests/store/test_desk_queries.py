@@ -20,12 +20,12 @@ from socialdesk.store.models import (
     Note,
     Status,
 )
-from socialdesk.store.queries import (
+from socialdesk.store.queries.card import customer_card
+from socialdesk.store.queries.conversation import conversation_view
+from socialdesk.store.queries.queue import (
     SORT_WAITING,
     UNASSIGNED,
     InboxFilter,
-    conversation_view,
-    customer_card,
     full_text_query,
     inbox_choices,
     inbox_count,
@@ -151,7 +151,7 @@ def test_search_says_when_more_messages_match_than_it_reads(
     store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(store)  # "order late" in 20 messages, "rimborso" in 5
-    monkeypatch.setattr("socialdesk.store.queries.SEARCH_MATCH_LIMIT", 5)
+    monkeypatch.setattr("socialdesk.store.queries.queue.SEARCH_MATCH_LIMIT", 5)
     assert search_hits_limit(store, "order")
     assert len(all_pages(store, InboxFilter(search="order"))) == 5
     assert not search_hits_limit(store, "rimborso")
@@ -226,7 +226,7 @@ QUEUE_VIEWS = (InboxFilter(), InboxFilter(status="new"), InboxFilter(channel="dm
 
 def queue_page_sql(store: Engine, inbox_filter: InboxFilter) -> str:
     """The first page's query of a queue view, as the store's dialect runs it."""
-    from socialdesk.store.queries import _filtered, _inbox_select
+    from socialdesk.store.queries.queue import _filtered, _inbox_select
 
     conversation = Conversation.__table__.c  # type: ignore[attr-defined]
     statement = _filtered(_inbox_select(), inbox_filter, inbox_filter.status, None).order_by(
@@ -275,7 +275,7 @@ def test_search_reads_the_postgresql_index(store: Engine) -> None:
     seed(store, 30)
     from sqlalchemy.dialects import postgresql
 
-    from socialdesk.store.queries import _search_message_ids
+    from socialdesk.store.queries.queue import _search_message_ids
 
     with Session(store) as session:
         statement = _search_message_ids(session, "città rimb")

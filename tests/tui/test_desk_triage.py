@@ -21,7 +21,7 @@ from socialdesk.store.models import (
     OutboxAction,
     PrivacyExposure,
 )
-from socialdesk.store.queries import InboxFilter, inbox_count, inbox_page
+from socialdesk.store.queries.queue import InboxFilter, inbox_count, inbox_page
 from socialdesk.tui.app import DeskApp, binding_ids, make_app
 from socialdesk.tui.context import Desk, Operator
 from socialdesk.tui.launch import desk_from_settings

@@ -30,17 +30,15 @@ from socialdesk.errors import SocialdeskError
 from socialdesk.privacy.guard import accept_suggestion, pending_suggestions
 from socialdesk.privacy.mask import mask_text
 from socialdesk.store.models import OutboxAction, PrivacyExposure, Status
-from socialdesk.store.queries import (
+from socialdesk.store.queries.card import (
     ContactChoice,
-    ConversationView,
     CustomerCard,
-    ThreadMessage,
-    conversation_view,
     customer_card,
     customer_previews,
-    known_assignees,
     merge_candidates,
 )
+from socialdesk.store.queries.conversation import ConversationView, ThreadMessage, conversation_view
+from socialdesk.store.queries.queue import known_assignees
 from socialdesk.tui.saved_replies import fill, suggest
 from socialdesk.tui.screens.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
 from socialdesk.tui.text import (

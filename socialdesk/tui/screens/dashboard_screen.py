@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Label, Sparkline, Static
 from textual.worker import get_current_worker
 
-from socialdesk.store.queries import DashboardFigures, dashboard_figures
+from socialdesk.store.queries.dashboard import DashboardFigures, dashboard_figures
 from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints
 

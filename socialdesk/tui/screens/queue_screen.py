@@ -15,7 +15,8 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from socialdesk.store.db import refresh_statistics
-from socialdesk.store.queries import (
+from socialdesk.store.queries.dashboard import unhealthy_accounts
+from socialdesk.store.queries.queue import (
     SEARCH_MATCH_LIMIT,
     SORT_NEWEST,
     SORT_WAITING,
@@ -26,7 +27,6 @@ from socialdesk.store.queries import (
     inbox_count,
     inbox_page,
     search_hits_limit,
-    unhealthy_accounts,
 )
 from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints

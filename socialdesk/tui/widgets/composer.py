@@ -17,7 +17,7 @@ from socialdesk.tui.context import SavedReply
 from socialdesk.tui.text import channel_label, safe_line
 
 if TYPE_CHECKING:
-    from socialdesk.store.queries import ConversationView, ThreadMessage
+    from socialdesk.store.queries.conversation import ConversationView, ThreadMessage
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from socialdesk.tui.text import (
 
 if TYPE_CHECKING:
     from socialdesk.privacy.detect import Detector
-    from socialdesk.store.queries import CardConversation, ContactChoice, CustomerCard
+    from socialdesk.store.queries.card import CardConversation, ContactChoice, CustomerCard
 
 
 def render_card(card: CustomerCard | None) -> Group | Text:

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from socialdesk.privacy.detect import Detector
-from socialdesk.store.queries import InboxKey, InboxRow
+from socialdesk.store.queries.queue import InboxKey, InboxRow
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     channel_label,
