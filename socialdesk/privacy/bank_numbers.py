@@ -1,0 +1,185 @@
+"""Bank numbers: payment cards, IBANs, and Italian transfer references (CRO, TRN).
+
+Cards and IBANs are accepted only with valid check digits (Luhn, ISO 7064 mod 97-10 and
+the IBAN registry via `python-stdnum`); a bare CRO only with its own mod-13 check, a
+bare TRN only when its layout is mostly digits, as Italian banks write it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+
+from stdnum import iban as std_iban
+from stdnum import luhn
+
+from socialdesk.privacy.candidates import (
+    CARD,
+    CRO,
+    IBAN,
+    RANK,
+    RANK_CRO_CHECKSUM_ONLY,
+    TRN,
+    Candidate,
+)
+from socialdesk.privacy.lookalikes import TextScan
+
+CRO_LENGTH = 11
+_CRO_MODULUS = 13   # seed 000: last two digits = first nine mod 13
+TRN_LENGTH = 30
+TRN_MIN_DIGITS = 20  # a TRN without its name must be mostly digits (bank layouts are)
+_CARD_SEPARATORS = frozenset({" ", "-"})
+CARD_MIN_DIGITS, _CARD_MAX_DIGITS = 12, 19
+_NUMBER_LEFT_STOP = frozenset("._,/+-")
+# "IT60X054…", "IT60 X054 …", "IT75 J 08327 …", "ES 58 0049 …", "NO07.8380.08.06006".
+# A space after the country code only with an upper-case code: "il 12 marzo…" is prose.
+# Spaced forms continue only with capitals and digits, so "IT60 X054 … 456 e lo stipendio"
+# stops before the prose; a lower-case IBAN is accepted as one compact token.
+_IBAN_CAND_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Z]{2}[ ]?|[A-Za-z]{2})\d{2}[A-Za-z0-9]*"
+    r"(?:[ \-.](?:[A-Z0-9]+|[A-Za-z0-9]*\d[A-Za-z0-9]*))*"
+)
+_IBAN_MIN_LENGTH, _IBAN_MAX_LENGTH = 15, 34
+IBAN_MIN_DIGITS = 8  # check digits + a numeric account part: no registry layout has fewer
+_IBAN_CHUNK_END_RE = re.compile(r"[A-Za-z0-9](?![A-Za-z0-9])")
+CRO_CODE_AT_RE = re.compile(rf"\d{{{CRO_LENGTH}}}(?!\d)")
+TRN_CODE_AT_RE = re.compile(rf"[A-Za-z0-9]{{{TRN_LENGTH}}}(?![A-Za-z0-9])")
+_TRN_BARE_RE = re.compile(
+    rf"[A-Z0-9]{{{TRN_LENGTH}}}(?<![A-Za-z0-9][A-Z0-9]{{{TRN_LENGTH}}})(?![A-Za-z0-9])"
+)
+
+
+def ibans(scan: TextScan) -> Iterator[Candidate]:
+    """IBANs with valid check digits and a registry layout, longest valid prefix first."""
+    text = scan.text
+    match = _IBAN_CAND_RE.search(text)
+    while match is not None:
+        start = match.start()
+        resume = start + 1
+        ends = [m.end() for m in _IBAN_CHUNK_END_RE.finditer(text, start, match.end())]
+        for end in reversed(ends):  # longest valid prefix ending at a chunk boundary
+            size = sum(ch.isalnum() for ch in text[start:end])
+            if not _IBAN_MIN_LENGTH <= size <= _IBAN_MAX_LENGTH:
+                continue
+            value = text[start:end]
+            if _iban_checksum_ok(value) and std_iban.is_valid(value):
+                if not scan.in_url_or_handle(start):
+                    yield Candidate(RANK[IBAN], start, end, IBAN)
+                resume = end  # the candidate may run on into a second IBAN
+                break
+        match = _IBAN_CAND_RE.search(text, resume)
+
+
+def bare_trn(scan: TextScan) -> Iterator[Candidate]:
+    """TRNs written without their name: only the mostly-digit layout banks use."""
+    for match in _TRN_BARE_RE.finditer(scan.text):
+        if _trn_format_ok(match.group()) and not scan.in_url_or_handle(match.start()):
+            yield Candidate(RANK[TRN], *match.span(), TRN)
+
+
+def cards(scan: TextScan, groups: list[tuple[int, int]]) -> Iterator[Candidate]:
+    """Greedy: the longest run of groups joined by single spaces/dashes that is a card."""
+    text = scan.text
+    i = 0
+    while i < len(groups):
+        if groups[i][0] > 0 and text[groups[i][0] - 1] in _NUMBER_LEFT_STOP:
+            i += 1
+            continue
+        found = None
+        digits = ""
+        for j in range(i, len(groups)):
+            if j > i and text[groups[j - 1][1]:groups[j][0]] not in _CARD_SEPARATORS:
+                break
+            digits += text[groups[j][0]:groups[j][1]]
+            if len(digits) > _CARD_MAX_DIGITS:
+                break
+            if len(digits) >= CARD_MIN_DIGITS and _plausible_card(digits):
+                if luhn.is_valid(digits):
+                    found = j
+        if found is None or _word_char_after(text, groups[found][1]):
+            i += 1
+            continue
+        start, end = groups[i][0], groups[found][1]
+        if not scan.in_url_or_handle(start):
+            yield Candidate(RANK[CARD], start, end, CARD)
+        i = found + 1
+
+
+def bare_cro(scan: TextScan, groups: list[tuple[int, int]]) -> Iterator[Candidate]:
+    """11-digit runs that pass the CRO mod-13 check; a valid phone reading outranks them."""
+    text = scan.text
+    for start, end in groups:
+        if end - start != CRO_LENGTH or not _cro_checksum_ok(text[start:end]):
+            continue
+        if start > 0 and (text[start - 1] in _NUMBER_LEFT_STOP or text[start - 1].isalnum()):
+            continue
+        if _word_char_after(text, end) or scan.numeric_blocked(start, end):
+            continue
+        yield Candidate(RANK_CRO_CHECKSUM_ONLY, start, end, CRO)
+
+
+def _plausible_card(digits: str) -> bool:
+    """Issuer prefix and length of the major schemes (Luhn is checked separately)."""
+    n = len(digits)
+    if n < 12 or n > 19:
+        return False
+    p1, p2, p3, p4, p6 = (int(digits[:k]) for k in (1, 2, 3, 4, 6))
+    if p1 == 4:
+        return n in (13, 16, 19)                      # Visa
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16                                # Mastercard
+    if p2 in (34, 37):
+        return n == 15                                # Amex
+    if p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925:
+        return 16 <= n <= 19                          # Discover
+    if 3528 <= p4 <= 3589:
+        return 16 <= n <= 19                          # JCB
+    if 300 <= p3 <= 305 or p2 in (36, 38, 39):
+        return 14 <= n <= 19                          # Diners
+    if p2 == 62:
+        return 16 <= n <= 19                          # UnionPay
+    if p2 == 50 or 56 <= p2 <= 69:
+        return 12 <= n <= 19                          # Maestro
+    if p1 == 1:
+        return n == 15                                # UATP
+    return False
+
+
+_IBAN_COMPACT = str.maketrans("", "", " -.")
+_IBAN_BASE10 = str.maketrans({letter: str(10 + index)
+                              for index, letter in enumerate(string.ascii_uppercase)})
+
+
+def _iban_checksum_ok(value: str) -> bool:
+    """ISO 7064 mod 97-10, the check `stdnum.iban` runs first: a cheap early no.
+
+    Most IBAN-shaped candidates fail here; only the ones that pass pay for stdnum's
+    registry lookup and country format, which still decide.
+    """
+    compact = value.translate(_IBAN_COMPACT).upper()
+    if not (compact.isascii() and compact.isalnum()) or len(compact) < 5:
+        return True  # let stdnum give its own answer
+    return int((compact[4:] + compact[:4]).translate(_IBAN_BASE10)) % 97 == 1
+
+
+def _cro_checksum_ok(digits: str) -> bool:
+    """Seed 000: 11 digits; the last two are the first nine modulo 13."""
+    return (
+        len(digits) == CRO_LENGTH
+        and digits.isdigit()
+        and int(digits[:9]) % _CRO_MODULUS == int(digits[9:])
+    )
+
+
+def _trn_format_ok(value: str) -> bool:
+    """30 upper-case alphanumerics, mostly digits (as Italian banks lay them out)."""
+    return (
+        len(value) == TRN_LENGTH
+        and sum(ch.isdigit() for ch in value) >= TRN_MIN_DIGITS
+    )
+
+
+def _word_char_after(text: str, end: int) -> bool:
+    return end < len(text) and (text[end].isalnum() or text[end] == "_")
+
