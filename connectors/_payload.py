@@ -8,6 +8,7 @@ with the wrong direction (the Page's own post taken for a customer's).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,3 +76,16 @@ def kind_of(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     return type(value).__name__
+
+
+def str_or_none(value: Any) -> str | None:
+    """A scalar as text, None when absent or an object, a list or a boolean (no single reading)."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value)
+
+
+def data_list(body: Mapping[str, Any]) -> list[Any]:
+    """`data` of a page; an empty page may have no `data` key at all."""
+    data = body.get("data")
+    return data if isinstance(data, list) else []

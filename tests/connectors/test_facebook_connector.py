@@ -37,12 +37,8 @@ from connectors.base import (
     RateLimited,
     RetriableAPIError,
 )
-from connectors.facebook import (
-    FacebookConnector,
-    decode_cursor,
-    encode_cursor,
-    parse_graph_time,
-)
+from connectors.facebook import FacebookConnector, decode_cursor, encode_cursor
+from connectors.facebook_parse import parse_graph_time
 
 FacebookFactory = Callable[..., FacebookConnector]
 WATERMARK = encode_cursor(datetime(2026, 11, 20, 10, 0, tzinfo=UTC))

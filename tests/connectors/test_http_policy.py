@@ -16,12 +16,14 @@ from connectors._http import (
     Redactor,
     RetryPolicy,
     TransientFailure,
+)
+from connectors.base import ConfigurationError, MalformedPayload, RetriableAPIError
+from connectors.rate_headers import (
     graph_rate_limit,
     graph_usage,
     x_daily_exhausted_reset,
     x_rate_limit,
 )
-from connectors.base import ConfigurationError, MalformedPayload, RetriableAPIError
 
 
 @pytest.mark.parametrize("base_url", [

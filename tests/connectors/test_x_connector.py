@@ -39,9 +39,9 @@ from connectors.x import (
     DM_MAX_REQUESTS,
     LOST_MENTIONS_WARNING,
     MENTIONS_MAX_REQUESTS,
-    WalkCursor,
     XConnector,
 )
+from connectors.x_walk import WalkCursor
 
 XFactory = Callable[..., XConnector]
 MENTIONS_PATH = f"/2/users/{X_USER_ID}/mentions"

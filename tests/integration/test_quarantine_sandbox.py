@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-import connectors.x
+import connectors.x_parse
 from connectors._payload import WrongType
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
@@ -107,7 +107,7 @@ def test_a_set_aside_mention_is_listed_counted_and_stored_once_the_parser_reads_
     assert {row.attempts for row in again} == {2}
     assert all(row.resolved_at is None for row in again)
 
-    monkeypatch.setattr(connectors.x, "optional_text", lenient_text)
+    monkeypatch.setattr(connectors.x_parse, "optional_text", lenient_text)
     upgraded = sync(settings, engine, "sandbox-x")
     stored = messages(engine, "x")
     assert upgraded.streams[0].recovered == len(set_aside)

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from connectors.x import WalkCursor
+from connectors.x_walk import WalkCursor
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import X_USER_ID
 from socialdesk.store.models import Account, SyncCursor
