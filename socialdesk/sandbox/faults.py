@@ -258,7 +258,9 @@ def _numeric_author(item: dict[str, Any]) -> int:
     holder, key = item, next((k for k in AUTHOR_KEYS if k in item), None)
     if key is None and isinstance(item.get("from"), dict):
         holder, key = item["from"], "id"
-    value = holder.get(key) if key else None
+    if not key:
+        return 0
+    value = holder.get(key)
     if not isinstance(value, str) or not value.isdigit():
         return 0
     holder[key] = float(value)

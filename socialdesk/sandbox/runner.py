@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -52,7 +53,7 @@ def serve(
         restore()
 
 
-def _on_sigterm(stop: threading.Event):  # noqa: ANN202 - returns the restorer
+def _on_sigterm(stop: threading.Event) -> Callable[[], object]:
     """Make SIGTERM set `stop` (main thread only); return a function restoring the old handler."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None

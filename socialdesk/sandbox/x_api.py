@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from socialdesk.sandbox.backend import Backend, Emulator
@@ -30,118 +30,32 @@ from socialdesk.sandbox.faults import (
     mistype_page,
     oversized_response,
 )
-from socialdesk.sandbox.state import (
-    ORIGIN_API,
-    X_USER_ID,
-    X_USERNAME,
-    DMEvent,
-    Tweet,
-    XUser,
-    dm_conversation_id,
-    iso,
+from socialdesk.sandbox.state import X_USER_ID, DMEvent, Tweet, XUser, dm_conversation_id
+from socialdesk.sandbox.wire import Request, Response, encode_cursor
+from socialdesk.sandbox.x_problems import (
+    DM_PARAMS,
+    MENTIONS_PARAMS,
+    PERMISSIONS_REFUSAL,
+    Refusal,
+    check_params,
+    event_types,
+    fields,
+    id_param,
+    max_results,
+    pagination_after,
+    problem,
+    time_param,
+    user_not_found,
 )
-from socialdesk.sandbox.wire import (
-    Request,
-    Response,
-    decode_cursor,
-    encode_cursor,
-    parse_time,
-    x_time,
-)
+from socialdesk.sandbox.x_render import XRendering
+from socialdesk.sandbox.x_writes import XWrites
 
-PROBLEMS = "https://api.x.com/2/problems/"
 MENTIONS_REACH = 800
 DM_HISTORY = timedelta(days=30)
-
-MENTIONS_PARAMS = frozenset(
-    {
-        "end_time",
-        "expansions",
-        "max_results",
-        "media.fields",
-        "pagination_token",
-        "place.fields",
-        "poll.fields",
-        "since_id",
-        "start_time",
-        "tweet.fields",
-        "post.fields",
-        "until_id",
-        "user.fields",
-    }
-)
-DM_PARAMS = frozenset(
-    {
-        "dm_event.fields",
-        "event_types",
-        "expansions",
-        "max_results",
-        "media.fields",
-        "pagination_token",
-        "tweet.fields",
-        "user.fields",
-    }
-)
-EVENT_TYPES = ("MessageCreate", "ParticipantsJoin", "ParticipantsLeave")
 ACCESS_LEVELS = ("read", "read-write", "read-write-directmessages")
 """X's OAuth 1.0a app permissions as the `x-access-level` header names them."""
 DM_ENDPOINTS = frozenset({"x.dm_events", "x.dm_create"})
 WRITE_ENDPOINTS = frozenset({"x.tweets", "x.dm_create", "x.hide"})
-PERMISSIONS_REFUSAL = (
-    "Your client app is not configured with the appropriate oauth1 app permissions "
-    "for this endpoint."
-)
-SUMMONED_REFUSAL = (
-    "Reply to this conversation is not allowed because you have not been "
-    "mentioned or otherwise engaged by the author of the post you are replying to."
-)
-
-
-class Refusal(Exception):
-    """A request X would refuse; carries the finished error response."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
-def problem(
-    status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any
-) -> Response:
-    """An X error body: `application/problem+json` with title, detail, type and status."""
-    body = {
-        "title": title,
-        "detail": detail,
-        "type": kind if kind == "about:blank" else PROBLEMS + kind,
-        "status": status,
-        **extra,
-    }
-    return Response(status, body, content_type="application/problem+json")
-
-
-def invalid_param(name: str, value: str, message: str) -> Refusal:
-    return _invalid_request({"parameters": {name: [value]}, "message": message})
-
-
-def invalid_body(message: str) -> Refusal:
-    """A JSON body field X would refuse (empty text, a non-boolean `hidden`)."""
-    return _invalid_request({"message": message})
-
-
-def _invalid_request(error: dict[str, Any]) -> Refusal:
-    return Refusal(
-        problem(
-            400,
-            "Invalid Request",
-            "One or more parameters to your request was invalid.",
-            "invalid-request",
-            errors=[error],
-        )
-    )
-
-
-def fields(request: Request, name: str) -> set[str]:
-    return {f for f in request.query.get(name, "").split(",") if f}
 
 
 @dataclass(frozen=True)
@@ -151,7 +65,7 @@ class Route:
     handler: Callable[..., Response]
 
 
-class XApi(Emulator):
+class XApi(XWrites, XRendering, Emulator):
     """Stateless over the shared `Store`: every method takes the store lock it needs.
 
     `access_level` is the app's permission, as X reports it in `x-access-level`; a test may
@@ -195,10 +109,10 @@ class XApi(Emulator):
         route, args = matched
         if not (request.header("authorization") or "").strip():
             return problem(401, "Unauthorized", "Unauthorized")
-        refusal = self._permission_refusal(request, route)
-        if refusal is not None:
-            refusal.headers.update(self._common_headers(request))
-            return refusal
+        permission_refusal = self._permission_refusal(request, route)
+        if permission_refusal is not None:
+            permission_refusal.headers.update(self._common_headers(request))
+            return permission_refusal
         taken = self.faults.take(route.endpoint, paged="pagination_token" in request.query)
         if taken is not None and taken[0].kind not in (*PAGE_FAULTS, "repeat_token"):
             response = self._fault_response(taken[0], route)
@@ -294,15 +208,15 @@ class XApi(Emulator):
             return Response(200, {"data": self._user_json(user, fields(request, "user.fields"))})
 
     def mentions(self, request: Request, user_id: str) -> Response:
-        self._check_params(request, MENTIONS_PARAMS)
-        size = self._max_results(request, 5, 100, 10)
-        since, until = self._id_param(request, "since_id"), self._id_param(request, "until_id")
-        start, end = self._time_param(request, "start_time"), self._time_param(request, "end_time")
-        after = self._token(request, "mentions")
+        check_params(request, MENTIONS_PARAMS)
+        size = max_results(request, 5, 100, 10)
+        since, until = id_param(request, "since_id"), id_param(request, "until_id")
+        start, end = time_param(request, "start_time"), time_param(request, "end_time")
+        after = pagination_after(request, "mentions")
         with self.store.lock:
             user = self.store.x_users.get(user_id)
             if user is None:
-                return Response(200, {"errors": [self._user_not_found(user_id)]})
+                return Response(200, {"errors": [user_not_found(user_id)]})
             found = self._mentions_of(user)[:MENTIONS_REACH]
             found = [
                 t
@@ -318,11 +232,11 @@ class XApi(Emulator):
 
     def user_tweets(self, request: Request, user_id: str) -> Response:
         """A user's own posts, newest first (the outbox looks for its replies here)."""
-        self._check_params(request, MENTIONS_PARAMS | {"exclude"})
-        size = self._max_results(request, 5, 100, 10)
-        since = self._id_param(request, "since_id")
-        start = self._time_param(request, "start_time")
-        after = self._token(request, "mentions")
+        check_params(request, MENTIONS_PARAMS | {"exclude"})
+        size = max_results(request, 5, 100, 10)
+        since = id_param(request, "since_id")
+        start = time_param(request, "start_time")
+        after = pagination_after(request, "mentions")
         with self.store.lock:
             found = sorted(
                 (t for t in self.store.tweets.values()
@@ -359,10 +273,10 @@ class XApi(Emulator):
         Like the recorded API, a non-empty page always carries `next_token`, even the last
         one; following it past the end gives `{"meta": {"result_count": 0}}`.
         """
-        self._check_params(request, DM_PARAMS)
-        size = self._max_results(request, 1, 100, 100)
-        wanted = self._event_types(request)
-        after = self._token(request, "dm")
+        check_params(request, DM_PARAMS)
+        size = max_results(request, 1, 100, 100)
+        wanted = event_types(request)
+        after = pagination_after(request, "dm")
         horizon = self.clock() - DM_HISTORY
         with self.store.lock:
             events = sorted(
@@ -394,442 +308,6 @@ class XApi(Emulator):
             body["meta"] = meta
             return Response(200, body)
 
-    # -- writes -------------------------------------------------------------------------
-
-    def create_tweet(self, request: Request) -> Response:
-        body = self._json_object(request)
-        text = body.get("text")
-        reply = body.get("reply") or {}
-        target_id = str(reply.get("in_reply_to_tweet_id", "")) or None
-        with self.store.lock:
-            try:
-                _require_text(text)
-                target = self._reply_target(target_id) if target_id else None
-                self._refuse_duplicate(text)
-            except Refusal as refusal:
-                self._record(
-                    request,
-                    "x.reply" if target_id else "x.tweet",
-                    body,
-                    refusal.response,
-                    target_id=target_id,
-                    text=text,
-                )
-                raise
-            tweet_id = self.store.ids.snowflake()
-            self.store.add_tweet(
-                Tweet(
-                    id=tweet_id,
-                    text=text,
-                    author_id=X_USER_ID,
-                    created_at=self._now(),
-                    conversation_id=target.conversation_id if target else tweet_id,
-                    in_reply_to_user_id=target.author_id if target else None,
-                    replied_to_id=target.id if target else None,
-                    origin=ORIGIN_API,
-                )
-            )
-            response = Response(
-                201,
-                {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}},
-                headers={"location": f"{self.base_url()}/2/tweets/{tweet_id}"},
-            )
-            self._record(
-                request,
-                "x.reply" if target else "x.tweet",
-                body,
-                response,
-                assigned_id=tweet_id,
-                target_id=target_id,
-                text=text,
-            )
-            return response
-
-    def _reply_target(self, target_id: str) -> Tweet:
-        """The post being answered, if a self-serve app may answer it (summoned replies)."""
-        target = self.store.tweets.get(target_id)
-        if target is None:
-            raise Refusal(
-                problem(
-                    403,
-                    "Forbidden",
-                    "You attempted to reply to a Tweet that is deleted or not visible to you.",
-                )
-            )
-        parent = self.store.tweets.get(target.replied_to_id or "")
-        engaged = (
-            target.author_id == X_USER_ID
-            or target.mentions(X_USERNAME)
-            or (parent is not None and parent.author_id == X_USER_ID)
-        )
-        if not engaged:
-            raise Refusal(problem(403, "Forbidden", SUMMONED_REFUSAL))
-        return target
-
-    def _refuse_duplicate(self, text: str) -> None:
-        """X refuses a post whose text repeats one of the account's own posts."""
-        normalized = " ".join(text.split()).lower()
-        for tweet in self.store.tweets.values():
-            if tweet.author_id == X_USER_ID and " ".join(tweet.text.split()).lower() == normalized:
-                raise Refusal(
-                    problem(
-                        403,
-                        "Forbidden",
-                        "You are not allowed to create a Tweet with duplicate content.",
-                    )
-                )
-
-    def dm_create_with(self, request: Request, participant_id: str) -> Response:
-        return self._dm_create(
-            request, dm_conversation_id(participant_id, X_USER_ID), participant_id
-        )
-
-    def dm_create_in(self, request: Request, conversation: str) -> Response:
-        return self._dm_create(request, conversation, None)
-
-    def _dm_create(self, request: Request, conversation: str, participant: str | None) -> Response:
-        body = self._json_object(request)
-        text = body.get("text")
-        with self.store.lock:
-            try:
-                _require_text(text)
-                self._check_dm_allowed(conversation, participant)
-            except Refusal as refusal:
-                self._record(
-                    request, "x.dm", body, refusal.response, target_id=conversation, text=text
-                )
-                raise
-            event_id = self.store.ids.snowflake()
-            self.store.add_dm(
-                DMEvent(
-                    id=event_id,
-                    event_type="MessageCreate",
-                    sender_id=X_USER_ID,
-                    created_at=self._now(),
-                    dm_conversation_id=conversation,
-                    text=text,
-                    origin=ORIGIN_API,
-                )
-            )
-            response = Response(
-                201,
-                {"data": {"dm_conversation_id": conversation, "dm_event_id": event_id}},
-                headers={"location": f'{self.base_url()}/2/dm_events/"{event_id}"'},
-            )
-            self._record(
-                request,
-                "x.dm",
-                body,
-                response,
-                assigned_id=event_id,
-                target_id=conversation,
-                text=text,
-            )
-            return response
-
-    def _check_dm_allowed(self, conversation: str, participant: str | None) -> None:
-        known = any(e.dm_conversation_id == conversation for e in self.store.dm_events.values())
-        if participant is None and not known:
-            raise Refusal(
-                problem(403, "Forbidden", "You are not a participant in this conversation.")
-            )
-        user = self.store.x_users.get(participant or "")
-        if user is not None and not user.accepts_dms and not known:
-            raise Refusal(problem(403, "Forbidden", "You cannot send messages to this user."))
-
-    def hide(self, request: Request, tweet_id: str) -> Response:
-        body = self._json_object(request)
-        hidden = body.get("hidden")
-        with self.store.lock:
-            tweet = self.store.tweets.get(tweet_id)
-            try:
-                if not isinstance(hidden, bool):
-                    raise invalid_body("hidden must be a boolean")
-                if tweet is None:
-                    raise Refusal(
-                        problem(
-                            404,
-                            "Not Found Error",
-                            f"Could not find tweet with id: [{tweet_id}].",
-                            "resource-not-found",
-                        )
-                    )
-                root = self.store.tweets.get(tweet.conversation_id)
-                if tweet.id == tweet.conversation_id or root is None or root.author_id != X_USER_ID:
-                    raise Refusal(
-                        problem(
-                            403,
-                            "Forbidden",
-                            "You can only hide or unhide replies to conversations you authored.",
-                        )
-                    )
-            except Refusal as refusal:
-                self._record(request, "x.hide", body, refusal.response, target_id=tweet_id)
-                raise
-            tweet.hidden = hidden
-            response = Response(200, {"data": {"hidden": hidden}})
-            self._record(request, "x.hide", body, response, target_id=tweet_id)
-            return response
-
-    # -- helpers ------------------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        return self.clock().replace(microsecond=0)
-
-    def _record(
-        self, request: Request, kind: str, body: dict[str, Any], response: Response, **details: Any
-    ) -> None:
-        ok = 200 <= response.status < 300
-        self.store.record_action(
-            {
-                "platform": "x",
-                "kind": kind,
-                "method": request.method,
-                "path": request.path,
-                "body": body,
-                "status": response.status,
-                "ok": ok,
-                "assigned_id": details.pop("assigned_id", None),
-                "error": None if ok else response.body,
-                "received_at": iso(self.clock()),
-                **details,
-            }
-        )
-
-    @staticmethod
-    def _json_object(request: Request) -> dict[str, Any]:
-        body = request.json_body()
-        if not isinstance(body, dict):
-            raise Refusal(
-                problem(
-                    400, "Invalid Request", "Request body is not a JSON object.", "invalid-request"
-                )
-            )
-        return body
-
-    @staticmethod
-    def _check_params(request: Request, allowed: frozenset[str]) -> None:
-        for name in request.query:
-            if name not in allowed:
-                raise invalid_param(
-                    name,
-                    request.query[name],
-                    f"The query parameter [{name}] is not one of [{','.join(sorted(allowed))}]",
-                )
-
-    @staticmethod
-    def _max_results(request: Request, low: int, high: int, default: int) -> int:
-        raw = request.query.get("max_results")
-        if raw is None:
-            return default
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            raise invalid_param(
-                "max_results",
-                raw,
-                f"The `max_results` query parameter value [{raw}] is not between {low} and {high}",
-            )
-        return int(raw)
-
-    @staticmethod
-    def _id_param(request: Request, name: str) -> int | None:
-        raw = request.query.get(name)
-        if raw is None:
-            return None
-        if not raw.isdigit():
-            raise invalid_param(
-                name,
-                raw,
-                f"The `{name}` query parameter value [{raw}] does not match ^[0-9]{{1,19}}$",
-            )
-        return int(raw)
-
-    @staticmethod
-    def _time_param(request: Request, name: str) -> datetime | None:
-        raw = request.query.get(name)
-        if raw is None:
-            return None
-        moment = parse_time(raw) if not raw.isdigit() else None
-        if moment is None:
-            raise invalid_param(
-                name,
-                raw,
-                f"Invalid '{name}':'{raw}'. '{name}' must be a "
-                "date in ISO 8601 format (YYYY-MM-DDTHH:mm:ssZ).",
-            )
-        return moment
-
-    @staticmethod
-    def _token(request: Request, kind: str) -> str | None:
-        raw = request.query.get("pagination_token")
-        if raw is None:
-            return None
-        item_id = decode_cursor(kind, raw)
-        if item_id is None or not item_id.isdigit():
-            raise invalid_param(
-                "pagination_token",
-                raw,
-                f"The `pagination_token` query parameter value [{raw}] is not valid",
-            )
-        return item_id
-
-    @staticmethod
-    def _event_types(request: Request) -> set[str]:
-        raw = request.query.get("event_types")
-        if raw is None:
-            return set(EVENT_TYPES)
-        wanted = {t for t in raw.split(",") if t}
-        for name in wanted - set(EVENT_TYPES):
-            raise invalid_param(
-                "event_types",
-                name,
-                f"The `event_types` query parameter "
-                f"value [{name}] is not one of [{', '.join(EVENT_TYPES)}]",
-            )
-        return wanted
-
-    def _user_not_found(self, user_id: str) -> dict[str, Any]:
-        return {
-            "value": user_id,
-            "detail": f"Could not find user with id: [{user_id}].",
-            "title": "Not Found Error",
-            "resource_type": "user",
-            "parameter": "id",
-            "resource_id": user_id,
-            "type": PROBLEMS + "resource-not-found",
-        }
-
-    # -- rendering ----------------------------------------------------------------------
-
-    def _tweet_page(self, request: Request, page: list[Tweet], more: bool) -> dict[str, Any]:
-        if not page:
-            return {"meta": {"result_count": 0}}
-        tweet_fields = fields(request, "tweet.fields") | fields(request, "post.fields")
-        body: dict[str, Any] = {"data": [self._tweet_json(t, tweet_fields) for t in page]}
-        includes = self._tweet_includes(request, page, tweet_fields)
-        if includes:
-            body["includes"] = includes
-        meta: dict[str, Any] = {
-            "result_count": len(page),
-            "newest_id": page[0].id,
-            "oldest_id": page[-1].id,
-        }
-        if more:
-            meta["next_token"] = encode_cursor("mentions", page[-1].id)
-        body["meta"] = meta
-        return body
-
-    def _tweet_includes(
-        self, request: Request, page: list[Tweet], tweet_fields: set[str]
-    ) -> dict[str, Any]:
-        expansions = fields(request, "expansions")
-        user_ids: list[str] = []
-        if "author_id" in expansions:
-            user_ids += [t.author_id for t in page]
-        if "in_reply_to_user_id" in expansions:
-            user_ids += [t.in_reply_to_user_id for t in page if t.in_reply_to_user_id]
-        includes: dict[str, Any] = {}
-        users = self._users_json(user_ids, fields(request, "user.fields"))
-        if users:
-            includes["users"] = users
-        if "referenced_tweets.id" in expansions:
-            referenced = [
-                self.store.tweets[t.replied_to_id]
-                for t in page
-                if t.replied_to_id in self.store.tweets
-            ]
-            if referenced:
-                includes["tweets"] = [self._tweet_json(t, tweet_fields) for t in referenced]
-        return includes
-
-    def _tweet_json(self, tweet: Tweet, wanted: set[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": tweet.id,
-            "text": tweet.text,
-            "edit_history_tweet_ids": [tweet.id],
-        }
-        optional: dict[str, Any] = {
-            "author_id": tweet.author_id,
-            "created_at": x_time(tweet.created_at),
-            "conversation_id": tweet.conversation_id,
-            "in_reply_to_user_id": tweet.in_reply_to_user_id,
-            "referenced_tweets": (
-                [{"type": "replied_to", "id": tweet.replied_to_id}] if tweet.replied_to_id else None
-            ),
-            "lang": tweet.lang,
-            "possibly_sensitive": False,
-            "reply_settings": "everyone",
-            "public_metrics": {
-                "retweet_count": 0,
-                "reply_count": 0,
-                "like_count": 0,
-                "quote_count": 0,
-                "bookmark_count": 0,
-                "impression_count": 0,
-            },
-            "entities": self._entities(tweet),
-        }
-        for name in sorted(wanted & set(optional)):
-            if optional[name] is not None:
-                out[name] = optional[name]
-        return out
-
-    def _entities(self, tweet: Tweet) -> dict[str, Any] | None:
-        by_name = {u.username.lower(): u for u in self.store.x_users.values()}
-        mentions = []
-        for found in re.finditer(r"@(\w{1,15})", tweet.text):
-            user = by_name.get(found.group(1).lower())
-            entry = {"start": found.start(), "end": found.end(), "username": found.group(1)}
-            if user:
-                entry["id"] = user.id
-            mentions.append(entry)
-        return {"mentions": mentions} if mentions else None
-
-    def _event_json(self, event: DMEvent, wanted: set[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": event.id, "event_type": event.event_type}
-        if event.text is not None:
-            out["text"] = event.text
-        optional = {
-            "sender_id": event.sender_id,
-            "created_at": x_time(event.created_at),
-            "dm_conversation_id": event.dm_conversation_id,
-            "participant_ids": list(event.participant_ids) or None,
-        }
-        for name in sorted(wanted & set(optional)):
-            if optional[name] is not None:
-                out[name] = optional[name]
-        return out
-
-    def _dm_users(self, request: Request, page: list[DMEvent]) -> list[dict[str, Any]]:
-        expansions = fields(request, "expansions")
-        user_ids: list[str] = []
-        if "sender_id" in expansions:
-            user_ids += [e.sender_id for e in page]
-        if "participant_ids" in expansions:
-            user_ids += [p for e in page for p in e.participant_ids]
-        return self._users_json(user_ids, fields(request, "user.fields"))
-
-    def _users_json(self, user_ids: list[str], wanted: set[str]) -> list[dict[str, Any]]:
-        seen: dict[str, dict[str, Any]] = {}
-        for user_id in user_ids:
-            user = self.store.x_users.get(user_id)
-            if user is not None and user_id not in seen:
-                seen[user_id] = self._user_json(user, wanted)
-        return list(seen.values())
-
-    @staticmethod
-    def _user_json(user: XUser, wanted: set[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
-        optional = {
-            "created_at": x_time(user.created_at),
-            "description": "",
-            "protected": False,
-            "verified": False,
-            "profile_image_url": "https://pbs.twimg.com/profile_images/default_normal.png",
-        }
-        for name in sorted(wanted & set(optional)):
-            out[name] = optional[name]
-        return out
-
 
 def _repeat_token(response: Response, request: Request) -> Response:
     """A `repeat_token` fault: the page names, as its next page, the page just served."""
@@ -838,8 +316,3 @@ def _repeat_token(response: Response, request: Request) -> Response:
         meta["next_token"] = request.query["pagination_token"]
     return response
 
-
-def _require_text(text: object) -> None:
-    """X refuses a post or DM without text."""
-    if not isinstance(text, str) or not text.strip():
-        raise invalid_body("text must be a non-empty string")
