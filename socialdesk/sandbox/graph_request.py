@@ -53,7 +53,7 @@ def request_params(request: Request) -> dict[str, Any]:
 
 
 def access_token(request: Request, params: dict[str, Any]) -> str:
-    """The token from `access_token` or an `Authorization: Bearer/OAuth` header (code 104 if none)."""
+    """The token from `access_token` or an `Authorization: Bearer` header; code 104 if none."""
     token = str(params.pop("access_token", "") or "")
     if not token:
         scheme, _, value = (request.header("authorization") or "").partition(" ")
