@@ -10,7 +10,8 @@ from textual.message import Message
 from socialdesk.desk.answers import reply, send_private
 from socialdesk.desk.identity import account_data_warning
 from socialdesk.desk.outbox import send_now
-from socialdesk.privacy.guard import accept_suggestion
+from socialdesk.privacy.guard import DONE, accept_suggestion
+from socialdesk.store.models import OutboxState
 from socialdesk.tui.messages import (
     ActionFailed,
     AnswerQueued,
@@ -122,7 +123,7 @@ class AnswerKeys(ConversationState):
 
     def on_outbox_sent(self, event: OutboxSent) -> None:
         self.notify(f"{event.what} {event.state}",
-                    severity="information" if event.state == "sent" else "warning")
+                    severity="information" if event.state == OutboxState.SENT else "warning")
         self.refresh_view()
 
     def action_redirect(self) -> None:
@@ -154,5 +155,5 @@ class AnswerKeys(ConversationState):
 
     def on_redirect_finished(self, event: RedirectFinished) -> None:
         self.notify(f"Privacy redirect {event.outcome}",
-                    severity="information" if event.outcome == "done" else "warning")
+                    severity="information" if event.outcome == DONE else "warning")
         self.refresh_view()
