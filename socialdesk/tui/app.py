@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,6 +22,7 @@ from socialdesk.tui.messages import (
     ConversationContent,
     ConversationLoaded,
     FollowsQueue,
+    LaterModulesLoaded,
     LatestChangeRead,
     QueueChanged,
 )
@@ -33,7 +33,7 @@ from socialdesk.tui.widgets.queue_list import ConversationList
 from socialdesk.tui.workers import (
     DeskCall,
     load_conversation,
-    read_conversation,
+    load_later_modules,
     read_latest_change,
     run_background_sync,
     run_desk_call,
@@ -78,8 +78,7 @@ class DeskApp(App[None]):
 
     def on_mount(self) -> None:
         self.check_for_changes()
-        self.push_screen(InboxScreen())
-        self.call_after_refresh(self.load_the_rest)
+        self.push_screen(InboxScreen())  # which calls `load_the_rest` once it has rows
         # Everything loaded so far (modules, phone metadata, the mapper registry) lives as
         # long as the app: keep it out of the collector's full passes, which otherwise
         # paused keystrokes for ~100 ms at a million-row store (benchmarks/tui.py).
@@ -92,35 +91,30 @@ class DeskApp(App[None]):
             self.set_interval(self.desk.background_seconds, self.run_background_sync)
 
     def load_the_rest(self) -> None:
-        """After the first screen: the modules its keys lead to, then the keymap's check
-        (which needs every screen's bindings)."""
+        """After the first page is drawn: the modules its keys lead to, the conversation
+        under the cursor (the likely first Enter), then the keymap's check (which needs
+        every screen's bindings)."""
         inbox = self.screen if isinstance(self.screen, InboxScreen) else None
         row = inbox.queue.current if inbox is not None else None
-        start_worker(self, partial(self._load_the_rest, row.id if row else NO_CONVERSATION),
-                     group="start", exclusive=True)
+        start_worker(self, partial(load_later_modules, self, LATER_MODULES, self.desk.engine,
+                                   row.id if row else NO_CONVERSATION, set(self.desk.keymap),
+                                   binding_ids), group="start", exclusive=True)
 
-    def _load_the_rest(self, conversation_id: int) -> None:
-        """In a worker: imports, the likely first conversation, and the keymap's check."""
-        for module in LATER_MODULES:
-            importlib.import_module(module)
-        gc.freeze()
-        content = (read_conversation(self.desk.engine, conversation_id) if conversation_id
-                   else ConversationContent(NO_CONVERSATION, None, None, []))
-        self.call_from_thread(self._build_conversation_screen, content)  # type: ignore[arg-type]
-        unknown = sorted(set(self.desk.keymap) - binding_ids())
-        if unknown:
-            self.call_from_thread(
-                self.notify, f"[tui.keymap] names no such binding: {', '.join(unknown)} "
-                "(the README's key table lists the ids)", title="config",
-                severity="warning", markup=False)
+    async def on_later_modules_loaded(self, event: LaterModulesLoaded) -> None:
+        await self._build_conversation_screen(event.content)
+        if event.unknown_bindings:
+            self.notify(f"[tui.keymap] names no such binding: "
+                        f"{', '.join(event.unknown_bindings)} "
+                        "(the README's key table lists the ids)", title="config",
+                        severity="warning", markup=False)
 
     async def _build_conversation_screen(self, content: ConversationContent) -> None:
         """Compose the conversation screen before the first Enter, unseen: built on Enter it
         cost the first one 20 to 50 ms more than the later ones (benchmarks/tui.py).
         Textual has no public call for this; its `push_screen` does the same first step,
         and without it the first Enter builds the screen as before. It is built on the row
-        under the cursor when the worker started, the likely first Enter: with no message
-        to show, the first Enter still paid for the thread's first layout."""
+        under the cursor, the likely first Enter: with no message to show, the first Enter
+        still paid for the thread's first layout."""
         from socialdesk.tui.screens.conversation_screen import ConversationScreen
 
         build = getattr(self, "_get_screen", None)

@@ -115,6 +115,16 @@ class ConversationLoaded(Message, bubble=False):
         self.opener = opener
 
 
+class LaterModulesLoaded(Message, bubble=False):
+    """The modules the first screen's keys lead to are imported, the conversation under
+    the cursor is read, and the keymap's ids that name no binding are known."""
+
+    def __init__(self, content: ConversationContent, unknown_bindings: list[str]) -> None:
+        super().__init__()
+        self.content = content
+        self.unknown_bindings = unknown_bindings
+
+
 class ActionDone(Message, bubble=False):
     """A desk action was stored; `done` is what the operator is told."""
 

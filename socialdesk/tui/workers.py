@@ -9,6 +9,8 @@ anything else fails the worker, and the app shows it as a notice (`DeskApp`).
 
 from __future__ import annotations
 
+import gc
+import importlib
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -47,6 +49,7 @@ from socialdesk.tui.messages import (
     DashboardCounted,
     HistoryPreviewsRead,
     InboxChoicesLoaded,
+    LaterModulesLoaded,
     LatestChangeRead,
     PrivateChannelChosen,
     QueuePageLoaded,
@@ -181,6 +184,19 @@ def read_conversation(engine: Engine, conversation_id: int) -> ConversationConte
     card = customer_card(engine, view.contact_id) if view.contact_id else None
     return ConversationContent(conversation_id, view, card,
                                pending_suggestions(engine, conversation_id))
+
+
+def load_later_modules(target: MessagePump, modules: tuple[str, ...], engine: Engine,
+                       conversation_id: int, keymap_ids: set[str],
+                       binding_ids: Callable[[], set[str]]) -> None:
+    """What the first screen's keys lead to: the modules, the conversation under the
+    cursor (0: none), and which `[tui.keymap]` ids name no binding."""
+    for module in modules:
+        importlib.import_module(module)
+    gc.freeze()  # the modules live as long as the app: see `DeskApp.on_mount`
+    content = (read_conversation(engine, conversation_id) if conversation_id
+               else ConversationContent(conversation_id, None, None, []))
+    target.post_message(LaterModulesLoaded(content, sorted(keymap_ids - binding_ids())))
 
 
 def load_conversation(target: MessagePump, engine: Engine, conversation_id: int,

@@ -96,6 +96,7 @@ class InboxScreen(Screen[None]):
         """Whether the search hit its match limit; asked only once a count is shown."""
         self._generation = 0
         """Counts reloads: a page read for an older filter is dropped when it arrives."""
+        self._drawn = False
 
     @property
     def desk_app(self) -> DeskApp:
@@ -165,9 +166,12 @@ class InboxScreen(Screen[None]):
         if event.generation != self._generation:
             return  # a page of a filter the operator has already left
         self._search_capped = None
+        first, self._drawn = not self._drawn, True
         self.queue.show(event.pages, keep_cursor=event.keep_cursor)
         self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
         self._show_filters()
+        if first:  # the desk's first page: now the app prepares what its keys lead to
+            self.desk_app.call_after_refresh(self.desk_app.load_the_rest)
 
     def on_search_limit_checked(self, event: SearchLimitChecked) -> None:
         if event.generation == self._generation:
