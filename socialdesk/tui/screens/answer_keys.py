@@ -3,6 +3,7 @@ redirect; then sending the queued outbox row at once when the desk has the token
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from textual.message import Message
@@ -48,19 +49,19 @@ class AnswerKeys(ConversationState):
             self.notify("No known customer to write to", severity="error")
             return
         self.desk_app.hold_keys()
-        start_worker(self, partial(read_private_channel, self, self._private_kind),
+        start_worker(self, partial(read_private_channel, self, self._private_kind()),
                      group="private-channel", exclusive=True)
 
     async def on_private_channel_chosen(self, event: PrivateChannelChosen) -> None:
         await self._open_composer(private=True, kind=(event.kind, event.refused))
         self.desk_app.release_keys()
 
-    def _private_kind(self) -> PrivateKind:
-        """The private channel as an answer would be sent now (a read: in a worker)."""
+    def _private_kind(self) -> Callable[[], PrivateKind]:
+        """The read of where a private answer would go, for a worker to run."""
         desk, view = self.desk_app.desk, self.view
         assert view is not None
-        return private_kind(desk.engine, view.contact_id or 0, view.id, desk.settings,
-                            desk.clock)
+        return partial(private_kind, desk.engine, view.contact_id or 0, view.id,
+                       desk.settings, desk.clock)
 
     async def _open_composer(self, private: bool, kind: PrivateKind) -> None:
         if self.view is None:
@@ -93,9 +94,10 @@ class AnswerKeys(ConversationState):
         send. A private answer goes only where the composer said it would."""
         desk, view = self.desk_app.desk, self.view
         assert view is not None
+        private_kind_now = self._private_kind()
 
         def call() -> Message:
-            if private and self._private_kind() != kind:
+            if private and private_kind_now() != kind:
                 return ActionFailed("", CHANNEL_CHANGED)
             if private:
                 action = send_private(desk.engine, view.contact_id or 0, text,
