@@ -90,6 +90,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         """Where the cursor goes once the rows up to there are read (keys pressed ahead)."""
         self._missing: set[int] = set()
         """Rows drawn blank because they were not in memory; one worker reads them."""
+        self._reading_to: int | None = None
+        """The furthest row a read-ahead worker is reading up to."""
 
     def show(self, pages: QueuePages, keep_cursor: bool = False) -> None:
         """Replace the rows with `pages`, whose first chunk a worker has read; the rest
@@ -98,6 +100,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._previews.clear()
         self._missing.clear()
         self._wanted = None
+        self._reading_to = None
         if not keep_cursor:
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
@@ -138,9 +141,14 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh(layout=self.show_vertical_scrollbar != scrollbar_shown)
 
     def _read_ahead(self, index: int) -> None:
-        """Have a worker read up to row `index` unless it is known (or the queue ends)."""
-        if self._pages is not None and index >= self.row_count and not self.complete:
-            self._load([index])
+        """Have a worker read up to row `index` unless it is known (or the queue ends), or
+        a read that far is already on its way (a held-down `j` asks at every row)."""
+        if self._pages is None or index < self.row_count or self.complete:
+            return
+        if self._reading_to is not None and self._reading_to >= index:
+            return
+        self._reading_to = index
+        self._load([index])
 
     def _load(self, indices: list[int]) -> None:
         assert self._pages is not None
@@ -150,6 +158,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def on_queue_rows_loaded(self, event: QueueRowsLoaded) -> None:
         if event.pages is not self._pages:
             return  # rows of a filter no longer shown
+        if self._reading_to is not None and self._reading_to < self.row_count:
+            self._reading_to = None
         self._grow()
         if event.counted:
             self.post_message(self.Counted())
