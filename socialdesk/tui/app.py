@@ -46,6 +46,7 @@ NO_CONVERSATION = 0
 `ConversationScreen.show` fills it before it is first shown."""
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+"""A write worker in one of these states lets the next queued write start."""
 
 LATER_MODULES = ("socialdesk.tui.screens.conversation_screen",)
 """Not needed for the first screen, imported just after it (a tenth of a second: the send
@@ -194,6 +195,7 @@ class DeskApp(App[None]):
             self._next_write()
 
     async def on_event(self, event: events.Event) -> None:
+        """Keys wait here while held (`hold_keys`); everything else goes on as usual."""
         if (self._held_keys is not None and isinstance(event, events.Key)
                 and not event.is_forwarded):
             self._held_keys.append(event)

@@ -73,13 +73,15 @@ DeskCall = Callable[[], Message]
 
 def start_worker(node: DOMNode, work: Callable[[], None], *, group: str,
                  exclusive: bool = False) -> Worker[None]:
-    """Run `work` in a thread worker of `node`. An error it did not expect reaches the
-    operator as a notice (`ActionFailed`, which bubbles to the app) and the desk keeps
-    running, as harlequin's `_handle_worker_error` does."""
+    """Run `work` in a thread worker of `node`. An error reaches the operator as a notice
+    (`ActionFailed`, which bubbles to the app) and the desk keeps running, as harlequin's
+    `_handle_worker_error` does; one it did not expect also fails the worker."""
 
     def guarded() -> None:
         try:
             work()
+        except SocialdeskError as error:  # a read the operator can act on, in its words
+            node.post_message(ActionFailed(error.title, error.message))
         except Exception as error:
             node.post_message(ActionFailed("background task failed", f"{group}: {error}"))
             raise
