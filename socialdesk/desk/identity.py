@@ -40,7 +40,8 @@ class IdentityError(SocialdeskError):
 
 
 class _VerifiedCard(Protocol):
-    verified_at: object | None
+    @property
+    def verified_at(self) -> object | None: ...
 
 
 def account_data_warning(contact: _VerifiedCard | None, text: str) -> str | None:

@@ -3,30 +3,50 @@
 from __future__ import annotations
 
 import gc
-import importlib
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 
-from textual import work
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.message_pump import MessagePump
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from socialdesk.store.queries.queue import latest_change
 from socialdesk.tui.context import Desk
-from socialdesk.tui.messages import ActionFailed, FollowsQueue, QueueChanged
+from socialdesk.tui.messages import (
+    ActionFailed,
+    ConversationContent,
+    ConversationLoaded,
+    FollowsQueue,
+    LaterModulesLoaded,
+    LatestChangeRead,
+    QueueChanged,
+)
 from socialdesk.tui.screens.dashboard_screen import DashboardScreen
 from socialdesk.tui.screens.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteModal
 from socialdesk.tui.screens.queue_screen import InboxScreen
 from socialdesk.tui.widgets.queue_list import ConversationList
+from socialdesk.tui.workers import (
+    DeskCall,
+    load_conversation,
+    load_later_modules,
+    read_latest_change,
+    run_background_sync,
+    run_desk_call,
+    start_worker,
+)
 
 CONVERSATION_SCREEN = "conversation"
 NO_CONVERSATION = 0
 """What the conversation screen is built on before the first Enter (ids start at 1);
 `ConversationScreen.show` fills it before it is first shown."""
+
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+"""A write worker in one of these states lets the next queued write start."""
 
 LATER_MODULES = ("socialdesk.tui.screens.conversation_screen",)
 """Not needed for the first screen, imported just after it (a tenth of a second: the send
@@ -47,14 +67,19 @@ class DeskApp(App[None]):
         super().__init__()
         self.desk = desk
         self._last_change: datetime | None = None
+        self._change_seen = False
+        """Whether `_last_change` was read yet: the first read is the baseline, no change."""
         self._clashes_reported: set[frozenset[str]] = set()
+        self._held_keys: list[events.Key] | None = None
+        """Keys pressed while the screen they are meant for is being read (`hold_keys`)."""
+        self._writes: deque[tuple[MessagePump, DeskCall]] = deque()
+        self._writing = False
         if desk.keymap:
             self.set_keymap(desk.keymap)
 
     def on_mount(self) -> None:
-        self._last_change = latest_change(self.desk.engine)
-        self.push_screen(InboxScreen())
-        self.call_after_refresh(self.load_the_rest)
+        self.check_for_changes()
+        self.push_screen(InboxScreen())  # which calls `load_the_rest` once it has rows
         # Everything loaded so far (modules, phone metadata, the mapper registry) lives as
         # long as the app: keep it out of the collector's full passes, which otherwise
         # paused keystrokes for ~100 ms at a million-row store (benchmarks/tui.py).
@@ -66,58 +91,116 @@ class DeskApp(App[None]):
         if self.desk.background_sync is not None:
             self.set_interval(self.desk.background_seconds, self.run_background_sync)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="start")
     def load_the_rest(self) -> None:
-        """After the first screen: the modules its keys lead to, then the keymap's check
-        (which needs every screen's bindings)."""
-        for module in LATER_MODULES:
-            importlib.import_module(module)
-        gc.freeze()
-        self.call_from_thread(self._build_conversation_screen)  # type: ignore[arg-type]
-        unknown = sorted(set(self.desk.keymap) - binding_ids())
-        if unknown:
-            self.call_from_thread(
-                self.notify, f"[tui.keymap] names no such binding: {', '.join(unknown)} "
-                "(the README's key table lists the ids)", title="config",
-                severity="warning", markup=False)
+        """After the first page is drawn: the modules its keys lead to, the conversation
+        under the cursor (the likely first Enter), then the keymap's check (which needs
+        every screen's bindings)."""
+        inbox = self.screen if isinstance(self.screen, InboxScreen) else None
+        row = inbox.queue.current if inbox is not None else None
+        start_worker(self, partial(load_later_modules, self, LATER_MODULES, self.desk.engine,
+                                   row.id if row else NO_CONVERSATION, set(self.desk.keymap),
+                                   binding_ids), group="start", exclusive=True)
 
-    async def _build_conversation_screen(self) -> None:
+    async def on_later_modules_loaded(self, event: LaterModulesLoaded) -> None:
+        await self._build_conversation_screen(event.content)
+        if event.unknown_bindings:
+            self.notify(f"[tui.keymap] names no such binding: "
+                        f"{', '.join(event.unknown_bindings)} "
+                        "(the README's key table lists the ids)", title="config",
+                        severity="warning", markup=False)
+
+    async def _build_conversation_screen(self, content: ConversationContent) -> None:
         """Compose the conversation screen before the first Enter, unseen: built on Enter it
         cost the first one 20 to 50 ms more than the later ones (benchmarks/tui.py).
         Textual has no public call for this; its `push_screen` does the same first step,
-        and without it the first Enter builds the screen as before."""
+        and without it the first Enter builds the screen as before. It is built on the row
+        under the cursor, the likely first Enter: with no message to show, the first Enter
+        still paid for the thread's first layout."""
         from socialdesk.tui.screens.conversation_screen import ConversationScreen
 
         build = getattr(self, "_get_screen", None)
         if build is None or self.is_screen_installed(CONVERSATION_SCREEN):
             return
-        inbox = self.screen if isinstance(self.screen, InboxScreen) else None
-        row = inbox.queue.current if inbox is not None else None
-        # On the row under the cursor, the likely first Enter: with no message to show,
-        # the first Enter still paid for the thread's first layout.
-        screen, mounted = build(ConversationScreen(row.id if row else NO_CONVERSATION))
+        screen, mounted = build(ConversationScreen(content))
         await mounted
         if self.is_screen_installed(CONVERSATION_SCREEN):  # an Enter came first
             await screen.remove()
         else:
             self.install_screen(screen, CONVERSATION_SCREEN)
 
-    async def open_conversation(self, conversation_id: int) -> None:
+    def open_conversation(self, conversation_id: int) -> None:
+        """Read the conversation in a worker, then show it (`on_conversation_loaded`). The
+        keys pressed meanwhile wait for it: they are meant for the conversation."""
+        self.hold_keys()
+        start_worker(self, partial(load_conversation, self, self.desk.engine, conversation_id,
+                                   opener=self.screen), group="open", exclusive=True)
+
+    async def on_conversation_loaded(self, event: ConversationLoaded) -> None:
         """On the desk's one conversation screen, kept between Enters; a second one only when
-        that screen is already open underneath (`o` from a conversation: Esc comes back)."""
+        that screen is already open underneath (`o` from a conversation: Esc comes back).
+        Shown only if the operator is still where they asked from."""
+        try:
+            if event.opener is self.screen:
+                await self._show_conversation(event.content)
+        finally:
+            self.release_keys()
+
+    async def _show_conversation(self, content: ConversationContent) -> None:
         from socialdesk.tui.screens.conversation_screen import (
             ConversationScreen,  # see LATER_MODULES
         )
 
         if not self.is_screen_installed(CONVERSATION_SCREEN):
-            self.install_screen(ConversationScreen(conversation_id), CONVERSATION_SCREEN)
+            self.install_screen(ConversationScreen(content), CONVERSATION_SCREEN)
         else:
             shared = self.get_screen(CONVERSATION_SCREEN)
             if shared in self.screen_stack:
-                self.push_screen(ConversationScreen(conversation_id))
+                await self.push_screen(ConversationScreen(content))
                 return
-            await shared.show(conversation_id)  # type: ignore[attr-defined]
-        self.push_screen(CONVERSATION_SCREEN)
+            await shared.show(content)  # type: ignore[attr-defined]
+        await self.push_screen(CONVERSATION_SCREEN)
+
+    def hold_keys(self) -> None:
+        """Keep the keys pressed from now until `release_keys`: the screen they are meant
+        for is being read. The loop goes on drawing and polling meanwhile."""
+        if self._held_keys is None:
+            self._held_keys = []
+
+    def release_keys(self) -> None:
+        """Replay the held keys, in order, to whatever screen is now in front."""
+        held, self._held_keys = self._held_keys or [], None
+        for key in held:
+            self.post_message(events.Key(key.key, key.character))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a read or write is in flight, or keys wait for one (tests settle on it)."""
+        return bool(len(self.workers)) or self._held_keys is not None or self._writing
+
+    def write(self, target: MessagePump, call: DeskCall) -> None:
+        """Run a desk action in a worker, after the ones queued before it: `1` then `3`
+        must leave the conversation resolved, whichever thread would have been faster."""
+        self._writes.append((target, call))
+        if not self._writing:
+            self._next_write()
+
+    def _next_write(self) -> None:
+        self._writing = bool(self._writes)
+        if self._writes:
+            target, call = self._writes.popleft()
+            start_worker(self, partial(run_desk_call, target, call), group="write")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "write" and event.state in FINISHED:
+            self._next_write()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys wait here while held (`hold_keys`); everything else goes on as usual."""
+        if (self._held_keys is not None and isinstance(event, events.Key)
+                and not event.is_forwarded):
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -126,32 +209,31 @@ class DeskApp(App[None]):
     def action_dashboard(self) -> None:
         self.push_screen(DashboardScreen())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def check_for_changes(self) -> None:
         """Posts `QueueChanged` when `max(updated_at)` moved (SQLite has no notifications)."""
-        newest = latest_change(self.desk.engine)
-        if not get_current_worker().is_cancelled and newest != self._last_change:
-            self._last_change = newest
+        start_worker(self, partial(read_latest_change, self, self.desk.engine), group="poll",
+                     exclusive=True)
+
+    def on_latest_change_read(self, event: LatestChangeRead) -> None:
+        changed = self._change_seen and event.newest != self._last_change
+        self._last_change, self._change_seen = event.newest, True
+        if changed:
             self.post_message(QueueChanged())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sync")
     def run_background_sync(self) -> None:
         if self.desk.background_sync is not None:
-            self.desk.background_sync()
-        self.call_from_thread(self.check_for_changes)
+            start_worker(self, partial(run_background_sync, self, self.desk.background_sync,
+                                       self.desk.engine), group="sync", exclusive=True)
 
     def on_queue_changed(self, _event: QueueChanged) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, FollowsQueue):
                 screen.queue_changed()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed poll or background sync becomes a notice; the desk keeps running."""
-        if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.name}: {event.worker.error}",
-                        title="background task failed", severity="error")
-
     def on_action_failed(self, event: ActionFailed) -> None:
+        """A failed read, action, poll or background sync becomes a notice; the desk keeps
+        running. Keys held for a screen that will not come are let go."""
+        self.release_keys()
         self.notify(event.detail, title=event.title, severity="error")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -1,14 +1,40 @@
-"""Events the screens post to each other; past tense, as they report what happened."""
+"""Events the workers and screens post; past tense, as they report what happened.
+
+A worker reads or writes off the event loop and posts one of these to the node that asked;
+the node's handler owns the state and updates the widgets on the loop. Results meant for
+the asking node only do not bubble, so a screen's reload never reaches the app.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from socialdesk.store.models import OutboxAction, PrivacyExposure
+    from socialdesk.store.queries.card import CustomerCard
+    from socialdesk.store.queries.conversation import ConversationView
+    from socialdesk.store.queries.dashboard import DashboardFigures
+    from socialdesk.store.queries.queue import InboxChoices
+    from socialdesk.tui.screens.modals import Choice
+    from socialdesk.tui.widgets.queue_pages import QueuePages
 
 
 class QueueChanged(Message):
     """Something in the store changed since the list was drawn (a sync, another operator)."""
+
+
+class LatestChangeRead(Message):
+    """The poll read `max(updated_at)`; the app compares it with the last one it saw."""
+
+    def __init__(self, newest: datetime | None) -> None:
+        super().__init__()
+        self.newest = newest
 
 
 class ActionFailed(Message):
@@ -18,6 +44,170 @@ class ActionFailed(Message):
         super().__init__()
         self.title = title
         self.detail = detail
+
+
+class QueuePageLoaded(Message, bubble=False):
+    """The first rows of a filter were read (and counted, when the cursor must stay near
+    the end); `generation` tells a page of an old filter from the current one."""
+
+    def __init__(self, generation: int, pages: QueuePages, keep_cursor: bool) -> None:
+        super().__init__()
+        self.generation = generation
+        self.pages = pages
+        self.keep_cursor = keep_cursor
+
+
+class QueueRowsLoaded(Message, bubble=False):
+    """More rows of `pages` are in memory (or, with `counted`, the rows were counted)."""
+
+    def __init__(self, pages: QueuePages, counted: bool = False) -> None:
+        super().__init__()
+        self.pages = pages
+        self.counted = counted
+
+
+class SearchLimitChecked(Message, bubble=False):
+    """Whether the search of reload `generation` hit its match limit."""
+
+    def __init__(self, generation: int, capped: bool) -> None:
+        super().__init__()
+        self.generation = generation
+        self.capped = capped
+
+
+class InboxChoicesLoaded(Message, bubble=False):
+    """The channels, accounts and assignees the filter keys cycle through; `cycle` names
+    the filter key that asked."""
+
+    def __init__(self, choices: InboxChoices, cycle: str) -> None:
+        super().__init__()
+        self.choices = choices
+        self.cycle = cycle
+
+
+class AccountHealthRead(Message, bubble=False):
+    """The accounts whose sync needs a human, with the reason."""
+
+    def __init__(self, unhealthy: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.unhealthy = unhealthy
+
+
+@dataclass(frozen=True)
+class ConversationContent:
+    """What the conversation screen draws: the thread, its card, the pending redirects."""
+
+    conversation_id: int
+    view: ConversationView | None
+    card: CustomerCard | None
+    suggestions: list[PrivacyExposure]
+
+
+class ConversationLoaded(Message, bubble=False):
+    """A conversation was read; `generation` tells the latest read from an older one.
+    `opener` is the screen that asked to open it (None for a refresh in place)."""
+
+    def __init__(self, content: ConversationContent, generation: int = 0,
+                 opener: Screen[object] | None = None) -> None:
+        super().__init__()
+        self.content = content
+        self.generation = generation
+        self.opener = opener
+
+
+class LaterModulesLoaded(Message, bubble=False):
+    """The modules the first screen's keys lead to are imported, the conversation under
+    the cursor is read, and the keymap's ids that name no binding are known."""
+
+    def __init__(self, content: ConversationContent, unknown_bindings: list[str]) -> None:
+        super().__init__()
+        self.content = content
+        self.unknown_bindings = unknown_bindings
+
+
+class ActionDone(Message, bubble=False):
+    """A desk action was stored; `done` is what the operator is told."""
+
+    def __init__(self, done: str, warning: bool = False) -> None:
+        super().__init__()
+        self.done = done
+        self.warning = warning
+
+
+class PersonalDataRevealed(Message, bubble=False):
+    """The conversation's texts in clear, by message id (the reveal is audited)."""
+
+    def __init__(self, revealed: dict[int, str]) -> None:
+        super().__init__()
+        self.revealed = revealed
+
+
+class AnswerQueued(Message, bubble=False):
+    """An outbox row was queued (an answer, a hide); `what` names it to the operator."""
+
+    def __init__(self, action: OutboxAction, what: str) -> None:
+        super().__init__()
+        self.action = action
+        self.what = what
+
+
+class OutboxSent(Message, bubble=False):
+    """`send_now` finished with the row in `state` (`sent`, `failed`, ...)."""
+
+    def __init__(self, what: str, state: str) -> None:
+        super().__init__()
+        self.what = what
+        self.state = state
+
+
+class RedirectFinished(Message, bubble=False):
+    """The privacy guard's redirect was carried out with `outcome`."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class PrivateChannelChosen(Message, bubble=False):
+    """`private_channel`'s choice for the customer, or why none is open (`refused`)."""
+
+    def __init__(self, kind: str | None, refused: str | None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.refused = refused
+
+
+class AssigneesRead(Message, bubble=False):
+    """Everyone who has had a conversation, for the assign list."""
+
+    def __init__(self, assignees: list[str]) -> None:
+        super().__init__()
+        self.assignees = assignees
+
+
+class HistoryPreviewsRead(Message, bubble=False):
+    """The last message of each of the customer's other conversations, by id."""
+
+    def __init__(self, previews: dict[int, str]) -> None:
+        super().__init__()
+        self.previews = previews
+
+
+class ChoicesFound(Message, bubble=False):
+    """The lines of a pick list for what was typed (`text`), read from the store."""
+
+    def __init__(self, text: str, choices: list[Choice]) -> None:
+        super().__init__()
+        self.text = text
+        self.choices = choices
+
+
+class DashboardCounted(Message, bubble=False):
+    """The dashboard's figures were counted."""
+
+    def __init__(self, figures: DashboardFigures) -> None:
+        super().__init__()
+        self.figures = figures
 
 
 @runtime_checkable

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from socialdesk.privacy.mask import mask_text
+from socialdesk.store.models import Status
 
 if TYPE_CHECKING:
     from socialdesk.privacy.detect import Detector
@@ -17,7 +18,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 """C0/C1 controls (ESC starts terminal escapes) and bidi overrides (they can reverse what
 an operator reads). Newline and tab stay; every other control is drawn as a visible mark."""
 
-STATUS_COLOURS = {"new": "red", "open": "yellow", "resolved": "green"}
+STATUS_COLOURS: dict[str, str] = {
+    Status.NEW: "red", Status.OPEN: "yellow", Status.RESOLVED: "green"}
 """Red just arrived, yellow being solved, green solved (seed 004)."""
 
 CHANNEL_LABELS = {
@@ -77,7 +79,7 @@ def short_duration(span: timedelta) -> str:
 def waiting_since(status: str, last_inbound: datetime | None,
                   last_outbound: datetime | None) -> datetime | None:
     """When the customer's unanswered message came in, or None when nobody is waiting."""
-    if status == "resolved" or last_inbound is None:
+    if status == Status.RESOLVED or last_inbound is None:
         return None
     if last_outbound is not None and last_outbound >= last_inbound:
         return None
@@ -88,7 +90,7 @@ def sla_running(status: str, last_outbound: datetime | None,
                 sla_started: datetime | None) -> bool:
     """The first-response clock still runs: unresolved and no answer since it started
     (`queries.overdue_clause`'s rule, short of the due time)."""
-    if status == "resolved":
+    if status == Status.RESOLVED:
         return False
     return last_outbound is None or (sla_started is not None and last_outbound < sla_started)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from textual.pilot import Pilot
 
 from socialdesk.store.db import open_store
 from socialdesk.store.models import Account, Contact, Conversation, Handle, Message, Note
@@ -30,6 +31,20 @@ CUSTOMERS = [
      "My IBAN IT60X0542811101000000123456 was charged twice", "IBAN"),
     ("Hostile Person", "hostile", "x", "mention", "public", "new", 15, HOSTILE_TEXT, None),
 ]
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the desk has nothing in flight: its reads and writes run in thread
+    workers and post what they found, and keys pressed meanwhile may be held for the
+    screen being read. Done when no worker runs, no key waits, and the messages the
+    workers posted have been handled."""
+    app = pilot.app
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not getattr(app, "busy", False):
+            return
+    raise AssertionError("the desk still had work in flight after 200 rounds")
 
 
 def build_desk_store(url: str) -> Engine:

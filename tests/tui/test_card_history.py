@@ -12,7 +12,7 @@ from socialdesk.store.models import Account, Conversation, Handle, Message
 from socialdesk.tui.app import DeskApp, binding_ids
 from socialdesk.tui.screens.modals import ChoiceModal, HelpScreen
 from socialdesk.tui.screens.queue_screen import InboxScreen
-from tests.tui.desk_fixture import NOW
+from tests.tui.desk_fixture import NOW, settle
 from tests.tui.screen_text import screen_text
 from tests.tui.test_desk import SIZE, conversation_of
 from tests.tui.test_desk_triage import choice_labels, open_row, showing
@@ -63,8 +63,10 @@ class TestHistory:
     ) -> None:
         dm, messenger, mention = marco_with_history(desk_store)
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 2)  # Marco's X DM
             await pilot.press("o")
+            await settle(pilot)
             labels = choice_labels(desk_app)
             assert len(labels) == 2  # the open conversation is not offered
             assert labels[0].startswith(f"#{messenger} FB message resolved ")
@@ -78,13 +80,17 @@ class TestHistory:
     ) -> None:
         dm, messenger, _mention = marco_with_history(desk_store)
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 2)
             await pilot.press("o", "enter")
+            await settle(pilot)
             assert showing(desk_app) == messenger
             assert "FB message" in screen_text(desk_app)
             await pilot.press("escape")
+            await settle(pilot)
             assert showing(desk_app) == dm
             await pilot.press("escape")
+            await settle(pilot)
             assert isinstance(desk_app.screen, InboxScreen)
 
     async def test_typing_narrows_and_escape_in_the_list_changes_nothing(
@@ -92,20 +98,26 @@ class TestHistory:
     ) -> None:
         dm, _messenger, mention = marco_with_history(desk_store)
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 2)
             await pilot.press("o", "escape")
+            await settle(pilot)
             assert showing(desk_app) == dm
             await pilot.press("o", *"parcel")
+            await settle(pilot)
             assert len(choice_labels(desk_app)) == 1
             await pilot.press("enter")
+            await settle(pilot)
             assert showing(desk_app) == mention
 
     async def test_without_other_conversations_a_notice_says_so(
         self, desk_app: DeskApp
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             screen = await open_row(desk_app, pilot, 0)  # Giulia: one conversation only
             await pilot.press("o")
+            await settle(pilot)
             assert desk_app.screen is screen
             assert not isinstance(desk_app.screen, ChoiceModal)
             messages = [n.message for n in desk_app._notifications]
@@ -114,10 +126,12 @@ class TestHistory:
     async def test_help_and_palette_list_the_key(self, desk_app: DeskApp) -> None:
         assert "conversation.history" in binding_ids()
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             screen = await open_row(desk_app, pilot, 0)
             commands = [command.title for command in desk_app.get_system_commands(screen)]
             assert "History (o)" in commands
             await pilot.press("question_mark")
+            await settle(pilot)
             assert isinstance(desk_app.screen, HelpScreen)
             assert any(line.strip().startswith("o ") and "History" in line
                        for line in screen_text(desk_app).splitlines())

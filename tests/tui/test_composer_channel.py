@@ -12,7 +12,7 @@ from socialdesk.store.models import Account, Conversation, Message
 from socialdesk.tui.app import DeskApp
 from socialdesk.tui.screens.conversation_screen import ConversationScreen
 from socialdesk.tui.widgets.composer import ComposerModal
-from tests.tui.desk_fixture import NOW
+from tests.tui.desk_fixture import NOW, settle
 from tests.tui.test_desk import SIZE, conversation_of, customers
 from tests.tui.test_desk_triage import open_row, outbox
 
@@ -45,6 +45,7 @@ async def compose_privately_to_anna(app: DeskApp, pilot: object) -> str:
     """Open Anna's Facebook comment, press p; the composer's destination line."""
     await open_row(app, pilot, customers(app).index("Anna"))
     await pilot.press("p")  # type: ignore[attr-defined]
+    await settle(pilot)
     assert isinstance(app.screen, ComposerModal)
     return str(app.screen.query_one("#destination").content)
 
@@ -53,11 +54,13 @@ async def test_comment_without_messenger_names_the_private_reply_and_queues_it(
     desk_app: DeskApp, desk_store: Engine
 ) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         title = await compose_privately_to_anna(desk_app, pilot)
         assert title.startswith("PRIVATE reply to @anna.verdi's FB comment: Facebook's one "
                                 "private reply")
         assert "Messenger to" not in title
         await pilot.press(*"grazie", "ctrl+s")
+        await settle(pilot)
         assert isinstance(desk_app.screen, ConversationScreen)
     [action] = outbox(desk_store)
     assert action.kind == "private_reply"
@@ -69,9 +72,11 @@ async def test_comment_with_open_messenger_names_messenger_and_queues_a_message(
 ) -> None:
     messenger_id = add_messenger(desk_store, hours_ago=10)  # inside the 24-hour window
     async with desk_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         title = await compose_privately_to_anna(desk_app, pilot)
         assert title == "PRIVATE message on Messenger to @anna.verdi"
         await pilot.press(*"grazie", "ctrl+s")
+        await settle(pilot)
         assert isinstance(desk_app.screen, ConversationScreen)
     [action] = outbox(desk_store)
     assert (action.kind, action.conversation_id) == ("direct_message", messenger_id)
@@ -82,9 +87,11 @@ async def test_messenger_window_passed_falls_back_to_the_private_reply(
 ) -> None:
     add_messenger(desk_store, hours_ago=30)  # RESPONSE window passed, no Human Agent
     async with desk_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         title = await compose_privately_to_anna(desk_app, pilot)
         assert title.startswith("PRIVATE reply to @anna.verdi's FB comment")
         await pilot.press(*"grazie", "ctrl+s")
+        await settle(pilot)
     assert [action.kind for action in outbox(desk_store)] == ["private_reply"]
 
 
@@ -92,9 +99,10 @@ async def test_nothing_is_sent_when_the_channel_changed_while_writing(
     desk_app: DeskApp, desk_store: Engine
 ) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         title = await compose_privately_to_anna(desk_app, pilot)
         assert title.startswith("PRIVATE reply")
         add_messenger(desk_store, hours_ago=1)  # Anna writes on Messenger meanwhile
         await pilot.press(*"grazie", "ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
     assert outbox(desk_store) == []

@@ -14,6 +14,7 @@ from socialdesk.store.db import open_store
 from socialdesk.sync import sync_accounts
 from socialdesk.tui.app import make_app
 from socialdesk.tui.launch import desk_from_settings
+from tests.tui.desk_fixture import settle
 from tests.tui.screen_text import filter_bar
 
 
@@ -35,12 +36,11 @@ async def test_background_sync_brings_new_customers_into_the_open_queue(
         desk.background_seconds = 3600  # the test runs the sync itself
         app = make_app(desk)
         async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
             before = int(filter_bar(app).split()[0].rstrip("+"))
             sandbox.generate(4)
             app.run_background_sync()
-            await app.workers.wait_for_complete()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             after = int(filter_bar(app).split()[0].rstrip("+"))
             assert after > before
         engine.dispose()

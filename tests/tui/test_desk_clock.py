@@ -18,6 +18,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from socialdesk.config import settings_from_mapping
 from socialdesk.tui.app import make_app
 from socialdesk.tui.context import Desk, Operator
+from tests.tui.desk_fixture import settle
 from tests.tui.test_desk import SIZE, conversation_of
 from tests.tui.test_desk_triage import add_facebook_marco, open_row, suggest_redirect
 
@@ -63,20 +64,29 @@ class TestDeskClock:
         app = make_app(Desk(engine=desk_store, operator=Operator("AB"), clock=lambda: DESK_CLOCK,
                             poll_seconds=0, settings=settings_from_mapping({}, "test")))
         async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(app, pilot, 0)  # Giulia's public mention with a phone number
             await pilot.press("2", "i")  # open, assigned to me
+            await settle(pilot)
             await pilot.press("n", *"called back", "enter")
+            await settle(pilot)
             await pilot.press("c", *"call", "enter")  # verified by call-back
+            await settle(pilot)
             await pilot.press("v")  # reveal (audited)
+            await settle(pilot)
             await pilot.press("h")  # hide, queued and sent at once
+            await settle(pilot)
             await pilot.press("r", *"We are on it", "ctrl+s")
+            await settle(pilot)
             await pilot.press("g", "y")  # the suggested privacy redirect
-            await app.workers.wait_for_complete()
+            await settle(pilot)
+            await settle(pilot)
             await pilot.press("3", "escape")  # resolved
+            await settle(pilot)
             await open_row(app, pilot, 2)  # Marco's X DM: merge his Facebook card into it
             await pilot.press("m", "enter", "y")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
+            await settle(pilot)
         after = time_cells(desk_store)
 
         written = {key: value for key, value in after.items()

@@ -31,7 +31,7 @@ from socialdesk.tui.screens.modals import ChoiceModal, ConfirmModal, HelpScreen
 from socialdesk.tui.screens.queue_screen import InboxScreen
 from socialdesk.tui.widgets.composer import ComposerModal
 from socialdesk.tui.widgets.queue_list import ConversationList
-from tests.tui.desk_fixture import NOW, add_conversation
+from tests.tui.desk_fixture import NOW, add_conversation, settle
 from tests.tui.screen_text import filter_bar, queue_lines, screen_text, widget_text
 from tests.tui.test_desk import SIZE, audit_actions, conversation_of, customers
 
@@ -56,6 +56,7 @@ def outbox(store: Engine) -> list[OutboxAction]:
 
 async def open_row(app: DeskApp, pilot: object, downs: int) -> ConversationScreen:
     await pilot.press(*(["down"] * downs), "enter")  # type: ignore[attr-defined]
+    await settle(pilot)
     assert isinstance(app.screen, ConversationScreen)
     return app.screen
 
@@ -83,14 +84,17 @@ class TestHide:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)  # Giulia: public X mention
             await pilot.press("h")
+            await settle(pilot)
             (action,) = outbox(desk_store)
             assert (action.kind, action.state, action.requested_by) == ("hide", "pending", "AB")
             assert action.target_message_id == conversation_message(desk_store, "call me")
             header = widget_text(desk_app.screen.query_one(MessageBubble).content)
             assert "hide pending" in header
             await pilot.press("h")
+            await settle(pilot)
             assert [a.kind for a in outbox(desk_store)] == ["hide", "unhide"]
             assert "unhide pending" in widget_text(desk_app.screen.query_one(MessageBubble).content)
             assert [a for _, a, _ in audit_actions(desk_store)] == ["hide", "unhide"]
@@ -99,8 +103,10 @@ class TestHide:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             await pilot.press("h")
+            await settle(pilot)
             with Session(desk_store) as session:
                 session.exec(update(OutboxAction).values(state="sent"))  # type: ignore[call-overload]
                 session.commit()
@@ -113,8 +119,10 @@ class TestHide:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 2)  # Marco: X DM
             await pilot.press("h")
+            await settle(pilot)
             assert outbox(desk_store) == []
             assert isinstance(desk_app.screen, ConversationScreen)
 
@@ -159,14 +167,18 @@ class TestMerge:
         facebook_marco = add_facebook_marco(desk_store)
         marco = conversation_of(desk_store, "refund for booking").contact_id
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 2)  # Marco's X DM
             assert "Facebook" not in card_text(desk_app)
             await pilot.press("m")
+            await settle(pilot)
             labels = choice_labels(desk_app)
             assert labels[0] == "Marco Bianchi (Facebook @marco.bianchi.77)"
             await pilot.press("enter")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConfirmModal)
             await pilot.press("y")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConversationScreen)
             card = card_text(desk_app)
             assert "X: @marcob" in card and "Facebook: @marco.bianchi.77" in card
@@ -180,10 +192,13 @@ class TestMerge:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 2)
             await pilot.press("m", *"sarag")
+            await settle(pilot)
             assert choice_labels(desk_app) == ["Sara Gialli (Facebook @sarag)"]
             await pilot.press("enter", "n")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConversationScreen)
         with Session(desk_store) as session:
             assert session.exec(select(Contact).where(
@@ -196,8 +211,10 @@ class TestAssignTo:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             await pilot.press("a", *"LB", "enter")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConversationScreen)
             assert "assigned to LB" in summary_text(desk_app)
         assert conversation_of(desk_store, "call me").assignee == "LB"
@@ -212,18 +229,23 @@ class TestAssignTo:
         assign(desk_store, conversation_of(desk_store, "pacco").id or 0, "GV", "GV",
                now=lambda: NOW)
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             await pilot.press("a")
+            await settle(pilot)
             assert choice_labels(desk_app) == ["AB (you)", "GV"]
             await pilot.press("G", "enter")
+            await settle(pilot)
         assert conversation_of(desk_store, "call me").assignee == "GV"
 
     async def test_invalid_initials_change_nothing(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             await pilot.press("a", *"not initials", "enter")
+            await settle(pilot)
         assert conversation_of(desk_store, "call me").assignee is None
 
 
@@ -235,17 +257,21 @@ class TestSla:
         set_due(desk_store, "pacco", 90, 30)  # Anna: due in 30 minutes
         set_due(desk_store, "IBAN", 1500, -1000)  # Sara: past due, but answered after start
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             lines = {customer: line for customer, line in zip(customers(desk_app),
                                                              queue_lines(desk_app), strict=True)}
             assert "    +2m " in lines["Giulia"]
             assert " in 30m " in lines["Anna"]
             assert " +" not in lines["Sara"]  # the SLA was met; she waits for nothing
             await pilot.press("l")
+            await settle(pilot)
             assert customers(desk_app) == ["Giulia"]
             assert "past the SLA" in filter_bar(desk_app)
             await pilot.press("l")
+            await settle(pilot)
             assert len(customers(desk_app)) == 6
             await pilot.press("enter")
+            await settle(pilot)
             assert "first response overdue by 2m" in summary_text(desk_app)
 
     def test_the_filter_follows_the_sla_module_rule(self, desk_store: Engine) -> None:
@@ -263,10 +289,11 @@ class TestSla:
         set_due(desk_store, "call me", 5, -2)
         set_due(desk_store, "pacco", 90, -1)
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await pilot.press("d")
+            await settle(pilot)
             assert isinstance(desk_app.screen, DashboardScreen)
-            await desk_app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             text = screen_text(desk_app)
             assert "Past the first-response SLA now: 2 open conversations" in text
             assert "median 3 min, 90% within 3 min" in text
@@ -277,9 +304,11 @@ class TestIdentity:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             assert "Identity NOT verified" in card_text(desk_app)
             await pilot.press("c", *"call", "enter")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConversationScreen)
             assert "Identity verified by AB 30 Nov" in card_text(desk_app)
             assert "(call_back)" in card_text(desk_app)
@@ -294,14 +323,19 @@ class TestIdentity:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             await pilot.press("p", *"your refund is on its way", "ctrl+s")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConfirmModal)
             assert "not verified" in screen_text(desk_app)
             await pilot.press("n")
+            await settle(pilot)
             assert outbox(desk_store) == []
             await pilot.press("c", "enter")  # verified (the first method)
+            await settle(pilot)
             await pilot.press("p", *"your refund is on its way", "ctrl+s")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConversationScreen)
             (action,) = outbox(desk_store)
             assert action.kind == "direct_message"
@@ -310,8 +344,10 @@ class TestIdentity:
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             await pilot.press("p", *"your refund is on its way", "ctrl+s", "y")
+            await settle(pilot)
             assert [a.text for a in outbox(desk_store)] == ["your refund is on its way"]
 
 
@@ -338,15 +374,17 @@ class TestPrivacyRedirect:
         app = make_app(Desk(engine=desk_store, operator=Operator("AB"), clock=lambda: NOW,
                             poll_seconds=0, settings=settings_from_mapping({}, "test")))
         async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(app, pilot, 0)
             assert "PHONE in public: redirect suggested (g)" in summary_text(app)
             assert "in public #" in card_text(app) and "redirect suggested" in card_text(app)
             await pilot.press("g")
+            await settle(pilot)
             assert isinstance(app.screen, ConfirmModal)
             assert "private message" in screen_text(app)
             await pilot.press("y")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
+            await settle(pilot)
             assert "redirect suggested" not in summary_text(app)
         with Session(desk_store) as session:
             exposure = session.get(PrivacyExposure, exposure_id)
@@ -360,8 +398,10 @@ class TestPrivacyRedirect:
     ) -> None:
         exposure_id = suggest_redirect(desk_store)
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await open_row(desk_app, pilot, 0)
             await pilot.press("g")
+            await settle(pilot)
             assert isinstance(desk_app.screen, ConversationScreen)
         with Session(desk_store) as session:
             exposure = session.get(PrivacyExposure, exposure_id)
@@ -376,19 +416,23 @@ class TestEnd:
             add_conversation(desk_store, f"Bulk {number}", f"message {number}",
                              NOW - timedelta(days=2, minutes=number))
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             queue = desk_app.screen.query_one(ConversationList)
             assert filter_bar(desk_app).startswith("100+ conversations")
             await pilot.press("end")
+            await settle(pilot)
             assert queue.cursor == 255 and queue.row_count == 256
             assert queue.vertical_scrollbar.window_virtual_size == 256  # sized without a layout
             assert queue.vertical_scrollbar.position == 256 - queue.scrollable_content_region.height
             assert "message 249" in queue_lines(desk_app)[-1]
             assert filter_bar(desk_app).startswith("256 conversations")
             await pilot.press("pageup")  # rows above the end are read backwards
+            await settle(pilot)
             current = queue.current
             assert 200 < queue.cursor < 255
             assert current is not None and current.preview == f"message {queue.cursor - 6}"
             await pilot.press("home")
+            await settle(pilot)
             assert queue.cursor == 0 and "Giulia" in queue_lines(desk_app)[0]
 
     async def test_rows_read_backwards_match_the_forward_order(
@@ -399,8 +443,10 @@ class TestEnd:
                              NOW - timedelta(days=2, minutes=number))
         forward = [row.id for row in inbox_page(desk_store, InboxFilter(), None, 1000)]
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             queue = desk_app.screen.query_one(ConversationList)
             await pilot.press("end")
+            await settle(pilot)
             pages = queue._pages
             assert pages is not None
             seen = [row.id for index in range(255, -1, -1)
@@ -409,7 +455,9 @@ class TestEnd:
 
     async def test_end_in_a_short_queue(self, desk_app: DeskApp) -> None:
         async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await pilot.press("end")
+            await settle(pilot)
             queue = desk_app.screen.query_one(ConversationList)
             assert queue.cursor == 5 and customers(desk_app)[queue.cursor] == "Sara"
 
@@ -422,15 +470,21 @@ class TestKeymap:
         desk.clock, desk.poll_seconds = (lambda: NOW), 0
         app = make_app(desk)
         async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
             await pilot.press("d")
+            await settle(pilot)
             assert isinstance(app.screen, InboxScreen)
             await pilot.press("D")
+            await settle(pilot)
             assert isinstance(app.screen, DashboardScreen)
             await pilot.press("escape", "enter", "r")
+            await settle(pilot)
             assert isinstance(app.screen, ConversationScreen)
             await pilot.press("R")
+            await settle(pilot)
             assert isinstance(app.screen, ComposerModal)
             await pilot.press("escape", "question_mark")
+            await settle(pilot)
             assert isinstance(app.screen, HelpScreen)
             assert any(line.strip().startswith("R ") and "Reply" in line
                        for line in screen_text(app).splitlines())
@@ -439,8 +493,8 @@ class TestKeymap:
         app = make_app(Desk(engine=desk_store, operator=Operator("AB"), clock=lambda: NOW,
                             poll_seconds=0, keymap={"inbox.nonsense": "z"}))
         async with app.run_test(size=SIZE) as pilot:
-            await app.workers.wait_for_complete()  # checked just after the first screen
-            await pilot.pause()
+            await settle(pilot)
+            await settle(pilot)  # checked just after the first screen
             messages = [n.message for n in app._notifications]
             assert any("inbox.nonsense" in message for message in messages)
 

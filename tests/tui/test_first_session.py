@@ -24,6 +24,7 @@ from socialdesk.tui.screens.conversation_screen import ConversationScreen
 from socialdesk.tui.screens.modals import HelpScreen
 from socialdesk.tui.widgets.composer import ComposerModal
 from socialdesk.tui.widgets.queue_list import ConversationList
+from tests.tui.desk_fixture import settle
 from tests.tui.screen_text import queue_lines, screen_text
 
 
@@ -53,6 +54,7 @@ async def open_first(app: DeskApp, pilot: object, channel: str) -> ConversationS
     row = next(n for n, line in enumerate(queue_lines(app)) if f" {channel} " in line)
     await pilot.press(*["down"] * (row - app.screen.query_one(ConversationList).cursor),  # type: ignore[attr-defined]
                       "enter")
+    await settle(pilot)
     assert isinstance(app.screen, ConversationScreen)
     return app.screen
 
@@ -62,29 +64,35 @@ async def test_a_new_user_resolves_answers_privately_with_a_saved_reply_and_note
 ) -> None:
     sandbox, engine, app = demo
     async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
         assert key_line(app).lstrip().startswith("? Help")
 
         conversation = await open_first(app, pilot, "X mention")
         await pilot.press("question_mark")  # what can I do here?
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         guide = screen_text(app)
         assert all(word in guide for word in ("Resolved", "Private", "Note"))
         await pilot.press("escape", "3")  # the help's "3 Resolved"
+        await settle(pilot)
         with Session(engine) as session:
             resolved = session.get(Conversation, conversation.conversation_id)
             assert resolved is not None and resolved.status == "resolved"
         assert "RESOLVED" in screen_text(app)
 
         await pilot.press("escape")
+        await settle(pilot)
         conversation = await open_first(app, pilot, "X DM")
         await pilot.press("p")  # "p Private": the composer says where it goes first
+        await settle(pilot)
         assert isinstance(app.screen, ComposerModal)
         assert "PRIVATE" in screen_text(app) and "X DM" in screen_text(app)
         await pilot.press("tab", "enter", "ctrl+s")  # the closest saved reply, sent
+        await settle(pilot)
         if "not verified" in screen_text(app):
             await pilot.press("y")  # the desk asks before account data goes to the unverified
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+            await settle(pilot)
+        await settle(pilot)
         with Session(engine) as session:
             answer = session.exec(select(OutboxAction).where(
                 OutboxAction.conversation_id == conversation.conversation_id)).one()
@@ -94,6 +102,7 @@ async def test_a_new_user_resolves_answers_privately_with_a_saved_reply_and_note
         assert [a["text"] for a in sent] == [answer.text]
 
         await pilot.press("n", *"called back, all fine", "enter")  # "n Note"
+        await settle(pilot)
         with Session(engine) as session:
             note = session.exec(select(Note)).one()
         initials = app.desk.operator.initials

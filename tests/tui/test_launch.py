@@ -13,7 +13,7 @@ from socialdesk.tui import launch
 from socialdesk.tui.app import make_app
 from socialdesk.tui.context import Desk, Operator
 from tests.support import run_cli
-from tests.tui.desk_fixture import NOW
+from tests.tui.desk_fixture import NOW, settle
 
 OPERATOR = {"initials": "AB", "name": "Alex Bruno"}
 SAVED_REPLY = {"name": "thanks", "text": "Thanks {name}, we are on it. {agent}"}
@@ -57,6 +57,8 @@ async def test_saved_reply_signs_agent_as_the_session_operator(
     desk.clock, desk.poll_seconds = (lambda: NOW), 0
     app = make_app(desk)
     async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
         await pilot.press("enter", "r", "tab")
+        await settle(pilot)
         first = str(app.screen.query_one("#saved").get_option_at_index(0).prompt)  # type: ignore[attr-defined]
         assert first.endswith(f"we are on it. {signed}")

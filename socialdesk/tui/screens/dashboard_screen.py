@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Label, Sparkline, Static
-from textual.worker import get_current_worker
 
-from socialdesk.store.queries.dashboard import DashboardFigures, dashboard_figures
+from socialdesk.store.queries.dashboard import DashboardFigures
+from socialdesk.tui.messages import DashboardCounted
 from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints
+from socialdesk.tui.workers import count_dashboard, start_worker
 
 if TYPE_CHECKING:
     from socialdesk.tui.app import DeskApp
@@ -52,25 +54,24 @@ class DashboardScreen(Screen[None]):
     def queue_changed(self) -> None:
         self.count()
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def count(self) -> None:
         """Off the keyboard's thread: two weeks of a million-message store take a few hundred
         milliseconds to count, and `d` should answer at once (benchmarks/tui.py)."""
         desk = self.desk_app.desk
-        figures = dashboard_figures(desk.engine, desk.clock(), DASHBOARD_DAYS)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, figures)
+        start_worker(self, partial(count_dashboard, self, desk.engine, desk.clock(),
+                                   DASHBOARD_DAYS), group="dashboard", exclusive=True)
 
-    def _show(self, figures: DashboardFigures) -> None:
+    def on_dashboard_counted(self, event: DashboardCounted) -> None:
+        figures = event.figures
         self.query_one("#figures", Static).update(describe_response_times(figures))
         rows = [Horizontal(Label(f"{_label(channel)}: {sum(counts)} in {DASHBOARD_DAYS} days"),
                            Sparkline(counts, summary_function=max), classes="channel")
                 for channel, counts in figures.volumes.items()]
-        if not figures.volumes:
-            rows.append(Static(f"No inbound messages in the last {DASHBOARD_DAYS} days."))
+        empty: list[Widget] = [] if figures.volumes else [
+            Static(f"No inbound messages in the last {DASHBOARD_DAYS} days.")]
         volumes = self.query_one("#volumes", Vertical)
         volumes.remove_children()  # counted again when the queue changed
-        volumes.mount_all(rows)
+        volumes.mount_all([*rows, *empty])
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from rich.table import Table
 from rich.text import Text
@@ -15,6 +16,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from socialdesk.tui.messages import ChoicesFound
+from socialdesk.tui.workers import find_choices, start_worker
 
 
 class NoteModal(ModalScreen[str | None]):
@@ -56,7 +60,8 @@ class Choice:
 class ChoiceModal(ModalScreen[str | None]):
     """Type to narrow the list, Enter takes the first (or highlighted) line, Esc cancels.
 
-    `lookup(text)` gives the lines for what is typed (it may ask the store). With
+    `lookup(text)` gives the lines for what is typed; with `reads_store` it asks the
+    store, so it runs in a worker and an Enter typed before its answer waits for it. With
     `free_text`, Enter on typed text that matches no line returns the text itself (new
     initials, say).
     """
@@ -75,13 +80,17 @@ class ChoiceModal(ModalScreen[str | None]):
     """
 
     def __init__(self, title: str, lookup: Callable[[str], list[Choice]], *,
-                 free_text: bool = False, placeholder: str = "") -> None:
+                 free_text: bool = False, placeholder: str = "",
+                 reads_store: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.lookup = lookup
         self.free_text = free_text
         self.placeholder = placeholder
+        self.reads_store = reads_store
         self.choices: list[Choice] = []
+        self._looking_up = False
+        self._submit_when_found: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -95,7 +104,24 @@ class ChoiceModal(ModalScreen[str | None]):
         self.query_one(Input).focus()
 
     def _show(self, text: str) -> None:
-        self.choices = self.lookup(text)
+        if self.reads_store:
+            self._looking_up = True
+            start_worker(self, partial(find_choices, self, self.lookup, text), group="lookup",
+                         exclusive=True)
+            return
+        self._list(self.lookup(text))
+
+    def on_choices_found(self, event: ChoicesFound) -> None:
+        if event.text != self.query_one(Input).value:
+            return  # the answer for an older text: the newer one is on its way
+        self._looking_up = False
+        self._list(event.choices)
+        if self._submit_when_found is not None:
+            typed, self._submit_when_found = self._submit_when_found, None
+            self._submit(typed)
+
+    def _list(self, choices: list[Choice]) -> None:
+        self.choices = choices
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(Option(choice.label, id=str(index))
@@ -112,7 +138,13 @@ class ChoiceModal(ModalScreen[str | None]):
 
     @on(Input.Submitted, "#choice-text")
     def _submitted(self, event: Input.Submitted) -> None:
-        typed = event.value.strip()
+        if self._looking_up:
+            self._submit_when_found = event.value
+            return
+        self._submit(event.value)
+
+    def _submit(self, value: str) -> None:
+        typed = value.strip()
         exact = next((c for c in self.choices if c.value.lower() == typed.lower()), None)
         if exact is not None:
             self.dismiss(exact.value)

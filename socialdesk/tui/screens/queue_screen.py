@@ -7,15 +7,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
-from socialdesk.store.db import refresh_statistics
-from socialdesk.store.queries.dashboard import unhealthy_accounts
+from socialdesk.store.models import Status
 from socialdesk.store.queries.queue import (
     SEARCH_MATCH_LIMIT,
     SORT_NEWEST,
@@ -23,19 +21,29 @@ from socialdesk.store.queries.queue import (
     UNASSIGNED,
     InboxChoices,
     InboxFilter,
-    inbox_choices,
-    inbox_count,
-    inbox_page,
-    search_hits_limit,
+)
+from socialdesk.tui.messages import (
+    AccountHealthRead,
+    InboxChoicesLoaded,
+    QueuePageLoaded,
+    SearchLimitChecked,
 )
 from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints
-from socialdesk.tui.widgets.queue_list import ConversationList, QueuePages, column_header
+from socialdesk.tui.widgets.queue_list import ConversationList, column_header
+from socialdesk.tui.workers import (
+    check_search_limit,
+    load_inbox_choices,
+    load_queue_page,
+    read_account_health,
+    start_worker,
+    warm_filters,
+)
 
 if TYPE_CHECKING:
     from socialdesk.tui.app import DeskApp
 
-STATUS_CYCLE: list[str | None] = [None, "new", "open", "resolved"]
+STATUS_CYCLE: list[str | None] = [None, Status.NEW, Status.OPEN, Status.RESOLVED]
 
 
 class InboxScreen(Screen[None]):
@@ -86,6 +94,9 @@ class InboxScreen(Screen[None]):
         self._choices: InboxChoices | None = None
         self._search_capped: bool | None = None
         """Whether the search hit its match limit; asked only once a count is shown."""
+        self._generation = 0
+        """Counts reloads: a page read for an older filter is dropped when it arrives."""
+        self._drawn = False
 
     @property
     def desk_app(self) -> DeskApp:
@@ -108,31 +119,27 @@ class InboxScreen(Screen[None]):
         if self.desk_app.desk.poll_seconds:
             self.set_interval(self.desk_app.desk.poll_seconds, self.show_health)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="warm")
     def warm_filters(self) -> None:
-        """Read each view a single key switches to once, after the first screen: its first
-        row, its count and its last row (End). The first switch otherwise paid for a cold
-        page cache: about 100 ms at a million messages, twice the later ones, and End 130 to
-        210 ms with the store out of the OS cache (benchmarks/tui.py)."""
-        engine, now = self.desk_app.desk.engine, self.desk_app.desk.clock()
-        refresh_statistics(engine)  # a store only the desk opens would never get them
+        """Read each view a single key switches to once, after the first screen. The first
+        switch otherwise paid for a cold page cache: about 100 ms at a million messages,
+        twice the later ones, and End 130 to 210 ms with the store out of the OS cache
+        (benchmarks/tui.py)."""
         views = [InboxFilter()] + [InboxFilter(status=status) for status in STATUS_CYCLE if status]
         views += [InboxFilter(overdue=True), InboxFilter(sort=SORT_WAITING)]
-        for view in views:
-            for read in (partial(inbox_page, engine, view, None, 1, now=now),
-                         partial(inbox_count, engine, view, now),
-                         partial(inbox_page, engine, view, None, 1, now=now, reverse=True)):
-                if get_current_worker().is_cancelled:
-                    return
-                read()
+        desk = self.desk_app.desk
+        start_worker(self, partial(warm_filters, desk.engine, views, desk.clock()),
+                     group="warm", exclusive=True)
 
     def show_health(self) -> None:
         """A red line per account whose sync needs a human, until a sync succeeds again."""
-        unhealthy = unhealthy_accounts(self.desk_app.desk.engine)
+        start_worker(self, partial(read_account_health, self, self.desk_app.desk.engine),
+                     group="health", exclusive=True)
+
+    def on_account_health_read(self, event: AccountHealthRead) -> None:
         line = self.query_one("#health", Static)
         line.update(Text("\n".join(f"⚠ {name}: {reason} (run `socialdesk doctor`)"
-                                   for name, reason in unhealthy)))
-        line.set_class(bool(unhealthy), "-active")
+                                   for name, reason in event.unhealthy)))
+        line.set_class(bool(event.unhealthy), "-active")
 
     def on_resize(self) -> None:
         self.query_one("#columns", Static).update(column_header(self.size.width))
@@ -145,21 +152,31 @@ class InboxScreen(Screen[None]):
         self.reload(keep_cursor=True)
 
     def reload(self, keep_cursor: bool = False) -> None:
-        """Read the first page for the current filter; later pages load as the cursor moves."""
-        engine = self.desk_app.desk.engine
-        inbox_filter = self.inbox_filter
-        now = self.desk_app.desk.clock()  # one instant per reload: pages stay consistent
+        """Have a worker read the first page for the current filter (later pages load as
+        the cursor moves); the rows shown stay until it arrives."""
+        self._generation += 1
+        desk = self.desk_app.desk
+        now = desk.clock()  # one instant per reload: pages stay consistent
+        start_worker(self, partial(load_queue_page, self, desk.engine, self.inbox_filter, now,
+                                   self._generation, keep_cursor,
+                                   keep_cursor and self.queue.counted),
+                     group="queue", exclusive=True)
 
-        def fetch(after: Any, limit: int, reverse: bool) -> list[Any]:
-            return inbox_page(engine, inbox_filter, after, limit, now=now, reverse=reverse)
-
-        def count() -> int:
-            return inbox_count(engine, inbox_filter, now)
-
+    def on_queue_page_loaded(self, event: QueuePageLoaded) -> None:
+        if event.generation != self._generation:
+            return  # a page of a filter the operator has already left
         self._search_capped = None
-        self.queue.show(QueuePages(fetch, inbox_filter.sort, count), keep_cursor=keep_cursor)
+        first, self._drawn = not self._drawn, True
+        self.queue.show(event.pages, keep_cursor=event.keep_cursor)
         self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
         self._show_filters()
+        if first:  # the desk's first page: now the app prepares what its keys lead to
+            self.desk_app.call_after_refresh(self.desk_app.load_the_rest)
+
+    def on_search_limit_checked(self, event: SearchLimitChecked) -> None:
+        if event.generation == self._generation:
+            self._search_capped = event.capped
+            self._show_filters()
 
     def _show_filters(self) -> None:
         """The one-line summary above the queue. Its size never changes (one line, the
@@ -188,9 +205,11 @@ class InboxScreen(Screen[None]):
         if not self.queue.complete:
             return f"{self.queue.row_count}+ conversations"
         count = f"{self.queue.row_count} conversations"
-        if self._search_capped is None:  # a second full-text query: only for a final count
-            self._search_capped = bool(self.inbox_filter.search) and search_hits_limit(
-                self.desk_app.desk.engine, self.inbox_filter.search)
+        if self._search_capped is None and self.inbox_filter.search:
+            self._search_capped = False  # until the worker says: asked once per reload
+            start_worker(self, partial(check_search_limit, self, self.desk_app.desk.engine,
+                                       self.inbox_filter.search, self._generation),
+                         group="search-limit")
         if self._search_capped:
             count += f" in the newest {SEARCH_MATCH_LIMIT:,} matches"
         return count
@@ -208,21 +227,38 @@ class InboxScreen(Screen[None]):
         self.inbox_filter = replace(self.inbox_filter, **changes)
         self.reload()
 
-    def _choices_now(self) -> InboxChoices:
-        if self._choices is None:
-            self._choices = inbox_choices(self.desk_app.desk.engine)
-        return self._choices
+    def _with_choices(self, cycle: str, fresh: bool = False) -> None:
+        """Cycle a filter through the store's choices, read by a worker the first time (or
+        every time, with `fresh`)."""
+        if self._choices is not None and not fresh:
+            self._cycle(cycle, self._choices)
+            return
+        start_worker(self, partial(load_inbox_choices, self, self.desk_app.desk.engine, cycle),
+                     group="choices")
+
+    def on_inbox_choices_loaded(self, event: InboxChoicesLoaded) -> None:
+        self._choices = event.choices
+        self._cycle(event.cycle, event.choices)
+
+    def _cycle(self, cycle: str, choices: InboxChoices) -> None:
+        if cycle == "channel":
+            channels: list[str | None] = [None, *(c for _, c in choices.channels)]
+            self._set(channel=_next(channels, self.inbox_filter.channel))
+        elif cycle == "account":
+            accounts: list[str | None] = [None, *choices.accounts]
+            self._set(account=_next(accounts, self.inbox_filter.account))
+        else:
+            who: list[str | None] = [None, UNASSIGNED, *choices.assignees]
+            self._set(assignee=_next(who, self.inbox_filter.assignee))
 
     def action_cycle_status(self) -> None:
         self._set(status=_next(STATUS_CYCLE, self.inbox_filter.status))
 
     def action_cycle_channel(self) -> None:
-        channels: list[str | None] = [None, *(c for _, c in self._choices_now().channels)]
-        self._set(channel=_next(channels, self.inbox_filter.channel))
+        self._with_choices("channel")
 
     def action_cycle_account(self) -> None:
-        accounts: list[str | None] = [None, *self._choices_now().accounts]
-        self._set(account=_next(accounts, self.inbox_filter.account))
+        self._with_choices("account")
 
     def action_toggle_mine(self) -> None:
         mine = self.desk_app.desk.operator.initials
@@ -231,9 +267,7 @@ class InboxScreen(Screen[None]):
     def action_cycle_assignee(self) -> None:
         """Everyone's, unassigned, then each person. The choices are read again at every
         press: colleagues take conversations while the desk is open."""
-        self._choices = inbox_choices(self.desk_app.desk.engine)
-        who: list[str | None] = [None, UNASSIGNED, *self._choices.assignees]
-        self._set(assignee=_next(who, self.inbox_filter.assignee))
+        self._with_choices("assignee", fresh=True)
 
     def action_toggle_pii(self) -> None:
         self._set(has_pii=not self.inbox_filter.has_pii)
@@ -273,8 +307,8 @@ class InboxScreen(Screen[None]):
         self._show_filters()
 
     @on(ConversationList.Opened)
-    async def _open(self, event: ConversationList.Opened) -> None:
-        await self.desk_app.open_conversation(event.conversation_id)
+    def _open(self, event: ConversationList.Opened) -> None:
+        self.desk_app.open_conversation(event.conversation_id)
 
 
 def _next(values: list[str | None], current: str | None) -> str | None:

@@ -1,16 +1,15 @@
 """The queue list: a virtual Line-API view that draws only the visible rows.
 
-Rows come from `queries.inbox_page` in chunks, keyset-paged (the start key of every chunk
-is remembered, so an evicted chunk is re-read by one indexed query) and held in an LRU
-cache: a million conversations never sit in memory (toolong's `log_lines.py` pattern).
-End counts the rows once and reads the same order backwards from its end, so the last
-row of a million is two queries away, not ten thousand pages.
+It draws from memory only; rows it lacks are read by a thread worker (`load_queue_rows`),
+drawn blank until `QueueRowsLoaded` arrives, and read a screen ahead of the cursor so that
+moving down rarely meets one. See `queue_pages` for how rows are paged and cached.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -25,7 +24,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from socialdesk.privacy.detect import Detector
-from socialdesk.store.queries.queue import InboxKey, InboxRow
+from socialdesk.store.queries.queue import InboxRow
+from socialdesk.tui.messages import QueueRowsLoaded
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     channel_label,
@@ -36,88 +36,8 @@ from socialdesk.tui.text import (
     sla_running,
     waiting_since,
 )
-
-CHUNK_ROWS = 100
-CACHED_CHUNKS = 40
-"""At most 4,000 rows in memory, whatever the queue's size."""
-
-PageFetcher = Callable[[InboxKey | None, int, bool], list[InboxRow]]
-"""(after, limit, reverse): the rows after `after`, walking backwards with `reverse`."""
-
-
-class QueuePages:
-    """Rows by position, fetched chunk by chunk with keyset queries.
-
-    Forward chunks are numbered from the top. Once `jump_to_end` has counted the rows,
-    tail chunks are numbered from the bottom (row `total - 1` is the first row of tail
-    chunk 0); a row between the two is read from whichever side needs fewer queries.
-    """
-
-    def __init__(self, fetch: PageFetcher, sort: str,
-                 count: Callable[[], int] | None = None) -> None:
-        self._fetch = fetch
-        self._sort = sort
-        self._count = count
-        self._starts: dict[bool, list[InboxKey | None]] = {False: [None], True: [None]}
-        self._ended: dict[bool, bool] = {False: False, True: False}
-        self._chunks: LRUCache[tuple[bool, int], list[InboxRow]] = LRUCache(CACHED_CHUNKS)
-        self._forward_rows = 0
-        self.known_rows = 0
-        self.complete = False
-        self.total: int | None = None
-
-    def row(self, index: int) -> InboxRow | None:
-        self.ensure(index)
-        if index >= self.known_rows:
-            return None
-        if self.total is None or index < self._forward_rows:
-            return self._row_from(False, index)
-        tail_index = self.total - 1 - index
-        forward_cost = (index - self._forward_rows) // CHUNK_ROWS
-        tail_cost = tail_index // CHUNK_ROWS - (len(self._starts[True]) - 1)
-        if forward_cost < tail_cost and not self._ended[False]:
-            return self._row_from(False, index)
-        return self._row_from(True, tail_index)
-
-    def _row_from(self, reverse: bool, index: int) -> InboxRow | None:
-        chunk_number, offset = divmod(index, CHUNK_ROWS)
-        while chunk_number >= len(self._starts[reverse]) and not self._ended[reverse]:
-            self._chunk(reverse, len(self._starts[reverse]) - 1)
-        if chunk_number >= len(self._starts[reverse]):
-            return None
-        rows = self._chunk(reverse, chunk_number)
-        return rows[offset] if offset < len(rows) else None
-
-    def ensure(self, index: int) -> None:
-        """Read chunks in order until row `index` is known or the queue ends."""
-        while index >= self.known_rows and not self.complete:
-            self._chunk(False, len(self._starts[False]) - 1)
-
-    def jump_to_end(self) -> None:
-        """Count the rows once, so the last one can be read backwards from the end."""
-        if self.complete or self._count is None:
-            return
-        self.total = self._count()
-        self.known_rows = max(self.known_rows, self.total)
-        self.complete = True
-
-    def _chunk(self, reverse: bool, chunk_number: int) -> list[InboxRow]:
-        rows = self._chunks.get((reverse, chunk_number))
-        if rows is not None:
-            return rows
-        starts = self._starts[reverse]
-        rows = self._fetch(starts[chunk_number], CHUNK_ROWS, reverse)
-        self._chunks.set((reverse, chunk_number), rows)
-        last_chunk = chunk_number == len(starts) - 1
-        if last_chunk and len(rows) == CHUNK_ROWS:
-            starts.append(rows[-1].key(self._sort))
-        elif last_chunk:
-            self._ended[reverse] = True
-        if not reverse:
-            self._forward_rows = max(self._forward_rows, chunk_number * CHUNK_ROWS + len(rows))
-            self.known_rows = max(self.known_rows, self._forward_rows)
-            self.complete = self.complete or self._ended[False]
-        return rows
+from socialdesk.tui.widgets.queue_pages import CHUNK_ROWS, QueuePages
+from socialdesk.tui.workers import count_queue_rows, load_queue_rows, start_worker
 
 
 class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -166,20 +86,33 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._clock = clock
         self._pages: QueuePages | None = None
         self._previews: LRUCache[int, str] = LRUCache(CHUNK_ROWS * 4)
+        self._wanted: int | None = None
+        """Where the cursor goes once the rows up to there are read (keys pressed ahead)."""
+        self._missing: set[int] = set()
+        """Rows drawn blank because they were not in memory; one worker reads them."""
+        self._reading_to: int | None = None
+        """The furthest row a read-ahead worker is reading up to."""
 
     def show(self, pages: QueuePages, keep_cursor: bool = False) -> None:
-        """Replace the rows: the first chunk is read now, the rest as the cursor moves."""
-        if keep_cursor and self._pages is not None and self._pages.total is not None:
-            pages.jump_to_end()  # the cursor was near the end: keep it reachable
+        """Replace the rows with `pages`, whose first chunk a worker has read; the rest
+        are read as the cursor moves."""
         self._pages = pages
         self._previews.clear()
-        pages.ensure(0)
+        self._missing.clear()
+        self._wanted = None
+        self._reading_to = None
         if not keep_cursor:
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._grow()
         self.cursor = min(self.cursor, max(0, pages.known_rows - 1))
         self.refresh()
+
+    @property
+    def counted(self) -> bool:
+        """Whether End counted the rows: a reload keeps them counted, so the cursor near
+        the end stays reachable."""
+        return self._pages is not None and self._pages.total is not None
 
     @property
     def row_count(self) -> int:
@@ -191,7 +124,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     @property
     def current(self) -> InboxRow | None:
-        return self._pages.row(self.cursor) if self._pages and self.row_count else None
+        return self._pages.cached_row(self.cursor) if self._pages and self.row_count else None
 
     def _grow(self) -> None:
         """The scrollable height follows the rows known so far. Textual lays out the whole
@@ -207,25 +140,58 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._scroll_update(size)
         self.refresh(layout=self.show_vertical_scrollbar != scrollbar_shown)
 
+    def _read_ahead(self, index: int) -> None:
+        """Have a worker read up to row `index` unless it is known (or the queue ends), or
+        a read that far is already on its way (a held-down `j` asks at every row)."""
+        if self._pages is None or index < self.row_count or self.complete:
+            return
+        if self._reading_to is not None and self._reading_to >= index:
+            return
+        self._reading_to = index
+        self._load([index])
+
+    def _load(self, indices: list[int]) -> None:
+        assert self._pages is not None
+        start_worker(self, partial(load_queue_rows, self, self._pages, indices),
+                     group="queue-rows")
+
+    def on_queue_rows_loaded(self, event: QueueRowsLoaded) -> None:
+        if event.pages is not self._pages:
+            return  # rows of a filter no longer shown
+        if self._reading_to is not None and self._reading_to < self.row_count:
+            self._reading_to = None
+        self._grow()
+        if event.counted:
+            self.post_message(self.Counted())
+            self._wanted = self.row_count - 1
+        if self._wanted is not None:
+            wanted, self._wanted = self._wanted, None
+            self.cursor = max(0, min(self.row_count - 1, wanted))
+        self.refresh()
+
     def watch_cursor(self, cursor: int) -> None:
         if self._pages is None:
             return
-        self._pages.ensure(cursor + self.size.height)
-        self._grow()
+        self._read_ahead(cursor + self.size.height)
         self.scroll_to_region(Region(0, cursor, 1, 1), animate=False, immediate=True)
         self.refresh()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         if self._pages is not None:
-            self._pages.ensure(int(new) + 2 * self.size.height)
-            self._grow()
+            self._read_ahead(int(new) + 2 * self.size.height)
 
     def _move(self, delta: int) -> None:
+        """Move the cursor; past the rows read so far, it goes there once they are."""
         if self._pages is None or not self.row_count:
             return
-        self._pages.ensure(self.cursor + delta)
-        self.cursor = max(0, min(self.row_count - 1, self.cursor + delta))
+        target = max(0, (self.cursor if self._wanted is None else self._wanted) + delta)
+        if target >= self.row_count and not self.complete:
+            self._wanted = target
+            self._read_ahead(target)
+            return
+        self._wanted = None
+        self.cursor = min(self.row_count - 1, target)
 
     def action_cursor_up(self) -> None:
         self._move(-1)
@@ -240,15 +206,18 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._move(max(1, self.size.height - 1))
 
     def action_first(self) -> None:
+        self._wanted = None
         self._move(-self.cursor)
 
     def action_last(self) -> None:
         if self._pages is None:
             return
-        self._pages.jump_to_end()
-        self._grow()
-        self.post_message(self.Counted())
-        self._move(self.row_count - 1 - self.cursor)
+        if self.complete:
+            self._wanted = None
+            self._move(self.row_count - 1 - self.cursor)
+            return
+        start_worker(self, partial(count_queue_rows, self, self._pages), group="queue-count",
+                     exclusive=True)
 
     def action_open(self) -> None:
         row = self.current
@@ -258,13 +227,28 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
         width = self.size.width
-        row = self._pages.row(index) if self._pages and index < self.row_count else None
+        row = self._pages.cached_row(index) if self._pages and index < self.row_count else None
         if row is None:
+            if self._pages is not None and index < self.row_count:
+                self._draw_later(index)
             return Strip.blank(width, self.rich_style)
         strip = Strip(self._segments(row, width), width)
         if index == self.cursor:
             strip = strip.apply_style(self.get_component_rich_style("queue--cursor"))
         return strip.crop_extend(0, width, self.rich_style)
+
+    def _draw_later(self, index: int) -> None:
+        """A row not in memory (evicted, or between the top and the counted end): drawn
+        blank now, read by one worker for every such row of this frame."""
+        if not self._missing:
+            self.call_later(self._load_missing)
+        self._missing.add(index)
+
+    def _load_missing(self) -> None:
+        missing = sorted(self._missing)
+        self._missing.clear()
+        if missing and self._pages is not None:
+            self._load(missing)
 
     def _segments(self, row: InboxRow, width: int) -> list[Segment]:
         dim = self.get_component_rich_style("queue--dim")
