@@ -25,26 +25,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from connectors.base import Direction, InboundItem, PullPage, Visibility
-from socialdesk.store.models import (
-    Account,
-    Contact,
-    Conversation,
-    Handle,
-    Message,
-    PrivacyState,
-    QuarantineEntry,
-    Status,
-    SyncCursor,
-)
+from socialdesk.store.models import Account, PrivacyState, Status
 from socialdesk.store.quarantine import fingerprint
-
-MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
-CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
-CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
-HANDLE: Table = Handle.__table__  # type: ignore[attr-defined]
-QUARANTINE: Table = QuarantineEntry.__table__  # type: ignore[attr-defined]
-CURSOR: Table = SyncCursor.__table__  # type: ignore[attr-defined]
-"""Core tables: the ORM's per-row bookkeeping costs 8x on this path (PLATFORMS.md)."""
+from socialdesk.store.tables import CONTACT, CONVERSATION, CURSOR, HANDLE, MESSAGE, QUARANTINE
 
 DIALECT_INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 """ON CONFLICT is dialect-specific in SQLAlchemy; both dialects spell it the same."""

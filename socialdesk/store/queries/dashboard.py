@@ -13,13 +13,11 @@ from sqlalchemy import (
 from sqlmodel import Session, select
 
 from socialdesk.store.models import (
-    Account,
-    Conversation,
     Health,
-    Message,
 )
 from socialdesk.store.queries.queue import overdue_clause
 from socialdesk.store.sqltime import seconds_between, utc_day
+from socialdesk.store.tables import ACCOUNT, CONVERSATION, MESSAGE
 
 
 @dataclass(frozen=True)
@@ -42,8 +40,8 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
     first_day = (now - timedelta(days=days - 1)).date()
     start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     day_list = [first_day + timedelta(days=offset) for offset in range(days)]
-    message = Message.__table__.c  # type: ignore[attr-defined]
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    message = MESSAGE.c
+    conversation = CONVERSATION.c
     dialect = engine.dialect.name
     day = utc_day(message.created_at, dialect)
     with Session(engine) as session:
@@ -58,7 +56,7 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
             .where(conversation.opened_at >= start, conversation.first_response_at.is_not(None))
         ).all())
         overdue = int(session.exec(
-            select(func.count()).select_from(Conversation.__table__).where(overdue_clause(now))
+            select(func.count()).select_from(CONVERSATION).where(overdue_clause(now))
         ).one())
     volumes: dict[str, list[int]] = {}
     for channel, day_text, count in arrivals:
@@ -88,7 +86,7 @@ def _quantile(values: list[float], fraction: float) -> float | None:
 
 def unhealthy_accounts(engine: Engine) -> list[tuple[str, str]]:
     """Accounts whose last sync needs a human (an expired token), with what to do."""
-    account = Account.__table__.c  # type: ignore[attr-defined]
+    account = ACCOUNT.c
     with Session(engine) as session:
         rows = session.exec(
             select(account.name, account.health_reason)
