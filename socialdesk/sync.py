@@ -391,8 +391,8 @@ def _set_health(engine: Engine, account: Account, result: AccountResult) -> None
         row = session.get(Account, account.id)
         assert row is not None
         if expired:
-            row.health, row.health_reason = Health.UNHEALTHY.value, expired[0]
+            row.health, row.health_reason = Health.UNHEALTHY, expired[0]
         elif result.ok:
-            row.health, row.health_reason = Health.OK.value, None
+            row.health, row.health_reason = Health.OK, None
         session.add(row)
         session.commit()

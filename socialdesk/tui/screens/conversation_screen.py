@@ -27,8 +27,8 @@ from socialdesk.desk.identity import (
 from socialdesk.desk.outbox import send_now
 from socialdesk.desk.triage import add_note, assign, merge_contacts, reveal, set_status
 from socialdesk.errors import SocialdeskError
-from socialdesk.privacy.guard import accept_suggestion, pending_suggestions
 from socialdesk.privacy.mask import mask_text
+from socialdesk.privacy.suggestions import accept_suggestion, pending_suggestions
 from socialdesk.store.models import OutboxAction, PrivacyExposure, Status
 from socialdesk.store.queries.card import (
     ContactChoice,
