@@ -81,7 +81,7 @@ def _replies_by_operator(
     session: Session, period: ReportPeriod, account: str | None
 ) -> Iterator[tuple[str, int]]:
     statement = select(OUTBOX.c.requested_by, OUTBOX.c.sent_at).where(
-        OUTBOX.c.state == OutboxState.SENT.value, OUTBOX.c.kind.in_(ANSWER_KINDS)
+        OUTBOX.c.state == OutboxState.SENT, OUTBOX.c.kind.in_(ANSWER_KINDS)
     )
     if account:
         statement = statement.where(OUTBOX.c.account_id.in_(_account_ids(session, account)))

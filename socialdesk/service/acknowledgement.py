@@ -91,7 +91,7 @@ def _waiting(
     statement = select(CONVERSATION).where(
         CONVERSATION.c.id.in_(conversation_ids),
         CONVERSATION.c.visibility == Visibility.PRIVATE.value,
-        CONVERSATION.c.status == Status.NEW.value,
+        CONVERSATION.c.status == Status.NEW,
         CONVERSATION.c.first_response_due_at.is_not(None),
         CONVERSATION.c.opened_at >= now - timedelta(minutes=max_age_minutes),
         CONVERSATION.c.sla_started_at == CONVERSATION.c.opened_at,

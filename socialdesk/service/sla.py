@@ -126,7 +126,7 @@ def overdue_conversations(engine: Engine, now: datetime) -> list[OverdueConversa
                CONVERSATION.c.first_response_due_at)
         .join(ACCOUNT, ACCOUNT.c.id == CONVERSATION.c.account_id)
         .where(
-            CONVERSATION.c.status != Status.RESOLVED.value,
+            CONVERSATION.c.status != Status.RESOLVED,
             CONVERSATION.c.first_response_due_at < now,
             or_(CONVERSATION.c.first_response_at.is_(None),
                 and_(CONVERSATION.c.sla_started_at > CONVERSATION.c.opened_at,

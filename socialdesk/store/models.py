@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from sqlalchemy import JSON, Column, Dialect, Index, Text, TypeDecorator, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlalchemy import text as sql_text
-from sqlmodel import AutoString, Field, SQLModel
+from sqlmodel import Field, SQLModel
 
 from connectors.base import ActionKind, Direction
+from socialdesk.store.enum_column import StoredEnum
 
 ACKNOWLEDGEMENT_ACTOR = "socialdesk.ack"
 """Who sends the automatic acknowledgements: their messages are stored as `automated`."""
@@ -29,35 +30,6 @@ class Table(SQLModel):
     building twelve validators was a tenth of the time to the desk's first screen."""
 
     model_config = {"defer_build": True}
-
-
-_Enum = TypeVar("_Enum", bound=StrEnum)
-
-
-class StoredEnum(TypeDecorator[_Enum], Generic[_Enum]):
-    """A `StrEnum` stored as its plain text value, read back as the enum member.
-
-    The column stays the VARCHAR it always was (no database enum type, no migration), so
-    the database, the CSV reports and `==` against the text keep working; only Python sees
-    the member.
-    """
-
-    impl = AutoString
-    cache_ok = True
-
-    def __init__(self, enum_class: type[_Enum]) -> None:
-        super().__init__()
-        self.enum_class = enum_class
-
-    def process_bind_param(
-        self, value: _Enum | str | None, dialect: Dialect  # noqa: ARG002  (SQLAlchemy's)
-    ) -> str | None:
-        return None if value is None else str(value)
-
-    def process_result_value(
-        self, value: str | None, dialect: Dialect  # noqa: ARG002  (SQLAlchemy's)
-    ) -> _Enum | None:
-        return None if value is None else self.enum_class(value)
 
 
 class Status(StrEnum):

@@ -141,7 +141,7 @@ def refresh_conversations(
     for current in current_states + _current_timestamps(session, unread):
         values, exact = _folded(current, by_conversation[current["id"]], now)
         updates.append(values)
-        if current["status"] == Status.RESOLVED.value != values["status"]:
+        if current["status"] == Status.RESOLVED != values["status"]:
             reopened[current["id"]] = min(m.created_at for m in by_conversation[current["id"]]
                                           if m.direction == Direction.INBOUND.value)
         if not exact:
@@ -153,9 +153,9 @@ def refresh_conversations(
         connection.execute(_timestamps_update(chunk, now))
         connection.execute(
             update(CONVERSATION)
-            .where(CONVERSATION.c.id.in_(chunk), CONVERSATION.c.status == Status.NEW.value,
+            .where(CONVERSATION.c.id.in_(chunk), CONVERSATION.c.status == Status.NEW,
                    CONVERSATION.c.first_response_at.is_not(None))
-            .values(status=Status.OPEN.value)
+            .values(status=Status.OPEN)
         )
     return reopened
 
@@ -197,10 +197,10 @@ def _folded(
     responses = [t for t in outbound if opened is not None and t >= opened]
     first_response = _earliest(current["first_response_at"], *responses)
     status, resolved_at = current["status"], current["resolved_at"]
-    if inbound and status == Status.RESOLVED.value:
-        status, resolved_at = Status.OPEN.value, None
-    elif status == Status.NEW.value and first_response is not None:
-        status = Status.OPEN.value
+    if inbound and status == Status.RESOLVED:
+        status, resolved_at = Status.OPEN, None
+    elif status == Status.NEW and first_response is not None:
+        status = Status.OPEN
     values = {
         "conversation_id": current["id"],
         "opened_at": opened,

@@ -6,15 +6,11 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import (
-    Engine,
-    func,
-)
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from socialdesk.store.models import (
-    Health,
-)
+from connectors.base import Direction
+from socialdesk.store.models import Health
 from socialdesk.store.queries.queue import overdue_clause
 from socialdesk.store.sqltime import seconds_between, utc_day
 from socialdesk.store.tables import ACCOUNT, CONVERSATION, MESSAGE
@@ -47,7 +43,7 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
     with Session(engine) as session:
         arrivals = session.exec(
             select(message.channel, day, func.count())
-            .where(message.created_at >= start, message.direction == "inbound")
+            .where(message.created_at >= start, message.direction == Direction.INBOUND)
             .group_by(message.channel, day)
         ).all()
         waits = sorted(float(seconds) for seconds in session.exec(  # PostgreSQL: Decimal
@@ -90,6 +86,6 @@ def unhealthy_accounts(engine: Engine) -> list[tuple[str, str]]:
     with Session(engine) as session:
         rows = session.exec(
             select(account.name, account.health_reason)
-            .where(account.health == Health.UNHEALTHY.value).order_by(account.name)
+            .where(account.health == Health.UNHEALTHY).order_by(account.name)
         ).all()
     return [(name, reason or "the last sync failed") for name, reason in rows]

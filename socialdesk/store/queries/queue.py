@@ -25,10 +25,8 @@ from sqlalchemy import (
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from socialdesk.store.models import (
-    Account,
-    Conversation,
-)
+from connectors.base import Direction
+from socialdesk.store.models import Account, Conversation, Status
 from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, MESSAGE
 from socialdesk.store.textfold import ACCENTED, UNACCENTED, fold_accents
 
@@ -48,7 +46,7 @@ UNASSIGNED = "-"
 letters, digits and dots (`[operator] initials`, the desk's "assign to")."""
 
 
-WAITING_STATUSES = ("new", "open")
+WAITING_STATUSES = (Status.NEW, Status.OPEN)
 """Waiting-time order lists what is still to be answered; resolved ones wait for nothing."""
 
 
@@ -79,7 +77,7 @@ class InboxKey:
 @dataclass(frozen=True)
 class InboxRow:
     id: int
-    status: str
+    status: Status
     platform: str
     channel: str
     visibility: str
@@ -109,7 +107,7 @@ def overdue_clause(now: datetime) -> Any:
     """
     conversation = CONVERSATION.c
     return and_(
-        conversation.status != "resolved",
+        conversation.status != Status.RESOLVED,
         conversation.first_response_due_at < now,
         or_(conversation.last_outbound_at.is_(None),
             and_(conversation.sla_started_at.is_not(None),
@@ -214,7 +212,7 @@ def last_customer_text() -> Any:
     message = MESSAGE.c
     return func.coalesce(
         select(message.text)
-        .where(message.conversation_id == conversation.id, message.direction == "inbound")
+        .where(message.conversation_id == conversation.id, message.direction == Direction.INBOUND)
         .order_by(message.created_at.desc(), message.id.desc())
         .limit(1)
         .scalar_subquery(), "")
