@@ -284,7 +284,7 @@ def _sync_stream(
             result.rate_limited_until = limit.reset_at
             result.error = f"rate limited until {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC"
             record_stream_failure(session, account, stream, result.error, limit.reset_at,
-                                   context.clock())
+                                  context.clock())
             return result
         except WalkIncomplete as stop:
             result.deferred = str(stop) or "the walk stopped at its page cap"
@@ -379,6 +379,7 @@ def spans_finder(detector: Detector) -> FindSpans:
 def _record_success(
     session: Session, account: Account, stream: str, result: StreamResult, now: datetime
 ) -> None:
+    """Store the walk's end with the budget the platform's headers left (`service.pacing`)."""
     budget = pacing.to_text(result.budget) if result.budget is not None else None
     record_stream_success(session, account, stream, now=now,
                           rate_limited_until=result.rate_limited_until, rate_budget=budget)

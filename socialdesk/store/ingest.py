@@ -170,7 +170,7 @@ def _insert_messages(
         ):
             item = created[external_id]
             new.append(NewMessage(int(message_id), int(conversation_id),
-                                   item.direction.value, item.created_at, marking.automated))
+                                   item.direction, item.created_at, marking.automated))
     return new
 
 
@@ -279,7 +279,7 @@ def _record_new(report: IngestReport, new_messages: list[NewMessage]) -> None:
     for message in new_messages:
         report.new_message_ids.append(message.id)
         report.touched_conversation_ids.add(message.conversation_id)
-        if message.direction == Direction.INBOUND.value:
+        if message.direction is Direction.INBOUND:
             report.new_inbound_ids.append(message.id)
 
 

@@ -106,13 +106,13 @@ def _open_conversations(
 class NewMessage:
     id: int
     conversation_id: int
-    direction: str
+    direction: Direction
     created_at: datetime
     automated: bool
 
     @property
     def is_answer(self) -> bool:
-        return self.direction == Direction.OUTBOUND.value and not self.automated
+        return self.direction is Direction.OUTBOUND and not self.automated
 
 
 _TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbound_at",
@@ -143,7 +143,7 @@ def refresh_conversations(
         updates.append(values)
         if current["status"] == Status.RESOLVED != values["status"]:
             reopened[current["id"]] = min(m.created_at for m in by_conversation[current["id"]]
-                                          if m.direction == Direction.INBOUND.value)
+                                          if m.direction is Direction.INBOUND)
         if not exact:
             recompute.append(current["id"])
     connection = session.connection()
@@ -190,7 +190,7 @@ def _folded(
     A new inbound message reopens a resolved conversation; an answer seen on the platform
     (our echo after the first inbound) moves a new one to open.
     """
-    inbound = [m.created_at for m in new if m.direction == Direction.INBOUND.value]
+    inbound = [m.created_at for m in new if m.direction is Direction.INBOUND]
     outbound = [m.created_at for m in new if m.is_answer]
     opened = _earliest(current["opened_at"], *inbound)
     exact = opened == current["opened_at"] or current["last_outbound_at"] is None
