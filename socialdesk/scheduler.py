@@ -49,12 +49,12 @@ from socialdesk.service.hours import hours_for
 from socialdesk.service.sla import fill_missing_due_times, overdue_conversations
 from socialdesk.store.db import open_configured_store, refresh_statistics
 from socialdesk.store.models import SyncCursor
+from socialdesk.store.stream_state import stream_states
 from socialdesk.sync import (
     AccountResult,
     StreamResult,
     SyncContext,
     detector_for,
-    stream_states,
     sync_account,
 )
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from connectors.base import (
     AccountSettings,
@@ -44,7 +44,12 @@ from socialdesk.service.hours import BusinessHours, hours_for
 from socialdesk.service.sla import set_due_times
 from socialdesk.store import lease, quarantine
 from socialdesk.store.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
-from socialdesk.store.models import Account, Health, SyncCursor
+from socialdesk.store.models import Account, Health
+from socialdesk.store.stream_state import (
+    cursor_row,
+    record_stream_failure,
+    record_stream_success,
+)
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +271,7 @@ def _sync_stream(
 ) -> StreamResult:
     result = StreamResult(stream)
     with Session(context.engine, expire_on_commit=False) as session:
-        state = _cursor_row(session, account, stream)
+        state = cursor_row(session, account, stream)
         _reread_quarantined(context, session, account, connector, stream, result, lease_name,
                             rules)
         if state.rate_limited_until and state.rate_limited_until > context.clock():
@@ -278,19 +283,19 @@ def _sync_stream(
         except RateLimited as limit:
             result.rate_limited_until = limit.reset_at
             result.error = f"rate limited until {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC"
-            _record_stream_failure(session, account, stream, result.error, limit.reset_at,
-                                   context.clock())
+            record_stream_failure(session, account, stream, result.error, limit.reset_at,
+                                  context.clock())
             return result
         except WalkIncomplete as stop:
             result.deferred = str(stop) or "the walk stopped at its page cap"
-            _record_stream_success(session, account, stream, result, context.clock())
+            _record_success(session, account, stream, result, context.clock())
             return result
         except (AuthExpired, RetriableAPIError, FatalAPIError, ConnectorError) as error:
             result.error = str(error)
             result.auth_expired = isinstance(error, AuthExpired)
-            _record_stream_failure(session, account, stream, result.error, None, context.clock())
+            record_stream_failure(session, account, stream, result.error, None, context.clock())
             return result
-        _record_stream_success(session, account, stream, result, context.clock())
+        _record_success(session, account, stream, result, context.clock())
     return result
 
 
@@ -371,38 +376,13 @@ def spans_finder(detector: Detector) -> FindSpans:
     return find_spans
 
 
-def _cursor_row(session: Session, account: Account, stream: str) -> SyncCursor:
-    row = session.exec(
-        select(SyncCursor).where(SyncCursor.account_id == account.id, SyncCursor.stream == stream)
-    ).first()
-    return row or SyncCursor(account_id=account.id or 0, stream=stream)
-
-
-def _record_stream_success(
+def _record_success(
     session: Session, account: Account, stream: str, result: StreamResult, now: datetime
 ) -> None:
-    """A walk that ended without error; one that spent its budget waits for the reset."""
-    row = _cursor_row(session, account, stream)
-    row.last_success_at = now
-    row.last_error = None
-    row.rate_limited_until = result.rate_limited_until
-    if result.budget is not None:
-        row.rate_budget = pacing.to_text(result.budget)
-    session.add(row)
-    session.commit()
-
-
-def _record_stream_failure(
-    session: Session, account: Account, stream: str, error: str, until: datetime | None,
-    now: datetime,
-) -> None:
-    session.rollback()
-    row = _cursor_row(session, account, stream)
-    row.last_error = error
-    row.last_error_at = now
-    row.rate_limited_until = until
-    session.add(row)
-    session.commit()
+    """Store the walk's end with the budget the platform's headers left (`service.pacing`)."""
+    budget = pacing.to_text(result.budget) if result.budget is not None else None
+    record_stream_success(session, account, stream, now=now,
+                          rate_limited_until=result.rate_limited_until, rate_budget=budget)
 
 
 def _set_health(engine: Engine, account: Account, result: AccountResult) -> None:
@@ -412,17 +392,8 @@ def _set_health(engine: Engine, account: Account, result: AccountResult) -> None
         row = session.get(Account, account.id)
         assert row is not None
         if expired:
-            row.health, row.health_reason = Health.UNHEALTHY.value, expired[0]
+            row.health, row.health_reason = Health.UNHEALTHY, expired[0]
         elif result.ok:
-            row.health, row.health_reason = Health.OK.value, None
+            row.health, row.health_reason = Health.OK, None
         session.add(row)
         session.commit()
-
-
-def stream_states(engine: Engine) -> dict[tuple[str, str], SyncCursor]:
-    """Every stream's stored state by (account name, stream): cursor, last success, reset."""
-    with Session(engine, expire_on_commit=False) as session:
-        rows = session.exec(
-            select(Account.name, SyncCursor).where(SyncCursor.account_id == Account.id)
-        ).all()
-    return {(name, state.stream): state for name, state in rows}

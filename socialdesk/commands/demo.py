@@ -21,6 +21,7 @@ from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.mask import mask_text
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, sandbox_config_text
 from socialdesk.store.db import open_store
+from socialdesk.store.models import Status
 from socialdesk.store.queries.overview import (
     counts_by_channel_and_status,
     message_count,
@@ -28,7 +29,7 @@ from socialdesk.store.queries.overview import (
 )
 from socialdesk.sync import sync_accounts
 
-STATUS_STYLE = {"new": "red", "open": "yellow", "resolved": "green"}
+STATUS_STYLE = {Status.NEW: "red", Status.OPEN: "yellow", Status.RESOLVED: "green"}
 """Red just arrived, yellow being solved, green solved (seed 004)."""
 
 

@@ -27,7 +27,8 @@ from socialdesk.errors import SocialdeskError
 from socialdesk.paths import too_open
 from socialdesk.store.db import alembic_config, create_store_engine
 from socialdesk.store.quarantine import waiting_by_account
-from socialdesk.sync import build_connector, stream_states
+from socialdesk.store.stream_state import stream_states
+from socialdesk.sync import build_connector
 
 GRAPH_VERSION_ENDS = {
     "v23.0": date(2027, 10, 8),

@@ -11,7 +11,7 @@ from socialdesk.desk import answers, outbox
 from socialdesk.store.db import open_configured_store
 from socialdesk.store.models import OutboxAction, OutboxState
 
-SETTLED_BADLY = (OutboxState.FAILED.value, OutboxState.UNKNOWN.value)
+SETTLED_BADLY = (OutboxState.FAILED, OutboxState.UNKNOWN)
 
 
 def run_reply(
@@ -22,7 +22,7 @@ def run_reply(
     engine = open_configured_store(settings)
     queued = answers.reply(engine, conversation_id, text, operator, settings=settings,
                          now=system_clock)
-    if queued.state == OutboxState.PENDING.value:
+    if queued.state == OutboxState.PENDING:
         queued = outbox.send_now(engine, settings, queued.id or 0, now=system_clock)
     print(describe(queued), file=out)
     return 1 if queued.state in SETTLED_BADLY else 0
@@ -49,7 +49,7 @@ def run_outbox_retry(
     settings = load_settings(config_path)
     engine = open_configured_store(settings)
     action = outbox.retry(engine, settings, action_id, operator, checked, now=system_clock)
-    if action.state == OutboxState.PENDING.value:
+    if action.state == OutboxState.PENDING:
         action = outbox.send_now(engine, settings, action_id, now=system_clock)
     print(describe(action), file=out)
     return 1 if action.state in SETTLED_BADLY else 0
@@ -60,8 +60,8 @@ def describe(action: OutboxAction) -> str:
     text = f"outbox action {action.id}: {action.state} ({action.platform} {action.kind})"
     if action.external_id:
         text += f", platform id {action.external_id}"
-    if action.state == OutboxState.PENDING.value and action.next_attempt_at:
+    if action.state == OutboxState.PENDING and action.next_attempt_at:
         text += f", next attempt {action.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
-    if action.state != OutboxState.SENT.value and action.last_error:
+    if action.state != OutboxState.SENT and action.last_error:
         text += f": {action.last_error}"
     return text

@@ -42,7 +42,7 @@ def set_status(
         conversation = _conversation(session, conversation_id)
         previous = conversation.status
         moment = now()
-        conversation.status = Status(status).value
+        conversation.status = Status(status)
         conversation.resolved_at = moment if status is Status.RESOLVED else None
         conversation.updated_at = moment
         session.add(conversation)
@@ -120,9 +120,9 @@ def merge_contacts(
             raise TriageError(f"no contact {source_id if source is None else target_id}")
         for table, column in ((Handle, Handle.contact_id), (Conversation, Conversation.contact_id),
                               (Note, Note.contact_id)):
-            session.exec(update(table).where(col(column) == source_id)  # type: ignore[call-overload]
+            session.exec(update(table).where(col(column) == source_id)
                          .values(contact_id=target_id))
-        session.exec(update(Conversation).where(col(Conversation.contact_id) == target_id)  # type: ignore[call-overload]
+        session.exec(update(Conversation).where(col(Conversation.contact_id) == target_id)
                      .values(updated_at=moment))
         source.merged_into_id = target_id
         session.add(source)

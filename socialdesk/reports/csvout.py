@@ -92,11 +92,11 @@ def csv_flag(column: Any) -> Any:
 
 def as_utc(value: datetime | str | None) -> datetime | None:
     """A time read through `stored_time`, as an aware UTC datetime."""
-    if value is None or value.__class__ is datetime:
-        return value  # type: ignore[return-value]
+    if value is None or isinstance(value, datetime):
+        return value
     # SQLAlchemy stores UTC without an offset; parsing it with one is 6x cheaper than
     # replacing the tzinfo afterwards
-    return datetime.fromisoformat(value + "+00:00")  # type: ignore[operator]
+    return datetime.fromisoformat(value + "+00:00")
 
 
 def safe_cell(value: Any) -> Any:

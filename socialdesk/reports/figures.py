@@ -9,20 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, false, func, select
+from sqlalchemy import case, false, func, select
 from sqlmodel import Session
 
 from connectors.base import Direction
 from socialdesk.config import Settings
 from socialdesk.reports.csvout import ReportPeriod, as_utc, csv_flag, csv_time, stored_time
 from socialdesk.service.hours import BusinessHours, hours_for
-from socialdesk.store.models import Account, Contact, Conversation, Handle, Message
+from socialdesk.store.tables import ACCOUNT, CONVERSATION, HANDLE, MESSAGE
 
-CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
-ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
-HANDLE: Table = Handle.__table__  # type: ignore[attr-defined]
-CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
-MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 STREAM_BATCH = 1000
 
 

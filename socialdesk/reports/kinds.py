@@ -7,26 +7,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from connectors.base import ActionKind, Direction
 from socialdesk.config import Settings
 from socialdesk.reports.csvout import ReportPeriod
 from socialdesk.reports.figures import (
-    ACCOUNT,
-    MESSAGE,
     STREAM_BATCH,
     ConversationFigures,
     conversation_figures,
     percentile,
     sla_met_percent,
 )
-from socialdesk.store.models import Conversation, OutboxAction, OutboxState, PrivacyExposure
+from socialdesk.store.models import OutboxState
+from socialdesk.store.tables import ACCOUNT, CONVERSATION, EXPOSURE, MESSAGE, OUTBOX
 
-OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
-EXPOSURE: Table = PrivacyExposure.__table__  # type: ignore[attr-defined]
-CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
 ANSWER_KINDS = tuple(kind.value for kind in ActionKind if kind.visibility is not None)
 """Outbox actions that are answers to a customer (hiding is not)."""
 
@@ -85,7 +81,7 @@ def _replies_by_operator(
     session: Session, period: ReportPeriod, account: str | None
 ) -> Iterator[tuple[str, int]]:
     statement = select(OUTBOX.c.requested_by, OUTBOX.c.sent_at).where(
-        OUTBOX.c.state == OutboxState.SENT.value, OUTBOX.c.kind.in_(ANSWER_KINDS)
+        OUTBOX.c.state == OutboxState.SENT, OUTBOX.c.kind.in_(ANSWER_KINDS)
     )
     if account:
         statement = statement.where(OUTBOX.c.account_id.in_(_account_ids(session, account)))

@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import String, Table, select, type_coerce
+from sqlalchemy import String, select, type_coerce
 from sqlmodel import Session
 
 from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.mask import mask_stored_spans, mask_text
 from socialdesk.reports.csvout import ReportPeriod, csv_flag, csv_time
-from socialdesk.store.models import Account, Message
+from socialdesk.store.tables import ACCOUNT, MESSAGE
 
 MESSAGES_COLUMNS = (
     "platform", "account", "channel", "visibility", "external_id", "conversation_id",
@@ -24,8 +24,6 @@ MESSAGES_TEXT_COLUMNS = tuple(
 """Cells from outside (config, platform, customer); the others are our own values, the
 database's CSV text for times and flags, and numbers."""
 STREAM_BATCH = 1000
-MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
-ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
 
 
 def message_report_columns(dialect_name: str) -> tuple[Any, ...]:

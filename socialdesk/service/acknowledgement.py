@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Table, exists, select
+from sqlalchemy import Engine, exists, select
 
 from connectors.base import Direction, Visibility
 from socialdesk.config import Settings
@@ -26,18 +26,14 @@ from socialdesk.service.hours import BusinessHours, acknowledgement_text
 from socialdesk.store.models import (
     ACKNOWLEDGEMENT_ACTOR,
     Conversation,
-    Message,
-    OutboxAction,
     Status,
 )
+from socialdesk.store.tables import CONVERSATION, MESSAGE, OUTBOX
 
 log = logging.getLogger(__name__)
 
 ACK_ACTOR = ACKNOWLEDGEMENT_ACTOR
 """Who the audit log and the outbox name as the author of acknowledgements."""
-CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
-MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
-OUTBOX: Table = OutboxAction.__table__  # type: ignore[attr-defined]
 _WORDS = re.compile(r"[a-zàèéìòù']+")
 LANGUAGE_WORDS = {
     "it": frozenset("il lo la gli le di che non per una sono ho mi ciao grazie buongiorno "
@@ -95,7 +91,7 @@ def _waiting(
     statement = select(CONVERSATION).where(
         CONVERSATION.c.id.in_(conversation_ids),
         CONVERSATION.c.visibility == Visibility.PRIVATE.value,
-        CONVERSATION.c.status == Status.NEW.value,
+        CONVERSATION.c.status == Status.NEW,
         CONVERSATION.c.first_response_due_at.is_not(None),
         CONVERSATION.c.opened_at >= now - timedelta(minutes=max_age_minutes),
         CONVERSATION.c.sla_started_at == CONVERSATION.c.opened_at,

@@ -49,7 +49,8 @@ def spent_until(budget: RateLimitStatus) -> datetime | None:
 
 def unknown_reset_wait(times_spent: int) -> timedelta:
     """5, 10, 20, 40, then 60 minutes for a budget spent `times_spent` passes in a row."""
-    return min(UNKNOWN_RESET_WAIT * 2 ** max(times_spent - 1, 0), LONGEST_UNKNOWN_RESET_WAIT)
+    doubled = 1 << max(times_spent - 1, 0)
+    return min(UNKNOWN_RESET_WAIT * doubled, LONGEST_UNKNOWN_RESET_WAIT)
 
 
 def requests_spent(previous: RateLimitStatus | None, current: RateLimitStatus) -> int:

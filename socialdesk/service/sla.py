@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, or_, select, update
 from sqlmodel import Session
 
 from socialdesk.service.hours import BusinessHours
 from socialdesk.store.ingest import IngestReport
-from socialdesk.store.models import Account, Conversation, Status
+from socialdesk.store.models import Status
+from socialdesk.store.tables import ACCOUNT, CONVERSATION
 
-CONVERSATION: Table = Conversation.__table__  # type: ignore[attr-defined]
-ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
 BACKFILL_BATCH = 500
 
 _SET_DUE = (
@@ -127,7 +126,7 @@ def overdue_conversations(engine: Engine, now: datetime) -> list[OverdueConversa
                CONVERSATION.c.first_response_due_at)
         .join(ACCOUNT, ACCOUNT.c.id == CONVERSATION.c.account_id)
         .where(
-            CONVERSATION.c.status != Status.RESOLVED.value,
+            CONVERSATION.c.status != Status.RESOLVED,
             CONVERSATION.c.first_response_due_at < now,
             or_(CONVERSATION.c.first_response_at.is_(None),
                 and_(CONVERSATION.c.sla_started_at > CONVERSATION.c.opened_at,

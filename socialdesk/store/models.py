@@ -17,6 +17,9 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
+from connectors.base import ActionKind, Direction
+from socialdesk.store.enum_column import StoredEnum
+
 ACKNOWLEDGEMENT_ACTOR = "socialdesk.ack"
 """Who sends the automatic acknowledgements: their messages are stored as `automated`."""
 
@@ -38,6 +41,8 @@ class Status(StrEnum):
 
 
 class Health(StrEnum):
+    """An account's health on the dashboard: an expired token makes it unhealthy."""
+
     OK = "ok"
     UNHEALTHY = "unhealthy"
 
@@ -50,7 +55,7 @@ class Account(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     platform: str
-    health: str = Field(default=Health.OK.value)
+    health: Health = Field(default=Health.OK, sa_type=StoredEnum(Health))
     health_reason: str | None = None
     rate_limited_until: datetime | None = None
     created_at: datetime
@@ -151,7 +156,7 @@ class Conversation(Table, table=True):
     visibility: str
     thread_key: str
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
-    status: str = Field(default=Status.NEW.value)
+    status: Status = Field(default=Status.NEW, sa_type=StoredEnum(Status))
     assignee: str | None = None
     opened_at: datetime | None = None
     """First inbound message: the start of first-response time."""
@@ -209,7 +214,7 @@ class Message(Table, table=True):
     parent_external_id: str | None = None
     channel: str
     visibility: str
-    direction: str
+    direction: Direction = Field(sa_type=StoredEnum(Direction))
     author_external_id: str | None = None
     author_handle: str | None = None
     author_name: str | None = None
@@ -224,7 +229,7 @@ class Message(Table, table=True):
     pii_spans: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON))
     """`[start, end, type]` of each entity found at ingest: offsets only, never values, so
     lists and reports mask without running the detector again."""
-    privacy_state: str | None = None
+    privacy_state: PrivacyState | None = Field(default=None, sa_type=StoredEnum(PrivacyState))
     """`PrivacyState` of an inbound public message with personal data; None for the rest."""
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
@@ -313,8 +318,8 @@ class OutboxAction(Table, table=True):
     idempotency_key: str
     account_id: int = Field(foreign_key="account.id")
     platform: str
-    kind: str
-    state: str = Field(default=OutboxState.PENDING.value)
+    kind: ActionKind = Field(sa_type=StoredEnum(ActionKind))
+    state: OutboxState = Field(default=OutboxState.PENDING, sa_type=StoredEnum(OutboxState))
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id")
     target_message_id: int | None = Field(default=None, foreign_key="message.id")
     target_external_id: str | None = None
@@ -334,6 +339,21 @@ class OutboxAction(Table, table=True):
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None = None
+
+
+class ExposureOutcome(StrEnum):
+    """Where the privacy guard's plan for one exposure stands."""
+
+    SUGGESTED = "suggested"
+    """Waits for an operator (suggest mode); `plan` holds the actions."""
+    QUEUED = "queued"
+    """Taken on: its actions are being queued and sent, or wait for the next pass."""
+    DONE = "done"
+    PARTIAL = "partial"
+    """Some actions went out, some failed."""
+    FAILED = "failed"
+    DISMISSED = "dismissed"
+    """An operator declined the suggestion."""
 
 
 class PrivacyExposure(Table, table=True):
@@ -358,7 +378,7 @@ class PrivacyExposure(Table, table=True):
     """Comma-separated entity types, e.g. `IBAN,PHONE`."""
     detected_at: datetime
     mode: str
-    outcome: str
+    outcome: ExposureOutcome = Field(sa_type=StoredEnum(ExposureOutcome))
     language: str | None = None
     plan: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     """The planned actions (purpose, kind, target, text) with their outbox ids once queued."""

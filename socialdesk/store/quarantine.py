@@ -1,15 +1,17 @@
 """Items set aside because they could not be read: kept, listed, and read again each pass.
 
 A connector sets aside what it cannot parse (`QuarantinedItem`) and ingest keeps it, one
-row per item. Each pass asks the connector to read the waiting rows of the stream again
-(`Connector.reparse`, offline): after an upgrade they may parse, and then they are
-ingested like any pulled item (idempotent on `(platform, external_id)`) and the row is
-resolved. A row whose item was stored meanwhile (a later pull brought it whole) is
-resolved too; what still fails keeps its row with one more attempt and today's reason.
+row per item, in the page's transaction (`keep_set_aside`). Each pass asks the connector to
+read the waiting rows of the stream again (`Connector.reparse`, offline): after an upgrade
+they may parse, and then they are ingested like any pulled item (idempotent on
+`(platform, external_id)`) and the row is resolved. A row whose item was stored meanwhile
+(a later pull brought it whole) is resolved too; what still fails keeps its row with one
+more attempt and today's reason.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -18,11 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, InboundItem, PullPage
+from socialdesk.store.bulk import DIALECT_INSERT, dialect_name, existing
 from socialdesk.store.models import Account, Message, QuarantineEntry
+from socialdesk.store.tables import MESSAGE, QUARANTINE
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,55 @@ def fingerprint(external_id: str | None, raw: Any) -> str:
         return f"id:{external_id}"
     body = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
     return "raw:" + hashlib.sha256(body.encode()).hexdigest()
+
+
+def keep_set_aside(session: Session, account: Account, page: PullPage, now: datetime) -> int:
+    """Keep the page's set-aside items, one row per item (`fingerprint`): an item
+    set aside again counts one more attempt, with its newest body and reason, and waits
+    again. One already stored as a message (a whole copy arrived) adds nothing, and a
+    waiting row whose item this page brings whole is resolved."""
+    if page.items:
+        session.connection().execute(
+            _RESOLVE_ARRIVED, {"b_account": account.id, "b_stream": page.stream, "b_now": now,
+                               "b_ids": sorted({item.external_id for item in page.items})})
+    if not page.quarantined:
+        return 0
+    stored = {external_id for (external_id,) in existing(
+        session, MESSAGE.c.external_id, account.platform,
+        sorted({e.external_id for e in page.quarantined if e.external_id}))}
+    rows: dict[str, dict[str, Any]] = {}
+    for entry in page.quarantined:
+        if entry.external_id in stored:
+            continue
+        key = fingerprint(entry.external_id, dict(entry.raw))
+        rows[key] = {"account_id": account.id, "stream": page.stream,
+                     "external_id": entry.external_id, "fingerprint": key,
+                     "reason": entry.reason, "raw": dict(entry.raw), "received_at": now,
+                     "last_attempt_at": now, "attempts": 1, "resolved_at": None}
+    if rows:
+        session.connection().execute(_quarantine_upsert(dialect_name(session)), list(rows.values()))
+    return len(rows)
+
+
+_RESOLVE_ARRIVED = (
+    update(QUARANTINE)
+    .where(QUARANTINE.c.resolved_at.is_(None), QUARANTINE.c.account_id == bindparam("b_account"),
+           QUARANTINE.c.stream == bindparam("b_stream"),
+           QUARANTINE.c.external_id.in_(bindparam("b_ids", expanding=True)))
+    .values(resolved_at=bindparam("b_now"))
+)
+
+
+@functools.cache
+def _quarantine_upsert(dialect: str) -> Any:
+    statement = DIALECT_INSERT[dialect](QUARANTINE)
+    return statement.on_conflict_do_update(
+        index_elements=["account_id", "stream", "fingerprint"],
+        set_={"reason": statement.excluded.reason, "raw": statement.excluded.raw,
+              "external_id": statement.excluded.external_id,
+              "last_attempt_at": statement.excluded.last_attempt_at,
+              "attempts": QUARANTINE.c.attempts + 1, "resolved_at": None},
+    )
 
 
 @dataclass
@@ -114,13 +167,13 @@ def settle(session: Session, outcome: Reread, *, now: datetime) -> None:
     """Resolve the rows whose item is stored (call after ingesting `outcome.page`); count one
     more attempt, with today's reason, on the others."""
     if outcome.resolved:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(QuarantineEntry)
             .where(col(QuarantineEntry.id).in_(outcome.resolved))
             .values(resolved_at=now)
         )
     for row_id, reason in outcome.failing.items():
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(QuarantineEntry)
             .where(col(QuarantineEntry.id) == row_id)
             .values(reason=reason, attempts=QuarantineEntry.attempts + 1, last_attempt_at=now)

@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from socialdesk.clock import Clock
 from socialdesk.desk.answers import private_channel
 from socialdesk.errors import SocialdeskError
-from socialdesk.privacy.guard import pending_suggestions
+from socialdesk.privacy.suggestions import pending_suggestions
 from socialdesk.store.db import refresh_statistics
 from socialdesk.store.queries.card import customer_card, customer_previews
 from socialdesk.store.queries.conversation import conversation_view

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
-from socialdesk.privacy.guard import accept_suggestion
+from socialdesk.privacy.suggestions import accept_suggestion
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.state import (
     FACEBOOK_PAGE_ID,

@@ -227,8 +227,9 @@ QUEUE_VIEWS = (InboxFilter(), InboxFilter(status="new"), InboxFilter(channel="dm
 def queue_page_sql(store: Engine, inbox_filter: InboxFilter) -> str:
     """The first page's query of a queue view, as the store's dialect runs it."""
     from socialdesk.store.queries.queue import _filtered, _inbox_select
+    from socialdesk.store.tables import CONVERSATION
 
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
     statement = _filtered(_inbox_select(), inbox_filter, inbox_filter.status, None).order_by(
         conversation.last_message_at.desc(), conversation.id.desc()).limit(100)
     return str(statement.compile(dialect=store.dialect, compile_kwargs={"literal_binds": True}))

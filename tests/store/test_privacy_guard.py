@@ -14,13 +14,12 @@ from connectors.base import Channel, Direction, PullPage
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
 from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.guard import (
-    GuardError,
+from socialdesk.privacy.guard import guard_undecided, undecided_batch
+from socialdesk.privacy.redirect import GuardError
+from socialdesk.privacy.suggestions import (
     contact_exposures,
     dismiss_suggestion,
-    guard_undecided,
     pending_suggestions,
-    undecided_batch,
 )
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.store.ingest import ensure_account, ingest_page

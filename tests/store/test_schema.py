@@ -112,3 +112,28 @@ def test_sqlite_statistics_are_taken_once_then_again_when_the_store_doubles(
     assert refresh_statistics(engine) is True
     assert _stat_rows(engine, "conversation") == 25
     engine.dispose()
+
+
+def test_enum_columns_store_their_text_and_read_back_the_member(store: Engine) -> None:
+    """`StoredEnum`: the database holds the plain value (CSV, SQL and old rows agree), the
+    code gets the enum member back, from the ORM and from Core alike."""
+    from sqlalchemy import select, text
+    from sqlmodel import select as orm_select
+
+    from socialdesk.store.models import Conversation, Status
+    from socialdesk.store.tables import CONVERSATION
+
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
+    with Session(store) as session:
+        ingest_page(session, account, PullPage(stream="mentions", items=[item("1")]),
+                    now=system_clock())
+        conversation = session.exec(orm_select(Conversation)).one()
+        conversation.status = Status.OPEN
+        session.add(conversation)
+        session.commit()
+    with store.connect() as connection:
+        assert connection.execute(text("SELECT status FROM conversation")).scalar() == "open"
+        core_status = connection.execute(select(CONVERSATION.c.status)).scalar()
+    with Session(store) as session:
+        orm_status = session.exec(orm_select(Conversation.status)).one()
+    assert core_status is Status.OPEN and orm_status is Status.OPEN

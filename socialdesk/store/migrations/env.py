@@ -10,7 +10,9 @@ import socialdesk.store.models  # noqa: F401  (registers the tables on SQLModel.
 target_metadata = SQLModel.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """Full-text tables and indexes are created by hand-written migrations (0004);
     autogenerate must not drop them."""
     return not (type_ in ("table", "index") and name is not None

@@ -7,15 +7,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import (
-    Engine,
-    func,
-    or_,
-)
+from sqlalchemy import Engine, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from socialdesk.store.models import (
-    Account,
     Contact,
     Conversation,
     Handle,
@@ -24,6 +20,7 @@ from socialdesk.store.models import (
     PrivacyExposure,
 )
 from socialdesk.store.queries.queue import last_customer_text
+from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, HANDLE
 
 
 @dataclass(frozen=True)
@@ -87,12 +84,13 @@ def customer_card(engine: Engine, contact_id: int) -> CustomerCard | None:
         handles = session.exec(
             select(Handle).where(Handle.contact_id == contact_id).order_by(col(Handle.platform))
         ).all()
-        conversations = session.exec(
-            select(Conversation.id, Account.platform, Conversation.channel, Conversation.status,
-                   Conversation.last_message_at)
-            .join(Account, col(Account.id) == Conversation.account_id)
-            .where(Conversation.contact_id == contact_id)
-            .order_by(col(Conversation.last_message_at).desc())
+        conversation = CONVERSATION.c
+        conversations = session.connection().execute(
+            core_select(conversation.id, ACCOUNT.c.platform, conversation.channel,
+                        conversation.status, conversation.last_message_at)
+            .join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
+            .where(conversation.contact_id == contact_id)
+            .order_by(conversation.last_message_at.desc())
             .limit(CARD_CONVERSATIONS)
         ).all()
         return CustomerCard(
@@ -113,7 +111,7 @@ def customer_previews(engine: Engine, conversation_ids: list[int]) -> dict[int, 
     the caller masks it); "" when they have said nothing there."""
     if not conversation_ids:
         return {}
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
     with Session(engine) as session:
         rows = session.exec(
             select(conversation.id, last_customer_text())
@@ -161,15 +159,15 @@ def merge_candidates(engine: Engine, contact_id: int, words: str = "",
         tokens = [token for token in re.findall(r"\w+", words.lower()) if len(token) >= 2][:6]
         if not tokens:
             return []
-        contact, handle = Contact.__table__.c, Handle.__table__.c  # type: ignore[attr-defined]
+        contact, handle = CONTACT.c, HANDLE.c
         matching = [or_(func.lower(contact.display_name).contains(token, autoescape=True),
                         func.lower(handle.username).contains(token, autoescape=True),
                         func.lower(handle.display_name).contains(token, autoescape=True))
                     for token in tokens]
         found = session.exec(
             select(contact.id).distinct()
-            .select_from(Contact.__table__)
-            .join(Handle.__table__, handle.contact_id == contact.id, isouter=True)
+            .select_from(CONTACT)
+            .join(HANDLE, handle.contact_id == contact.id, isouter=True)
             .where(contact.id != contact_id, contact.merged_into_id.is_(None), or_(*matching))
             .order_by(contact.id)
             .limit(limit)
@@ -202,7 +200,8 @@ def _card_notes(session: Session, contact_id: int) -> list[CardNote]:
     conversation_ids = select(Conversation.id).where(Conversation.contact_id == contact_id)
     notes = session.exec(
         select(Note)
-        .where(or_(Note.contact_id == contact_id, col(Note.conversation_id).in_(conversation_ids)))
+        .where(or_(col(Note.contact_id) == contact_id,
+                   col(Note.conversation_id).in_(conversation_ids)))
         .order_by(col(Note.created_at).desc(), col(Note.id).desc())
     ).all()
     return [CardNote(n.initials, n.text, n.created_at, n.conversation_id) for n in notes]

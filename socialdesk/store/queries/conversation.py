@@ -5,24 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    Engine,
-)
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from connectors.base import ActionKind, Direction
 from socialdesk.store.models import (
     Account,
     Contact,
     Conversation,
     Message,
     OutboxAction,
+    OutboxState,
+    Status,
 )
 
 
 @dataclass(frozen=True)
 class ThreadMessage:
     id: int
-    direction: str
+    direction: Direction
     visibility: str
     channel: str
     author_handle: str | None
@@ -39,15 +40,14 @@ class ThreadMessage:
 class Moderation:
     """Whether an operator asked to hide (or unhide) a message, and how far that got."""
 
-    kind: str
+    kind: ActionKind
     """`hide` or `unhide`."""
-    state: str
-    """The outbox row's state: pending, sending, sent, failed or unknown."""
+    state: OutboxState
 
     @property
     def hidden(self) -> bool:
         """Hidden on the platform, or on its way there (the next press unhides)."""
-        return self.kind == "hide" and self.state != "failed"
+        return self.kind == ActionKind.HIDE and self.state != OutboxState.FAILED
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class ConversationView:
     platform: str
     channel: str
     visibility: str
-    status: str
+    status: Status
     assignee: str | None
     contact_id: int | None
     customer: str | None
@@ -106,11 +106,12 @@ def _moderation(session: Session, conversation_id: int) -> dict[int, Moderation]
     rows = session.exec(
         select(OutboxAction.target_message_id, OutboxAction.kind, OutboxAction.state)
         .where(OutboxAction.conversation_id == conversation_id,
-               col(OutboxAction.kind).in_(("hide", "unhide")),
+               col(OutboxAction.kind).in_((ActionKind.HIDE, ActionKind.UNHIDE)),
                col(OutboxAction.target_message_id).is_not(None))
         .order_by(col(OutboxAction.id))
     ).all()
-    return {message_id: Moderation(kind, state) for message_id, kind, state in rows
+    return {message_id: Moderation(ActionKind(kind), OutboxState(state))
+            for message_id, kind, state in rows
             if message_id is not None}
 
 

@@ -6,20 +6,14 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import (
-    Engine,
-    func,
-)
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from socialdesk.store.models import (
-    Account,
-    Conversation,
-    Health,
-    Message,
-)
+from connectors.base import Direction
+from socialdesk.store.models import Health
 from socialdesk.store.queries.queue import overdue_clause
 from socialdesk.store.sqltime import seconds_between, utc_day
+from socialdesk.store.tables import ACCOUNT, CONVERSATION, MESSAGE
 
 
 @dataclass(frozen=True)
@@ -42,14 +36,14 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
     first_day = (now - timedelta(days=days - 1)).date()
     start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
     day_list = [first_day + timedelta(days=offset) for offset in range(days)]
-    message = Message.__table__.c  # type: ignore[attr-defined]
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    message = MESSAGE.c
+    conversation = CONVERSATION.c
     dialect = engine.dialect.name
     day = utc_day(message.created_at, dialect)
     with Session(engine) as session:
         arrivals = session.exec(
             select(message.channel, day, func.count())
-            .where(message.created_at >= start, message.direction == "inbound")
+            .where(message.created_at >= start, message.direction == Direction.INBOUND)
             .group_by(message.channel, day)
         ).all()
         waits = sorted(float(seconds) for seconds in session.exec(  # PostgreSQL: Decimal
@@ -58,7 +52,7 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
             .where(conversation.opened_at >= start, conversation.first_response_at.is_not(None))
         ).all())
         overdue = int(session.exec(
-            select(func.count()).select_from(Conversation.__table__).where(overdue_clause(now))
+            select(func.count()).select_from(CONVERSATION).where(overdue_clause(now))
         ).one())
     volumes: dict[str, list[int]] = {}
     for channel, day_text, count in arrivals:
@@ -88,10 +82,10 @@ def _quantile(values: list[float], fraction: float) -> float | None:
 
 def unhealthy_accounts(engine: Engine) -> list[tuple[str, str]]:
     """Accounts whose last sync needs a human (an expired token), with what to do."""
-    account = Account.__table__.c  # type: ignore[attr-defined]
+    account = ACCOUNT.c
     with Session(engine) as session:
         rows = session.exec(
             select(account.name, account.health_reason)
-            .where(account.health == Health.UNHEALTHY.value).order_by(account.name)
+            .where(account.health == Health.UNHEALTHY).order_by(account.name)
         ).all()
     return [(name, reason or "the last sync failed") for name, reason in rows]

@@ -10,12 +10,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col, select
 
-from socialdesk.store.models import (
-    Account,
-    Contact,
-    Conversation,
-    Message,
-)
+from socialdesk.store.models import Account, Contact, Conversation, Message, Status
 
 
 @dataclass(frozen=True)
@@ -23,7 +18,7 @@ class ConversationRow:
     id: int
     account: str
     channel: str
-    status: str
+    status: Status
     customer: str | None
     last_message_at: datetime | None
     preview: str

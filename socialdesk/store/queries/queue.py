@@ -22,14 +22,12 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from socialdesk.store.models import (
-    Account,
-    Contact,
-    Conversation,
-    Message,
-)
+from connectors.base import Direction
+from socialdesk.store.models import Account, Conversation, Status
+from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, MESSAGE
 from socialdesk.store.textfold import ACCENTED, UNACCENTED, fold_accents
 
 SEARCH_MATCH_LIMIT = 2000
@@ -48,7 +46,7 @@ UNASSIGNED = "-"
 letters, digits and dots (`[operator] initials`, the desk's "assign to")."""
 
 
-WAITING_STATUSES = ("new", "open")
+WAITING_STATUSES = (Status.NEW, Status.OPEN)
 """Waiting-time order lists what is still to be answered; resolved ones wait for nothing."""
 
 
@@ -79,7 +77,7 @@ class InboxKey:
 @dataclass(frozen=True)
 class InboxRow:
     id: int
-    status: str
+    status: Status
     platform: str
     channel: str
     visibility: str
@@ -107,9 +105,9 @@ def overdue_clause(now: datetime) -> Any:
     unresolved, `first_response_due_at < now`, and no outbound message, or the last one
     before `sla_started_at` (an answer to an earlier round does not count).
     """
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
     return and_(
-        conversation.status != "resolved",
+        conversation.status != Status.RESOLVED,
         conversation.first_response_due_at < now,
         or_(conversation.last_outbound_at.is_(None),
             and_(conversation.sla_started_at.is_not(None),
@@ -155,17 +153,17 @@ def inbox_page(
 
 def inbox_count(engine: Engine, inbox_filter: InboxFilter, now: datetime | None = None) -> int:
     """How many conversations the filter shows: one count, so End can jump to the last row."""
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
     waiting = inbox_filter.sort == SORT_WAITING
     sort_column = conversation.last_inbound_at if waiting else conversation.last_message_at
     total = 0
     with Session(engine) as session:
         search_ids = _search_message_ids(session, inbox_filter.search)
         for status in _statuses(inbox_filter):
-            statement = select(func.count()).select_from(Conversation.__table__)
+            statement = select(func.count()).select_from(CONVERSATION)
             if inbox_filter.account is not None:  # the join costs 10x on a plain count
                 statement = statement.join(
-                    Account.__table__, Account.__table__.c.id == conversation.account_id)  # type: ignore[attr-defined]
+                    ACCOUNT, ACCOUNT.c.id == conversation.account_id)
             statement = statement.where(sort_column.is_not(None))
             statement = _filtered(statement, inbox_filter, status, search_ids, now)
             total += int(session.exec(statement).one())
@@ -182,7 +180,7 @@ def _page_for_status(
     now: datetime | None = None,
     reverse: bool = False,
 ) -> list[InboxRow]:
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
     waiting = inbox_filter.sort == SORT_WAITING
     sort_column = conversation.last_inbound_at if waiting else conversation.last_message_at
     statement = _inbox_select().where(sort_column.is_not(None))
@@ -204,57 +202,56 @@ def _page_for_status(
 
 def _bound(moment: datetime) -> Any:
     """A keyset bound typed like the column: SQLite compares the stored text form."""
-    return literal(moment, type_=Conversation.__table__.c.last_message_at.type)  # type: ignore[attr-defined]
+    return literal(moment, type_=CONVERSATION.c.last_message_at.type)
 
 
 def last_customer_text() -> Any:
     """What the customer said last in the outer query's conversation ("" for nothing): a
     preview is theirs, not our reply."""
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
-    message = Message.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
+    message = MESSAGE.c
     return func.coalesce(
         select(message.text)
-        .where(message.conversation_id == conversation.id, message.direction == "inbound")
+        .where(message.conversation_id == conversation.id, message.direction == Direction.INBOUND)
         .order_by(message.created_at.desc(), message.id.desc())
         .limit(1)
         .scalar_subquery(), "")
 
 
 def _inbox_select() -> Any:
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
-    message = Message.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
+    message = MESSAGE.c
     any_pii = (
         select(message.id)
         .where(message.conversation_id == conversation.id, message.has_pii.is_(True))
         .exists()
     )
     return (
-        select(
-            conversation.id, conversation.status, Account.__table__.c.platform,  # type: ignore[attr-defined]
-            conversation.channel, conversation.visibility, Account.__table__.c.name,  # type: ignore[attr-defined]
-            Contact.__table__.c.display_name,  # type: ignore[attr-defined]
+        core_select(
+            conversation.id, conversation.status, ACCOUNT.c.platform,
+            conversation.channel, conversation.visibility, ACCOUNT.c.name,
+            CONTACT.c.display_name,
             last_customer_text(), any_pii, conversation.assignee,
             conversation.last_message_at, conversation.last_inbound_at,
             conversation.last_outbound_at, conversation.sla_started_at,
             conversation.first_response_due_at,
         )
-        .select_from(Conversation.__table__)
-        .join(Account.__table__, Account.__table__.c.id == conversation.account_id)  # type: ignore[attr-defined]
-        .join(Contact.__table__, Contact.__table__.c.id == conversation.contact_id,  # type: ignore[attr-defined]
-              isouter=True)
+        .select_from(CONVERSATION)
+        .join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
+        .join(CONTACT, CONTACT.c.id == conversation.contact_id, isouter=True)
     )
 
 
 def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
               search_ids: Any, now: datetime | None = None) -> Any:
-    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
-    message = Message.__table__.c  # type: ignore[attr-defined]
+    conversation = CONVERSATION.c
+    message = MESSAGE.c
     if status is not None:
         statement = statement.where(conversation.status == status)
     if inbox_filter.channel is not None:
         statement = statement.where(conversation.channel == inbox_filter.channel)
     if inbox_filter.account is not None:
-        statement = statement.where(Account.__table__.c.name == inbox_filter.account)  # type: ignore[attr-defined]
+        statement = statement.where(ACCOUNT.c.name == inbox_filter.account)
     if inbox_filter.assignee == UNASSIGNED:
         statement = statement.where(conversation.assignee.is_(None))
     elif inbox_filter.assignee is not None:
@@ -320,7 +317,7 @@ def _search_message_ids(session: Session, words: str, limit: int | None = None) 
         return select(literal(None))
     # Word characters only, so the tsquery has no operator but ours; the last word is a prefix.
     prefix_query = " & ".join(tokens) + ":*"
-    message = Message.__table__.c  # type: ignore[attr-defined]
+    message = MESSAGE.c
     # The index's own expression (migration 0007), with constants, not bound parameters:
     # PostgreSQL uses an expression index only for the very same expression.
     folded = func.translate(message.text, literal_column(f"'{ACCENTED}'"),

@@ -11,8 +11,8 @@ from textual.message import Message
 from socialdesk.desk.answers import reply, send_private
 from socialdesk.desk.identity import account_data_warning
 from socialdesk.desk.outbox import send_now
-from socialdesk.privacy.guard import DONE, accept_suggestion
-from socialdesk.store.models import OutboxState
+from socialdesk.privacy.suggestions import accept_suggestion
+from socialdesk.store.models import ExposureOutcome, OutboxState
 from socialdesk.tui.messages import (
     ActionFailed,
     AnswerQueued,
@@ -157,5 +157,5 @@ class AnswerKeys(ConversationState):
 
     def on_redirect_finished(self, event: RedirectFinished) -> None:
         self.notify(f"Privacy redirect {event.outcome}",
-                    severity="information" if event.outcome == DONE else "warning")
+                    severity="information" if event.outcome == ExposureOutcome.DONE else "warning")
         self.refresh_view()

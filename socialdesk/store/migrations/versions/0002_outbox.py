@@ -7,7 +7,7 @@ Revises: 0001
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel column types)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel column types)
 from alembic import op
 
 revision = "0002"

@@ -15,7 +15,7 @@ describe them; `env.py` keeps autogenerate away from every `message_fts*` name.
 from __future__ import annotations
 
 import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel column types)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel column types)
 from alembic import op
 
 revision = "0004"

@@ -11,7 +11,7 @@ private one; a contact records who verified the person's identity, when and how.
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel column types)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel column types)
 from alembic import op
 
 revision = "0005"

@@ -17,7 +17,7 @@ those without one (a pass that crashed before its guard ran, or `mode = "off"` t
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel column types)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel column types)
 from alembic import op
 
 revision = "0008"

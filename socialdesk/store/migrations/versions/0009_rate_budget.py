@@ -12,7 +12,7 @@ restart and never spends a budget before its reset. NULL until a pull has seen h
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel column types)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel column types)
 from alembic import op
 
 revision = "0009"
