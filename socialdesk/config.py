@@ -6,8 +6,9 @@ holds the value, and values are read only when a connector is built.
 
 from __future__ import annotations
 
+import abc
 import difflib
-import ipaddress
+import functools
 import os
 import re
 import tomllib
@@ -15,22 +16,25 @@ import typing
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, ClassVar, Literal, Self, Union, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import re2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from connectors._http import parse_base_url
+from connectors.base import ConfigurationError
+from socialdesk import plugins
 from socialdesk.errors import AccountSyncError, ConfigError
 from socialdesk.paths import default_database_url
-
-DEFAULT_GRAPH_VERSION = "v25.0"
-"""Graph v25.0 is available until 2028-07-29 (Graph API changelog, PLATFORMS.md)."""
-
-X_SECRET_KEYS = ("bearer_token", "consumer_key", "consumer_secret", "access_token",
-                 "access_token_secret")
-FACEBOOK_SECRET_KEYS = ("page_token",)
 
 
 class _Strict(BaseModel):
@@ -158,24 +162,13 @@ class OutboxSettings(_Strict):
 
 
 def _check_base_url(url: str | None) -> str | None:
-    """Plain http is allowed only on loopback: tokens must never cross a network in clear."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("plain http:// is accepted only for loopback addresses; use https://")
-    return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+    """The connectors' own rule (https anywhere, plain http only on loopback), applied when
+    the file is read so that a bad URL names its key instead of failing the first sync."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        parse_base_url(url)
+    except ConfigurationError as error:
+        raise ValueError(str(error)) from None
+    return url.rstrip("/") if url else None
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -320,9 +313,10 @@ POLL_SECONDS_RANGE = (2, 86_400)
 """Below 2 s every poll is an API call with nothing new; above a day a queue is not fresh."""
 
 
-def _check_poll_seconds(
+def check_poll_seconds(
     value: dict[str, int], defaults: dict[str, int], platform: str
 ) -> dict[str, int]:
+    """A platform's `poll_seconds`: known streams only, each in range, defaults filled in."""
     unknown = set(value) - set(defaults)
     if unknown:
         raise ValueError(f"{platform} has no stream {sorted(unknown)[0]!r}; "
@@ -334,8 +328,8 @@ def _check_poll_seconds(
     return {**defaults, **value}
 
 
-X_POLL_SECONDS = {"mentions": 90, "dms": 180}
-"""Mentions every 60-120 s, DMs every 2-5 min: DM lookup allows 15 calls per 15 min."""
+
+
 def _re2_options() -> re2.Options:
     options = re2.Options()
     options.log_errors = False  # RE2 would print its own line to stderr besides ours
@@ -361,10 +355,14 @@ def compile_custom_pattern(name: str, pattern: str) -> re2._Regexp:
         ) from None
 
 
-FACEBOOK_POLL_SECONDS = {"feed": 120, "messenger": 120}
+class AccountConfig(_Strict, abc.ABC):
+    """One `[[accounts]]` entry: the keys every platform shares. Each platform module
+    subclasses it with `platform: Literal["<its name>"]` and its own keys."""
 
+    SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
+    """Keys whose values are secrets: refused inline, read from `<key>_env` variables."""
 
-class _AccountBase(_Strict):
+    platform: str
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     base_url: str | None = None
     """Overrides the platform's API host: the sandbox, a replay server, or the real API."""
@@ -377,6 +375,8 @@ class _AccountBase(_Strict):
     max_response_mb: Annotated[int, Field(ge=1, le=1024)] = 20
     """A page whose body is larger is refused unread: the stream fails for that pass and
     keeps its watermark, and memory stays bounded (a 150 MB page once took 1 GB)."""
+    poll_seconds: dict[str, int] = Field(default_factory=dict)
+    """Seconds between polls per stream in `socialdesk run`; each platform has defaults."""
 
     @field_validator("base_url")
     @classmethod
@@ -388,73 +388,17 @@ class _AccountBase(_Strict):
     def _known_timezone(cls, value: str | None) -> str | None:
         return _check_timezone(value)
 
-
-class XAccount(_AccountBase):
-    platform: Literal["x"]
-    user_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
-    bearer_token_env: str
-    consumer_key_env: str
-    consumer_secret_env: str
-    access_token_env: str
-    access_token_secret_env: str
-    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(X_POLL_SECONDS))
-    """Seconds between polls per stream (`mentions`, `dms`) in `socialdesk run`."""
-
-    @field_validator("poll_seconds")
-    @classmethod
-    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
-        return _check_poll_seconds(value, X_POLL_SECONDS, "X")
-
+    @abc.abstractmethod
     def secret_env_names(self) -> dict[str, str]:
-        return {key: getattr(self, f"{key}_env") for key in X_SECRET_KEYS}
+        """Secret key -> the environment variable that holds it."""
 
+    @abc.abstractmethod
     def options(self) -> dict[str, Any]:
-        env_names = {f"{key}_env": name for key, name in self.secret_env_names().items()}
-        return {"user_id": self.user_id, "max_response_mb": self.max_response_mb, **env_names}
+        """The plain keys the platform's connector reads (ids, versions, limits)."""
 
-
-class FacebookAccount(_AccountBase):
-    platform: Literal["facebook"]
-    page_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
-    page_token_env: str
-    app_secret_env: str | None = None
-    """The variable holding the app's secret: only `doctor` uses it, to read which
-    permissions have Advanced Access (an app token is the app id and its secret)."""
-    graph_version: Annotated[str, Field(pattern=r"^v[0-9]+\.0$")] = DEFAULT_GRAPH_VERSION
-    comment_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
-    """How far back the first sync reads; 7 days is the private-reply window."""
-    post_horizon_days: Annotated[int, Field(ge=1, le=365)] = 30
-    """Posts created this many days before the last sync are checked for new comments
-    (Graph lists the feed by creation; a comment moves its post's `updated_time`)."""
-    human_agent: bool = False
-    """The app has Meta's Human Agent feature: operators may answer Messenger up to 7 days
-    after the person's last message (MESSAGE_TAG + HUMAN_AGENT), never automatic replies."""
-    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(FACEBOOK_POLL_SECONDS))
-    """Seconds between polls per stream (`feed`, `messenger`) in `socialdesk run`."""
-
-    @field_validator("poll_seconds")
-    @classmethod
-    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
-        return _check_poll_seconds(value, FACEBOOK_POLL_SECONDS, "Facebook")
-
-    def secret_env_names(self) -> dict[str, str]:
-        names = {"page_token": self.page_token_env}
-        if self.app_secret_env:
-            names["app_secret"] = self.app_secret_env
-        return names
-
-    def options(self) -> dict[str, Any]:
-        return {
-            "page_id": self.page_id,
-            "page_token_env": self.page_token_env,
-            "graph_version": self.graph_version,
-            "comment_lookback_days": self.comment_lookback_days,
-            "max_response_mb": self.max_response_mb,
-            "post_horizon_days": self.post_horizon_days,
-        }
-
-
-Account = Annotated[XAccount | FacebookAccount, Field(discriminator="platform")]
+    def own_id(self) -> str:
+        """The account's own id on the platform: what its own messages carry as author."""
+        return ""
 
 
 class OperatorSettings(_Strict):
@@ -532,7 +476,7 @@ class Settings(_Strict):
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
     tui: TuiSettings = Field(default_factory=TuiSettings)
     saved_replies: list[SavedReplySettings] = Field(default_factory=list)
-    accounts: list[Account] = Field(default_factory=list)
+    accounts: list[AccountConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> Settings:
@@ -555,7 +499,16 @@ class Settings(_Strict):
                         from None
         return self
 
-    def account(self, name: str) -> XAccount | FacebookAccount:
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Each account is read by the model its `platform` names, among the registered
+        platforms' (entry points are read here, when a config is read, not at import)."""
+        if cls is Settings:
+            model = _settings_model(tuple(account_models().values()))
+            return cast(Self, model.model_validate(obj, *args, **kwargs))
+        return super().model_validate(obj, *args, **kwargs)
+
+    def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
             if account.name == name:
                 return account
@@ -579,21 +532,50 @@ def load_settings(path: Path) -> Settings:
 
 
 def settings_from_mapping(raw: Mapping[str, Any], source: str) -> Settings:
-    _refuse_inline_secrets(raw, source)
+    models = account_models()
+    _refuse_inline_secrets(raw, source, models)
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(_describe(error, raw, source)) from None
+        raise ConfigError(_describe(error, raw, source, models)) from None
 
 
-def _refuse_inline_secrets(raw: Mapping[str, Any], source: str) -> None:
+def account_models() -> dict[str, type[AccountConfig]]:
+    """Each registered platform's account model, by platform name (the platform modules'
+    `account_model`, found through the `socialdesk.platforms` entry points)."""
+    models: dict[str, type[AccountConfig]] = {}
+    for platform in plugins.platform_names():
+        model = getattr(plugins.load_platform_entry(platform), "account_model", None)
+        if not (isinstance(model, type) and issubclass(model, AccountConfig)):
+            raise ConfigError(f"platform {platform!r} has no account model (an AccountConfig)")
+        models[platform] = model
+    return models
+
+
+@functools.cache
+def _settings_model(models: tuple[type[AccountConfig], ...]) -> type[Settings]:
+    """`Settings` whose accounts are read by the model their `platform` names."""
+    if len(models) == 1:
+        account: Any = models[0]
+    else:
+        account = Annotated[Union[models], Field(discriminator="platform")]  # noqa: UP007
+    return cast(type[Settings], create_model(
+        "Settings", __base__=Settings,
+        accounts=(list[account], Field(default_factory=list)),
+    ))
+
+
+def _refuse_inline_secrets(
+    raw: Mapping[str, Any], source: str, models: Mapping[str, type[AccountConfig]]
+) -> None:
     accounts = raw.get("accounts", [])
     if not isinstance(accounts, list):
         return
+    secret_keys = [key for model in models.values() for key in model.SECRET_KEYS]
     for index, account in enumerate(accounts):
         if not isinstance(account, Mapping):
             continue
-        for key in (*X_SECRET_KEYS, *FACEBOOK_SECRET_KEYS):
+        for key in secret_keys:
             if key in account:
                 raise ConfigError(
                     f"{source}: accounts[{index}].{key}: secrets are not kept in the file; "
@@ -601,19 +583,23 @@ def _refuse_inline_secrets(raw: Mapping[str, Any], source: str) -> None:
                 )
 
 
-def _describe(error: ValidationError, raw: Mapping[str, Any], source: str) -> str:
+def _describe(
+    error: ValidationError, raw: Mapping[str, Any], source: str,
+    models: Mapping[str, type[AccountConfig]],
+) -> str:
     """One problem, as `file: key.path: reason; did you mean …?`; a misspelt key first,
     since it also explains the "missing" error of the key it was meant to be."""
     problems = error.errors()
     problem = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
-    location = [part for part in problem["loc"] if part not in ("x", "facebook")]
+    location = [part for part in problem["loc"] if part not in models]
     key = _dotted(location)
     if problem["type"] == "extra_forbidden":
-        reason = "unknown key" + _suggestion(str(location[-1]), _allowed_keys(location, raw))
+        reason = "unknown key" + _suggestion(str(location[-1]),
+                                             _allowed_keys(location, raw, models))
     elif problem["type"] == "missing":
         reason = "missing required key"
     elif problem["type"] == "union_tag_invalid" or problem["type"] == "union_tag_not_found":
-        reason = 'platform must be "x" or "facebook"'
+        reason = "platform must be one of " + ", ".join(f'"{name}"' for name in models)
         key = _dotted([*location, "platform"]) if problem["type"] == "union_tag_not_found" else key
     else:
         reason = problem["msg"].removeprefix("Value error, ")
@@ -627,11 +613,14 @@ def _dotted(location: list[Any]) -> str:
     return text
 
 
-def _allowed_keys(location: list[Any], raw: Mapping[str, Any]) -> list[str]:
+def _allowed_keys(
+    location: list[Any], raw: Mapping[str, Any], models: Mapping[str, type[AccountConfig]]
+) -> list[str]:
     """The keys valid where the unknown one stood, for the "did you mean" hint."""
+    model: type[BaseModel]
     if len(location) >= 3 and location[0] == "accounts" and isinstance(location[1], int):
         platform = raw["accounts"][location[1]].get("platform")
-        model: type[BaseModel] = FacebookAccount if platform == "facebook" else XAccount
+        model = models.get(str(platform), AccountConfig)
         return list(model.model_fields)
     model = Settings
     for part in location[:-1]:
@@ -661,7 +650,7 @@ def _suggestion(key: str, allowed: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def resolve_secrets(account: XAccount | FacebookAccount) -> dict[str, str]:
+def resolve_secrets(account: AccountConfig) -> dict[str, str]:
     """Read the account's secrets from the environment, or say which variable is missing."""
     secrets: dict[str, str] = {}
     for key, env_name in account.secret_env_names().items():

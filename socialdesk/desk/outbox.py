@@ -21,7 +21,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from connectors.base import (
-    AccountSettings,
     ActionKind,
     AuthExpired,
     Channel,
@@ -40,10 +39,10 @@ from connectors.base import (
     Visibility,
 )
 from socialdesk.clock import Clock
-from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
-from socialdesk.errors import SocialdeskError
-from socialdesk.platforms.channel_rules import ChannelRuleError, check_text
-from socialdesk.plugins import load_connector
+from socialdesk.config import Settings
+from socialdesk.errors import AccountSyncError, SocialdeskError
+from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.platforms.registry import build_connector, check_text, platform_named
 from socialdesk.store import lease
 from socialdesk.store.ingest import ingest_page
 from socialdesk.store.models import (
@@ -62,9 +61,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=15)
 INLINE_WAIT = timedelta(seconds=30)
 """`send_now` waits this long at most for a retry; later ones are left to the next sync."""
-
-PRIVATE_REPLY_WINDOW = timedelta(days=7)
-"""Meta: one private reply per comment or visitor post, within 7 days of it."""
 
 HUMAN_CHECK = "check the platform by hand, then `socialdesk outbox retry {id} --yes` if missing"
 
@@ -161,14 +157,9 @@ def _check_rules(session: Session, request: ActionRequest, now: datetime) -> Non
 
 
 def _check_private_reply(session: Session, request: ActionRequest, now: datetime) -> None:
-    if request.platform != "facebook":
-        raise ChannelRuleError("only Facebook has private replies; on X send a direct message")
+    platform = platform_named(request.platform)
     created = request.options.get("target_created_at")
-    if created and now - datetime.fromisoformat(created) > PRIVATE_REPLY_WINDOW:
-        raise ChannelRuleError(
-            "Facebook allows a private reply only within 7 days of the comment or post; "
-            "this one is older: answer in public with a neutral pointer"
-        )
+    platform.check_private_reply(datetime.fromisoformat(created) if created else None, now)
     earlier = session.exec(
         select(OutboxAction).where(
             OutboxAction.account_id == request.account_id,
@@ -179,8 +170,8 @@ def _check_private_reply(session: Session, request: ActionRequest, now: datetime
     ).first()
     if earlier is not None and earlier.text != request.text:
         raise ChannelRuleError(
-            f"Facebook allows one private reply per comment, and outbox action {earlier.id} "
-            f"is already it ({earlier.state})"
+            f"{platform.display_name} allows one private reply per comment, and outbox "
+            f"action {earlier.id} is already it ({earlier.state})"
         )
 
 
@@ -217,19 +208,13 @@ class _Dispatcher:
                 return None
             try:
                 self.connectors[account_id] = build_connector(self.settings.account(account.name))
-            except (SocialdeskError, ConnectorError) as error:
-                self.errors.append(f"{account.name}: {getattr(error, 'message', error)}")
+            except AccountSyncError as error:
+                self.errors.append(error.message)
+                return None
+            except SocialdeskError as error:
+                self.errors.append(f"{account.name}: {error.message}")
                 return None
         return self.connectors[account_id]
-
-
-def build_connector(config: XAccount | FacebookAccount) -> Connector:
-    """The platform's connector for one configured account."""
-    settings = AccountSettings(
-        name=config.name, platform=config.platform, base_url=config.base_url,
-        secrets=resolve_secrets(config), options=config.options(),
-    )
-    return load_connector(config.platform)(settings)
 
 
 def dispatch_due(
@@ -564,15 +549,14 @@ def _handle(session: Session, platform: str, user_id: str) -> int | None:
 def _outbound_item(
     settings: Settings, account: Account, row: OutboxAction, receipt: SendReceipt, now: datetime
 ) -> InboundItem:
-    options = settings.account(account.name).options()
-    own_id = str(options.get("user_id") or options.get("page_id") or "")
+    own_id = settings.account(account.name).own_id()
     kind = ActionKind(row.kind)
     parent = row.target_external_id if kind is ActionKind.REPLY else None
     thread = receipt.thread_key or row.thread_key or row.target_external_id or receipt.external_id
     return InboundItem(
         platform=row.platform,
         external_id=str(receipt.external_id),
-        channel=receipt.channel or _default_channel(row.platform, kind),
+        channel=receipt.channel or platform_named(row.platform).default_channel(kind),
         direction=Direction.OUTBOUND,
         thread_key=str(thread),
         text=row.text or "",
@@ -581,12 +565,6 @@ def _outbound_item(
         parent_external_id=parent,
         raw={"outbox_action_id": row.id, **dict(receipt.raw)},
     )
-
-
-def _default_channel(platform: str, kind: ActionKind) -> Channel:
-    if platform == "x":
-        return Channel.MENTION if kind is ActionKind.REPLY else Channel.DM
-    return Channel.COMMENT if kind is ActionKind.REPLY else Channel.MESSENGER
 
 
 # --- operator views -------------------------------------------------------------------------

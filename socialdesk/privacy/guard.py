@@ -24,18 +24,12 @@ from sqlmodel.sql.expression import Select
 
 from connectors.base import ActionKind, Channel
 from socialdesk.clock import Clock
-from socialdesk.config import FacebookAccount, Settings, XAccount
+from socialdesk.config import AccountConfig, Settings
 from socialdesk.desk.outbox import ActionRequest, queue, send_now
 from socialdesk.errors import SocialdeskError
+from socialdesk.platforms.base import PlannedAction, PublicPost, Purpose
 from socialdesk.privacy.detect import Detector, Entity
-from socialdesk.privacy.policy import (
-    PlannedAction,
-    PublicPost,
-    Purpose,
-    RedirectPlan,
-    effective_mode,
-    plan_redirect,
-)
+from socialdesk.privacy.policy import RedirectPlan, effective_mode, plan_redirect
 from socialdesk.store.models import (
     UNDECIDED_ONLY,
     Account,
@@ -80,7 +74,7 @@ class GuardReport:
 def guard_undecided(
     engine: Engine,
     settings: Settings,
-    config: XAccount | FacebookAccount,
+    config: AccountConfig,
     detector: Detector,
     *,
     now: Clock,

@@ -18,10 +18,9 @@ import holidays as holiday_calendars
 
 from socialdesk.config import (
     WEEKDAYS,
+    AccountConfig,
     AcknowledgementTemplate,
-    FacebookAccount,
     HoursSettings,
-    XAccount,
     parse_opening,
 )
 
@@ -194,7 +193,7 @@ ALWAYS_OPEN = BusinessHours(zone=ZoneInfo(DEFAULT_TIMEZONE), week=(((time(0), No
 
 
 def hours_for(
-    settings: HoursSettings | None, account: XAccount | FacebookAccount | None = None
+    settings: HoursSettings | None, account: AccountConfig | None = None
 ) -> BusinessHours:
     """The hours that apply to `account`: `[hours]` with the account's time zone, if it has one."""
     timezone = account.timezone if account else None

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col, select
 
+from socialdesk.platforms.registry import channels_of
 from socialdesk.store.models import (
     Account,
     Contact,
@@ -353,16 +354,10 @@ class InboxChoices:
 def inbox_choices(engine: Engine) -> InboxChoices:
     with Session(engine) as session:
         accounts = session.exec(select(Account.name, Account.platform).order_by(Account.name)).all()
-    channels = sorted({(platform, channel) for _, platform in accounts
-                       for channel in CHANNELS_BY_PLATFORM.get(platform, ())})
+    channels = sorted({(platform, channel.value) for _, platform in accounts
+                       for channel in channels_of(platform)})
     return InboxChoices(channels=channels, accounts=[name for name, _ in accounts],
                         assignees=known_assignees(engine))
-
-
-CHANNELS_BY_PLATFORM = {
-    "x": ("mention", "dm"),
-    "facebook": ("comment", "visitor_post", "messenger"),
-}
 
 
 def known_assignees(engine: Engine) -> list[str]:

@@ -27,6 +27,7 @@ from socialdesk.desk.identity import (
 from socialdesk.desk.outbox import send_now
 from socialdesk.desk.triage import add_note, assign, merge_contacts, reveal, set_status
 from socialdesk.errors import SocialdeskError
+from socialdesk.platforms.registry import channel_label
 from socialdesk.privacy.guard import accept_suggestion, pending_suggestions
 from socialdesk.privacy.mask import mask_text
 from socialdesk.store.models import OutboxAction, PrivacyExposure, Status
@@ -43,7 +44,6 @@ from socialdesk.tui.saved_replies import fill, suggest
 from socialdesk.tui.screens.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
 from socialdesk.tui.text import (
     STATUS_COLOURS,
-    channel_label,
     due_label,
     local_time,
     plain,
@@ -106,7 +106,7 @@ class ConversationScreen(Screen[None]):
         Binding("r", "reply", "Reply", id="conversation.reply",
                 tooltip="Answer on this conversation's own channel (public stays public)"),
         Binding("p", "reply_private", "Private", id="conversation.reply_private",
-                tooltip="Write to the customer privately: X DM, Messenger or private reply"),
+                tooltip="Write to the customer privately: a direct message or a private reply"),
         Binding("a", "assign_to", "Assign to", id="conversation.assign_to",
                 tooltip="Give the conversation to a colleague: type or pick their initials"),
         Binding("h", "hide", "Hide/unhide", id="conversation.hide",

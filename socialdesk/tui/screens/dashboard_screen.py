@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Label, Sparkline, Static
 from textual.worker import get_current_worker
 
+from socialdesk.platforms.registry import any_channel_label
 from socialdesk.store.queries.dashboard import DashboardFigures, dashboard_figures
-from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
@@ -97,5 +97,4 @@ def _span(span: timedelta) -> str:
 
 
 def _label(channel: str) -> str:
-    platform = "x" if channel in ("mention", "dm") else "facebook"
-    return channel_label(platform, channel)
+    return any_channel_label(channel)

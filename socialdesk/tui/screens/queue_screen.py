@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+from socialdesk.platforms.registry import any_channel_label
 from socialdesk.store.db import refresh_statistics
 from socialdesk.store.queries.dashboard import unhealthy_accounts
 from socialdesk.store.queries.queue import (
@@ -28,7 +29,6 @@ from socialdesk.store.queries.queue import (
     inbox_page,
     search_hits_limit,
 )
-from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints
 from socialdesk.tui.widgets.queue_list import ConversationList, QueuePages, column_header
 
@@ -285,5 +285,4 @@ def _next(values: list[str | None], current: str | None) -> str | None:
 def _channel_name(channel: str | None) -> str:
     if channel is None:
         return "all"
-    platform = "x" if channel in ("mention", "dm") else "facebook"
-    return channel_label(platform, channel)
+    return any_channel_label(channel)
