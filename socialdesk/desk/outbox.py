@@ -105,9 +105,8 @@ def queue(
     _check_rules(session, request, now())
     key = request.idempotency_key or idempotency_key(session, request)
     moment = now()
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
-        session.get_bind().dialect.name
-    ]
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
     statement = insert(OutboxAction).values(
         idempotency_key=key, account_id=request.account_id, platform=request.platform,
         kind=request.kind.value, state=OutboxState.PENDING.value,
@@ -117,8 +116,8 @@ def queue(
         recipient_id=request.recipient_id, thread_key=request.thread_key, text=request.text,
         options=dict(request.options), requested_by=request.requested_by, attempts=0,
         created_at=moment, updated_at=moment,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxAction.id)
-    added = session.exec(statement).first() is not None  # type: ignore[call-overload]
+    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(col(OutboxAction.id))
+    added = session.exec(statement).first() is not None
     row = session.exec(select(OutboxAction).where(OutboxAction.idempotency_key == key)).one()
     return row, added
 
@@ -324,7 +323,7 @@ def _take(session: Session, action_id: int, dispatcher: _Dispatcher) -> bool:
     """pending -> sending, counting the attempt; False when another dispatcher won."""
     moment = dispatcher.now()
     return _transition(session, action_id, OutboxState.PENDING, OutboxState.SENDING, moment,
-                       attempts=OutboxAction.attempts + 1,  # type: ignore[operator]
+                       attempts=col(OutboxAction.attempts) + 1,
                        claimed_by=dispatcher.owner, claimed_at=moment)
 
 
@@ -334,7 +333,7 @@ def _transition(
 ) -> bool:
     """Compare-and-set of the state: True only when the row was in `expected`."""
     states = [expected] if isinstance(expected, OutboxState) else list(expected)
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(OutboxAction)
         .where(col(OutboxAction.id) == action_id,
                col(OutboxAction.state).in_([state.value for state in states]))
@@ -445,8 +444,8 @@ def reconcile(
             return record_sent(engine, settings, row, receipt, (OutboxState.UNKNOWN,), now)
         note = f"{row.last_error}; not found among the platform's recent items: "
     with Session(engine) as session:
-        session.exec(update(OutboxAction).where(  # type: ignore[call-overload]
-            col(OutboxAction.id) == row.id, OutboxAction.state == OutboxState.UNKNOWN.value
+        session.exec(update(OutboxAction).where(
+            col(OutboxAction.id) == row.id, col(OutboxAction.state) == OutboxState.UNKNOWN.value
         ).values(last_error=note + HUMAN_CHECK.format(id=row.id), updated_at=now))
         session.commit()
     return _load(engine, row.id or 0)

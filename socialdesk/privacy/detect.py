@@ -34,7 +34,7 @@ from stdnum import iban as std_iban
 from stdnum import luhn
 from stdnum.it import codicefiscale, iva
 
-from socialdesk.config import compile_custom_pattern
+from socialdesk.rules_config import compile_custom_pattern
 
 PHONE = "PHONE"
 EMAIL = "EMAIL"

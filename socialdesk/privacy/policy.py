@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import Channel, Visibility
-from socialdesk.config import AccountConfig, PrivacyMode, PrivacySettings, PrivacyTemplateSettings
+from socialdesk.config import AccountConfig
 from socialdesk.platforms.base import PlannedAction, PublicPost, Purpose, RedirectTexts
 from socialdesk.platforms.registry import platform_named
 from socialdesk.privacy.detect import Entity
@@ -27,6 +27,7 @@ from socialdesk.privacy.templates import (
     render,
     type_names,
 )
+from socialdesk.rules_config import PrivacyMode, PrivacySettings, PrivacyTemplateSettings
 
 PUBLIC_CHANNELS = frozenset({channel.value for channel in Channel
                              if channel.visibility is Visibility.PUBLIC})

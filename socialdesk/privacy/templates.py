@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from socialdesk.config import PrivacyTemplateSettings
 from socialdesk.platforms.base import RedirectTexts
 from socialdesk.privacy.detect import CUSTOM_PREFIX
+from socialdesk.rules_config import PrivacyTemplateSettings
 
 MIN_LEAK_CHARS = 4
 """Values shorter than this (letters and digits) are compared whole, not as substrings."""

@@ -16,13 +16,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
-from socialdesk.config import (
-    WEEKDAYS,
-    AccountConfig,
-    AcknowledgementTemplate,
-    HoursSettings,
-    parse_opening,
-)
+from socialdesk.config import AccountConfig
+from socialdesk.rules_config import WEEKDAYS, AcknowledgementTemplate, HoursSettings, parse_opening
 
 SEARCH_DAYS = 2 * 366
 """How far ahead an opening is looked for; config guarantees a weekday with hours, so only a

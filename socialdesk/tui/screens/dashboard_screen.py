@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Label, Sparkline, Static
 from textual.worker import get_current_worker
 
@@ -63,9 +64,10 @@ class DashboardScreen(Screen[None]):
 
     def _show(self, figures: DashboardFigures) -> None:
         self.query_one("#figures", Static).update(describe_response_times(figures))
-        rows = [Horizontal(Label(f"{_label(channel)}: {sum(counts)} in {DASHBOARD_DAYS} days"),
-                           Sparkline(counts, summary_function=max), classes="channel")
-                for channel, counts in figures.volumes.items()]
+        rows: list[Widget] = [
+            Horizontal(Label(f"{_label(channel)}: {sum(counts)} in {DASHBOARD_DAYS} days"),
+                       Sparkline(counts, summary_function=max), classes="channel")
+            for channel, counts in figures.volumes.items()]
         if not figures.volumes:
             rows.append(Static(f"No inbound messages in the last {DASHBOARD_DAYS} days."))
         volumes = self.query_one("#volumes", Vertical)
