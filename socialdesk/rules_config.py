@@ -261,7 +261,7 @@ DEFAULT_ACKNOWLEDGEMENTS = {
 
 class AcknowledgementSettings(Strict):
     """One automatic message per new private conversation saying when the answer will come
-    (seed 004). Never in public; on Messenger only inside the 24-hour window."""
+    (seed 004). Never in public; only inside the platform's window for automatic replies."""
 
     enabled: bool = False
     max_age_minutes: Annotated[int, Field(ge=1, le=1440)] = 60

@@ -87,7 +87,7 @@ class ActionRequest:
     target_channel: Channel | None = None
     recipient_id: str | None = None
     thread_key: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
 
 

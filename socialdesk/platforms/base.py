@@ -55,7 +55,8 @@ class PlannedAction:
     target_channel: Channel | None = None
     recipient_id: str | None = None
     text: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict)
+    """Platform send options, e.g. the public message's time for a private reply."""
 
 
 @dataclass(frozen=True)
