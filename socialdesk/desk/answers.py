@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from connectors.base import ActionKind, Channel, Direction, Visibility
 from socialdesk.clock import Clock
 from socialdesk.config import Settings
-from socialdesk.desk.outbox import ActionRequest, OutboxError, queue
+from socialdesk.desk.outbox_queue import ActionRequest, OutboxError, queue
 from socialdesk.platforms.base import Platform
 from socialdesk.platforms.channel_rules import ChannelRuleError
 from socialdesk.platforms.registry import platform_named

@@ -8,7 +8,6 @@ platform does not show it). An `unknown` action is never resent without a human.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -17,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from connectors.base import (
@@ -26,9 +24,7 @@ from connectors.base import (
     Channel,
     Connector,
     ConnectorError,
-    Direction,
     FatalAPIError,
-    InboundItem,
     OutboundAction,
     PullPage,
     RateLimited,
@@ -36,22 +32,19 @@ from connectors.base import (
     RetriableAPIError,
     SendOutcomeUnknown,
     SendReceipt,
-    Visibility,
 )
 from socialdesk.clock import Clock
 from socialdesk.config import Settings
+from socialdesk.desk.outbound_message import link_customer, outbound_item
+from socialdesk.desk.outbox_queue import OutboxError
 from socialdesk.errors import AccountSyncError, SocialdeskError
-from socialdesk.platforms.channel_rules import ChannelRuleError
-from socialdesk.platforms.registry import build_connector, check_text, platform_named
+from socialdesk.platforms.registry import build_connector
 from socialdesk.store import lease
 from socialdesk.store.ingest import ingest_page
 from socialdesk.store.models import (
     ACKNOWLEDGEMENT_ACTOR,
     Account,
     AuditEntry,
-    Conversation,
-    Handle,
-    Message,
     OutboxAction,
     OutboxState,
 )
@@ -63,115 +56,6 @@ INLINE_WAIT = timedelta(seconds=30)
 """`send_now` waits this long at most for a retry; later ones are left to the next sync."""
 
 HUMAN_CHECK = "check the platform by hand, then `socialdesk outbox retry {id} --yes` if missing"
-
-
-class OutboxError(SocialdeskError):
-    """An action that cannot be queued or retried as asked."""
-
-    title = "cannot send"
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class ActionRequest:
-    """What an operator action asks the outbox to do; see `OutboundAction` for the fields."""
-
-    account_id: int
-    platform: str
-    kind: ActionKind
-    requested_by: str
-    text: str | None = None
-    conversation_id: int | None = None
-    target_message_id: int | None = None
-    target_external_id: str | None = None
-    target_channel: Channel | None = None
-    recipient_id: str | None = None
-    thread_key: str | None = None
-    options: dict[str, str] = field(default_factory=dict)
-    idempotency_key: str | None = None
-
-
-# --- queueing -------------------------------------------------------------------------------
-
-
-def queue(
-    session: Session, request: ActionRequest, *, now: Clock
-) -> tuple[OutboxAction, bool]:
-    """Add the action unless one with the same idempotency key exists; True when added.
-
-    The caller commits, so the row and its audit entry are stored together. Channel rules
-    are checked first: nothing that breaks them is ever queued.
-    """
-    _check_rules(session, request, now())
-    key = request.idempotency_key or idempotency_key(session, request)
-    moment = now()
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
-    statement = insert(OutboxAction).values(
-        idempotency_key=key, account_id=request.account_id, platform=request.platform,
-        kind=request.kind.value, state=OutboxState.PENDING.value,
-        conversation_id=request.conversation_id, target_message_id=request.target_message_id,
-        target_external_id=request.target_external_id,
-        target_channel=request.target_channel.value if request.target_channel else None,
-        recipient_id=request.recipient_id, thread_key=request.thread_key, text=request.text,
-        options=dict(request.options), requested_by=request.requested_by, attempts=0,
-        created_at=moment, updated_at=moment,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(col(OutboxAction.id))
-    added = session.exec(statement).first() is not None
-    row = session.exec(select(OutboxAction).where(OutboxAction.idempotency_key == key)).one()
-    return row, added
-
-
-def idempotency_key(session: Session, request: ActionRequest) -> str:
-    """The same answer to the same message is the same action; a hide after an unhide is not."""
-    parts = [str(request.account_id), request.kind.value, request.target_external_id or "",
-             request.recipient_id or "", request.thread_key or "",
-             " ".join((request.text or "").split())]
-    if request.kind.idempotent:
-        previous = session.exec(
-            select(OutboxAction.id).where(
-                OutboxAction.account_id == request.account_id,
-                col(OutboxAction.kind).in_([ActionKind.HIDE.value, ActionKind.UNHIDE.value]),
-                OutboxAction.target_external_id == request.target_external_id,
-            ).order_by(col(OutboxAction.id).desc())
-        ).first()
-        parts.append(str(previous or 0))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
-
-
-def _check_rules(session: Session, request: ActionRequest, now: datetime) -> None:
-    """Visibility of the conversation, text length, and the one-shot private reply."""
-    kind = request.kind
-    if kind.visibility is not None:
-        check_text(request.platform, kind, request.text)
-    if request.conversation_id is not None and kind is ActionKind.REPLY:
-        conversation = session.get(Conversation, request.conversation_id)
-        if conversation is not None and conversation.visibility != Visibility.PUBLIC.value:
-            raise ChannelRuleError(
-                f"conversation {conversation.id} is private ({conversation.channel}): "
-                "a public reply would expose it; answer with a direct message"
-            )
-    if kind is ActionKind.PRIVATE_REPLY:
-        _check_private_reply(session, request, now)
-
-
-def _check_private_reply(session: Session, request: ActionRequest, now: datetime) -> None:
-    platform = platform_named(request.platform)
-    created = request.options.get("target_created_at")
-    platform.check_private_reply(datetime.fromisoformat(created) if created else None, now)
-    earlier = session.exec(
-        select(OutboxAction).where(
-            OutboxAction.account_id == request.account_id,
-            OutboxAction.kind == ActionKind.PRIVATE_REPLY.value,
-            OutboxAction.target_external_id == request.target_external_id,
-            OutboxAction.state != OutboxState.FAILED.value,
-        )
-    ).first()
-    if earlier is not None and earlier.text != request.text:
-        raise ChannelRuleError(
-            f"{platform.display_name} allows one private reply per comment, and outbox "
-            f"action {earlier.id} is already it ({earlier.state})"
-        )
 
 
 # --- dispatching ----------------------------------------------------------------------------
@@ -499,71 +383,12 @@ def record_sent(
         if receipt.external_id is None or row.text is None:
             session.commit()
         else:
-            item = _outbound_item(settings, account, row, receipt, now)
+            item = outbound_item(settings, account, row, receipt, now)
             ingest_page(session, account, PullPage(stream="outbox", items=[item]), now=now,
                         find_spans=None,
                         automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
-            _link_customer(session, account, row, item.thread_key)
+            link_customer(session, account, row, item.thread_key)
     return _load(engine, row.id or 0)
-
-
-def _link_customer(session: Session, account: Account, row: OutboxAction, thread: str) -> None:
-    """A private conversation our own message opened belongs on the card of the customer
-    it was sent to: ingest cannot tell, since the only author it sees is us."""
-    contact_id = _recipient_contact(session, row)
-    if contact_id is None:
-        return
-    session.exec(
-        update(Conversation)
-        .where(col(Conversation.account_id) == account.id,
-               col(Conversation.thread_key) == thread,
-               col(Conversation.contact_id).is_(None))
-        .values(contact_id=contact_id)
-    )
-    session.commit()
-
-
-def _recipient_contact(session: Session, row: OutboxAction) -> int | None:
-    """The contact behind the recipient: their handle, else the author of the message
-    answered (a Facebook private reply names a comment, not a person)."""
-    candidates = [row.recipient_id]
-    if row.target_message_id is not None:
-        target = session.get(Message, row.target_message_id)
-        if target is not None:
-            candidates.append(target.author_external_id)
-    for user_id in candidates:
-        contact = _handle(session, row.platform, user_id) if user_id else None
-        if contact is not None:
-            return contact
-    return None
-
-
-def _handle(session: Session, platform: str, user_id: str) -> int | None:
-    return session.exec(
-        select(Handle.contact_id).where(Handle.platform == platform,
-                                        Handle.external_user_id == user_id)
-    ).first()
-
-
-def _outbound_item(
-    settings: Settings, account: Account, row: OutboxAction, receipt: SendReceipt, now: datetime
-) -> InboundItem:
-    own_id = settings.account(account.name).own_id()
-    kind = ActionKind(row.kind)
-    parent = row.target_external_id if kind is ActionKind.REPLY else None
-    thread = receipt.thread_key or row.thread_key or row.target_external_id or receipt.external_id
-    return InboundItem(
-        platform=row.platform,
-        external_id=str(receipt.external_id),
-        channel=receipt.channel or platform_named(row.platform).default_channel(kind),
-        direction=Direction.OUTBOUND,
-        thread_key=str(thread),
-        text=row.text or "",
-        created_at=receipt.created_at or now,
-        author_id=own_id or None,
-        parent_external_id=parent,
-        raw={"outbox_action_id": row.id, **dict(receipt.raw)},
-    )
 
 
 # --- operator views -------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from sqlmodel.sql.expression import Select
 from connectors.base import ActionKind, Channel
 from socialdesk.clock import Clock
 from socialdesk.config import AccountConfig, Settings
-from socialdesk.desk.outbox import ActionRequest, queue, send_now
+from socialdesk.desk.outbox import send_now
+from socialdesk.desk.outbox_queue import ActionRequest, queue
 from socialdesk.errors import SocialdeskError
 from socialdesk.platforms.base import PlannedAction, PublicPost, Purpose
 from socialdesk.privacy.detect import Detector, Entity
