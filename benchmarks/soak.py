@@ -32,7 +32,9 @@ from typing import Any
 from sqlalchemy import create_engine, func
 from sqlmodel import Session, col, select
 
-from socialdesk.config import FACEBOOK_POLL_SECONDS, POLL_SECONDS_RANGE, X_POLL_SECONDS
+from socialdesk.config import POLL_SECONDS_RANGE
+from socialdesk.platforms.facebook_platform import FACEBOOK_POLL_SECONDS
+from socialdesk.platforms.x_platform import X_POLL_SECONDS
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.limits import DEFAULT_LIMITS
 from socialdesk.sandbox.state import X_USER_ID

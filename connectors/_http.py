@@ -71,8 +71,8 @@ def parse_base_url(base_url: str | None) -> SplitResult | None:
         raise ConfigurationError("base_url must not carry a query string or fragment")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigurationError(
-            f"base_url {base_url!r} uses plain http on a non-loopback host; "
-            "use https, or http only with 127.0.0.1, ::1 or localhost"
+            f"plain http:// is accepted only for loopback addresses (127.0.0.1, ::1, "
+            f"localhost), not {parts.hostname!r}; use https://"
         )
     return parts
 

@@ -126,7 +126,7 @@ def doctor(config_path: Path | None) -> None:
 @click.option("--write-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a complete config for this sandbox (database beside it).")
 @click.option("--rate-window", type=click.IntRange(1, 24 * 3600), default=None, metavar="SECONDS",
-              help="Shorten every emulated rate-limit window (X's 15 min, Graph's hour) to "
+              help="Shorten every emulated rate-limit window (15 minutes to an hour) to "
                    "SECONDS, to watch a backfill that needs several windows.")
 @click.option("--x-access-level", default="read-write-directmessages", show_default=True,
               type=click.Choice(["read", "read-write", "read-write-directmessages"]),

@@ -6,38 +6,43 @@ holds the value, and values are read only when a connector is built.
 
 from __future__ import annotations
 
+import abc
 import difflib
-import ipaddress
+import functools
 import os
-import re
 import tomllib
 import typing
 from collections.abc import Mapping
-from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, ClassVar, Literal, Self, Union, cast
 
-import re2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from connectors._http import parse_base_url
+from connectors.base import ConfigurationError
+from socialdesk import plugins
 from socialdesk.errors import AccountSyncError, ConfigError
 from socialdesk.paths import default_database_url
+from socialdesk.rules_config import (
+    AcknowledgementSettings,
+    HoursSettings,
+    PrivacyMode,
+    PrivacySettings,
+    SlaSettings,
+    Strict,
+    TemplateLanguage,
+    check_timezone,
+)
 
-DEFAULT_GRAPH_VERSION = "v25.0"
-"""Graph v25.0 is available until 2028-07-29 (Graph API changelog, PLATFORMS.md)."""
 
-X_SECRET_KEYS = ("bearer_token", "consumer_key", "consumer_secret", "access_token",
-                 "access_token_secret")
-FACEBOOK_SECRET_KEYS = ("page_token",)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DatabaseSettings(_Strict):
+class DatabaseSettings(Strict):
     url: str | None = None
     """SQLAlchemy URL; empty means SQLite in the user's data dir."""
 
@@ -46,108 +51,7 @@ class DatabaseSettings(_Strict):
         return self.url or default_database_url()
 
 
-PrivacyMode = Literal["auto", "suggest", "off"]
-"""auto: the guard's actions are queued at once; suggest: they wait for an operator's key."""
-
-_TEMPLATE_FIELDS = {
-    "private_message": {"name", "types"},
-    "public_pointer": {"name"},
-    "public_pointer_link": {"name", "dm_link"},
-}
-
-
-class PrivacyTemplateSettings(_Strict):
-    """The privacy guard's texts in one language. `{name}` is the customer's @handle on X,
-    their name on Facebook; `{types}` the kinds of data found (never the values)."""
-
-    private_message: Annotated[str, Field(min_length=1)]
-    """The Facebook private reply or the X DM: the only message until the customer answers."""
-    public_pointer: Annotated[str, Field(min_length=1)]
-    """The neutral public reply: points to the private channel, asks to delete the post."""
-    public_pointer_link: Annotated[str, Field(min_length=1)]
-    """X, when the DM cannot be sent: the pointer with `{dm_link}` (a URL costs 20x on X)."""
-
-    @model_validator(mode="after")
-    def _known_placeholders(self) -> PrivacyTemplateSettings:
-        for key, allowed in _TEMPLATE_FIELDS.items():
-            used = set(re.findall(r"{(\w*)}", getattr(self, key)))
-            unknown = used - allowed
-            if unknown:
-                raise ValueError(
-                    f"{key}: unknown placeholder {{{sorted(unknown)[0]}}}; "
-                    f"use {', '.join('{' + name + '}' for name in sorted(allowed))}"
-                )
-        return self
-
-
-TemplateLanguage = Literal["it", "en"]
-
-DEFAULT_PRIVACY_TEMPLATES: dict[TemplateLanguage, PrivacyTemplateSettings] = {
-    "it": PrivacyTemplateSettings(
-        private_message=(
-            "Ciao {name}, ti scriviamo in privato perché il tuo messaggio pubblico mostrava "
-            "dati personali ({types}). Continuiamo qui, dove restano tra noi. Non ti chiederemo "
-            "mai password o codici di accesso."
-        ),
-        public_pointer=(
-            "{name}, ti abbiamo scritto in privato. Per la tua sicurezza, cancella il messaggio "
-            "che mostra i tuoi dati."
-        ),
-        public_pointer_link=(
-            "{name}, scrivici in privato da qui: {dm_link} e, per la tua sicurezza, cancella il "
-            "messaggio che mostra i tuoi dati."
-        ),
-    ),
-    "en": PrivacyTemplateSettings(
-        private_message=(
-            "Hi {name}, we are writing privately because your public message showed personal "
-            "data ({types}). Let's continue here, where it stays between us. We will never ask "
-            "for passwords or access codes."
-        ),
-        public_pointer=(
-            "{name}, we've sent you a private message. For your safety, please delete the post "
-            "that shows your data."
-        ),
-        public_pointer_link=(
-            "{name}, please message us privately here: {dm_link} and, for your safety, delete "
-            "the post that shows your data."
-        ),
-    ),
-}
-
-
-class PrivacySettings(_Strict):
-    mode: PrivacyMode = "suggest"
-    """What the guard does with a new public post that carries personal data."""
-    templates: dict[TemplateLanguage, PrivacyTemplateSettings] = Field(
-        default_factory=lambda: dict(DEFAULT_PRIVACY_TEMPLATES)
-    )
-    """Texts per language; a language left out keeps its default texts."""
-
-    @field_validator("templates")
-    @classmethod
-    def _defaults_for_missing_languages(
-        cls, value: dict[TemplateLanguage, PrivacyTemplateSettings]
-    ) -> dict[TemplateLanguage, PrivacyTemplateSettings]:
-        return {**DEFAULT_PRIVACY_TEMPLATES, **value}
-
-    phone_regions: tuple[str, ...] = ("IT", "US", "GB")
-    """Regions national-format phone numbers are parsed in, most likely first."""
-    own_numbers: tuple[str, ...] = ()
-    """The brand's published numbers: a customer quoting them exposes nothing."""
-    patterns: dict[str, str] = Field(default_factory=dict)
-    """Named regular expressions for the brand's own identifiers (CUSTOM:<name>), in RE2
-    syntax: matched in linear time, so no pattern can hang a scan."""
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, pattern in value.items():
-            compile_custom_pattern(name, pattern)
-        return value
-
-
-class OutboxSettings(_Strict):
+class OutboxSettings(Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     """Sends tried per action before it is `failed`; only failures the platform confirms
     (5xx, 429, a refused connection) are tried again."""
@@ -158,171 +62,23 @@ class OutboxSettings(_Strict):
 
 
 def _check_base_url(url: str | None) -> str | None:
-    """Plain http is allowed only on loopback: tokens must never cross a network in clear."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL with a host")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("plain http:// is accepted only for loopback addresses; use https://")
-    return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+    """The connectors' own rule (https anywhere, plain http only on loopback), applied when
+    the file is read so that a bad URL names its key instead of failing the first sync."""
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_OPENING = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9])$")
-
-
-def parse_opening(text: str) -> tuple[time, time | None]:
-    """"09:00-13:00" as (start, end); an end of "24:00" is None, meaning midnight."""
-    match = _OPENING.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not an opening like \"09:00-13:00\"")
-    start = time(int(match[1]), int(match[2]))
-    if match[3] == "24":
-        if match[4] != "00":
-            raise ValueError(f"{text!r}: the latest closing time is 24:00")
-        return start, None
-    end = time(int(match[3]), int(match[4]))
-    if end <= start:
-        raise ValueError(f"{text!r}: an opening must close after it opens, on the same day")
-    return start, end
-
-
-def _check_timezone(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {value!r}; use an IANA name like \"Europe/Rome\""
-        ) from None
-    return value
-
-
-class HoursSettings(_Strict):
-    """Published staff hours (seed 002): weekly openings in a time zone, minus closed days."""
-
-    timezone: str = "Europe/Rome"
-    """IANA time zone the openings are written in; an account may override it."""
-    mon: tuple[str, ...] = ("09:00-18:00",)
-    tue: tuple[str, ...] = ("09:00-18:00",)
-    wed: tuple[str, ...] = ("09:00-18:00",)
-    thu: tuple[str, ...] = ("09:00-18:00",)
-    fri: tuple[str, ...] = ("09:00-18:00",)
-    sat: tuple[str, ...] = ()
-    sun: tuple[str, ...] = ()
-    holidays: tuple[date, ...] = ()
-    """Extra closed dates (company holidays, bridges)."""
-    public_holidays: str = "IT"
-    """Country whose public holidays close the desk (ISO code, `holidays` library); "" for none."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        return _check_timezone(value) or value
-
-    @field_validator(*WEEKDAYS)
-    @classmethod
-    def _openings_do_not_overlap(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        spans = sorted(parse_opening(text) for text in value)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
-            if end is None or start < end:
-                raise ValueError("openings of one day must not overlap")
-        return value
-
-    @field_validator("public_holidays")
-    @classmethod
-    def _known_country(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[A-Z]{2}", value):
-            raise ValueError('must be a two-letter country code such as "IT", or ""')
-        return value
-
-    @model_validator(mode="after")
-    def _opens_some_day(self) -> HoursSettings:
-        if not any(getattr(self, day) for day in WEEKDAYS):
-            raise ValueError("the desk must open on at least one weekday")
-        return self
-
-
-class SlaSettings(_Strict):
-    first_response_minutes: Annotated[int, Field(ge=1, le=30 * 24 * 60)] = 240
-    """Business minutes a first answer may take (counted inside `[hours]`)."""
-    check_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
-    """How often `socialdesk run` looks for conversations past their due time."""
-
-
-class AcknowledgementTemplate(_Strict):
-    """The acknowledgement in one language; `{when}` is the latest time of the answer."""
-
-    open: str
-    """Sent while the desk is open: "ti risponderemo entro {when}"."""
-    closed: str
-    """Sent outside the published hours: "siamo fuori orario: ti risponderemo entro {when}"."""
-
-    @field_validator("open", "closed")
-    @classmethod
-    def _says_when(cls, value: str) -> str:
-        if "{when}" not in value:
-            raise ValueError("must contain {when}, the latest time of the answer")
-        try:
-            value.format(when="w", time="t", date="d")
-        except (KeyError, IndexError, ValueError) as error:
-            raise ValueError(f"unknown placeholder {error}; use {{when}}, {{time}} or "
-                             "{date}") from None
-        return value
-
-
-DEFAULT_ACKNOWLEDGEMENTS = {
-    "it": AcknowledgementTemplate(
-        open="Grazie del messaggio! Ti risponderemo entro {when}.",
-        closed="Grazie del messaggio! Ora siamo fuori orario: ti risponderemo entro {when}.",
-    ),
-    "en": AcknowledgementTemplate(
-        open="Thanks for your message! We will answer by {when}.",
-        closed="Thanks for your message! We are outside our hours now: we will answer by {when}.",
-    ),
-}
-
-
-class AcknowledgementSettings(_Strict):
-    """One automatic message per new private conversation saying when the answer will come
-    (seed 004). Never in public; on Messenger only inside the 24-hour window."""
-
-    enabled: bool = False
-    max_age_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
-    """Only conversations opened this recently: the first sync must not write to old ones."""
-    default_language: str = "it"
-    """Used when the customer's language is not recognised as Italian or English."""
-    templates: dict[str, AcknowledgementTemplate] = Field(
-        default_factory=lambda: dict(DEFAULT_ACKNOWLEDGEMENTS)
-    )
-
-    @model_validator(mode="after")
-    def _default_has_a_template(self) -> AcknowledgementSettings:
-        if self.default_language not in self.templates:
-            raise ValueError(f"default_language {self.default_language!r} has no template; "
-                             f"templates: {', '.join(sorted(self.templates))}")
-        return self
+        parse_base_url(url)
+    except ConfigurationError as error:
+        raise ValueError(str(error)) from None
+    return url.rstrip("/") if url else None
 
 
 POLL_SECONDS_RANGE = (2, 86_400)
 """Below 2 s every poll is an API call with nothing new; above a day a queue is not fresh."""
 
 
-def _check_poll_seconds(
+def check_poll_seconds(
     value: dict[str, int], defaults: dict[str, int], platform: str
 ) -> dict[str, int]:
+    """A platform's `poll_seconds`: known streams only, each in range, defaults filled in."""
     unknown = set(value) - set(defaults)
     if unknown:
         raise ValueError(f"{platform} has no stream {sorted(unknown)[0]!r}; "
@@ -334,37 +90,16 @@ def _check_poll_seconds(
     return {**defaults, **value}
 
 
-X_POLL_SECONDS = {"mentions": 90, "dms": 180}
-"""Mentions every 60-120 s, DMs every 2-5 min: DM lookup allows 15 calls per 15 min."""
-def _re2_options() -> re2.Options:
-    options = re2.Options()
-    options.log_errors = False  # RE2 would print its own line to stderr besides ours
-    return options
 
 
-_RE2_OPTIONS = _re2_options()
+class AccountConfig(Strict, abc.ABC):
+    """One `[[accounts]]` entry: the keys every platform shares. Each platform module
+    subclasses it with `platform: Literal["<its name>"]` and its own keys."""
 
+    SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
+    """Keys whose values are secrets: refused inline, read from `<key>_env` variables."""
 
-def compile_custom_pattern(name: str, pattern: str) -> re2._Regexp:
-    """A `[privacy.patterns]` entry compiled by RE2, which matches in time linear in the
-    text: a pattern such as `(a+)+$` cannot hang a scan or a sync as Python's backtracking
-    `re` would. RE2 has no lookarounds or backreferences; such a pattern is refused here,
-    when the config is read, in one line."""
-    try:
-        return re2.compile(pattern, _RE2_OPTIONS)
-    except re2.error as error:
-        reason = error.args[0].decode() if error.args and isinstance(
-            error.args[0], bytes) else str(error)
-        raise ValueError(
-            f"pattern {name!r} is not a valid RE2 regular expression ({reason}); "
-            "lookarounds and backreferences are not supported"
-        ) from None
-
-
-FACEBOOK_POLL_SECONDS = {"feed": 120, "messenger": 120}
-
-
-class _AccountBase(_Strict):
+    platform: str
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     base_url: str | None = None
     """Overrides the platform's API host: the sandbox, a replay server, or the real API."""
@@ -377,6 +112,8 @@ class _AccountBase(_Strict):
     max_response_mb: Annotated[int, Field(ge=1, le=1024)] = 20
     """A page whose body is larger is refused unread: the stream fails for that pass and
     keeps its watermark, and memory stays bounded (a 150 MB page once took 1 GB)."""
+    poll_seconds: dict[str, int] = Field(default_factory=dict)
+    """Seconds between polls per stream in `socialdesk run`; each platform has defaults."""
 
     @field_validator("base_url")
     @classmethod
@@ -386,78 +123,22 @@ class _AccountBase(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
-        return _check_timezone(value)
+        return check_timezone(value)
 
-
-class XAccount(_AccountBase):
-    platform: Literal["x"]
-    user_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
-    bearer_token_env: str
-    consumer_key_env: str
-    consumer_secret_env: str
-    access_token_env: str
-    access_token_secret_env: str
-    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(X_POLL_SECONDS))
-    """Seconds between polls per stream (`mentions`, `dms`) in `socialdesk run`."""
-
-    @field_validator("poll_seconds")
-    @classmethod
-    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
-        return _check_poll_seconds(value, X_POLL_SECONDS, "X")
-
+    @abc.abstractmethod
     def secret_env_names(self) -> dict[str, str]:
-        return {key: getattr(self, f"{key}_env") for key in X_SECRET_KEYS}
+        """Secret key -> the environment variable that holds it."""
 
+    @abc.abstractmethod
     def options(self) -> dict[str, Any]:
-        env_names = {f"{key}_env": name for key, name in self.secret_env_names().items()}
-        return {"user_id": self.user_id, "max_response_mb": self.max_response_mb, **env_names}
+        """The plain keys the platform's connector reads (ids, versions, limits)."""
+
+    def own_id(self) -> str:
+        """The account's own id on the platform: what its own messages carry as author."""
+        return ""
 
 
-class FacebookAccount(_AccountBase):
-    platform: Literal["facebook"]
-    page_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
-    page_token_env: str
-    app_secret_env: str | None = None
-    """The variable holding the app's secret: only `doctor` uses it, to read which
-    permissions have Advanced Access (an app token is the app id and its secret)."""
-    graph_version: Annotated[str, Field(pattern=r"^v[0-9]+\.0$")] = DEFAULT_GRAPH_VERSION
-    comment_lookback_days: Annotated[int, Field(ge=1, le=90)] = 7
-    """How far back the first sync reads; 7 days is the private-reply window."""
-    post_horizon_days: Annotated[int, Field(ge=1, le=365)] = 30
-    """Posts created this many days before the last sync are checked for new comments
-    (Graph lists the feed by creation; a comment moves its post's `updated_time`)."""
-    human_agent: bool = False
-    """The app has Meta's Human Agent feature: operators may answer Messenger up to 7 days
-    after the person's last message (MESSAGE_TAG + HUMAN_AGENT), never automatic replies."""
-    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(FACEBOOK_POLL_SECONDS))
-    """Seconds between polls per stream (`feed`, `messenger`) in `socialdesk run`."""
-
-    @field_validator("poll_seconds")
-    @classmethod
-    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
-        return _check_poll_seconds(value, FACEBOOK_POLL_SECONDS, "Facebook")
-
-    def secret_env_names(self) -> dict[str, str]:
-        names = {"page_token": self.page_token_env}
-        if self.app_secret_env:
-            names["app_secret"] = self.app_secret_env
-        return names
-
-    def options(self) -> dict[str, Any]:
-        return {
-            "page_id": self.page_id,
-            "page_token_env": self.page_token_env,
-            "graph_version": self.graph_version,
-            "comment_lookback_days": self.comment_lookback_days,
-            "max_response_mb": self.max_response_mb,
-            "post_horizon_days": self.post_horizon_days,
-        }
-
-
-Account = Annotated[XAccount | FacebookAccount, Field(discriminator="platform")]
-
-
-class OperatorSettings(_Strict):
+class OperatorSettings(Strict):
     """Who is at the keyboard of this install; `socialdesk tui --as` overrides the initials."""
 
     initials: Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9.]+$")] = "ME"
@@ -465,7 +146,7 @@ class OperatorSettings(_Strict):
     name: str | None = None
 
 
-class TuiSettings(_Strict):
+class TuiSettings(Strict):
     """The desk (TUI)."""
 
     keymap: dict[Annotated[str, Field(pattern=r"^[a-z_]+\.[a-z_]+$")],
@@ -474,7 +155,7 @@ class TuiSettings(_Strict):
     ids' current keys. Several keys: comma-separated, e.g. `"queue.down" = "down,j,n"`."""
 
 
-class SavedReplySettings(_Strict):
+class SavedReplySettings(Strict):
     """A reply the team writes again and again (seed 003); the TUI suggests the closest."""
 
     name: Annotated[str, Field(min_length=1)]
@@ -483,7 +164,7 @@ class SavedReplySettings(_Strict):
     """May use `{name}` (the customer's name) and `{agent}` (the operator's name)."""
 
 
-class ScheduledReport(_Strict):
+class ScheduledReport(Strict):
     """A report `socialdesk run` writes by itself, e.g. every Monday for the week before."""
 
     cron: Annotated[str, Field(min_length=9)]
@@ -514,13 +195,13 @@ class ScheduledReport(_Strict):
         return value
 
 
-class ReportsSettings(_Strict):
+class ReportsSettings(Strict):
     unmask_operators: tuple[str, ...] = ()
     """Initials allowed to export personal data in clear (`report --unmask`); audited."""
     schedule: list[ScheduledReport] = Field(default_factory=list)
 
 
-class Settings(_Strict):
+class Settings(Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
@@ -532,7 +213,7 @@ class Settings(_Strict):
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
     tui: TuiSettings = Field(default_factory=TuiSettings)
     saved_replies: list[SavedReplySettings] = Field(default_factory=list)
-    accounts: list[Account] = Field(default_factory=list)
+    accounts: list[AccountConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> Settings:
@@ -555,7 +236,16 @@ class Settings(_Strict):
                         from None
         return self
 
-    def account(self, name: str) -> XAccount | FacebookAccount:
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Each account is read by the model its `platform` names, among the registered
+        platforms' (entry points are read here, when a config is read, not at import)."""
+        if cls is Settings:
+            model = _settings_model(tuple(account_models().values()))
+            return cast(Self, model.model_validate(obj, *args, **kwargs))
+        return super().model_validate(obj, *args, **kwargs)
+
+    def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
             if account.name == name:
                 return account
@@ -579,21 +269,50 @@ def load_settings(path: Path) -> Settings:
 
 
 def settings_from_mapping(raw: Mapping[str, Any], source: str) -> Settings:
-    _refuse_inline_secrets(raw, source)
+    models = account_models()
+    _refuse_inline_secrets(raw, source, models)
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(_describe(error, raw, source)) from None
+        raise ConfigError(_describe(error, raw, source, models)) from None
 
 
-def _refuse_inline_secrets(raw: Mapping[str, Any], source: str) -> None:
+def account_models() -> dict[str, type[AccountConfig]]:
+    """Each registered platform's account model, by platform name (the platform modules'
+    `account_model`, found through the `socialdesk.platforms` entry points)."""
+    models: dict[str, type[AccountConfig]] = {}
+    for platform in plugins.platform_names():
+        model = getattr(plugins.load_platform_entry(platform), "account_model", None)
+        if not (isinstance(model, type) and issubclass(model, AccountConfig)):
+            raise ConfigError(f"platform {platform!r} has no account model (an AccountConfig)")
+        models[platform] = model
+    return models
+
+
+@functools.cache
+def _settings_model(models: tuple[type[AccountConfig], ...]) -> type[Settings]:
+    """`Settings` whose accounts are read by the model their `platform` names."""
+    if len(models) == 1:
+        account: Any = models[0]
+    else:
+        account = Annotated[Union[models], Field(discriminator="platform")]  # noqa: UP007
+    return cast(type[Settings], create_model(
+        "Settings", __base__=Settings,
+        accounts=(list[account], Field(default_factory=list)),
+    ))
+
+
+def _refuse_inline_secrets(
+    raw: Mapping[str, Any], source: str, models: Mapping[str, type[AccountConfig]]
+) -> None:
     accounts = raw.get("accounts", [])
     if not isinstance(accounts, list):
         return
+    secret_keys = [key for model in models.values() for key in model.SECRET_KEYS]
     for index, account in enumerate(accounts):
         if not isinstance(account, Mapping):
             continue
-        for key in (*X_SECRET_KEYS, *FACEBOOK_SECRET_KEYS):
+        for key in secret_keys:
             if key in account:
                 raise ConfigError(
                     f"{source}: accounts[{index}].{key}: secrets are not kept in the file; "
@@ -601,19 +320,23 @@ def _refuse_inline_secrets(raw: Mapping[str, Any], source: str) -> None:
                 )
 
 
-def _describe(error: ValidationError, raw: Mapping[str, Any], source: str) -> str:
+def _describe(
+    error: ValidationError, raw: Mapping[str, Any], source: str,
+    models: Mapping[str, type[AccountConfig]],
+) -> str:
     """One problem, as `file: key.path: reason; did you mean …?`; a misspelt key first,
     since it also explains the "missing" error of the key it was meant to be."""
     problems = error.errors()
     problem = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
-    location = [part for part in problem["loc"] if part not in ("x", "facebook")]
+    location = [part for part in problem["loc"] if part not in models]
     key = _dotted(location)
     if problem["type"] == "extra_forbidden":
-        reason = "unknown key" + _suggestion(str(location[-1]), _allowed_keys(location, raw))
+        reason = "unknown key" + _suggestion(str(location[-1]),
+                                             _allowed_keys(location, raw, models))
     elif problem["type"] == "missing":
         reason = "missing required key"
     elif problem["type"] == "union_tag_invalid" or problem["type"] == "union_tag_not_found":
-        reason = 'platform must be "x" or "facebook"'
+        reason = "platform must be one of " + ", ".join(f'"{name}"' for name in models)
         key = _dotted([*location, "platform"]) if problem["type"] == "union_tag_not_found" else key
     else:
         reason = problem["msg"].removeprefix("Value error, ")
@@ -627,11 +350,14 @@ def _dotted(location: list[Any]) -> str:
     return text
 
 
-def _allowed_keys(location: list[Any], raw: Mapping[str, Any]) -> list[str]:
+def _allowed_keys(
+    location: list[Any], raw: Mapping[str, Any], models: Mapping[str, type[AccountConfig]]
+) -> list[str]:
     """The keys valid where the unknown one stood, for the "did you mean" hint."""
+    model: type[BaseModel]
     if len(location) >= 3 and location[0] == "accounts" and isinstance(location[1], int):
         platform = raw["accounts"][location[1]].get("platform")
-        model: type[BaseModel] = FacebookAccount if platform == "facebook" else XAccount
+        model = models.get(str(platform), AccountConfig)
         return list(model.model_fields)
     model = Settings
     for part in location[:-1]:
@@ -661,7 +387,7 @@ def _suggestion(key: str, allowed: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def resolve_secrets(account: XAccount | FacebookAccount) -> dict[str, str]:
+def resolve_secrets(account: AccountConfig) -> dict[str, str]:
     """Read the account's secrets from the environment, or say which variable is missing."""
     secrets: dict[str, str] = {}
     for key, env_name in account.secret_env_names().items():

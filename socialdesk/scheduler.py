@@ -40,7 +40,7 @@ from tzlocal import get_localzone
 
 from connectors.base import RateLimitStatus
 from socialdesk.clock import Clock, system_clock
-from socialdesk.config import FacebookAccount, ScheduledReport, Settings, XAccount, load_settings
+from socialdesk.config import AccountConfig, ScheduledReport, Settings, load_settings
 from socialdesk.desk.outbox import dispatch_due
 from socialdesk.errors import ConfigError, environment_fault
 from socialdesk.reports.schedule import run_scheduled_report
@@ -150,7 +150,7 @@ class DeskScheduler:
                 misfire_grace_time=REPORT_MISFIRE_SECONDS,
             )
 
-    def pull(self, account: XAccount | FacebookAccount, stream: str) -> None:
+    def pull(self, account: AccountConfig, stream: str) -> None:
         """One stream of one account; the account's streams take turns inside this process."""
         if self.stop.is_set():
             return

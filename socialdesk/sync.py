@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from connectors.base import (
-    AccountSettings,
     AuthExpired,
     Connector,
     ConnectorError,
@@ -32,10 +31,10 @@ from connectors.base import (
     WalkIncomplete,
 )
 from socialdesk.clock import Clock
-from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
+from socialdesk.config import AccountConfig, Settings
 from socialdesk.desk.outbox import DispatchReport, dispatch_due
 from socialdesk.errors import AccountSyncError, SocialdeskError
-from socialdesk.plugins import load_connector
+from socialdesk.platforms.registry import build_connector
 from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.guard import GuardReport, guard_undecided
 from socialdesk.service import pacing
@@ -184,7 +183,7 @@ def detector_for(settings: Settings) -> Detector:
 
 def sync_account(
     context: SyncContext,
-    config: XAccount | FacebookAccount,
+    config: AccountConfig,
     streams: Iterable[str] | None = None,
 ) -> AccountResult:
     """Pull the account's streams (all by default) under the account's lease."""
@@ -222,34 +221,19 @@ def sync_account(
     return result
 
 
-def _guard_privacy(context: SyncContext, config: XAccount | FacebookAccount) -> GuardReport:
+def _guard_privacy(context: SyncContext, config: AccountConfig) -> GuardReport:
     """Decide every public post with personal data still undecided, whichever pass stored
     it, and carry on redirects an interrupted pass left queued (privacy guard)."""
     return guard_undecided(context.engine, context.settings, config, context.detector,
                            now=context.clock)
 
 
-def _flush_outbox(context: SyncContext, config: XAccount | FacebookAccount) -> DispatchReport:
+def _flush_outbox(context: SyncContext, config: AccountConfig) -> DispatchReport:
     """Send the account's due outbox actions, so cron delivers what is pending."""
     report = dispatch_due(context.engine, context.settings, [config.name], now=context.clock)
     for error in report.errors:
         log.warning("outbox: %s", error)
     return report
-
-
-def build_connector(config: XAccount | FacebookAccount) -> Connector:
-    """The account's connector with its secrets read from the environment."""
-    settings = AccountSettings(
-        name=config.name,
-        platform=config.platform,
-        base_url=config.base_url,
-        secrets=resolve_secrets(config),
-        options=config.options(),
-    )
-    try:
-        return load_connector(config.platform)(settings)
-    except ConnectorError as error:
-        raise AccountSyncError(config.name, str(error)) from None
 
 
 @dataclass

@@ -1,18 +1,15 @@
 """`socialdesk doctor`: what needs a human, one line per check, readable without colour.
 
 Checks the config, the database and its migrations, each account's token and permissions
-against the API (or the sandbox), the Graph version's end of life, the last successful
+against the API (or the sandbox) as its platform checks them, the last successful
 sync of every stream, and the items set aside because they could not be read. A failure
 (✗) makes the exit status 1; a warning (!) does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
-from functools import partial
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,45 +18,20 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.base import AuthExpired, ConnectorError, RateLimited
-from socialdesk.config import FacebookAccount, Settings, XAccount, load_settings
+from socialdesk.config import AccountConfig, Settings, load_settings
 from socialdesk.errors import SocialdeskError
 from socialdesk.paths import too_open
+from socialdesk.platforms.checks import Check, Mark
+from socialdesk.platforms.registry import build_connector, platform_of
 from socialdesk.store.db import alembic_config, create_store_engine
 from socialdesk.store.quarantine import waiting_by_account
 from socialdesk.store.stream_state import stream_states
-from socialdesk.sync import build_connector
 
-GRAPH_VERSION_ENDS = {
-    "v23.0": date(2027, 10, 8),
-    "v24.0": date(2028, 2, 18),
-    "v25.0": date(2028, 7, 29),
-    "v26.0": None,
-}
-"""Graph API changelog (PLATFORMS.md): the end of each version socialdesk knows; None = no end
-announced (the latest). Older versions are past their end."""
-VERSION_WARNING = timedelta(days=90)
 STALE_POLLS = 3
 STALE_FLOOR = timedelta(minutes=10)
 """A stream is stale after 3 poll intervals, and never sooner than 10 minutes: a cron line
 every 5 minutes is healthy."""
 NO_TABLES = "has no tables yet; the first `socialdesk sync` creates them"
-
-
-class Mark(StrEnum):
-    OK = "✓"
-    WARNING = "!"
-    FAILED = "✗"
-
-
-@dataclass(frozen=True)
-class Check:
-    mark: Mark
-    subject: str
-    detail: str
-
-    def line(self) -> str:
-        return f"{self.mark.value} {self.subject}: {self.detail}"
 
 
 def run_doctor(
@@ -139,132 +111,13 @@ def _privacy_of_files(config_path: Path, engine: Engine | None) -> Check:
                  f"other users of this machine can read {len(loose)} of them: {fixes}")
 
 
-def _account_checks(account: XAccount | FacebookAccount, now: datetime) -> Iterator[Check]:
+def _account_checks(account: AccountConfig, now: datetime) -> Iterator[Check]:
     try:
         connector: Any = build_connector(account)
     except SocialdeskError as error:
         yield Check(Mark.FAILED, account.name, error.message.removeprefix(f"{account.name}: "))
         return
-    if isinstance(account, XAccount):
-        yield from _x_checks(account, connector)
-    else:
-        yield _graph_version(account, now)
-        yield from _facebook_checks(account, connector)
-
-
-def _x_checks(account: XAccount, connector: Any) -> Iterator[Check]:
-    subject = f"{account.name} token"
-    owner = connector.token_user_id()
-    if owner is not None and owner != account.user_id:
-        yield Check(Mark.FAILED, subject, f"the access token belongs to user {owner}, but "
-                    f"user_id is {account.user_id}: use the keys of the account you answer for")
-        return
-    if owner is None:
-        yield Check(Mark.WARNING, subject, "the access token has no user-id prefix "
-                    "(not an OAuth 1.0a user token?); checking with the API")
-    me = yield from _call(subject, connector.whoami)
-    if me is None:
-        return
-    if me["id"] != account.user_id:
-        yield Check(Mark.FAILED, subject, f"the keys authenticate user {me['id']} "
-                    f"(@{me['username']}), but user_id is {account.user_id}")
-        return
-    yield Check(Mark.OK, subject, f"keys work for @{me['username']} ({me['id']})")
-    yield _x_access_level(account, me.get("access_level", ""))
-
-
-def _x_access_level(account: XAccount, level: str) -> Check:
-    """What the app's permission (X's `x-access-level` header) lets socialdesk do.
-
-    X refuses DM reads and sends below `read-write-directmessages`, and every reply or hide
-    below `read-write`; a token keeps the permission it was made with, so the advice says
-    to regenerate it after changing the app.
-    """
-    subject = f"{account.name} app permission"
-    regenerate = ("set App permissions to 'Read, write and Direct Messages' under User "
-                  "authentication settings in the developer portal, then regenerate the access "
-                  "token and secret")
-    if not level:
-        return Check(Mark.WARNING, subject, "X sent no x-access-level header; cannot tell "
-                     "whether the app may read direct messages")
-    if level == "read-write-directmessages":
-        return Check(Mark.OK, subject, f"{level}: mentions, replies and direct messages work")
-    cannot = ("direct messages cannot be read or sent" if level == "read-write" else
-              "direct messages cannot be read or sent, and no reply or hide can be posted")
-    return Check(Mark.FAILED, subject, f"{level}: {cannot}; {regenerate}")
-
-
-def _facebook_checks(account: FacebookAccount, connector: Any) -> Iterator[Check]:
-    subject = f"{account.name} token"
-    page = yield from _call(subject, connector.whoami)
-    if page is None:
-        return
-    if page["id"] != account.page_id:
-        yield Check(Mark.FAILED, subject, f"the token is for Page {page['id']}, but page_id is "
-                    f"{account.page_id}: use that Page's token")
-        return
-    yield Check(Mark.OK, subject, f"Page token works for {page['name']!r} ({page['id']})")
-    for edge in ("feed", "conversations"):
-        done = yield from _call(f"{account.name} {edge}", partial(connector.check_edge, edge))
-        if done is not None:
-            yield Check(Mark.OK, f"{account.name} {edge}", "readable")
-    access = yield from _call(f"{account.name} access level", connector.app_access)
-    if access is not None:
-        yield _access_level(account, access)
-
-
-def _access_level(account: FacebookAccount, access: Any) -> Check:
-    """Standard Access passes every read while real customers stay invisible: say so."""
-    subject = f"{account.name} access level"
-    if access.advanced is None:
-        return Check(Mark.WARNING, subject, f"cannot tell whether app {access.name!r} has "
-                     "Advanced Access: set app_secret_env so doctor can read its App Review "
-                     "status; with Standard Access Facebook shows the app only people with a "
-                     "role on it")
-    missing = access.standard_only()
-    if missing:
-        return Check(Mark.WARNING, subject, f"app {access.name!r} has only Standard Access "
-                     f"for {', '.join(missing)}: Facebook shows it only people with a role on "
-                     "the app, not your customers; request Advanced Access through App Review")
-    return Check(Mark.OK, subject, f"app {access.name!r} has Advanced Access")
-
-
-def _call(subject: str, call: Callable[[], Any]) -> Generator[Check, None, Any]:
-    """Run one API check; yield a failure line and return None, or return its result."""
-    try:
-        result = call()
-    except AuthExpired as error:
-        yield Check(Mark.FAILED, subject, str(error))
-        return None
-    except RateLimited as error:
-        yield Check(Mark.WARNING, subject, f"rate limited, could not check: {error}")
-        return None
-    except ConnectorError as error:
-        yield Check(Mark.FAILED, subject, str(error))
-        return None
-    return True if result is None else result
-
-
-def _graph_version(account: FacebookAccount, now: datetime) -> Check:
-    subject = f"{account.name} graph_version"
-    version = account.graph_version
-    if version not in GRAPH_VERSION_ENDS:
-        newest = max(GRAPH_VERSION_ENDS, key=lambda v: float(v[1:]))
-        if float(version[1:]) > float(newest[1:]):
-            return Check(Mark.WARNING, subject, f"{version} is newer than socialdesk knows "
-                         f"(tested up to {newest})")
-        return Check(Mark.FAILED, subject, f"{version} is past its end of life: set "
-                     'graph_version = "v25.0"')
-    ends = GRAPH_VERSION_ENDS[version]
-    if ends is None:
-        return Check(Mark.OK, subject, f"{version}, no end announced")
-    left = ends - now.date()
-    if left.days < 0:
-        return Check(Mark.FAILED, subject, f"{version} ended on {ends}: move to a newer version")
-    if left <= VERSION_WARNING:
-        return Check(Mark.WARNING, subject, f"{version} ends on {ends} ({left.days} days): "
-                     "move to a newer version soon")
-    return Check(Mark.OK, subject, f"{version}, available until {ends}")
+    yield from platform_of(account).account_checks(account, connector, now)
 
 
 def _sync_checks(

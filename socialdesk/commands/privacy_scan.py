@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from socialdesk.config import PrivacySettings, load_settings
+from socialdesk.config import load_settings
 from socialdesk.privacy.detect import Detector
+from socialdesk.rules_config import PrivacySettings
 
 _LINE_ENDINGS = "\r\n"
 

@@ -7,16 +7,18 @@ and the CLI call them, then dispatch (`outbox.send_now`) or leave it to the next
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from connectors.base import ActionKind, Channel, Direction, Visibility
 from socialdesk.clock import Clock
-from socialdesk.config import FacebookAccount, Settings
-from socialdesk.desk.outbox import ActionRequest, OutboxError, queue
+from socialdesk.config import Settings
+from socialdesk.desk.outbox_queue import ActionRequest, OutboxError, queue
+from socialdesk.platforms.base import Platform
 from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.platforms.registry import platform_named
 from socialdesk.store.models import (
     Account,
     AuditEntry,
@@ -25,14 +27,6 @@ from socialdesk.store.models import (
     Message,
     OutboxAction,
 )
-
-MESSENGER_RESPONSE_WINDOW = timedelta(hours=24)
-"""Messenger accepts `RESPONSE` messages for 24 hours after the person's last message."""
-
-MESSENGER_HUMAN_AGENT_WINDOW = timedelta(days=7)
-"""Graph's HUMAN_AGENT tag allows human replies up to 7 days after the last user message."""
-
-PRIVATE_REPLY_WINDOW = timedelta(days=7)
 
 
 def reply(
@@ -49,7 +43,7 @@ def reply(
         conversation_id: the conversation answered.
         text: the answer, within the channel's length limit.
         operator: initials or name of who answers (audited).
-        settings: config, for Messenger's Human Agent feature flag.
+        settings: config, for the account's feature flags (answering by hand later).
         automated: True for replies no human wrote (never sent with HUMAN_AGENT).
 
     Returns:
@@ -81,8 +75,9 @@ def send_private(
     conversation_id: int | None = None, settings: Settings | None = None,
     automated: bool = False, now: Clock,
 ) -> OutboxAction:
-    """Queue a private message to a customer: an X DM, a Messenger message inside its
-    window, or else Facebook's one private reply to their newest comment or visitor post.
+    """Queue a private message to a customer on their platform's private channel: a direct
+    message (at any time, or inside the platform's window), or else the platform's one
+    private reply to their newest public message.
 
     Args:
         contact_id: the customer card.
@@ -91,8 +86,9 @@ def send_private(
 
     Raises:
         OutboxError: the contact has no conversation or handle to write to.
-        ChannelRuleError: no private channel is open (Messenger window and private-reply
-            window both passed, a private reply already sent); nothing was queued.
+        ChannelRuleError: no private channel is open (the direct-message window and the
+            private-reply window both passed, a private reply already sent); nothing was
+            queued.
     """
     operator = _operator(operator)
     with Session(engine, expire_on_commit=False) as session:
@@ -106,8 +102,8 @@ def private_channel(
     settings: Settings | None = None, automated: bool = False, now: Clock,
 ) -> ActionKind:
     """The kind `send_private` would queue now, by the same rule, queueing nothing:
-    `DIRECT_MESSAGE` (an X DM or a Messenger message) or `PRIVATE_REPLY` (Facebook's one
-    private reply to a comment or visitor post). Arguments as `send_private`.
+    `DIRECT_MESSAGE` or `PRIVATE_REPLY` (the one private reply to a public message, on
+    platforms that have it). Arguments as `send_private`.
 
     Raises:
         OutboxError, ChannelRuleError: as `send_private` when no private channel is open.
@@ -159,20 +155,20 @@ def _private_request(
     """What `send_private` queues: the one rule `private_channel` also answers from."""
     origin = _origin_conversation(session, contact_id, conversation_id)
     account = _account(session, origin.account_id)
-    if account.platform == "x":
-        return _x_private(session, account, contact_id, text, operator)
+    platform = platform_named(account.platform)
+    if platform.messages_first:
+        return _message_handle(session, account, platform, contact_id, text, operator)
     human = _human_agent(settings, account) and not automated
-    return _facebook_private(session, account, contact_id, origin, text, operator, human, now)
+    return _answer_privately(session, account, platform, contact_id, origin, text, operator,
+                             human, now)
 
 
 def _direct_message(
     account: Account, conversation: Conversation, target: Message, text: str, operator: str,
     human: bool, now: datetime,
 ) -> ActionRequest:
-    options: dict[str, str] = {}
-    if account.platform == "facebook":
-        last = conversation.last_inbound_at or target.created_at
-        options = messenger_type(now - last, human)
+    last = conversation.last_inbound_at or target.created_at
+    options = platform_named(account.platform).direct_message_options(now - last, human)
     return ActionRequest(
         account.id or 0, account.platform, ActionKind.DIRECT_MESSAGE, operator, text,
         conversation.id, target.id, target.external_id, Channel(target.channel),
@@ -181,66 +177,48 @@ def _direct_message(
     )
 
 
-def messenger_type(since_last_message: timedelta, human: bool) -> dict[str, str]:
-    """RESPONSE inside 24 hours; MESSAGE_TAG + HUMAN_AGENT up to 7 days for a human with
-    the feature; otherwise refused, saying why."""
-    if since_last_message <= MESSENGER_RESPONSE_WINDOW:
-        return {"messaging_type": "RESPONSE"}
-    if since_last_message <= MESSENGER_HUMAN_AGENT_WINDOW and human:
-        return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
-    hours = int(since_last_message.total_seconds() // 3600)
-    if since_last_message <= MESSENGER_HUMAN_AGENT_WINDOW:
-        raise ChannelRuleError(
-            f"the customer's last Messenger message is {hours} hours old: Messenger allows "
-            "answers for 24 hours; up to 7 days only for a human reply when the app has the "
-            "Human Agent feature (human_agent = true on the account)"
-        )
-    raise ChannelRuleError(
-        f"the customer's last Messenger message is {hours} hours old: Messenger allows no "
-        "answer after 7 days; wait for the customer to write again"
-    )
-
-
-def _x_private(
-    session: Session, account: Account, contact_id: int, text: str, operator: str
+def _message_handle(
+    session: Session, account: Account, platform: Platform, contact_id: int, text: str,
+    operator: str,
 ) -> ActionRequest:
+    """A direct message to the contact's handle on the platform, open conversation or not."""
     handle = session.exec(
-        select(Handle).where(Handle.contact_id == contact_id, Handle.platform == "x")
+        select(Handle).where(Handle.contact_id == contact_id, Handle.platform == platform.name)
     ).first()
     if handle is None:
-        raise OutboxError(f"contact {contact_id} has no X handle to send a direct message to")
-    dm = _contact_conversation(session, account, contact_id, Channel.DM)
+        raise OutboxError(f"contact {contact_id} has no {platform.display_name} handle to send "
+                          "a direct message to")
+    dm = _contact_conversation(session, account, contact_id, platform.private_channel)
     return ActionRequest(
-        account.id or 0, "x", ActionKind.DIRECT_MESSAGE, operator, text,
+        account.id or 0, platform.name, ActionKind.DIRECT_MESSAGE, operator, text,
         dm.id if dm else None, recipient_id=handle.external_user_id,
         thread_key=dm.thread_key if dm else None,
     )
 
 
-def _facebook_private(
-    session: Session, account: Account, contact_id: int, origin: Conversation, text: str,
-    operator: str, human: bool, now: datetime,
+def _answer_privately(
+    session: Session, account: Account, platform: Platform, contact_id: int,
+    origin: Conversation, text: str, operator: str, human: bool, now: datetime,
 ) -> ActionRequest:
-    """Messenger when its window is open, else the private reply to the newest comment."""
-    messenger = _contact_conversation(session, account, contact_id, Channel.MESSENGER)
-    if messenger is not None and messenger.last_inbound_at is not None:
+    """The private conversation when its window is open, else the private reply to the
+    newest public message, within the platform's private-reply window."""
+    private = _contact_conversation(session, account, contact_id, platform.private_channel)
+    if private is not None and private.last_inbound_at is not None:
         try:
-            target = _latest_inbound(session, messenger)
-            return _direct_message(account, messenger, target, text, operator, human, now)
+            target = _latest_inbound(session, private)
+            return _direct_message(account, private, target, text, operator, human, now)
         except ChannelRuleError:
             pass
     public = origin if origin.visibility == Visibility.PUBLIC.value else None
-    target = _latest_inbound(session, public) if public else None
-    if target is None or now - target.created_at > PRIVATE_REPLY_WINDOW:
-        raise ChannelRuleError(
-            "no private channel is open: the Messenger window has passed and Facebook allows "
-            "a private reply only within 7 days of a comment or visitor post"
-        )
+    commented = _latest_inbound(session, public) if public else None
+    window = platform.private_reply_window
+    if commented is None or window is None or now - commented.created_at > window:
+        raise ChannelRuleError(platform.no_private_channel())
     return ActionRequest(
-        account.id or 0, "facebook", ActionKind.PRIVATE_REPLY, operator, text,
-        public.id if public else None, target.id, target.external_id, Channel(target.channel),
-        recipient_id=target.author_external_id,
-        options={"target_created_at": target.created_at.isoformat()},
+        account.id or 0, platform.name, ActionKind.PRIVATE_REPLY, operator, text,
+        public.id if public else None, commented.id, commented.external_id,
+        Channel(commented.channel), recipient_id=commented.author_external_id,
+        options={"target_created_at": commented.created_at.isoformat()},
     )
 
 
@@ -329,4 +307,4 @@ def _human_agent(settings: Settings | None, account: Account) -> bool:
     if settings is None:
         return False
     config = next((a for a in settings.accounts if a.name == account.name), None)
-    return isinstance(config, FacebookAccount) and config.human_agent
+    return config is not None and platform_named(config.platform).human_agent(config)

@@ -8,7 +8,6 @@ platform does not show it). An `unknown` action is never resent without a human.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -17,19 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from connectors.base import (
-    AccountSettings,
     ActionKind,
     AuthExpired,
     Channel,
     Connector,
     ConnectorError,
-    Direction,
     FatalAPIError,
-    InboundItem,
     OutboundAction,
     PullPage,
     RateLimited,
@@ -37,22 +32,19 @@ from connectors.base import (
     RetriableAPIError,
     SendOutcomeUnknown,
     SendReceipt,
-    Visibility,
 )
 from socialdesk.clock import Clock
-from socialdesk.config import FacebookAccount, Settings, XAccount, resolve_secrets
-from socialdesk.errors import SocialdeskError
-from socialdesk.platforms.channel_rules import ChannelRuleError, check_text
-from socialdesk.plugins import load_connector
+from socialdesk.config import Settings
+from socialdesk.desk.outbound_message import link_customer, outbound_item
+from socialdesk.desk.outbox_queue import OutboxError
+from socialdesk.errors import AccountSyncError, SocialdeskError
+from socialdesk.platforms.registry import build_connector
 from socialdesk.store import lease
 from socialdesk.store.ingest import ingest_page
 from socialdesk.store.models import (
     ACKNOWLEDGEMENT_ACTOR,
     Account,
     AuditEntry,
-    Conversation,
-    Handle,
-    Message,
     OutboxAction,
     OutboxState,
 )
@@ -63,125 +55,7 @@ MAX_BACKOFF = timedelta(minutes=15)
 INLINE_WAIT = timedelta(seconds=30)
 """`send_now` waits this long at most for a retry; later ones are left to the next sync."""
 
-PRIVATE_REPLY_WINDOW = timedelta(days=7)
-"""Meta: one private reply per comment or visitor post, within 7 days of it."""
-
 HUMAN_CHECK = "check the platform by hand, then `socialdesk outbox retry {id} --yes` if missing"
-
-
-class OutboxError(SocialdeskError):
-    """An action that cannot be queued or retried as asked."""
-
-    title = "cannot send"
-    exit_code = 2
-
-
-@dataclass(frozen=True)
-class ActionRequest:
-    """What an operator action asks the outbox to do; see `OutboundAction` for the fields."""
-
-    account_id: int
-    platform: str
-    kind: ActionKind
-    requested_by: str
-    text: str | None = None
-    conversation_id: int | None = None
-    target_message_id: int | None = None
-    target_external_id: str | None = None
-    target_channel: Channel | None = None
-    recipient_id: str | None = None
-    thread_key: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    idempotency_key: str | None = None
-
-
-# --- queueing -------------------------------------------------------------------------------
-
-
-def queue(
-    session: Session, request: ActionRequest, *, now: Clock
-) -> tuple[OutboxAction, bool]:
-    """Add the action unless one with the same idempotency key exists; True when added.
-
-    The caller commits, so the row and its audit entry are stored together. Channel rules
-    are checked first: nothing that breaks them is ever queued.
-    """
-    _check_rules(session, request, now())
-    key = request.idempotency_key or idempotency_key(session, request)
-    moment = now()
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
-        session.get_bind().dialect.name
-    ]
-    statement = insert(OutboxAction).values(
-        idempotency_key=key, account_id=request.account_id, platform=request.platform,
-        kind=request.kind.value, state=OutboxState.PENDING.value,
-        conversation_id=request.conversation_id, target_message_id=request.target_message_id,
-        target_external_id=request.target_external_id,
-        target_channel=request.target_channel.value if request.target_channel else None,
-        recipient_id=request.recipient_id, thread_key=request.thread_key, text=request.text,
-        options=dict(request.options), requested_by=request.requested_by, attempts=0,
-        created_at=moment, updated_at=moment,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxAction.id)
-    added = session.exec(statement).first() is not None  # type: ignore[call-overload]
-    row = session.exec(select(OutboxAction).where(OutboxAction.idempotency_key == key)).one()
-    return row, added
-
-
-def idempotency_key(session: Session, request: ActionRequest) -> str:
-    """The same answer to the same message is the same action; a hide after an unhide is not."""
-    parts = [str(request.account_id), request.kind.value, request.target_external_id or "",
-             request.recipient_id or "", request.thread_key or "",
-             " ".join((request.text or "").split())]
-    if request.kind.idempotent:
-        previous = session.exec(
-            select(OutboxAction.id).where(
-                OutboxAction.account_id == request.account_id,
-                col(OutboxAction.kind).in_([ActionKind.HIDE.value, ActionKind.UNHIDE.value]),
-                OutboxAction.target_external_id == request.target_external_id,
-            ).order_by(col(OutboxAction.id).desc())
-        ).first()
-        parts.append(str(previous or 0))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
-
-
-def _check_rules(session: Session, request: ActionRequest, now: datetime) -> None:
-    """Visibility of the conversation, text length, and the one-shot private reply."""
-    kind = request.kind
-    if kind.visibility is not None:
-        check_text(request.platform, kind, request.text)
-    if request.conversation_id is not None and kind is ActionKind.REPLY:
-        conversation = session.get(Conversation, request.conversation_id)
-        if conversation is not None and conversation.visibility != Visibility.PUBLIC.value:
-            raise ChannelRuleError(
-                f"conversation {conversation.id} is private ({conversation.channel}): "
-                "a public reply would expose it; answer with a direct message"
-            )
-    if kind is ActionKind.PRIVATE_REPLY:
-        _check_private_reply(session, request, now)
-
-
-def _check_private_reply(session: Session, request: ActionRequest, now: datetime) -> None:
-    if request.platform != "facebook":
-        raise ChannelRuleError("only Facebook has private replies; on X send a direct message")
-    created = request.options.get("target_created_at")
-    if created and now - datetime.fromisoformat(created) > PRIVATE_REPLY_WINDOW:
-        raise ChannelRuleError(
-            "Facebook allows a private reply only within 7 days of the comment or post; "
-            "this one is older: answer in public with a neutral pointer"
-        )
-    earlier = session.exec(
-        select(OutboxAction).where(
-            OutboxAction.account_id == request.account_id,
-            OutboxAction.kind == ActionKind.PRIVATE_REPLY.value,
-            OutboxAction.target_external_id == request.target_external_id,
-            OutboxAction.state != OutboxState.FAILED.value,
-        )
-    ).first()
-    if earlier is not None and earlier.text != request.text:
-        raise ChannelRuleError(
-            f"Facebook allows one private reply per comment, and outbox action {earlier.id} "
-            f"is already it ({earlier.state})"
-        )
 
 
 # --- dispatching ----------------------------------------------------------------------------
@@ -217,19 +91,13 @@ class _Dispatcher:
                 return None
             try:
                 self.connectors[account_id] = build_connector(self.settings.account(account.name))
-            except (SocialdeskError, ConnectorError) as error:
-                self.errors.append(f"{account.name}: {getattr(error, 'message', error)}")
+            except AccountSyncError as error:
+                self.errors.append(error.message)
+                return None
+            except SocialdeskError as error:
+                self.errors.append(f"{account.name}: {error.message}")
                 return None
         return self.connectors[account_id]
-
-
-def build_connector(config: XAccount | FacebookAccount) -> Connector:
-    """The platform's connector for one configured account."""
-    settings = AccountSettings(
-        name=config.name, platform=config.platform, base_url=config.base_url,
-        secrets=resolve_secrets(config), options=config.options(),
-    )
-    return load_connector(config.platform)(settings)
 
 
 def dispatch_due(
@@ -339,7 +207,7 @@ def _take(session: Session, action_id: int, dispatcher: _Dispatcher) -> bool:
     """pending -> sending, counting the attempt; False when another dispatcher won."""
     moment = dispatcher.now()
     return _transition(session, action_id, OutboxState.PENDING, OutboxState.SENDING, moment,
-                       attempts=OutboxAction.attempts + 1,  # type: ignore[operator]
+                       attempts=col(OutboxAction.attempts) + 1,
                        claimed_by=dispatcher.owner, claimed_at=moment)
 
 
@@ -349,7 +217,7 @@ def _transition(
 ) -> bool:
     """Compare-and-set of the state: True only when the row was in `expected`."""
     states = [expected] if isinstance(expected, OutboxState) else list(expected)
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(OutboxAction)
         .where(col(OutboxAction.id) == action_id,
                col(OutboxAction.state).in_([state.value for state in states]))
@@ -460,8 +328,8 @@ def reconcile(
             return record_sent(engine, settings, row, receipt, (OutboxState.UNKNOWN,), now)
         note = f"{row.last_error}; not found among the platform's recent items: "
     with Session(engine) as session:
-        session.exec(update(OutboxAction).where(  # type: ignore[call-overload]
-            col(OutboxAction.id) == row.id, OutboxAction.state == OutboxState.UNKNOWN.value
+        session.exec(update(OutboxAction).where(
+            col(OutboxAction.id) == row.id, col(OutboxAction.state) == OutboxState.UNKNOWN.value
         ).values(last_error=note + HUMAN_CHECK.format(id=row.id), updated_at=now))
         session.commit()
     return _load(engine, row.id or 0)
@@ -515,78 +383,12 @@ def record_sent(
         if receipt.external_id is None or row.text is None:
             session.commit()
         else:
-            item = _outbound_item(settings, account, row, receipt, now)
+            item = outbound_item(settings, account, row, receipt, now)
             ingest_page(session, account, PullPage(stream="outbox", items=[item]), now=now,
                         find_spans=None,
                         automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
-            _link_customer(session, account, row, item.thread_key)
+            link_customer(session, account, row, item.thread_key)
     return _load(engine, row.id or 0)
-
-
-def _link_customer(session: Session, account: Account, row: OutboxAction, thread: str) -> None:
-    """A private conversation our own message opened belongs on the card of the customer
-    it was sent to: ingest cannot tell, since the only author it sees is us."""
-    contact_id = _recipient_contact(session, row)
-    if contact_id is None:
-        return
-    session.exec(
-        update(Conversation)
-        .where(col(Conversation.account_id) == account.id,
-               col(Conversation.thread_key) == thread,
-               col(Conversation.contact_id).is_(None))
-        .values(contact_id=contact_id)
-    )
-    session.commit()
-
-
-def _recipient_contact(session: Session, row: OutboxAction) -> int | None:
-    """The contact behind the recipient: their handle, else the author of the message
-    answered (a Facebook private reply names a comment, not a person)."""
-    candidates = [row.recipient_id]
-    if row.target_message_id is not None:
-        target = session.get(Message, row.target_message_id)
-        if target is not None:
-            candidates.append(target.author_external_id)
-    for user_id in candidates:
-        contact = _handle(session, row.platform, user_id) if user_id else None
-        if contact is not None:
-            return contact
-    return None
-
-
-def _handle(session: Session, platform: str, user_id: str) -> int | None:
-    return session.exec(
-        select(Handle.contact_id).where(Handle.platform == platform,
-                                        Handle.external_user_id == user_id)
-    ).first()
-
-
-def _outbound_item(
-    settings: Settings, account: Account, row: OutboxAction, receipt: SendReceipt, now: datetime
-) -> InboundItem:
-    options = settings.account(account.name).options()
-    own_id = str(options.get("user_id") or options.get("page_id") or "")
-    kind = ActionKind(row.kind)
-    parent = row.target_external_id if kind is ActionKind.REPLY else None
-    thread = receipt.thread_key or row.thread_key or row.target_external_id or receipt.external_id
-    return InboundItem(
-        platform=row.platform,
-        external_id=str(receipt.external_id),
-        channel=receipt.channel or _default_channel(row.platform, kind),
-        direction=Direction.OUTBOUND,
-        thread_key=str(thread),
-        text=row.text or "",
-        created_at=receipt.created_at or now,
-        author_id=own_id or None,
-        parent_external_id=parent,
-        raw={"outbox_action_id": row.id, **dict(receipt.raw)},
-    )
-
-
-def _default_channel(platform: str, kind: ActionKind) -> Channel:
-    if platform == "x":
-        return Channel.MENTION if kind is ActionKind.REPLY else Channel.DM
-    return Channel.COMMENT if kind is ActionKind.REPLY else Channel.MESSENGER
 
 
 # --- operator views -------------------------------------------------------------------------

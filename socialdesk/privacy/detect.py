@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import re2
 
-from socialdesk.config import compile_custom_pattern
 from socialdesk.privacy.bank_numbers import (
     CARD_MIN_DIGITS,
     CRO_LENGTH,
@@ -68,6 +67,7 @@ from socialdesk.privacy.vocabulary import (
     STREET_EN_TRIGGERS,
     STREET_IT_TRIGGERS,
 )
+from socialdesk.rules_config import compile_custom_pattern
 
 CUSTOM_PREFIX = "CUSTOM:"
 

@@ -20,15 +20,10 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from socialdesk.clock import Clock
-from socialdesk.config import FacebookAccount, Settings, XAccount
+from socialdesk.config import AccountConfig, Settings
+from socialdesk.platforms.base import PlannedAction, PublicPost
 from socialdesk.privacy.detect import Detector, Entity
-from socialdesk.privacy.policy import (
-    PlannedAction,
-    PublicPost,
-    RedirectPlan,
-    effective_mode,
-    plan_redirect,
-)
+from socialdesk.privacy.policy import RedirectPlan, effective_mode, plan_redirect
 from socialdesk.privacy.redirect import IF_DM_REFUSED, apply_plan, exposure_audit
 from socialdesk.store.models import (
     UNDECIDED_ONLY,
@@ -56,7 +51,7 @@ class GuardReport:
 def guard_undecided(
     engine: Engine,
     settings: Settings,
-    config: XAccount | FacebookAccount,
+    config: AccountConfig,
     detector: Detector,
     *,
     now: Clock,

@@ -20,9 +20,10 @@ from sqlmodel import Session, select
 from connectors.base import ActionKind, Channel
 from socialdesk.clock import Clock
 from socialdesk.config import Settings
-from socialdesk.desk.outbox import ActionRequest, queue, send_now
+from socialdesk.desk.outbox import send_now
+from socialdesk.desk.outbox_queue import ActionRequest, queue
 from socialdesk.errors import SocialdeskError
-from socialdesk.privacy.policy import Purpose
+from socialdesk.platforms.base import Purpose
 from socialdesk.store.models import (
     Account,
     AuditEntry,

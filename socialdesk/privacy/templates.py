@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from socialdesk.config import PrivacyTemplateSettings
+from socialdesk.platforms.base import RedirectTexts
 from socialdesk.privacy.detect import CUSTOM_PREFIX
-
-X_DM_LINK = "https://x.com/messages/compose?recipient_id={user_id}"
-"""X's deep link that opens a DM to the brand; a post with a URL costs 20x (PLATFORMS.md)."""
+from socialdesk.rules_config import PrivacyTemplateSettings
 
 MIN_LEAK_CHARS = 4
 """Values shorter than this (letters and digits) are compared whole, not as substrings."""
@@ -51,17 +48,6 @@ class PublicTextRefused(ValueError):
     """The public text would repeat the customer's personal data; nothing public is sent."""
 
 
-@dataclass(frozen=True)
-class RedirectTexts:
-    """What the guard says, in one language."""
-
-    language: str
-    private_message: str
-    public_pointer: str
-    public_pointer_with_link: str | None
-    """X only: the pointer used when the DM could not be sent (carries the DM link)."""
-
-
 def type_names(types: Iterable[str], language: str) -> str:
     """"numero di telefono, IBAN": the kinds of data found, never the values."""
     names = TYPE_NAMES.get(language, TYPE_NAMES["en"])
@@ -79,7 +65,7 @@ def redirect_texts(
     language: str,
     name: str,
     entities: Sequence[_Valued],
-    dm_user_id: str | None = None,
+    dm_link: str | None = None,
 ) -> RedirectTexts:
     """The three texts for one post; public ones never repeat a value in `entities`.
 
@@ -87,14 +73,13 @@ def redirect_texts(
         PublicTextRefused: the configured public text itself contains the data.
     """
     fields = {"types": type_names([e.type for e in entities], language)}
-    link = X_DM_LINK.format(user_id=dm_user_id) if dm_user_id else None
     return RedirectTexts(
         language=language,
         private_message=render(templates.private_message, name=name, **fields),
         public_pointer=public_text(templates.public_pointer, name, entities),
         public_pointer_with_link=(
-            public_text(templates.public_pointer_link, name, entities, dm_link=link)
-            if link else None
+            public_text(templates.public_pointer_link, name, entities, dm_link=dm_link)
+            if dm_link else None
         ),
     )
 

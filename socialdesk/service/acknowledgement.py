@@ -1,11 +1,11 @@
 """The automatic acknowledgement: one private message per new conversation saying by when
 the answer will come, computed from the published hours (seed 004).
 
-Private channels only (X DM, Messenger): in public it would be noise and against platform
+Private channels only (direct messages): in public it would be noise and against platform
 policy. Once per conversation: a reopened one gets none. Only for conversations opened
 recently, so the first sync of an account never writes to customers of last month. It goes
-through the outbox as an automated reply, so Messenger's 24-hour window is checked there
-and HUMAN_AGENT is never used.
+through the outbox as an automated reply, so each platform's reply window is checked there
+and no human-agent extension is ever used.
 """
 
 from __future__ import annotations

@@ -16,14 +16,8 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
-from socialdesk.config import (
-    WEEKDAYS,
-    AcknowledgementTemplate,
-    FacebookAccount,
-    HoursSettings,
-    XAccount,
-    parse_opening,
-)
+from socialdesk.config import AccountConfig
+from socialdesk.rules_config import WEEKDAYS, AcknowledgementTemplate, HoursSettings, parse_opening
 
 SEARCH_DAYS = 2 * 366
 """How far ahead an opening is looked for; config guarantees a weekday with hours, so only a
@@ -194,7 +188,7 @@ ALWAYS_OPEN = BusinessHours(zone=ZoneInfo(DEFAULT_TIMEZONE), week=(((time(0), No
 
 
 def hours_for(
-    settings: HoursSettings | None, account: XAccount | FacebookAccount | None = None
+    settings: HoursSettings | None, account: AccountConfig | None = None
 ) -> BusinessHours:
     """The hours that apply to `account`: `[hours]` with the account's time zone, if it has one."""
     timezone = account.timezone if account else None

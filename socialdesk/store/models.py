@@ -129,7 +129,7 @@ class Handle(Table, table=True):
 
 
 class Conversation(Table, table=True):
-    """One thread of work: a public post and its replies, a DM or a Messenger conversation."""
+    """One thread of work: a public post and its replies, or a private conversation."""
 
     __table_args__ = (
         UniqueConstraint("account_id", "thread_key", name="uq_conversation_thread"),
@@ -328,7 +328,7 @@ class OutboxAction(Table, table=True):
     thread_key: str | None = None
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    """Messenger's `messaging_type` and `tag`, decided when the action was queued."""
+    """Platform send options (a message type, a tag), decided when the action was queued."""
     requested_by: str
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

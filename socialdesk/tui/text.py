@@ -22,14 +22,6 @@ STATUS_COLOURS: dict[str, str] = {
     Status.NEW: "red", Status.OPEN: "yellow", Status.RESOLVED: "green"}
 """Red just arrived, yellow being solved, green solved (seed 004)."""
 
-CHANNEL_LABELS = {
-    ("x", "mention"): "X mention",
-    ("x", "dm"): "X DM",
-    ("facebook", "comment"): "FB comment",
-    ("facebook", "visitor_post"): "FB visitor post",
-    ("facebook", "messenger"): "FB message",
-}
-
 
 def visible_control(match: re.Match[str]) -> str:
     code = ord(match.group())
@@ -61,10 +53,6 @@ def masked_preview(text: str, detector: Detector) -> str:
 def plain(text: str, style: str = "") -> Text:
     """Customer text as a Rich `Text`: never parsed as markup, controls made visible."""
     return Text(safe(text), style=style)
-
-
-def channel_label(platform: str, channel: str) -> str:
-    return CHANNEL_LABELS.get((platform, channel), f"{platform} {channel}")
 
 
 def short_duration(span: timedelta) -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from socialdesk.config import PrivacySettings, compile_custom_pattern
 from socialdesk.errors import ConfigError
 from socialdesk.privacy import Detector
+from socialdesk.rules_config import PrivacySettings, compile_custom_pattern
 from tests.support import run_cli
 
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from connectors.base import ActionKind
 from socialdesk.config import Settings
+from socialdesk.platforms.base import PublicPost, Purpose
 from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.policy import PublicPost, Purpose, RedirectPlan, plan_redirect
+from socialdesk.privacy.policy import RedirectPlan, plan_redirect
 from socialdesk.privacy.templates import render, repeats_personal_data
 from tests.privacy.test_properties import FRAGMENTS
 
@@ -153,7 +154,8 @@ def test_public_reply_never_repeats_the_data(
 def test_example_config_documents_the_default_templates() -> None:
     from pathlib import Path
 
-    from socialdesk.config import DEFAULT_PRIVACY_TEMPLATES, load_settings
+    from socialdesk.config import load_settings
+    from socialdesk.rules_config import DEFAULT_PRIVACY_TEMPLATES
 
     example = Path(__file__).resolve().parents[2] / "socialdesk" / "config.example.toml"
     assert load_settings(example).privacy.templates == DEFAULT_PRIVACY_TEMPLATES

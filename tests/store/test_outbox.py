@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from connectors.base import ActionKind, Channel, PullPage
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings
-from socialdesk.desk import answers, outbox
+from socialdesk.desk import answers, outbox, outbox_queue
 from socialdesk.platforms.channel_rules import ChannelRuleError
 from socialdesk.store.ingest import ensure_account, ingest_page
 from socialdesk.store.models import AuditEntry, Conversation, OutboxAction
@@ -41,10 +41,10 @@ def test_a_reply_in_a_dm_is_a_dm_and_in_a_mention_a_public_reply(store: Engine) 
 
 def test_a_public_reply_to_a_private_conversation_is_never_queued(store: Engine) -> None:
     _mention, dm = _store_dm_and_mention(store)
-    request = outbox.ActionRequest(1, "x", ActionKind.REPLY, "AB", "ciao", conversation_id=dm,
+    request = outbox_queue.ActionRequest(1, "x", ActionKind.REPLY, "AB", "ciao", conversation_id=dm,
                                    target_external_id="200")
     with Session(store) as session, pytest.raises(ChannelRuleError, match="private"):
-        outbox.queue(session, request, now=system_clock)
+        outbox_queue.queue(session, request, now=system_clock)
     with Session(store) as session:
         assert session.exec(select(OutboxAction)).all() == []
 

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from connectors.base import Channel, Direction, PullPage
 from socialdesk.clock import system_clock
-from socialdesk.config import HoursSettings, settings_from_mapping
+from socialdesk.config import settings_from_mapping
+from socialdesk.rules_config import HoursSettings
 from socialdesk.scheduler import DeskScheduler
 from socialdesk.service.hours import BusinessHours
 from socialdesk.service.sla import fill_missing_due_times, overdue_conversations, set_due_times

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 
 from connectors.base import ActionKind
-from socialdesk.desk.answers import messenger_type
-from socialdesk.platforms.channel_rules import ChannelRuleError, check_text, x_weighted_length
+from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.platforms.facebook_platform import messenger_type
+from socialdesk.platforms.registry import check_text
+from socialdesk.platforms.x_platform import x_weighted_length
 
 
 def test_x_counts_any_url_as_23_and_emoji_as_2() -> None:

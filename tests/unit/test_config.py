@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from socialdesk.config import XAccount, load_settings, resolve_secrets
+from socialdesk.config import load_settings, resolve_secrets
 from socialdesk.errors import AccountSyncError, ConfigError
+from socialdesk.platforms.x_platform import XAccount
 from tests.support import REPO
 
 CONFIGS = Path(__file__).parents[1] / "data" / "config"
@@ -26,7 +27,7 @@ def test_the_example_config_loads_and_documents_both_platforms() -> None:
         ("not_toml.toml", "not valid TOML"),
         ("secret_inline.toml", "accounts[0].page_token: secrets are not kept in the file"),
         ("missing_key.toml", "accounts[0].user_id: missing required key"),
-        ("bad_platform.toml", 'platform must be "x" or "facebook"'),
+        ("bad_platform.toml", 'platform must be one of "facebook", "x"'),
         ("http_remote.toml", "accounts[0].base_url: plain http:// is accepted only for loopback"),
         ("duplicate_names.toml", "account name 'brand' is used twice"),
         ("bad_graph_version.toml", "accounts[0].graph_version"),

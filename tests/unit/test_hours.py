@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialdesk.config import DEFAULT_ACKNOWLEDGEMENTS, HoursSettings, settings_from_mapping
+from socialdesk.config import settings_from_mapping
 from socialdesk.errors import ConfigError
+from socialdesk.rules_config import DEFAULT_ACKNOWLEDGEMENTS, HoursSettings
 from socialdesk.service.hours import (
     ALWAYS_OPEN,
     BusinessHours,

@@ -26,6 +26,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from connectors.base import Direction
+from socialdesk.platforms.registry import channels_of
 from socialdesk.store.models import Account, Conversation, Status
 from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, MESSAGE
 from socialdesk.store.textfold import ACCENTED, UNACCENTED, fold_accents
@@ -350,16 +351,10 @@ class InboxChoices:
 def inbox_choices(engine: Engine) -> InboxChoices:
     with Session(engine) as session:
         accounts = session.exec(select(Account.name, Account.platform).order_by(Account.name)).all()
-    channels = sorted({(platform, channel) for _, platform in accounts
-                       for channel in CHANNELS_BY_PLATFORM.get(platform, ())})
+    channels = sorted({(platform, channel.value) for _, platform in accounts
+                       for channel in channels_of(platform)})
     return InboxChoices(channels=channels, accounts=[name for name, _ in accounts],
                         assignees=known_assignees(engine))
-
-
-CHANNELS_BY_PLATFORM = {
-    "x": ("mention", "dm"),
-    "facebook": ("comment", "visitor_post", "messenger"),
-}
 
 
 def known_assignees(engine: Engine) -> list[str]:

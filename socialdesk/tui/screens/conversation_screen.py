@@ -47,7 +47,7 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         Binding("r", "reply", "Reply", id="conversation.reply",
                 tooltip="Answer on this conversation's own channel (public stays public)"),
         Binding("p", "reply_private", "Private", id="conversation.reply_private",
-                tooltip="Write to the customer privately: X DM, Messenger or private reply"),
+                tooltip="Write to the customer privately: a direct message or a private reply"),
         Binding("a", "assign_to", "Assign to", id="conversation.assign_to",
                 tooltip="Give the conversation to a colleague: type or pick their initials"),
         Binding("h", "hide", "Hide/unhide", id="conversation.hide",

@@ -13,9 +13,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Label, Sparkline, Static
 
+from socialdesk.platforms.registry import any_channel_label
 from socialdesk.store.queries.dashboard import DashboardFigures
 from socialdesk.tui.messages import DashboardCounted
-from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints
 from socialdesk.tui.workers import count_dashboard, start_worker
 
@@ -98,5 +98,4 @@ def _span(span: timedelta) -> str:
 
 
 def _label(channel: str) -> str:
-    platform = "x" if channel in ("mention", "dm") else "facebook"
-    return channel_label(platform, channel)
+    return any_channel_label(channel)

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from socialdesk.platforms.registry import any_channel_label
 from socialdesk.store.models import Status
 from socialdesk.store.queries.queue import (
     SEARCH_MATCH_LIMIT,
@@ -28,7 +29,6 @@ from socialdesk.tui.messages import (
     QueuePageLoaded,
     SearchLimitChecked,
 )
-from socialdesk.tui.text import channel_label
 from socialdesk.tui.widgets.key_hints import KeyHints
 from socialdesk.tui.widgets.queue_list import ConversationList, column_header
 from socialdesk.tui.workers import (
@@ -319,5 +319,4 @@ def _next(values: list[str | None], current: str | None) -> str | None:
 def _channel_name(channel: str | None) -> str:
     if channel is None:
         return "all"
-    platform = "x" if channel in ("mention", "dm") else "facebook"
-    return channel_label(platform, channel)
+    return any_channel_label(channel)

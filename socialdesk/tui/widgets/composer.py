@@ -13,8 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
+from socialdesk.platforms.registry import channel_label, platform_named
 from socialdesk.tui.context import SavedReply
-from socialdesk.tui.text import channel_label, safe_line
+from socialdesk.tui.text import safe_line
 
 if TYPE_CHECKING:
     from socialdesk.store.queries.conversation import ConversationView, ThreadMessage
@@ -42,13 +43,9 @@ def describe_destination(view: ConversationView, last_inbound: ThreadMessage | N
         return Destination(True, f"PUBLIC reply on {channel} to {handle}: everyone can read it")
     if not private:
         return Destination(False, f"PRIVATE message on {channel} to {handle}")
-    if view.platform == "x":
-        return Destination(False, f"PRIVATE message: X DM to {handle}")
-    if private_kind == "direct_message":
-        return Destination(False, f"PRIVATE message on Messenger to {handle}")
-    if private_kind == "private_reply":
-        return Destination(False, f"PRIVATE reply to {handle}'s {channel}: Facebook's one "
-                                  "private reply (Messenger is not open to them)")
+    described = platform_named(view.platform).describe_private(handle, view.channel, private_kind)
+    if described is not None:
+        return Destination(False, described)
     return Destination(False, f"NO private channel open to {handle}: {refused or '?'}")
 
 

@@ -9,9 +9,9 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
+from socialdesk.platforms.registry import channel_label
 from socialdesk.tui.text import (
     STATUS_COLOURS,
-    channel_label,
     due_label,
     local_time,
     plain,

@@ -9,9 +9,9 @@ from rapidfuzz import fuzz, utils
 from rich.console import Group
 from rich.text import Text
 
+from socialdesk.platforms.registry import channel_label, platform_display_name
 from socialdesk.tui.text import (
     STATUS_COLOURS,
-    channel_label,
     day_time,
     masked_preview,
     plain,
@@ -37,7 +37,7 @@ def render_card(card: CustomerCard | None) -> Group | Text:
     parts.append(Text("Handles", style="bold underline"))
     for handle in card.handles:
         name = f"@{safe_line(handle.username)}" if handle.username else "(no username)"
-        parts.append(Text(f"  {platform_name(handle.platform)}: {name}"))
+        parts.append(Text(f"  {platform_display_name(handle.platform)}: {name}"))
     parts.append(Text("Conversations", style="bold underline"))
     for earlier in card.conversations:
         parts.append(Text.assemble(
@@ -62,10 +62,6 @@ def render_card(card: CustomerCard | None) -> Group | Text:
     return Group(*parts)
 
 
-def platform_name(platform: str) -> str:
-    return "X" if platform == "x" else "Facebook"
-
-
 def customer_label(name: str | None, handle: str | None) -> str:
     """Name and @handle as the platform gave them; Facebook gives names only."""
     parts = [safe_line(name) if name else "", f"@{safe_line(handle)}" if handle else ""]
@@ -73,7 +69,7 @@ def customer_label(name: str | None, handle: str | None) -> str:
 
 
 def describe_contact(choice: ContactChoice) -> str:
-    handles = ", ".join(f"{platform_name(platform)} "
+    handles = ", ".join(f"{platform_display_name(platform)} "
                         f"{'@' + safe_line(name) if name else '(no username)'}"
                         for platform, name in choice.handles) or "no handle"
     return f"{safe_line(choice.display_name or '(no name)')} ({handles})"

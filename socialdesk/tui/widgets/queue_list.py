@@ -23,12 +23,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from socialdesk.platforms.registry import channel_label
 from socialdesk.privacy.detect import Detector
 from socialdesk.store.queries.queue import InboxRow
 from socialdesk.tui.messages import QueueRowsLoaded
 from socialdesk.tui.text import (
     STATUS_COLOURS,
-    channel_label,
     due_label,
     masked_preview,
     safe_line,
