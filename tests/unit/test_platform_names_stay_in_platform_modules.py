@@ -10,7 +10,7 @@ Left out, with their reasons:
 - `socialdesk/sandbox/`: it emulates the X and Graph APIs, so it is a platform's wire;
 - `socialdesk/store/migrations/`: history, never edited once released;
 - the first argument of `Binding(...)`: a key ("x" clears the queue's filters);
-- `_ADDRESS_NAME_STOP` in `privacy/detect.py`: words customers write ("via Facebook 3
+- `ADDRESS_NAME_STOP` in `privacy/vocabulary.py`: words customers write ("via Facebook 3
   volte"), which the address detector must not read as a street name. It is vocabulary
   of the text being scanned, not a platform the desk talks to.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 SOCIALDESK = Path(__file__).resolve().parents[2] / "socialdesk"
 PLATFORM_MODULES = {"x_platform.py", "facebook_platform.py"}
 SKIPPED_DIRECTORIES = (SOCIALDESK / "sandbox", SOCIALDESK / "store" / "migrations")
-CUSTOMER_VOCABULARY = {("privacy/detect.py", "_ADDRESS_NAME_STOP")}
+CUSTOMER_VOCABULARY = {("privacy/vocabulary.py", "ADDRESS_NAME_STOP")}
 
 PLATFORM_VALUES = {"x", "facebook"}
 """The `platform` values: as a whole string literal, only a platform module may write them."""
