@@ -16,8 +16,8 @@ from connectors.base import ActionKind, Channel, Direction, Visibility
 from socialdesk.clock import Clock
 from socialdesk.config import Settings
 from socialdesk.desk.outbox_queue import ActionRequest, OutboxError, queue
-from socialdesk.platforms.base import Platform
 from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.platforms.contract import Platform
 from socialdesk.platforms.registry import platform_named
 from socialdesk.store.models import (
     Account,

@@ -12,7 +12,9 @@ from pydantic import Field, field_validator
 
 from connectors.base import ActionKind, Channel
 from socialdesk.config import AccountConfig, check_poll_seconds
-from socialdesk.platforms.base import (
+from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.platforms.checks import Check, Mark, call_check
+from socialdesk.platforms.contract import (
     PlannedAction,
     Platform,
     PublicPost,
@@ -20,8 +22,6 @@ from socialdesk.platforms.base import (
     RedirectSteps,
     RedirectTexts,
 )
-from socialdesk.platforms.channel_rules import ChannelRuleError
-from socialdesk.platforms.checks import Check, Mark, call_check
 
 DEFAULT_GRAPH_VERSION = "v25.0"
 """Graph v25.0 is available until 2028-07-29 (Graph API changelog, PLATFORMS.md)."""

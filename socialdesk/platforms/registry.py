@@ -10,8 +10,8 @@ from connectors.base import AccountSettings, ActionKind, Channel, Connector, Con
 from socialdesk import plugins
 from socialdesk.config import AccountConfig, resolve_secrets
 from socialdesk.errors import AccountSyncError, ConfigError
-from socialdesk.platforms.base import Platform
 from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.platforms.contract import Platform
 
 
 def platform_named(name: str) -> Platform:

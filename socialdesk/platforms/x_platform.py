@@ -11,7 +11,9 @@ from pydantic import Field, field_validator
 
 from connectors.base import ActionKind, Channel
 from socialdesk.config import AccountConfig, check_poll_seconds
-from socialdesk.platforms.base import (
+from socialdesk.platforms.channel_rules import URL
+from socialdesk.platforms.checks import Check, Mark, call_check
+from socialdesk.platforms.contract import (
     PlannedAction,
     Platform,
     PublicPost,
@@ -19,8 +21,6 @@ from socialdesk.platforms.base import (
     RedirectSteps,
     RedirectTexts,
 )
-from socialdesk.platforms.channel_rules import URL
-from socialdesk.platforms.checks import Check, Mark, call_check
 
 X_POLL_SECONDS = {"mentions": 90, "dms": 180}
 """Mentions every 60-120 s, DMs every 2-5 min: DM lookup allows 15 calls per 15 min."""

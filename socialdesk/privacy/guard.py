@@ -21,7 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from socialdesk.clock import Clock
 from socialdesk.config import AccountConfig, Settings
-from socialdesk.platforms.base import PlannedAction, PublicPost
+from socialdesk.platforms.contract import PlannedAction, PublicPost
 from socialdesk.privacy.detect import Detector, Entity
 from socialdesk.privacy.policy import RedirectPlan, effective_mode, plan_redirect
 from socialdesk.privacy.redirect import IF_DM_REFUSED, apply_plan, exposure_audit

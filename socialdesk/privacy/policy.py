@@ -17,7 +17,7 @@ from typing import Any
 
 from connectors.base import Channel, Visibility
 from socialdesk.config import AccountConfig
-from socialdesk.platforms.base import PlannedAction, PublicPost, Purpose, RedirectTexts
+from socialdesk.platforms.contract import PlannedAction, PublicPost, Purpose, RedirectTexts
 from socialdesk.platforms.registry import platform_named
 from socialdesk.privacy.detect import Entity
 from socialdesk.privacy.language import post_language

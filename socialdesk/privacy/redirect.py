@@ -23,7 +23,7 @@ from socialdesk.config import Settings
 from socialdesk.desk.outbox import send_now
 from socialdesk.desk.outbox_queue import ActionRequest, queue
 from socialdesk.errors import SocialdeskError
-from socialdesk.platforms.base import Purpose
+from socialdesk.platforms.contract import Purpose
 from socialdesk.store.models import (
     Account,
     AuditEntry,

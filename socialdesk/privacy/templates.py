@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from socialdesk.platforms.base import RedirectTexts
+from socialdesk.platforms.contract import RedirectTexts
 from socialdesk.privacy.detect import CUSTOM_PREFIX
 from socialdesk.rules_config import PrivacyTemplateSettings
 

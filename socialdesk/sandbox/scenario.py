@@ -21,6 +21,7 @@ from functools import partial
 
 from socialdesk.sandbox import texts
 from socialdesk.sandbox.customers import Customer, Voice, make_customer
+from socialdesk.sandbox.scenario_threads import THREAD_TYPES, Thread
 from socialdesk.sandbox.state import (
     FACEBOOK_PAGE_ID,
     FACEBOOK_PAGE_NAME,
@@ -35,7 +36,6 @@ from socialdesk.sandbox.state import (
     Tweet,
     XUser,
 )
-from socialdesk.sandbox.threads import THREAD_TYPES, Thread
 
 CHANNEL_WEIGHTS = {"mention": 30, "dm": 18, "comment": 27, "visitor_post": 10, "messenger": 15}
 PAGE_POST_AGES_DAYS = (6.5, 5, 4, 2.5, 1)

@@ -40,7 +40,8 @@ from connectors.base import (
 from socialdesk import plugins
 from socialdesk.config import AccountConfig, Settings, settings_from_mapping
 from socialdesk.desk.answers import private_channel
-from socialdesk.platforms.base import (
+from socialdesk.platforms.channel_rules import ChannelRuleError
+from socialdesk.platforms.contract import (
     PlannedAction,
     Platform,
     PublicPost,
@@ -48,7 +49,6 @@ from socialdesk.platforms.base import (
     RedirectSteps,
     RedirectTexts,
 )
-from socialdesk.platforms.channel_rules import ChannelRuleError
 from socialdesk.platforms.registry import channel_label, check_text
 from socialdesk.reports import ReportRequest, write_report
 from socialdesk.reports.csvout import ReportPeriod

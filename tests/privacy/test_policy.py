@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from connectors.base import ActionKind
 from socialdesk.config import Settings
-from socialdesk.platforms.base import PublicPost, Purpose
+from socialdesk.platforms.contract import PublicPost, Purpose
 from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.policy import RedirectPlan, plan_redirect
 from socialdesk.privacy.templates import render, repeats_personal_data
