@@ -18,7 +18,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 """C0/C1 controls (ESC starts terminal escapes) and bidi overrides (they can reverse what
 an operator reads). Newline and tab stay; every other control is drawn as a visible mark."""
 
-STATUS_COLOURS: dict[str, str] = {
+STATUS_COLOURS: dict[Status, str] = {
     Status.NEW: "red", Status.OPEN: "yellow", Status.RESOLVED: "green"}
 """Red just arrived, yellow being solved, green solved (seed 004)."""
 

@@ -18,6 +18,7 @@ from socialdesk.store.models import (
     Message,
     Note,
     PrivacyExposure,
+    Status,
 )
 from socialdesk.store.queries.queue import last_customer_text
 from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, HANDLE
@@ -35,7 +36,7 @@ class CardConversation:
     id: int
     platform: str
     channel: str
-    status: str
+    status: Status
     last_message_at: datetime | None
 
 

@@ -55,7 +55,7 @@ WAITING_STATUSES = (Status.NEW, Status.OPEN)
 class InboxFilter:
     """What the queue shows; every field maps to one indexed condition."""
 
-    status: str | None = None
+    status: Status | None = None
     channel: str | None = None
     account: str | None = None
     assignee: str | None = None
@@ -116,7 +116,7 @@ def overdue_clause(now: datetime) -> Any:
     )
 
 
-def _statuses(inbox_filter: InboxFilter) -> tuple[str | None, ...]:
+def _statuses(inbox_filter: InboxFilter) -> tuple[Status | None, ...]:
     """One query per status: the waiting order and the overdue filter see only unresolved
     ones, and `status = ?` lets SQLite use the status indexes instead of reading them all."""
     if inbox_filter.status is None and (inbox_filter.sort == SORT_WAITING

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -43,7 +43,9 @@ from socialdesk.tui.workers import (
 if TYPE_CHECKING:
     from socialdesk.tui.app import DeskApp
 
-STATUS_CYCLE: list[str | None] = [None, Status.NEW, Status.OPEN, Status.RESOLVED]
+Value = TypeVar("Value")
+
+STATUS_CYCLE: list[Status | None] = [None, Status.NEW, Status.OPEN, Status.RESOLVED]
 
 
 class InboxScreen(Screen[None]):
@@ -311,7 +313,7 @@ class InboxScreen(Screen[None]):
         self.desk_app.open_conversation(event.conversation_id)
 
 
-def _next(values: list[str | None], current: str | None) -> str | None:
+def _next(values: list[Value], current: Value) -> Value:
     index = values.index(current) if current in values else 0
     return values[(index + 1) % len(values)]
 
