@@ -98,6 +98,10 @@ class AccountConfig(Strict, abc.ABC):
 
     SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
     """Keys whose values are secrets: refused inline, read from `<key>_env` variables."""
+    POLL_SECONDS: ClassVar[dict[str, int]] = {}
+    """The platform's streams and their default seconds between polls."""
+    LABEL: ClassVar[str] = "this platform"
+    """How errors about the account's keys name its platform."""
 
     platform: str
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -112,7 +116,7 @@ class AccountConfig(Strict, abc.ABC):
     max_response_mb: Annotated[int, Field(ge=1, le=1024)] = 20
     """A page whose body is larger is refused unread: the stream fails for that pass and
     keeps its watermark, and memory stays bounded (a 150 MB page once took 1 GB)."""
-    poll_seconds: dict[str, int] = Field(default_factory=dict)
+    poll_seconds: dict[str, int] = Field(default_factory=dict, validate_default=True)
     """Seconds between polls per stream in `socialdesk run`; each platform has defaults."""
 
     @field_validator("base_url")
@@ -124,6 +128,11 @@ class AccountConfig(Strict, abc.ABC):
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
         return check_timezone(value)
+
+    @field_validator("poll_seconds")
+    @classmethod
+    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        return check_poll_seconds(value, cls.POLL_SECONDS, cls.LABEL)
 
     @abc.abstractmethod
     def secret_env_names(self) -> dict[str, str]:

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from connectors.base import ActionKind, Channel
-from socialdesk.config import AccountConfig, check_poll_seconds
+from socialdesk.config import AccountConfig
 from socialdesk.platforms.channel_rules import ChannelRuleError
 from socialdesk.platforms.checks import Check, Mark, call_check
 from socialdesk.platforms.contract import (
@@ -60,13 +60,9 @@ class FacebookAccount(AccountConfig):
     human_agent: bool = False
     """The app has Meta's Human Agent feature: operators may answer Messenger up to 7 days
     after the person's last message (MESSAGE_TAG + HUMAN_AGENT), never automatic replies."""
-    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(FACEBOOK_POLL_SECONDS))
-    """Seconds between polls per stream (`feed`, `messenger`) in `socialdesk run`."""
-
-    @field_validator("poll_seconds")
-    @classmethod
-    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
-        return check_poll_seconds(value, FACEBOOK_POLL_SECONDS, "Facebook")
+    POLL_SECONDS = FACEBOOK_POLL_SECONDS
+    """Streams `feed`, `messenger`, polled by `socialdesk run`."""
+    LABEL = "Facebook"
 
     def secret_env_names(self) -> dict[str, str]:
         names = {"page_token": self.page_token_env}

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from connectors.base import ActionKind, Channel
-from socialdesk.config import AccountConfig, check_poll_seconds
+from socialdesk.config import AccountConfig
 from socialdesk.platforms.channel_rules import URL
 from socialdesk.platforms.checks import Check, Mark, call_check
 from socialdesk.platforms.contract import (
@@ -48,13 +48,9 @@ class XAccount(AccountConfig):
     consumer_secret_env: str
     access_token_env: str
     access_token_secret_env: str
-    poll_seconds: dict[str, int] = Field(default_factory=lambda: dict(X_POLL_SECONDS))
-    """Seconds between polls per stream (`mentions`, `dms`) in `socialdesk run`."""
-
-    @field_validator("poll_seconds")
-    @classmethod
-    def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
-        return check_poll_seconds(value, X_POLL_SECONDS, "X")
+    POLL_SECONDS = X_POLL_SECONDS
+    """Streams `mentions`, `dms`, polled by `socialdesk run`."""
+    LABEL = "X"
 
     def secret_env_names(self) -> dict[str, str]:
         return {key: getattr(self, f"{key}_env") for key in self.SECRET_KEYS}
