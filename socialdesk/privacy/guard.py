@@ -174,9 +174,9 @@ def _decide(
 
 
 def _exposure(message: Message, plan: RedirectPlan, moment: datetime) -> PrivacyExposure:
-    steps = [PlanStep.planned(action) for action in plan.actions]
+    steps = [PlanStep(action) for action in plan.actions]
     if plan.pointer_if_dm_refused is not None:
-        steps.append(PlanStep.planned(plan.pointer_if_dm_refused, StepCondition.IF_DM_REFUSED))
+        steps.append(PlanStep(plan.pointer_if_dm_refused, StepCondition.IF_DM_REFUSED))
     exposure = PrivacyExposure(
         conversation_id=message.conversation_id, message_id=message.id or 0,
         types=",".join(plan.types), mode=plan.mode,

@@ -9,7 +9,7 @@ order, so stores written before the steps were typed read back and write back un
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -32,29 +32,13 @@ class StepCondition(StrEnum):
 class PlanStep:
     """One step of an exposure's redirect: the planned outbox action and what came of it."""
 
-    purpose: Purpose
-    kind: ActionKind
-    target_external_id: str | None = None
-    target_channel: Channel | None = None
-    recipient_id: str | None = None
-    text: str | None = None
-    options: Mapping[str, str] = field(default_factory=dict)
-    """Platform send options, e.g. the public message's time for a private reply."""
+    action: PlannedAction
     condition: StepCondition = StepCondition.ALWAYS
     outbox_action_id: int | None = None
     """The outbox action queued for the step, recorded in the transaction that queued it."""
     state: OutboxState | None = None
     """The step's outbox state when the plan was last settled; `failed` without an action
     when it could not even be queued; None while the step has not run."""
-
-    @classmethod
-    def planned(
-        cls, action: PlannedAction, condition: StepCondition = StepCondition.ALWAYS
-    ) -> PlanStep:
-        """The step of a freshly planned action: nothing queued yet."""
-        return cls(action.purpose, action.kind, action.target_external_id,
-                   action.target_channel, action.recipient_id, action.text,
-                   dict(action.options), condition)
 
     @property
     def ran(self) -> bool:
@@ -69,14 +53,15 @@ class PlanStep:
     def to_json(self) -> dict[str, Any]:
         """The step as the database stores it; the keys that mark a run (condition,
         outbox action, state) are left out until they hold something."""
+        action = self.action
         stored: dict[str, Any] = {
-            "purpose": self.purpose.value,
-            "kind": self.kind.value,
-            "target_external_id": self.target_external_id,
-            "target_channel": self.target_channel.value if self.target_channel else None,
-            "recipient_id": self.recipient_id,
-            "text": self.text,
-            "options": dict(self.options),
+            "purpose": action.purpose.value,
+            "kind": action.kind.value,
+            "target_external_id": action.target_external_id,
+            "target_channel": action.target_channel.value if action.target_channel else None,
+            "recipient_id": action.recipient_id,
+            "text": action.text,
+            "options": dict(action.options),
         }
         if self.condition is not StepCondition.ALWAYS:
             stored[self.condition.value] = True
@@ -88,16 +73,19 @@ class PlanStep:
 
     @classmethod
     def from_json(cls, stored: Mapping[str, Any]) -> PlanStep:
-        """A step as `to_json` (or the guard before the steps were typed) stored it."""
+        """A step as the database holds it (see `to_json`)."""
         channel = stored.get("target_channel")
         action_id = stored.get("outbox_action_id")
         state = stored.get("state")
-        return cls(
+        action = PlannedAction(
             purpose=Purpose(stored["purpose"]), kind=ActionKind(stored["kind"]),
             target_external_id=stored.get("target_external_id"),
             target_channel=Channel(channel) if channel else None,
             recipient_id=stored.get("recipient_id"), text=stored.get("text"),
             options=dict(stored.get("options") or {}),
+        )
+        return cls(
+            action=action,
             condition=next((condition for condition in _CONDITIONS
                             if stored.get(condition.value)), StepCondition.ALWAYS),
             outbox_action_id=int(action_id) if action_id is not None else None,
@@ -110,9 +98,9 @@ _CONDITIONS = tuple(condition for condition in StepCondition
 """The conditions a stored step may carry as a key."""
 
 
-def read_plan(exposure: PrivacyExposure) -> list[PlanStep]:
-    """The exposure's steps, in the order they were planned."""
-    return [PlanStep.from_json(stored) for stored in exposure.plan]
+def read_plan(stored: Sequence[Mapping[str, Any]]) -> list[PlanStep]:
+    """The steps of a stored plan (`PrivacyExposure.plan`), in the order they were planned."""
+    return [PlanStep.from_json(step) for step in stored]
 
 
 def write_plan(exposure: PrivacyExposure, steps: Sequence[PlanStep]) -> None:

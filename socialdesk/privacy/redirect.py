@@ -23,7 +23,7 @@ from socialdesk.config import Settings
 from socialdesk.desk.outbox import send_now
 from socialdesk.desk.outbox_queue import ActionRequest, queue
 from socialdesk.errors import SocialdeskError
-from socialdesk.platforms.contract import Purpose
+from socialdesk.platforms.contract import PlannedAction, Purpose
 from socialdesk.privacy.plan_steps import PlanStep, StepCondition, read_plan, write_plan
 from socialdesk.store.models import (
     Account,
@@ -64,7 +64,7 @@ def apply_plan(
             raise GuardError(f"no privacy exposure {exposure_id}")
         message = session.get(Message, exposure.message_id)
         assert message is not None
-    plan = read_plan(exposure)
+    plan = read_plan(exposure.plan)
     dm_state: OutboxState | None = None
     # The generator asks for the DM's state when it reaches the pointer: late binding wanted.
     for index in _step_order(plan, lambda: dm_state):  # noqa: B023
@@ -72,7 +72,8 @@ def apply_plan(
         if state == OutboxState.SENDING:
             break
         step = plan[index]
-        if step.purpose == Purpose.PRIVATE_MESSAGE and step.kind == ActionKind.DIRECT_MESSAGE:
+        if (step.action.purpose == Purpose.PRIVATE_MESSAGE
+                and step.action.kind == ActionKind.DIRECT_MESSAGE):
             dm_state = state
     return _settle(engine, exposure_id, actor, now())
 
@@ -86,7 +87,7 @@ def _step_order(
     for index, step in enumerate(plan):
         if _if_dm_refused(step):
             continue
-        if step.purpose == Purpose.PUBLIC_POINTER and fallback is not None:
+        if step.action.purpose == Purpose.PUBLIC_POINTER and fallback is not None:
             if plan[fallback].outbox_action_id is not None or (
                 step.outbox_action_id is None
                 and dm_state() not in (None, OutboxState.SENT)
@@ -122,18 +123,18 @@ def _queued_step(
     with Session(engine, expire_on_commit=False) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
-        steps = read_plan(exposure)
+        steps = read_plan(exposure.plan)
         step = steps[index]
         if step.outbox_action_id is not None:
             return step.outbox_action_id
         if step.state == OutboxState.FAILED:
             return None
         try:
-            row, added = queue(session, _request(message, step, actor), now=now)
+            row, added = queue(session, _request(message, step.action, actor), now=now)
         except SocialdeskError as error:
             session.rollback()
-            log.warning("privacy guard: %s for message %s: %s", step.purpose.value, message.id,
-                        error)
+            log.warning("privacy guard: %s for message %s: %s", step.action.purpose.value,
+                        message.id, error)
             _record_step(engine, exposure_id, index, OutboxState.FAILED)
             return None
         assert row.id is not None
@@ -141,23 +142,23 @@ def _queued_step(
         write_plan(exposure, steps)
         session.add(exposure)
         session.add(AuditEntry(
-            at=now(), actor=actor, action=f"privacy_guard.{step.purpose.value}",
+            at=now(), actor=actor, action=f"privacy_guard.{step.action.purpose.value}",
             target_type="message", target_id=str(message.id),
-            detail={"outbox_action_id": row.id, "kind": step.kind.value, "queued": added},
+            detail={"outbox_action_id": row.id, "kind": step.action.kind.value, "queued": added},
         ))
         session.commit()
         return row.id
 
 
-def _request(message: Message, step: PlanStep, actor: str) -> ActionRequest:
+def _request(message: Message, action: PlannedAction, actor: str) -> ActionRequest:
     return ActionRequest(
-        account_id=message.account_id, platform=message.platform, kind=step.kind,
-        requested_by=actor, text=step.text,
+        account_id=message.account_id, platform=message.platform, kind=action.kind,
+        requested_by=actor, text=action.text,
         conversation_id=(message.conversation_id
-                         if step.kind != ActionKind.DIRECT_MESSAGE else None),
-        target_message_id=message.id, target_external_id=step.target_external_id,
-        target_channel=step.target_channel, recipient_id=step.recipient_id,
-        options=dict(step.options),
+                         if action.kind != ActionKind.DIRECT_MESSAGE else None),
+        target_message_id=message.id, target_external_id=action.target_external_id,
+        target_channel=action.target_channel, recipient_id=action.recipient_id,
+        options=dict(action.options),
     )
 
 
@@ -166,7 +167,7 @@ def _record_step(engine: Engine, exposure_id: int, index: int, state: OutboxStat
     with Session(engine) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
-        steps = read_plan(exposure)
+        steps = read_plan(exposure.plan)
         steps[index] = steps[index].settled(state)
         write_plan(exposure, steps)
         session.add(exposure)
@@ -177,7 +178,7 @@ def _state_of(engine: Engine, exposure_id: int, index: int) -> OutboxState | Non
     """The outbox state of a step already queued (a send that raised may have left it)."""
     with Session(engine) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
-        action_id = read_plan(exposure)[index].outbox_action_id if exposure else None
+        action_id = read_plan(exposure.plan)[index].outbox_action_id if exposure else None
         row = session.get(OutboxAction, action_id) if action_id is not None else None
         return row.state if row is not None else None
 
@@ -195,7 +196,7 @@ def _settle(engine: Engine, exposure_id: int, actor: str, moment: datetime) -> P
     with Session(engine, expire_on_commit=False) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
-        stored = read_plan(exposure)
+        stored = read_plan(exposure.plan)
         steps = [_settled(session, step) for step in stored]
         if (steps == stored
                 and _outcome(steps) == exposure.outcome != ExposureOutcome.SUGGESTED):
@@ -208,7 +209,7 @@ def _settle(engine: Engine, exposure_id: int, actor: str, moment: datetime) -> P
         _mark_redirected(session, exposure, ran, moment)
         session.add(exposure_audit(moment, actor, "privacy_guard.redirect", exposure,
                                    {"outcome": exposure.outcome.value, "steps": [
-                                       {"purpose": s.purpose.value,
+                                       {"purpose": s.action.purpose.value,
                                         "state": s.state.value if s.state else None,
                                         "outbox_action_id": s.outbox_action_id}
                                        for s in ran]}))
@@ -225,9 +226,9 @@ def _settled(session: Session, step: PlanStep) -> PlanStep:
 
 
 def _outcome(steps: list[PlanStep]) -> ExposureOutcome:
-    pointer_ran = any(s.purpose == Purpose.PUBLIC_POINTER and s.ran for s in steps)
+    pointer_ran = any(s.action.purpose == Purpose.PUBLIC_POINTER and s.ran for s in steps)
     needed = [s for s in steps if not _if_dm_refused(s)
-              and not (pointer_ran and s.purpose == Purpose.PUBLIC_POINTER)]
+              and not (pointer_ran and s.action.purpose == Purpose.PUBLIC_POINTER)]
     states = {s.state for s in steps if s.state is not None}
     if any(not s.ran for s in needed) or states & _IN_FLIGHT:
         return ExposureOutcome.QUEUED
@@ -248,7 +249,7 @@ def _mark_redirected(
     if public is None or not any(s.state == OutboxState.SENT for s in ran):
         return
     public.redirected_at = public.redirected_at or moment
-    private = [s for s in ran if s.purpose == Purpose.PRIVATE_MESSAGE
+    private = [s for s in ran if s.action.purpose == Purpose.PRIVATE_MESSAGE
                and s.state == OutboxState.SENT and s.outbox_action_id]
     if private:
         action = session.get(OutboxAction, private[0].outbox_action_id)

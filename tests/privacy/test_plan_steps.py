@@ -33,20 +33,21 @@ def exposure_with(plan_text: str) -> PrivacyExposure:
 @pytest.mark.parametrize("plan_text", STORED_PLANS)
 def test_a_stored_plan_reads_back_typed_and_writes_back_the_same_json(plan_text: str) -> None:
     exposure = exposure_with(plan_text)
-    steps = read_plan(exposure)
-    assert all(isinstance(step.purpose, Purpose) and isinstance(step.kind, ActionKind)
+    steps = read_plan(exposure.plan)
+    assert all(isinstance(step.action.purpose, Purpose) and isinstance(step.action.kind, ActionKind)
                for step in steps)
     write_plan(exposure, steps)
     assert json.dumps(exposure.plan) == plan_text
 
 
 def test_the_recorded_fields_of_a_stored_plan_are_typed() -> None:
-    pending_dm, planned_pointer, link_pointer = read_plan(exposure_with(STORED_PLANS[0]))
-    assert (pending_dm.purpose, pending_dm.kind, pending_dm.state, pending_dm.outbox_action_id
-            ) == (Purpose.PRIVATE_MESSAGE, ActionKind.DIRECT_MESSAGE, OutboxState.PENDING, 1)
+    pending_dm, planned_pointer, link_pointer = read_plan(json.loads(STORED_PLANS[0]))
+    assert (pending_dm.action.purpose, pending_dm.action.kind) == (Purpose.PRIVATE_MESSAGE,
+                                                                   ActionKind.DIRECT_MESSAGE)
+    assert (pending_dm.state, pending_dm.outbox_action_id) == (OutboxState.PENDING, 1)
     assert (planned_pointer.condition, planned_pointer.state, planned_pointer.ran
             ) == (StepCondition.ALWAYS, None, False)
-    assert planned_pointer.target_channel is Channel.MENTION
+    assert planned_pointer.action.target_channel is Channel.MENTION
     assert (link_pointer.condition, link_pointer.state) == (StepCondition.IF_DM_REFUSED,
                                                             OutboxState.SENT)
 
@@ -55,7 +56,7 @@ def test_a_planned_step_is_stored_as_the_planned_action_with_nothing_recorded() 
     action = PlannedAction(Purpose.PRIVATE_MESSAGE, ActionKind.PRIVATE_REPLY,
                            target_external_id="c1", target_channel=Channel.COMMENT,
                            text="hello", options={"target_created_at": "2026-12-01T13:09:33"})
-    step = PlanStep.planned(action, StepCondition.IF_DM_REFUSED)
+    step = PlanStep(action, StepCondition.IF_DM_REFUSED)
     assert step.to_json() == {
         "purpose": "private_message", "kind": "private_reply", "target_external_id": "c1",
         "target_channel": "comment", "recipient_id": None, "text": "hello",
