@@ -41,6 +41,11 @@ class PlanStep:
     when it could not even be queued; None while the step has not run."""
 
     @property
+    def conditional(self) -> bool:
+        """True for a step held in reserve, run only in place of another one."""
+        return self.condition is not StepCondition.ALWAYS
+
+    @property
     def ran(self) -> bool:
         return self.state is not None
 
