@@ -7,7 +7,7 @@ from typing import TextIO
 
 from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
-from socialdesk.desk import answers, outbox
+from socialdesk.desk import answers, outbox, outbox_review
 from socialdesk.store.db import open_configured_store
 from socialdesk.store.models import OutboxAction, OutboxState
 
@@ -31,7 +31,7 @@ def run_reply(
 def run_outbox_list(config_path: Path, states: tuple[str, ...], out: TextIO) -> int:
     settings = load_settings(config_path)
     engine = open_configured_store(settings)
-    actions = outbox.list_actions(engine, states or None)
+    actions = outbox_review.list_actions(engine, states or None)
     print("id\tstate\tplatform\tkind\tattempts\tby\tcreated_at\tplatform_id\tlast_error", file=out)
     for action in actions:
         print("\t".join([
@@ -48,7 +48,7 @@ def run_outbox_retry(
     """Back to pending (an unknown one is looked for first), then sent at once."""
     settings = load_settings(config_path)
     engine = open_configured_store(settings)
-    action = outbox.retry(engine, settings, action_id, operator, checked, now=system_clock)
+    action = outbox_review.retry(engine, settings, action_id, operator, checked, now=system_clock)
     if action.state == OutboxState.PENDING:
         action = outbox.send_now(engine, settings, action_id, now=system_clock)
     print(describe(action), file=out)

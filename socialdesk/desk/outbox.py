@@ -15,50 +15,39 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from connectors.base import (
     ActionKind,
     AuthExpired,
-    Channel,
     Connector,
     ConnectorError,
     FatalAPIError,
-    OutboundAction,
-    PullPage,
     RateLimited,
-    ReconcileUnsupported,
     RetriableAPIError,
     SendOutcomeUnknown,
-    SendReceipt,
 )
 from socialdesk.clock import Clock
 from socialdesk.config import Settings
-from socialdesk.desk.outbound_message import link_customer, outbound_item
 from socialdesk.desk.outbox_queue import OutboxError
+from socialdesk.desk.outbox_state import (
+    load_action,
+    outbound_action,
+    reconcile,
+    record_sent,
+    transition,
+)
 from socialdesk.errors import AccountSyncError, SocialdeskError
 from socialdesk.platforms.registry import build_connector
 from socialdesk.store import lease
-from socialdesk.store.ingest import ingest_page
-from socialdesk.store.models import (
-    ACKNOWLEDGEMENT_ACTOR,
-    Account,
-    AuditEntry,
-    OutboxAction,
-    OutboxState,
-)
+from socialdesk.store.models import Account, OutboxAction, OutboxState
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=15)
 INLINE_WAIT = timedelta(seconds=30)
 """`send_now` waits this long at most for a retry; later ones are left to the next sync."""
-
-HUMAN_CHECK = "check the platform by hand, then `socialdesk outbox retry {id} --yes` if missing"
-
-
-# --- dispatching ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -132,7 +121,7 @@ def send_now(
 ) -> OutboxAction:
     """Send one action at once, waiting for short retries; what state it ended in."""
     dispatcher = _Dispatcher(engine, settings, now)
-    row = _load(engine, action_id)
+    row = load_action(engine, action_id)
     while row.state == OutboxState.PENDING.value:
         wait = (row.next_attempt_at - now()).total_seconds() if row.next_attempt_at else 0.0
         if wait > INLINE_WAIT.total_seconds():
@@ -145,7 +134,15 @@ def send_now(
         row = _process(dispatcher, claimed)
     if dispatcher.errors:
         raise OutboxError("; ".join(dispatcher.errors))
-    return _load(engine, action_id)
+    return load_action(engine, action_id)
+
+
+def account_connector(
+    engine: Engine, settings: Settings, account_id: int, now: Clock
+) -> Connector | None:
+    """The account's connector for a single check outside a pass; None when it cannot be
+    built (an unknown account, or a config the connector refuses)."""
+    return _Dispatcher(engine, settings, now).connector(account_id)
 
 
 def _account_ids(engine: Engine, names: Iterable[str] | None) -> list[int] | None:
@@ -189,7 +186,7 @@ def _claim_next(
                 continue
             if _take(session, candidate.id or 0, dispatcher):
                 session.commit()
-                return _load(dispatcher.engine, candidate.id or 0)
+                return load_action(dispatcher.engine, candidate.id or 0)
 
 
 def _claim(dispatcher: _Dispatcher, action_id: int) -> OutboxAction | None:
@@ -200,38 +197,15 @@ def _claim(dispatcher: _Dispatcher, action_id: int) -> OutboxAction | None:
         if not _take(session, action_id, dispatcher):
             return None
         session.commit()
-    return _load(dispatcher.engine, action_id)
+    return load_action(dispatcher.engine, action_id)
 
 
 def _take(session: Session, action_id: int, dispatcher: _Dispatcher) -> bool:
     """pending -> sending, counting the attempt; False when another dispatcher won."""
     moment = dispatcher.now()
-    return _transition(session, action_id, OutboxState.PENDING, OutboxState.SENDING, moment,
+    return transition(session, action_id, OutboxState.PENDING, OutboxState.SENDING, moment,
                        attempts=col(OutboxAction.attempts) + 1,
                        claimed_by=dispatcher.owner, claimed_at=moment)
-
-
-def _transition(
-    session: Session, action_id: int, expected: OutboxState | tuple[OutboxState, ...],
-    target: OutboxState, at: datetime, **values: Any,
-) -> bool:
-    """Compare-and-set of the state: True only when the row was in `expected`."""
-    states = [expected] if isinstance(expected, OutboxState) else list(expected)
-    result = session.exec(
-        update(OutboxAction)
-        .where(col(OutboxAction.id) == action_id,
-               col(OutboxAction.state).in_([state.value for state in states]))
-        .values(state=target.value, updated_at=at, **values)
-    )
-    return bool(result.rowcount == 1)
-
-
-def _load(engine: Engine, action_id: int) -> OutboxAction:
-    with Session(engine, expire_on_commit=False) as session:
-        row = session.get(OutboxAction, action_id)
-        if row is None:
-            raise OutboxError(f"no outbox action {action_id}")
-        return row
 
 
 def _process(dispatcher: _Dispatcher, row: OutboxAction) -> OutboxAction:
@@ -255,16 +229,6 @@ def _process(dispatcher: _Dispatcher, row: OutboxAction) -> OutboxAction:
                        (OutboxState.SENDING,), dispatcher.now())
 
 
-def outbound_action(row: OutboxAction) -> OutboundAction:
-    """The connector's view of a row."""
-    return OutboundAction(
-        kind=ActionKind(row.kind), target_id=row.target_external_id,
-        target_channel=Channel(row.target_channel) if row.target_channel else None,
-        text=row.text, recipient_id=row.recipient_id, thread_key=row.thread_key,
-        messaging_type=row.options.get("messaging_type"), tag=row.options.get("tag"),
-        not_before=row.created_at,
-    )
-
 
 def backoff(settings: Settings, attempts: int) -> timedelta:
     """Doubling from `retry_base_seconds`, at most 15 minutes."""
@@ -283,10 +247,10 @@ def _retry_later(
     if not_before is not None and not_before > due:
         due = not_before
     with Session(dispatcher.engine) as session:
-        _transition(session, row.id or 0, OutboxState.SENDING, OutboxState.PENDING,
+        transition(session, row.id or 0, OutboxState.SENDING, OutboxState.PENDING,
                     dispatcher.now(), last_error=error, next_attempt_at=due, claimed_by=None)
         session.commit()
-    return _load(dispatcher.engine, row.id or 0)
+    return load_action(dispatcher.engine, row.id or 0)
 
 
 def _finish(
@@ -294,11 +258,11 @@ def _finish(
     expected: tuple[OutboxState, ...] = (OutboxState.SENDING,),
 ) -> OutboxAction:
     with Session(dispatcher.engine) as session:
-        _transition(session, row.id or 0, expected, state, dispatcher.now(), last_error=error,
+        transition(session, row.id or 0, expected, state, dispatcher.now(), last_error=error,
                     claimed_by=None)
         session.commit()
     log.info("outbox action %s %s: %s", row.id, state.value, error)
-    return _load(dispatcher.engine, row.id or 0)
+    return load_action(dispatcher.engine, row.id or 0)
 
 
 def _in_doubt(
@@ -311,28 +275,6 @@ def _in_doubt(
         return _retry_later(dispatcher, row, error, None)
     row = _finish(dispatcher, row, OutboxState.UNKNOWN, error, expected)
     return reconcile(dispatcher.engine, dispatcher.settings, row, connector, dispatcher.now())
-
-
-def reconcile(
-    engine: Engine, settings: Settings, row: OutboxAction, connector: Connector, now: datetime
-) -> OutboxAction:
-    """Look for an `unknown` action on the platform: `sent` if found, else left for a human."""
-    try:
-        receipt = connector.find_sent(outbound_action(row))
-    except ReconcileUnsupported as error:
-        note = f"{row.last_error}; the API cannot tell whether it went out ({error}): "
-    except ConnectorError as error:
-        note = f"{row.last_error}; checking the platform failed ({error}): "
-    else:
-        if receipt is not None:
-            return record_sent(engine, settings, row, receipt, (OutboxState.UNKNOWN,), now)
-        note = f"{row.last_error}; not found among the platform's recent items: "
-    with Session(engine) as session:
-        session.exec(update(OutboxAction).where(
-            col(OutboxAction.id) == row.id, col(OutboxAction.state) == OutboxState.UNKNOWN.value
-        ).values(last_error=note + HUMAN_CHECK.format(id=row.id), updated_at=now))
-        session.commit()
-    return _load(engine, row.id or 0)
 
 
 def recover_stale(
@@ -361,93 +303,3 @@ def recover_stale(
                  "it may have gone out")
         recovered.append(_in_doubt(dispatcher, row, connector, error))
     return recovered
-
-
-def record_sent(
-    engine: Engine, settings: Settings, row: OutboxAction, receipt: SendReceipt,
-    expected: tuple[OutboxState, ...], now: datetime,
-) -> OutboxAction:
-    """`sent`, with the platform's id, and the outbound message, in one transaction.
-
-    The message carries the platform id, so the next sync's echo is the same
-    `(platform, external_id)` and adds nothing.
-    """
-    with Session(engine, expire_on_commit=False) as session:
-        won = _transition(session, row.id or 0, expected, OutboxState.SENT, now,
-                          external_id=receipt.external_id, sent_at=now, last_error=None,
-                          claimed_by=None)
-        account = session.get(Account, row.account_id)
-        if not won or account is None:
-            session.rollback()
-            return _load(engine, row.id or 0)
-        if receipt.external_id is None or row.text is None:
-            session.commit()
-        else:
-            item = outbound_item(settings, account, row, receipt, now)
-            ingest_page(session, account, PullPage(stream="outbox", items=[item]), now=now,
-                        find_spans=None,
-                        automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
-            link_customer(session, account, row, item.thread_key)
-    return _load(engine, row.id or 0)
-
-
-# --- operator views -------------------------------------------------------------------------
-
-
-def list_actions(
-    engine: Engine, states: Iterable[str] | None = None, limit: int = 100
-) -> list[OutboxAction]:
-    """Newest first."""
-    with Session(engine, expire_on_commit=False) as session:
-        statement = select(OutboxAction).order_by(col(OutboxAction.id).desc()).limit(limit)
-        if states:
-            statement = statement.where(col(OutboxAction.state).in_(list(states)))
-        return list(session.exec(statement).all())
-
-
-def retry(
-    engine: Engine, settings: Settings, action_id: int, operator: str, checked: bool,
-    *, now: Clock,
-) -> OutboxAction:
-    """Put a `failed` or `unknown` action back to `pending`, audited.
-
-    An `unknown` one needs `checked` (a human looked at the platform), and is looked for
-    once more first: found means `sent`, and nothing is resent.
-    """
-    row = _load(engine, action_id)
-    if row.state not in (OutboxState.FAILED.value, OutboxState.UNKNOWN.value):
-        raise OutboxError(f"outbox action {action_id} is {row.state}: only failed or unknown "
-                          "actions can be retried")
-    if row.state == OutboxState.UNKNOWN.value:
-        if not checked:
-            raise OutboxError(
-                f"outbox action {action_id} may already have gone out: check the platform, "
-                "then confirm with --yes"
-            )
-        dispatcher = _Dispatcher(engine, settings, now)
-        connector = dispatcher.connector(row.account_id)
-        if connector is not None:
-            row = reconcile(engine, settings, row, connector, now())
-        if row.state == OutboxState.SENT.value:
-            _audit_retry(engine, row, operator, "found on the platform; not resent", now())
-            return row
-    moment = now()
-    with Session(engine) as session:
-        _transition(session, action_id, (OutboxState.FAILED, OutboxState.UNKNOWN),
-                    OutboxState.PENDING, moment, attempts=0, next_attempt_at=None)
-        session.add(_retry_entry(row, operator, f"was {row.state}", moment))
-        session.commit()
-    return _load(engine, action_id)
-
-
-def _audit_retry(
-    engine: Engine, row: OutboxAction, operator: str, outcome: str, at: datetime
-) -> None:
-    with Session(engine) as session:
-        session.add(_retry_entry(row, operator, outcome, at))
-        session.commit()
-
-
-def _retry_entry(row: OutboxAction, operator: str, outcome: str, at: datetime) -> AuditEntry:
-    return AuditEntry(at=at, actor=operator, action="outbox.retry", target_type="outbox_action",
-                      target_id=str(row.id), detail={"kind": row.kind, "outcome": outcome})

@@ -11,9 +11,8 @@ accepts or dismisses it (`privacy.suggestions`). Every automatic step writes an 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -21,10 +20,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from socialdesk.clock import Clock
 from socialdesk.config import AccountConfig, Settings
-from socialdesk.platforms.contract import PlannedAction, PublicPost
+from socialdesk.platforms.contract import PublicPost
 from socialdesk.privacy.detect import Detector, Entity
+from socialdesk.privacy.plan_steps import PlanStep, StepCondition, write_plan
 from socialdesk.privacy.policy import RedirectPlan, effective_mode, plan_redirect
-from socialdesk.privacy.redirect import IF_DM_REFUSED, apply_plan, exposure_audit
+from socialdesk.privacy.redirect import apply_plan, exposure_audit
 from socialdesk.store.models import (
     UNDECIDED_ONLY,
     Account,
@@ -174,22 +174,15 @@ def _decide(
 
 
 def _exposure(message: Message, plan: RedirectPlan, moment: datetime) -> PrivacyExposure:
-    steps = [_step(action) for action in plan.actions]
+    steps = [PlanStep(action) for action in plan.actions]
     if plan.pointer_if_dm_refused is not None:
-        steps.append({**_step(plan.pointer_if_dm_refused), IF_DM_REFUSED: True})
-    return PrivacyExposure(
+        steps.append(PlanStep(plan.pointer_if_dm_refused, StepCondition.IF_DM_REFUSED))
+    exposure = PrivacyExposure(
         conversation_id=message.conversation_id, message_id=message.id or 0,
         types=",".join(plan.types), mode=plan.mode,
         outcome=(ExposureOutcome.SUGGESTED if plan.mode == "suggest"
                  else ExposureOutcome.QUEUED),
-        language=plan.language, plan=steps, detected_at=moment,
+        language=plan.language, detected_at=moment,
     )
-
-
-def _step(action: PlannedAction) -> dict[str, Any]:
-    step = asdict(action)
-    step["purpose"] = action.purpose.value
-    step["kind"] = action.kind.value
-    step["target_channel"] = action.target_channel.value if action.target_channel else None
-    step["options"] = dict(action.options)
-    return step
+    write_plan(exposure, steps)
+    return exposure

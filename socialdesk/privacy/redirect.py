@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from connectors.base import ActionKind, Channel
+from connectors.base import ActionKind
 from socialdesk.clock import Clock
 from socialdesk.config import Settings
 from socialdesk.desk.outbox import send_now
 from socialdesk.desk.outbox_queue import ActionRequest, queue
 from socialdesk.errors import SocialdeskError
-from socialdesk.platforms.contract import Purpose
+from socialdesk.platforms.contract import PlannedAction, Purpose
+from socialdesk.privacy.plan_steps import PlanStep, StepCondition, read_plan, write_plan
 from socialdesk.store.models import (
     Account,
     AuditEntry,
@@ -36,10 +37,6 @@ from socialdesk.store.models import (
 )
 
 log = logging.getLogger(__name__)
-
-IF_DM_REFUSED = "if_dm_refused"
-"""The plan step's mark of the public pointer's variant used when the DM did not go out."""
-
 
 class GuardError(SocialdeskError):
     title = "privacy guard"
@@ -67,34 +64,40 @@ def apply_plan(
             raise GuardError(f"no privacy exposure {exposure_id}")
         message = session.get(Message, exposure.message_id)
         assert message is not None
+    plan = read_plan(exposure.plan)
     dm_state: OutboxState | None = None
     # The generator asks for the DM's state when it reaches the pointer: late binding wanted.
-    for index in _step_order(exposure.plan, lambda: dm_state):  # noqa: B023
+    for index in _step_order(plan, lambda: dm_state):  # noqa: B023
         state = _run_step(engine, settings, message, exposure_id, index, actor, now)
         if state == OutboxState.SENDING:
             break
-        step = exposure.plan[index]
-        if step["purpose"] == Purpose.PRIVATE_MESSAGE and step["kind"] == ActionKind.DIRECT_MESSAGE:
+        step = plan[index]
+        if (step.action.purpose == Purpose.PRIVATE_MESSAGE
+                and step.action.kind == ActionKind.DIRECT_MESSAGE):
             dm_state = state
     return _settle(engine, exposure_id, actor, now())
 
 
 def _step_order(
-    plan: list[dict[str, Any]], dm_state: Callable[[], OutboxState | None]
+    plan: list[PlanStep], dm_state: Callable[[], OutboxState | None]
 ) -> Iterator[int]:
     """Indexes of the steps to run, in order; the public pointer is the one already
     queued, else the DM-link variant when the DM did not go, else the planned one."""
-    fallback = next((i for i, s in enumerate(plan) if s.get(IF_DM_REFUSED)), None)
+    fallback = next((i for i, s in enumerate(plan) if _if_dm_refused(s)), None)
     for index, step in enumerate(plan):
-        if step.get(IF_DM_REFUSED):
+        if _if_dm_refused(step):
             continue
-        if step["purpose"] == Purpose.PUBLIC_POINTER and fallback is not None:
-            if plan[fallback].get("outbox_action_id") is not None or (
-                step.get("outbox_action_id") is None
+        if step.action.purpose == Purpose.PUBLIC_POINTER and fallback is not None:
+            if plan[fallback].outbox_action_id is not None or (
+                step.outbox_action_id is None
                 and dm_state() not in (None, OutboxState.SENT)
             ):
                 index = fallback
         yield index
+
+
+def _if_dm_refused(step: PlanStep) -> bool:
+    return step.condition is StepCondition.IF_DM_REFUSED
 
 
 def _run_step(
@@ -120,51 +123,53 @@ def _queued_step(
     with Session(engine, expire_on_commit=False) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
-        steps = [dict(step) for step in exposure.plan]
+        steps = read_plan(exposure.plan)
         step = steps[index]
-        if step.get("outbox_action_id") is not None:
-            return int(step["outbox_action_id"])
-        if step.get("state") == OutboxState.FAILED:
+        if step.outbox_action_id is not None:
+            return step.outbox_action_id
+        if step.state == OutboxState.FAILED:
             return None
         try:
-            row, added = queue(session, _request(message, step, actor), now=now)
+            row, added = queue(session, _request(message, step.action, actor), now=now)
         except SocialdeskError as error:
             session.rollback()
-            log.warning("privacy guard: %s for message %s: %s", step["purpose"], message.id,
-                        error)
-            _record_step(engine, exposure_id, index, {"state": OutboxState.FAILED.value})
+            log.warning("privacy guard: %s for message %s: %s", step.action.purpose.value,
+                        message.id, error)
+            _record_step(engine, exposure_id, index, OutboxState.FAILED)
             return None
-        step["outbox_action_id"] = row.id
-        exposure.plan = steps
+        assert row.id is not None
+        steps[index] = step.queued_as(row.id)
+        write_plan(exposure, steps)
         session.add(exposure)
         session.add(AuditEntry(
-            at=now(), actor=actor, action=f"privacy_guard.{step['purpose']}",
+            at=now(), actor=actor, action=f"privacy_guard.{step.action.purpose.value}",
             target_type="message", target_id=str(message.id),
-            detail={"outbox_action_id": row.id, "kind": step["kind"], "queued": added},
+            detail={"outbox_action_id": row.id, "kind": step.action.kind.value, "queued": added},
         ))
         session.commit()
         return row.id
 
 
-def _request(message: Message, step: dict[str, Any], actor: str) -> ActionRequest:
+def _request(message: Message, action: PlannedAction, actor: str) -> ActionRequest:
     return ActionRequest(
-        account_id=message.account_id, platform=message.platform, kind=ActionKind(step["kind"]),
-        requested_by=actor, text=step.get("text"),
+        account_id=message.account_id, platform=message.platform, kind=action.kind,
+        requested_by=actor, text=action.text,
         conversation_id=(message.conversation_id
-                         if step["kind"] != ActionKind.DIRECT_MESSAGE else None),
-        target_message_id=message.id, target_external_id=step.get("target_external_id"),
-        target_channel=Channel(step["target_channel"]) if step.get("target_channel") else None,
-        recipient_id=step.get("recipient_id"), options=dict(step.get("options") or {}),
+                         if action.kind != ActionKind.DIRECT_MESSAGE else None),
+        target_message_id=message.id, target_external_id=action.target_external_id,
+        target_channel=action.target_channel, recipient_id=action.recipient_id,
+        options=dict(action.options),
     )
 
 
-def _record_step(engine: Engine, exposure_id: int, index: int, values: dict[str, Any]) -> None:
+def _record_step(engine: Engine, exposure_id: int, index: int, state: OutboxState) -> None:
+    """The step's state, written alone: it could not be queued, so no action records it."""
     with Session(engine) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
-        steps = [dict(step) for step in exposure.plan]
-        steps[index].update(values)
-        exposure.plan = steps
+        steps = read_plan(exposure.plan)
+        steps[index] = steps[index].settled(state)
+        write_plan(exposure, steps)
         session.add(exposure)
         session.commit()
 
@@ -173,7 +178,7 @@ def _state_of(engine: Engine, exposure_id: int, index: int) -> OutboxState | Non
     """The outbox state of a step already queued (a send that raised may have left it)."""
     with Session(engine) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
-        action_id = exposure.plan[index].get("outbox_action_id") if exposure else None
+        action_id = read_plan(exposure.plan)[index].outbox_action_id if exposure else None
         row = session.get(OutboxAction, action_id) if action_id is not None else None
         return row.state if row is not None else None
 
@@ -191,37 +196,41 @@ def _settle(engine: Engine, exposure_id: int, actor: str, moment: datetime) -> P
     with Session(engine, expire_on_commit=False) as session:
         exposure = session.get(PrivacyExposure, exposure_id)
         assert exposure is not None
-        steps = [dict(step) for step in exposure.plan]
-        for step in steps:
-            if step.get("outbox_action_id") is not None:
-                action = session.get(OutboxAction, step["outbox_action_id"])
-                state = action.state if action is not None else OutboxState.FAILED
-                step["state"] = OutboxState(state).value
-        if (steps == exposure.plan
+        stored = read_plan(exposure.plan)
+        steps = [_settled(session, step) for step in stored]
+        if (steps == stored
                 and _outcome(steps) == exposure.outcome != ExposureOutcome.SUGGESTED):
             return exposure
-        ran = [s for s in steps if "state" in s]
-        exposure.plan = steps
+        ran = [s for s in steps if s.ran]
+        write_plan(exposure, steps)
         exposure.outcome = _outcome(steps)
         exposure.resolved_by, exposure.resolved_at = exposure.resolved_by or actor, moment
         session.add(exposure)
         _mark_redirected(session, exposure, ran, moment)
         session.add(exposure_audit(moment, actor, "privacy_guard.redirect", exposure,
                                    {"outcome": exposure.outcome.value, "steps": [
-                                       {"purpose": s["purpose"], "state": s["state"],
-                                        "outbox_action_id": s.get("outbox_action_id")}
+                                       {"purpose": s.action.purpose.value,
+                                        "state": s.state.value if s.state else None,
+                                        "outbox_action_id": s.outbox_action_id}
                                        for s in ran]}))
         session.commit()
         return exposure
 
 
-def _outcome(steps: list[dict[str, Any]]) -> ExposureOutcome:
-    pointer_ran = any(s["purpose"] == Purpose.PUBLIC_POINTER and "state" in s for s in steps)
-    needed = [s for s in steps if not s.get(IF_DM_REFUSED)
-              and not (pointer_ran and s["purpose"] == Purpose.PUBLIC_POINTER)]
-    ran = [s for s in steps if "state" in s]
-    states = {OutboxState(s["state"]) for s in ran}
-    if any("state" not in s for s in needed) or states & _IN_FLIGHT:
+def _settled(session: Session, step: PlanStep) -> PlanStep:
+    """The step with its outbox action's current state, once it was queued."""
+    if step.outbox_action_id is None:
+        return step
+    action = session.get(OutboxAction, step.outbox_action_id)
+    return step.settled(OutboxState(action.state) if action is not None else OutboxState.FAILED)
+
+
+def _outcome(steps: list[PlanStep]) -> ExposureOutcome:
+    pointer_ran = any(s.action.purpose == Purpose.PUBLIC_POINTER and s.ran for s in steps)
+    needed = [s for s in steps if not _if_dm_refused(s)
+              and not (pointer_ran and s.action.purpose == Purpose.PUBLIC_POINTER)]
+    states = {s.state for s in steps if s.state is not None}
+    if any(not s.ran for s in needed) or states & _IN_FLIGHT:
         return ExposureOutcome.QUEUED
     if states <= {OutboxState.SENT}:
         return ExposureOutcome.DONE
@@ -233,17 +242,17 @@ def _outcome(steps: list[dict[str, Any]]) -> ExposureOutcome:
 
 
 def _mark_redirected(
-    session: Session, exposure: PrivacyExposure, ran: list[dict[str, Any]], moment: datetime
+    session: Session, exposure: PrivacyExposure, ran: list[PlanStep], moment: datetime
 ) -> None:
     """The public conversation is `redirected`; linked to where the private message landed."""
     public = session.get(Conversation, exposure.conversation_id)
-    if public is None or not any(s["state"] == OutboxState.SENT for s in ran):
+    if public is None or not any(s.state == OutboxState.SENT for s in ran):
         return
     public.redirected_at = public.redirected_at or moment
-    private = [s for s in ran if s["purpose"] == Purpose.PRIVATE_MESSAGE
-               and s["state"] == OutboxState.SENT and s["outbox_action_id"]]
+    private = [s for s in ran if s.action.purpose == Purpose.PRIVATE_MESSAGE
+               and s.state == OutboxState.SENT and s.outbox_action_id]
     if private:
-        action = session.get(OutboxAction, private[0]["outbox_action_id"])
+        action = session.get(OutboxAction, private[0].outbox_action_id)
         landed = session.exec(
             select(Message.conversation_id).where(
                 Message.platform == exposure_platform(session, public),

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from connectors.base import ActionKind, Direction
 from socialdesk.config import Settings
+from socialdesk.privacy.plan_steps import PlanStep, read_plan
 from socialdesk.reports.csvout import ReportPeriod
 from socialdesk.reports.figures import (
     STREAM_BATCH,
@@ -162,12 +163,12 @@ def redirect_rows(
     )
     statement = period.narrow(statement, EXPOSURE.c.detected_at, ACCOUNT.c.name, account)
     rows = list(session.connection().execute(statement))
-    states = _outbox_states(session, [step.get("outbox_action_id") for row in rows
-                                      for step in row.plan])
+    states = _outbox_states(session, [step.outbox_action_id for row in rows
+                                      for step in read_plan(row.plan)])
     for row in rows:
         yield (row.detected_at, row.name, row.channel, row.conversation_id,
                row.redirected_to_id, row.types.replace(",", " "), row.mode, row.outcome,
-               _actions(row.plan, states), row.resolved_by)
+               _actions(read_plan(row.plan), states), row.resolved_by)
 
 
 def _outbox_states(session: Session, ids: list[object]) -> dict[int, str]:
@@ -180,12 +181,12 @@ def _outbox_states(session: Session, ids: list[object]) -> dict[int, str]:
     return states
 
 
-def _actions(plan: list[dict[str, object]], states: dict[int, str]) -> str:
+def _actions(plan: list[PlanStep], states: dict[int, str]) -> str:
     """`purpose kind: state` per step, the outbox's current state when it was queued."""
     described = []
     for step in plan:
-        outbox_id = step.get("outbox_action_id")
-        state = states.get(outbox_id) if isinstance(outbox_id, int) else None
-        described.append(f"{step.get('purpose')} {step.get('kind')}: "
-                         f"{state or step.get('state') or 'not run'}")
+        outbox_id = step.outbox_action_id
+        state = states.get(outbox_id) if outbox_id is not None else None
+        described.append(f"{step.action.purpose.value} {step.action.kind.value}: "
+                         f"{state or (step.state and step.state.value) or 'not run'}")
     return "; ".join(described)

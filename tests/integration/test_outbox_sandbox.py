@@ -22,6 +22,7 @@ from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
 from socialdesk.desk import answers, outbox
 from socialdesk.desk.outbox_queue import OutboxError
+from socialdesk.desk.outbox_review import retry
 from socialdesk.platforms.channel_rules import ChannelRuleError
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.store.db import open_store
@@ -283,8 +284,8 @@ def test_a_timeout_leaves_an_unknown_row_that_a_human_can_send_once(
     assert outbox.dispatch_due(engine, settings, now=system_clock).actions == []
     assert delivered(sandbox) == []
     with pytest.raises(OutboxError, match="--yes"):
-        outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=False, now=system_clock)
-    outbox.retry(engine, settings, doubtful.id or 0, "AB", checked=True, now=system_clock)
+        retry(engine, settings, doubtful.id or 0, "AB", checked=False, now=system_clock)
+    retry(engine, settings, doubtful.id or 0, "AB", checked=True, now=system_clock)
     assert outbox.send_now(engine, settings, doubtful.id or 0, now=system_clock).state == "sent"
     assert len(delivered(sandbox)) == 1
 

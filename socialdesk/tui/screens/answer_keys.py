@@ -11,6 +11,7 @@ from textual.message import Message
 from socialdesk.desk.answers import reply, send_private
 from socialdesk.desk.identity import account_data_warning
 from socialdesk.desk.outbox import send_now
+from socialdesk.privacy.plan_steps import read_plan
 from socialdesk.privacy.suggestions import accept_suggestion
 from socialdesk.store.models import ExposureOutcome, OutboxState
 from socialdesk.tui.messages import (
@@ -139,8 +140,8 @@ class AnswerKeys(ConversationState):
                         "(socialdesk tui with --config)", severity="error")
             return
         exposure = self.suggestions[0]
-        steps = ", then ".join(step.get("purpose", "?").replace("_", " ")
-                               for step in exposure.plan if not step.get("if_dm_refused"))
+        steps = ", then ".join(step.action.purpose.value.replace("_", " ")
+                               for step in read_plan(exposure.plan) if not step.conditional)
         question = (f"{exposure.types} shown in public. Carry out the redirect: {steps}? "
                     "It is sent at once and audited.")
         self.app.push_screen(ConfirmModal(question),
