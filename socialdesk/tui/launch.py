@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +53,11 @@ def session_operator(configured: OperatorSettings, initials: str | None) -> Oper
 
 
 def open_desk(desk: Desk) -> None:
-    """Run the TUI until the operator quits."""
+    """Run the TUI until the operator quits; refused without a terminal on both ends, where
+    Textual would spin writing escape codes to a pipe (85 % CPU, nothing shown)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the desk needs a terminal, and stdin or stdout is not one; from "
+                         "cron or a script, run `socialdesk sync` or `socialdesk report`")
     make_app(desk).run()
 
 
