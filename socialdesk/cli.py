@@ -246,8 +246,9 @@ def report(kind: str, config_path: Path, since: Any, until: Any, account: str | 
 @click.argument("conversation_id", type=int)
 @config_option
 @click.option("--text", required=True, help="The answer; checked against the channel's limit.")
-@click.option("--as", "operator", required=True, help="Your initials (audited).")
-def reply(config_path: Path, conversation_id: int, text: str, operator: str) -> None:
+@click.option("--as", "operator", default=None,
+              help="Your initials (audited; default: [operator] initials).")
+def reply(config_path: Path, conversation_id: int, text: str, operator: str | None) -> None:
     """Answer a conversation on its own channel through the outbox, and print the state."""
     from socialdesk.commands.reply import run_reply
 
@@ -273,10 +274,12 @@ def outbox(ctx: click.Context, config_path: Path, states: tuple[str, ...]) -> No
 @outbox.command("retry")
 @click.argument("action_id", type=int)
 @config_option
-@click.option("--as", "operator", required=True, help="Your initials (audited).")
+@click.option("--as", "operator", default=None,
+              help="Your initials (audited; default: [operator] initials).")
 @click.option("--yes", "checked", is_flag=True,
               help="For an unknown action: you checked the platform and it did not go out.")
-def outbox_retry(config_path: Path, action_id: int, operator: str, checked: bool) -> None:
+def outbox_retry(config_path: Path, action_id: int, operator: str | None,
+                 checked: bool) -> None:
     """Send a failed or unknown action again (an unknown one is looked for first)."""
     from socialdesk.commands.reply import run_outbox_retry
 

@@ -28,7 +28,7 @@ from pydantic import (
 from connectors._http import parse_base_url
 from connectors.base import ConfigurationError
 from socialdesk import plugins
-from socialdesk.errors import AccountSyncError, ConfigError
+from socialdesk.errors import AccountSyncError, ConfigError, UsageError
 from socialdesk.paths import default_database_url
 from socialdesk.rules_config import (
     AcknowledgementSettings,
@@ -144,6 +144,18 @@ class OperatorSettings(Strict):
     initials: Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9.]+$")] = "ME"
     """Signs notes and actions (seed 004: notes carry the operator's initials)."""
     name: str | None = None
+
+    def for_session(self, initials: str | None) -> OperatorSettings:
+        """Who signs this session: `--as` initials (the desk, `reply`, `outbox retry`),
+        checked by this model's own rule, else these. The configured name belongs to the
+        configured initials: someone else (`--as XY`) signs with their initials alone."""
+        if initials is None or initials == self.initials:
+            return self
+        try:
+            return OperatorSettings(initials=initials)
+        except ValidationError:
+            raise UsageError(f"--as {initials!r}: initials are 1 to 8 letters, digits or dots, "
+                             "as [operator] initials in the config") from None
 
 
 class TuiSettings(Strict):
