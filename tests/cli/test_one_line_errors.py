@@ -1,0 +1,33 @@
+"""One line per error: a host that is down, missing tokens, a busy sandbox port."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from socialdesk.sandbox import SANDBOX_TOKEN_ENV, sandbox_config_text
+from tests.support import run_cli
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_host_that_is_down_is_one_short_line_per_stream(tmp_path: Path) -> None:
+    port = closed_port()
+    config = tmp_path / "config.toml"
+    config.write_text(sandbox_config_text(f"http://127.0.0.1:{port}",
+                                          f"sqlite:///{tmp_path / 'desk.db'}"))
+    result = run_cli("sync", "--config", str(config),
+                     env={**os.environ, SANDBOX_TOKEN_ENV: "sandbox-token"})
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["sandbox-x", "sandbox-facebook"]
+    assert lines[0] == (f"sandbox-x: failed: mentions: X mentions: cannot reach 127.0.0.1:{port}: "
+                        f"connection refused; dms: X direct messages: cannot reach "
+                        f"127.0.0.1:{port}: connection refused")
+    assert "Max retries" not in result.stderr and "HTTPConnectionPool" not in result.stderr
