@@ -400,13 +400,14 @@ def _suggestion(key: str, allowed: list[str]) -> str:
 
 
 def resolve_secrets(account: AccountConfig) -> dict[str, str]:
-    """Read the account's secrets from the environment, or say which variable is missing."""
-    secrets: dict[str, str] = {}
-    for key, env_name in account.secret_env_names().items():
-        value = os.environ.get(env_name, "")
-        if not value:
-            raise AccountSyncError(
-                account.name, f"environment variable {env_name} ({key}_env) is not set"
-            )
-        secrets[key] = value
+    """Read the account's secrets from the environment, or name every variable that is
+    missing at once (one at a time took a run of `doctor` per variable)."""
+    names = account.secret_env_names()
+    secrets = {key: os.environ.get(env_name, "") for key, env_name in names.items()}
+    missing = [f"{names[key]} ({key}_env)" for key, value in secrets.items() if not value]
+    if len(missing) == 1:
+        raise AccountSyncError(account.name, f"environment variable {missing[0]} is not set")
+    if missing:
+        raise AccountSyncError(account.name, f"environment variables {', '.join(missing)} "
+                                             "are not set")
     return secrets

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -31,3 +32,24 @@ def test_a_host_that_is_down_is_one_short_line_per_stream(tmp_path: Path) -> Non
                         f"connection refused; dms: X direct messages: cannot reach "
                         f"127.0.0.1:{port}: connection refused")
     assert "Max retries" not in result.stderr and "HTTPConnectionPool" not in result.stderr
+
+
+def test_doctor_names_every_missing_token_variable_at_once(tmp_path: Path) -> None:
+    """One variable per secret key; two are set: doctor names the other five at once."""
+    config = tmp_path / "config.toml"
+    numbered = iter(range(1, 100))
+    config.write_text(re.sub(f'_env = "{SANDBOX_TOKEN_ENV}"',
+                             lambda _: f'_env = "DESK_TOKEN_{next(numbered)}"',
+                             sandbox_config_text(f"http://127.0.0.1:{closed_port()}",
+                                                 f"sqlite:///{tmp_path / 'desk.db'}")))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DESK_TOKEN")}
+    result = run_cli("doctor", "--config", str(config),
+                     env={**env, "DESK_TOKEN_1": "set", "DESK_TOKEN_3": "set"})
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("✗")]
+    assert failed == [
+        "✗ sandbox-x: environment variables DESK_TOKEN_2 (consumer_key_env), DESK_TOKEN_4 "
+        "(access_token_env), DESK_TOKEN_5 (access_token_secret_env) are not set",
+        "✗ sandbox-facebook: environment variables DESK_TOKEN_6 (page_token_env), "
+        "DESK_TOKEN_7 (app_secret_env) are not set",
+    ]
