@@ -53,3 +53,15 @@ def test_doctor_names_every_missing_token_variable_at_once(tmp_path: Path) -> No
         "✗ sandbox-facebook: environment variables DESK_TOKEN_6 (page_token_env), "
         "DESK_TOKEN_7 (app_secret_env) are not set",
     ]
+
+
+def test_a_busy_sandbox_port_is_one_usage_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        result = run_cli("sandbox", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr == (f"socialdesk: usage error: cannot listen on 127.0.0.1:{port}: the "
+                             "port is in use (another sandbox?); choose another with --port "
+                             "(0 picks a free one)\n")
