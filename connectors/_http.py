@@ -11,8 +11,9 @@ import ipaddress
 import logging
 import random
 import re
+import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -246,9 +247,7 @@ class RetryPolicy:
             except TransientFailure as failure:
                 final: ConnectorError = failure.error
             except NETWORK_ERRORS as exc:
-                final = RetriableAPIError(
-                    redactor.redact(f"{what}: {type(exc).__name__}: {exc}")
-                )
+                final = RetriableAPIError(redactor.redact(f"{what}: {network_failure(exc)}"))
             log.info("%s failed (attempt %d of %d)", what, attempt + 1, self.attempts)
             if attempt + 1 < self.attempts:
                 self.sleep(self.delay(attempt))
@@ -269,21 +268,65 @@ def write_failure(exc: BaseException, what: str, redactor: Redactor) -> Connecto
 
 def _refused(exc: BaseException) -> bool:
     """True when the chain holds a refused connection or a failed name lookup."""
+    return any(isinstance(cause, ConnectionRefusedError) or type(cause).__name__ in (
+        "NewConnectionError", "NameResolutionError") for cause in _causes(exc))
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it wraps, outermost first: urllib3 keeps the cause in `reason`,
+    requests in `args[0]`, Python in `__cause__`/`__context__` (ten deep at most)."""
     seen: BaseException | None = exc
     for _ in range(10):
         if seen is None:
-            return False
-        if isinstance(seen, ConnectionRefusedError) or type(seen).__name__ in (
-            "NewConnectionError", "NameResolutionError"
-        ):
-            return True
+            return
+        yield seen
         if seen.args and isinstance(seen.args[0], BaseException):
             nested: BaseException | None = seen.args[0]
         else:
             nested = seen.__cause__ or seen.__context__
         reason = getattr(seen, "reason", None)
         seen = reason if isinstance(reason, BaseException) else nested
-    return False
+
+
+def network_failure(exc: BaseException) -> str:
+    """A transport failure in one line a person can act on: where and why, e.g. `cannot
+    reach 127.0.0.1:9: connection refused`, not urllib3's ~700 characters of pool, retry
+    count and query string."""
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"the answer from {_where(exc)} was cut short"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return f"the answer from {_where(exc)} could not be decoded"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"{_where(exc)} did not answer in time"
+    return f"cannot reach {_where(exc)}: {_why(exc)}"
+
+
+def _where(exc: BaseException) -> str:
+    """host:port of the failed request (the port the scheme implies when none is given)."""
+    request = getattr(exc, "request", None)
+    parts = urlsplit(getattr(request, "url", None) or "")
+    if not parts.hostname:
+        return "the platform"
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{port}" if port else host
+
+
+def _why(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if type(cause).__name__ == "NameResolutionError" or isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, requests.exceptions.SSLError):
+            return "TLS handshake failed (certificate or protocol)"
+        if isinstance(cause, requests.ConnectTimeout | TimeoutError | socket.timeout):
+            return "connection timed out"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        if isinstance(cause, OSError) and cause.errno is not None and cause.strerror:
+            return cause.strerror.lower()
+    return type(exc).__name__
 
 
 # --- redaction ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,32 +35,72 @@ REPORT_KINDS = ("conversations", "messages", "agents", "daily", "redirects", "su
 """The CSV kinds, and `summary`, a table on the terminal."""
 
 
+@dataclass
+class Invocation:
+    """What the options before the command said (`socialdesk --config FILE -v sync`), for
+    the command to read: click hands it down as the context object."""
+
+    config_path: Path | None = None
+    verbose: int = 0
+
+
+def _config_path(ctx: click.Context, _param: click.Parameter, given: Path | None) -> Path:
+    """The one place the config path is decided: the command's own `--config`, else the one
+    before the command, else `resolve_config_path`'s fallbacks. A group records what it was
+    given, so `outbox --config F retry` reaches `retry` too."""
+    invocation = ctx.ensure_object(Invocation)
+    if given is not None:
+        invocation.config_path = given
+    return resolve_config_path(invocation.config_path)
+
+
+def _verbosity(ctx: click.Context, _param: click.Parameter, count: int) -> int:
+    """`-v` before and after the command add up: -v info, -vv debug."""
+    invocation = ctx.ensure_object(Invocation)
+    invocation.verbose += count
+    if count or ctx.parent is None:  # the group sets the level once; a command's -v raises it
+        configure_logging(LOG_LEVELS[min(invocation.verbose, len(LOG_LEVELS) - 1)],
+                          [PersonalDataFilter()])
+    return invocation.verbose
+
+
+LOG_LEVELS = (logging.WARNING, logging.INFO, logging.DEBUG)
+CONFIG_HELP = "Config file (default: $SOCIALDESK_CONFIG, then the user config dir)."
+VERBOSE_HELP = "More log output on stderr (-v info, -vv debug)."
+
+
 def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`--config` and `-v` after the command, as they are accepted before it."""
+    function = click.option("-v", "--verbose", count=True, expose_value=False,
+                            callback=_verbosity, help=VERBOSE_HELP)(function)
     return click.option(
         "--config",
         "config_path",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Config file (default: $SOCIALDESK_CONFIG, then the user config dir).",
+        callback=_config_path,
+        help=CONFIG_HELP,
     )(function)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="socialdesk")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.version_option(__version__, "-V", "--version", prog_name="socialdesk")
+@click.option("-v", "--verbose", count=True, expose_value=False, callback=_verbosity,
+              help=VERBOSE_HELP)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, expose_value=False, callback=_config_path,
+              help=CONFIG_HELP + " A command's own --config wins.")
+def cli() -> None:
     """socialdesk: answer X and Facebook customers from one queue, personal data kept private."""
-    configure_logging([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
-                      [PersonalDataFilter()])
 
 
 @cli.command()
 @config_option
-def init(config_path: Path | None) -> None:
+def init(config_path: Path) -> None:
     """Write a starter config; never overwrites an existing one."""
     from socialdesk.commands.init import write_starter_config
 
-    path = write_starter_config(resolve_config_path(config_path))
+    path = write_starter_config(config_path)
     click.echo(f"Wrote {path}", err=True)
     click.echo("Edit its [[accounts]], export the token variables it names, then run "
                "`socialdesk sync`.", err=True)
@@ -68,7 +109,7 @@ def init(config_path: Path | None) -> None:
 @cli.command()
 @config_option
 @click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
-def sync(config_path: Path | None, accounts: tuple[str, ...]) -> None:
+def sync(config_path: Path, accounts: tuple[str, ...]) -> None:
     """Pull everything new from every account once (for cron).
 
     One line per account on stderr says what arrived, and when a stream that had to stop
@@ -87,13 +128,13 @@ def sync(config_path: Path | None, accounts: tuple[str, ...]) -> None:
     """
     from socialdesk.commands.sync_once import run_sync
 
-    sys.exit(run_sync(resolve_config_path(config_path), accounts, sys.stderr))
+    sys.exit(run_sync(config_path, accounts, sys.stderr))
 
 
 @cli.command()
 @config_option
 @click.option("--once", is_flag=True, help="One pass, exactly as `socialdesk sync`, then exit.")
-def run(config_path: Path | None, once: bool) -> None:
+def run(config_path: Path, once: bool) -> None:
     """Keep the queue fresh: poll every account on schedule until SIGTERM or Ctrl-C.
 
     Each stream is paced by the platform's usage headers, so its budget lasts until the
@@ -102,19 +143,19 @@ def run(config_path: Path | None, once: bool) -> None:
     if once:
         from socialdesk.commands.sync_once import run_sync
 
-        sys.exit(run_sync(resolve_config_path(config_path), (), sys.stderr))
+        sys.exit(run_sync(config_path, (), sys.stderr))
     from socialdesk.scheduler import run_from_config
 
-    sys.exit(run_from_config(resolve_config_path(config_path)))
+    sys.exit(run_from_config(config_path))
 
 
 @cli.command()
 @config_option
-def doctor(config_path: Path | None) -> None:
+def doctor(config_path: Path) -> None:
     """Check config, database, tokens and permissions, and the last sync of every stream."""
     from socialdesk.commands.doctor import run_doctor
 
-    sys.exit(run_doctor(resolve_config_path(config_path), sys.stdout))
+    sys.exit(run_doctor(config_path, sys.stdout))
 
 
 @cli.command()
@@ -146,7 +187,7 @@ def sandbox(port: int, seed: int, static: bool, messages: int, write_config: Pat
 @click.option("--as", "initials", default=None,
               help="Your initials for this session (default: [operator] initials); they "
                    "also sign {agent} in saved replies in place of [operator] name.")
-def tui(config_path: Path | None, initials: str | None) -> None:
+def tui(config_path: Path, initials: str | None) -> None:
     """Open the desk: the queue, conversations and customer cards, from the keyboard."""
     # Start-up allocates tens of megabytes that live as long as the desk, and no garbage:
     # the collector's passes over them were a tenth of the time to the first screen
@@ -155,7 +196,7 @@ def tui(config_path: Path | None, initials: str | None) -> None:
     try:
         from socialdesk.tui.launch import run_tui
 
-        sys.exit(run_tui(resolve_config_path(config_path), initials))
+        sys.exit(run_tui(config_path, initials))
     finally:
         gc.enable()
 
@@ -185,7 +226,7 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 @click.option("--unmask", is_flag=True, help="Show personal data in clear (audited).")
 @click.option("--excel", is_flag=True, help="';'-separated with a BOM, for Italian spreadsheets.")
 @click.option("--as", "actor", default=None, help="Who asks for --unmask (initials or name).")
-def report(kind: str, config_path: Path | None, since: Any, until: Any, account: str | None,
+def report(kind: str, config_path: Path, since: Any, until: Any, account: str | None,
            output: str, unmask: bool, excel: bool, actor: str | None) -> None:
     """Export a CSV report."""
     from socialdesk.commands.report import ReportCommand, run_report
@@ -196,7 +237,7 @@ def report(kind: str, config_path: Path | None, since: Any, until: Any, account:
         raise UsageError("--until is before --since")
     request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor)
     with _output(output, private=unmask) as out:
-        rows = run_report(resolve_config_path(config_path), request, out)
+        rows = run_report(config_path, request, out)
     if kind != "summary":
         click.echo(f"{rows} rows", err=True)
 
@@ -205,12 +246,13 @@ def report(kind: str, config_path: Path | None, since: Any, until: Any, account:
 @click.argument("conversation_id", type=int)
 @config_option
 @click.option("--text", required=True, help="The answer; checked against the channel's limit.")
-@click.option("--as", "operator", required=True, help="Your initials (audited).")
-def reply(config_path: Path | None, conversation_id: int, text: str, operator: str) -> None:
+@click.option("--as", "operator", default=None,
+              help="Your initials (audited; default: [operator] initials).")
+def reply(config_path: Path, conversation_id: int, text: str, operator: str | None) -> None:
     """Answer a conversation on its own channel through the outbox, and print the state."""
     from socialdesk.commands.reply import run_reply
 
-    sys.exit(run_reply(resolve_config_path(config_path), conversation_id, text, operator,
+    sys.exit(run_reply(config_path, conversation_id, text, operator,
                        sys.stdout))
 
 
@@ -220,26 +262,28 @@ def reply(config_path: Path | None, conversation_id: int, text: str, operator: s
               type=click.Choice(["pending", "sending", "sent", "failed", "unknown"]),
               help="Only actions in this state (repeatable).")
 @click.pass_context
-def outbox(ctx: click.Context, config_path: Path | None, states: tuple[str, ...]) -> None:
+def outbox(ctx: click.Context, config_path: Path, states: tuple[str, ...]) -> None:
     """List outgoing actions with their state, newest first (tab-separated)."""
     if ctx.invoked_subcommand is None:
         from socialdesk.commands.reply import run_outbox_list
 
-        rows = run_outbox_list(resolve_config_path(config_path), states, sys.stdout)
+        rows = run_outbox_list(config_path, states, sys.stdout)
         click.echo(f"{rows} actions", err=True)
 
 
 @outbox.command("retry")
 @click.argument("action_id", type=int)
 @config_option
-@click.option("--as", "operator", required=True, help="Your initials (audited).")
+@click.option("--as", "operator", default=None,
+              help="Your initials (audited; default: [operator] initials).")
 @click.option("--yes", "checked", is_flag=True,
               help="For an unknown action: you checked the platform and it did not go out.")
-def outbox_retry(config_path: Path | None, action_id: int, operator: str, checked: bool) -> None:
+def outbox_retry(config_path: Path, action_id: int, operator: str | None,
+                 checked: bool) -> None:
     """Send a failed or unknown action again (an unknown one is looked for first)."""
     from socialdesk.commands.reply import run_outbox_retry
 
-    sys.exit(run_outbox_retry(resolve_config_path(config_path), action_id, operator, checked,
+    sys.exit(run_outbox_retry(config_path, action_id, operator, checked,
                               sys.stdout))
 
 
@@ -249,12 +293,12 @@ def outbox_retry(config_path: Path | None, action_id: int, operator: str, checke
               help="Also the items resolved since (stored after all).")
 @click.option("--account", default=None, help="Only this account.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list instead of tab-separated rows.")
-def quarantine(config_path: Path | None, include_resolved: bool, account: str | None,
+def quarantine(config_path: Path, include_resolved: bool, account: str | None,
                as_json: bool) -> None:
     """List the items set aside because they could not be read; each sync tries them again."""
     from socialdesk.commands.quarantine_list import run_quarantine_list
 
-    rows = run_quarantine_list(resolve_config_path(config_path), include_resolved, account,
+    rows = run_quarantine_list(config_path, include_resolved, account,
                                as_json, sys.stdout)
     click.echo(f"{rows} item(s) {'set aside' if include_resolved else 'waiting'}", err=True)
 
@@ -266,11 +310,11 @@ def privacy() -> None:
 
 @privacy.command()
 @config_option
-def scan(config_path: Path | None) -> None:
+def scan(config_path: Path) -> None:
     """Read one text per line on stdin; write one JSON object per line with the entities found."""
     from socialdesk.commands.privacy_scan import run_privacy_scan
 
-    run_privacy_scan(resolve_config_path(config_path), sys.stdin, sys.stdout)
+    run_privacy_scan(config_path, sys.stdin, sys.stdout)
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ from pydantic import (
 from connectors._http import parse_base_url
 from connectors.base import ConfigurationError
 from socialdesk import plugins
-from socialdesk.errors import AccountSyncError, ConfigError
+from socialdesk.errors import AccountSyncError, ConfigError, UsageError
 from socialdesk.paths import default_database_url
 from socialdesk.rules_config import (
     AcknowledgementSettings,
@@ -153,6 +153,18 @@ class OperatorSettings(Strict):
     initials: Annotated[str, Field(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9.]+$")] = "ME"
     """Signs notes and actions (seed 004: notes carry the operator's initials)."""
     name: str | None = None
+
+    def for_session(self, initials: str | None) -> OperatorSettings:
+        """Who signs this session: `--as` initials (the desk, `reply`, `outbox retry`),
+        checked by this model's own rule, else these. The configured name belongs to the
+        configured initials: someone else (`--as XY`) signs with their initials alone."""
+        if initials is None or initials == self.initials:
+            return self
+        try:
+            return OperatorSettings(initials=initials)
+        except ValidationError:
+            raise UsageError(f"--as {initials!r}: initials are 1 to 8 letters, digits or dots, "
+                             "as [operator] initials in the config") from None
 
 
 class TuiSettings(Strict):
@@ -397,13 +409,14 @@ def _suggestion(key: str, allowed: list[str]) -> str:
 
 
 def resolve_secrets(account: AccountConfig) -> dict[str, str]:
-    """Read the account's secrets from the environment, or say which variable is missing."""
-    secrets: dict[str, str] = {}
-    for key, env_name in account.secret_env_names().items():
-        value = os.environ.get(env_name, "")
-        if not value:
-            raise AccountSyncError(
-                account.name, f"environment variable {env_name} ({key}_env) is not set"
-            )
-        secrets[key] = value
+    """Read the account's secrets from the environment, or name every variable that is
+    missing at once (one at a time took a run of `doctor` per variable)."""
+    names = account.secret_env_names()
+    secrets = {key: os.environ.get(env_name, "") for key, env_name in names.items()}
+    missing = [f"{names[key]} ({key}_env)" for key, value in secrets.items() if not value]
+    if len(missing) == 1:
+        raise AccountSyncError(account.name, f"environment variable {missing[0]} is not set")
+    if missing:
+        raise AccountSyncError(account.name, f"environment variables {', '.join(missing)} "
+                                             "are not set")
     return secrets

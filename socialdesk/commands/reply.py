@@ -15,10 +15,12 @@ SETTLED_BADLY = (OutboxState.FAILED, OutboxState.UNKNOWN)
 
 
 def run_reply(
-    config_path: Path, conversation_id: int, text: str, operator: str, out: TextIO
+    config_path: Path, conversation_id: int, text: str, initials: str | None, out: TextIO
 ) -> int:
-    """Queue the answer and send it at once; exit 1 when it ended failed or unknown."""
+    """Queue the answer and send it at once; exit 1 when it ended failed or unknown.
+    `initials` (`--as`) default to `[operator] initials`."""
     settings = load_settings(config_path)
+    operator = settings.operator.for_session(initials).initials
     engine = open_configured_store(settings)
     queued = answers.reply(engine, conversation_id, text, operator, settings=settings,
                          now=system_clock)
@@ -43,10 +45,12 @@ def run_outbox_list(config_path: Path, states: tuple[str, ...], out: TextIO) -> 
 
 
 def run_outbox_retry(
-    config_path: Path, action_id: int, operator: str, checked: bool, out: TextIO
+    config_path: Path, action_id: int, initials: str | None, checked: bool, out: TextIO
 ) -> int:
-    """Back to pending (an unknown one is looked for first), then sent at once."""
+    """Back to pending (an unknown one is looked for first), then sent at once.
+    `initials` (`--as`) default to `[operator] initials`."""
     settings = load_settings(config_path)
+    operator = settings.operator.for_session(initials).initials
     engine = open_configured_store(settings)
     action = outbox_review.retry(engine, settings, action_id, operator, checked, now=system_clock)
     if action.state == OutboxState.PENDING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 import threading
 from collections.abc import Callable
@@ -9,8 +10,15 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from socialdesk.errors import UsageError
 from socialdesk.sandbox.options import SANDBOX_TOKEN_ENV, write_config
 from socialdesk.sandbox.server import SandboxServer
+
+PORT_REFUSALS = {
+    errno.EADDRINUSE: "the port is in use (another sandbox?)",
+    errno.EACCES: "ports below 1024 need privileges",
+}
+"""Why a port cannot be bound, when it is the user's choice of port to change."""
 
 
 def serve(
@@ -29,9 +37,15 @@ def serve(
     stop = stop or threading.Event()
     server = SandboxServer(seed=seed, static=static, messages=messages, port=port,
                            rate_window=rate_window, x_access_level=x_access_level)
-    restore = _on_sigterm(stop)
     try:
         url = server.start()
+    except OSError as error:
+        if error.errno not in PORT_REFUSALS:
+            raise
+        raise UsageError(f"cannot listen on {server.host}:{port}: {PORT_REFUSALS[error.errno]}; "
+                         "choose another with --port (0 picks a free one)") from None
+    restore = _on_sigterm(stop)
+    try:
         if write_config_path is not None:
             written = write_config(write_config_path, url)
         print(f"socialdesk sandbox: X API v2 and Graph API at {url}", file=out)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
 
 from socialdesk.config import OperatorSettings, Settings, load_settings
 from socialdesk.errors import UsageError
@@ -36,23 +35,17 @@ def desk_from_settings(settings: Settings, engine: Engine, initials: str | None 
 
 
 def session_operator(configured: OperatorSettings, initials: str | None) -> Operator:
-    """Who signs this session: `--as` initials, checked by the config's own rule.
-
-    The configured name belongs to the configured initials: someone else at the keyboard
-    (`--as XY`) signs `{agent}` in saved replies with their initials, not that name.
-    """
-    if initials is None or initials == configured.initials:
-        return Operator(configured.initials, configured.name)
-    try:
-        OperatorSettings(initials=initials)
-    except ValidationError:
-        raise UsageError(f"--as {initials!r}: initials are 1 to 8 letters, digits or dots, "
-                         "as [operator] initials in the config") from None
-    return Operator(initials)
+    """Who signs this session, by the rule `reply` and `outbox retry` use too."""
+    operator = configured.for_session(initials)
+    return Operator(operator.initials, operator.name)
 
 
 def open_desk(desk: Desk) -> None:
-    """Run the TUI until the operator quits."""
+    """Run the TUI until the operator quits; refused without a terminal on both ends, where
+    Textual would spin writing escape codes to a pipe (85 % CPU, nothing shown)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the desk needs a terminal, and stdin or stdout is not one; from "
+                         "cron or a script, run `socialdesk sync` or `socialdesk report`")
     make_app(desk).run()
 
 

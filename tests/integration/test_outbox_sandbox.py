@@ -7,6 +7,7 @@ Every fault case ends with exactly one message on the platform, or none and a vi
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -429,3 +430,38 @@ def test_the_reply_command_sends_at_once_and_the_outbox_lists_it(
     assert "281 characters" in too_long.stderr and "allows 280" in too_long.stderr
     assert len(delivered(sandbox)) == 1
     assert TOKEN not in replied.stdout + replied.stderr + listed.stdout
+
+
+def test_reply_and_retry_sign_with_the_configured_initials_and_the_hint_works(
+    sandbox: SandboxServer, config_path: Path, settings: Settings, engine: Engine
+) -> None:
+    """Without `--as`, `[operator] initials` sign; the unknown state's hint runs as printed."""
+    config_path.write_text(config_path.read_text() + '\n[operator]\ninitials = "GB"\n')
+    replied = socialdesk(config_path, "reply", str(conversation(engine, "comment").id),
+                         "--text", "Fatto!")
+    assert replied.returncode == 0, replied.stderr
+    doubtful = _send_through_fault(sandbox, settings, engine, "mention", "timeout")
+    assert doubtful.state == "unknown"
+    hint = re.search(r"`socialdesk (outbox retry \d+ --yes)`", doubtful.last_error or "")
+    assert hint is not None, doubtful.last_error
+    retried = socialdesk(config_path, *hint.group(1).split())
+    assert retried.returncode == 0, retried.stderr
+    assert f"outbox action {doubtful.id}: sent" in retried.stdout
+    listed = socialdesk(config_path, "outbox")
+    assert listed.stdout.count("\tsent\t") == 2
+    assert listed.stdout.count("\tGB\t") == 1, listed.stdout  # the reply; AB queued the other
+    with Session(engine) as session:
+        retry = session.exec(select(AuditEntry).where(
+            AuditEntry.target_id == str(doubtful.id), AuditEntry.action == "outbox.retry")).one()
+    assert retry.actor == "GB"
+
+
+@pytest.mark.parametrize("command", [["reply", "1", "--text", "Fatto!"],
+                                     ["outbox", "retry", "1"], ["tui"]])
+def test_initials_are_checked_by_one_rule_everywhere(
+    sandbox: SandboxServer, config_path: Path, command: list[str]
+) -> None:
+    refused = socialdesk(config_path, *command, "--as", "G B")
+    assert refused.returncode == 2
+    assert "usage error: --as 'G B': initials are 1 to 8 letters, digits or dots" in refused.stderr
+    assert delivered(sandbox) == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,16 @@ async def test_saved_reply_signs_agent_as_the_session_operator(
         await settle(pilot)
         first = str(app.screen.query_one("#saved").get_option_at_index(0).prompt)  # type: ignore[attr-defined]
         assert first.endswith(f"we are on it. {signed}")
+
+
+def test_tui_without_a_terminal_is_refused_at_once(tmp_path: Path) -> None:
+    """Under cron or a pipe, the desk would spin writing escape codes; it says why and stops."""
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "socialdesk", "tui", "--config",
+                             str(write_config(tmp_path))], stdin=subprocess.PIPE,
+                            capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "usage error: the desk needs a terminal" in result.stderr

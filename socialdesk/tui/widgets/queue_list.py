@@ -258,15 +258,15 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         fixed = [
             Segment("● ", colour),
             Segment(f"{row.status:<9}", colour),
-            Segment(f"{channel_label(row.platform, row.channel):<16}"),
-            Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " "),
+            Segment(f"{channel_label(row.platform, row.channel):<16}", PLAIN),
+            Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " ", PLAIN),
             self._wait_cell(row, dim, pii),
             Segment(f"{_cell(row.assignee or '-', 4)} ", dim),
             Segment("PII " if row.has_pii else "    ", pii),
         ]
         used = sum(segment.cell_length for segment in fixed)
         preview = _cell(self._preview(row), max(0, width - used))
-        return [*fixed, Segment(preview)]
+        return [*fixed, Segment(preview, PLAIN)]
 
     def _wait_cell(self, row: InboxRow, dim: Style, late_style: Style) -> Segment:
         """How long the customer has waited; while the first-response clock runs, the time
@@ -278,7 +278,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         due = row.first_response_due_at
         if due is not None and sla_running(row.status, row.last_outbound_at, row.sla_started_at):
             label, late = due_label(due, now)
-            return Segment(f"{label:>{WAIT_CELLS}} ", late_style if late else None)
+            return Segment(f"{label:>{WAIT_CELLS}} ", late_style if late else PLAIN)
         return Segment(f"{short_duration(now - waited):>{WAIT_CELLS}} ", dim)
 
     def _preview(self, row: InboxRow) -> str:
@@ -288,6 +288,11 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             cached = masked_preview(row.preview, self._detector)
             self._previews.set(row.id, cached)
         return cached
+
+
+PLAIN = Style.null()
+"""The style of a cell with none of its own: never None, since Textual's NO_COLOR filter
+reads every segment's style (a None there crashed the desk under NO_COLOR=1)."""
 
 
 def customer_cells(width: int) -> int:
