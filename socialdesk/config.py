@@ -7,17 +7,14 @@ holds the value, and values are read only when a connector is built.
 from __future__ import annotations
 
 import abc
-import difflib
 import functools
 import os
 import tomllib
-import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self, Union, cast
 
 from pydantic import (
-    BaseModel,
     Field,
     ValidationError,
     create_model,
@@ -28,6 +25,7 @@ from pydantic import (
 from connectors._http import parse_base_url
 from connectors.base import ConfigurationError
 from socialdesk import plugins
+from socialdesk.config_errors import describe_invalid
 from socialdesk.errors import AccountSyncError, ConfigError, UsageError
 from socialdesk.paths import default_database_url
 from socialdesk.rules_config import (
@@ -295,7 +293,8 @@ def settings_from_mapping(raw: Mapping[str, Any], source: str) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(_describe(error, raw, source, models)) from None
+        raise ConfigError(describe_invalid(error, raw, source, models, Settings,
+                                           AccountConfig)) from None
 
 
 def account_models() -> dict[str, type[AccountConfig]]:
@@ -339,73 +338,6 @@ def _refuse_inline_secrets(
                     f"{source}: accounts[{index}].{key}: secrets are not kept in the file; "
                     f"set {key}_env to the name of an environment variable that holds it"
                 )
-
-
-def _describe(
-    error: ValidationError, raw: Mapping[str, Any], source: str,
-    models: Mapping[str, type[AccountConfig]],
-) -> str:
-    """One problem, as `file: key.path: reason; did you mean …?`; a misspelt key first,
-    since it also explains the "missing" error of the key it was meant to be."""
-    problems = error.errors()
-    problem = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
-    location = [part for part in problem["loc"] if part not in models]
-    key = _dotted(location)
-    if problem["type"] == "extra_forbidden":
-        reason = "unknown key" + _suggestion(str(location[-1]),
-                                             _allowed_keys(location, raw, models))
-    elif problem["type"] == "missing":
-        reason = "missing required key"
-    elif problem["type"] == "union_tag_invalid" or problem["type"] == "union_tag_not_found":
-        reason = "platform must be one of " + ", ".join(f'"{name}"' for name in models)
-        key = _dotted([*location, "platform"]) if problem["type"] == "union_tag_not_found" else key
-    else:
-        reason = problem["msg"].removeprefix("Value error, ")
-    return f"{source}: {key}: {reason}" if key else f"{source}: {reason}"
-
-
-def _dotted(location: list[Any]) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _allowed_keys(
-    location: list[Any], raw: Mapping[str, Any], models: Mapping[str, type[AccountConfig]]
-) -> list[str]:
-    """The keys valid where the unknown one stood, for the "did you mean" hint."""
-    model: type[BaseModel]
-    if len(location) >= 3 and location[0] == "accounts" and isinstance(location[1], int):
-        platform = raw["accounts"][location[1]].get("platform")
-        model = models.get(str(platform), AccountConfig)
-        return list(model.model_fields)
-    model = Settings
-    for part in location[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        section = _model_in(field.annotation) if field else None
-        if section is None:
-            break
-        model = section
-    return list(model.model_fields)
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The settings model behind `X`, `X | None` or `list[X]`."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in typing.get_args(annotation):
-        found = _model_in(argument)
-        if found is not None:
-            return found
-    return None
-
-
-def _suggestion(key: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def resolve_secrets(account: AccountConfig) -> dict[str, str]:
