@@ -182,11 +182,22 @@ def _outbox_states(session: Session, ids: list[object]) -> dict[int, str]:
 
 
 def _actions(plan: list[PlanStep], states: dict[int, str]) -> str:
-    """`purpose kind: state` per step, the outbox's current state when it was queued."""
+    """`purpose kind: state` per planned action, the outbox's current state when it was
+    queued."""
     described = []
-    for step in plan:
+    for step in _each_action_once(plan):
         outbox_id = step.outbox_action_id
         state = states.get(outbox_id) if outbox_id is not None else None
         described.append(f"{step.action.purpose.value} {step.action.kind.value}: "
                          f"{state or (step.state and step.state.value) or 'not run'}")
     return "; ".join(described)
+
+
+def _each_action_once(plan: list[PlanStep]) -> list[PlanStep]:
+    """The plan's actions in order, each once. A step held in reserve (the public pointer
+    with the DM link) is no action of its own: when it ran it stands in for the planned
+    step of the same purpose, which then did not run; when it did not, it is left out.
+    Listing both read `public_pointer reply: not run; public_pointer reply: not run`."""
+    used = {step.action.purpose: step for step in plan
+            if step.conditional and (step.ran or step.outbox_action_id is not None)}
+    return [used.get(step.action.purpose, step) for step in plan if not step.conditional]
