@@ -13,7 +13,7 @@ from sqlmodel import Session
 from connectors.base import ActionKind, Direction
 from socialdesk.config import Settings
 from socialdesk.privacy.plan_steps import PlanStep, read_plan
-from socialdesk.reports.csvout import ReportPeriod
+from socialdesk.reports.csvout import ReportPeriod, csv_time
 from socialdesk.reports.figures import (
     STREAM_BATCH,
     ConversationFigures,
@@ -151,9 +151,11 @@ def redirect_rows(
     session: Session, period: ReportPeriod, account: str | None = None
 ) -> Iterator[tuple[object, ...]]:
     """Every privacy redirect: when, where, which data types and what each action did.
-    Never the values, and never the texts sent."""
+    Never the values, and never the texts sent. The time is written by `csv_time`, as in
+    every kind, so a time reads the same in each report."""
+    detected_at = csv_time(EXPOSURE.c.detected_at, session.get_bind().dialect.name)
     statement = (
-        select(EXPOSURE.c.detected_at, ACCOUNT.c.name, CONVERSATION.c.channel,
+        select(detected_at, ACCOUNT.c.name, CONVERSATION.c.channel,
                EXPOSURE.c.conversation_id, CONVERSATION.c.redirected_to_id, EXPOSURE.c.types,
                EXPOSURE.c.mode, EXPOSURE.c.outcome, EXPOSURE.c.plan, EXPOSURE.c.resolved_by)
         .join(CONVERSATION, CONVERSATION.c.id == EXPOSURE.c.conversation_id)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
@@ -40,12 +43,12 @@ POINTER_WITH_LINK = PlannedAction(Purpose.PUBLIC_POINTER, ActionKind.REPLY,
                                   text="scrivici in privato: https://x.com/messages/compose")
 
 
-def mention(store: Engine) -> None:
+def mention(store: Engine, when: datetime = datetime(2026, 11, 30, 10, tzinfo=UTC)) -> None:
     account = ensure_account(store, "brand-x", "x", now=NOW)
     item = InboundItem(
         platform="x", external_id="1", channel=Channel.MENTION, direction=Direction.INBOUND,
         thread_key="1", text="richiamatemi al +39 347 123 4567",
-        created_at=datetime(2026, 11, 30, 10, tzinfo=UTC), author_id="c1",
+        created_at=when, author_id="c1",
         author_handle="customer_1",
     )
     with Session(store) as session:
@@ -79,12 +82,16 @@ def expose(session: Session, steps: list[PlanStep], outcome: ExposureOutcome,
     session.commit()
 
 
-def redirects(store: Engine) -> list[dict[str, str]]:
+def read(store: Engine, kind: str) -> list[dict[str, str]]:
     out = io.StringIO(newline="")
     with Session(store) as session:
-        write_report(session, SETTINGS, ReportRequest(kind="redirects", period=ReportPeriod()),
+        write_report(session, SETTINGS, ReportRequest(kind=kind, period=ReportPeriod()),
                      out, now=NOW)
     return list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+
+
+def redirects(store: Engine) -> list[dict[str, str]]:
+    return read(store, "redirects")
 
 
 def test_a_suggestion_not_run_lists_each_planned_action_once(store: Engine) -> None:
@@ -130,3 +137,35 @@ def test_a_refused_dm_lists_the_pointer_with_the_link_in_place_of_the_planned_on
     (row,) = redirects(store)
     assert row["actions"] == ("hide hide: sent; private_message direct_message: failed; "
                               "public_pointer reply: pending")
+
+
+@pytest.fixture
+def rome_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's time zone set to Rome: report times stay UTC whatever it is."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset (Unix)")
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "Europe/Rome")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+@pytest.mark.usefixtures("rome_local_time")
+@pytest.mark.parametrize(("moment", "cell"), [
+    (datetime(2026, 11, 30, 10, 1, tzinfo=UTC), "2026-11-30T10:01:00Z"),
+    (datetime(2026, 11, 30, 10, 1, 7, 482913, tzinfo=UTC), "2026-11-30T10:01:07.482913Z"),
+])
+def test_a_redirect_time_is_written_as_every_report_writes_times(
+    store: Engine, moment: datetime, cell: str,
+) -> None:
+    """The guard's detection time is written by the same rule as the messages' and the
+    conversations' times (it was formatted apart, in Python), in UTC on a machine in
+    another zone too."""
+    mention(store, moment)
+    with Session(store) as session:
+        expose(session, [PlanStep(HIDE)], ExposureOutcome.SUGGESTED, detected_at=moment)
+    (redirect,) = redirects(store)
+    (message,) = read(store, "messages")
+    (conversation,) = read(store, "conversations")
+    assert redirect["detected_at"] == message["created_at"] == conversation["opened_at"] == cell
