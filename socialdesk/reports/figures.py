@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, false, func, select
+from sqlalchemy import case, false, func, literal, select
 from sqlmodel import Session
 
 from connectors.base import Direction
@@ -19,6 +19,15 @@ from socialdesk.service.hours import BusinessHours, hours_for
 from socialdesk.store.tables import ACCOUNT, CONVERSATION, HANDLE, MESSAGE
 
 STREAM_BATCH = 1000
+UNKNOWN_AUTHOR = "(unknown author)"
+"""A customer the platform withheld (Graph leaves out who wrote a comment), named as the
+desk names them."""
+
+
+def customer_name(username: Any, display_name: Any) -> Any:
+    """The customer as every report names them: the username, else the display name
+    (Facebook gives names only), else `UNKNOWN_AUTHOR`; never an empty cell."""
+    return func.coalesce(username, display_name, literal(UNKNOWN_AUTHOR))
 
 
 @dataclass(slots=True)
@@ -28,7 +37,7 @@ class ConversationFigures:
     channel: str
     status: str
     customer_handle: str | None
-    """The username on the platform; Facebook gives only the display name."""
+    """The username on the platform; Facebook gives only the display name (`customer_name`)."""
     assignee: str | None
     opened_at: datetime | None
     first_response_at: datetime | None
@@ -112,12 +121,13 @@ def _hours_by_account(settings: Settings) -> dict[str, BusinessHours]:
 def _figures_statement(  # type: ignore[no-untyped-def]
     period: ReportPeriod, account: str | None, dialect_name: str, now: datetime
 ):
-    handle = (
-        select(func.coalesce(HANDLE.c.username, HANDLE.c.display_name))
+    handle = func.coalesce(  # no handle at all: a customer the platform withheld
+        select(customer_name(HANDLE.c.username, HANDLE.c.display_name))
         .where(HANDLE.c.contact_id == CONVERSATION.c.contact_id,
                HANDLE.c.platform == ACCOUNT.c.platform)
         .limit(1)
-        .scalar_subquery()
+        .scalar_subquery(),
+        literal(UNKNOWN_AUTHOR),
     )
     exposed = (
         select(func.aggregate_strings(MESSAGE.c.pii_types, ","))

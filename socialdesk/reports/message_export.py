@@ -6,12 +6,14 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, case, func, select, type_coerce
 from sqlmodel import Session
 
+from connectors.base import Direction
 from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.mask import mask_stored_spans, mask_text
 from socialdesk.reports.csvout import ReportPeriod, csv_flag, csv_time
+from socialdesk.reports.figures import customer_name
 from socialdesk.store.tables import ACCOUNT, MESSAGE
 
 MESSAGES_COLUMNS = (
@@ -34,9 +36,19 @@ def message_report_columns(dialect_name: str) -> tuple[Any, ...]:
     return (
         MESSAGE.c.platform, ACCOUNT.c.name, MESSAGE.c.channel, MESSAGE.c.visibility,
         MESSAGE.c.external_id, MESSAGE.c.conversation_id, MESSAGE.c.direction,
-        MESSAGE.c.author_handle, csv_time(MESSAGE.c.created_at, dialect_name), MESSAGE.c.text,
+        _author(), csv_time(MESSAGE.c.created_at, dialect_name), MESSAGE.c.text,
         csv_flag(MESSAGE.c.has_pii), type_coerce(MESSAGE.c.pii_spans, String),
     )
+
+
+def _author() -> Any:
+    """A customer's message names them as the other reports do (`customer_name`); ours
+    keep the handle or name the platform gave, if any."""
+    return case(
+        (MESSAGE.c.direction == Direction.INBOUND.value,
+         customer_name(MESSAGE.c.author_handle, MESSAGE.c.author_name)),
+        else_=func.coalesce(MESSAGE.c.author_handle, MESSAGE.c.author_name),
+    ).label("author_handle")
 
 
 Masker = Callable[[str, Any], str]
