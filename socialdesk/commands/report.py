@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from sqlmodel import Session
 
@@ -58,7 +58,17 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
     with Session(engine) as session:
         if command.kind == "summary":
             return print_summary(session, settings, request, out)
-        return write_report(session, settings, request, out, now=system_clock())
+        return write_report(session, settings, request, for_eyes(out), now=system_clock())
+
+
+def for_eyes(out: TextIO) -> TextIO:
+    """On a terminal, control characters in customer text are shown as marks (`TerminalText`);
+    to a file or a pipe the CSV is written as it is."""
+    from socialdesk.reports.csvout import TerminalText
+
+    if not out.isatty():
+        return out
+    return cast(TextIO, TerminalText(out))  # a TextIOBase: everything csv and write_csv use
 
 
 def print_summary(
