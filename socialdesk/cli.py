@@ -261,13 +261,15 @@ def reply(config_path: Path, conversation_id: int, text: str, operator: str | No
 @click.option("--state", "states", multiple=True,
               type=click.Choice(["pending", "sending", "sent", "failed", "unknown"]),
               help="Only actions in this state (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of tab-separated rows.")
 @click.pass_context
-def outbox(ctx: click.Context, config_path: Path, states: tuple[str, ...]) -> None:
-    """List outgoing actions with their state, newest first (tab-separated)."""
+def outbox(ctx: click.Context, config_path: Path, states: tuple[str, ...],
+           as_json: bool) -> None:
+    """List outgoing actions newest first: state, conversation, a masked preview of the text."""
     if ctx.invoked_subcommand is None:
         from socialdesk.commands.reply import run_outbox_list
 
-        rows = run_outbox_list(config_path, states, sys.stdout)
+        rows = run_outbox_list(config_path, states, as_json, sys.stdout)
         click.echo(f"{rows} actions", err=True)
 
 

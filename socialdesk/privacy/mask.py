@@ -209,6 +209,7 @@ PREVIEW_SCAN_CHARS = 400
 
 
 def masked_preview(text: str, detector: Detector) -> str:
-    """A message as one list line, personal data masked: the queue and the history list."""
+    """A message as one list line, personal data masked: the queue, the history list and
+    `socialdesk outbox`."""
     head = text[:PREVIEW_SCAN_CHARS]
     return safe_line(mask_text(head, detector.scan(head)))
