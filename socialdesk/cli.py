@@ -311,12 +311,14 @@ def privacy() -> None:
 
 
 @privacy.command()
+@click.argument("texts", nargs=-1)
 @config_option
-def scan(config_path: Path) -> None:
-    """Read one text per line on stdin; write one JSON object per line with the entities found."""
+def scan(texts: tuple[str, ...], config_path: Path) -> None:
+    """Scan each TEXT, or one text per line of stdin when none is given; write one JSON
+    object per text with the entities found."""
     from socialdesk.commands.privacy_scan import run_privacy_scan
 
-    run_privacy_scan(config_path, sys.stdin, sys.stdout)
+    run_privacy_scan(config_path, texts, sys.stdin, sys.stdout)
 
 
 @contextlib.contextmanager
