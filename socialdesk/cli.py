@@ -226,8 +226,9 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 @click.option("--unmask", is_flag=True, help="Show personal data in clear (audited).")
 @click.option("--excel", is_flag=True, help="';'-separated with a BOM, for Italian spreadsheets.")
 @click.option("--as", "actor", default=None, help="Who asks for --unmask (initials or name).")
+@click.option("--json", "as_json", is_flag=True, help="summary only: one JSON object, not a table.")
 def report(kind: str, config_path: Path, since: Any, until: Any, account: str | None,
-           output: str, unmask: bool, excel: bool, actor: str | None) -> None:
+           output: str, unmask: bool, excel: bool, actor: str | None, as_json: bool) -> None:
     """Export a CSV report."""
     from socialdesk.commands.report import ReportCommand, run_report
 
@@ -235,7 +236,8 @@ def report(kind: str, config_path: Path, since: Any, until: Any, account: str | 
     until_day: date | None = until.date() if until else None
     if since_day and until_day and until_day < since_day:
         raise UsageError("--until is before --since")
-    request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor)
+    request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor,
+                            as_json)
     with _output(output, private=unmask) as out:
         rows = run_report(config_path, request, out)
     if kind != "summary":
