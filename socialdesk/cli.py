@@ -226,8 +226,9 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 @click.option("--unmask", is_flag=True, help="Show personal data in clear (audited).")
 @click.option("--excel", is_flag=True, help="';'-separated with a BOM, for Italian spreadsheets.")
 @click.option("--as", "actor", default=None, help="Who asks for --unmask (initials or name).")
+@click.option("--json", "as_json", is_flag=True, help="summary only: one JSON object, not a table.")
 def report(kind: str, config_path: Path, since: Any, until: Any, account: str | None,
-           output: str, unmask: bool, excel: bool, actor: str | None) -> None:
+           output: str, unmask: bool, excel: bool, actor: str | None, as_json: bool) -> None:
     """Export a CSV report."""
     from socialdesk.commands.report import ReportCommand, run_report
 
@@ -235,7 +236,8 @@ def report(kind: str, config_path: Path, since: Any, until: Any, account: str | 
     until_day: date | None = until.date() if until else None
     if since_day and until_day and until_day < since_day:
         raise UsageError("--until is before --since")
-    request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor)
+    request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor,
+                            as_json)
     with _output(output, private=unmask) as out:
         rows = run_report(config_path, request, out)
     if kind != "summary":
@@ -261,13 +263,15 @@ def reply(config_path: Path, conversation_id: int, text: str, operator: str | No
 @click.option("--state", "states", multiple=True,
               type=click.Choice(["pending", "sending", "sent", "failed", "unknown"]),
               help="Only actions in this state (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of tab-separated rows.")
 @click.pass_context
-def outbox(ctx: click.Context, config_path: Path, states: tuple[str, ...]) -> None:
-    """List outgoing actions with their state, newest first (tab-separated)."""
+def outbox(ctx: click.Context, config_path: Path, states: tuple[str, ...],
+           as_json: bool) -> None:
+    """List outgoing actions newest first: state, conversation, a masked preview of the text."""
     if ctx.invoked_subcommand is None:
         from socialdesk.commands.reply import run_outbox_list
 
-        rows = run_outbox_list(config_path, states, sys.stdout)
+        rows = run_outbox_list(config_path, states, as_json, sys.stdout)
         click.echo(f"{rows} actions", err=True)
 
 
@@ -309,12 +313,14 @@ def privacy() -> None:
 
 
 @privacy.command()
+@click.argument("texts", nargs=-1)
 @config_option
-def scan(config_path: Path) -> None:
-    """Read one text per line on stdin; write one JSON object per line with the entities found."""
+def scan(texts: tuple[str, ...], config_path: Path) -> None:
+    """Scan each TEXT, or one text per line of stdin when none is given; write one JSON
+    object per text with the entities found."""
     from socialdesk.commands.privacy_scan import run_privacy_scan
 
-    run_privacy_scan(config_path, sys.stdin, sys.stdout)
+    run_privacy_scan(config_path, texts, sys.stdin, sys.stdout)
 
 
 @contextlib.contextmanager

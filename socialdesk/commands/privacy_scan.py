@@ -1,4 +1,4 @@
-"""`socialdesk privacy scan`: one text per input line, one JSON object per output line.
+"""`socialdesk privacy scan`: one text per argument or input line, one JSON object per output line.
 
 Output contract (DESIGN.md, "Public contract"):
 ``{"text": …, "entities": [{"type": …, "start": …, "end": …}]}`` with offsets in Python
@@ -10,7 +10,7 @@ holds the data only once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -37,21 +37,33 @@ def scan_lines(lines: Iterable[str], out: TextIO, detector: Detector) -> int:
     Only the trailing newline (``\\n`` or ``\\r\\n``) is stripped, so offsets match the
     text as the customer wrote it, leading spaces included.
     """
+    return scan_texts(
+        (line.rstrip(_LINE_ENDINGS) if line.endswith("\n") else line for line in lines),
+        out, detector)
+
+
+def scan_texts(texts: Iterable[str], out: TextIO, detector: Detector) -> int:
+    """One JSON object per text, each taken whole: a text given as an argument may hold
+    newlines of its own, and its offsets count them."""
     count = 0
-    for line in lines:
-        text = line.rstrip(_LINE_ENDINGS) if line.endswith("\n") else line
+    for text in texts:
         out.write(json.dumps(scan_line(text, detector), ensure_ascii=False))
         out.write("\n")
         count += 1
     return count
 
 
-def run_privacy_scan(config_path: Path, lines: TextIO, out: TextIO) -> int:
-    """Uses the config's privacy settings when a config exists, the defaults otherwise."""
+def run_privacy_scan(
+    config_path: Path, texts: Sequence[str], lines: TextIO, out: TextIO
+) -> int:
+    """`texts` (the command's arguments) when given, else one text per line of `lines`.
+    Uses the config's privacy settings when a config exists, the defaults otherwise."""
     privacy = load_settings(config_path).privacy if config_path.exists() else PrivacySettings()
     detector = Detector(
         regions=privacy.phone_regions,
         custom_patterns=privacy.patterns,
         own_numbers=privacy.own_numbers,
     )
+    if texts:
+        return scan_texts(texts, out, detector)
     return scan_lines(lines, out, detector)

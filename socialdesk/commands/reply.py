@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from socialdesk.clock import system_clock
 from socialdesk.config import load_settings
 from socialdesk.desk import answers, outbox, outbox_review
+from socialdesk.privacy.mask import masked_preview
 from socialdesk.store.db import open_configured_store
 from socialdesk.store.models import OutboxAction, OutboxState
+
+if TYPE_CHECKING:
+    from socialdesk.privacy.detect import Detector
 
 SETTLED_BADLY = (OutboxState.FAILED, OutboxState.UNKNOWN)
 
@@ -30,18 +36,71 @@ def run_reply(
     return 1 if queued.state in SETTLED_BADLY else 0
 
 
-def run_outbox_list(config_path: Path, states: tuple[str, ...], out: TextIO) -> int:
+OUTBOX_COLUMNS = ("id", "conversation_id", "state", "platform", "kind", "attempts", "by",
+                  "created_at", "platform_id", "preview", "last_error")
+"""The fields of `socialdesk outbox`: the header of the tab-separated list and the keys of
+its JSON objects."""
+
+PREVIEW_CHARS = 60
+"""Enough of an answer to recognise it in a list row (the desk's customer card shows as much)."""
+
+LAST_ERROR_CHARS = 300
+
+
+def run_outbox_list(
+    config_path: Path, states: tuple[str, ...], as_json: bool, out: TextIO
+) -> int:
+    """Newest first, tab-separated or as one JSON array; returns how many were listed."""
+    from socialdesk.sync import detector_for
+
     settings = load_settings(config_path)
     engine = open_configured_store(settings)
-    actions = outbox_review.list_actions(engine, states or None)
-    print("id\tstate\tplatform\tkind\tattempts\tby\tcreated_at\tplatform_id\tlast_error", file=out)
-    for action in actions:
-        print("\t".join([
-            str(action.id), action.state, action.platform, action.kind, str(action.attempts),
-            action.requested_by, action.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            action.external_id or "", (action.last_error or "").replace("\t", " ")[:300],
-        ]), file=out)
-    return len(actions)
+    detector = detector_for(settings)
+    rows = [outbox_row(action, detector)
+            for action in outbox_review.list_actions(engine, states or None)]
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False), file=out)
+        return len(rows)
+    print("\t".join(OUTBOX_COLUMNS), file=out)
+    for row in rows:
+        print("\t".join(tsv_cell(name, row[name]) for name in OUTBOX_COLUMNS), file=out)
+    return len(rows)
+
+
+def outbox_row(action: OutboxAction, detector: Detector) -> dict[str, object]:
+    """One action as JSON-ready values: our ids as numbers, platform ids as text (an X id
+    is beyond what a JSON reader keeps exact as a number), times ISO 8601 with the offset.
+    The text is a one-line preview, personal data masked and controls made visible as the
+    desk shows it; it is our answer, but a private reply can quote the customer's data."""
+    preview = masked_preview(action.text or "", detector)
+    if len(preview) > PREVIEW_CHARS:
+        preview = preview[:PREVIEW_CHARS - 1] + "…"
+    return {
+        "id": action.id, "conversation_id": action.conversation_id,
+        "state": action.state.value, "platform": action.platform, "kind": action.kind.value,
+        "attempts": action.attempts, "by": action.requested_by,
+        "created_at": _utc(action.created_at).isoformat(timespec="seconds"),
+        "platform_id": action.external_id, "preview": preview,
+        "last_error": action.last_error,
+    }
+
+
+def tsv_cell(name: str, value: object) -> str:
+    """A value as the tab-separated list has always shown it: times with `Z`, no tabs, the
+    last error cut short."""
+    if value is None:
+        return ""
+    text = str(value)
+    if name == "created_at":
+        return text.replace("+00:00", "Z")
+    if name == "last_error":
+        return text.replace("\t", " ")[:LAST_ERROR_CHARS]
+    return text.replace("\t", " ")
+
+
+def _utc(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite hands them back without the offset."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def run_outbox_retry(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from sqlmodel import Session
 
@@ -29,10 +30,13 @@ class ReportCommand:
     unmask: bool
     excel: bool
     actor: str | None
+    as_json: bool = False
 
     def __post_init__(self) -> None:
-        """Refused before any file is opened: summary would silently ignore these."""
+        """Refused before any file is opened: the other kind would silently ignore these."""
         if self.kind != "summary":
+            if self.as_json:
+                raise UsageError(f"--json applies to summary; {self.kind} is a CSV report")
             return
         given = [option for option, on in (("--excel", self.excel), ("--unmask", self.unmask))
                  if on]
@@ -57,20 +61,37 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
     )
     with Session(engine) as session:
         if command.kind == "summary":
-            return print_summary(session, settings, request, out)
-        return write_report(session, settings, request, out, now=system_clock())
+            return print_summary(session, settings, request, command.as_json, out)
+        return write_report(session, settings, request, for_eyes(out), now=system_clock())
+
+
+def for_eyes(out: TextIO) -> TextIO:
+    """On a terminal, control characters in customer text are shown as marks (`TerminalText`);
+    to a file or a pipe the CSV is written as it is."""
+    from socialdesk.reports.csvout import TerminalText
+
+    if not out.isatty():
+        return out
+    return cast(TextIO, TerminalText(out))  # a TextIOBase: everything csv and write_csv use
 
 
 def print_summary(
-    session: Session, settings: Settings, request: ReportRequest, out: TextIO
+    session: Session, settings: Settings, request: ReportRequest, as_json: bool, out: TextIO
 ) -> int:
-    """The summary table; the last seven days unless --since/--until say otherwise."""
-    from rich.console import Console
-
-    from socialdesk.reports.summary import default_period, summary_table
+    """The summary table, or its figures as one JSON object; the last seven days unless
+    --since/--until say otherwise."""
+    from socialdesk.reports.summary import default_period, summary_json, summary_rows
 
     now = system_clock()
     period = request.period if request.period.since or request.period.until else (
         default_period(now))
-    Console(file=out).print(summary_table(session, settings, period, now, request.account))
+    rows = summary_rows(session, settings, period, now, request.account)
+    if as_json:
+        print(json.dumps(summary_json(period, rows), indent=2), file=out)
+        return 0
+    from rich.console import Console
+
+    from socialdesk.reports.summary import summary_table
+
+    Console(file=out).print(summary_table(period, rows))
     return 0

@@ -1,4 +1,4 @@
-"""Mask personal data for queue lists, logs and CSV exports.
+"""Mask personal data for queue lists, logs and CSV exports; show control characters as marks.
 
 The rule (an acceptance property, tested with hypothesis): a masked value shows no
 letter or digit of the value except
@@ -19,9 +19,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import phonenumbers
+
+if TYPE_CHECKING:
+    from socialdesk.privacy.detect import Detector
 
 MASK_CHAR = "*"
 KEEP_LAST = 2
@@ -178,3 +181,35 @@ def _mask_email(value: str) -> str:
     tld = domain.rpartition(".")[2] if "." in domain else ""
     return f"{_EMAIL_PART_MASK}@{_EMAIL_PART_MASK}.{_mask_shape(tld, _tail_allowed(value))}"
 
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""C0/C1 controls (ESC starts terminal escapes) and bidi overrides (they can reverse what
+an operator reads). Newline and tab stay; every other control is drawn as a visible mark."""
+
+
+def visible_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Control Pictures block: ␛ for ESC
+    return "\ufffd"
+
+
+def safe(text: str) -> str:
+    """`text` with every control character replaced by a visible mark."""
+    return _CONTROL.sub(visible_control, text)
+
+
+def safe_line(text: str) -> str:
+    """One line for a list cell: whitespace runs collapsed, controls made visible."""
+    return safe(" ".join(text.split()))
+
+
+PREVIEW_SCAN_CHARS = 400
+"""A one-line preview shows far less; scanning more only costs time."""
+
+
+def masked_preview(text: str, detector: Detector) -> str:
+    """A message as one list line, personal data masked: the queue, the history list and
+    `socialdesk outbox`."""
+    head = text[:PREVIEW_SCAN_CHARS]
+    return safe_line(mask_text(head, detector.scan(head)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy import String, case, func, type_coerce
 
 from socialdesk.paths import open_private
+from socialdesk.privacy.mask import safe
 from socialdesk.store.sqltime import utc_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -188,6 +190,27 @@ def _write_prepared_cells(
         writerow(row)
         count += 1
     return count
+
+
+class TerminalText(io.TextIOBase):
+    """A report on a terminal: customer text can hold escape sequences (an OSC title or
+    clipboard write in a comment) that the terminal would obey, so every control character
+    is shown as a mark, as the desk shows it. Only the rows' CSV line ending stays. A file
+    or a pipe gets the text unchanged: this is for eyes, not for tools."""
+
+    def __init__(self, terminal: TextIO) -> None:
+        super().__init__()
+        self._terminal = terminal
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._terminal.write("\r\n".join(safe(line) for line in text.split("\r\n")))
+        return len(text)
+
+    def flush(self) -> None:
+        self._terminal.flush()
 
 
 @contextlib.contextmanager

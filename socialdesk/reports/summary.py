@@ -4,6 +4,7 @@ open a spreadsheet (seed 003: "usually responds within…")."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from rich.table import Table
@@ -23,36 +24,76 @@ def default_period(now: datetime) -> ReportPeriod:
     return ReportPeriod(since=now - timedelta(days=SUMMARY_DAYS), until=now)
 
 
-def summary_table(
+@dataclass(frozen=True)
+class ChannelSummary:
+    """One row of the summary: a channel's figures, or `all` of them, as numbers."""
+
+    channel: str
+    messages_in: int
+    conversations: int
+    answered: int
+    first_response_median_minutes: float | None
+    first_response_p90_minutes: float | None
+    sla_met_percent: float | None
+
+    @classmethod
+    def of(cls, channel: str, figures: list[ConversationFigures], inbound: int
+           ) -> ChannelSummary:
+        minutes = [f.first_response_minutes for f in figures
+                   if f.first_response_minutes is not None]
+        return cls(channel, inbound, len(figures), len(minutes), percentile(minutes, 0.5),
+                   percentile(minutes, 0.9), met_percent(figures))
+
+    def cells(self) -> list[str]:
+        met = self.sla_met_percent
+        return [
+            str(self.messages_in), str(self.conversations), str(self.answered),
+            _duration(self.first_response_median_minutes),
+            _duration(self.first_response_p90_minutes),
+            "–" if met is None else f"{met:.0f}%",
+        ]
+
+
+def summary_rows(
     session: Session, settings: Settings, period: ReportPeriod, now: datetime,
     account: str | None = None,
-) -> Table:
+) -> list[ChannelSummary]:
+    """One row per channel, by name, then `all`: what the table and `--json` both show."""
     by_channel: dict[str, list[ConversationFigures]] = defaultdict(list)
     for figures in conversation_figures(session, settings, period, now, account):
         by_channel[figures.channel].append(figures)
     inbound: dict[str, int] = defaultdict(int)
     for _day, channel in inbound_days(session, period, account):
         inbound[channel] += 1
+    rows = [ChannelSummary.of(channel, by_channel[channel], inbound[channel])
+            for channel in sorted(set(by_channel) | set(inbound))]
+    every = [f for group in by_channel.values() for f in group]
+    rows.append(ChannelSummary.of("all", every, sum(inbound.values())))
+    return rows
+
+
+def summary_table(period: ReportPeriod, rows: list[ChannelSummary]) -> Table:
     table = Table(title=_title(period))
     for column in ("channel", "messages in", "conversations", "answered",
                    "first response median", "p90", "SLA met"):
         table.add_column(column, justify="left" if column == "channel" else "right")
-    for channel in sorted(set(by_channel) | set(inbound)):
-        table.add_row(channel, *_cells(by_channel[channel], inbound[channel]))
-    every = [f for group in by_channel.values() for f in group]
+    *channels, every = rows
+    for row in channels:
+        table.add_row(row.channel, *row.cells())
     table.add_section()
-    table.add_row("all", *_cells(every, sum(inbound.values())), style="bold")
+    table.add_row(every.channel, *every.cells(), style="bold")
     return table
 
 
-def _cells(figures: list[ConversationFigures], inbound: int) -> list[str]:
-    minutes = [f.first_response_minutes for f in figures if f.first_response_minutes is not None]
-    met = met_percent(figures)
-    return [
-        str(inbound), str(len(figures)), str(len(minutes)),
-        _duration(percentile(minutes, 0.5)), _duration(percentile(minutes, 0.9)),
-        "–" if met is None else f"{met:.0f}%",
-    ]
+def summary_json(period: ReportPeriod, rows: list[ChannelSummary]) -> dict[str, object]:
+    """The same figures for scripts: minutes and percentages as numbers (null when there is
+    none), the period's ends ISO 8601 with their offset (null for an open end)."""
+    return {
+        "since": period.since.isoformat(timespec="seconds") if period.since else None,
+        "until": period.until.isoformat(timespec="seconds") if period.until else None,
+        "channels": [asdict(row) for row in rows[:-1]],
+        "all": asdict(rows[-1]),
+    }
 
 
 def _duration(minutes: float | None) -> str:

@@ -2,52 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from socialdesk.privacy.mask import mask_text
+from socialdesk.privacy.mask import safe
 from socialdesk.store.models import Status
-
-if TYPE_CHECKING:
-    from socialdesk.privacy.detect import Detector
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-"""C0/C1 controls (ESC starts terminal escapes) and bidi overrides (they can reverse what
-an operator reads). Newline and tab stay; every other control is drawn as a visible mark."""
 
 STATUS_COLOURS: dict[Status, str] = {
     Status.NEW: "red", Status.OPEN: "yellow", Status.RESOLVED: "green"}
 """Red just arrived, yellow being solved, green solved (seed 004)."""
-
-
-def visible_control(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Control Pictures block: ␛ for ESC
-    return "\ufffd"
-
-
-def safe(text: str) -> str:
-    """`text` with every control character replaced by a visible mark."""
-    return _CONTROL.sub(visible_control, text)
-
-
-def safe_line(text: str) -> str:
-    """One line for a list cell: whitespace runs collapsed, controls made visible."""
-    return safe(" ".join(text.split()))
-
-
-PREVIEW_SCAN_CHARS = 400
-"""A one-line preview shows far less; scanning more only costs time."""
-
-
-def masked_preview(text: str, detector: Detector) -> str:
-    """A message as one list line, personal data masked: the queue and the history list."""
-    head = text[:PREVIEW_SCAN_CHARS]
-    return safe_line(mask_text(head, detector.scan(head)))
 
 
 def plain(text: str, style: str = "") -> Text:

@@ -13,6 +13,7 @@ from textual.message import Message
 from socialdesk.desk.answers import hide
 from socialdesk.desk.identity import VERIFICATION_METHODS, verify_contact
 from socialdesk.desk.triage import add_note, assign, merge_contacts, reveal, set_status
+from socialdesk.privacy.mask import safe_line
 from socialdesk.store.models import Status
 from socialdesk.store.queries.card import ContactChoice, merge_candidates
 from socialdesk.store.queries.conversation import ThreadMessage
@@ -25,7 +26,7 @@ from socialdesk.tui.messages import (
 )
 from socialdesk.tui.screens.conversation_state import ConversationState
 from socialdesk.tui.screens.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
-from socialdesk.tui.text import local_time, safe_line
+from socialdesk.tui.text import local_time
 from socialdesk.tui.widgets.conversation_thread import hidden_now
 from socialdesk.tui.widgets.customer_card import (
     describe_contact,

@@ -14,8 +14,8 @@ from textual.widgets import Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from socialdesk.platforms.registry import channel_label, platform_named
+from socialdesk.privacy.mask import safe_line
 from socialdesk.tui.context import SavedReply
-from socialdesk.tui.text import safe_line
 
 if TYPE_CHECKING:
     from socialdesk.store.queries.conversation import ConversationView, ThreadMessage

@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from socialdesk.platforms.registry import channel_label
+from socialdesk.privacy.mask import safe_line
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     due_label,
     local_time,
     plain,
-    safe_line,
     short_duration,
     sla_running,
     waiting_since,

@@ -10,13 +10,8 @@ from rich.console import Group
 from rich.text import Text
 
 from socialdesk.platforms.registry import channel_label, platform_display_name
-from socialdesk.tui.text import (
-    STATUS_COLOURS,
-    day_time,
-    masked_preview,
-    plain,
-    safe_line,
-)
+from socialdesk.privacy.mask import masked_preview, safe_line
+from socialdesk.tui.text import STATUS_COLOURS, day_time, plain
 
 if TYPE_CHECKING:
     from socialdesk.privacy.detect import Detector

@@ -25,13 +25,12 @@ from textual.widget import Widget
 
 from socialdesk.platforms.registry import channel_label
 from socialdesk.privacy.detect import Detector
+from socialdesk.privacy.mask import masked_preview, safe_line
 from socialdesk.store.queries.queue import InboxRow
 from socialdesk.tui.messages import QueueRowsLoaded
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     due_label,
-    masked_preview,
-    safe_line,
     short_duration,
     sla_running,
     waiting_since,
