@@ -98,7 +98,8 @@ class DeskScheduler:
     scheduler: BaseScheduler | None = None
     now: Clock = system_clock
     _account_locks: dict[str, threading.Lock] = field(default_factory=dict)
-    _reported_overdue: set[tuple[int, datetime]] = field(default_factory=set)
+    _reported_overdue: frozenset[int] = frozenset()
+    """The conversations past their SLA at the last check, so the log speaks only on a change."""
     _account_wait: dict[str, datetime] = field(default_factory=dict)
     """Until when an account's shared quota (Graph's usage percentages) is spent."""
     _times_spent: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -228,23 +229,22 @@ class DeskScheduler:
         return f"{current.next_run_time.astimezone(UTC):%H:%M:%S} UTC"
 
     def check_sla(self) -> list[int]:
-        """Give due times to conversations that lack one; log those past due, once each."""
+        """Give due times to conversations that lack one; log those past due in one line, at
+        start and whenever the set changes (48 lines on every start told nobody more)."""
         if self.stop.is_set():
             return []
         hours = {a.name: hours_for(self.settings.hours, a) for a in self.settings.accounts}
         fill_missing_due_times(self.engine, hours, self.settings.sla.first_response_minutes)
         refresh_statistics(self.engine)  # cheap unless the store doubled: keeps plans good
-        overdue = overdue_conversations(self.engine, self.now())
-        for conversation in overdue:
-            key = (conversation.id, conversation.due_at)
-            if key not in self._reported_overdue:
-                self._reported_overdue.add(key)
-                log.warning("SLA: conversation %d (%s, %s) is past its first-response due time "
-                            "%s UTC", conversation.id, conversation.account, conversation.channel,
-                            f"{conversation.due_at.astimezone(UTC):%Y-%m-%d %H:%M}")
-        if overdue:
-            log.info("SLA: %d conversation(s) past due and unanswered", len(overdue))
-        return [conversation.id for conversation in overdue]
+        overdue = [found.id for found in overdue_conversations(self.engine, self.now())]
+        current = frozenset(overdue)
+        if current != self._reported_overdue:
+            if current:
+                log.warning("SLA: %s", overdue_summary(current))
+            else:
+                log.info("SLA: no conversation is past its SLA any more")
+            self._reported_overdue = current
+        return overdue
 
     def dispatch(self) -> None:
         """Send the outbox actions that are due (retries, and any queued without a send)."""
@@ -382,3 +382,12 @@ def run_from_config(config_path: Path) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def overdue_summary(conversation_ids: frozenset[int]) -> str:
+    """"3 conversations past their SLA: #12, #40, #41", lowest number first."""
+    count = len(conversation_ids)
+    numbers = ", ".join(f"#{number}" for number in sorted(conversation_ids))
+    if count == 1:
+        return f"1 conversation past its SLA: {numbers}"
+    return f"{count} conversations past their SLA: {numbers}"
