@@ -106,6 +106,9 @@ class DeskScheduler:
     """Passes in a row that ended with the stream's budget spent (for the unknown-reset wait)."""
     _budgets: dict[tuple[str, str], RateLimitStatus] = field(default_factory=dict)
     """Each stream's budget after its last pull, to measure what the next one cost."""
+    _told_failures: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    """Each job's failure as last logged in full, and when: one that comes back every pass
+    (X refusing DMs for the app's permission, every 3 minutes) is told once, then named."""
 
     def __post_init__(self) -> None:
         self.context = SyncContext(self.settings, self.engine, detector_for(self.settings),
@@ -172,9 +175,9 @@ class DeskScheduler:
     def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
         job = job_id(result.account, stream)
         _log_quarantine(result, stream)
+        described = self._told_once(job, _describe(result))
         if self.stop.is_set():
-            log.info("%s/%s: %s in %.2f s; stopping", result.account, stream,
-                     _describe(result), seconds)
+            log.info("%s/%s: %s in %.2f s; stopping", result.account, stream, described, seconds)
             return
         outcome = result.streams[0] if result.streams else None
         wait_until = outcome.rate_limited_until if outcome else None
@@ -182,7 +185,19 @@ class DeskScheduler:
             self._postpone(job, wait_until + RESET_MARGIN)
         paced = self._pace(result.account, stream, outcome) if outcome else ""
         log.info("%s/%s: %s in %.2f s; next run %s%s", result.account, stream,
-                 _describe(result), seconds, self._next_run(job), paced)
+                 described, seconds, self._next_run(job), paced)
+
+    def _told_once(self, job: str, described: str) -> str:
+        """`described`, or, when it is the failure this job last logged, a short line that
+        points back to it; any other outcome ends the repeat."""
+        if not described.startswith("failed: "):
+            self._told_failures.pop(job, None)
+            return described
+        told = self._told_failures.get(job)
+        if told is not None and told[0] == described:
+            return f"failed again, as logged at {told[1].astimezone(UTC):%H:%M:%S} UTC"
+        self._told_failures[job] = (described, self.now())
+        return described
 
     def _pace(self, account_name: str, stream: str, outcome: StreamResult) -> str:
         """Delay the next poll so the budget the headers reported lasts until its reset;
@@ -210,7 +225,6 @@ class DeskScheduler:
             self._account_wait[account_name] = pacing.spent_until(budget) or (
                 now + pacing.unknown_reset_wait(self._times_spent[key]))
         return f" (paced: {pacing.describe(budget)})" if paced else ""
-
 
     def _postpone(self, job: str, until: datetime) -> None:
         """Move the next run to the reset, so no poll lands in a 429."""
@@ -386,8 +400,7 @@ def run_from_config(config_path: Path) -> int:
 
 def overdue_summary(conversation_ids: frozenset[int]) -> str:
     """"3 conversations past their SLA: #12, #40, #41", lowest number first."""
-    count = len(conversation_ids)
     numbers = ", ".join(f"#{number}" for number in sorted(conversation_ids))
-    if count == 1:
+    if len(conversation_ids) == 1:
         return f"1 conversation past its SLA: {numbers}"
-    return f"{count} conversations past their SLA: {numbers}"
+    return f"{len(conversation_ids)} conversations past their SLA: {numbers}"
