@@ -98,13 +98,17 @@ class DeskScheduler:
     scheduler: BaseScheduler | None = None
     now: Clock = system_clock
     _account_locks: dict[str, threading.Lock] = field(default_factory=dict)
-    _reported_overdue: set[tuple[int, datetime]] = field(default_factory=set)
+    _reported_overdue: frozenset[int] = frozenset()
+    """The conversations past their SLA at the last check, so the log speaks only on a change."""
     _account_wait: dict[str, datetime] = field(default_factory=dict)
     """Until when an account's shared quota (Graph's usage percentages) is spent."""
     _times_spent: dict[tuple[str, str], int] = field(default_factory=dict)
     """Passes in a row that ended with the stream's budget spent (for the unknown-reset wait)."""
     _budgets: dict[tuple[str, str], RateLimitStatus] = field(default_factory=dict)
     """Each stream's budget after its last pull, to measure what the next one cost."""
+    _told_failures: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    """Each job's failure as last logged in full, and when: one that comes back every pass
+    (X refusing DMs for the app's permission, every 3 minutes) is told once, then named."""
 
     def __post_init__(self) -> None:
         self.context = SyncContext(self.settings, self.engine, detector_for(self.settings),
@@ -171,9 +175,9 @@ class DeskScheduler:
     def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
         job = job_id(result.account, stream)
         _log_quarantine(result, stream)
+        described = self._told_once(job, _describe(result))
         if self.stop.is_set():
-            log.info("%s/%s: %s in %.2f s; stopping", result.account, stream,
-                     _describe(result), seconds)
+            log.info("%s/%s: %s in %.2f s; stopping", result.account, stream, described, seconds)
             return
         outcome = result.streams[0] if result.streams else None
         wait_until = outcome.rate_limited_until if outcome else None
@@ -181,7 +185,19 @@ class DeskScheduler:
             self._postpone(job, wait_until + RESET_MARGIN)
         paced = self._pace(result.account, stream, outcome) if outcome else ""
         log.info("%s/%s: %s in %.2f s; next run %s%s", result.account, stream,
-                 _describe(result), seconds, self._next_run(job), paced)
+                 described, seconds, self._next_run(job), paced)
+
+    def _told_once(self, job: str, described: str) -> str:
+        """`described`, or, when it is the failure this job last logged, a short line that
+        points back to it; any other outcome ends the repeat."""
+        if not described.startswith("failed: "):
+            self._told_failures.pop(job, None)
+            return described
+        told = self._told_failures.get(job)
+        if told is not None and told[0] == described:
+            return f"failed again, as logged at {told[1].astimezone(UTC):%H:%M:%S} UTC"
+        self._told_failures[job] = (described, self.now())
+        return described
 
     def _pace(self, account_name: str, stream: str, outcome: StreamResult) -> str:
         """Delay the next poll so the budget the headers reported lasts until its reset;
@@ -210,7 +226,6 @@ class DeskScheduler:
                 now + pacing.unknown_reset_wait(self._times_spent[key]))
         return f" (paced: {pacing.describe(budget)})" if paced else ""
 
-
     def _postpone(self, job: str, until: datetime) -> None:
         """Move the next run to the reset, so no poll lands in a 429."""
         assert self.scheduler is not None
@@ -228,23 +243,22 @@ class DeskScheduler:
         return f"{current.next_run_time.astimezone(UTC):%H:%M:%S} UTC"
 
     def check_sla(self) -> list[int]:
-        """Give due times to conversations that lack one; log those past due, once each."""
+        """Give due times to conversations that lack one; log those past due in one line, at
+        start and whenever the set changes (48 lines on every start told nobody more)."""
         if self.stop.is_set():
             return []
         hours = {a.name: hours_for(self.settings.hours, a) for a in self.settings.accounts}
         fill_missing_due_times(self.engine, hours, self.settings.sla.first_response_minutes)
         refresh_statistics(self.engine)  # cheap unless the store doubled: keeps plans good
-        overdue = overdue_conversations(self.engine, self.now())
-        for conversation in overdue:
-            key = (conversation.id, conversation.due_at)
-            if key not in self._reported_overdue:
-                self._reported_overdue.add(key)
-                log.warning("SLA: conversation %d (%s, %s) is past its first-response due time "
-                            "%s UTC", conversation.id, conversation.account, conversation.channel,
-                            f"{conversation.due_at.astimezone(UTC):%Y-%m-%d %H:%M}")
-        if overdue:
-            log.info("SLA: %d conversation(s) past due and unanswered", len(overdue))
-        return [conversation.id for conversation in overdue]
+        overdue = [found.id for found in overdue_conversations(self.engine, self.now())]
+        current = frozenset(overdue)
+        if current != self._reported_overdue:
+            if current:
+                log.warning("SLA: %s", overdue_summary(current))
+            else:
+                log.info("SLA: no conversation is past its SLA any more")
+            self._reported_overdue = current
+        return overdue
 
     def dispatch(self) -> None:
         """Send the outbox actions that are due (retries, and any queued without a send)."""
@@ -382,3 +396,11 @@ def run_from_config(config_path: Path) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def overdue_summary(conversation_ids: frozenset[int]) -> str:
+    """"3 conversations past their SLA: #12, #40, #41", lowest number first."""
+    numbers = ", ".join(f"#{number}" for number in sorted(conversation_ids))
+    if len(conversation_ids) == 1:
+        return f"1 conversation past its SLA: {numbers}"
+    return f"{len(conversation_ids)} conversations past their SLA: {numbers}"

@@ -432,6 +432,20 @@ def test_the_reply_command_sends_at_once_and_the_outbox_lists_it(
     assert TOKEN not in replied.stdout + replied.stderr + listed.stdout
 
 
+def test_reply_says_it_is_retrying_when_the_platform_answers_503_first(
+    sandbox: SandboxServer, config_path: Path, engine: Engine
+) -> None:
+    target = conversation(engine, "mention")
+    sandbox.inject({"target": ENDPOINT["mention"], "kind": "server_error", "count": 1})
+    replied = socialdesk(config_path, "reply", str(target.id), "--text", "Ci siamo!", "--as", "AB")
+    assert replied.returncode == 0, replied.stderr
+    [notice] = [line for line in replied.stderr.splitlines() if "retrying in" in line]
+    assert re.fullmatch(r"outbox action \d+: .*503.*; retrying in [\d.]+ s \(attempt 2 of 3\)",
+                        notice), notice
+    assert ": sent (x reply), platform id " in replied.stdout
+    assert len(delivered(sandbox)) == 1
+
+
 def test_reply_and_retry_sign_with_the_configured_initials_and_the_hint_works(
     sandbox: SandboxServer, config_path: Path, settings: Settings, engine: Engine
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -264,3 +265,27 @@ def test_scheduled_reports_become_cron_jobs_of_run(tmp_path: Path, config_path: 
     engine.dispose()
     written = list(tmp_path.glob("weekly-messages-*.csv"))
     assert len(written) == 1 and written[0].read_text(encoding="utf-8").startswith("platform,")
+
+
+def test_the_dm_permission_failure_is_logged_once_over_several_passes_of_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """X refusing DMs for the app's permission comes back every 3 minutes: the long reason
+    is told once, later passes point back to it."""
+    monkeypatch.setenv(SANDBOX_TOKEN_ENV, TOKEN)
+    with SandboxServer(seed=3, static=True, messages=40, x_access_level="read-write") as server:
+        server.start()
+        settings = load_settings(write_config(tmp_path / "config.toml", server.base_url))
+        engine = open_store(settings.database.effective_url)
+        desk = DeskScheduler(settings, engine, scheduler=BackgroundScheduler(timezone=UTC))
+        [x_account] = [a for a in settings.accounts if a.platform == "x"]
+        with caplog.at_level(logging.INFO, logger="socialdesk.scheduler"):
+            for _ in range(3):
+                desk.pull(x_account, "dms")
+        engine.dispose()
+    passes = [r.getMessage() for r in caplog.records if r.getMessage().startswith(
+        f"{x_account.name}/dms: ")]
+    assert len(passes) == 3
+    told = [line for line in passes if "'Read, write and Direct Messages' permission" in line]
+    assert told == passes[:1]
+    assert all("failed again, as logged at " in line for line in passes[1:])

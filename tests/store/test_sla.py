@@ -102,17 +102,29 @@ def test_conversations_left_without_a_due_time_get_one(store: Engine) -> None:
     assert fill_missing_due_times(store, {"brand-x": HOURS}, SLA) == 0
 
 
-def test_the_sla_check_of_run_logs_each_missed_conversation_once(
+def test_the_sla_check_of_run_logs_one_summary_line_at_start_and_when_the_set_changes(
     store: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0))
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0),
+               item("d2", channel=Channel.DM, thread_key="u", minutes=1),
+               item("d3", channel=Channel.DM, thread_key="v", minutes=2))
     settings = settings_from_mapping({"accounts": [{
         "name": "brand-x", "platform": "x", "user_id": "1", "bearer_token_env": "A",
         "consumer_key_env": "A", "consumer_secret_env": "A", "access_token_env": "A",
         "access_token_secret_env": "A"}]}, source=str(tmp_path / "c.toml"))
     desk = DeskScheduler(settings, store, now=lambda: T0 + timedelta(hours=2))
-    with caplog.at_level(logging.WARNING, logger="socialdesk.scheduler"):
-        assert desk.check_sla() == [conversation(store, "t").id]
+    first, second, third = (conversation(store, key).id for key in "tuv")
+    with caplog.at_level(logging.INFO, logger="socialdesk.scheduler"):
+        assert desk.check_sla() == [first, second, third]
         desk.check_sla()
-    missed = [r for r in caplog.records if "past its first-response due time" in r.message]
-    assert len(missed) == 1 and "brand-x, dm" in missed[0].message
+        with Session(store) as session:
+            session.connection().execute(update(Conversation).where(
+                Conversation.id == second).values(status=Status.RESOLVED.value))  # type: ignore[arg-type]
+            session.commit()
+        desk.check_sla()
+        desk.check_sla()
+    sla_lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("SLA")]
+    assert sla_lines == [
+        f"SLA: 3 conversations past their SLA: #{first}, #{second}, #{third}",
+        f"SLA: 2 conversations past their SLA: #{first}, #{third}",
+    ]
