@@ -7,7 +7,6 @@ try, what the rate-limit headers say, and what may never appear in an error or l
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
 import re
@@ -17,19 +16,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from connectors.base import (
-    ConfigurationError,
     ConnectorError,
     FatalAPIError,
     RetriableAPIError,
     SendOutcomeUnknown,
     utc_now,
 )
+from connectors.base_url import parse_base_url
 from connectors.rate_headers import header_int
 
 log = logging.getLogger(__name__)
@@ -38,9 +37,6 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 30.0)
 """(connect, read) seconds; tweepy passes no timeout, so a stalled socket would hang a sync."""
-
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-"""Host names accepted for plain `http://` base URLs besides loopback IP literals."""
 
 REDACTED = "[REDACTED]"
 
@@ -55,37 +51,6 @@ READ_CHUNK_BYTES = 64 * 1024
 
 
 # --- base URL and timeout -------------------------------------------------------------
-
-
-def parse_base_url(base_url: str | None) -> SplitResult | None:
-    """Validate an account's `base_url`: https anywhere, plain http only on loopback.
-
-    A token sent over plain HTTP to another machine is a token given away; the sandbox and
-    the replay server in tests run on loopback, so that is the only place http is allowed.
-    """
-    if not base_url:
-        return None
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("base_url must not carry a query string or fragment")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ConfigurationError(
-            f"plain http:// is accepted only for loopback addresses (127.0.0.1, ::1, "
-            f"localhost), not {parts.hostname!r}; use https://"
-        )
-    return parts
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ResponseTooLarge(FatalAPIError):

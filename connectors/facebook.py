@@ -21,7 +21,6 @@ from connectors._http import (
     RetryPolicy,
     max_response_bytes,
     mount_base_url,
-    parse_base_url,
 )
 from connectors._payload import data_list, str_or_none
 from connectors.base import (
@@ -37,6 +36,7 @@ from connectors.base import (
     RateLimitStatus,
     utc_now,
 )
+from connectors.base_url import parse_base_url
 from connectors.facebook_errors import DataTooLarge, GraphErrors
 from connectors.facebook_health import GraphHealth
 from connectors.facebook_parse import PLATFORM, GraphPayloadParser, loose_id, parse_graph_time

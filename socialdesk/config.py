@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from connectors._http import parse_base_url
 from connectors.base import ConfigurationError
+from connectors.base_url import parse_base_url
 from socialdesk import plugins
 from socialdesk.config_errors import describe_invalid
 from socialdesk.errors import AccountSyncError, ConfigError, UsageError
