@@ -9,11 +9,16 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from connectors.base import Channel, Direction, InboundItem
+from connectors.base import Channel, Direction, InboundItem, PullPage
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from socialdesk.store.models import Account
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -112,3 +117,23 @@ def stored_message_keys(store_url: str) -> Counter[tuple[str, str]]:
     finally:
         engine.dispose()
     return Counter((platform, external_id) for platform, external_id in rows)
+
+
+def x_desk_holding(
+    tmp_path: Path, stream: str, items: list[InboundItem], now: datetime
+) -> tuple[Path, Engine, Account]:
+    """A config on a fresh SQLite desk whose X account `brand-x` holds `items`, pulled from
+    `stream` at `now`; the engine and account are for a test that adds rows of its own."""
+    from sqlmodel import Session
+
+    from socialdesk.config import load_settings
+    from socialdesk.store.db import open_configured_store
+    from socialdesk.store.ingest import ensure_account, ingest_page
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "desk.db"}"\n')
+    engine = open_configured_store(load_settings(path))
+    account = ensure_account(engine, "brand-x", "x", now=now)
+    with Session(engine) as session:
+        ingest_page(session, account, PullPage(stream, items), now=now)
+    return path, engine, account

@@ -10,12 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from connectors.base import ActionKind, Channel, Direction, InboundItem, PullPage
-from socialdesk.config import load_settings
-from socialdesk.store.db import open_configured_store
-from socialdesk.store.ingest import ensure_account, ingest_page
+from connectors.base import ActionKind, Channel, Direction, InboundItem
 from socialdesk.store.models import Conversation, OutboxAction, OutboxState
-from tests.support import run_cli
+from tests.support import run_cli, x_desk_holding
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PREVIEW = "Ciao, la richiamiamo al +39 *** *** **67␛]0;title␇ oggi. A …"
@@ -27,15 +24,11 @@ ANSWER = ("Ciao, la richiamiamo al +39 347 123 4567\x1b]0;title\x07 oggi.\n"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     """A SQLite desk with one conversation and one failed answer to it."""
-    path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "desk.db"}"\n')
-    engine = open_configured_store(load_settings(path))
-    account = ensure_account(engine, "brand-x", "x", now=NOW)
     item = InboundItem(platform="x", external_id="1", channel=Channel.DM,
                        direction=Direction.INBOUND, thread_key="t", text="mi chiamate?",
                        created_at=NOW, author_id="c1", author_handle="customer")
+    path, engine, account = x_desk_holding(tmp_path, "dms", [item], NOW)
     with Session(engine) as session:
-        ingest_page(session, account, PullPage("dms", [item]), now=NOW)
         conversation = session.exec(select(Conversation)).one()
         session.add(OutboxAction(
             idempotency_key="k1", account_id=account.id or 0, platform="x",

@@ -7,13 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
-from connectors.base import Channel, Direction, InboundItem, PullPage
-from socialdesk.config import load_settings
-from socialdesk.store.db import open_configured_store
-from socialdesk.store.ingest import ensure_account, ingest_page
-from tests.support import run_cli
+from connectors.base import Channel, Direction, InboundItem
+from tests.support import run_cli, x_desk_holding
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -29,14 +25,9 @@ def dm(external_id: str, thread: str, when: datetime, outbound: bool = False) ->
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     """Two DM conversations on Monday 30 Nov: one answered after 30 minutes, one not."""
-    path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "desk.db"}"\n')
-    engine = open_configured_store(load_settings(path))
-    account = ensure_account(engine, "brand-x", "x", now=MONDAY)
     items = [dm("1", "a", MONDAY), dm("2", "a", MONDAY + timedelta(minutes=30), outbound=True),
              dm("3", "b", MONDAY + timedelta(hours=1))]
-    with Session(engine) as session:
-        ingest_page(session, account, PullPage("dms", items), now=MONDAY)
+    path, engine, _ = x_desk_holding(tmp_path, "dms", items, MONDAY)
     engine.dispose()
     return path
 

@@ -10,13 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
-from connectors.base import Channel, Direction, InboundItem, PullPage
-from socialdesk.config import load_settings
-from socialdesk.store.db import open_configured_store
-from socialdesk.store.ingest import ensure_account, ingest_page
-from tests.support import run_cli
+from connectors.base import Channel, Direction, InboundItem
+from tests.support import run_cli, x_desk_holding
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 TITLE_AND_CLIPBOARD = "\x1b]0;you have been pwned\x07\x1b]52;c;Y3VybCBldmlsLnNo\x07"
@@ -27,15 +23,10 @@ COMMENT = f"ciao {TITLE_AND_CLIPBOARD}grazie"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     """A SQLite desk holding one public comment with a title and a clipboard sequence."""
-    path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "desk.db"}"\n')
-    engine = open_configured_store(load_settings(path))
-    account = ensure_account(engine, "brand-x", "x", now=NOW)
     item = InboundItem(platform="x", external_id="1", channel=Channel.MENTION,
                        direction=Direction.INBOUND, thread_key="t", text=COMMENT,
                        created_at=NOW, author_id="c1", author_handle="customer")
-    with Session(engine) as session:
-        ingest_page(session, account, PullPage("mentions", [item]), now=NOW)
+    path, engine, _ = x_desk_holding(tmp_path, "mentions", [item], NOW)
     engine.dispose()
     return path
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -374,18 +372,6 @@ def test_excel_writes_minutes_and_percentages_with_a_decimal_comma(desk: Engine)
         "52,5", "70,5")  # median of 30 and 75; 30 + 0.9 * 45
     assert (ab["resolution_median_minutes"], ab["sla_met_percent"]) == ("90,0", "50,0")
     assert (ab["conversations"], agents["CD"]["sla_met_percent"]) == ("2", "100,0")
-
-
-@pytest.fixture
-def rome_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's time zone, which `--since`/`--until` are read in, set to Rome."""
-    if not hasattr(time, "tzset"):
-        pytest.skip("needs time.tzset (Unix)")
-    with monkeypatch.context() as patch:
-        patch.setenv("TZ", "Europe/Rome")
-        time.tzset()
-        yield
-    time.tzset()
 
 
 @pytest.mark.usefixtures("rome_local_time")

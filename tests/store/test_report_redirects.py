@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -137,18 +135,6 @@ def test_a_refused_dm_lists_the_pointer_with_the_link_in_place_of_the_planned_on
     (row,) = redirects(store)
     assert row["actions"] == ("hide hide: sent; private_message direct_message: failed; "
                               "public_pointer reply: pending")
-
-
-@pytest.fixture
-def rome_local_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's time zone set to Rome: report times stay UTC whatever it is."""
-    if not hasattr(time, "tzset"):
-        pytest.skip("needs time.tzset (Unix)")
-    with monkeypatch.context() as patch:
-        patch.setenv("TZ", "Europe/Rome")
-        time.tzset()
-        yield
-    time.tzset()
 
 
 @pytest.mark.usefixtures("rome_local_time")
