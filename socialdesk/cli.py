@@ -109,11 +109,14 @@ def init(config_path: Path) -> None:
 @cli.command()
 @config_option
 @click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
-def sync(config_path: Path, accounts: tuple[str, ...]) -> None:
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only the accounts that failed (cron mails what is printed).")
+def sync(config_path: Path, accounts: tuple[str, ...], quiet: bool) -> None:
     """Pull everything new from every account once (for cron).
 
     One line per account on stderr says what arrived, and when a stream that had to stop
-    early resumes.
+    early resumes (times in the desk's zone, [hours] timezone). With --quiet only failed
+    accounts print a line, so cron mails only what needs a human.
 
     \b
     Exit codes:
@@ -128,7 +131,7 @@ def sync(config_path: Path, accounts: tuple[str, ...]) -> None:
     """
     from socialdesk.commands.sync_once import run_sync
 
-    sys.exit(run_sync(config_path, accounts, sys.stderr))
+    sys.exit(run_sync(config_path, accounts, sys.stderr, quiet))
 
 
 @cli.command()

@@ -8,7 +8,7 @@ the day a test runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 Clock = Callable[[], datetime]
 """Returns the current instant, timezone-aware UTC."""
@@ -17,3 +17,12 @@ Clock = Callable[[], datetime]
 def system_clock() -> datetime:
     """The wall clock, for the edges only."""
     return datetime.now(UTC)
+
+
+def zone_time(moment: datetime, zone: tzinfo, now: datetime | None = None) -> str:
+    """`moment` on the desk's clock, its zone named: "12:15:04 CET", with the date in front
+    when it is not `now`'s day there. One zone for every line a person reads (issue 17:
+    `run` mixed the machine's local time and UTC)."""
+    local = moment.astimezone(zone)
+    same_day = now is not None and now.astimezone(zone).date() == local.date()
+    return local.strftime("%H:%M:%S %Z" if same_day else "%Y-%m-%d %H:%M:%S %Z")

@@ -1,7 +1,9 @@
 """Reads the TOML config into validated settings, with errors a person can act on.
 
 Secrets never live in the file: each `*_env` key names the environment variable that
-holds the value, and values are read only when a connector is built.
+holds the value, and values are read only when a connector is built. A variable the
+environment lacks is looked up in the tokens file `[secrets] tokens_file` names, for cron
+and systemd, which start socialdesk with an almost empty environment.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self, Union, cast
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     Field,
+    PrivateAttr,
     ValidationError,
     create_model,
     field_validator,
@@ -38,6 +42,7 @@ from socialdesk.rules_config import (
     TemplateLanguage,
     check_timezone,
 )
+from socialdesk.tokens_file import read_tokens_file
 
 
 class DatabaseSettings(Strict):
@@ -97,6 +102,8 @@ class AccountConfig(Strict, abc.ABC):
     SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
     """Keys whose values are secrets: refused inline, read from `<key>_env` variables."""
     POLL_SECONDS: ClassVar[dict[str, int]] = {}
+    _tokens_file: Path | None = PrivateAttr(default=None)
+    _file_tokens: Mapping[str, str] = PrivateAttr(default_factory=dict)
     """The platform's streams and their default seconds between polls."""
     LABEL: ClassVar[str] = "this platform"
     """How errors about the account's keys name its platform."""
@@ -220,8 +227,15 @@ class ReportsSettings(Strict):
     schedule: list[ScheduledReport] = Field(default_factory=list)
 
 
+class SecretsSettings(Strict):
+    tokens_file: Path | None = None
+    """`NAME=value` lines holding the token variables the environment lacks (cron, systemd);
+    a relative path is read from the config file's folder."""
+
+
 class Settings(Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     hours: HoursSettings | None = None
@@ -264,6 +278,13 @@ class Settings(Strict):
             return cast(Self, model.model_validate(obj, *args, **kwargs))
         return super().model_validate(obj, *args, **kwargs)
 
+    @property
+    def desk_zone(self) -> ZoneInfo:
+        """The one time zone people read times in: `[hours] timezone` (Europe/Rome by
+        default), for the desk, `run`'s and `sync`'s lines, `doctor` and the reports."""
+        hours = self.hours or HoursSettings()
+        return ZoneInfo(hours.timezone)
+
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
             if account.name == name:
@@ -284,7 +305,19 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: cannot read the file ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return settings_from_mapping(raw, source=str(path))
+    settings = settings_from_mapping(raw, source=str(path))
+    if settings.secrets.tokens_file is None:
+        return settings
+    return _with_tokens_file(settings, path.parent / settings.secrets.tokens_file.expanduser())
+
+
+def _with_tokens_file(settings: Settings, tokens_file: Path) -> Settings:
+    """Each account looks up the variables the environment lacks in `tokens_file`, whose
+    path the settings now hold as it was found (relative to the config's folder)."""
+    tokens = read_tokens_file(tokens_file)
+    for account in settings.accounts:
+        account._tokens_file, account._file_tokens = tokens_file, tokens
+    return settings.model_copy(update={"secrets": SecretsSettings(tokens_file=tokens_file)})
 
 
 def settings_from_mapping(raw: Mapping[str, Any], source: str) -> Settings:
@@ -341,14 +374,32 @@ def _refuse_inline_secrets(
 
 
 def resolve_secrets(account: AccountConfig) -> dict[str, str]:
-    """Read the account's secrets from the environment, or name every variable that is
-    missing at once (one at a time took a run of `doctor` per variable)."""
+    """Read the account's secrets from the environment, then the tokens file, or name every
+    variable that is missing at once (one at a time took a run of `doctor` per variable)."""
     names = account.secret_env_names()
-    secrets = {key: os.environ.get(env_name, "") for key, env_name in names.items()}
+    secrets = {key: _secret(account, env_name) for key, env_name in names.items()}
     missing = [f"{names[key]} ({key}_env)" for key, value in secrets.items() if not value]
-    if len(missing) == 1:
-        raise AccountSyncError(account.name, f"environment variable {missing[0]} is not set")
-    if missing:
-        raise AccountSyncError(account.name, f"environment variables {', '.join(missing)} "
-                                             "are not set")
-    return secrets
+    if not missing:
+        return secrets
+    where = f" (nor in {account._tokens_file})" if account._tokens_file else ""
+    variables = (f"variable {missing[0]} is" if len(missing) == 1
+                 else f"variables {', '.join(missing)} are")
+    raise AccountSyncError(account.name, f"environment {variables} not set{where}")
+
+
+def secret_sources(account: AccountConfig) -> dict[str, str | None]:
+    """Each token variable of `account` and where it is read: "the environment", the tokens
+    file's path, or None when neither has it (for `doctor` to explain)."""
+    sources: dict[str, str | None] = {}
+    for env_name in account.secret_env_names().values():
+        if os.environ.get(env_name):
+            sources[env_name] = "the environment"
+        elif account._file_tokens.get(env_name):
+            sources[env_name] = str(account._tokens_file)
+        else:
+            sources[env_name] = None
+    return sources
+
+
+def _secret(account: AccountConfig, env_name: str) -> str:
+    return os.environ.get(env_name) or account._file_tokens.get(env_name, "")

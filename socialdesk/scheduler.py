@@ -43,6 +43,7 @@ from socialdesk.clock import Clock, system_clock
 from socialdesk.config import AccountConfig, ScheduledReport, Settings, load_settings
 from socialdesk.desk.outbox import dispatch_due
 from socialdesk.errors import ConfigError, environment_fault
+from socialdesk.logs import stamp_logs_in
 from socialdesk.reports.schedule import run_scheduled_report
 from socialdesk.service import pacing
 from socialdesk.service.hours import hours_for
@@ -390,6 +391,7 @@ def run_from_config(config_path: Path) -> int:
     if not settings.accounts:
         raise ConfigError(f"{config_path}: accounts: no [[accounts]] configured")
     logging.getLogger(__name__).setLevel(min(logging.INFO, logging.getLogger().level))
+    stamp_logs_in(settings.desk_zone)
     engine = open_configured_store(settings)
     try:
         DeskScheduler(settings, engine).run_forever()

@@ -53,7 +53,7 @@ def run_demo(seed: int, messages: int, out: TextIO, interactive: bool = False) -
         engine = open_store(database_url)
         console.print(f"Sandbox on {base_url}; syncing {len(settings.accounts)} accounts…")
         status = report_sync_results(sync_accounts(settings, engine, clock=system_clock), out,
-                                     system_clock())
+                                     system_clock(), settings.desk_zone)
         if interactive:
             _open_desk(settings, engine)
         else:

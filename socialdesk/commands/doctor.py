@@ -9,7 +9,7 @@ sync of every stream, and the items set aside because they could not be read. A 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,7 +18,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from socialdesk.config import AccountConfig, Settings, load_settings
+from socialdesk.clock import zone_time
+from socialdesk.config import AccountConfig, Settings, load_settings, secret_sources
 from socialdesk.errors import SocialdeskError
 from socialdesk.paths import too_open
 from socialdesk.platforms.checks import Check, Mark
@@ -58,9 +59,10 @@ def diagnose(config_path: Path, now: datetime) -> Iterator[Check]:
     names = ", ".join(a.name for a in settings.accounts) or "no accounts: add [[accounts]]"
     yield Check(Mark.OK if settings.accounts else Mark.FAILED, "config",
                 f"{config_path} loads ({names})")
+    yield _tokens_check(settings)
     engine, database = _database(settings)
     yield database
-    yield _privacy_of_files(config_path, engine)
+    yield _privacy_of_files(config_path, engine, settings)
     for account in settings.accounts:
         yield from _account_checks(account, now)
     if engine is not None and database.mark is Mark.OK:
@@ -95,17 +97,40 @@ def _database(settings: Settings) -> tuple[Engine | None, Check]:
                          f"{head}; the next `socialdesk sync` upgrades it")
 
 
-def _privacy_of_files(config_path: Path, engine: Engine | None) -> Check:
+def _tokens_check(settings: Settings) -> Check:
+    """Where the token variables come from: cron and systemd start socialdesk with almost no
+    environment, so a token that works in a shell can be missing there."""
+    sources = {name: source for account in settings.accounts
+               for name, source in secret_sources(account).items()}
+    from_environment = sorted(name for name, source in sources.items()
+                              if source == "the environment")
+    tokens_file = settings.secrets.tokens_file
+    if tokens_file is None:
+        return Check(Mark.OK, "tokens", f"{len(from_environment)} of {len(sources)} variable(s) "
+                     "set in this environment; cron and systemd start with almost none: name "
+                     "a file of NAME=value lines in [secrets] tokens_file for them")
+    from_file = len([source for source in sources.values() if source == str(tokens_file)])
+    overridden = f" (the environment wins: {', '.join(from_environment)})" \
+        if from_environment else ""
+    return Check(Mark.OK, "tokens", f"variables the environment lacks are read from "
+                 f"{tokens_file} ([secrets] tokens_file): {from_file} of {len(sources)} "
+                 f"from the file{overridden}")
+
+
+def _privacy_of_files(config_path: Path, engine: Engine | None, settings: Settings) -> Check:
     """Files other users can read. The database files and the default data folder are
-    tightened when the store opens; the config and a database folder you chose are yours,
-    so they are only named, with the command that closes them."""
+    tightened when the store opens; the config, the tokens file and a database folder you
+    chose are yours, so they are only named, with the command that closes them."""
     paths = [config_path]
+    if settings.secrets.tokens_file is not None:
+        paths.append(settings.secrets.tokens_file)
     if engine is not None and engine.dialect.name == "sqlite" and engine.url.database:
         database = Path(engine.url.database).expanduser()
         paths += [database.parent, database]
     loose = [path for path in paths if too_open(path)]
     if not loose:
-        return Check(Mark.OK, "private files", "the config and the database are yours alone")
+        return Check(Mark.OK, "private files", "the config, the tokens and the database are "
+                     "yours alone")
     fixes = "; ".join(f"chmod {'700' if path.is_dir() else '600'} {path}" for path in loose)
     return Check(Mark.WARNING, "private files",
                  f"other users of this machine can read {len(loose)} of them: {fixes}")
@@ -126,21 +151,22 @@ def _sync_checks(
     for account in settings.accounts:
         for stream, seconds in account.poll_seconds.items():
             yield _stream_check(account.name, stream, states.get((account.name, stream)),
-                                max(STALE_FLOOR, STALE_POLLS * timedelta(seconds=seconds)), now)
+                                max(STALE_FLOOR, STALE_POLLS * timedelta(seconds=seconds)), now,
+                                settings.desk_zone)
 
 
 def _stream_check(account: str, stream: str, state: Any, stale: timedelta,
-                  now: datetime) -> Check:
+                  now: datetime, zone: tzinfo) -> Check:
     subject = f"{account}/{stream} last sync"
     if state is None or state.last_success_at is None:
         last_error = state.last_error if state is not None else None
         error = f" (last error: {last_error})" if last_error else ""
         return Check(Mark.WARNING, subject, f"never succeeded{error}; run `socialdesk sync`")
     age = now - state.last_success_at
-    when = f"{state.last_success_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    when = zone_time(state.last_success_at, zone)
     if state.rate_limited_until and state.rate_limited_until > now:
         return Check(Mark.WARNING, subject, f"{when}; rate limited until "
-                     f"{state.rate_limited_until.astimezone(UTC):%H:%M} UTC")
+                     f"{zone_time(state.rate_limited_until, zone, now)}")
     if age > stale:
         error = f"; last error: {state.last_error}" if state.last_error else ""
         return Check(Mark.WARNING, subject, f"{when}, {_ago(age)} ago: is `socialdesk run` or "

@@ -3,11 +3,11 @@ cron can act on."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
 
-from socialdesk.clock import system_clock
+from socialdesk.clock import system_clock, zone_time
 from socialdesk.config import load_settings
 from socialdesk.errors import ConfigError
 from socialdesk.progress import SyncProgress
@@ -21,8 +21,10 @@ EXIT_DEFERRED = 75
 limit, a page cap, another process holding the account); cron's "try again later"."""
 
 
-def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO) -> int:
-    """One pass; one stderr line per account; the exit code of `sync_exit_code`."""
+def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO,
+             quiet: bool = False) -> int:
+    """One pass; one stderr line per account (per failed account when `quiet`, for cron's
+    mail); the exit code of `sync_exit_code`."""
     settings = load_settings(config_path)
     if not settings.accounts:
         raise ConfigError(f"{config_path}: accounts: no [[accounts]] configured")
@@ -33,13 +35,16 @@ def run_sync(config_path: Path, account_names: tuple[str, ...], err: TextIO) -> 
         results = sync_accounts(settings, engine, account_names or None, on_page=progress.page,
                                 clock=system_clock)
     refresh_statistics(engine)
-    return report_sync_results(results, err, system_clock())
+    return report_sync_results(results, err, system_clock(), settings.desk_zone, quiet)
 
 
-def report_sync_results(results: list[AccountResult], err: TextIO, now: datetime) -> int:
-    """Print what each account did and when what it left resumes; return the exit code."""
+def report_sync_results(results: list[AccountResult], err: TextIO, now: datetime,
+                        zone: tzinfo, quiet: bool = False) -> int:
+    """Print what each account did and when what it left resumes (only the accounts that
+    failed when `quiet`: a deferral resumes by itself); return the exit code."""
     for result in results:
-        print(f"{result.account}: {account_line(result, now)}", file=err)
+        if result.failed or not quiet:
+            print(f"{result.account}: {account_line(result, now, zone)}", file=err)
     return sync_exit_code(results)
 
 
@@ -53,16 +58,16 @@ def sync_exit_code(results: list[AccountResult]) -> int:
     return EXIT_SYNCED
 
 
-def account_line(result: AccountResult, now: datetime) -> str:
+def account_line(result: AccountResult, now: datetime, zone: tzinfo) -> str:
     if result.skipped:
         return f"deferred: {result.skipped}; it resumes on the next sync after that one ends"
     if result.failed:
-        others = [_stream_summary(s, now) for s in result.streams if not s.failed]
+        others = [_stream_summary(s, now, zone) for s in result.streams if not s.failed]
         return "; ".join([f"failed: {result.failure_reason()}", *others])
-    return ", ".join(_stream_summary(s, now) for s in result.streams) or "nothing to pull"
+    return ", ".join(_stream_summary(s, now, zone) for s in result.streams) or "nothing to pull"
 
 
-def _stream_summary(stream: StreamResult, now: datetime) -> str:
+def _stream_summary(stream: StreamResult, now: datetime, zone: tzinfo) -> str:
     text = f"{stream.stream} +{stream.new_messages}"
     if stream.quarantined:
         text += f" ({stream.quarantined} quarantined: `socialdesk quarantine` lists them)"
@@ -70,14 +75,13 @@ def _stream_summary(stream: StreamResult, now: datetime) -> str:
         text += f" ({stream.recovered} recovered from quarantine)"
     if stream.deferral:
         skipped = ", skipped" if stream.skipped_until else ""
-        text += f" (deferred: {stream.deferral}{skipped}; {resume_text(stream.resumes_at, now)})"
+        resumes = resume_text(stream.resumes_at, now, zone)
+        text += f" (deferred: {stream.deferral}{skipped}; {resumes})"
     return text
 
 
-def resume_text(at: datetime | None, now: datetime) -> str:
-    """"resumes at 12:15:04 UTC" (with the date when it is not today), or at the next sync."""
+def resume_text(at: datetime | None, now: datetime, zone: tzinfo) -> str:
+    """"resumes at 12:15:04 CET" (with the date when it is not today), or at the next sync."""
     if at is None or at <= now:
         return "resumes on the next sync"
-    at = at.astimezone(UTC)
-    shape = "%H:%M:%S" if at.date() == now.astimezone(UTC).date() else "%Y-%m-%d %H:%M:%S"
-    return f"resumes at {at.strftime(shape)} UTC"
+    return f"resumes at {zone_time(at, zone, now)}"

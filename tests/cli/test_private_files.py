@@ -98,7 +98,8 @@ def test_doctor_names_a_config_other_users_can_read(tmp_path: Path) -> None:
            f"{config}" in loose.stdout
     config.chmod(0o600)
     tight = run_cli("doctor", "--config", str(config))
-    assert "✓ private files: the config and the database are yours alone" in tight.stdout
+    assert ("✓ private files: the config, the tokens and the database are yours alone"
+            in tight.stdout)
 
 
 def test_an_unmasked_export_is_0600_and_a_masked_one_follows_the_umask(tmp_path: Path) -> None:

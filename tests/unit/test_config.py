@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,56 @@ def test_secrets_come_from_the_named_environment_variables(
         resolve_secrets(account)
     monkeypatch.setenv("T5", "value5")
     assert resolve_secrets(account)["access_token_secret"] == "value5"
+
+
+FACEBOOK_ACCOUNT = """
+[[accounts]]
+name = "brand-fb"
+platform = "facebook"
+page_id = "1"
+page_token_env = "TOKENS_FILE_PAGE"
+"""
+
+
+def test_the_tokens_file_holds_what_the_environment_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """cron starts socialdesk without the shell's exports: the file named beside the config
+    fills in, the environment still wins, and the file is read, not executed."""
+    (tmp_path / "tokens.env").write_text(
+        "# the brand's Page\nTOKENS_FILE_PAGE='from the file'\nNOT_RUN=$(touch ran)\n",
+        encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[secrets]\ntokens_file = "tokens.env"\n' + FACEBOOK_ACCOUNT,
+                      encoding="utf-8")
+    monkeypatch.delenv("TOKENS_FILE_PAGE", raising=False)
+    monkeypatch.chdir(tmp_path.parent)  # relative to the config's folder, not the cwd
+    settings = load_settings(config)
+    assert settings.secrets.tokens_file == tmp_path / "tokens.env"
+    assert resolve_secrets(settings.accounts[0])["page_token"] == "from the file"
+    assert "TOKENS_FILE_PAGE" not in os.environ
+    assert not (tmp_path / "ran").exists()
+    monkeypatch.setenv("TOKENS_FILE_PAGE", "from the environment")
+    assert resolve_secrets(settings.accounts[0])["page_token"] == "from the environment"
+
+
+def test_a_token_in_neither_place_names_both(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tokens.env").write_text("OTHER=1\n", encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[secrets]\ntokens_file = "tokens.env"\n' + FACEBOOK_ACCOUNT,
+                      encoding="utf-8")
+    monkeypatch.delenv("TOKENS_FILE_PAGE", raising=False)
+    with pytest.raises(AccountSyncError) as caught:
+        resolve_secrets(load_settings(config).accounts[0])
+    assert caught.value.message == (
+        f"brand-fb: environment variable TOKENS_FILE_PAGE (page_token_env) is not set "
+        f"(nor in {tmp_path / 'tokens.env'})")
+
+
+def test_a_missing_tokens_file_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[secrets]\ntokens_file = "gone.env"\n' + FACEBOOK_ACCOUNT,
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"gone.env: tokens_file names no file here"):
+        load_settings(config)
