@@ -105,13 +105,13 @@ def test_sync_stops_a_walk_before_the_refusal_and_exits_75(
         first = sync(config)
         assert first.returncode == 75, first.stderr
         resumes = re.search(r"^sandbox-x: mentions \+\d+, dms \+(\d+) \(deferred: rate-limit "
-                            r"budget spent; resumes at (\d\d:\d\d:\d\d) UTC\)$",
+                            r"budget spent; resumes at (\d\d:\d\d:\d\d CES?T)\)$",
                             first.stderr, re.MULTILINE)
         assert resumes and int(resumes[1]) > 0, first.stderr
         assert answers.calls("/dm_events") == 1 and answers.refused() == 0, answers.counts
         again = sync(config)
         assert again.returncode == 75, again.stderr
-        assert f"dms +0 (deferred: rate limited, skipped; resumes at {resumes[2]} UTC)" \
+        assert f"dms +0 (deferred: rate limited, skipped; resumes at {resumes[2]})" \
             in again.stderr
         assert answers.calls("/dm_events") == 1 and answers.refused() == 0, answers.counts
         dms = pacing.from_text(stored_budgets(store_url)["dms"])
