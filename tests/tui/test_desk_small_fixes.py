@@ -250,3 +250,16 @@ class TestDashboardScale:
             index = lines.index("X mention: 2 inbound messages in 14 days · ▁ 0 to █ 2 a day")
             bars = lines[index + 1]
             assert bars.startswith("17 Nov ▁") and bars.endswith("█ 30 Nov")  # the fixture's 30 Nov
+
+
+class TestSearchAsTyped:
+    async def test_brackets_in_a_search_are_shown_as_typed(self, desk_app: DeskApp) -> None:
+        async with desk_app.run_test(size=NARROW) as pilot:
+            await settle(pilot)
+            await pilot.press("slash")
+            desk_app.screen.query_one("#search", Input).value = "[bold]x[/bold"
+            await pilot.press("enter")
+            await settle(pilot)
+            text = squeezed(visible_text(desk_app))
+            assert "search “[bold]x[/bold”" in text
+            assert "No message matches “[bold]x[/bold”" in text

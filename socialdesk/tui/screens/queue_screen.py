@@ -189,9 +189,9 @@ class InboxScreen(Screen[None]):
         """The summary above the queue, wrapped rather than cut when it is wider than the
         screen. Laid out again only when its number of lines changes: a layout repaints
         every widget, a third of End's time at a million rows (benchmarks/tui.py)."""
-        summary = self._describe()
+        summary = Text(self._describe())  # never markup: it holds the search as typed
         width = max(1, self.size.width - 2)  # the bar spans the screen, padding 0 1
-        lines = len(Text(summary).wrap(self.app.console, width))
+        lines = len(summary.wrap(self.app.console, width))
         self.query_one("#filters", Static).update(summary, layout=lines != self._filter_lines)
         self._filter_lines = lines
 
@@ -220,7 +220,7 @@ class InboxScreen(Screen[None]):
         nothing = self.queue.row_count == 0
         empty.set_class(nothing, "-active")
         if nothing:
-            empty.update(_empty_message(self.inbox_filter))
+            empty.update(Text(_empty_message(self.inbox_filter)))
 
     def _count(self) -> str:
         """The number of conversations, `+` while not all are read; a search that hit its
