@@ -13,11 +13,12 @@ GRAPH_VERSION = "v25.0"
 
 
 SAVED_REPLIES = """
-# Saved replies the desk offers in its composer, closest to the customer's words first.
+# Saved replies the desk offers in its composer, the ones about what the customer asks first.
+# The name counts as a keyword: "refund" ranks this reply first for a refund complaint.
 [[saved_replies]]
 name = "order-late"
 language = "en"
-text = "Hi {name}, sorry for the wait! We're checking your order and will write back today."
+text = "Hi {name}, sorry your order is late: we're checking the delivery with the courier today."
 
 [[saved_replies]]
 name = "login-help"
@@ -25,14 +26,24 @@ language = "en"
 text = "Hi {name}, please reinstall the app and reset your password from the login screen."
 
 [[saved_replies]]
+name = "refund"
+language = "en"
+text = "Hi {name}, sorry about your refund: send us the order number privately and we'll check."
+
+[[saved_replies]]
 name = "ordine-in-ritardo"
 language = "it"
-text = "Ciao {name}, ci scusiamo per l'attesa: stiamo verificando l'ordine e ti scriviamo oggi."
+text = "Ciao {name}, scusaci per il ritardo: verifichiamo oggi ordine e consegna con il corriere."
 
 [[saved_replies]]
 name = "accesso-app"
 language = "it"
 text = "Ciao {name}, reinstalla l'app e reimposta la password dalla schermata di accesso."
+
+[[saved_replies]]
+name = "rimborso"
+language = "it"
+text = "Ciao {name}, scusaci per il rimborso: mandaci in privato il numero d'ordine e verifichiamo."
 """
 """So `socialdesk demo` and a sandbox config can answer with a saved reply from the start."""
 

@@ -48,6 +48,9 @@ NO_CONVERSATION = 0
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 """A write worker in one of these states lets the next queued write start."""
 
+TEXTUAL_COMMANDS_KEPT = frozenset({"Theme"})
+"""Textual's own palette commands the desk keeps (`get_system_commands`)."""
+
 LATER_MODULES = ("socialdesk.tui.screens.conversation_screen",)
 """Not needed for the first screen, imported just after it (a tenth of a second: the send
 paths, the privacy guard, the outbox, fuzzy matching; benchmarks/tui.py)."""
@@ -237,12 +240,17 @@ class DeskApp(App[None]):
         self.notify(event.detail, title=event.title, severity="error")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette lists every key of the current screen, so nothing is hidden."""
-        yield from super().get_system_commands(screen)
+        """The palette lists socialdesk's keys on the current screen, Quit once among them,
+        and Textual's theme switch. Textual's own commands (Copy, Focus Next, Keys,
+        Screenshot, Maximize, scrolling) are left out: none of them is desk work, and
+        Textual's Quit came in twice beside ours."""
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.title in TEXTUAL_COMMANDS_KEPT)
+        ours = binding_ids()
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if binding.system or binding.action in seen or not active.enabled:
+            if binding.id not in ours or binding.action in seen or not active.enabled:
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)

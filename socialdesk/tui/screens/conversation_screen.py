@@ -43,7 +43,8 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         Binding("n", "note", "Note", id="conversation.note",
                 tooltip="Leave a note signed with your initials"),
         Binding("v", "reveal", "Reveal", id="conversation.reveal",
-                tooltip="Show masked personal data in clear (recorded in the audit log)"),
+                tooltip="Show masked personal data in clear (recorded in the audit log); "
+                        "v again masks it"),
         Binding("r", "reply", "Reply", id="conversation.reply",
                 tooltip="Answer on this conversation's own channel (public stays public)"),
         Binding("p", "reply_private", "Private", id="conversation.reply_private",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -33,9 +33,11 @@ class DashboardScreen(Screen[None]):
     DEFAULT_CSS = """
     DashboardScreen #figures { height: auto; padding: 1 2; }
     DashboardScreen #volumes { height: auto; }
-    DashboardScreen .channel { height: 3; padding: 0 2; }
-    DashboardScreen .channel Label { width: 28; }
-    DashboardScreen .channel Sparkline { width: 1fr; }
+    DashboardScreen .channel { height: auto; padding: 0 2 1 2; }
+    DashboardScreen .channel .total { width: 1fr; text-style: bold; }
+    DashboardScreen .channel Horizontal { height: 1; }
+    DashboardScreen .channel .day { width: auto; color: $text-muted; }
+    DashboardScreen .channel Sparkline { width: 1fr; margin: 0 1; }
     """
 
     @property
@@ -64,8 +66,7 @@ class DashboardScreen(Screen[None]):
     def on_dashboard_counted(self, event: DashboardCounted) -> None:
         figures = event.figures
         self.query_one("#figures", Static).update(describe_response_times(figures))
-        rows = [Horizontal(Label(f"{_label(channel)}: {sum(counts)} in {DASHBOARD_DAYS} days"),
-                           Sparkline(counts, summary_function=max), classes="channel")
+        rows = [_channel_volume(channel, counts, figures.days)
                 for channel, counts in figures.volumes.items()]
         empty: list[Widget] = [] if figures.volumes else [
             Static(f"No inbound messages in the last {DASHBOARD_DAYS} days.")]
@@ -75,6 +76,32 @@ class DashboardScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _channel_volume(channel: str, counts: list[int], days: list[date]) -> Vertical:
+    """One channel's fortnight: its total and scale on a line of their own (beside the
+    bars they were cut to "5 in 14 / days" at 80 columns), then the bars between their
+    first and last day."""
+    return Vertical(
+        Label(describe_volume(_label(channel), counts), classes="total"),
+        Horizontal(Label(_day(days[0]), classes="day"),
+                   Sparkline(counts, summary_function=max),
+                   Label(_day(days[-1]), classes="day")),
+        classes="channel")
+
+
+def describe_volume(channel: str, counts: list[int]) -> str:
+    """The total, and what the lowest and highest bar stand for: Textual draws the bars
+    from the fortnight's lowest day to its highest, so "▁" is not always zero."""
+    total = sum(counts)
+    messages = f"{total} inbound message{'' if total == 1 else 's'} in {len(counts)} days"
+    if min(counts) == max(counts):
+        return f"{channel}: {messages} · {max(counts)} every day"
+    return f"{channel}: {messages} · ▁ {min(counts)} to █ {max(counts)} a day"
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b}"
 
 
 def describe_response_times(figures: DashboardFigures) -> str:

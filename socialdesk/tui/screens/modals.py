@@ -22,10 +22,11 @@ from socialdesk.tui.workers import find_choices, start_worker
 
 
 class NoteModal(ModalScreen[str | None]):
-    """Asks for a note's text; returns it, or None when the operator presses Escape."""
+    """Asks for a note's text; returns it, or None when the operator presses Escape (after
+    asking, when something was typed: one Esc too many lost a written note)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="note.cancel",
-                        tooltip="Close without saving")]
+                        tooltip="Close without saving (asks first when the note has text)")]
     DEFAULT_CSS = """
     NoteModal { align: center middle; }
     NoteModal > Vertical { width: 70; height: auto; border: thick $accent; padding: 1 2;
@@ -46,7 +47,16 @@ class NoteModal(ModalScreen[str | None]):
         self.dismiss(event.value if event.value.strip() else None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.query_one("#note-text", Input).value.strip():
+            self.dismiss(None)
+            return
+
+        def answered(drop: bool | None) -> None:
+            if drop:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmModal("Drop this note? What you typed is not saved."),
+                             answered)
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class ChoiceModal(ModalScreen[str | None]):
     ChoiceModal > Vertical { width: 80; height: auto; max-height: 90%; border: thick $accent;
                              padding: 0 1; background: $surface; }
     ChoiceModal OptionList { height: auto; max-height: 14; }
+    ChoiceModal #choice-title { width: 1fr; }
     ChoiceModal #empty-choice { color: $text-muted; }
     """
 
@@ -94,7 +105,7 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text)
+            yield Label(self.title_text, id="choice-title")  # wraps: never cut at 80 columns
             yield Input(placeholder=self.placeholder, id="choice-text")
             yield OptionList(id="choices")
             yield Label("", id="empty-choice")

@@ -80,7 +80,7 @@ class InboxScreen(Screen[None]):
     """Not Textual's first focusable widget: that is the hidden search box, which swallows
     printable keys, so the first frame's key line lacked `?` and every letter key."""
     DEFAULT_CSS = """
-    InboxScreen #filters { height: 1; padding: 0 1; background: $boost; }
+    InboxScreen #filters { height: auto; padding: 0 1; background: $boost; }
     InboxScreen #search { height: 3; display: none; }
     InboxScreen #search.-active { display: block; }
     InboxScreen #columns { height: 1; padding: 0 0; color: $text-muted; text-style: bold; }
@@ -99,6 +99,8 @@ class InboxScreen(Screen[None]):
         self._generation = 0
         """Counts reloads: a page read for an older filter is dropped when it arrives."""
         self._drawn = False
+        self._filter_lines = 0
+        """How many lines the filter summary took when last drawn (`_show_filters`)."""
 
     @property
     def desk_app(self) -> DeskApp:
@@ -108,10 +110,11 @@ class InboxScreen(Screen[None]):
         desk = self.desk_app.desk
         yield Static(id="health")
         yield Static(id="filters")
-        yield Input(placeholder="Search messages, then Enter (Esc closes)", id="search")
+        yield Input(placeholder="Search messages, then Enter (Esc closes it and clears the "
+                                "search)", id="search")
         yield Static(id="columns")
+        yield Static(id="empty")  # above the list, which takes the rest of the screen
         yield ConversationList(desk.detector, desk.clock, id="queue")
-        yield Static("No conversation matches these filters. Press x to clear them.", id="empty")
         yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
     def on_mount(self) -> None:
@@ -145,6 +148,8 @@ class InboxScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.query_one("#columns", Static).update(column_header(self.size.width))
+        if self._drawn:
+            self._show_filters()  # a narrower screen may wrap it onto another line
 
     @property
     def queue(self) -> ConversationList:
@@ -170,7 +175,7 @@ class InboxScreen(Screen[None]):
         self._search_capped = None
         first, self._drawn = not self._drawn, True
         self.queue.show(event.pages, keep_cursor=event.keep_cursor)
-        self.query_one("#empty").set_class(self.queue.row_count == 0, "-active")
+        self._show_empty()
         self._show_filters()
         if first:  # the desk's first page: now the app prepares what its keys lead to
             self.desk_app.call_after_refresh(self.desk_app.load_the_rest)
@@ -181,32 +186,49 @@ class InboxScreen(Screen[None]):
             self._show_filters()
 
     def _show_filters(self) -> None:
-        """The one-line summary above the queue. Its size never changes (one line, the
-        screen's width), so no layout: a layout repaints every widget, a third of End's
-        time at a million rows (benchmarks/tui.py)."""
-        self.query_one("#filters", Static).update(self._describe(), layout=False)
+        """The summary above the queue, wrapped rather than cut when it is wider than the
+        screen. Laid out again only when its number of lines changes: a layout repaints
+        every widget, a third of End's time at a million rows (benchmarks/tui.py)."""
+        summary = Text(self._describe())  # never markup: it holds the search as typed
+        width = max(1, self.size.width - 2)  # the bar spans the screen, padding 0 1
+        lines = len(summary.wrap(self.app.console, width))
+        self.query_one("#filters", Static).update(summary, layout=lines != self._filter_lines)
+        self._filter_lines = lines
 
     def _describe(self) -> str:
+        """The count, then only the filters in force (an unfiltered queue says so), the
+        order, and how to clear: every default spelled out took 90 columns."""
         current = self.inbox_filter
-        parts = [
-            self._count(),
-            f"status {current.status or 'all'}",
-            f"channel {_channel_name(current.channel)}",
-            f"account {current.account or 'all'}",
+        filters = [
+            f"status {current.status}" if current.status else "",
+            f"channel {_channel_name(current.channel)}" if current.channel else "",
+            f"account {current.account}" if current.account else "",
             self._who(current.assignee),
             "personal data only" if current.has_pii else "",
             "past the SLA" if current.overdue else "",
-            "longest waiting first" if current.sort == SORT_WAITING else "newest first",
             f"search “{current.search}”" if current.search else "",
         ]
+        shown = [part for part in filters if part]
+        order = "longest waiting first" if current.sort == SORT_WAITING else "newest first"
+        parts = [self._count(), *(shown or ["no filter"]), order,
+                 "x clears" if shown else ""]
         return " · ".join(part for part in parts if part)
+
+    def _show_empty(self) -> None:
+        """Where the list is empty, say why and how to get the conversations back."""
+        empty = self.query_one("#empty", Static)
+        nothing = self.queue.row_count == 0
+        empty.set_class(nothing, "-active")
+        if nothing:
+            empty.update(Text(_empty_message(self.inbox_filter)))
 
     def _count(self) -> str:
         """The number of conversations, `+` while not all are read; a search that hit its
         limit says so, or the count would read as every match's."""
+        rows = self.queue.row_count
         if not self.queue.complete:
-            return f"{self.queue.row_count}+ conversations"
-        count = f"{self.queue.row_count} conversations"
+            return f"{rows}+ conversations"
+        count = f"{rows} conversation{'' if rows == 1 else 's'}"
         if self._search_capped is None and self.inbox_filter.search:
             self._search_capped = False  # until the worker says: asked once per reload
             start_worker(self, partial(check_search_limit, self, self.desk_app.desk.engine,
@@ -218,7 +240,7 @@ class InboxScreen(Screen[None]):
 
     def _who(self, assignee: str | None) -> str:
         if assignee is None:
-            return "everyone's"
+            return ""
         if assignee == UNASSIGNED:
             return "unassigned"
         if assignee == self.desk_app.desk.operator.initials:
@@ -281,7 +303,9 @@ class InboxScreen(Screen[None]):
         self._set(sort=SORT_NEWEST if self.inbox_filter.sort == SORT_WAITING else SORT_WAITING)
 
     def action_clear_filters(self) -> None:
-        self.query_one("#search", Input).value = ""
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.remove_class("-active")
         self.inbox_filter = InboxFilter()
         self.reload()
 
@@ -299,10 +323,16 @@ class InboxScreen(Screen[None]):
         self.queue.focus()
 
     def key_escape(self) -> None:
+        """Esc closes the search bar, from the bar or from the list, and drops the search:
+        an open bar otherwise stayed on screen with no key to close it from the list."""
         search = self.query_one("#search", Input)
-        if search.has_focus:
-            search.remove_class("-active")
-            self.queue.focus()
+        if not (search.has_class("-active") or self.inbox_filter.search):
+            return
+        search.remove_class("-active")
+        search.value = ""
+        self.queue.focus()
+        if self.inbox_filter.search:
+            self._set(search="")
 
     @on(ConversationList.Counted)
     def _counted(self) -> None:
@@ -316,6 +346,17 @@ class InboxScreen(Screen[None]):
 def _next(values: list[Value], current: Value) -> Value:
     index = values.index(current) if current in values else 0
     return values[(index + 1) % len(values)]
+
+
+def _empty_message(shown: InboxFilter) -> str:
+    """What an empty list means, and the key that brings the conversations back."""
+    if shown.search and replace(shown, search="") == InboxFilter(sort=shown.sort):
+        return (f"No message matches “{shown.search}”. Press Esc to clear the search, "
+                "or / to search again.")
+    if replace(shown, search="") != InboxFilter(sort=shown.sort):
+        return ("No conversation matches these filters. Press x to clear them all"
+                + (" (Esc clears only the search)." if shown.search else "."))
+    return "No conversation yet: `socialdesk sync` fetches them from the accounts."
 
 
 def _channel_name(channel: str | None) -> str:

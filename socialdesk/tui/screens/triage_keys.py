@@ -82,6 +82,12 @@ class TriageKeys(ConversationState):
         self.app.push_screen(NoteModal(initials), save)
 
     def action_reveal(self) -> None:
+        """Show the personal data in clear (audited), or mask it again when it is shown."""
+        if self.revealed is not None:
+            self.revealed = None
+            self.notify("Personal data masked again")
+            self.refresh_view()
+            return
         desk, conversation_id = self.desk_app.desk, self.conversation_id
         self.write(lambda: PersonalDataRevealed(
             reveal(desk.engine, conversation_id, desk.operator.initials, now=desk.clock)))
@@ -255,8 +261,8 @@ class TriageKeys(ConversationState):
             if conversation_id:
                 self.desk_app.open_conversation(int(conversation_id))
 
-        await self.app.push_screen(ChoiceModal("Open which of the customer's conversations? "
-                                               "(newest first; Esc in it comes back here)",
+        await self.app.push_screen(ChoiceModal("This customer's other conversations, newest "
+                                               "first (Esc in one returns here)",
                                                lookup, placeholder="channel, status or words"),
                                    chosen)
         self.desk_app.release_keys()

@@ -64,7 +64,7 @@ class ComposerModal(ModalScreen[str | None]):
                                padding: 0 1; background: $surface; }
     ComposerModal > Vertical.public { border: heavy $warning; }
     ComposerModal > Vertical.private { border: round $success; }
-    ComposerModal #destination { text-style: bold; padding: 0 0 1 0; }
+    ComposerModal #destination { width: 1fr; text-style: bold; padding: 0 0 1 0; }
     ComposerModal TextArea { height: 6; }
     ComposerModal OptionList { height: auto; max-height: 6; }
     """

@@ -102,7 +102,7 @@ def conversation_summary(view: ConversationView, now: datetime,
         types = ", ".join(sorted({t for s in suggestions for t in s.types.split(",")}))
         summary.append(f" · {types} in public: redirect suggested (g)", style="bold red")
     if revealed:
-        summary.append(" · personal data REVEALED (audited)", style="bold red")
+        summary.append(" · personal data REVEALED (audited; v masks it again)", style="bold red")
     return summary
 
 
