@@ -110,7 +110,7 @@ class InboxScreen(Screen[None]):
         yield Static(id="filters")
         yield Input(placeholder="Search messages, then Enter (Esc closes)", id="search")
         yield Static(id="columns")
-        yield ConversationList(desk.detector, desk.clock, id="queue")
+        yield ConversationList(desk.clock, id="queue")
         yield Static("No conversation matches these filters. Press x to clear them.", id="empty")
         yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
