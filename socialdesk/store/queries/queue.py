@@ -251,6 +251,8 @@ def public_personal_data() -> Any:
 
 
 def _inbox_select() -> Any:
+    """A row's columns. The preview's text and spans are two lookups of the same index
+    entries (a join on the preview's id made PostgreSQL hash-join whole tables)."""
     conversation = CONVERSATION.c
     return (
         core_select(
