@@ -252,8 +252,9 @@ def test_queue_pages_use_an_index_not_a_scan(store: Engine) -> None:
 
 def test_queue_pages_on_postgresql_read_the_queue_indexes(store: Engine) -> None:
     """Each view walks its own index backwards, and the preview (text, spans) and the
-    personal-data flag look up the conversation's messages by index (PostgreSQL's plan, sequential scans off: a
-    30-conversation table is otherwise read whole, as it should be)."""
+    personal-data flag look up the conversation's messages by index (PostgreSQL's plan,
+    sequential scans off: a 30-conversation table is otherwise read whole, as it should
+    be)."""
     if store.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's EXPLAIN; SQLite has its own test")
     seed(store, 30)

@@ -23,7 +23,7 @@ CUSTOMERS = [
     ("Giulia Rossi", "giulia_r", "x", "mention", "public", "new", 5,
      "@brand my order hasn't arrived, call me at +39 347 123 4567", "PHONE"),
     ("Marco Bianchi", "marcob", "x", "dm", "private", "open", 40,
-     "Hi, the refund for booking ABC123 is still missing", None),
+     "Hi, the refund for booking ABC123 is still missing", "REFERENCE"),
     ("Anna Verdi", "anna.verdi", "facebook", "comment", "public", "new", 90,
      "Il pacco è arrivato rotto, come faccio il reso?", None),
     ("Luca Neri", "luca.neri", "facebook", "messenger", "private", "resolved", 300,
