@@ -3,8 +3,10 @@ and the desk's queue, the reports and the guard then agree on what is personal d
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -19,7 +21,7 @@ from socialdesk.store.detection_scan import adopt_fingerprint
 from socialdesk.store.ingest import ensure_account, ingest_page
 from socialdesk.store.models import Message, PrivacyExposure
 from socialdesk.store.queries.queue import InboxFilter, inbox_page
-from socialdesk.sync import spans_finder
+from socialdesk.sync import SyncContext, _check_detection_settings, spans_finder
 from tests.store.test_privacy_guard import X_ACCOUNT
 from tests.support import item
 
@@ -138,3 +140,20 @@ def test_the_guard_never_scans_and_waits_for_spans_it_lacks(store: Engine) -> No
     rescan_store(store, BEFORE, ["brand-x"], now=system_clock)
     assert guard_undecided(store, BEFORE, BEFORE.account("brand-x"),
                            now=system_clock).exposures != []
+
+
+def test_sync_records_the_settings_once_then_warns_when_they_change(
+    store: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
+    first = SyncContext(BEFORE, store, detector_for(BEFORE.privacy), system_clock)
+    with caplog.at_level(logging.WARNING, logger="socialdesk.sync"):
+        _check_detection_settings(first, account)
+        assert "privacy rescan" not in caplog.text
+
+        _check_detection_settings(SyncContext(AFTER, store, detector_for(AFTER.privacy),
+                                              system_clock), account)
+
+    assert ("brand-x: detector settings changed since the last scan: run socialdesk "
+            "privacy rescan") in caplog.text
+    assert stale_accounts(store, AFTER) == ["brand-x"]  # only a rescan records new settings
