@@ -326,6 +326,18 @@ def scan(texts: tuple[str, ...], config_path: Path) -> None:
     run_privacy_scan(config_path, texts, sys.stdin, sys.stdout)
 
 
+@privacy.command()
+@config_option
+@click.option("--account", default=None, help="Only this account.")
+def rescan(config_path: Path, account: str | None) -> None:
+    """Find the personal data of every stored message again with the configured detector
+    settings (after changing [privacy] phone_regions, own_numbers or patterns), so the desk,
+    the reports and the guard agree. Decisions already taken are kept."""
+    from socialdesk.commands.privacy_rescan import run_privacy_rescan
+
+    sys.exit(run_privacy_rescan(config_path, account, sys.stdout, sys.stderr))
+
+
 @contextlib.contextmanager
 def _output(target: str, private: bool) -> Iterator[TextIO]:
     """stdout for '-'; a file through `atomic_output` (folders made, never half a report,

@@ -8,7 +8,16 @@ from contextlib import ExitStack, contextmanager
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 
@@ -51,6 +60,36 @@ class SyncProgress:
         if key not in self.tasks:
             self.tasks[key] = self.progress.add_task(f"{account} {stream}", total=None)
         self.progress.advance(self.tasks[key], items)
+
+
+class CountedProgress:
+    """One bar towards a known total (`privacy rescan`'s messages); silent, like the sync's,
+    when stderr is not a terminal."""
+
+    def __init__(self, err: TextIO, description: str, total: int) -> None:
+        console = Console(file=err)
+        self.enabled = console.is_terminal
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        )
+        self.task = self.progress.add_task(description, total=total)
+        self._live = ExitStack()
+
+    def __enter__(self) -> CountedProgress:
+        if self.enabled:
+            self._live.enter_context(logging_through(self.progress.console))
+            self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.enabled:
+            self.progress.stop()
+            self._live.close()
+
+    def advance(self, done: int) -> None:
+        if self.enabled:
+            self.progress.advance(self.task, done)
 
 
 class ConsoleHandler(logging.Handler):

@@ -35,6 +35,7 @@ from socialdesk.config import AccountConfig, Settings
 from socialdesk.desk.outbox import DispatchReport, dispatch_due
 from socialdesk.errors import AccountSyncError, SocialdeskError
 from socialdesk.platforms.registry import build_connector
+from socialdesk.privacy import detector_settings
 from socialdesk.privacy.detect import Detector
 from socialdesk.privacy.guard import GuardReport, guard_undecided
 from socialdesk.service import pacing
@@ -42,6 +43,7 @@ from socialdesk.service.acknowledgement import acknowledge_new
 from socialdesk.service.hours import BusinessHours, hours_for
 from socialdesk.service.sla import set_due_times
 from socialdesk.store import lease, quarantine
+from socialdesk.store.detection_scan import adopt_fingerprint
 from socialdesk.store.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
 from socialdesk.store.models import Account, Health
 from socialdesk.store.stream_state import (
@@ -173,12 +175,7 @@ def sync_accounts(
 
 
 def detector_for(settings: Settings) -> Detector:
-    privacy = settings.privacy
-    return Detector(
-        regions=privacy.phone_regions,
-        custom_patterns=privacy.patterns,
-        own_numbers=privacy.own_numbers,
-    )
+    return detector_settings.detector_for(settings.privacy)
 
 
 def sync_account(
@@ -195,6 +192,7 @@ def sync_account(
         return result
     try:
         account = ensure_account(context.engine, config.name, config.platform, now=context.clock())
+        _check_detection_settings(context, account)
         connector = build_connector(config)
         rules = _DueRules(hours_for(context.settings.hours, config),
                           context.settings.sla.first_response_minutes)
@@ -221,11 +219,21 @@ def sync_account(
     return result
 
 
+def _check_detection_settings(context: SyncContext, account: Account) -> None:
+    """Warn when the account's stored spans were found with other detector settings: what
+    this pass stores would not agree with them until `socialdesk privacy rescan`."""
+    current = detector_settings.settings_fingerprint(context.settings.privacy)
+    with Session(context.engine) as session:
+        recorded = adopt_fingerprint(session, account.id or 0, current, context.clock())
+        session.commit()
+    if recorded != current:
+        log.warning("%s: %s", account.name, detector_settings.RESCAN_HINT)
+
+
 def _guard_privacy(context: SyncContext, config: AccountConfig) -> GuardReport:
     """Decide every public post with personal data still undecided, whichever pass stored
     it, and carry on redirects an interrupted pass left queued (privacy guard)."""
-    return guard_undecided(context.engine, context.settings, config, context.detector,
-                           now=context.clock)
+    return guard_undecided(context.engine, context.settings, config, now=context.clock)
 
 
 def _flush_outbox(context: SyncContext, config: AccountConfig) -> DispatchReport:

@@ -17,8 +17,7 @@ from sqlmodel import Session
 from socialdesk.clock import system_clock
 from socialdesk.commands.sync_once import report_sync_results
 from socialdesk.config import Settings, settings_from_mapping
-from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.mask import mask_text
+from socialdesk.privacy.mask import mask_stored_spans
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, sandbox_config_text
 from socialdesk.store.db import open_store
 from socialdesk.store.models import Status
@@ -88,12 +87,12 @@ def _print_summary(console: Console, session: Session) -> None:
 
 
 def _newest_table(session: Session) -> Table:
-    detector = Detector()
     table = Table(title="Newest 20 conversations (personal data masked)")
     for column in ("id", "status", "channel", "customer", "last message", "PII"):
         table.add_column(column, overflow="fold")
     for row in newest_conversations(session, limit=20):
-        preview = mask_text(row.preview, detector.scan(row.preview))
+        preview = (mask_stored_spans(row.preview, row.preview_spans) if row.preview_spans
+                   else row.preview)
         table.add_row(
             str(row.id),
             f"[{STATUS_STYLE.get(row.status, 'white')}]{row.status}[/]",

@@ -2,7 +2,8 @@
 
 Checks the config, the database and its migrations, each account's token and permissions
 against the API (or the sandbox) as its platform checks them, the last successful
-sync of every stream, and the items set aside because they could not be read. A failure
+sync of every stream, the items set aside because they could not be read, and whether
+the stored personal-data spans were found with the config's detector settings. A failure
 (✗) makes the exit status 1; a warning (!) does not.
 """
 
@@ -24,6 +25,8 @@ from socialdesk.errors import SocialdeskError
 from socialdesk.paths import too_open
 from socialdesk.platforms.checks import Check, Mark
 from socialdesk.platforms.registry import build_connector, platform_of
+from socialdesk.privacy.detector_settings import RESCAN_HINT
+from socialdesk.privacy.rescan import stale_accounts
 from socialdesk.store.db import alembic_config, create_store_engine
 from socialdesk.store.quarantine import waiting_by_account
 from socialdesk.store.stream_state import stream_states
@@ -68,6 +71,7 @@ def diagnose(config_path: Path, now: datetime) -> Iterator[Check]:
     if engine is not None and database.mark is Mark.OK:
         yield from _sync_checks(stream_states(engine), settings, now)
         yield _quarantine_check(waiting_by_account(engine))
+        yield _detection_check(stale_accounts(engine, settings))
     elif engine is not None and database.detail.endswith(NO_TABLES):
         yield from _sync_checks({}, settings, now)
     if engine is not None:
@@ -183,6 +187,14 @@ def _quarantine_check(waiting: Mapping[str, int]) -> Check:
     return Check(Mark.WARNING, "quarantine", f"{total} item(s) set aside because they could "
                  f"not be read ({by_account}); each sync tries them again; "
                  "`socialdesk quarantine` lists them")
+
+
+def _detection_check(stale: list[str]) -> Check:
+    """Spans found with other detector settings: the desk, the reports and the guard read
+    them, so they would disagree with a fresh scan until the store is rescanned."""
+    if not stale:
+        return Check(Mark.OK, "personal data", "stored spans match the [privacy] settings")
+    return Check(Mark.WARNING, "personal data", f"{', '.join(stale)}: {RESCAN_HINT}")
 
 
 def _ago(age: timedelta) -> str:

@@ -10,6 +10,7 @@ accepts or dismisses it (`privacy.suggestions`). Every automatic step writes an 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from socialdesk.clock import Clock
 from socialdesk.config import AccountConfig, Settings
 from socialdesk.platforms.contract import PublicPost
-from socialdesk.privacy.detect import Detector, Entity
+from socialdesk.privacy.detect import Entity
 from socialdesk.privacy.plan_steps import PlanStep, StepCondition, write_plan
 from socialdesk.privacy.policy import RedirectPlan, effective_mode, plan_redirect
 from socialdesk.privacy.redirect import apply_plan, exposure_audit
@@ -34,6 +35,8 @@ from socialdesk.store.models import (
     PrivacyExposure,
     PrivacyState,
 )
+
+log = logging.getLogger(__name__)
 
 GUARD_ACTOR = "privacy-guard"
 """The audit log's actor for everything the guard does on its own."""
@@ -52,7 +55,6 @@ def guard_undecided(
     engine: Engine,
     settings: Settings,
     config: AccountConfig,
-    detector: Detector,
     *,
     now: Clock,
 ) -> GuardReport:
@@ -60,7 +62,10 @@ def guard_undecided(
     redirect left `queued`: whatever an earlier pass stored or began and a crash cut short.
 
     Deciding is one transaction per message (exposure, plan, audit and the `decided`
-    mark), so a message is guarded once and never forgotten.
+    mark), so a message is guarded once and never forgotten. The guard decides on the
+    spans ingest stored, never scanning again, so it sees what the desk and the reports
+    mask; a message stored without its spans (before they were kept) waits, undecided,
+    for `socialdesk privacy rescan`.
     """
     report = GuardReport()
     mode = effective_mode(settings.privacy, config)
@@ -70,8 +75,12 @@ def guard_undecided(
     if account_id is None:
         return report
     for message in _undecided(engine, account_id):
-        plan = plan_redirect(_public_post(message), _entities(message, detector), config,
-                             settings.privacy, now())
+        entities = stored_entities(message)
+        if entities is None:
+            log.warning("message %s was stored without its personal-data spans: run "
+                        "socialdesk privacy rescan so the guard can decide it", message.id)
+            continue
+        plan = plan_redirect(_public_post(message), entities, config, settings.privacy, now())
         exposure_id = _decide(engine, message, plan, now())
         if exposure_id is None or plan is None:
             continue
@@ -130,11 +139,11 @@ def _unfinished(engine: Engine, account_id: int) -> list[int]:
     return [int(row) for row in rows if row is not None]
 
 
-def _entities(message: Message, detector: Detector) -> list[Entity]:
-    """The personal data ingest found and stored with the message, so the guard decides on
-    what the desk and the reports mask; a message stored without its spans is scanned."""
+def stored_entities(message: Message) -> list[Entity] | None:
+    """The personal data ingest (or a rescan) found and stored with the message; [] when
+    it holds none, None when it was flagged before spans were stored."""
     if not message.pii_spans:
-        return detector.scan(message.text)
+        return None if message.has_pii else []
     return [Entity(kind, start, end, message.text[start:end])
             for start, end, kind in message.pii_spans]
 

@@ -205,7 +205,7 @@ def safe_line(text: str) -> str:
 
 
 PREVIEW_SCAN_CHARS = 400
-"""A one-line preview shows far less; scanning more only costs time."""
+"""A one-line preview shows far less; scanning or masking more only costs time."""
 
 
 def masked_preview(text: str, detector: Detector) -> str:
@@ -213,3 +213,18 @@ def masked_preview(text: str, detector: Detector) -> str:
     `socialdesk outbox`."""
     head = text[:PREVIEW_SCAN_CHARS]
     return safe_line(mask_text(head, detector.scan(head)))
+
+
+def stored_preview(text: str, spans: Sequence[Sequence[Any]] | None) -> str:
+    """A stored message as one list line, masked with the spans stored with it (the desk's
+    queue and history lists: the detector is not run again).
+
+    The spans' offsets are into the whole text, so the text is cut after masking: only
+    spans starting in the preview are kept, the cut never falls inside one, and a value
+    the cut would split is masked whole first.
+    """
+    kept = [span for span in spans or () if int(span[0]) < PREVIEW_SCAN_CHARS]
+    reach = max([PREVIEW_SCAN_CHARS, *(int(span[1]) for span in kept)])
+    head = text[:reach]
+    masked = mask_stored_spans(head, kept) if kept else head
+    return safe_line(masked[:PREVIEW_SCAN_CHARS])

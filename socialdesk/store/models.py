@@ -234,6 +234,22 @@ class Message(Table, table=True):
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class DetectionScan(Table, table=True):
+    """Which detector settings found an account's stored spans (migration 0012).
+
+    `fingerprint` is `socialdesk.privacy.detector_settings.settings_fingerprint` of the
+    `[privacy]` settings in force when the spans were found: when the config's differs, the
+    desk, the reports and the guard would read spans the detector no longer finds, so
+    `doctor`, `sync` and the desk say to run `socialdesk privacy rescan`, which writes it.
+    """
+
+    __tablename__ = "detection_scan"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    fingerprint: str
+    scanned_at: datetime
+
+
 class Note(Table, table=True):
     """An operator's note on a conversation or a contact, signed with initials (seed 004)."""
 

@@ -25,6 +25,7 @@ from socialdesk.tui.messages import (
     LaterModulesLoaded,
     LatestChangeRead,
     QueueChanged,
+    StaleDetectionRead,
 )
 from socialdesk.tui.screens.dashboard_screen import DashboardScreen
 from socialdesk.tui.screens.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteModal
@@ -35,6 +36,7 @@ from socialdesk.tui.workers import (
     load_conversation,
     load_later_modules,
     read_latest_change,
+    read_stale_detection,
     run_background_sync,
     run_desk_call,
     start_worker,
@@ -93,6 +95,13 @@ class DeskApp(App[None]):
             self.set_interval(self.desk.poll_seconds, self.check_for_changes)
         if self.desk.background_sync is not None:
             self.set_interval(self.desk.background_seconds, self.run_background_sync)
+        if self.desk.settings is not None:
+            start_worker(self, partial(read_stale_detection, self, self.desk.engine,
+                                       self.desk.settings), group="detection")
+
+    def on_stale_detection_read(self, event: StaleDetectionRead) -> None:
+        self.notify(f"{', '.join(event.accounts)}: {event.hint}", title="privacy",
+                    severity="warning", timeout=30, markup=False)
 
     def load_the_rest(self) -> None:
         """After the first page is drawn: the modules its keys lead to, the conversation

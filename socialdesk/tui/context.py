@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.clock import Clock, system_clock
-from socialdesk.privacy.detect import Detector
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -36,7 +35,6 @@ class Desk:
 
     engine: Engine
     operator: Operator
-    detector: Detector = field(default_factory=Detector)
     saved_replies: list[SavedReply] = field(default_factory=list)
     clock: Clock = system_clock
     poll_seconds: float = 3.0

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.config import OperatorSettings, Settings, load_settings
 from socialdesk.errors import UsageError
-from socialdesk.privacy.detect import Detector
 from socialdesk.store.db import open_configured_store
 from socialdesk.tui.app import make_app
 from socialdesk.tui.context import Desk, Operator, SavedReply
@@ -21,12 +20,9 @@ if TYPE_CHECKING:
 def desk_from_settings(settings: Settings, engine: Engine, initials: str | None = None,
                        background_sync: Callable[[], Any] | None = None) -> Desk:
     """The desk for `settings`; `initials` (from `--as`) wins over `[operator] initials`."""
-    privacy = settings.privacy
     return Desk(
         engine=engine,
         operator=session_operator(settings.operator, initials),
-        detector=Detector(regions=privacy.phone_regions, custom_patterns=privacy.patterns,
-                          own_numbers=privacy.own_numbers),
         saved_replies=[SavedReply(r.name, r.language, r.text) for r in settings.saved_replies],
         background_sync=background_sync,
         settings=settings,

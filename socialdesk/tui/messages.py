@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from socialdesk.store.models import OutboxAction, PrivacyExposure
-    from socialdesk.store.queries.card import CustomerCard
+    from socialdesk.store.queries.card import CustomerCard, StoredText
     from socialdesk.store.queries.conversation import ConversationView
     from socialdesk.store.queries.dashboard import DashboardFigures
     from socialdesk.store.queries.queue import InboxChoices
@@ -91,6 +91,16 @@ class AccountHealthRead(Message, bubble=False):
     def __init__(self, unhealthy: list[tuple[str, str]]) -> None:
         super().__init__()
         self.unhealthy = unhealthy
+
+
+class StaleDetectionRead(Message, bubble=False):
+    """Accounts whose stored spans were found with other detector settings than the
+    config's: the desk masks with them until `socialdesk privacy rescan`."""
+
+    def __init__(self, accounts: list[str], hint: str) -> None:
+        super().__init__()
+        self.accounts = accounts
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -188,7 +198,7 @@ class AssigneesRead(Message, bubble=False):
 class HistoryPreviewsRead(Message, bubble=False):
     """The last message of each of the customer's other conversations, by id."""
 
-    def __init__(self, previews: dict[int, str]) -> None:
+    def __init__(self, previews: dict[int, StoredText]) -> None:
         super().__init__()
         self.previews = previews
 

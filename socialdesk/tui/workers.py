@@ -55,6 +55,7 @@ from socialdesk.tui.messages import (
     QueuePageLoaded,
     QueueRowsLoaded,
     SearchLimitChecked,
+    StaleDetectionRead,
 )
 from socialdesk.tui.widgets.queue_pages import QueuePages
 
@@ -163,6 +164,17 @@ def load_inbox_choices(target: MessagePump, engine: Engine, cycle: str) -> None:
 
 def read_account_health(target: MessagePump, engine: Engine) -> None:
     target.post_message(AccountHealthRead(unhealthy_accounts(engine)))
+
+
+def read_stale_detection(target: MessagePump, engine: Engine, settings: Settings) -> None:
+    """Posts only when some account's spans need a rescan. Imported here, in the worker:
+    the check builds on the detector's modules, which the first screen does not need."""
+    from socialdesk.privacy.detector_settings import RESCAN_HINT
+    from socialdesk.privacy.rescan import stale_accounts
+
+    stale = stale_accounts(engine, settings)
+    if stale:
+        target.post_message(StaleDetectionRead(stale, RESCAN_HINT))
 
 
 def warm_filters(engine: Engine, views: list[InboxFilter], now: datetime) -> None:

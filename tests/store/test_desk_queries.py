@@ -251,9 +251,10 @@ def test_queue_pages_use_an_index_not_a_scan(store: Engine) -> None:
 
 
 def test_queue_pages_on_postgresql_read_the_queue_indexes(store: Engine) -> None:
-    """Each view walks its own index backwards, and the preview and personal-data flag look
-    up the conversation's messages by index (PostgreSQL's plan, sequential scans off: a
-    30-conversation table is otherwise read whole, as it should be)."""
+    """Each view walks its own index backwards, and the preview (text, spans) and the
+    personal-data flag look up the conversation's messages by index (PostgreSQL's plan,
+    sequential scans off: a 30-conversation table is otherwise read whole, as it should
+    be)."""
     if store.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's EXPLAIN; SQLite has its own test")
     seed(store, 30)
@@ -266,7 +267,7 @@ def test_queue_pages_on_postgresql_read_the_queue_indexes(store: Engine) -> None
                 text(f"EXPLAIN {queue_page_sql(store, inbox_filter)}")))
         assert f"Index Scan Backward using {index} on conversation" in plan, plan
         assert "Seq Scan" not in plan, plan
-        assert plan.count("Index Cond: (conversation_id = conversation.id)") == 2, plan
+        assert plan.count("Index Cond: (conversation_id = conversation.id)") == 3, plan
 
 
 def test_search_reads_the_postgresql_index(store: Engine) -> None:

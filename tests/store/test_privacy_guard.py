@@ -47,7 +47,7 @@ def ingest_mention(store: Engine, text: str, at: datetime | None = None) -> None
 
 def guard(store: Engine, mode: str) -> list[int]:
     config = settings(mode)
-    report = guard_undecided(store, config, config.account("brand-x"), Detector(),
+    report = guard_undecided(store, config, config.account("brand-x"),
                              now=system_clock)
     return report.exposures
 

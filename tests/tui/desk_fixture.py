@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from textual.pilot import Pilot
 
+from socialdesk.privacy.detect import Detector
 from socialdesk.store.db import open_store
 from socialdesk.store.models import Account, Contact, Conversation, Handle, Message, Note
 
@@ -22,7 +23,7 @@ CUSTOMERS = [
     ("Giulia Rossi", "giulia_r", "x", "mention", "public", "new", 5,
      "@brand my order hasn't arrived, call me at +39 347 123 4567", "PHONE"),
     ("Marco Bianchi", "marcob", "x", "dm", "private", "open", 40,
-     "Hi, the refund for booking ABC123 is still missing", None),
+     "Hi, the refund for booking ABC123 is still missing", "REFERENCE"),
     ("Anna Verdi", "anna.verdi", "facebook", "comment", "public", "new", 90,
      "Il pacco è arrivato rotto, come faccio il reso?", None),
     ("Luca Neri", "luca.neri", "facebook", "messenger", "private", "resolved", 300,
@@ -102,8 +103,14 @@ def _message(account: Account, conversation: Conversation, number: int, directio
         platform=account.platform, external_id=f"m{number}", channel=conversation.channel,
         visibility=conversation.visibility, direction=direction, author_external_id=str(number),
         author_handle=handle, author_name=name, text=text, created_at=at, ingested_at=at,
-        has_pii=pii is not None, pii_types=pii, raw={},
+        has_pii=pii is not None, pii_types=pii, pii_spans=stored_spans(text) if pii else None,
+        raw={},
     )
+
+
+def stored_spans(text: str) -> list[list[object]]:
+    """The spans ingest stores for `text` (the desk masks with them, never scanning)."""
+    return [[entity.start, entity.end, entity.type] for entity in Detector().scan(text)]
 
 
 def add_conversation(engine: Engine, name: str, text: str, at: datetime) -> int:

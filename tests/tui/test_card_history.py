@@ -12,7 +12,7 @@ from socialdesk.store.models import Account, Conversation, Handle, Message
 from socialdesk.tui.app import DeskApp, binding_ids
 from socialdesk.tui.screens.modals import ChoiceModal, HelpScreen
 from socialdesk.tui.screens.queue_screen import InboxScreen
-from tests.tui.desk_fixture import NOW, settle
+from tests.tui.desk_fixture import NOW, settle, stored_spans
 from tests.tui.screen_text import screen_text
 from tests.tui.test_desk import SIZE, conversation_of
 from tests.tui.test_desk_triage import choice_labels, open_row, showing
@@ -40,7 +40,8 @@ def add_to_contact(store: Engine, contact_id: int, platform: str, channel: str,
                             channel=channel, visibility=visibility, direction="inbound",
                             author_external_id=external, author_handle=f"{platform}.user",
                             text=text, created_at=at, ingested_at=at, has_pii=pii is not None,
-                            pii_types=pii, raw={}))
+                            pii_types=pii, pii_spans=stored_spans(text) if pii else None,
+                            raw={}))
         session.commit()
         return conversation.id or 0
 

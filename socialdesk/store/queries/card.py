@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from connectors.base import Direction, Visibility
 from socialdesk.store.models import (
     Contact,
     Conversation,
@@ -20,7 +22,7 @@ from socialdesk.store.models import (
     PrivacyExposure,
     Status,
 )
-from socialdesk.store.queries.queue import last_customer_text
+from socialdesk.store.queries.queue import last_customer_spans, last_customer_text
 from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, HANDLE
 
 
@@ -55,7 +57,10 @@ class CustomerCard:
     handles: list[CardHandle]
     conversations: list[CardConversation]
     notes: list[CardNote]
-    exposed_types: list[str]
+    public_types: list[str]
+    """Kinds of personal data the customer showed in public messages (an exposure)."""
+    private_types: list[str] = field(default_factory=list)
+    """Kinds they shared in private messages: where they belong, worth knowing, no alarm."""
     verified_at: datetime | None = None
     """When an operator confirmed who this person is; None: not verified."""
     verified_by: str | None = None
@@ -100,25 +105,34 @@ def customer_card(engine: Engine, contact_id: int) -> CustomerCard | None:
             handles=[CardHandle(h.platform, h.username, h.display_name) for h in handles],
             conversations=[CardConversation(*row) for row in conversations],
             notes=_card_notes(session, contact_id),
-            exposed_types=_exposed_types(session, contact_id),
+            public_types=_shared_types(session, contact_id, Visibility.PUBLIC),
+            private_types=_shared_types(session, contact_id, Visibility.PRIVATE),
             verified_at=contact.verified_at, verified_by=contact.verified_by,
             verified_method=contact.verified_method,
             public_exposures=_public_exposures(session, contact_id),
         )
 
 
-def customer_previews(engine: Engine, conversation_ids: list[int]) -> dict[int, str]:
-    """What the customer said last in each conversation, as the queue's preview (unmasked:
-    the caller masks it); "" when they have said nothing there."""
+@dataclass(frozen=True)
+class StoredText:
+    """A message's text, unmasked, with the `[start, end, type]` spans stored for it."""
+
+    text: str
+    spans: list[list[Any]] | None = None
+
+
+def customer_previews(engine: Engine, conversation_ids: list[int]) -> dict[int, StoredText]:
+    """What the customer said last in each conversation, as the queue's preview (unmasked,
+    with its stored spans: the caller masks it); "" when they have said nothing there."""
     if not conversation_ids:
         return {}
     conversation = CONVERSATION.c
     with Session(engine) as session:
-        rows = session.exec(
-            select(conversation.id, last_customer_text())
+        rows = session.connection().execute(
+            core_select(conversation.id, last_customer_text(), last_customer_spans())
             .where(conversation.id.in_(conversation_ids))
         ).all()
-    return dict(rows)
+    return {int(row[0]): StoredText(row[1], row[2]) for row in rows}
 
 
 def _public_exposures(session: Session, contact_id: int) -> list[CardExposure]:
@@ -208,11 +222,14 @@ def _card_notes(session: Session, contact_id: int) -> list[CardNote]:
     return [CardNote(n.initials, n.text, n.created_at, n.conversation_id) for n in notes]
 
 
-def _exposed_types(session: Session, contact_id: int) -> list[str]:
-    """Which kinds of personal data this customer has shown us, never the values."""
+def _shared_types(session: Session, contact_id: int, visibility: Visibility) -> list[str]:
+    """Which kinds of personal data this customer has sent us in messages of `visibility`,
+    never the values."""
     conversation_ids = select(Conversation.id).where(Conversation.contact_id == contact_id)
     found = session.exec(
         select(Message.pii_types).distinct()
-        .where(col(Message.conversation_id).in_(conversation_ids), col(Message.has_pii))
+        .where(col(Message.conversation_id).in_(conversation_ids), col(Message.has_pii),
+               col(Message.visibility) == visibility.value,
+               col(Message.direction) == Direction.INBOUND.value)
     ).all()
     return sorted({kind for types in found if types for kind in types.split(",") if kind})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -34,6 +35,8 @@ class ThreadMessage:
     pii_types: str | None
     moderation: Moderation | None = None
     """The newest hide/unhide asked for this message, with its outbox state."""
+    pii_spans: list[list[Any]] | None = None
+    """`[start, end, type]` found at ingest: the thread masks with them."""
 
 
 @dataclass(frozen=True)
@@ -121,4 +124,5 @@ def _thread_message(message: Message, moderation: Moderation | None = None) -> T
         channel=message.channel, author_handle=message.author_handle,
         author_name=message.author_name, text=message.text, created_at=message.created_at,
         has_pii=message.has_pii, pii_types=message.pii_types, moderation=moderation,
+        pii_spans=message.pii_spans,
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     func,
 )
 from sqlmodel import Session, col, select
 
+from connectors.base import Visibility
 from socialdesk.store.models import Account, Contact, Conversation, Message, Status
 
 
@@ -23,6 +25,9 @@ class ConversationRow:
     last_message_at: datetime | None
     preview: str
     has_pii: bool
+    """Personal data in a public message of the conversation, as the queue's `PII`."""
+    preview_spans: list[list[Any]] | None = None
+    """The spans stored with the preview's message, to mask it with."""
 
 
 def counts_by_channel_and_status(session: Session) -> dict[tuple[str, str], int]:
@@ -63,7 +68,8 @@ def _row(
     any_pii = session.exec(
         select(func.count())
         .select_from(Message)
-        .where(Message.conversation_id == conversation.id, col(Message.has_pii))
+        .where(Message.conversation_id == conversation.id, col(Message.has_pii),
+               col(Message.visibility) == Visibility.PUBLIC.value)
     ).one()
     return ConversationRow(
         id=conversation.id or 0,
@@ -74,6 +80,7 @@ def _row(
         last_message_at=conversation.last_message_at,
         preview=last.text if last else "",
         has_pii=bool(any_pii),
+        preview_spans=last.pii_spans if last else None,
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from connectors.base import Direction
+from connectors.base import Direction, Visibility
 from socialdesk.platforms.registry import channels_of
 from socialdesk.store.models import Account, Conversation, Status
 from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, MESSAGE
@@ -61,6 +61,8 @@ class InboxFilter:
     assignee: str | None = None
     """Initials, `UNASSIGNED`, or None for everyone's."""
     has_pii: bool = False
+    """Only conversations with personal data exposed in public (`public_personal_data`):
+    an order number sent privately is no reason to look."""
     search: str = ""
     sort: str = SORT_NEWEST
     overdue: bool = False
@@ -85,13 +87,17 @@ class InboxRow:
     account: str
     customer: str | None
     preview: str
+    """The customer's last message, whole and unmasked: `preview_spans` mask it."""
     has_pii: bool
+    """Personal data in a public message of the conversation (`public_personal_data`)."""
     assignee: str | None
     last_message_at: datetime | None
     last_inbound_at: datetime | None
     last_outbound_at: datetime | None
     sla_started_at: datetime | None = None
     first_response_due_at: datetime | None = None
+    preview_spans: list[list[Any]] | None = None
+    """`[start, end, type]` stored at ingest for the preview's message, offsets into it."""
 
     def key(self, sort: str) -> InboxKey:
         at = self.last_inbound_at if sort == SORT_WAITING else self.last_message_at
@@ -209,33 +215,54 @@ def _bound(moment: datetime) -> Any:
 def last_customer_text() -> Any:
     """What the customer said last in the outer query's conversation ("" for nothing): a
     preview is theirs, not our reply."""
+    return func.coalesce(_last_customer(MESSAGE.c.text), "")
+
+
+def last_customer_spans() -> Any:
+    """The spans stored with that same message (`last_customer_text`): the preview is
+    masked with them, never scanned again."""
+    return _last_customer(MESSAGE.c.pii_spans)
+
+
+def _last_customer(column: Any) -> Any:
     conversation = CONVERSATION.c
     message = MESSAGE.c
-    return func.coalesce(
-        select(message.text)
+    return (
+        select(column)
         .where(message.conversation_id == conversation.id, message.direction == Direction.INBOUND)
         .order_by(message.created_at.desc(), message.id.desc())
         .limit(1)
-        .scalar_subquery(), "")
+        .scalar_subquery()
+    )
+
+
+def public_personal_data() -> Any:
+    """Whether a public message of the outer query's conversation holds personal data: an
+    exposure, what the queue's PII marker and `p` filter mean. Data shared in a private
+    message (an order number over DM) is on the customer card instead."""
+    conversation = CONVERSATION.c
+    message = MESSAGE.c
+    return (
+        select(message.id)
+        .where(message.conversation_id == conversation.id, message.has_pii.is_(True),
+               message.visibility == Visibility.PUBLIC.value)
+        .exists()
+    )
 
 
 def _inbox_select() -> Any:
+    """A row's columns. The preview's text and spans are two lookups of the same index
+    entries (a join on the preview's id made PostgreSQL hash-join whole tables)."""
     conversation = CONVERSATION.c
-    message = MESSAGE.c
-    any_pii = (
-        select(message.id)
-        .where(message.conversation_id == conversation.id, message.has_pii.is_(True))
-        .exists()
-    )
     return (
         core_select(
             conversation.id, conversation.status, ACCOUNT.c.platform,
             conversation.channel, conversation.visibility, ACCOUNT.c.name,
             CONTACT.c.display_name,
-            last_customer_text(), any_pii, conversation.assignee,
+            last_customer_text(), public_personal_data(), conversation.assignee,
             conversation.last_message_at, conversation.last_inbound_at,
             conversation.last_outbound_at, conversation.sla_started_at,
-            conversation.first_response_due_at,
+            conversation.first_response_due_at, last_customer_spans(),
         )
         .select_from(CONVERSATION)
         .join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
@@ -262,11 +289,7 @@ def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
             raise ValueError("the overdue filter needs the time to compare due times with")
         statement = statement.where(overdue_clause(now))
     if inbox_filter.has_pii:
-        statement = statement.where(
-            select(message.id)
-            .where(message.conversation_id == conversation.id, message.has_pii.is_(True))
-            .exists()
-        )
+        statement = statement.where(public_personal_data())
     if search_ids is not None:
         statement = statement.where(
             conversation.id.in_(select(message.conversation_id).where(message.id.in_(search_ids)))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
-from socialdesk.privacy.mask import mask_text
+from socialdesk.privacy.mask import mask_stored_spans
 from socialdesk.tui.messages import ActionDone, ConversationContent, ConversationLoaded
 from socialdesk.tui.workers import DeskCall, load_conversation, start_worker
 
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from socialdesk.store.queries.card import CustomerCard
     from socialdesk.store.queries.conversation import ConversationView, ThreadMessage
     from socialdesk.tui.app import DeskApp
+
+
+UNPLACED_PERSONAL_DATA = ("(hidden: personal data stored without its place in the text; "
+                          "run socialdesk privacy rescan, or reveal it)")
 
 
 class ConversationState(Screen[None]):
@@ -71,9 +75,12 @@ class ConversationState(Screen[None]):
         self.refresh_view()
 
     def text_of(self, message: ThreadMessage) -> str:
-        """The message as the operator may read it: masked, unless revealed."""
+        """The message as the operator may read it: masked with the spans stored at ingest
+        (as the reports and the guard read them), unless revealed."""
         if self.revealed is not None and message.id in self.revealed:
             return self.revealed[message.id]
         if not message.has_pii:
             return message.text
-        return mask_text(message.text, self.desk_app.desk.detector.scan(message.text))
+        if not message.pii_spans:  # flagged before spans were stored: where is unknown
+            return UNPLACED_PERSONAL_DATA
+        return mask_stored_spans(message.text, message.pii_spans)

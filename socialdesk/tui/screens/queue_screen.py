@@ -66,7 +66,7 @@ class InboxScreen(Screen[None]):
         Binding("w", "cycle_assignee", "Who", id="inbox.assignee",
                 tooltip="Who has it: everyone's / unassigned / each person with conversations"),
         Binding("p", "toggle_pii", "Personal data", id="inbox.pii",
-                tooltip="Only conversations where a customer exposed personal data"),
+                tooltip="Only conversations with personal data in a public message"),
         Binding("l", "toggle_overdue", "Late", id="inbox.overdue",
                 tooltip="Only conversations waiting longer than the first-response SLA"),
         Binding("o", "toggle_sort", "Order", id="inbox.sort",
@@ -114,7 +114,7 @@ class InboxScreen(Screen[None]):
                                 "search)", id="search")
         yield Static(id="columns")
         yield Static(id="empty")  # above the list, which takes the rest of the screen
-        yield ConversationList(desk.detector, desk.clock, id="queue")
+        yield ConversationList(desk.clock, id="queue")
         yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
     def on_mount(self) -> None:
@@ -204,7 +204,7 @@ class InboxScreen(Screen[None]):
             f"channel {_channel_name(current.channel)}" if current.channel else "",
             f"account {current.account}" if current.account else "",
             self._who(current.assignee),
-            "personal data only" if current.has_pii else "",
+            "personal data in public only" if current.has_pii else "",
             "past the SLA" if current.overdue else "",
             f"search “{current.search}”" if current.search else "",
         ]

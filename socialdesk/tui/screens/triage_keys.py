@@ -247,11 +247,9 @@ class TriageKeys(ConversationState):
                                    others), group="history", exclusive=True)
 
     async def on_history_previews_read(self, event: HistoryPreviewsRead) -> None:
-        desk = self.desk_app.desk
         others = [c for c in self.card.conversations if c.id != self.conversation_id] \
             if self.card is not None else []
-        choices = [Choice(str(c.id), history_label(c, event.previews.get(c.id, ""),
-                                                   desk.detector))
+        choices = [Choice(str(c.id), history_label(c, event.previews.get(c.id)))
                    for c in others]
 
         def lookup(text: str) -> list[Choice]:

@@ -10,12 +10,16 @@ from rich.console import Group
 from rich.text import Text
 
 from socialdesk.platforms.registry import channel_label, platform_display_name
-from socialdesk.privacy.mask import masked_preview, safe_line
+from socialdesk.privacy.mask import safe_line, stored_preview
 from socialdesk.tui.text import STATUS_COLOURS, day_time, plain
 
 if TYPE_CHECKING:
-    from socialdesk.privacy.detect import Detector
-    from socialdesk.store.queries.card import CardConversation, ContactChoice, CustomerCard
+    from socialdesk.store.queries.card import (
+        CardConversation,
+        ContactChoice,
+        CustomerCard,
+        StoredText,
+    )
 
 
 def render_card(card: CustomerCard | None) -> Group | Text:
@@ -40,9 +44,11 @@ def render_card(card: CustomerCard | None) -> Group | Text:
             f"#{earlier.id} {channel_label(earlier.platform, earlier.channel)} "
             f"{earlier.status} {day_time(earlier.last_message_at)}",
         ))
-    parts.append(Text("Personal data seen", style="bold underline"))
-    parts.append(Text("  " + (", ".join(card.exposed_types) or "none"),
-                      style="bold red" if card.exposed_types else "dim"))
+    parts.append(Text("Personal data", style="bold underline"))
+    parts.append(Text("  Shown in public: " + (", ".join(card.public_types) or "none"),
+                      style="bold red" if card.public_types else "dim"))
+    parts.append(Text("  Shared privately: " + (", ".join(card.private_types) or "none"),
+                      style="" if card.private_types else "dim"))
     for exposure in card.public_exposures:
         parts.append(Text(f"  in public #{exposure.conversation_id}: {exposure.types}, "
                           f"{day_time(exposure.detected_at)}, redirect {exposure.outcome}",
@@ -82,8 +88,9 @@ def rank_candidates(candidates: list[ContactChoice], like: str) -> list[ContactC
     return sorted(candidates, key=lambda c: (-score(c), c.contact_id))
 
 
-def history_label(conversation: CardConversation, preview: str, detector: Detector) -> str:
-    """`#7 X DM open 30 Nov 11:20 · preview`, personal data masked as in the queue."""
-    masked = masked_preview(preview, detector)[:60]
+def history_label(conversation: CardConversation, preview: StoredText | None) -> str:
+    """`#7 X DM open 30 Nov 11:20 · preview`, personal data masked as in the queue: with
+    the spans stored at ingest."""
+    masked = stored_preview(preview.text, preview.spans)[:60] if preview else ""
     return (f"#{conversation.id} {channel_label(conversation.platform, conversation.channel)} "
             f"{conversation.status} {day_time(conversation.last_message_at)} · {masked}")

@@ -24,8 +24,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from socialdesk.platforms.registry import channel_label
-from socialdesk.privacy.detect import Detector
-from socialdesk.privacy.mask import masked_preview, safe_line
+from socialdesk.privacy.mask import safe_line, stored_preview
 from socialdesk.store.queries.queue import InboxRow
 from socialdesk.tui.messages import QueueRowsLoaded
 from socialdesk.tui.text import (
@@ -78,10 +77,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.conversation_id = conversation_id
 
-    def __init__(self, detector: Detector, clock: Callable[[], datetime],
+    def __init__(self, clock: Callable[[], datetime],
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self._detector = detector
         self._clock = clock
         self._pages: QueuePages | None = None
         self._previews: LRUCache[int, str] = LRUCache(CHUNK_ROWS * 4)
@@ -281,10 +279,11 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         return Segment(f"{short_duration(now - waited):>{WAIT_CELLS}} ", dim)
 
     def _preview(self, row: InboxRow) -> str:
-        """The last message, personal data masked, on one line (cached per conversation)."""
+        """The last message on one line, personal data masked with the spans stored at
+        ingest, as the reports mask it (cached per conversation)."""
         cached = self._previews.get(row.id)
         if cached is None:
-            cached = masked_preview(row.preview, self._detector)
+            cached = stored_preview(row.preview, row.preview_spans)
             self._previews.set(row.id, cached)
         return cached
 
