@@ -160,7 +160,7 @@ class InboxScreen(Screen[None]):
         desk = self.desk_app.desk
         now = desk.clock()  # one instant per reload: pages stay consistent
         start_worker(self, partial(load_queue_page, self, desk.engine, self.inbox_filter, now,
-                                   self._generation, keep_cursor,
+                                   self._generation, self.queue.cursor if keep_cursor else None,
                                    keep_cursor and self.queue.counted),
                      group="queue", exclusive=True)
 

@@ -35,7 +35,7 @@ from socialdesk.tui.text import (
     sla_running,
     waiting_since,
 )
-from socialdesk.tui.widgets.queue_pages import CHUNK_ROWS, QueuePages
+from socialdesk.tui.widgets.queue_pages import CHUNK_ROWS, FOLLOW_ROWS, QueuePages
 from socialdesk.tui.workers import count_queue_rows, load_queue_rows, start_worker
 
 
@@ -94,7 +94,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def show(self, pages: QueuePages, keep_cursor: bool = False) -> None:
         """Replace the rows with `pages`, whose first chunk a worker has read; the rest
-        are read as the cursor moves."""
+        are read as the cursor moves. With `keep_cursor` the cursor stays on its
+        conversation, not on its row number: rows arriving above it would otherwise put
+        another customer under it, and Enter would open them."""
+        following = self.current if keep_cursor else None
         self._pages = pages
         self._previews.clear()
         self._missing.clear()
@@ -104,7 +107,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._grow()
-        self.cursor = min(self.cursor, max(0, pages.known_rows - 1))
+        moved = None if following is None else pages.position_of(following.id, self.cursor,
+                                                                 FOLLOW_ROWS)
+        self.cursor = moved if moved is not None else min(self.cursor,
+                                                          max(0, pages.known_rows - 1))
         self.refresh()
 
     @property
