@@ -76,6 +76,10 @@ class InboxScreen(Screen[None]):
         Binding("d", "dashboard", "Dashboard", id="inbox.dashboard",
                 tooltip="Volumes per channel and first-response times"),
     ]
+    KEY_LINE = ("queue.open", "inbox.search", "inbox.status", "inbox.mine", "inbox.overdue",
+                "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear", "inbox.sort",
+                "inbox.account", "inbox.dashboard")
+    """The key line's order, most used first (see `KeyHints`)."""
     AUTO_FOCUS = "#queue"
     """Not Textual's first focusable widget: that is the hidden search box, which swallows
     printable keys, so the first frame's key line lacked `?` and every letter key."""
