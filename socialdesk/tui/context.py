@@ -48,3 +48,5 @@ class Desk:
     """With settings an answer is sent at once; without, it waits in the outbox for a sync."""
     keymap: dict[str, str] = field(default_factory=dict)
     """`[tui.keymap]`: binding id -> key(s), applied when the app starts."""
+    theme: str | None = None
+    """`[tui] theme`: a Textual theme name; None keeps Textual's default (dark)."""
