@@ -13,6 +13,7 @@ from socialdesk.privacy.detect import Detector
 from socialdesk.store.db import open_configured_store
 from socialdesk.tui.app import make_app
 from socialdesk.tui.context import Desk, Operator, SavedReply
+from socialdesk.tui.times import desk_zone
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -32,6 +33,7 @@ def desk_from_settings(settings: Settings, engine: Engine, initials: str | None 
         settings=settings,
         keymap=dict(settings.tui.keymap),
         theme=settings.tui.theme,
+        zone=desk_zone(settings.hours),
     )
 
 

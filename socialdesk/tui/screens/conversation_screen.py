@@ -133,13 +133,15 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         """(summary line, card) of the conversation as last read."""
         if self.view is None:
             return f"Conversation {self.conversation_id} is not in the store.", ""
-        return (conversation_summary(self.view, self.desk_app.desk.clock(), self.suggestions,
-                                     self.revealed is not None),
-                render_card(self.card))
+        desk = self.desk_app.desk
+        return (conversation_summary(self.view, desk.clock(), self.suggestions,
+                                     self.revealed is not None, desk.zone),
+                render_card(self.card, desk.zone))
 
     def _bubbles(self) -> list[MessageBubble]:
         view = self.view
-        return [message_bubble(message, self.text_of(message), view.platform)
+        zone = self.desk_app.desk.zone
+        return [message_bubble(message, self.text_of(message), view.platform, zone)
                 for message in view.messages] if view else []
 
     def action_back(self) -> None:
