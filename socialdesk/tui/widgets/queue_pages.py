@@ -23,9 +23,10 @@ from socialdesk.store.queries.queue import InboxKey, InboxRow
 CHUNK_ROWS = 100
 CACHED_CHUNKS = 40
 """At most 4,000 rows in memory, whatever the queue's size."""
-FOLLOW_ROWS = CHUNK_ROWS
+FOLLOW_ROWS = CHUNK_ROWS // 2
 """How far from its old row a reload looks for the conversation under the cursor: new
-arrivals push it down a few rows, an answer moves it up to the top."""
+arrivals between two polls push it down a few rows, an answer moves it to the top. Half a
+chunk, so a cursor near the top costs the reload no second chunk."""
 
 PageFetcher = Callable[[InboxKey | None, int, bool], list[InboxRow]]
 """(after, limit, reverse): the rows after `after`, walking backwards with `reverse`."""
