@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from socialdesk.tui.app import DeskApp
 from socialdesk.tui.screens.conversation_screen import ConversationScreen
@@ -49,6 +50,25 @@ class TestCursorFollowsTheConversation:
             await pilot.press("enter")
             await settle(pilot)
             assert opened_conversation(desk_app) == marco
+
+    async def test_the_cursor_moves_with_its_conversation_when_it_moves_up(
+        self, desk_app: DeskApp, desk_store: Engine
+    ) -> None:
+        """Marco writes again: his conversation goes to the top of a newest-first queue,
+        and the cursor with it."""
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "down")
+            await settle(pilot)
+            with Session(desk_store) as session:
+                marco = conversation_of(desk_store, "refund for booking ABC123")
+                marco.last_message_at = marco.updated_at = NOW + timedelta(minutes=1)
+                session.add(marco)
+                session.commit()
+            desk_app.check_for_changes()
+            await settle(pilot)
+            assert customers(desk_app)[0] == "Marco"
+            assert row_under_cursor(desk_app) == "Marco"
 
     async def test_after_esc_the_cursor_is_on_the_conversation_just_left(
         self, desk_app: DeskApp, desk_store: Engine
