@@ -268,7 +268,7 @@ def _time_to_first_screen(config: Path) -> tuple[float, float]:
     os.close(terminal)
     screen = b""
     try:
-        while not (b"Customer " in screen and b"Palette" in screen):  # rows, then the key line
+        while not (b"Customer " in screen and b"All keys" in screen):  # rows, then the key line
             if time.perf_counter() - started > 60:
                 raise RuntimeError(f"no first screen after 60 s: {screen[-500:]!r}")
             if select.select([controller], [], [], 1)[0]:

@@ -25,4 +25,11 @@ def zone_time(moment: datetime, zone: tzinfo, now: datetime | None = None) -> st
     `run` mixed the machine's local time and UTC)."""
     local = moment.astimezone(zone)
     same_day = now is not None and now.astimezone(zone).date() == local.date()
-    return local.strftime("%H:%M:%S %Z" if same_day else "%Y-%m-%d %H:%M:%S %Z")
+    shown = f"{local:%H:%M:%S}" if same_day else f"{local:%Y-%m-%d %H:%M:%S}"
+    return f"{shown} {zone_name(moment, zone)}"
+
+
+def zone_name(moment: datetime, zone: tzinfo) -> str:
+    """`CET`, `CEST`, `UTC`; `UTC-03` where the zone has no letters for it."""
+    name = moment.astimezone(zone).tzname() or str(zone)
+    return f"UTC{name}" if name[:1] in "+-" else name

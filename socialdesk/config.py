@@ -179,6 +179,9 @@ class TuiSettings(Strict):
                  Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     """Binding id -> key(s), e.g. `"conversation.reply" = "R"`; `?` in the desk lists the
     ids' current keys. Several keys: comma-separated, e.g. `"queue.down" = "down,j,n"`."""
+    theme: Annotated[str, Field(min_length=1)] = "textual-dark"
+    """A Textual theme: "textual-light" (or "solarized-light", "catppuccin-latte"...) for a
+    light terminal. An unknown name is reported when the desk starts."""
 
 
 class SavedReplySettings(Strict):

@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 
+from rich.terminal_theme import TerminalTheme
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.message_pump import MessagePump
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -58,10 +60,24 @@ LATER_MODULES = ("socialdesk.tui.screens.conversation_screen",)
 paths, the privacy guard, the outbox, fuzzy matching; benchmarks/tui.py)."""
 
 
+DARK_PALETTE = TerminalTheme(
+    (12, 12, 12), (217, 217, 217),
+    [(26, 26, 26), (244, 0, 95), (152, 224, 36), (224, 213, 97), (157, 101, 255),
+     (244, 0, 95), (88, 209, 235), (196, 197, 181)],
+    [(98, 94, 76), (244, 0, 95), (152, 224, 36), (224, 213, 97), (157, 101, 255),
+     (244, 0, 95), (88, 209, 235), (246, 246, 239)],
+)
+"""How ANSI colours (the status dots, the card's warnings) are drawn on a dark theme:
+Textual's own palette (Monokai) with a yellow that is yellow. Monokai's is orange
+(#fd971f), and "open" is yellow. A light theme keeps Textual's (Alabaster), whose dark
+yellow reads on white."""
+
+
 class DeskApp(App[None]):
     """socialdesk's TUI. Build it with `make_app`, as the CLI and the tests do."""
 
     TITLE = "socialdesk"
+    ansi_theme_dark = Reactive(DARK_PALETTE, init=False)
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help",
                 tooltip="Every key on this screen, with what it does"),
@@ -81,8 +97,14 @@ class DeskApp(App[None]):
         self._writing = False
         if desk.keymap:
             self.set_keymap(desk.keymap)
+        if desk.theme in self.available_themes:
+            self.theme = desk.theme
 
     def on_mount(self) -> None:
+        if self.desk.theme is not None and self.desk.theme not in self.available_themes:
+            self.notify(f"[tui] theme: no theme named {self.desk.theme!r}; the desk knows "
+                        + ", ".join(sorted(self.available_themes)), title="config",
+                        severity="warning", markup=False)
         self.check_for_changes()
         self.push_screen(InboxScreen())  # which calls `load_the_rest` once it has rows
         # Everything loaded so far (modules, phone metadata, the mapper registry) lives as

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from socialdesk.clock import Clock, system_clock
+from socialdesk.tui.times import DEFAULT_ZONE
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -46,3 +48,7 @@ class Desk:
     """With settings an answer is sent at once; without, it waits in the outbox for a sync."""
     keymap: dict[str, str] = field(default_factory=dict)
     """`[tui.keymap]`: binding id -> key(s), applied when the app starts."""
+    zone: ZoneInfo = DEFAULT_ZONE
+    """`[hours] timezone`: every time the desk shows is in it (`socialdesk.tui.times`)."""
+    theme: str | None = None
+    """`[tui] theme`: a Textual theme name; None keeps Textual's default (dark)."""

@@ -27,6 +27,8 @@ def desk_from_settings(settings: Settings, engine: Engine, initials: str | None 
         background_sync=background_sync,
         settings=settings,
         keymap=dict(settings.tui.keymap),
+        theme=settings.tui.theme,
+        zone=settings.desk_zone,
     )
 
 

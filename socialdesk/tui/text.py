@@ -53,11 +53,3 @@ def due_label(due: datetime, now: datetime) -> tuple[str, bool]:
         return f"in {short_duration(due - now)}", False
     return f"+{short_duration(now - due)}", True
 
-
-def local_time(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
-
-
-def day_time(moment: datetime | None) -> str:
-    """`30 Nov 11:23`: short enough for the customer card's narrow column (UTC)."""
-    return moment.strftime("%d %b %H:%M") if moment else "-"

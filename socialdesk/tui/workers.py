@@ -57,7 +57,7 @@ from socialdesk.tui.messages import (
     SearchLimitChecked,
     StaleDetectionRead,
 )
-from socialdesk.tui.widgets.queue_pages import QueuePages
+from socialdesk.tui.widgets.queue_pages import FOLLOW_ROWS, QueuePages
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -128,15 +128,19 @@ def queue_pages(engine: Engine, inbox_filter: InboxFilter, now: datetime) -> Que
 
 
 def load_queue_page(target: MessagePump, engine: Engine, inbox_filter: InboxFilter,
-                    now: datetime, generation: int, keep_cursor: bool, counted: bool) -> None:
+                    now: datetime, generation: int, near: int | None, counted: bool) -> None:
     """The first chunk of a filter (and the count, when the list had one, so a cursor
-    near the end stays reachable)."""
+    near the end stays reachable). On a reload that keeps the cursor, the rows around
+    row `near` too: the conversation under the cursor is looked for there, wherever new
+    arrivals have pushed it (`ConversationList.show`)."""
     pages = queue_pages(engine, inbox_filter, now)
     pages.row(0)
     if counted:
         pages.jump_to_end()
+    if near is not None:
+        pages.read_around(near, FOLLOW_ROWS)
     if not get_current_worker().is_cancelled:
-        target.post_message(QueuePageLoaded(generation, pages, keep_cursor))
+        target.post_message(QueuePageLoaded(generation, pages, keep_cursor=near is not None))
 
 
 def load_queue_rows(target: MessagePump, pages: QueuePages, indices: list[int]) -> None:

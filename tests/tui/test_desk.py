@@ -201,22 +201,6 @@ class TestInbox:
             await settle(pilot)
             assert filter_bar(desk_app).startswith("1 conversation ·")
 
-    async def test_help_key_is_first_on_the_key_line_at_80_columns(
-        self, desk_app: DeskApp
-    ) -> None:
-        from socialdesk.tui.widgets.key_hints import KeyHints
-
-        def key_line() -> str:
-            return desk_app.screen.query_one(KeyHints).render_line(0).text
-
-        async with desk_app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            assert key_line().startswith(" ? Help "), key_line()
-            await pilot.press("enter")
-            await settle(pilot)
-            assert isinstance(desk_app.screen, ConversationScreen)
-            assert key_line().startswith(" ? Help "), key_line()
-
     async def test_new_conversation_appears_without_restart(
         self, desk_app: DeskApp, desk_store: Engine
     ) -> None:

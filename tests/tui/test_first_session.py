@@ -65,7 +65,8 @@ async def test_a_new_user_resolves_answers_privately_with_a_saved_reply_and_note
     sandbox, engine, app = demo
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        assert key_line(app).lstrip().startswith("? Help")
+        assert key_line(app).lstrip().startswith("⏎ Open")
+        assert key_line(app).endswith("? All keys")  # where to find the rest
 
         conversation = await open_first(app, pilot, "X mention")
         await pilot.press("question_mark")  # what can I do here?

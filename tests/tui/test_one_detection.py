@@ -87,7 +87,7 @@ class TestPersonalDataMarker:
             await settle(pilot)
             screen = desk_app.screen
             assert isinstance(screen, ConversationScreen)
-            card = widget_text(render_card(screen.card))
+            card = widget_text(render_card(screen.card, desk_app.desk.zone))
             assert "Shared privately: REFERENCE" in card
             assert "Shown in public: none" in card
 

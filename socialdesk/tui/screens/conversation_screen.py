@@ -22,6 +22,9 @@ from socialdesk.tui.widgets.conversation_thread import (
 from socialdesk.tui.widgets.customer_card import render_card
 from socialdesk.tui.widgets.key_hints import KeyHints
 
+STATUS_KEYS = Binding.Group("Status")
+"""`1 2 3 Status` on the key line: one entry for the three statuses."""
+
 
 class ConversationScreen(AnswerKeys, TriageKeys):
     """One conversation; Escape goes back to the queue. Built on a conversation a worker
@@ -31,10 +34,13 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         Binding("escape", "back", "Back", id="conversation.back",
                 tooltip="Back to the queue"),
         Binding("1", "status('new')", "New", id="conversation.status_new",
+                group=STATUS_KEYS,
                 tooltip="Mark new (red): nobody has looked at it yet"),
         Binding("2", "status('open')", "Open", id="conversation.status_open",
+                group=STATUS_KEYS,
                 tooltip="Mark open (yellow): being solved"),
         Binding("3", "status('resolved')", "Resolved", id="conversation.status_resolved",
+                group=STATUS_KEYS,
                 tooltip="Mark resolved (green): nothing left to do"),
         Binding("i", "assign_me", "Assign me", id="conversation.assign_me",
                 tooltip="Take this conversation (assign it to your initials)"),
@@ -51,7 +57,7 @@ class ConversationScreen(AnswerKeys, TriageKeys):
                 tooltip="Write to the customer privately: a direct message or a private reply"),
         Binding("a", "assign_to", "Assign to", id="conversation.assign_to",
                 tooltip="Give the conversation to a colleague: type or pick their initials"),
-        Binding("h", "hide", "Hide/unhide", id="conversation.hide",
+        Binding("h", "hide", "Hide", id="conversation.hide",
                 tooltip="Hide the customer's public message on the platform, or unhide it "
                         "(asks which one when there are several; audited)"),
         Binding("m", "merge", "Merge", id="conversation.merge",
@@ -66,6 +72,13 @@ class ConversationScreen(AnswerKeys, TriageKeys):
                 tooltip="Open another of this customer's conversations, on any channel "
                         "(Esc comes back here)"),
     ]
+    KEY_LINE = ("conversation.reply", "conversation.reply_private", "conversation.redirect",
+                "conversation.hide", "conversation.status_new", "conversation.status_open",
+                "conversation.status_resolved", "conversation.note",
+                "conversation.assign_me", "conversation.back", "conversation.assign_to",
+                "conversation.verify", "conversation.history", "conversation.reveal",
+                "conversation.merge", "conversation.unassign")
+    """The key line's order, most used first: at 80 columns it shows up to Note, and `?`."""
     DEFAULT_CSS = """
     ConversationScreen #summary { height: auto; padding: 0 1; background: $boost; }
     ConversationScreen #thread { width: 2fr; padding: 0 1; }
@@ -121,13 +134,15 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         """(summary line, card) of the conversation as last read."""
         if self.view is None:
             return f"Conversation {self.conversation_id} is not in the store.", ""
-        return (conversation_summary(self.view, self.desk_app.desk.clock(), self.suggestions,
-                                     self.revealed is not None),
-                render_card(self.card))
+        desk = self.desk_app.desk
+        return (conversation_summary(self.view, desk.clock(), self.suggestions,
+                                     self.revealed is not None, desk.zone),
+                render_card(self.card, desk.zone))
 
     def _bubbles(self) -> list[MessageBubble]:
         view = self.view
-        return [message_bubble(message, self.text_of(message), view.platform)
+        zone = self.desk_app.desk.zone
+        return [message_bubble(message, self.text_of(message), view.platform, zone)
                 for message in view.messages] if view else []
 
     def action_back(self) -> None:

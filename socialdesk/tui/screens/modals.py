@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from socialdesk.tui.messages import ChoicesFound
+from socialdesk.tui.widgets.key_hints import key_rank
 from socialdesk.tui.workers import find_choices, start_worker
 
 
@@ -233,8 +234,8 @@ def binding_table(screen: Screen[object]) -> Table:
     table.add_column("key", style="bold", no_wrap=True)
     table.add_column("does")
     table.add_column("why / details", style="dim")
-    for active in screen.active_bindings.values():
-        binding = active.binding
+    bindings = [active.binding for active in screen.active_bindings.values()]
+    for binding in sorted(bindings, key=partial(key_rank, screen)):  # most used first
         if binding.system:
             continue
         keys = screen.app.get_key_display(binding)

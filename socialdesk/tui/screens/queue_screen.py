@@ -76,6 +76,10 @@ class InboxScreen(Screen[None]):
         Binding("d", "dashboard", "Dashboard", id="inbox.dashboard",
                 tooltip="Volumes per channel and first-response times"),
     ]
+    KEY_LINE = ("queue.open", "inbox.search", "inbox.status", "inbox.mine", "inbox.overdue",
+                "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear", "inbox.sort",
+                "inbox.account", "inbox.dashboard")
+    """The key line's order, most used first (see `KeyHints`)."""
     AUTO_FOCUS = "#queue"
     """Not Textual's first focusable widget: that is the hidden search box, which swallows
     printable keys, so the first frame's key line lacked `?` and every letter key."""
@@ -165,7 +169,7 @@ class InboxScreen(Screen[None]):
         desk = self.desk_app.desk
         now = desk.clock()  # one instant per reload: pages stay consistent
         start_worker(self, partial(load_queue_page, self, desk.engine, self.inbox_filter, now,
-                                   self._generation, keep_cursor,
+                                   self._generation, self.queue.cursor if keep_cursor else None,
                                    keep_cursor and self.queue.counted),
                      group="queue", exclusive=True)
 

@@ -26,7 +26,7 @@ from socialdesk.tui.messages import (
 )
 from socialdesk.tui.screens.conversation_state import ConversationState
 from socialdesk.tui.screens.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
-from socialdesk.tui.text import local_time
+from socialdesk.tui.times import full_time
 from socialdesk.tui.widgets.conversation_thread import hidden_now
 from socialdesk.tui.widgets.customer_card import (
     describe_contact,
@@ -149,7 +149,7 @@ class TriageKeys(ConversationState):
 
         def lookup(text: str) -> list[Choice]:
             return [Choice(str(m.id), f"{'[hidden] ' if hidden_now(m) else ''}"
-                                      f"{local_time(m.created_at)} "
+                                      f"{full_time(m.created_at, self.desk_app.desk.zone)} "
                                       f"{safe_line(self.text_of(m))[:60]}")
                     for m in reversed(public) if text.lower() in self.text_of(m).lower()]
 
@@ -249,7 +249,8 @@ class TriageKeys(ConversationState):
     async def on_history_previews_read(self, event: HistoryPreviewsRead) -> None:
         others = [c for c in self.card.conversations if c.id != self.conversation_id] \
             if self.card is not None else []
-        choices = [Choice(str(c.id), history_label(c, event.previews.get(c.id)))
+        zone = self.desk_app.desk.zone
+        choices = [Choice(str(c.id), history_label(c, event.previews.get(c.id), zone))
                    for c in others]
 
         def lookup(text: str) -> list[Choice]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from rich.console import Group
 from rich.text import Text
@@ -14,12 +15,12 @@ from socialdesk.privacy.mask import safe_line
 from socialdesk.tui.text import (
     STATUS_COLOURS,
     due_label,
-    local_time,
     plain,
     short_duration,
     sla_running,
     waiting_since,
 )
+from socialdesk.tui.times import due_time, full_time
 from socialdesk.tui.widgets.customer_card import customer_label
 
 if TYPE_CHECKING:
@@ -51,15 +52,17 @@ class MessageBubble(Static):
     """
 
 
-def message_bubble(message: ThreadMessage, text: str, platform: str) -> MessageBubble:
-    """`message` as a bubble showing `text` (masked, or revealed in clear)."""
+def message_bubble(message: ThreadMessage, text: str, platform: str,
+                   zone: ZoneInfo) -> MessageBubble:
+    """`message` as a bubble showing `text` (masked, or revealed in clear), its time in
+    the desk's `zone`."""
     inbound = message.direction == "inbound"
     public = message.visibility == "public"
     who = (customer_label(message.author_name, message.author_handle) if inbound
            else f"us ({safe_line(message.author_handle or 'brand')})")
     header = Text.assemble(
         ("CUSTOMER → us" if inbound else "us → CUSTOMER", "bold"),
-        f"  {who}  {local_time(message.created_at)}",
+        f"  {who}  {full_time(message.created_at, zone)}",
     )
     if message.has_pii:
         header.append(f"  personal data: {message.pii_types or 'yes'}", style="bold red")
@@ -76,9 +79,11 @@ def message_bubble(message: ThreadMessage, text: str, platform: str) -> MessageB
 
 
 def conversation_summary(view: ConversationView, now: datetime,
-                         suggestions: list[PrivacyExposure], revealed: bool) -> Text:
+                         suggestions: list[PrivacyExposure], revealed: bool,
+                         zone: ZoneInfo) -> Text:
     """The line above the thread: status, channel, who has it, how long the customer has
-    waited and when the first response is due, and what needs the operator's eye."""
+    waited and when the first response is due (in `zone`, named), and what needs the
+    operator's eye."""
     colour = STATUS_COLOURS.get(view.status, "white")
     waited = waiting_since(view.status, view.last_inbound_at,
                            view.messages[-1].created_at if view.messages
@@ -95,8 +100,10 @@ def conversation_summary(view: ConversationView, now: datetime,
     if waited is not None and view.first_response_due_at is not None and sla_running(
             view.status, view.last_outbound_at, view.sla_started_at):
         label, late = due_label(view.first_response_due_at, now)
-        summary.append(" · first response " + ("overdue by " + label.removeprefix("+")
-                                               if late else "due " + label),
+        when = due_time(view.first_response_due_at, now, zone)
+        summary.append(" · first response " + (f"overdue by {label.removeprefix('+')} "
+                                               f"(was due {when})"
+                                               if late else f"due {label} ({when})"),
                        style="bold red" if late else "bold")
     if suggestions:
         types = ", ".join(sorted({t for s in suggestions for t in s.types.split(",")}))

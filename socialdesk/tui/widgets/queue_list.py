@@ -34,7 +34,7 @@ from socialdesk.tui.text import (
     sla_running,
     waiting_since,
 )
-from socialdesk.tui.widgets.queue_pages import CHUNK_ROWS, QueuePages
+from socialdesk.tui.widgets.queue_pages import CHUNK_ROWS, FOLLOW_ROWS, QueuePages
 from socialdesk.tui.workers import count_queue_rows, load_queue_rows, start_worker
 
 
@@ -57,13 +57,19 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("enter", "open", "Open", id="queue.open",
                 tooltip="Open the conversation under the cursor"),
     ]
-    COMPONENT_CLASSES = {"queue--cursor", "queue--dim", "queue--pii"}
+    COMPONENT_CLASSES = {"queue--cursor", "queue--dim", "queue--pii", "queue--late"}
     DEFAULT_CSS = """
     ConversationList { height: 1fr; overflow-x: hidden; }
     ConversationList > .queue--cursor { background: $accent 40%; }
     ConversationList > .queue--dim { color: $text-muted; }
-    ConversationList > .queue--pii { color: $error; text-style: bold; }
+    ConversationList > .queue--pii { color: $text-error; background: $error-muted;
+                                     text-style: bold; }
+    ConversationList > .queue--late { color: ansi_red; text-style: bold; }
     """
+    """Every cell is drawn on the theme's background (a light theme gets light rows) or,
+    on the cursor's row, on the cursor's: the highlight spans every column. Past the
+    first-response due time is red text; `PII` is a red badge, so the two never look
+    alike."""
 
     cursor: reactive[int] = reactive(0, always_update=True)
 
@@ -92,7 +98,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def show(self, pages: QueuePages, keep_cursor: bool = False) -> None:
         """Replace the rows with `pages`, whose first chunk a worker has read; the rest
-        are read as the cursor moves."""
+        are read as the cursor moves. With `keep_cursor` the cursor stays on its
+        conversation, not on its row number: rows arriving above it would otherwise put
+        another customer under it, and Enter would open them."""
+        following = self.current if keep_cursor else None
         self._pages = pages
         self._previews.clear()
         self._missing.clear()
@@ -102,7 +111,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._grow()
-        self.cursor = min(self.cursor, max(0, pages.known_rows - 1))
+        moved = None if following is None else pages.position_of(following.id, self.cursor,
+                                                                 FOLLOW_ROWS)
+        self.cursor = moved if moved is not None else min(self.cursor,
+                                                          max(0, pages.known_rows - 1))
         self.refresh()
 
     @property
@@ -229,10 +241,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             if self._pages is not None and index < self.row_count:
                 self._draw_later(index)
             return Strip.blank(width, self.rich_style)
-        strip = Strip(self._segments(row, width), width)
-        if index == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("queue--cursor"))
-        return strip.crop_extend(0, width, self.rich_style)
+        base = (self.get_component_rich_style("queue--cursor") if index == self.cursor
+                else self.rich_style)
+        return Strip(self._segments(row, width, base), width).crop_extend(0, width, base)
 
     def _draw_later(self, index: int) -> None:
         """A row not in memory (evicted, or between the top and the counted end): drawn
@@ -247,25 +258,36 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if missing and self._pages is not None:
             self._load(missing)
 
-    def _segments(self, row: InboxRow, width: int) -> list[Segment]:
-        dim = self.get_component_rich_style("queue--dim")
-        pii = self.get_component_rich_style("queue--pii")
-        colour = Style(color=STATUS_COLOURS.get(row.status, "white"), bold=True)
+    def _segments(self, row: InboxRow, width: int, base: Style) -> list[Segment]:
+        """The row's cells, each style laid over `base` (the row's background)."""
+        dim, late = self._over(base, "queue--dim"), self._over(base, "queue--late")
+        colour = base + Style(color=STATUS_COLOURS.get(row.status, "white"), bold=True)
         customer_width = customer_cells(width)
         fixed = [
             Segment("● ", colour),
             Segment(f"{row.status:<9}", colour),
-            Segment(f"{channel_label(row.platform, row.channel):<16}", PLAIN),
-            Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " ", PLAIN),
-            self._wait_cell(row, dim, pii),
+            Segment(f"{channel_label(row.platform, row.channel):<16}", base),
+            Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " ", base),
+            self._wait_cell(row, dim, late, base),
             Segment(f"{_cell(row.assignee or '-', 4)} ", dim),
-            Segment("PII " if row.has_pii else "    ", pii),
+            Segment("PII", self._over(base, "queue--pii"))
+            if row.has_pii else Segment("   ", base),
+            Segment(" ", base),
         ]
         used = sum(segment.cell_length for segment in fixed)
         preview = _cell(self._preview(row), max(0, width - used))
-        return [*fixed, Segment(preview, PLAIN)]
+        return [*fixed, Segment(preview, base)]
 
-    def _wait_cell(self, row: InboxRow, dim: Style, late_style: Style) -> Segment:
+    def _over(self, base: Style, component: str) -> Style:
+        """`component`'s colours over `base`: its own background if it has one (the `PII`
+        badge), else the row's. Colours come from the full style, where a translucent
+        one ($text-muted) is already blended with the theme's background."""
+        full = self.get_component_rich_style(component)
+        own = self.get_component_rich_style(component, partial=True)
+        return base + Style(color=full.color, bgcolor=full.bgcolor if own.bgcolor else None,
+                            bold=own.bold)
+
+    def _wait_cell(self, row: InboxRow, dim: Style, late_style: Style, base: Style) -> Segment:
         """How long the customer has waited; while the first-response clock runs, the time
         left (`in 2h`) or how far past the due time (`+3h`, in red)."""
         waited = waiting_since(row.status, row.last_inbound_at, row.last_outbound_at)
@@ -275,7 +297,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         due = row.first_response_due_at
         if due is not None and sla_running(row.status, row.last_outbound_at, row.sla_started_at):
             label, late = due_label(due, now)
-            return Segment(f"{label:>{WAIT_CELLS}} ", late_style if late else PLAIN)
+            return Segment(f"{label:>{WAIT_CELLS}} ", late_style if late else base)
         return Segment(f"{short_duration(now - waited):>{WAIT_CELLS}} ", dim)
 
     def _preview(self, row: InboxRow) -> str:
@@ -286,11 +308,6 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             cached = stored_preview(row.preview, row.preview_spans)
             self._previews.set(row.id, cached)
         return cached
-
-
-PLAIN = Style.null()
-"""The style of a cell with none of its own: never None, since Textual's NO_COLOR filter
-reads every segment's style (a None there crashed the desk under NO_COLOR=1)."""
 
 
 def customer_cells(width: int) -> int:

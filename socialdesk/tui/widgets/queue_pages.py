@@ -23,6 +23,10 @@ from socialdesk.store.queries.queue import InboxKey, InboxRow
 CHUNK_ROWS = 100
 CACHED_CHUNKS = 40
 """At most 4,000 rows in memory, whatever the queue's size."""
+FOLLOW_ROWS = CHUNK_ROWS // 2
+"""How far from its old row a reload looks for the conversation under the cursor: new
+arrivals between two polls push it down a few rows, an answer moves it to the top. Half a
+chunk, so a cursor near the top costs the reload no second chunk."""
 
 PageFetcher = Callable[[InboxKey | None, int, bool], list[InboxRow]]
 """(after, limit, reverse): the rows after `after`, walking backwards with `reverse`."""
@@ -89,6 +93,24 @@ class QueuePages:
         """Read chunks in order until row `index` is known or the queue ends (a worker)."""
         while index >= self.known_rows and not self.complete:
             self._chunk(False, len(self._starts[False]) - 1)
+
+    def read_around(self, index: int, reach: int) -> None:
+        """Read the rows within `reach` of row `index` (a worker), for `position_of`."""
+        for near in range(max(0, index - reach), index + reach + 1, CHUNK_ROWS):
+            self.row(near)
+        self.row(index + reach)
+
+    def position_of(self, conversation_id: int, index: int, reach: int) -> int | None:
+        """Where the conversation is among the rows in memory within `reach` of row
+        `index`, the nearest first; None when it is not there (filtered out, or moved
+        further than `reach`)."""
+        with self._lock:
+            for distance in range(reach + 1):
+                for near in (index - distance, index + distance):
+                    row = self._row(near, read=False) if near >= 0 else None
+                    if row is not None and row.id == conversation_id:
+                        return near
+        return None
 
     def jump_to_end(self) -> None:
         """Count the rows once, so the last one can be read backwards from the end (a
