@@ -48,3 +48,6 @@ class Desk:
     """With settings an answer is sent at once; without, it waits in the outbox for a sync."""
     keymap: dict[str, str] = field(default_factory=dict)
     """`[tui.keymap]`: binding id -> key(s), applied when the app starts."""
+    drafts: dict[tuple[int, bool], str] = field(default_factory=dict)
+    """Unsent answers by (conversation id, private), kept for the session until sent or
+    dropped (`answer_keys`)."""
