@@ -268,3 +268,29 @@ class TestFailuresSayWhy:
         pointer = next(a for a in outbox(desk_store) if a.kind == ActionKind.REPLY)
         assert (f"Privacy redirect partial: public pointer failed ({DUPLICATE}) — retry with "
                 f"`socialdesk outbox retry {pointer.id}`") in told
+
+
+async def test_a_post_the_guard_has_not_looked_at_asks_once_the_answer_is_written(
+    desk_app: DeskApp, desk_store: Engine
+) -> None:
+    """Stored `undecided` (the guard runs after the pull): the desk did not know when `r`
+    opened the composer, the store refuses, and the desk asks then, answer kept."""
+    from sqlalchemy import update
+
+    from socialdesk.store.models import Message, PrivacyState
+
+    with Session(desk_store) as session:
+        session.exec(update(Message).where(col(Message.text).contains("call me"))
+                     .values(privacy_state=PrivacyState.UNDECIDED))
+        session.commit()
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(desk_app, pilot, 0)
+        await pilot.press("r", *"on it", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(desk_app.screen, PublicAnswerQuestion)
+        assert "has not looked at it yet" in screen_text(desk_app)
+        assert outbox(desk_store) == []
+        await pilot.press("a")
+        await settle(pilot)
+    assert [(a.kind, a.text) for a in outbox(desk_store)] == [("reply", "on it")]

@@ -201,13 +201,16 @@ class AnswerKeys(ConversationState):
     def on_outbox_sent(self, event: OutboxSent) -> None:
         self.notify(event.detail or f"{event.what} {event.state}",
                     severity="information" if event.state == OutboxState.SENT else "warning",
-                    timeout=5 if event.detail is None else 15)
+                    timeout=5 if event.detail is None else 15, markup=False)
         self.refresh_view()
 
     def action_redirect(self) -> None:
         """Suggest mode: carry out the guard's waiting plan for this conversation."""
         if not self.suggestions:
             self.notify("No privacy redirect is waiting for this conversation")
+            return
+        if self.desk_app.desk.settings is None:
+            self.start_redirect(0)  # says why it cannot, before asking anything
             return
         exposure = self.suggestions[0]
         question = (f"{exposure.types} shown in public. Carry out the redirect: "
@@ -240,7 +243,7 @@ class AnswerKeys(ConversationState):
         failures = f": {event.failures}" if event.failures else ""
         self.notify(f"Privacy redirect {event.outcome}{failures}",
                     severity="information" if event.outcome == ExposureOutcome.DONE else "warning",
-                    timeout=5 if not failures else 15)
+                    timeout=5 if not failures else 15, markup=False)
         self.refresh_view()
 
 

@@ -16,8 +16,7 @@ from textual.widgets import Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from connectors.base import ActionKind
-from socialdesk.platforms.registry import channel_label, platform_named
+from socialdesk.platforms.registry import channel_label, platform_named, text_count
 from socialdesk.privacy.mask import safe_line
 from socialdesk.tui.context import SavedReply
 
@@ -33,8 +32,9 @@ class Destination:
     description: str
     platform: str = ""
     """Whose rule counts the text (the registry's name); empty: plain characters, no limit."""
-    kind: ActionKind = ActionKind.REPLY
-    """What the answer becomes, which sets the limit (an X post, a Messenger message...)."""
+    kind: str = "reply"
+    """The outbox kind the answer becomes, which sets the limit (an X post, a Messenger
+    message...)."""
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,11 @@ class Composed:
     send: bool = False
 
 
-def text_count(destination: Destination, text: str) -> tuple[int, int | None, str]:
+def count(destination: Destination, text: str) -> tuple[int, int | None, str]:
     """(length as the channel counts it, its limit, how it counts) for the live counter."""
     if not destination.platform:
         return len(text), None, ""
-    rules = platform_named(destination.platform)
-    kind = destination.kind
-    return rules.text_length(kind, text), rules.text_limit(kind), rules.counting_note(kind)
+    return text_count(destination.platform, destination.kind, text)
 
 
 def describe_destination(view: ConversationView, last_inbound: ThreadMessage | None,
@@ -67,11 +65,11 @@ def describe_destination(view: ConversationView, last_inbound: ThreadMessage | N
     channel = channel_label(view.platform, view.channel)
     if not private and view.visibility == "public":
         return Destination(True, f"PUBLIC reply on {channel} to {handle}: everyone can read it",
-                           view.platform, ActionKind.REPLY)
+                           view.platform, "reply")
     if not private:
         return Destination(False, f"PRIVATE message on {channel} to {handle}", view.platform,
-                           ActionKind.DIRECT_MESSAGE)
-    kind = ActionKind(private_kind) if private_kind else ActionKind.DIRECT_MESSAGE
+                           "direct_message")
+    kind = private_kind or "direct_message"
     described = platform_named(view.platform).describe_private(handle, view.channel, private_kind)
     if described is not None:
         return Destination(False, described, view.platform, kind)
@@ -150,7 +148,7 @@ class ComposerModal(ModalScreen[Composed]):
         counter.set_class(over, "over")
 
     def _counter_text(self, text: str) -> str:
-        length, limit, note = text_count(self.destination, text.strip())
+        length, limit, note = count(self.destination, text.strip())
         if limit is None:
             return f"{length} characters"
         if length > limit:
@@ -158,7 +156,7 @@ class ComposerModal(ModalScreen[Composed]):
         return f"{length} / {limit}{note}"
 
     def _over(self, text: str) -> bool:
-        length, limit, _ = text_count(self.destination, text.strip())
+        length, limit, _ = count(self.destination, text.strip())
         return limit is not None and length > limit
 
     @on(OptionList.OptionSelected, "#saved")
