@@ -253,12 +253,16 @@ def report(kind: str, config_path: Path, since: Any, until: Any, account: str | 
 @click.option("--text", required=True, help="The answer; checked against the channel's limit.")
 @click.option("--as", "operator", default=None,
               help="Your initials (audited; default: [operator] initials).")
-def reply(config_path: Path, conversation_id: int, text: str, operator: str | None) -> None:
+@click.option("--public-anyway", is_flag=True,
+              help="Answer in public although personal data shown there is not redirected "
+                   "yet (audited with your initials).")
+def reply(config_path: Path, conversation_id: int, text: str, operator: str | None,
+          public_anyway: bool) -> None:
     """Answer a conversation on its own channel through the outbox, and print the state."""
     from socialdesk.commands.reply import run_reply
 
     sys.exit(run_reply(config_path, conversation_id, text, operator,
-                       sys.stdout))
+                       sys.stdout, public_anyway=public_anyway))
 
 
 @cli.group(invoke_without_command=True)

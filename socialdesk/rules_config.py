@@ -26,31 +26,66 @@ _TEMPLATE_FIELDS = {
 }
 
 
+PointerTexts = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]
+"""One text or several: the guard takes them in turn for each customer, so two pointers to
+the same person never read alike (X refuses a post that repeats an earlier one)."""
+
+
 class PrivacyTemplateSettings(Strict):
     """The privacy guard's texts in one language. `{name}` is the customer's @handle on X,
     their name on Facebook; `{types}` the kinds of data found (never the values)."""
 
     private_message: Annotated[str, Field(min_length=1)]
     """The Facebook private reply or the X DM: the only message until the customer answers."""
-    public_pointer: Annotated[str, Field(min_length=1)]
-    """The neutral public reply: points to the private channel, asks to delete the post."""
-    public_pointer_link: Annotated[str, Field(min_length=1)]
+    public_pointer: PointerTexts
+    """The neutral public reply: points to the private channel, asks to delete the post.
+    A list of wordings, used in turn for each customer."""
+    public_pointer_link: PointerTexts
     """X, when the DM cannot be sent: the pointer with `{dm_link}` (a URL costs 20x on X)."""
+
+    @field_validator("public_pointer", "public_pointer_link", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> PrivacyTemplateSettings:
         for key, allowed in _TEMPLATE_FIELDS.items():
-            used = set(re.findall(r"{(\w*)}", getattr(self, key)))
-            unknown = used - allowed
-            if unknown:
-                raise ValueError(
-                    f"{key}: unknown placeholder {{{sorted(unknown)[0]}}}; "
-                    f"use {', '.join('{' + name + '}' for name in sorted(allowed))}"
-                )
+            texts = getattr(self, key)
+            for text in (texts,) if isinstance(texts, str) else texts:
+                used = set(re.findall(r"{(\w*)}", text))
+                unknown = used - allowed
+                if unknown:
+                    raise ValueError(
+                        f"{key}: unknown placeholder {{{sorted(unknown)[0]}}}; "
+                        f"use {', '.join('{' + name + '}' for name in sorted(allowed))}"
+                    )
         return self
 
 
 TemplateLanguage = Literal["it", "en"]
+
+
+def combined(openings: tuple[str, ...], closings: tuple[str, ...]) -> tuple[str, ...]:
+    """Every opening with every closing, ordered so that consecutive texts differ in both:
+    text i is opening i mod m and closing i mod n (m and n coprime, so all m*n differ)."""
+    count = len(openings) * len(closings)
+    return tuple(f"{openings[i % len(openings)]} {closings[i % len(closings)]}"
+                 for i in range(count))
+
+
+_IT_CLOSINGS = (
+    "Per la tua sicurezza, cancella il messaggio che mostra i tuoi dati.",
+    "Ti consigliamo di eliminare il post con i tuoi dati personali.",
+    "Per proteggerti, cancella il post pubblico che contiene i tuoi dati.",
+    "Per la tua privacy, elimina il messaggio pubblico con i tuoi dati.",
+)
+_EN_CLOSINGS = (
+    "For your safety, please delete the post that shows your data.",
+    "We suggest deleting the post with your personal data.",
+    "To protect you, please delete the public post that contains your data.",
+    "For your privacy, please remove the public message with your data.",
+)
 
 DEFAULT_PRIVACY_TEMPLATES: dict[TemplateLanguage, PrivacyTemplateSettings] = {
     "it": PrivacyTemplateSettings(
@@ -59,14 +94,18 @@ DEFAULT_PRIVACY_TEMPLATES: dict[TemplateLanguage, PrivacyTemplateSettings] = {
             "dati personali ({types}). Continuiamo qui, dove restano tra noi. Non ti chiederemo "
             "mai password o codici di accesso."
         ),
-        public_pointer=(
-            "{name}, ti abbiamo scritto in privato. Per la tua sicurezza, cancella il messaggio "
-            "che mostra i tuoi dati."
-        ),
-        public_pointer_link=(
-            "{name}, scrivici in privato da qui: {dm_link} e, per la tua sicurezza, cancella il "
-            "messaggio che mostra i tuoi dati."
-        ),
+        public_pointer=combined((
+            "{name}, ti abbiamo scritto in privato.",
+            "{name}, trovi la nostra risposta nei messaggi privati.",
+            "{name}, ti abbiamo appena mandato un messaggio privato.",
+            "{name}, continuiamo in privato: ti abbiamo già scritto lì.",
+            "{name}, controlla i messaggi privati: ti abbiamo risposto lì.",
+        ), _IT_CLOSINGS),
+        public_pointer_link=combined((
+            "{name}, scrivici in privato da qui: {dm_link}",
+            "{name}, continuiamo in privato: {dm_link}",
+            "{name}, ti aspettiamo in privato qui: {dm_link}",
+        ), _IT_CLOSINGS),
     ),
     "en": PrivacyTemplateSettings(
         private_message=(
@@ -74,16 +113,21 @@ DEFAULT_PRIVACY_TEMPLATES: dict[TemplateLanguage, PrivacyTemplateSettings] = {
             "data ({types}). Let's continue here, where it stays between us. We will never ask "
             "for passwords or access codes."
         ),
-        public_pointer=(
-            "{name}, we've sent you a private message. For your safety, please delete the post "
-            "that shows your data."
-        ),
-        public_pointer_link=(
-            "{name}, please message us privately here: {dm_link} and, for your safety, delete "
-            "the post that shows your data."
-        ),
+        public_pointer=combined((
+            "{name}, we've sent you a private message.",
+            "{name}, you'll find our answer in your private messages.",
+            "{name}, we've just messaged you privately.",
+            "{name}, let's continue in private: we've already written to you there.",
+            "{name}, please check your private messages: we've answered there.",
+        ), _EN_CLOSINGS),
+        public_pointer_link=combined((
+            "{name}, please message us privately here: {dm_link}",
+            "{name}, let's continue in private: {dm_link}",
+            "{name}, we're waiting for you in private here: {dm_link}",
+        ), _EN_CLOSINGS),
     ),
 }
+"""Twenty pointers and twelve with the DM link per language, taken in turn per customer."""
 
 
 class PrivacySettings(Strict):

@@ -28,16 +28,17 @@ SETTLED_BADLY = (OutboxState.FAILED, OutboxState.UNKNOWN)
 
 def run_reply(
     config_path: Path, conversation_id: int, text: str, initials: str | None, out: TextIO,
-    err: TextIO | None = None,
+    err: TextIO | None = None, *, public_anyway: bool = False,
 ) -> int:
     """Queue the answer and send it at once; exit 1 when it ended failed or unknown.
     `initials` (`--as`) default to `[operator] initials`; each wait for a retry is told on
-    `err` (stderr)."""
+    `err` (stderr). A public answer where personal data waits for its redirect is refused
+    (`PublicAnswerHeld`, exit 2) unless `public_anyway`."""
     settings = load_settings(config_path)
     operator = settings.operator.for_session(initials).initials
     engine = open_configured_store(settings)
     queued = answers.reply(engine, conversation_id, text, operator, settings=settings,
-                         now=system_clock)
+                           public_anyway=public_anyway, now=system_clock)
     if queued.state == OutboxState.PENDING:
         action_id = queued.id or 0
         queued = outbox.send_now(engine, settings, action_id, now=system_clock,

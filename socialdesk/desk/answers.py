@@ -23,20 +23,48 @@ from socialdesk.store.models import (
     Account,
     AuditEntry,
     Conversation,
+    ExposureOutcome,
     Handle,
     Message,
     OutboxAction,
+    PrivacyExposure,
+    PrivacyState,
 )
+
+
+class PublicAnswerHeld(ChannelRuleError):
+    """A public answer to a conversation whose personal data the privacy guard has not
+    redirected yet: an answer there would draw eyes to the post before it is dealt with."""
+
+    title = "held for the privacy redirect"
+
+    def __init__(self, conversation_id: int, types: str) -> None:
+        super().__init__(
+            f"conversation {conversation_id} shows {types} in public and is not redirected "
+            "yet: redirect it first (g in the desk), or answer with --public-anyway "
+            "(audited with your initials)")
+        self.conversation_id = conversation_id
+        self.types = types
+
+
+def undecided_exposure(engine: Engine, conversation_id: int) -> str | None:
+    """The kinds of personal data this conversation shows in public that the privacy
+    guard has neither redirected nor been told to leave (a suggestion waiting, or a
+    message it has not looked at yet); None when a public answer may go."""
+    with Session(engine) as session:
+        return _undecided_types(session, conversation_id)
 
 
 def reply(
     engine: Engine, conversation_id: int, text: str, operator: str, *,
-    settings: Settings | None = None, automated: bool = False, now: Clock,
+    settings: Settings | None = None, automated: bool = False, public_anyway: bool = False,
+    now: Clock,
 ) -> OutboxAction:
     """Queue an answer on the conversation's own channel, to its newest customer message.
 
     A public conversation gets a public reply, a private one a direct message: never the
-    other way round.
+    other way round. A public reply waits while personal data shown there is not
+    redirected (`undecided_exposure`), unless `public_anyway`, which is audited.
 
     Args:
         engine: the store.
@@ -45,12 +73,14 @@ def reply(
         operator: initials or name of who answers (audited).
         settings: config, for the account's feature flags (answering by hand later).
         automated: True for replies no human wrote (never sent with HUMAN_AGENT).
+        public_anyway: answer in public although the redirect waits (audited).
 
     Returns:
         the outbox row (an existing one when the same answer was queued before).
 
     Raises:
         OutboxError: no such conversation, or nothing from the customer to answer.
+        PublicAnswerHeld: public, with personal data not redirected, not `public_anyway`.
         ChannelRuleError: too long, or outside the platform's window; nothing was queued.
     """
     operator = _operator(operator)
@@ -59,6 +89,15 @@ def reply(
         account = _account(session, conversation.account_id)
         target = _latest_inbound(session, conversation)
         if conversation.visibility == Visibility.PUBLIC.value:
+            held = None if _guard_off(settings, account) else _undecided_types(
+                session, conversation_id)
+            if held is not None and not public_anyway:
+                raise PublicAnswerHeld(conversation_id, held)
+            if held is not None:
+                session.add(AuditEntry(
+                    at=now(), actor=operator, action="reply.public_anyway",
+                    target_type="conversation", target_id=str(conversation_id),
+                    detail={"types": held.split(", ")}))
             request = ActionRequest(
                 account.id or 0, account.platform, ActionKind.REPLY, operator, text,
                 conversation.id, target.id, target.external_id, Channel(target.channel),
@@ -241,6 +280,24 @@ def _queue_audited(
     return row
 
 
+def _undecided_types(session: Session, conversation_id: int) -> str | None:
+    waiting = session.exec(
+        select(PrivacyExposure.types).where(
+            PrivacyExposure.conversation_id == conversation_id,
+            col(PrivacyExposure.outcome) == ExposureOutcome.SUGGESTED)
+    ).all()
+    unseen = session.exec(
+        select(Message.pii_types).where(
+            Message.conversation_id == conversation_id,
+            col(Message.privacy_state) == PrivacyState.UNDECIDED)
+    ).all()
+    if not waiting and not unseen:
+        return None
+    kinds = sorted({kind for types in (*waiting, *unseen) if types
+                    for kind in types.split(",") if kind})
+    return ", ".join(kinds) or "personal data"
+
+
 def _operator(operator: str) -> str:
     cleaned = operator.strip()
     if not cleaned:
@@ -301,6 +358,15 @@ def _contact_conversation(
             Conversation.channel == channel.value,
         ).order_by(col(Conversation.last_inbound_at).desc())
     ).first()
+
+
+def _guard_off(settings: Settings | None, account: Account) -> bool:
+    """The account's privacy guard is `off`: nothing will redirect, so nothing waits."""
+    if settings is None:
+        return False
+    config = next((a for a in settings.accounts if a.name == account.name), None)
+    mode = (config.privacy_mode if config else None) or settings.privacy.mode
+    return mode == "off"
 
 
 def _human_agent(settings: Settings | None, account: Account) -> bool:

@@ -1,16 +1,8 @@
-"""The refusal of an action a platform would refuse, and what a link is in a text."""
+"""The refusal of an action a platform would refuse."""
 
 from __future__ import annotations
 
-import re
-
 from socialdesk.errors import SocialdeskError
-
-URL = re.compile(
-    r"(?i)\b(?:https?://[^\s]+|www\.[^\s]+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|it|io|co|"
-    r"eu|uk|de|fr|es|info|biz|ly|me|app|dev|shop|store)(?:/[^\s]*)?)"
-)
-"""What platforms that weigh links count as one: the scheme may be left out."""
 
 
 class ChannelRuleError(SocialdeskError):

@@ -65,6 +65,13 @@ def platform_display_name(platform: str) -> str:
         return platform
 
 
+def text_count(platform: str, kind: str, text: str) -> tuple[int, int, str]:
+    """(length as the platform counts it, its limit for `kind`, how it counts): what the
+    composer's live counter shows, by the rule `check_text` refuses with."""
+    rules, action = platform_named(platform), ActionKind(kind)
+    return rules.text_length(action, text), rules.text_limit(action), rules.counting_note(action)
+
+
 def check_text(platform: str, kind: ActionKind, text: str | None) -> None:
     """Refuse an empty text, or one over the platform's limit, saying by how much."""
     if text is None or not text.strip():

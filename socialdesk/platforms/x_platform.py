@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -11,7 +10,6 @@ from pydantic import Field
 
 from connectors.base import ActionKind, Channel
 from socialdesk.config import AccountConfig
-from socialdesk.platforms.channel_rules import URL
 from socialdesk.platforms.checks import Check, Mark, call_check
 from socialdesk.platforms.contract import (
     PlannedAction,
@@ -27,11 +25,7 @@ X_POLL_SECONDS = {"mentions": 90, "dms": 180}
 
 X_POST_LIMIT = 280
 """X counts weighted characters: most Latin text 1 each, CJK and emoji 2, any URL 23."""
-X_URL_LENGTH = 23
 X_DM_LIMIT = 10_000
-
-X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-"""Code points X weighs 1 (twitter-text v3 configuration); every other one weighs 2."""
 
 X_DM_LINK = "https://x.com/messages/compose?recipient_id={user_id}"
 """Opens a DM to the account; a post with a URL costs 20x on X, so only as a fallback."""
@@ -64,19 +58,13 @@ class XAccount(AccountConfig):
 
 
 def x_weighted_length(text: str) -> int:
-    """The length X counts: NFC text, each URL as 23, heavy code points as 2."""
-    normalized = unicodedata.normalize("NFC", text)
-    length = 0
-    position = 0
-    for match in URL.finditer(normalized):
-        length += _weigh(normalized[position:match.start()]) + X_URL_LENGTH
-        position = match.end()
-    return length + _weigh(normalized[position:])
+    """The length X counts, by X's own rules as the twitter-text library implements them
+    (URLs 23, emoji 2 however many code points they join, CJK 2). Imported on first use:
+    compiling its patterns takes the best part of a second, which no command but the
+    ones that count should pay."""
+    from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
-
-def _weigh(text: str) -> int:
-    return sum(1 if any(low <= ord(ch) <= high for low, high in X_LIGHT_RANGES) else 2
-               for ch in text)
+    return int(parse_tweet(text).weightedLength)
 
 
 def _token_checks(account: XAccount, connector: Any) -> Iterator[Check]:

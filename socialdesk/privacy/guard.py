@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -80,7 +80,8 @@ def guard_undecided(
             log.warning("message %s was stored without its personal-data spans: run "
                         "socialdesk privacy rescan so the guard can decide it", message.id)
             continue
-        plan = plan_redirect(_public_post(message), entities, config, settings.privacy, now())
+        plan = plan_redirect(_public_post(message), entities, config, settings.privacy, now(),
+                             earlier_redirects(engine, message))
         exposure_id = _decide(engine, message, plan, now())
         if exposure_id is None or plan is None:
             continue
@@ -137,6 +138,22 @@ def _unfinished(engine: Engine, account_id: int) -> list[int]:
             .order_by(col(PrivacyExposure.id))
         ).all()
     return [int(row) for row in rows if row is not None]
+
+
+def earlier_redirects(engine: Engine, message: Message) -> int:
+    """How many of the author's public messages the guard recorded before this one: the
+    pointer's wording is taken in turn by it, so X never sees the same pointer twice for
+    one person. Read from the exposures already stored, so it survives restarts."""
+    if not message.author_external_id:
+        return 0
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count(col(PrivacyExposure.id)))
+            .join(Message, col(Message.id) == col(PrivacyExposure.message_id))
+            .where(Message.platform == message.platform,
+                   Message.author_external_id == message.author_external_id,
+                   col(Message.id) != message.id)
+        ).one()
 
 
 def stored_entities(message: Message) -> list[Entity] | None:

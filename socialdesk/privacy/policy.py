@@ -61,8 +61,12 @@ def plan_redirect(
     account: AccountConfig,
     privacy: PrivacySettings,
     now: datetime,
+    earlier_redirects: int = 0,
 ) -> RedirectPlan | None:
     """The guard's actions for `post`, or None when there is nothing to do.
+
+    `earlier_redirects` (the author's earlier exposures) picks the pointer's wording, so
+    a repeat customer's pointers differ.
 
     Nothing is planned for private messages, posts without personal data, or accounts
     whose mode is `off`; the caller passes only inbound posts (never the brand's own).
@@ -76,7 +80,8 @@ def plan_redirect(
     platform = platform_named(post.platform)
     name = platform.salutation(post)
     try:
-        texts = redirect_texts(templates, language, name, entities, platform.dm_link(account))
+        texts = redirect_texts(templates, language, name, entities, platform.dm_link(account),
+                               earlier_redirects)
         refused = None
     except PublicTextRefused as error:
         private = render(templates.private_message, name=name,

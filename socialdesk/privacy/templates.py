@@ -1,6 +1,9 @@
 """The words of the privacy guard: private message, public pointer, in Italian or English.
 
-Texts come from `[privacy.templates.<language>]` in config. A public text is checked
+Texts come from `[privacy.templates.<language>]` in config. A pointer has several
+wordings, taken in turn for each customer (`variant`, the count of their earlier redirects):
+X refuses a post that repeats one of the account's own, so a second pointer to the same
+person must read differently. A public text is checked
 against the personal data found in the customer's post before it leaves this module: if
 any value would show again (a display name that carries a phone number, say), the
 customer's name is dropped, and if the data still shows the public text is refused.
@@ -66,8 +69,10 @@ def redirect_texts(
     name: str,
     entities: Sequence[_Valued],
     dm_link: str | None = None,
+    variant: int = 0,
 ) -> RedirectTexts:
     """The three texts for one post; public ones never repeat a value in `entities`.
+    `variant` picks the pointer's wording (in turn: the customer's earlier redirects).
 
     Raises:
         PublicTextRefused: the configured public text itself contains the data.
@@ -76,12 +81,18 @@ def redirect_texts(
     return RedirectTexts(
         language=language,
         private_message=render(templates.private_message, name=name, **fields),
-        public_pointer=public_text(templates.public_pointer, name, entities),
+        public_pointer=public_text(in_turn(templates.public_pointer, variant), name, entities),
         public_pointer_with_link=(
-            public_text(templates.public_pointer_link, name, entities, dm_link=dm_link)
+            public_text(in_turn(templates.public_pointer_link, variant), name, entities,
+                        dm_link=dm_link)
             if dm_link else None
         ),
     )
+
+
+def in_turn(wordings: Sequence[str], variant: int) -> str:
+    """The wording for a customer's `variant`-th redirect: consecutive ones always differ."""
+    return wordings[variant % len(wordings)]
 
 
 def public_text(template: str, name: str, entities: Sequence[_Valued], **fields: str) -> str:

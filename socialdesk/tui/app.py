@@ -305,10 +305,12 @@ class DeskApp(App[None]):
 def binding_owners() -> tuple[type[DOMNode], ...]:
     """Every class whose BINDINGS carry the ids `[tui.keymap]` may rebind."""
     from socialdesk.tui.screens.conversation_screen import ConversationScreen
+    from socialdesk.tui.screens.public_answer_question import PublicAnswerQuestion
     from socialdesk.tui.widgets.composer import ComposerModal  # see LATER_MODULES
 
     return (DeskApp, InboxScreen, ConversationList, ConversationScreen, DashboardScreen,
-            ComposerModal, NoteModal, ChoiceModal, ConfirmModal, HelpScreen)
+            ComposerModal, NoteModal, ChoiceModal, ConfirmModal, HelpScreen,
+            PublicAnswerQuestion)
 
 
 def binding_ids() -> set[str]:

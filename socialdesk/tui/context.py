@@ -52,3 +52,6 @@ class Desk:
     """`[hours] timezone`: every time the desk shows is in it (`socialdesk.tui.times`)."""
     theme: str | None = None
     """`[tui] theme`: a Textual theme name; None keeps Textual's default (dark)."""
+    drafts: dict[tuple[int, bool], str] = field(default_factory=dict)
+    """Unsent answers by (conversation id, private), kept for the session until sent or
+    dropped (`answer_keys`)."""

@@ -162,20 +162,24 @@ class AnswerQueued(Message, bubble=False):
 
 
 class OutboxSent(Message, bubble=False):
-    """`send_now` finished with the row in `state` (`sent`, `failed`, ...)."""
+    """`send_now` finished with the row in `state` (`sent`, `failed`, ...); `detail` says
+    why and what to do when it did not go."""
 
-    def __init__(self, what: str, state: str) -> None:
+    def __init__(self, what: str, state: str, detail: str | None = None) -> None:
         super().__init__()
         self.what = what
         self.state = state
+        self.detail = detail
 
 
 class RedirectFinished(Message, bubble=False):
-    """The privacy guard's redirect was carried out with `outcome`."""
+    """The privacy guard's redirect was carried out with `outcome`; `failures` names the
+    steps that did not go, why, and what to do."""
 
-    def __init__(self, outcome: str) -> None:
+    def __init__(self, outcome: str, failures: str = "") -> None:
         super().__init__()
         self.outcome = outcome
+        self.failures = failures
 
 
 class PrivateChannelChosen(Message, bubble=False):

@@ -33,6 +33,7 @@ from socialdesk.store.models import (
     Handle,
     Message,
     OutboxAction,
+    PrivacyExposure,
 )
 from socialdesk.sync import sync_accounts
 
@@ -70,11 +71,16 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 
 def conversation(engine: Engine, channel: str) -> Conversation:
-    """The conversation of `channel` with the newest customer message."""
+    """The conversation of `channel` with the newest customer message, among those a public
+    answer may go to now: not waiting for a privacy redirect (the guard runs in `suggest`
+    mode here, and a public answer waits for it: tests/cli/test_public_answer_hold.py)."""
+    waiting = select(PrivacyExposure.conversation_id).where(
+        PrivacyExposure.outcome == "suggested")
     with Session(engine) as session:
         found = session.exec(
             select(Conversation).where(Conversation.channel == channel,
-                                       col(Conversation.last_inbound_at).is_not(None))
+                                       col(Conversation.last_inbound_at).is_not(None),
+                                       col(Conversation.id).not_in(waiting))
             .order_by(col(Conversation.last_inbound_at).desc())
         ).first()
     assert found is not None, f"the sandbox data set has no {channel} conversation"

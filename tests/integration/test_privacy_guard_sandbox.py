@@ -239,3 +239,33 @@ def test_the_redirects_report_lists_types_and_actions_never_values(
     assert row["private_conversation_id"] != ""
     # the number, spaced or not; "347" alone can be a timestamp's microseconds
     assert PHONE not in result.stdout and PHONE.replace(" ", "") not in result.stdout
+
+
+def test_a_repeat_customer_gets_a_pointer_x_accepts_every_time(
+    sandbox: SandboxServer, config_path: Path, store: Engine
+) -> None:
+    """X refuses a post that repeats one of the account's own: the same wording for the
+    same @handle failed the second pointer (issue 15 point 2). Three mentions, one of them
+    on a later pass: three pointers accepted, three wordings, none with the data or a URL."""
+    data = [f"IBAN {IBAN}", f"chiamatemi al {PHONE}", "my mobile is 320 987 6543"]
+    first = [mention_with(sandbox, f"@{X_USERNAME} rimborso? {data[0]}"),
+             mention_with(sandbox, f"@{X_USERNAME} ancora nulla, {data[1]}")]
+    assert sync(config_path).returncode == 0
+    later = mention_with(sandbox, f"@{X_USERNAME} still waiting, {data[2]}")
+    assert sync(config_path).returncode == 0
+
+    refused = [a for a in sandbox.state()["actions"] if a["kind"] == "x.reply" and not a["ok"]]
+    pointers = [actions_on(sandbox, tweet.id) for tweet in (*first, later)]
+    texts = [next(a["body"]["text"] for a in sent if a["kind"] == "x.reply")
+             for sent in pointers]
+    assert refused == []
+    assert len(set(texts)) == 3 and all("@jdoe_iban" in text for text in texts)
+    for text in texts:
+        squashed = text.replace(" ", "")
+        assert "http" not in text and "x.com" not in text
+        assert not any(digits in squashed for digits in ("123456", "1234567", "3209876543"))
+    with Session(store) as session:
+        outcomes = session.exec(select(PrivacyExposure.outcome).join(
+            Message, Message.id == PrivacyExposure.message_id).where(  # type: ignore[arg-type]
+            Message.author_external_id == "880001")).all()
+    assert outcomes == ["done", "done", "done"]

@@ -159,3 +159,41 @@ def test_example_config_documents_the_default_templates() -> None:
 
     example = Path(__file__).resolve().parents[2] / "socialdesk" / "config.example.toml"
     assert load_settings(example).privacy.templates == DEFAULT_PRIVACY_TEMPLATES
+
+
+@pytest.mark.parametrize("text", ["chiamatemi al 347 123 4567 per il rimborso",
+                                  "please call me back on 347 123 4567 about my refund"])
+def test_each_earlier_redirect_of_a_customer_gives_the_pointer_another_wording(
+    text: str,
+) -> None:
+    """X refuses a post that repeats an earlier one: the pointer must change per customer
+    (issue 15 point 2). Twenty redirects of one person, twenty wordings, none with the
+    data or a URL; the fallback with the DM link changes too."""
+    config = settings_with("auto")
+    account = config.account("brand-x")
+    plans = [plan_redirect(post(text, "x"), DETECTOR.scan(text), account, config.privacy,
+                           NOW, earlier_redirects=number) for number in range(20)]
+    pointers = [p.actions[-1].text or "" for p in plans if p is not None]
+    linked = [p.pointer_if_dm_refused.text or "" for p in plans
+              if p is not None and p.pointer_if_dm_refused is not None]
+    assert len(set(pointers)) == 20 and len(set(linked[:12])) == 12
+    assert all(a != b for a, b in zip(linked, linked[1:], strict=False))
+    for pointer in pointers:
+        assert pointer.startswith("@giulia_v, ")
+        assert "http" not in pointer and "4567" not in pointer.replace(" ", "")
+
+
+def test_a_pointer_in_config_may_be_one_text_or_several() -> None:
+    one = Settings.model_validate({"privacy": {"templates": {"en": {
+        "private_message": "Hi {name}", "public_pointer": "{name}, see DM",
+        "public_pointer_link": "{name}: {dm_link}"}}}})
+    several = Settings.model_validate({"privacy": {"templates": {"en": {
+        "private_message": "Hi {name}", "public_pointer": ["{name}, see DM", "{name}, DM sent"],
+        "public_pointer_link": ["{name}: {dm_link}"]}}}})
+    assert one.privacy.templates["en"].public_pointer == ("{name}, see DM",)
+    assert several.privacy.templates["en"].public_pointer == ("{name}, see DM",
+                                                             "{name}, DM sent")
+    with pytest.raises(ValueError, match="unknown placeholder"):
+        Settings.model_validate({"privacy": {"templates": {"en": {
+            "private_message": "Hi", "public_pointer": ["ok", "{phone}"],
+            "public_pointer_link": "x"}}}})

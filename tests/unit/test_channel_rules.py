@@ -20,6 +20,14 @@ def test_x_counts_any_url_as_23_and_emoji_as_2() -> None:
     assert x_weighted_length("注文") == 4
 
 
+def test_x_counts_joined_emoji_and_bare_domains_as_x_does() -> None:
+    """twitter-text's rules (issue 17 point 2): an emoji with a skin tone or a family
+    sequence is one emoji (2), a bare domain is a URL (23)."""
+    assert x_weighted_length("ok 👍🏽") == 3 + 2
+    assert x_weighted_length("👨‍👩‍👧") == 2
+    assert x_weighted_length("vedi shop.example.com") == 5 + 23
+
+
 def test_an_x_reply_over_280_is_refused_with_the_count() -> None:
     check_text("x", ActionKind.REPLY, "a" * 280)
     with pytest.raises(ChannelRuleError, match="281 characters .*allows 280: shorten it by 1"):

@@ -1,5 +1,10 @@
 """The conversation's answering keys: reply, write privately, and the privacy guard's
-redirect; then sending the queued outbox row at once when the desk has the tokens."""
+redirect; then sending the queued outbox row at once when the desk has the tokens.
+
+A public answer while the guard's redirect waits asks first (redirect, or answer anyway,
+audited). What was typed stays as the conversation's draft until it is queued or dropped,
+so a refusal ("shorten it by 109") or an Esc loses nothing. A failure says why and what
+to do, from the reason stored with the outbox row."""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ from functools import partial
 
 from textual.message import Message
 
-from socialdesk.desk.answers import reply, send_private
+from socialdesk.desk.answers import PublicAnswerHeld, reply, send_private
+from socialdesk.desk.failure_advice import SETTLED_BADLY, redirect_failures, send_failure
 from socialdesk.desk.identity import account_data_warning
 from socialdesk.desk.outbox import send_now
 from socialdesk.privacy.plan_steps import read_plan
 from socialdesk.privacy.suggestions import accept_suggestion
-from socialdesk.store.models import ExposureOutcome, OutboxState
+from socialdesk.store.models import ExposureOutcome, OutboxState, PrivacyExposure
 from socialdesk.tui.messages import (
     ActionFailed,
     AnswerQueued,
@@ -24,7 +30,11 @@ from socialdesk.tui.messages import (
 from socialdesk.tui.saved_replies import fill, suggest
 from socialdesk.tui.screens.conversation_state import ConversationState
 from socialdesk.tui.screens.modals import ConfirmModal
-from socialdesk.tui.widgets.composer import ComposerModal, describe_destination
+from socialdesk.tui.screens.public_answer_question import (
+    PublicAnswerChoice,
+    PublicAnswerQuestion,
+)
+from socialdesk.tui.widgets.composer import Composed, ComposerModal, describe_destination
 from socialdesk.tui.workers import (
     PrivateKind,
     private_kind,
@@ -37,11 +47,49 @@ CHANNEL_CHANGED = ("The private channel changed since the composer opened; nothi
                    "press p again to see where it goes now")
 
 
+class PublicAnswerWaiting(Message, bubble=False):
+    """The store refused a public answer: personal data there waits for the guard."""
+
+    def __init__(self, types: str, text: str) -> None:
+        super().__init__()
+        self.types = types
+        self.text = text
+
+
 class AnswerKeys(ConversationState):
     """The keys that write to the customer; the composer says where before anything goes."""
 
     async def action_reply(self) -> None:
+        """A public answer while the guard's redirect waits asks first."""
+        view = self.view
+        if view is not None and view.visibility == "public" and self.suggestions:
+            exposure = self.suggestions[0]
+            question = PublicAnswerQuestion(exposure.types.replace(",", ", "),
+                                            redirect_steps(exposure),
+                                            self.desk_app.desk.operator.initials)
+            self.app.push_screen(question, partial(self._public_answer_chosen, exposure, None))
+            return
         await self._open_composer(private=False, kind=(None, None))
+
+    async def _public_answer_chosen(self, exposure: PrivacyExposure | None, text: str | None,
+                                    choice: PublicAnswerChoice | None) -> None:
+        """g: the redirect, now; a: the answer (`text` when already written), audited."""
+        if choice == "redirect" and exposure is not None:
+            self.start_redirect(exposure.id or 0)
+        elif choice == "anyway" and text is not None:
+            self._queue_answer(False, text, (None, None), public_anyway=True)
+        elif choice == "anyway":
+            await self._open_composer(private=False, kind=(None, None), public_anyway=True)
+
+    def on_public_answer_waiting(self, event: PublicAnswerWaiting) -> None:
+        """The guard had not looked at the message when the desk last read it: ask now,
+        with the answer already written (it stays the draft meanwhile)."""
+        exposure = self.suggestions[0] if self.suggestions else None
+        question = PublicAnswerQuestion(event.types,
+                                        redirect_steps(exposure) if exposure else None,
+                                        self.desk_app.desk.operator.initials)
+        self.app.push_screen(question, partial(self._public_answer_chosen, exposure,
+                                               event.text))
 
     def action_reply_private(self) -> None:
         """Ask `send_private`'s own rule where a private answer goes, then open the
@@ -64,7 +112,11 @@ class AnswerKeys(ConversationState):
         return partial(private_kind, desk.engine, view.contact_id or 0, view.id,
                        desk.settings, desk.clock)
 
-    async def _open_composer(self, private: bool, kind: PrivateKind) -> None:
+    def _draft_key(self, private: bool) -> tuple[int, bool]:
+        return (self.conversation_id, private)
+
+    async def _open_composer(self, private: bool, kind: PrivateKind,
+                             public_anyway: bool = False) -> None:
         if self.view is None:
             return
         desk = self.desk_app.desk
@@ -77,25 +129,36 @@ class AnswerKeys(ConversationState):
                        suggest(desk.saved_replies, last_inbound.text if last_inbound else "")]
         destination = describe_destination(view, last_inbound, private, *kind)
 
-        def send(text: str | None) -> None:
-            if not text:
+        drafts, key = desk.drafts, self._draft_key(private)
+
+        def closed(composed: Composed | None) -> None:
+            text = composed.text if composed is not None else ""
+            if text.strip():
+                drafts[key] = text
+            else:
+                drafts.pop(key, None)
+            if composed is None or not composed.send:
                 return
             warning = None if destination.public else account_data_warning(card, text)
             if warning is None:
-                self._queue_answer(private, text, kind)
+                self._queue_answer(private, text, kind, public_anyway)
                 return
             self.app.push_screen(
                 ConfirmModal(warning + "\n\nSend anyway?"),
                 lambda yes: self._queue_answer(private, text, kind) if yes else None)
 
-        await self.app.push_screen(ComposerModal(destination, suggestions), send)
+        await self.app.push_screen(
+            ComposerModal(destination, suggestions, drafts.get(key, "")), closed)
 
-    def _queue_answer(self, private: bool, text: str, kind: PrivateKind) -> None:
+    def _queue_answer(self, private: bool, text: str, kind: PrivateKind,
+                      public_anyway: bool = False) -> None:
         """Queue through `socialdesk.desk.answers` (it picks and checks the channel), then
-        send. A private answer goes only where the composer said it would."""
+        send. A private answer goes only where the composer said it would. The draft goes
+        once the answer is queued; a refusal leaves it for the next r or p."""
         desk, view = self.desk_app.desk, self.view
         assert view is not None
         private_kind_now = self._private_kind()
+        drafts, key = desk.drafts, self._draft_key(private)
 
         def call() -> Message:
             if private and private_kind_now() != kind:
@@ -105,8 +168,14 @@ class AnswerKeys(ConversationState):
                                       desk.operator.initials, conversation_id=view.id,
                                       settings=desk.settings, now=desk.clock)
             else:
-                action = reply(desk.engine, view.id, text, desk.operator.initials,
-                               settings=desk.settings, now=desk.clock)
+                try:
+                    action = reply(desk.engine, view.id, text, desk.operator.initials,
+                                   settings=desk.settings, public_anyway=public_anyway,
+                                   now=desk.clock)
+                except PublicAnswerHeld as held:
+                    return PublicAnswerWaiting(held.types, text)
+            if drafts.get(key, "").strip() == text.strip():
+                drafts.pop(key, None)
             return AnswerQueued(action, "Answer")
 
         self.write(call)
@@ -119,44 +188,66 @@ class AnswerKeys(ConversationState):
         else:
             self.notify(f"{event.what} queued; sending…")
             settings, action_id, what = desk.settings, event.action.id or 0, event.what
-            start_worker(self, partial(run_desk_call, self, lambda: OutboxSent(
-                what, send_now(desk.engine, settings, action_id, now=desk.clock).state)),
-                group="send")
+
+            def send() -> OutboxSent:
+                action = send_now(desk.engine, settings, action_id, now=desk.clock)
+                failed = action.state in SETTLED_BADLY
+                return OutboxSent(what, action.state,
+                                  send_failure(what, action) if failed else None)
+
+            start_worker(self, partial(run_desk_call, self, send), group="send")
         self.refresh_view()
 
     def on_outbox_sent(self, event: OutboxSent) -> None:
-        self.notify(f"{event.what} {event.state}",
-                    severity="information" if event.state == OutboxState.SENT else "warning")
+        self.notify(event.detail or f"{event.what} {event.state}",
+                    severity="information" if event.state == OutboxState.SENT else "warning",
+                    timeout=5 if event.detail is None else 15, markup=False)
         self.refresh_view()
 
     def action_redirect(self) -> None:
         """Suggest mode: carry out the guard's waiting plan for this conversation."""
-        desk = self.desk_app.desk
         if not self.suggestions:
             self.notify("No privacy redirect is waiting for this conversation")
             return
-        if desk.settings is None:
+        if self.desk_app.desk.settings is None:
+            self.start_redirect(0)  # says why it cannot, before asking anything
+            return
+        exposure = self.suggestions[0]
+        question = (f"{exposure.types} shown in public. Carry out the redirect: "
+                    f"{redirect_steps(exposure)}? It is sent at once and audited.")
+        self.app.push_screen(ConfirmModal(question),
+                             lambda yes: self.start_redirect(exposure.id or 0) if yes else None)
+
+    def start_redirect(self, exposure_id: int) -> None:
+        """The redirect, if the desk can send (it needs the accounts' config)."""
+        if self.desk_app.desk.settings is None:
             self.notify("The redirect sends at once and needs the accounts' config "
                         "(socialdesk tui with --config)", severity="error")
             return
-        exposure = self.suggestions[0]
-        steps = ", then ".join(step.action.purpose.value.replace("_", " ")
-                               for step in read_plan(exposure.plan) if not step.conditional)
-        question = (f"{exposure.types} shown in public. Carry out the redirect: {steps}? "
-                    "It is sent at once and audited.")
-        self.app.push_screen(ConfirmModal(question),
-                             lambda yes: self.apply_redirect(exposure.id or 0) if yes else None)
+        self.apply_redirect(exposure_id)
 
     def apply_redirect(self, exposure_id: int) -> None:
         """Sent at once, in a worker of its own: a send may wait on the platform."""
         desk = self.desk_app.desk
         settings = desk.settings
         assert settings is not None
-        start_worker(self, partial(run_desk_call, self, lambda: RedirectFinished(
-            accept_suggestion(desk.engine, settings, exposure_id, desk.operator.initials,
-                              now=desk.clock).outcome)), group="send")
+
+        def redirect() -> RedirectFinished:
+            exposure = accept_suggestion(desk.engine, settings, exposure_id,
+                                         desk.operator.initials, now=desk.clock)
+            return RedirectFinished(exposure.outcome, redirect_failures(desk.engine, exposure))
+
+        start_worker(self, partial(run_desk_call, self, redirect), group="send")
 
     def on_redirect_finished(self, event: RedirectFinished) -> None:
-        self.notify(f"Privacy redirect {event.outcome}",
-                    severity="information" if event.outcome == ExposureOutcome.DONE else "warning")
+        failures = f": {event.failures}" if event.failures else ""
+        self.notify(f"Privacy redirect {event.outcome}{failures}",
+                    severity="information" if event.outcome == ExposureOutcome.DONE else "warning",
+                    timeout=5 if not failures else 15, markup=False)
         self.refresh_view()
+
+
+def redirect_steps(exposure: PrivacyExposure) -> str:
+    """"hide, then private message, then public pointer": the plan, in words."""
+    return ", then ".join(step.action.purpose.value.replace("_", " ")
+                          for step in read_plan(exposure.plan) if not step.conditional)
