@@ -67,7 +67,6 @@ from socialdesk.privacy.vocabulary import (
     STREET_EN_TRIGGERS,
     STREET_IT_TRIGGERS,
 )
-from socialdesk.rules_config import compile_custom_pattern
 
 CUSTOM_PREFIX = "CUSTOM:"
 
@@ -248,6 +247,10 @@ class Detector:
 
     @staticmethod
     def _compile_custom(name: str, pattern: str) -> re2._Regexp:
+        # imported here: the config models (pydantic) cost ~80 ms of start-up, and only a
+        # detector with brand patterns needs their compiler
+        from socialdesk.rules_config import compile_custom_pattern
+
         try:
             return compile_custom_pattern(name, pattern)
         except ValueError as error:
