@@ -68,7 +68,19 @@ def ibans(scan: TextScan) -> Iterator[Candidate]:
                     yield Candidate(RANK[IBAN], start, end, IBAN)
                 resume = end  # the candidate may run on into a second IBAN
                 break
+        else:
+            _block_failed_iban(scan, start, ends)
         match = _IBAN_CAND_RE.search(text, resume)
+
+
+def _block_failed_iban(scan: TextScan, start: int, ends: list[int]) -> None:
+    """An IBAN-shaped code that fails its check ("IBAN falso IT65 B813 9882 …") hides the
+    digits in it: none of them is a phone, a card or a CRO."""
+    if not ends:
+        return
+    size = sum(ch.isalnum() for ch in scan.text[start:ends[-1]])
+    if size >= _IBAN_MIN_LENGTH:
+        scan.word_blocks.append((start, ends[-1]))
 
 
 def bare_trn(scan: TextScan) -> Iterator[Candidate]:
@@ -83,7 +95,8 @@ def cards(scan: TextScan, groups: list[tuple[int, int]]) -> Iterator[Candidate]:
     text = scan.text
     i = 0
     while i < len(groups):
-        if groups[i][0] > 0 and text[groups[i][0] - 1] in _NUMBER_LEFT_STOP:
+        before = text[groups[i][0] - 1] if groups[i][0] > 0 else " "
+        if before in _NUMBER_LEFT_STOP or before.isalnum():  # "IT43 O424 …", "x.4111"
             i += 1
             continue
         found = None
@@ -101,7 +114,7 @@ def cards(scan: TextScan, groups: list[tuple[int, int]]) -> Iterator[Candidate]:
             i += 1
             continue
         start, end = groups[i][0], groups[found][1]
-        if not scan.in_url_or_handle(start):
+        if not scan.in_url_or_handle(start) and not scan.word_blocked(start, end):
             yield Candidate(RANK[CARD], start, end, CARD)
         i = found + 1
 

@@ -23,37 +23,81 @@ _EMAIL_RE = re.compile(
 _EMAIL_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "._%+-")
 
 # Postal addresses. Italian: street word + name + house number, optional CAP + city.
-_NAME_WORD = r"[A-ZÀ-Þ][\w'’À-ÿ.]*"
+# Customers write street names in lower case too ("via roma 12"): a lower-case name word
+# is accepted unless it is a function word ("vado via presto alle 8" is no address).
+_NAME_WORD = r"[^\W\d_][\w'’.]*"
 _PARTICLE = r"(?:de[il]?|dell[aeo]|degli|delle|della|di|d['’]|e|san|santa|sant['’]|s\.)"
+_STREET_IT = (
+    r"via|viale|v\.le|vle|piazza|p\.zza|p\.za|pza|piazzale|p\.le|piazzetta|corso|c\.so"
+    r"|largo|l\.go|strada|str\.|vicolo|vic\.|contrada|c\.da|borgo|lungomare|lungotevere"
+    r"|località|loc\.|frazione|fraz\."
+)
 _ADDRESS_IT_RE = re.compile(
     rf"""
-    (?i:\b(?:via|viale|v\.le|piazza|p\.zza|piazzale|corso|c\.so|largo|strada|vicolo|contrada
-        |borgo|lungomare|lungotevere|località|loc\.))\s+
-    (?P<name>(?:{_PARTICLE}\s*)?{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s*)?{_NAME_WORD}){{0,4}})
-    \s*,?\s*(?:n\.\s*|n°\s*|nr\.?\s*|civico\s+)?
-    (?P<number>\d{{1,4}}(?:\s?/\s?[A-Za-z0-9]{{1,3}}|[A-Za-z](?![\w]))?)(?![\d\w])
+    (?i:\b(?:{_STREET_IT}))\s+
+    (?P<name>(?:{_PARTICLE}\s*)?{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s*)?{_NAME_WORD}){{0,4}}?)
+    \s*,?\s*(?i:n\.\s*|n°\s*|nr\.?\s*|num\.\s*|civico\s+)?
+    (?P<number>\d{{1,4}}(?:\s?/\s?[A-Za-z0-9]{{1,3}}|[A-Za-z](?![\w]))?
+      (?:\s+(?i:bis|ter|quater)\b)?)(?![\d\w])
     (?!\s*(?i:volte|times|giorni|days|ore|hours|minuti|minutes|mesi|months|settimane|weeks
-        |anni|years|euro|€|%|pezzi|items))
-    (?P<tail>\s*,?\s*\d{{5}}\s+{_NAME_WORD}(?:\s+{_NAME_WORD})?(?:\s*\(?[A-Z]{{2}}\)?)?)?
+        |anni|years|euro|€|%|pezzi|items|persone|people|km|kg|metri|pacchi|voli|treni))
+    (?P<tail>\s*,?\s*\d{{5}}\s+[A-ZÀ-Þ][\w'’]*(?:\s+[A-ZÀ-Þ][\w'’]*)?(?:\s*\(?[A-Z]{{2}}\)?)?)?
     """,
     re.X,
 )
-# English: house number + name + street word, optional city, state + ZIP or UK postcode.
+# English: optional flat, house number + name + street word, optional city, state + ZIP
+# or UK postcode.
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"
 _ADDRESS_EN_RE = re.compile(
-    r"""
-    (?<![\w.,/])\d{1,5}[A-Za-z]?\s+
+    rf"""
+    (?:(?:Flat|Apt|Apartment|Unit|Suite)\.?\s*\d{{1,4}}[A-Za-z]?,?\s+)?
+    (?<![\w.,/])\d{{1,5}}[A-Za-z]?\s+
     (?:
-      (?P<name>(?:[A-Z][\w'’]*\s+){1,3})
+      (?P<name>(?:[A-Z][\w'’]*\s+){{1,3}})
       (?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Close|Court|Ct
         |Place|Pl|Terrace|Crescent|Square|Sq)\b\.?
-    | (?:St\.?|Saint)\s+[A-Z][\w'’]+(?:\s+[A-Z][\w'’]+){0,2}   # 30 St Mary Axe
+    | (?:St\.?|Saint)\s+[A-Z][\w'’]+(?:\s+[A-Z][\w'’]+){{0,2}}   # 30 St Mary Axe
     )
     (?P<tail>(?:,?\s*(?:Apt|Flat|Unit|Suite)\.?\s*\w+)?
       (?:,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?
-      (?:,?\s*(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}))?)
+      (?:,?\s*(?:[A-Z]{{2}}\s+\d{{5}}(?:-\d{{4}})?|{_UK_POSTCODE}))?)
     """,
     re.X,
 )
+# A postcode alone, after a word naming it: "my postcode is LS8 2HP", "zip 10001", "CAP 20121".
+_POSTCODE_RE = re.compile(
+    rf"""
+    (?i:\b(?:post\s?code|postal\s+code|zip(?:\s+code)?|cap))\b
+    (?:
+      (?:[^\w\n]+[\w'’]+){{0,7}}?[^\w\n]+{_UK_POSTCODE}   # "postcode on my order is LS8 2HP"
+    | (?:\s+(?i:is|è|:|=|it's|was|era))*[\s:]*\d{{5}}(?:-\d{{4}})?   # "zip 10001", "CAP: 20121"
+    )(?![\w])
+    """,
+    re.X,
+)
+_POSTCODE_VALUE_RE = re.compile(rf"(?:{_UK_POSTCODE}|\d{{5}}(?:-\d{{4}})?)$")
+# A shop's, branch's or service centre's own address is not the customer's data: the
+# address right after such a word ("il negozio di via Roma 3", "the store at 12 High St").
+_PLACE_OF_BUSINESS_RE = re.compile(
+    r"""
+    (?i:\b(?:negozi[oi]|punt[oi]\s+vendita|filial[ei]|succursale|sede|deposito|magazzino
+        |centr[oi]\s+(?:assistenza|riparazioni|servizi|commerciale)|sportell[oi]|agenzia
+        |uffici[oi](?:\s+postale)?|showroom|outlet|store|shop|branch|depot|office|warehouse
+        |(?:service|repair)\s+cent(?:re|er)|boutique|punto\s+ritiro|locker|supermercato|mall)
+      (?:\s+[\w'’]+){0,2}?\s+
+      (?:di|in|a|al|alla|all['’]|del|della|dell['’]|nel|nella|sul|sulla|at|on|in|of|near)\s*)$
+    """,
+    re.X,
+)
+_PLACE_REACH = 48
+# Lower-case words that never start a street name: "vado via presto alle 8".
+_NAME_FUNCTION_WORDS = frozenset({
+    "a", "ad", "al", "alla", "alle", "anche", "con", "da", "dal", "dalla", "dopo", "e", "è",
+    "fra", "gli", "ha", "hanno", "ho", "i", "il", "in", "la", "le", "lo", "ma", "mi", "ne",
+    "nel", "non", "o", "per", "poi", "presto", "prima", "se", "si", "sono", "su", "sul",
+    "subito", "tra", "un", "una", "uno", "the", "and", "to", "for", "with", "of", "or",
+    "ci", "ti", "che", "qui", "li", "lì", "là", "tutti", "tutto", "ancora", "già", "circa",
+})
 
 
 def emails(scan: TextScan) -> Iterator[Candidate]:
@@ -74,7 +118,8 @@ def addresses(
 ) -> Iterator[Candidate]:
     """Italian addresses at the given street-word starts; English ones anywhere if `english`.
 
-    `own_addresses` are the brand's published addresses, normalised: never flagged.
+    `own_addresses` are the brand's published addresses, normalised: never flagged, nor is
+    an address named as a place of business ("il negozio di via …", "the store at …").
     """
     text = scan.text
     matches = [m for m in (_ADDRESS_IT_RE.match(text, s) for s in streets) if m]
@@ -82,15 +127,32 @@ def addresses(
         matches.extend(_ADDRESS_EN_RE.finditer(text))
     for match in matches:
         name = match.group("name") or "St"
-        first_name_word = name.split()[0].casefold().strip(".,")
+        words = name.split()
+        first_name_word = words[0].casefold().strip(".,")
         if first_name_word in ADDRESS_NAME_STOP:
+            continue
+        if any(w in _NAME_FUNCTION_WORDS for w in words if w.islower()):
             continue
         start, end = match.start(), match.end()
         while end > start and text[end - 1] in " ,":
             end -= 1
         if scan.in_url_or_handle(start) or _is_own_address(text[start:end], own_addresses):
             continue
+        if _PLACE_OF_BUSINESS_RE.search(text, max(0, start - _PLACE_REACH), start):
+            continue
         yield Candidate(RANK[ADDRESS], start, end, ADDRESS)
+
+
+def postcodes(scan: TextScan, starts: list[int]) -> Iterator[Candidate]:
+    """A postcode or ZIP code after the word naming it (at `starts`): the postcode only."""
+    text = scan.text
+    for start in starts:
+        match = _POSTCODE_RE.match(text, start)
+        if match is None:
+            continue
+        code = _POSTCODE_VALUE_RE.search(match.group())
+        if code is not None and not scan.in_url_or_handle(start):
+            yield Candidate(RANK[ADDRESS], start + code.start(), match.end(), ADDRESS)
 
 
 def _is_own_address(value: str, own_addresses: Sequence[str]) -> bool:

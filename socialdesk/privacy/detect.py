@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 import string
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import re2
 
@@ -54,8 +54,8 @@ from socialdesk.privacy.candidates import (
     TRN,
     Candidate,
 )
-from socialdesk.privacy.contact_details import addresses, emails, normalise_address
-from socialdesk.privacy.context_codes import CONTEXT_RE, contextual
+from socialdesk.privacy.contact_details import addresses, emails, normalise_address, postcodes
+from socialdesk.privacy.context_codes import CONTEXT_RE, answered, asked_kinds, contextual
 from socialdesk.privacy.lookalikes import WORD_BLOCK_RE, TextScan
 from socialdesk.privacy.phones import MIN_NATIONAL_DIGITS, PhoneFinder
 from socialdesk.privacy.tax_codes import fiscal_codes, prefixed_vat
@@ -64,6 +64,7 @@ from socialdesk.privacy.vocabulary import (
     BOOKING_HINTS,
     BOOKING_TRIGGERS,
     CONTEXT_TRIGGERS,
+    POSTCODE_TRIGGERS,
     STREET_EN_TRIGGERS,
     STREET_IT_TRIGGERS,
 )
@@ -84,6 +85,20 @@ class Entity:
     start: int
     end: int
     value: str
+
+
+@dataclass(slots=True)
+class _Triggers:
+    """What the word pass found: where codes are named, where streets and postcodes start."""
+
+    contexts: list[tuple[str, int]] = field(default_factory=list)
+    """(context kind, end of the context word)"""
+    streets: list[int] = field(default_factory=list)
+    """start of each Italian street word"""
+    postcodes: list[int] = field(default_factory=list)
+    """start of each word naming a postcode"""
+    english_street: bool = False
+    """an English street type occurs somewhere"""
 
 
 class _Spans:
@@ -112,7 +127,8 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # One pass finds every run of digits with the separators phone and card numbers use;
 # phones, cards and bare CROs are all read from these chunks.
 _NUM_CHUNK_RE = re.compile(r"[+(]?\d(?:[\d \-./()]*\d)?\)?")
-_ALL_TRIGGERS = CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS
+_BLOCK_SIZE, _MIN_BLOCKS = 4, 3  # see `_block_layout`
+_ALL_TRIGGERS = CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS | POSTCODE_TRIGGERS
 
 
 class Detector:
@@ -143,18 +159,23 @@ class Detector:
 
     # -- public -------------------------------------------------------------------------
 
-    def scan(self, text: str) -> list[Entity]:
-        """Entities in `text`, sorted by start, non-overlapping (higher rank, then longer wins)."""
+    def scan(self, text: str, context: str | None = None) -> list[Entity]:
+        """Entities in `text`, sorted by start, non-overlapping (higher rank, then longer wins).
+
+        context: the brand's previous message in the thread, when there is one. If it asks
+            for a code ("what is your order number?"), the first bare code of the reply
+            ("it's 112-4563") is a REFERENCE even with no word naming it.
+        """
         if not text:
             return []
-        candidates = self._candidates(text)
+        candidates = self._candidates(text, asked_kinds(context) if context else ())
         return [
             Entity(c.type, c.start, c.end, text[c.start:c.end]) for c in _resolve(candidates)
         ]
 
     # -- candidate generation -----------------------------------------------------------
 
-    def _candidates(self, text: str) -> list[Candidate]:
+    def _candidates(self, text: str, asked: Collection[str]) -> list[Candidate]:
         """Every validated candidate, overlapping ones included.
 
         Each pass is called only when a cheap test on the text says it can find
@@ -169,7 +190,7 @@ class Detector:
             found.extend(emails(scan))
         found.extend(fiscal_codes(scan))
         chunks = [(chunk, *chunk.span()) for chunk in _NUM_CHUNK_RE.finditer(text)]
-        contexts, streets, english_street = self._triggers(scan, bool(chunks))
+        words = self._triggers(scan, bool(chunks) or bool(asked))
         if chunks:
             # numeric characters (separators included) bound which codes can be present
             numeric = sum(end - start for _, start, end in chunks)
@@ -184,45 +205,49 @@ class Detector:
                     found.extend(self._numbers(scan, chunk))
             if numeric >= TRN_MIN_DIGITS:
                 found.extend(bare_trn(scan))
-            if streets or english_street:
-                found.extend(addresses(scan, streets, english_street, self._own_addresses))
-        for kind, end in contexts:
+            if words.streets or words.english_street:
+                found.extend(addresses(scan, words.streets, words.english_street,
+                                       self._own_addresses))
+            if words.postcodes:
+                found.extend(postcodes(scan, words.postcodes))
+        for kind, end in words.contexts:
             found.extend(contextual(scan, kind, end))
+        if asked:
+            found.extend(answered(scan, asked))
         return found
 
-    def _triggers(
-        self, scan: TextScan, has_digits: bool
-    ) -> tuple[list[tuple[str, int]], list[int], bool]:
+    def _triggers(self, scan: TextScan, has_digits: bool) -> _Triggers:
         """One word pass: context words, street words and look-alike announcements.
 
-        Returns (context kind, end of the context word) pairs, the start of each Italian
-        street word, and whether an English street type occurs; fills `scan.word_blocks`.
+        Fills `scan.word_blocks` with the look-alikes a word announces.
         """
         text = scan.text
         lowered = text.lower()
         if len(lowered) != len(text):  # "İ" lower-cases to two code points
             lowered = text.translate(_ASCII_LOWER)
+        found = _Triggers()
         if not has_digits:  # a letters-only booking code is all that can follow a word
             if not any(hint in lowered for hint in BOOKING_HINTS):
-                return [], [], False
+                return found
             words = set(_WORD_RE.findall(lowered)) & BOOKING_TRIGGERS
         else:
             words = set(_WORD_RE.findall(lowered))
-        contexts: list[tuple[str, int]] = []
-        streets: list[int] = []
         for word in words & _ALL_TRIGGERS:
             for start in _word_positions(lowered, word):
                 if word in CONTEXT_TRIGGERS:
                     match = CONTEXT_RE.match(text, start)
                     if match and match.lastgroup:
-                        contexts.append((match.lastgroup, match.end()))
+                        found.contexts.append((match.lastgroup, match.end()))
                 if word in STREET_IT_TRIGGERS:
-                    streets.append(start)
+                    found.streets.append(start)
+                if word in POSTCODE_TRIGGERS:
+                    found.postcodes.append(start)
                 if word in BLOCK_TRIGGERS:
                     block = WORD_BLOCK_RE.match(text, start)
                     if block:
                         scan.word_blocks.append(block.span())
-        return contexts, streets, not words.isdisjoint(STREET_EN_TRIGGERS)
+        found.english_street = not words.isdisjoint(STREET_EN_TRIGGERS)
+        return found
 
     def _custom_matches(self, scan: TextScan) -> Iterator[Candidate]:
         for type_, pattern in self._custom:
@@ -243,7 +268,8 @@ class Detector:
             yield from cards(scan, groups)
         if any(end - start == CRO_LENGTH for start, end in groups):
             yield from bare_cro(scan, groups)
-        yield from self._phones.windows(scan, chunk, groups)
+        if not _block_layout(groups):
+            yield from self._phones.windows(scan, chunk, groups)
 
     @staticmethod
     def _compile_custom(name: str, pattern: str) -> re2._Regexp:
@@ -255,6 +281,19 @@ class Detector:
             return compile_custom_pattern(name, pattern)
         except ValueError as error:
             raise ValueError(f"privacy custom {error}") from None
+
+
+def _block_layout(groups: list[tuple[int, int]]) -> bool:
+    """Three or more 4-digit blocks in a row ("4880 0766 2016 8781", "0034 9929 0191 …"):
+    the layout of cards, IBANs, gift cards and tracking codes, never of a phone number, so
+    no phone is read from a window inside it."""
+    run = 0
+    for index, (start, end) in enumerate(groups):
+        adjacent = index and start - groups[index - 1][1] == 1
+        run = (run + 1 if adjacent else 1) if end - start == _BLOCK_SIZE else 0
+        if run >= _MIN_BLOCKS:
+            return True
+    return False
 
 
 def _word_positions(lowered: str, word: str) -> Iterator[int]:
