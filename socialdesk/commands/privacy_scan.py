@@ -42,13 +42,39 @@ def scan_lines(lines: Iterable[str], out: TextIO, detector: Detector) -> int:
 
 def scan_texts(texts: Iterable[str], out: TextIO, detector: Detector) -> int:
     """One JSON object per text, each taken whole: a text given as an argument may hold
-    newlines of its own, and its offsets count them."""
+    newlines of its own, and its offsets count them.
+
+    Each record is the text `json.dumps(scan_line(…), ensure_ascii=False)` gives, built
+    from pre-encoded pieces and written in batches: at 20,000 posts/s the generic encoder
+    and one write per line would cost a fifth of the time.
+    """
     count = 0
+    batch: list[str] = []
+    encoded_types: dict[str, str] = {}
     for text in texts:
-        out.write(json.dumps(scan_line(text, detector), ensure_ascii=False))
-        out.write("\n")
+        entities = ", ".join(
+            f'{{"type": {_encoded(encoded_types, e.type)}, "start": {e.start}, "end": {e.end}}}'
+            for e in detector.scan(text)
+        )
+        batch.append(f'{{"text": {_encode_string(text)}, "entities": [{entities}]}}\n')
         count += 1
+        if len(batch) >= _BATCH_LINES:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
     return count
+
+
+_BATCH_LINES = 256
+_encode_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _encoded(cache: dict[str, str], entity_type: str) -> str:
+    """The JSON string of an entity type (a handful per run, so encoded once each)."""
+    encoded = cache.get(entity_type)
+    if encoded is None:
+        encoded = cache[entity_type] = _encode_string(entity_type)
+    return encoded
 
 
 def run_privacy_scan(

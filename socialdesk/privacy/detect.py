@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 import string
-from bisect import bisect_left
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -101,34 +100,31 @@ class _Triggers:
     """an English street type occurs somewhere"""
 
 
-class _Spans:
-    """Sorted, non-overlapping spans with a fast overlap test."""
-
-    __slots__ = ("_starts", "_ends")
-
-    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start < merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        self._starts = [s for s, _ in merged]
-        self._ends = [e for _, e in merged]
-
-    def overlaps(self, start: int, end: int) -> bool:
-        index = bisect_left(self._starts, end) - 1
-        return index >= 0 and self._ends[index] > start
-
-
 _DIGITS_RE = re.compile(r"\d+")
-_WORD_RE = re.compile(r"[^\W\d_]+")
+# Every trigger word is written in these letters; `_word_positions` checks the real word
+# boundaries, so a word glued to another script's letter is still rejected. (The Unicode
+# letter class costs twice as much on every post.)
+_WORD_RE = re.compile(r"[a-zà-ÿ]+")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # One pass finds every run of digits with the separators phone and card numbers use;
 # phones, cards and bare CROs are all read from these chunks.
-_NUM_CHUNK_RE = re.compile(r"[+(]?\d(?:[\d \-./()]*\d)?\)?")
+# (A leading digit-or-sign alternative lets the engine skip to candidate characters.)
+_NUM_CHUNK_RE = re.compile(r"(?:\d|[+(](?=\d))(?:[\d \-./()]*\d)?\)?")
 _BLOCK_SIZE, _MIN_BLOCKS = 4, 3  # see `_block_layout`
-_ALL_TRIGGERS = CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS | POSTCODE_TRIGGERS
+# A one-letter trigger starts an abbreviation only with the character that follows it
+# ("v.le", "p.zza", "c.f.", "p iva", "s/n", "h 10:30"); Italian elides "l'" everywhere.
+_LETTER_TRIGGER_FOLLOWERS = {
+    "v": ".", "l": ".", "c": ".", "t": ".", "p": ". ", "s": "/", "h": " 0123456789",
+}
+_ALL_TRIGGERS = (
+    CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS | POSTCODE_TRIGGERS | STREET_EN_TRIGGERS
+)
+# What each trigger word may start: (context word, Italian street, postcode, look-alike).
+_ROLES = {
+    word: (word in CONTEXT_TRIGGERS, word in STREET_IT_TRIGGERS, word in POSTCODE_TRIGGERS,
+           word in BLOCK_TRIGGERS)
+    for word in _ALL_TRIGGERS
+}
 
 
 class Detector:
@@ -229,23 +225,29 @@ class Detector:
         if not has_digits:  # a letters-only booking code is all that can follow a word
             if not any(hint in lowered for hint in BOOKING_HINTS):
                 return found
-            words = set(_WORD_RE.findall(lowered)) & BOOKING_TRIGGERS
+            words = BOOKING_TRIGGERS.intersection(_WORD_RE.findall(lowered))
         else:
-            words = set(_WORD_RE.findall(lowered))
-        for word in words & _ALL_TRIGGERS:
+            words = _ALL_TRIGGERS.intersection(_WORD_RE.findall(lowered))
+        for word in words:
+            context, street, postcode, block = _ROLES[word]
+            if not (context or street or postcode or block):
+                continue  # an English street type: `addresses` reads the whole text
+            follow = _LETTER_TRIGGER_FOLLOWERS.get(word)
             for start in _word_positions(lowered, word):
-                if word in CONTEXT_TRIGGERS:
+                if follow is not None and lowered[start + 1:start + 2] not in follow:
+                    continue  # "l'ordine", "c è": a lone letter counts only as "l.go", "p.iva"
+                if context:
                     match = CONTEXT_RE.match(text, start)
                     if match and match.lastgroup:
                         found.contexts.append((match.lastgroup, match.end()))
-                if word in STREET_IT_TRIGGERS:
+                if street:
                     found.streets.append(start)
-                if word in POSTCODE_TRIGGERS:
+                if postcode:
                     found.postcodes.append(start)
-                if word in BLOCK_TRIGGERS:
-                    block = WORD_BLOCK_RE.match(text, start)
-                    if block:
-                        scan.word_blocks.append(block.span())
+                if block:
+                    span = WORD_BLOCK_RE.match(text, start)
+                    if span:
+                        scan.word_blocks.append(span.span())
         found.english_street = not words.isdisjoint(STREET_EN_TRIGGERS)
         return found
 
@@ -309,19 +311,28 @@ def _word_positions(lowered: str, word: str) -> Iterator[int]:
 
 
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:
-    """Keep the best non-overlapping candidates: rank first, then length, then position."""
+    """Keep the best non-overlapping candidates: rank first, then length, then position.
+
+    A post holds a handful of candidates, so a linear overlap test beats any index.
+    """
     if len(candidates) < 2:
         return candidates
-    candidates.sort(key=lambda c: (-c.rank, c.start - c.end, c.start))
+    candidates.sort(key=_priority)
     kept: list[Candidate] = []
-    taken = _Spans(())
     for candidate in candidates:
-        if taken.overlaps(candidate.start, candidate.end):
-            continue
-        kept.append(candidate)
-        taken = _Spans([(c.start, c.end) for c in kept])
-    kept.sort(key=lambda c: c.start)
+        start, end = candidate.start, candidate.end
+        if not any(k.start < end and start < k.end for k in kept):
+            kept.append(candidate)
+    kept.sort(key=_start)
     return kept
+
+
+def _priority(candidate: Candidate) -> tuple[int, int, int]:
+    return (-candidate.rank, candidate.start - candidate.end, candidate.start)
+
+
+def _start(candidate: Candidate) -> int:
+    return candidate.start
 
 
 _DEFAULT_DETECTOR: Detector | None = None

@@ -119,7 +119,7 @@ class _Region:
         options = [digits[len(self.national_prefix):]] if has_prefix else []
         if not self.prefix_required:
             options.append(digits)
-        return [nsn for nsn in options if len(nsn) in self.lengths and self.pattern.fullmatch(nsn)]
+        return [nsn for nsn in options if self.possible(nsn)]
 
     def number(self, digits: str, nsn: str) -> phonenumbers.PhoneNumber | None:
         """The PhoneNumber for a national number written at home.
@@ -136,6 +136,10 @@ class _Region:
             return number
         number = phonenumbers.PhoneNumber(country_code=self.country_code, national_number=int(nsn))
         return _with_leading_zeros(number, nsn)
+
+    def possible(self, nsn: str) -> bool:
+        """A national significant number of a length and shape this region has."""
+        return len(nsn) in self.lengths and self.pattern.fullmatch(nsn) is not None
 
     def is_valid(self, nsn: str) -> bool:
         """`phonenumbers.is_valid_number_for_region` for a national number of this region.
@@ -164,6 +168,7 @@ class PhoneFinder:
     def __init__(self, regions: Sequence[str], own_numbers: Iterable[str]) -> None:
         self.regions = tuple(regions)
         self._regions = tuple(_Region.for_region(r) for r in self.regions)
+        self._by_country_code = {r.country_code: r for r in reversed(self._regions)}
         self._own_numbers = frozenset(filter(None, map(self._e164, own_numbers)))
 
     def windows(
@@ -243,7 +248,16 @@ class PhoneFinder:
         """
         if international:
             number = _international_number(digits)
-            if number is None or not phonenumbers.is_valid_number(number):
+            if number is None:
+                return False
+            home = self._by_country_code.get(number.country_code)
+            if home is not None and not self._own_numbers:
+                # a configured region's own number: its metadata answers without
+                # `is_valid_number`, which walks every territory of the code (+1: ~25)
+                nsn = digits[len(str(number.country_code)):]
+                if home.possible(nsn) and home.is_valid(nsn):
+                    return home.kind(nsn) != _PUBLISHED
+            if not phonenumbers.is_valid_number(number):
                 return False
             if self._e164_of(number) in self._own_numbers:
                 return False
