@@ -40,6 +40,7 @@ _TYPE_DESCS = (
     "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
     "voicemail", "fixed_line", "mobile",
 )
+_LITERALS_RE = re.compile(r"\d+(?:\|\d+)*")
 _PUBLISHED = "published"
 _MOBILE = "mobile"
 _OTHER = "other"
@@ -73,6 +74,9 @@ class _Region:
     region: str
     country_code: int
     simple_prefix: bool  # the trunk prefix is a plain string we can strip ourselves
+    other_prefixes: tuple[str, ...]
+    """Other literal prefixes the region strips when parsing (GB: "180020", text relay):
+    a number starting with one goes through `phonenumbers.parse`."""
     national_prefix: str
     prefix_required: bool  # GB writes "020 …": a national number without its 0 is not one
     lengths: frozenset[int]
@@ -95,10 +99,15 @@ class _Region:
             if example else ""
         )
         published = (metadata.toll_free, metadata.premium_rate, metadata.shared_cost, metadata.uan)
+        parsing = metadata.national_prefix_for_parsing
+        # "0|180020" (GB) is a choice of literal prefixes: the plain one we strip ourselves
+        literals = tuple(parsing.split("|")) if parsing and _LITERALS_RE.fullmatch(parsing) else ()
         return cls(
             region=region,
             country_code=metadata.country_code,
-            simple_prefix=metadata.national_prefix_for_parsing in (None, prefix),
+            simple_prefix=metadata.national_prefix_transform_rule is None
+            and (parsing in (None, prefix) or prefix in literals),
+            other_prefixes=tuple(literal for literal in literals if literal != prefix),
             national_prefix=prefix,
             prefix_required=bool(prefix) and example is not None and national.startswith(prefix)
             and national[len(prefix):] == phonenumbers.national_significant_number(example),
@@ -129,13 +138,17 @@ class _Region:
         per candidate; other regions go through `parse` and must come back with the
         same national number.
         """
-        if not self.simple_prefix:
+        if self.needs_parse(digits):
             number = _parse(digits, self.region)
             if number is None or phonenumbers.national_significant_number(number) != nsn:
                 return None
             return number
         number = phonenumbers.PhoneNumber(country_code=self.country_code, national_number=int(nsn))
         return _with_leading_zeros(number, nsn)
+
+    def needs_parse(self, digits: str) -> bool:
+        """Only `phonenumbers.parse` knows how this region strips the prefix of `digits`."""
+        return not self.simple_prefix or digits.startswith(self.other_prefixes)
 
     def possible(self, nsn: str) -> bool:
         """A national significant number of a length and shape this region has."""
@@ -268,7 +281,7 @@ class PhoneFinder:
             for nsn in region.national_numbers(digits):
                 if not region.is_valid(nsn):
                     continue
-                if not region.simple_prefix or self._own_numbers:
+                if self._own_numbers or region.needs_parse(digits):
                     number = region.number(digits, nsn)
                     if number is None or number.country_code != region.country_code:
                         continue
