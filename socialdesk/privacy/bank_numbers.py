@@ -63,7 +63,7 @@ def ibans(scan: TextScan) -> Iterator[Candidate]:
         resume = start + 1
         ends = [m.end() for m in _IBAN_CHUNK_END_RE.finditer(text, start, match.end())]
         for end in reversed(ends):  # longest valid prefix ending at a chunk boundary
-            size = sum(ch.isalnum() for ch in text[start:end])
+            size = len(text[start:end].translate(_IBAN_COMPACT))  # the regex allows no other
             if not _IBAN_MIN_LENGTH <= size <= _IBAN_MAX_LENGTH:
                 continue
             value = text[start:end]
@@ -82,7 +82,7 @@ def _block_failed_iban(scan: TextScan, start: int, ends: list[int]) -> None:
     digits in it: none of them is a phone, a card or a CRO."""
     if not ends:
         return
-    size = sum(ch.isalnum() for ch in scan.text[start:ends[-1]])
+    size = len(scan.text[start:ends[-1]].translate(_IBAN_COMPACT))
     if size >= _IBAN_MIN_LENGTH:
         scan.word_blocks.append((start, ends[-1]))
 

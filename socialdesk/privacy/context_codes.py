@@ -52,6 +52,7 @@ CONTEXT_RE = re.compile(
     re.X | re.I,
 )
 _TOKEN_RE = re.compile(r"\S+")
+_has_digit = re.compile(r"\d").search
 # Leading decorations of a code token: "#0123456", "n.4471203", "n°4471203", "(QX7P2L".
 _CODE_PREFIX_RE = re.compile(r"(?:[#:(\[«\"'=]|n[°º.]|nr\.|no\.)*", re.I)
 _CODE_TRAIL = ".,;:!?)]»\"'"
@@ -97,7 +98,7 @@ def answered(scan: TextScan, kinds: frozenset[str] | Collection[str]) -> Iterato
         core = token[skip:].rstrip(_CODE_TRAIL)
         if not core or core.casefold() in CONTEXT_STOP_WORDS:
             continue
-        if not letters_ok and not any(ch.isdigit() for ch in core):
+        if not letters_ok and not _has_digit(core):
             continue
         start = match.start() + skip
         for kind in sorted(kinds):
@@ -121,7 +122,7 @@ def contextual(scan: TextScan, kind: str, end: int) -> Iterator[Candidate]:
 def _context_code(kind: str, scan: TextScan, start: int, core: str) -> Candidate | None | bool:
     """A candidate, None to look at the next token, False to stop looking."""
     text = scan.text
-    has_digit = any(ch.isdigit() for ch in core)
+    has_digit = _has_digit(core) is not None
     if kind in ("ref", "booking"):
         return _reference_code(kind, scan, start, core, has_digit)
     if not has_digit:
@@ -165,7 +166,7 @@ def _context_tokens(text: str, pos: int) -> Iterator[tuple[int, str]]:
         if core.casefold() in CONTEXT_STOP_WORDS:
             return
         yield match.start() + skip, core
-        if not any(ch.isdigit() for ch in core):
+        if not _has_digit(core):
             fillers += 1
             if fillers > _MAX_FILLER_WORDS:
                 return

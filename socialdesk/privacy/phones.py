@@ -263,11 +263,12 @@ class PhoneFinder:
             number = _international_number(digits)
             if number is None:
                 return False
-            home = self._by_country_code.get(number.country_code)
+            code = number.country_code or 0
+            home = self._by_country_code.get(code)
             if home is not None and not self._own_numbers:
                 # a configured region's own number: its metadata answers without
                 # `is_valid_number`, which walks every territory of the code (+1: ~25)
-                nsn = digits[len(str(number.country_code)):]
+                nsn = digits[len(str(code)):]
                 if home.possible(nsn) and home.is_valid(nsn):
                     return home.kind(nsn) != _PUBLISHED
             if not phonenumbers.is_valid_number(number):
