@@ -50,8 +50,7 @@ _ADDRESS_IT_RE = re.compile(
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"
 _ADDRESS_EN_RE = re.compile(
     rf"""
-    (?:(?:Flat|Apt|Apartment|Unit|Suite)\.?\s*\d{{1,4}}[A-Za-z]?,?\s+)?
-    (?<![\w.,/])\d{{1,5}}[A-Za-z]?\s+
+    \d(?<![\w.,/]\d)\d{{0,4}}[A-Za-z]?\s+
     (?:
       (?P<name>(?:[A-Z][\w'’]*\s+){{1,3}})
       (?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Close|Court|Ct
@@ -64,6 +63,13 @@ _ADDRESS_EN_RE = re.compile(
     """,
     re.X,
 )
+# "Flat 12, " before the house number belongs to the address (looked for only once an
+# address is found: as the regex's first part it would slow every scan).
+_FLAT_BEFORE_RE = re.compile(r"(?:Flat|Apt|Apartment|Unit|Suite)\.?\s*\d{1,4}[A-Za-z]?,?\s+$")
+_FLAT_REACH = 20
+# An Italian address has its house number within this many characters of the street word.
+_STREET_TO_NUMBER = 60
+_has_digit = re.compile(r"\d").search
 # A postcode alone, after a word naming it: "my postcode is LS8 2HP", "zip 10001", "CAP 20121".
 _POSTCODE_RE = re.compile(
     rf"""
@@ -122,7 +128,11 @@ def addresses(
     an address named as a place of business ("il negozio di via …", "the store at …").
     """
     text = scan.text
-    matches = [m for m in (_ADDRESS_IT_RE.match(text, s) for s in streets) if m]
+    matches = [
+        m for m in (_ADDRESS_IT_RE.match(text, s) for s in streets
+                    if _has_digit(text, s, s + _STREET_TO_NUMBER))  # "via email": no number
+        if m
+    ]
     if english:
         matches.extend(_ADDRESS_EN_RE.finditer(text))
     for match in matches:
@@ -134,6 +144,9 @@ def addresses(
         if any(w in _NAME_FUNCTION_WORDS for w in words if w.islower()):
             continue
         start, end = match.start(), match.end()
+        flat = _FLAT_BEFORE_RE.search(text, max(0, start - _FLAT_REACH), start)
+        if flat is not None and match.re is _ADDRESS_EN_RE:
+            start = flat.start()
         while end > start and text[end - 1] in " ,":
             end -= 1
         if scan.in_url_or_handle(start) or _is_own_address(text[start:end], own_addresses):
