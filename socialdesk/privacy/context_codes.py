@@ -110,6 +110,8 @@ def answered(scan: TextScan, kinds: frozenset[str] | Collection[str]) -> Iterato
 
 def contextual(scan: TextScan, kind: str, end: int) -> Iterator[Candidate]:
     """The code a context word names; hashtags do not block it ("order #A12345")."""
+    if kind != "booking" and not _has_digit(scan.text, end, end + _CONTEXT_REACH):
+        return  # only a booking code may be letters only ("il mio conto è bloccato")
     for token_start, core in _context_tokens(scan.text, end):
         found = _context_code(kind, scan, token_start, core)
         if found is None:
