@@ -26,8 +26,10 @@ import re
 import string
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import re2
+if TYPE_CHECKING:
+    import re2  # the brand patterns' engine, imported with the config that has them
 
 from socialdesk.privacy.bank_numbers import (
     CARD_MIN_DIGITS,
