@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from socialdesk.privacy.candidates import ADDRESS, EMAIL, RANK, Candidate
 from socialdesk.privacy.lookalikes import TextScan
-from socialdesk.privacy.vocabulary import ADDRESS_NAME_STOP
+from socialdesk.privacy.vocabulary import ADDRESS_NAME_STOP, MAIL_PROVIDERS
 
 _EMAIL_RE = re.compile(
     r"[A-Za-z0-9](?<![\w.+\-][A-Za-z0-9])[A-Za-z0-9._%+\-]*@"
@@ -63,6 +63,25 @@ _ADDRESS_EN_RE = re.compile(
     """,
     re.X,
 )
+# Spelled-out e-mail addresses (see `spelled_emails`).
+_DOT = r"(?:\s*(?:\.|\[dot\]|\(dot\)|\{dot\})\s*|\s+(?:dot|punto)\s+)"
+_SPELLED_EMAIL_RE = re.compile(
+    rf"""
+    (?P<local>(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{{0,63}})
+    (?P<at>\s*(?:\[at\]|\(at\)|\{{at\}})\s*|\s+(?i:at|chiocciola)\s+)
+    (?P<domain>[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?)
+    (?:{_DOT}[A-Za-z0-9\-]{{2,24}})*?{_DOT}(?i:com|it|net|org|eu|co\.uk|uk|de|fr|es|me|io|info|biz)
+    (?![\w\-])
+    """,
+    re.X,
+)
+_LOCAL_MARK_RE = re.compile(r"[._\d]")
+_NOT_A_NAME = frozenset({
+    "me", "us", "you", "him", "her", "them", "it", "look", "here", "there", "is", "are", "was",
+    "be", "reach", "contact", "write", "email", "mail", "find", "mi", "ci", "sono", "scrivi",
+    "scrivimi", "scrivetemi", "contattatemi", "trovate", "trovi", "anche", "o", "or", "and", "e",
+})
+_LOCAL_REACH, _DOMAIN_REACH = 66, 90
 # "Flat 12, " before the house number belongs to the address (looked for only once an
 # address is found: as the regex's first part it would slow every scan).
 _FLAT_BEFORE_RE = re.compile(r"(?:Flat|Apt|Apartment|Unit|Suite)\.?\s*\d{1,4}[A-Za-z]?,?\s+$")
@@ -117,6 +136,28 @@ def emails(scan: TextScan) -> Iterator[Candidate]:
     for match in _EMAIL_RE.finditer(text):
         if not scan.in_url_or_handle(match.start()):
             yield Candidate(RANK[EMAIL], *match.span(), EMAIL)
+
+
+def spelled_emails(scan: TextScan, ats: list[int]) -> Iterator[Candidate]:
+    """E-mail addresses spelled out to dodge bots: "mario.rossi at gmail dot com",
+    "anna[at]libero.it", "luca chiocciola tiscali punto it". `ats` are the starts of the
+    words "at" / "chiocciola". A plain "at" needs a mail provider after it or a dotted or
+    numbered name before it, so "look at amazon.it" stays prose."""
+    text = scan.text
+    for at in ats:
+        window = (max(0, at - _LOCAL_REACH), at + _DOMAIN_REACH)
+        for match in _SPELLED_EMAIL_RE.finditer(text, *window):
+            if not match.start("at") <= at < match.end("at"):
+                continue
+            bracketed = match.group("at").strip()[:1] in "[({"
+            local = match.group("local")
+            marked = _LOCAL_MARK_RE.search(local) is not None
+            known = match.group("domain").casefold() in MAIL_PROVIDERS
+            if not bracketed and not marked and (not known or local.casefold() in _NOT_A_NAME):
+                continue  # "look at amazon.it", "reach me at gmail.com"
+            if not scan.in_url_or_handle(match.start()):
+                yield Candidate(RANK[EMAIL], match.start(), match.end(), EMAIL)
+            break
 
 
 def addresses(

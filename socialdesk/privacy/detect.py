@@ -55,7 +55,13 @@ from socialdesk.privacy.candidates import (
     TRN,
     Candidate,
 )
-from socialdesk.privacy.contact_details import addresses, emails, normalise_address, postcodes
+from socialdesk.privacy.contact_details import (
+    addresses,
+    emails,
+    normalise_address,
+    postcodes,
+    spelled_emails,
+)
 from socialdesk.privacy.context_codes import CONTEXT_RE, answered, asked_kinds, contextual
 from socialdesk.privacy.lookalikes import WORD_BLOCK_RE, TextScan
 from socialdesk.privacy.phones import MIN_NATIONAL_DIGITS, PhoneFinder
@@ -66,6 +72,7 @@ from socialdesk.privacy.vocabulary import (
     BOOKING_TRIGGERS,
     CONTEXT_TRIGGERS,
     POSTCODE_TRIGGERS,
+    SPELLED_AT_TRIGGERS,
     STREET_EN_TRIGGERS,
     STREET_IT_TRIGGERS,
 )
@@ -98,6 +105,8 @@ class _Triggers:
     """start of each Italian street word"""
     postcodes: list[int] = field(default_factory=list)
     """start of each word naming a postcode"""
+    spelled_ats: list[int] = field(default_factory=list)
+    """start of each "at" / "chiocciola" that may stand for an "@" sign"""
     english_street: bool = False
     """an English street type occurs somewhere"""
 
@@ -120,11 +129,15 @@ _LETTER_TRIGGER_FOLLOWERS = {
 }
 _ALL_TRIGGERS = (
     CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS | POSTCODE_TRIGGERS | STREET_EN_TRIGGERS
+    | SPELLED_AT_TRIGGERS
 )
-# What each trigger word may start: (context word, Italian street, postcode, look-alike).
+_NO_DIGIT_TRIGGERS = BOOKING_TRIGGERS | SPELLED_AT_TRIGGERS
+_SPELLED_AT_HINT_RE = re.compile(r"\sat\s|\[at\]|\(at\)|\{at\}|chiocciola")
+# What each trigger word may start: (context word, Italian street, postcode, look-alike,
+# spelled-out "@").
 _ROLES = {
     word: (word in CONTEXT_TRIGGERS, word in STREET_IT_TRIGGERS, word in POSTCODE_TRIGGERS,
-           word in BLOCK_TRIGGERS)
+           word in BLOCK_TRIGGERS, word in SPELLED_AT_TRIGGERS)
     for word in _ALL_TRIGGERS
 }
 
@@ -208,6 +221,8 @@ class Detector:
                                        self._own_addresses))
             if words.postcodes:
                 found.extend(postcodes(scan, words.postcodes))
+        if words.spelled_ats:
+            found.extend(spelled_emails(scan, words.spelled_ats))
         for kind, end in words.contexts:
             found.extend(contextual(scan, kind, end))
         if asked:
@@ -224,15 +239,19 @@ class Detector:
         if len(lowered) != len(text):  # "İ" lower-cases to two code points
             lowered = text.translate(_ASCII_LOWER)
         found = _Triggers()
-        if not has_digits:  # a letters-only booking code is all that can follow a word
-            if not any(hint in lowered for hint in BOOKING_HINTS):
+        if not has_digits:
+            # without digits only a letters-only booking code or a spelled-out e-mail
+            # address can follow a word
+            spelled = _SPELLED_AT_HINT_RE.search(lowered) is not None and (
+                "." in lowered or "dot" in lowered or "punto" in lowered)
+            if not spelled and not any(hint in lowered for hint in BOOKING_HINTS):
                 return found
-            words = BOOKING_TRIGGERS.intersection(_WORD_RE.findall(lowered))
+            words = _NO_DIGIT_TRIGGERS.intersection(_WORD_RE.findall(lowered))
         else:
             words = _ALL_TRIGGERS.intersection(_WORD_RE.findall(lowered))
         for word in words:
-            context, street, postcode, block = _ROLES[word]
-            if not (context or street or postcode or block):
+            context, street, postcode, block, spelled_at = _ROLES[word]
+            if not (context or street or postcode or block or spelled_at):
                 continue  # an English street type: `addresses` reads the whole text
             follow = _LETTER_TRIGGER_FOLLOWERS.get(word)
             for start in _word_positions(lowered, word):
@@ -246,6 +265,8 @@ class Detector:
                     found.streets.append(start)
                 if postcode:
                     found.postcodes.append(start)
+                if spelled_at:
+                    found.spelled_ats.append(start)
                 if block:
                     span = WORD_BLOCK_RE.match(text, start)
                     if span:

@@ -38,6 +38,14 @@ STREET_IT_TRIGGERS = frozenset({
     "largo", "l", "strada", "str", "vicolo", "vic", "contrada", "borgo", "lungomare",
     "lungotevere", "località", "loc", "frazione", "fraz",
 })
+# Words that stand for "@" in an address spelled out to dodge bots, and the mail providers
+# that make a plain "at" one ("mario.rossi at gmail dot com").
+SPELLED_AT_TRIGGERS = frozenset({"at", "chiocciola"})
+MAIL_PROVIDERS = frozenset({
+    "gmail", "googlemail", "libero", "yahoo", "hotmail", "outlook", "live", "msn", "icloud",
+    "me", "aol", "tiscali", "alice", "virgilio", "tin", "fastwebnet", "email", "pec",
+    "legalmail", "proton", "protonmail", "gmx", "inwind", "iol",
+})
 # Words that name a postcode: "my postcode is LS8 2HP", "zip 10001", "CAP 20121".
 POSTCODE_TRIGGERS = frozenset({"postcode", "post", "postal", "zip", "cap"})
 STREET_EN_TRIGGERS = frozenset({

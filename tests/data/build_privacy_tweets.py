@@ -166,6 +166,8 @@ TWEETS = [
     "@BancaAzzurra bonifico con CRO {cro} ancora non arrivato 🙄",
     "@ShopNow P.IVA {piva} fattura sbagliata, 2a volta",
     "@FlyHigh lost bag, call {phone_uk} or email {email}",
+    "@ShopNow scrivetemi a {spelled_email}, qui non rispondete",
+    "@ParcelGo no bots pls, email me: {spelled_email}",
 ]
 # Hand-written hard cases: [[TYPE|value]] marks personal data; no other markup.
 HARD = [
@@ -191,6 +193,9 @@ HARD = [
     ("@ShopNow #ordine4471203 #ritardo", "Ci indica il numero d'ordine?"),
     ("@ShopNow paid €49,99 on 12/03, that's all I have", "What's your order number?"),
     ("@FlyHigh FR8123 is my flight, booking was made by my agent", "Can you share your booking reference?"),
+    ("@ShopNow the same TV is cheaper if you look at amazon.it", None),
+    ("@ShopNow reach me at outlook.com? no, I'll call instead", None),
+    ("@ShopNow mail: [[EMAIL|giulia.b[at]libero.it]]", None),
 ]
 
 # --------------------------------------------------------------------------------------
@@ -257,6 +262,14 @@ class TweetValues:
         domain = self._pick(("gmail.com", "libero.it", "outlook.com"))
         return f"{first}.{last}{self.rng.randint(1, 99)}@{domain}"
 
+    def spelled_email(self) -> str:
+        """An address spelled out to dodge bots: "mario.rossi at gmail dot com"."""
+        first, last = self.rng.choice(POSTS.FIRST).lower(), self.rng.choice(POSTS.NAMES).lower()
+        at = self._pick((" at ", "[at]", " (at) ", " chiocciola "))
+        dot = self._pick((".", " dot ", "[dot]", " punto "))
+        domain, tld = self.rng.choice((("gmail", "com"), ("libero", "it"), ("outlook", "com")))
+        return f"{first}.{last}{at}{domain}{dot}{tld}"
+
     def postcode_uk(self) -> str:
         return self._pick(UK_POSTCODES)
 
@@ -319,7 +332,7 @@ KINDS: dict[str, str | None] = {
     "bad_cf": None, "mobile_it": "PHONE", "mobile_it_intl": "PHONE", "phone_uk": "PHONE",
     "email": "EMAIL", "mobile_it_dashed": "PHONE", "phone_uk_intl": "PHONE",
     "card_visa_spaced": "CARD", "iban_it_spaced": "IBAN", "cf": "IT_FISCAL_CODE",
-    "phone_us": "PHONE", "cro": "CRO", "piva": "IT_VAT",
+    "phone_us": "PHONE", "cro": "CRO", "piva": "IT_VAT", "spelled_email": "EMAIL",
 }
 
 

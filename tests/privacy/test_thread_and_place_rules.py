@@ -136,3 +136,26 @@ def test_without_a_question_a_bare_code_is_not_flagged_as_a_reference(
 ) -> None:
     text = f"@brand ok {code} minutes later still nothing"
     assert "REFERENCE" not in kinds(text, context)
+
+
+names = st.builds(lambda a, b: f"{a}.{b}", st.sampled_from(["mario", "giulia", "luca", "anna"]),
+                  st.sampled_from(["rossi", "bianchi", "verdi87", "esposito"]))
+
+
+@SETTINGS
+@given(names, st.sampled_from([" at ", "[at]", " (at) ", " chiocciola "]),
+       st.sampled_from(["gmail", "libero", "outlook", "tiscali"]),
+       st.sampled_from([".", " dot ", "[dot]", " punto "]), st.sampled_from(["com", "it"]))
+def test_an_email_spelled_out_is_still_an_email(
+    name: str, at: str, domain: str, dot: str, tld: str
+) -> None:
+    address = f"{name}{at}{domain}{dot}{tld}"
+    found = DETECTOR.scan(f"@brand scrivetemi a {address} grazie")
+    assert [(e.type, e.value) for e in found] == [("EMAIL", address)]
+
+
+@SETTINGS
+@given(st.sampled_from(["look", "me", "us", "here"]),
+       st.sampled_from(["amazon.it", "gmail.com", "ebay.com", "shopnow.it"]))
+def test_at_before_a_site_in_prose_is_no_email(word: str, site: str) -> None:
+    assert "EMAIL" not in kinds(f"@brand reach {word} at {site} for the price")
