@@ -75,6 +75,8 @@ _SPELLED_EMAIL_RE = re.compile(
     """,
     re.X,
 )
+_DOMAIN_AFTER_RE = re.compile(
+    r"[\])}]?\s*[A-Za-z0-9][A-Za-z0-9\-]*(?:\s*(?:\.|\[dot\]|\(dot\)|\{dot\})|\s+(?i:dot|punto)\s)")
 _LOCAL_MARK_RE = re.compile(r"[._\d]")
 _NOT_A_NAME = frozenset({
     "me", "us", "you", "him", "her", "them", "it", "look", "here", "there", "is", "are", "was",
@@ -145,6 +147,9 @@ def spelled_emails(scan: TextScan, ats: list[int]) -> Iterator[Candidate]:
     numbered name before it, so "look at amazon.it" stays prose."""
     text = scan.text
     for at in ats:
+        word_end = at + (10 if text[at] in "cC" else 2)  # "chiocciola" or "at"
+        if not _DOMAIN_AFTER_RE.match(text, word_end):
+            continue  # "at the store", "at 5pm": no domain and dot follow
         window = (max(0, at - _LOCAL_REACH), at + _DOMAIN_REACH)
         for match in _SPELLED_EMAIL_RE.finditer(text, *window):
             if not match.start("at") <= at < match.end("at"):
