@@ -321,16 +321,18 @@ def _block_layout(groups: list[tuple[int, int]]) -> bool:
     return False
 
 
-def _word_positions(lowered: str, word: str) -> Iterator[int]:
-    """Starts of `word` in `lowered` as a whole word (not inside a longer one)."""
+def _word_positions(lowered: str, word: str) -> list[int]:
+    """Starts of `word` (letters only) in `lowered` as a whole word, not inside a longer one."""
+    positions = []
+    size, length = len(word), len(lowered)
     start = lowered.find(word)
-    size = len(word)
     while start != -1:
-        before = lowered[start - 1] if start else " "
-        after = lowered[start + size] if start + size < len(lowered) else " "
-        if not before.isalpha() and not after.isalpha():
-            yield start
-        start = lowered.find(word, start + 1)
+        end = start + size
+        if (not start or not lowered[start - 1].isalpha()) and (
+                end == length or not lowered[end].isalpha()):
+            positions.append(start)
+        start = lowered.find(word, end)  # a whole word cannot overlap the one just found
+    return positions
 
 
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:
