@@ -86,7 +86,12 @@ class TextScan:
         window = _SHAPE_BLOCK_RE.finditer(
             self.text, max(0, start - _SHAPE_REACH), min(len(self.text), end + _SHAPE_REACH)
         )
-        return any(m.start() < end and start < m.end() for m in window)
+        for match in window:  # in order of start: past `end`, nothing later can overlap
+            if match.start() >= end:
+                return False
+            if start < match.end():
+                return True
+        return False
 
     def numeric_blocked(self, start: int, end: int) -> bool:
         return (
