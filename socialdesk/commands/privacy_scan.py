@@ -14,9 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from socialdesk.config import load_settings
 from socialdesk.privacy.detect import Detector
-from socialdesk.rules_config import PrivacySettings
 
 _LINE_ENDINGS = "\r\n"
 
@@ -44,13 +42,39 @@ def scan_lines(lines: Iterable[str], out: TextIO, detector: Detector) -> int:
 
 def scan_texts(texts: Iterable[str], out: TextIO, detector: Detector) -> int:
     """One JSON object per text, each taken whole: a text given as an argument may hold
-    newlines of its own, and its offsets count them."""
+    newlines of its own, and its offsets count them.
+
+    Each record is the text `json.dumps(scan_line(…), ensure_ascii=False)` gives, built
+    from pre-encoded pieces and written in batches: at 20,000 posts/s the generic encoder
+    and one write per line would cost a fifth of the time.
+    """
     count = 0
+    batch: list[str] = []
+    encoded_types: dict[str, str] = {}
     for text in texts:
-        out.write(json.dumps(scan_line(text, detector), ensure_ascii=False))
-        out.write("\n")
+        entities = ", ".join(
+            f'{{"type": {_encoded(encoded_types, e.type)}, "start": {e.start}, "end": {e.end}}}'
+            for e in detector.scan(text)
+        )
+        batch.append(f'{{"text": {_encode_string(text)}, "entities": [{entities}]}}\n')
         count += 1
+        if len(batch) >= _BATCH_LINES:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
     return count
+
+
+_BATCH_LINES = 256
+_encode_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _encoded(cache: dict[str, str], entity_type: str) -> str:
+    """The JSON string of an entity type (a handful per run, so encoded once each)."""
+    encoded = cache.get(entity_type)
+    if encoded is None:
+        encoded = cache[entity_type] = _encode_string(entity_type)
+    return encoded
 
 
 def run_privacy_scan(
@@ -58,12 +82,23 @@ def run_privacy_scan(
 ) -> int:
     """`texts` (the command's arguments) when given, else one text per line of `lines`.
     Uses the config's privacy settings when a config exists, the defaults otherwise."""
-    privacy = load_settings(config_path).privacy if config_path.exists() else PrivacySettings()
-    detector = Detector(
+    detector = _detector(config_path)
+    if texts:
+        return scan_texts(texts, out, detector)
+    return scan_lines(lines, out, detector)
+
+
+def _detector(config_path: Path) -> Detector:
+    """The config's detector; without a config the default one, and the config models
+    (pydantic, ~80 ms of start-up) are never imported: a scan piped through a shell loop
+    starts in well under a third of a second."""
+    if not config_path.exists():
+        return Detector()
+    from socialdesk.config import load_settings
+
+    privacy = load_settings(config_path).privacy
+    return Detector(
         regions=privacy.phone_regions,
         custom_patterns=privacy.patterns,
         own_numbers=privacy.own_numbers,
     )
-    if texts:
-        return scan_texts(texts, out, detector)
-    return scan_lines(lines, out, detector)

@@ -7,7 +7,7 @@ word naming them ("P.IVA", "CRO", "ordine n." ...), within a few filler words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from stdnum.it import codicefiscale, iva
 
@@ -52,6 +52,7 @@ CONTEXT_RE = re.compile(
     re.X | re.I,
 )
 _TOKEN_RE = re.compile(r"\S+")
+_has_digit = re.compile(r"\d").search
 # Leading decorations of a code token: "#0123456", "n.4471203", "n°4471203", "(QX7P2L".
 _CODE_PREFIX_RE = re.compile(r"(?:[#:(\[«\"'=]|n[°º.]|nr\.|no\.)*", re.I)
 _CODE_TRAIL = ".,;:!?)]»\"'"
@@ -60,8 +61,57 @@ _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 _FLIGHT_SHAPE_RE = re.compile(r"(?:[A-Z]{2}|[A-Z]\d|\d[A-Z])\d{1,4}[A-Z]?")
 
 
+# A brand message that asks for something: a question mark or an asking verb.
+_ASKING_RE = re.compile(
+    r"""\?|\b(?:send|share|dm|give|provide|tell|confirm|let\s+us\s+know|what(?:['’]s|\s+is)
+        |can\s+you|could\s+you|please|inviar|mandar|scriver|indicar|fornir|comunicar
+        |dir(?:ci|mi)\b|(?:ci|mi)\s+(?:indic|mand|scriv|invi|dic|dia|forn|comunic)|qual\s*è
+        |quale|potrebbe|può|puoi)""",
+    re.X | re.I,
+)
+_HANDLE_OR_URL_RE = re.compile(r"(?:[@#]\w+|https?://\S+|www\.\S+)")
+_LETTER_CODE_MAX_TOKENS = 3
+"""A letters-only booking code in a reply counts only in a reply this short ("QXPLRT
+grazie"): in a longer one, a capitalised word ("PLEASE") is likelier than a code."""
+
+
+def asked_kinds(context: str) -> frozenset[str]:
+    """The kinds of code the brand's message asks for ("what is your order number?")."""
+    if not _ASKING_RE.search(context):
+        return frozenset()
+    return frozenset(m.lastgroup for m in CONTEXT_RE.finditer(context) if m.lastgroup)
+
+
+def answered(scan: TextScan, kinds: frozenset[str] | Collection[str]) -> Iterator[Candidate]:
+    """The first bare code of a reply to a question asking for one of `kinds`.
+
+    The reply needs no word naming the code: the question named it. Only the first code
+    counts, so a phone number given after it ("4471203, call me on …") stays a phone.
+    """
+    text = scan.text
+    tokens = [m for m in _TOKEN_RE.finditer(text) if not _HANDLE_OR_URL_RE.fullmatch(m.group())]
+    letters_ok = len(tokens) <= _LETTER_CODE_MAX_TOKENS
+    for match in tokens:
+        token = match.group()
+        prefix = _CODE_PREFIX_RE.match(token)
+        skip = prefix.end() if prefix else 0
+        core = token[skip:].rstrip(_CODE_TRAIL)
+        if not core or core.casefold() in CONTEXT_STOP_WORDS:
+            continue
+        if not letters_ok and not _has_digit(core):
+            continue
+        start = match.start() + skip
+        for kind in sorted(kinds):
+            found = _context_code(kind, scan, start, core)
+            if isinstance(found, Candidate) and not scan.in_url_or_handle(found.start):
+                yield found
+                return
+
+
 def contextual(scan: TextScan, kind: str, end: int) -> Iterator[Candidate]:
     """The code a context word names; hashtags do not block it ("order #A12345")."""
+    if kind != "booking" and not _has_digit(scan.text, end, end + _CONTEXT_REACH):
+        return  # only a booking code may be letters only ("il mio conto è bloccato")
     for token_start, core in _context_tokens(scan.text, end):
         found = _context_code(kind, scan, token_start, core)
         if found is None:
@@ -74,7 +124,7 @@ def contextual(scan: TextScan, kind: str, end: int) -> Iterator[Candidate]:
 def _context_code(kind: str, scan: TextScan, start: int, core: str) -> Candidate | None | bool:
     """A candidate, None to look at the next token, False to stop looking."""
     text = scan.text
-    has_digit = any(ch.isdigit() for ch in core)
+    has_digit = _has_digit(core) is not None
     if kind in ("ref", "booking"):
         return _reference_code(kind, scan, start, core, has_digit)
     if not has_digit:
@@ -118,7 +168,7 @@ def _context_tokens(text: str, pos: int) -> Iterator[tuple[int, str]]:
         if core.casefold() in CONTEXT_STOP_WORDS:
             return
         yield match.start() + skip, core
-        if not any(ch.isdigit() for ch in core):
+        if not _has_digit(core):
             fillers += 1
             if fillers > _MAX_FILLER_WORDS:
                 return

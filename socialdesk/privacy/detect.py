@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import re
 import string
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import re2
+if TYPE_CHECKING:
+    import re2  # the brand patterns' engine, imported with the config that has them
 
 from socialdesk.privacy.bank_numbers import (
     CARD_MIN_DIGITS,
@@ -54,8 +55,14 @@ from socialdesk.privacy.candidates import (
     TRN,
     Candidate,
 )
-from socialdesk.privacy.contact_details import addresses, emails, normalise_address
-from socialdesk.privacy.context_codes import CONTEXT_RE, contextual
+from socialdesk.privacy.contact_details import (
+    addresses,
+    emails,
+    normalise_address,
+    postcodes,
+    spelled_emails,
+)
+from socialdesk.privacy.context_codes import CONTEXT_RE, answered, asked_kinds, contextual
 from socialdesk.privacy.lookalikes import WORD_BLOCK_RE, TextScan
 from socialdesk.privacy.phones import MIN_NATIONAL_DIGITS, PhoneFinder
 from socialdesk.privacy.tax_codes import fiscal_codes, prefixed_vat
@@ -64,10 +71,11 @@ from socialdesk.privacy.vocabulary import (
     BOOKING_HINTS,
     BOOKING_TRIGGERS,
     CONTEXT_TRIGGERS,
+    POSTCODE_TRIGGERS,
+    SPELLED_AT_TRIGGERS,
     STREET_EN_TRIGGERS,
     STREET_IT_TRIGGERS,
 )
-from socialdesk.rules_config import compile_custom_pattern
 
 CUSTOM_PREFIX = "CUSTOM:"
 
@@ -87,33 +95,51 @@ class Entity:
     value: str
 
 
-class _Spans:
-    """Sorted, non-overlapping spans with a fast overlap test."""
+@dataclass(slots=True)
+class _Triggers:
+    """What the word pass found: where codes are named, where streets and postcodes start."""
 
-    __slots__ = ("_starts", "_ends")
-
-    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start < merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        self._starts = [s for s, _ in merged]
-        self._ends = [e for _, e in merged]
-
-    def overlaps(self, start: int, end: int) -> bool:
-        index = bisect_left(self._starts, end) - 1
-        return index >= 0 and self._ends[index] > start
+    contexts: list[tuple[str, int]] = field(default_factory=list)
+    """(context kind, end of the context word)"""
+    streets: list[int] = field(default_factory=list)
+    """start of each Italian street word"""
+    postcodes: list[int] = field(default_factory=list)
+    """start of each word naming a postcode"""
+    spelled_ats: list[int] = field(default_factory=list)
+    """start of each "at" / "chiocciola" that may stand for an "@" sign"""
+    english_street: bool = False
+    """an English street type occurs somewhere"""
 
 
 _DIGITS_RE = re.compile(r"\d+")
-_WORD_RE = re.compile(r"[^\W\d_]+")
+# Every trigger word is written in these letters; `_word_positions` checks the real word
+# boundaries, so a word glued to another script's letter is still rejected. (The Unicode
+# letter class costs twice as much on every post.)
+_WORD_RE = re.compile(r"[a-zà-ÿ]+")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # One pass finds every run of digits with the separators phone and card numbers use;
 # phones, cards and bare CROs are all read from these chunks.
-_NUM_CHUNK_RE = re.compile(r"[+(]?\d(?:[\d \-./()]*\d)?\)?")
-_ALL_TRIGGERS = CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS
+# (A leading digit-or-sign alternative lets the engine skip to candidate characters.)
+_NUM_CHUNK_RE = re.compile(r"(?:\d|[+(](?=\d))(?:[\d \-./()]*\d)?\)?")
+_BLOCK_SIZE, _MIN_BLOCKS = 4, 3  # see `_block_layout`
+# A one-letter trigger starts an abbreviation only with the character that follows it
+# ("v.le", "p.zza", "c.f.", "p iva", "s/n", "h 10:30"); Italian elides "l'" everywhere.
+_LETTER_TRIGGER_FOLLOWERS = {
+    "v": ".", "l": ".", "c": ".", "t": ".", "p": ". ", "s": "/", "h": " 0123456789",
+}
+_ALL_TRIGGERS = (
+    CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS | POSTCODE_TRIGGERS | STREET_EN_TRIGGERS
+    | SPELLED_AT_TRIGGERS
+)
+_NO_DIGIT_TRIGGERS = BOOKING_TRIGGERS | SPELLED_AT_TRIGGERS
+_SPELLED_AT_HINT_RE = re.compile(r"\sat\s|\[at\]|\(at\)|\{at\}|chiocciola")
+# What each trigger word may start: (context word, Italian street, postcode, look-alike,
+# spelled-out "@").
+_ROLES = {
+    word: (word in CONTEXT_TRIGGERS, word in STREET_IT_TRIGGERS, word in POSTCODE_TRIGGERS,
+           word in BLOCK_TRIGGERS, word in SPELLED_AT_TRIGGERS)
+    for word in _ALL_TRIGGERS
+}
 
 
 class Detector:
@@ -144,18 +170,23 @@ class Detector:
 
     # -- public -------------------------------------------------------------------------
 
-    def scan(self, text: str) -> list[Entity]:
-        """Entities in `text`, sorted by start, non-overlapping (higher rank, then longer wins)."""
+    def scan(self, text: str, context: str | None = None) -> list[Entity]:
+        """Entities in `text`, sorted by start, non-overlapping (higher rank, then longer wins).
+
+        context: the brand's previous message in the thread, when there is one. If it asks
+            for a code ("what is your order number?"), the first bare code of the reply
+            ("it's 112-4563") is a REFERENCE even with no word naming it.
+        """
         if not text:
             return []
-        candidates = self._candidates(text)
+        candidates = self._candidates(text, asked_kinds(context) if context else ())
         return [
             Entity(c.type, c.start, c.end, text[c.start:c.end]) for c in _resolve(candidates)
         ]
 
     # -- candidate generation -----------------------------------------------------------
 
-    def _candidates(self, text: str) -> list[Candidate]:
+    def _candidates(self, text: str, asked: Collection[str]) -> list[Candidate]:
         """Every validated candidate, overlapping ones included.
 
         Each pass is called only when a cheap test on the text says it can find
@@ -170,7 +201,7 @@ class Detector:
             found.extend(emails(scan))
         found.extend(fiscal_codes(scan))
         chunks = [(chunk, *chunk.span()) for chunk in _NUM_CHUNK_RE.finditer(text)]
-        contexts, streets, english_street = self._triggers(scan, bool(chunks))
+        words = self._triggers(scan, bool(chunks) or bool(asked))
         if chunks:
             # numeric characters (separators included) bound which codes can be present
             numeric = sum(end - start for _, start, end in chunks)
@@ -185,45 +216,63 @@ class Detector:
                     found.extend(self._numbers(scan, chunk))
             if numeric >= TRN_MIN_DIGITS:
                 found.extend(bare_trn(scan))
-            if streets or english_street:
-                found.extend(addresses(scan, streets, english_street, self._own_addresses))
-        for kind, end in contexts:
+            if words.streets or words.english_street:
+                found.extend(addresses(scan, words.streets, words.english_street,
+                                       self._own_addresses))
+            if words.postcodes:
+                found.extend(postcodes(scan, words.postcodes))
+        if words.spelled_ats:
+            found.extend(spelled_emails(scan, words.spelled_ats))
+        for kind, end in words.contexts:
             found.extend(contextual(scan, kind, end))
+        if asked:
+            found.extend(answered(scan, asked))
         return found
 
-    def _triggers(
-        self, scan: TextScan, has_digits: bool
-    ) -> tuple[list[tuple[str, int]], list[int], bool]:
+    def _triggers(self, scan: TextScan, has_digits: bool) -> _Triggers:
         """One word pass: context words, street words and look-alike announcements.
 
-        Returns (context kind, end of the context word) pairs, the start of each Italian
-        street word, and whether an English street type occurs; fills `scan.word_blocks`.
+        Fills `scan.word_blocks` with the look-alikes a word announces.
         """
         text = scan.text
         lowered = text.lower()
         if len(lowered) != len(text):  # "İ" lower-cases to two code points
             lowered = text.translate(_ASCII_LOWER)
-        if not has_digits:  # a letters-only booking code is all that can follow a word
-            if not any(hint in lowered for hint in BOOKING_HINTS):
-                return [], [], False
-            words = set(_WORD_RE.findall(lowered)) & BOOKING_TRIGGERS
+        found = _Triggers()
+        if not has_digits:
+            # without digits only a letters-only booking code or a spelled-out e-mail
+            # address can follow a word
+            spelled = _SPELLED_AT_HINT_RE.search(lowered) is not None and (
+                "." in lowered or "dot" in lowered or "punto" in lowered)
+            if not spelled and not any(hint in lowered for hint in BOOKING_HINTS):
+                return found
+            words = _NO_DIGIT_TRIGGERS.intersection(_WORD_RE.findall(lowered))
         else:
-            words = set(_WORD_RE.findall(lowered))
-        contexts: list[tuple[str, int]] = []
-        streets: list[int] = []
-        for word in words & _ALL_TRIGGERS:
+            words = _ALL_TRIGGERS.intersection(_WORD_RE.findall(lowered))
+        for word in words:
+            context, street, postcode, block, spelled_at = _ROLES[word]
+            if not (context or street or postcode or block or spelled_at):
+                continue  # an English street type: `addresses` reads the whole text
+            follow = _LETTER_TRIGGER_FOLLOWERS.get(word)
             for start in _word_positions(lowered, word):
-                if word in CONTEXT_TRIGGERS:
+                if follow is not None and lowered[start + 1:start + 2] not in follow:
+                    continue  # "l'ordine", "c è": a lone letter counts only as "l.go", "p.iva"
+                if context:
                     match = CONTEXT_RE.match(text, start)
                     if match and match.lastgroup:
-                        contexts.append((match.lastgroup, match.end()))
-                if word in STREET_IT_TRIGGERS:
-                    streets.append(start)
-                if word in BLOCK_TRIGGERS:
-                    block = WORD_BLOCK_RE.match(text, start)
-                    if block:
-                        scan.word_blocks.append(block.span())
-        return contexts, streets, not words.isdisjoint(STREET_EN_TRIGGERS)
+                        found.contexts.append((match.lastgroup, match.end()))
+                if street:
+                    found.streets.append(start)
+                if postcode:
+                    found.postcodes.append(start)
+                if spelled_at:
+                    found.spelled_ats.append(start)
+                if block:
+                    span = WORD_BLOCK_RE.match(text, start)
+                    if span:
+                        scan.word_blocks.append(span.span())
+        found.english_street = not words.isdisjoint(STREET_EN_TRIGGERS)
+        return found
 
     def _custom_matches(self, scan: TextScan) -> Iterator[Candidate]:
         for type_, pattern in self._custom:
@@ -244,42 +293,71 @@ class Detector:
             yield from cards(scan, groups)
         if any(end - start == CRO_LENGTH for start, end in groups):
             yield from bare_cro(scan, groups)
-        yield from self._phones.windows(scan, chunk, groups)
+        if not _block_layout(groups):
+            yield from self._phones.windows(scan, chunk, groups)
 
     @staticmethod
     def _compile_custom(name: str, pattern: str) -> re2._Regexp:
+        # imported here: the config models (pydantic) cost ~80 ms of start-up, and only a
+        # detector with brand patterns needs their compiler
+        from socialdesk.rules_config import compile_custom_pattern
+
         try:
             return compile_custom_pattern(name, pattern)
         except ValueError as error:
             raise ValueError(f"privacy custom {error}") from None
 
 
-def _word_positions(lowered: str, word: str) -> Iterator[int]:
-    """Starts of `word` in `lowered` as a whole word (not inside a longer one)."""
+def _block_layout(groups: list[tuple[int, int]]) -> bool:
+    """Three or more 4-digit blocks in a row ("4880 0766 2016 8781", "0034 9929 0191 …"):
+    the layout of cards, IBANs, gift cards and tracking codes, never of a phone number, so
+    no phone is read from a window inside it."""
+    run = 0
+    for index, (start, end) in enumerate(groups):
+        adjacent = index and start - groups[index - 1][1] == 1
+        run = (run + 1 if adjacent else 1) if end - start == _BLOCK_SIZE else 0
+        if run >= _MIN_BLOCKS:
+            return True
+    return False
+
+
+def _word_positions(lowered: str, word: str) -> list[int]:
+    """Starts of `word` (letters only) in `lowered` as a whole word, not inside a longer one."""
+    positions = []
+    size, length = len(word), len(lowered)
     start = lowered.find(word)
-    size = len(word)
     while start != -1:
-        before = lowered[start - 1] if start else " "
-        after = lowered[start + size] if start + size < len(lowered) else " "
-        if not before.isalpha() and not after.isalpha():
-            yield start
-        start = lowered.find(word, start + 1)
+        end = start + size
+        if (not start or not lowered[start - 1].isalpha()) and (
+                end == length or not lowered[end].isalpha()):
+            positions.append(start)
+        start = lowered.find(word, end)  # a whole word cannot overlap the one just found
+    return positions
 
 
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:
-    """Keep the best non-overlapping candidates: rank first, then length, then position."""
+    """Keep the best non-overlapping candidates: rank first, then length, then position.
+
+    A post holds a handful of candidates, so a linear overlap test beats any index.
+    """
     if len(candidates) < 2:
         return candidates
-    candidates.sort(key=lambda c: (-c.rank, c.start - c.end, c.start))
+    candidates.sort(key=_priority)
     kept: list[Candidate] = []
-    taken = _Spans(())
     for candidate in candidates:
-        if taken.overlaps(candidate.start, candidate.end):
-            continue
-        kept.append(candidate)
-        taken = _Spans([(c.start, c.end) for c in kept])
-    kept.sort(key=lambda c: c.start)
+        start, end = candidate.start, candidate.end
+        if not any(k.start < end and start < k.end for k in kept):
+            kept.append(candidate)
+    kept.sort(key=_start)
     return kept
+
+
+def _priority(candidate: Candidate) -> tuple[int, int, int]:
+    return (-candidate.rank, candidate.start - candidate.end, candidate.start)
+
+
+def _start(candidate: Candidate) -> int:
+    return candidate.start
 
 
 _DEFAULT_DETECTOR: Detector | None = None

@@ -46,7 +46,11 @@ WORD_BLOCK_RE = re.compile(
         |seriale|serial|s/n|imei|lotto|batch|ean|asin|isbn|cod(?:ice)?\.?\s*(?:articolo|prodotto)
         |product\s+code|part\s+(?:number|no\.?))
         (?:\s*(?:n\.|nr\.?|no\.?|n°|number|numero|code|codice|è|is|:|\#))*\s*
-        [A-Za-z0-9][A-Za-z0-9\-]{3,39}
+        [A-Za-z0-9][A-Za-z0-9\-]{3,39}(?:[ ]\d{2,6}(?![\w]))*      # spaced: 0580 6036 0455 …
+    | (?:codice\s+(?:sconto|promo(?:zionale)?|coupon|regalo|offerta)|promo(?:\s*code)?
+        |coupon(?:\s*code)?|voucher(?:\s*code)?|discount\s+code|gift\s*card|buono(?:\s+sconto)?)
+        (?:\s*(?:n\.|nr\.?|no\.?|n°|number|numero|code|codice|è|is|:|\#))*\s*
+        [A-Za-z0-9][A-Za-z0-9\-]{3,39}(?:[ ]\d{2,6}(?![\w]))*
     | (?:eur|usd|gbp)\s?\d[\d.,]*
     | (?:ore|alle|h|at)\s?\d{1,2}[.:]\d{2}(?!\d)
     )
@@ -71,14 +75,23 @@ class TextScan:
     def in_hashtag(self, start: int) -> bool:
         return self._token_cover(start, "#")
 
+    def word_blocked(self, start: int, end: int) -> bool:
+        """Overlaps a code a word announced (tracking, promo code …) or a failed IBAN."""
+        return any(s < end and start < e for s, e in self.word_blocks)
+
     def shape_blocked(self, start: int, end: int) -> bool:
         """Overlaps a date, time, price, version, flight/train or tracking number."""
-        if any(s < end and start < e for s, e in self.word_blocks):
+        if self.word_blocked(start, end):
             return True
         window = _SHAPE_BLOCK_RE.finditer(
             self.text, max(0, start - _SHAPE_REACH), min(len(self.text), end + _SHAPE_REACH)
         )
-        return any(m.start() < end and start < m.end() for m in window)
+        for match in window:  # in order of start: past `end`, nothing later can overlap
+            if match.start() >= end:
+                return False
+            if start < match.end():
+                return True
+        return False
 
     def numeric_blocked(self, start: int, end: int) -> bool:
         return (

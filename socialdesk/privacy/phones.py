@@ -40,6 +40,7 @@ _TYPE_DESCS = (
     "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
     "voicemail", "fixed_line", "mobile",
 )
+_LITERALS_RE = re.compile(r"\d+(?:\|\d+)*")
 _PUBLISHED = "published"
 _MOBILE = "mobile"
 _OTHER = "other"
@@ -73,6 +74,9 @@ class _Region:
     region: str
     country_code: int
     simple_prefix: bool  # the trunk prefix is a plain string we can strip ourselves
+    other_prefixes: tuple[str, ...]
+    """Other literal prefixes the region strips when parsing (GB: "180020", text relay):
+    a number starting with one goes through `phonenumbers.parse`."""
     national_prefix: str
     prefix_required: bool  # GB writes "020 …": a national number without its 0 is not one
     lengths: frozenset[int]
@@ -95,10 +99,15 @@ class _Region:
             if example else ""
         )
         published = (metadata.toll_free, metadata.premium_rate, metadata.shared_cost, metadata.uan)
+        parsing = metadata.national_prefix_for_parsing
+        # "0|180020" (GB) is a choice of literal prefixes: the plain one we strip ourselves
+        literals = tuple(parsing.split("|")) if parsing and _LITERALS_RE.fullmatch(parsing) else ()
         return cls(
             region=region,
             country_code=metadata.country_code,
-            simple_prefix=metadata.national_prefix_for_parsing in (None, prefix),
+            simple_prefix=metadata.national_prefix_transform_rule is None
+            and (parsing in (None, prefix) or prefix in literals),
+            other_prefixes=tuple(literal for literal in literals if literal != prefix),
             national_prefix=prefix,
             prefix_required=bool(prefix) and example is not None and national.startswith(prefix)
             and national[len(prefix):] == phonenumbers.national_significant_number(example),
@@ -119,7 +128,7 @@ class _Region:
         options = [digits[len(self.national_prefix):]] if has_prefix else []
         if not self.prefix_required:
             options.append(digits)
-        return [nsn for nsn in options if len(nsn) in self.lengths and self.pattern.fullmatch(nsn)]
+        return [nsn for nsn in options if self.possible(nsn)]
 
     def number(self, digits: str, nsn: str) -> phonenumbers.PhoneNumber | None:
         """The PhoneNumber for a national number written at home.
@@ -129,13 +138,21 @@ class _Region:
         per candidate; other regions go through `parse` and must come back with the
         same national number.
         """
-        if not self.simple_prefix:
+        if self.needs_parse(digits):
             number = _parse(digits, self.region)
             if number is None or phonenumbers.national_significant_number(number) != nsn:
                 return None
             return number
         number = phonenumbers.PhoneNumber(country_code=self.country_code, national_number=int(nsn))
         return _with_leading_zeros(number, nsn)
+
+    def needs_parse(self, digits: str) -> bool:
+        """Only `phonenumbers.parse` knows how this region strips the prefix of `digits`."""
+        return not self.simple_prefix or digits.startswith(self.other_prefixes)
+
+    def possible(self, nsn: str) -> bool:
+        """A national significant number of a length and shape this region has."""
+        return len(nsn) in self.lengths and self.pattern.fullmatch(nsn) is not None
 
     def is_valid(self, nsn: str) -> bool:
         """`phonenumbers.is_valid_number_for_region` for a national number of this region.
@@ -164,6 +181,7 @@ class PhoneFinder:
     def __init__(self, regions: Sequence[str], own_numbers: Iterable[str]) -> None:
         self.regions = tuple(regions)
         self._regions = tuple(_Region.for_region(r) for r in self.regions)
+        self._by_country_code = {r.country_code: r for r in reversed(self._regions)}
         self._own_numbers = frozenset(filter(None, map(self._e164, own_numbers)))
 
     def windows(
@@ -243,7 +261,17 @@ class PhoneFinder:
         """
         if international:
             number = _international_number(digits)
-            if number is None or not phonenumbers.is_valid_number(number):
+            if number is None:
+                return False
+            code = number.country_code or 0
+            home = self._by_country_code.get(code)
+            if home is not None and not self._own_numbers:
+                # a configured region's own number: its metadata answers without
+                # `is_valid_number`, which walks every territory of the code (+1: ~25)
+                nsn = digits[len(str(code)):]
+                if home.possible(nsn) and home.is_valid(nsn):
+                    return home.kind(nsn) != _PUBLISHED
+            if not phonenumbers.is_valid_number(number):
                 return False
             if self._e164_of(number) in self._own_numbers:
                 return False
@@ -254,7 +282,7 @@ class PhoneFinder:
             for nsn in region.national_numbers(digits):
                 if not region.is_valid(nsn):
                     continue
-                if not region.simple_prefix or self._own_numbers:
+                if self._own_numbers or region.needs_parse(digits):
                     number = region.number(digits, nsn)
                     if number is None or number.country_code != region.country_code:
                         continue

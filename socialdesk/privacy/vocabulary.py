@@ -17,7 +17,8 @@ BLOCK_TRIGGERS = frozenset({
     "posto", "seat", "carrozza", "coach", "tracking", "track", "spedizione", "tracciamento",
     "ldv", "awb", "sku", "articolo", "art", "modello", "model", "seriale", "serial", "s",
     "imei", "lotto", "batch", "ean", "asin", "isbn", "cod", "codice", "product", "part",
-    "eur", "usd", "gbp", "ore", "alle", "h", "at",
+    "eur", "usd", "gbp", "ore", "alle", "h", "at", "promo", "coupon", "voucher", "discount",
+    "gift", "buono",
 })
 # Words that name a code (partita IVA, CRO, TRN, booking, order ...): `context_codes.CONTEXT_RE`.
 CONTEXT_TRIGGERS = frozenset({
@@ -33,9 +34,20 @@ BOOKING_TRIGGERS = frozenset({"prenotazione", "booking", "reservation", "pnr", "
 BOOKING_HINTS = ("prenot", "book", "reserv", "pnr", "confirm")
 # Street words that start an Italian address, and street types that end an English one.
 STREET_IT_TRIGGERS = frozenset({
-    "via", "viale", "v", "piazza", "p", "piazzale", "corso", "c", "largo", "strada", "vicolo",
-    "contrada", "borgo", "lungomare", "lungotevere", "località", "loc",
+    "via", "viale", "v", "vle", "piazza", "p", "pza", "piazzale", "piazzetta", "corso", "c",
+    "largo", "l", "strada", "str", "vicolo", "vic", "contrada", "borgo", "lungomare",
+    "lungotevere", "località", "loc", "frazione", "fraz",
 })
+# Words that stand for "@" in an address spelled out to dodge bots, and the mail providers
+# that make a plain "at" one ("mario.rossi at gmail dot com").
+SPELLED_AT_TRIGGERS = frozenset({"at", "chiocciola"})
+MAIL_PROVIDERS = frozenset({
+    "gmail", "googlemail", "libero", "yahoo", "hotmail", "outlook", "live", "msn", "icloud",
+    "me", "aol", "tiscali", "alice", "virgilio", "tin", "fastwebnet", "email", "pec",
+    "legalmail", "proton", "protonmail", "gmx", "inwind", "iol",
+})
+# Words that name a postcode: "my postcode is LS8 2HP", "zip 10001", "CAP 20121".
+POSTCODE_TRIGGERS = frozenset({"postcode", "post", "postal", "zip", "cap"})
 STREET_EN_TRIGGERS = frozenset({
     "street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "boulevard",
     "blvd", "way", "close", "court", "ct", "place", "pl", "terrace", "crescent", "square", "sq",

@@ -147,6 +147,42 @@ def score_labelled(rows: Iterable[Mapping[str, Any]], scan: Callable[[str], list
     return report
 
 
+def score_posts(
+    rows: Iterable[Mapping[str, Any]],
+    scan: Callable[[str, str | None], list[Entity]],
+    types: Iterable[str],
+) -> Report:
+    """Post level, per kind: does the post hold that kind, and did the detector say so?
+
+    The figure a user sees (the queue marker, the redirect): a post with two phone numbers
+    found once is a hit; a post flagged for a kind it does not hold is a false positive.
+    `scan(text, context)` gets each row's `context` (the brand's previous message) or None.
+    """
+    report = Report()
+    judged = tuple(types)
+    for row in rows:
+        text = row["text"]
+        gold = {e["type"] for e in row["entities"]}
+        predicted = scan(text, row.get("context"))
+        report.rows += 1
+        for kind in judged:
+            found = [p for p in predicted if compatible(kind, p.type)]
+            if kind in gold:
+                report.scores[kind].tp += bool(found)
+                report.scores[kind].fn += not found
+                if not found:
+                    report.errors.append(f"miss {kind} in {text!r}")
+            elif any(p.type == kind for p in predicted) and not any(
+                compatible(g, kind) for g in gold
+            ):
+                report.scores[kind].fp += 1
+                values = ", ".join(repr(p.value) for p in predicted if p.type == kind)
+                report.errors.append(f"false {kind} {values} in {text!r}")
+            else:
+                report.scores[kind]  # noqa: B018  (every judged kind gets a row)
+    return report
+
+
 # -- oracle file ------------------------------------------------------------------------
 
 

@@ -40,3 +40,24 @@ def test_output_is_utf8_not_escaped() -> None:
     out = io.StringIO()
     scan_lines(["però 🙂\n"], out, Detector())
     assert out.getvalue() == '{"text": "però 🙂", "entities": []}\n'
+
+
+def test_each_record_is_what_json_dumps_writes() -> None:
+    """The fast encoder writes exactly the generic one's text, escapes included."""
+    from pathlib import Path
+
+    from socialdesk.commands.privacy_scan import scan_line
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    texts = [json.loads(line)["text"] for line in
+             (data / "privacy_tweets.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts += ['quote " backslash \\ tab \t', "\x00\x1f control", "\u2028 line sep 🙂",
+              "CRO 12345678900 e IBAN IT60X0542811101000000123456"]
+    detector = Detector(custom_patterns={'o"dd\\name': r"Q\d{5}"})
+    texts.append("codice Q12345")
+    out = io.StringIO()
+    scan_lines([t.replace("\n", " ") + "\n" for t in texts], out, detector)
+    expected = "".join(
+        json.dumps(scan_line(t.replace("\n", " "), detector), ensure_ascii=False) + "\n"
+        for t in texts)
+    assert out.getvalue() == expected
