@@ -48,6 +48,7 @@ class ReportCommand:
 def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
     """Write the report to `out`; the reports package is loaded only for this command."""
     from socialdesk.reports import ReportPeriod, ReportRequest, write_report
+    from socialdesk.reports.kinds import desk_zone
 
     settings = load_settings(config_path)
     if command.account:
@@ -55,7 +56,7 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
     engine = open_configured_store(settings)
     request = ReportRequest(
         kind=command.kind,
-        period=ReportPeriod.from_local_dates(command.since, command.until),
+        period=ReportPeriod.from_local_dates(command.since, command.until, desk_zone(settings)),
         account=command.account, unmask=command.unmask, excel=command.excel,
         operator=command.actor,
     )
@@ -91,7 +92,8 @@ def print_summary(
         return 0
     from rich.console import Console
 
+    from socialdesk.reports.kinds import desk_zone
     from socialdesk.reports.summary import summary_table
 
-    Console(file=out).print(summary_table(period, rows))
+    Console(file=out).print(summary_table(period, rows, desk_zone(settings)))
     return 0
