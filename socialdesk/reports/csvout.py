@@ -6,7 +6,7 @@ import contextlib
 import csv
 import io
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -159,6 +159,30 @@ def write_csv(
     return _write_prepared_cells(writer, rows, text_columns)
 
 
+def write_csv_batches(
+    out: TextIO,
+    header: Iterable[str],
+    batches: Iterable[list[Sequence[Any]]],
+    excel: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write header and rows given in lists whose every cell is already its CSV form
+    (formula-safe text the database computed, ints, None): each list goes to
+    `csv.writer.writerows` as it is. `progress` hears the rows written so far."""
+    writer: Any = csv.writer(out, dialect=ExcelItalian if excel else csv.excel)
+    if excel:
+        out.write("\ufeff")
+        writer = _DecimalCommaWriter(writer)
+    writer.writerow(list(header))
+    count = 0
+    for batch in batches:
+        writer.writerows(batch)
+        count += len(batch)
+        if progress is not None:
+            progress(count)
+    return count
+
+
 class _DecimalCommaWriter:
     """--excel only: an Italian spreadsheet reads `103.9` as text or a date, `103,9` as a
     number. Floats are rewritten after the formula check, so a negative one stays a number;
@@ -171,6 +195,10 @@ class _DecimalCommaWriter:
         return self._writer.writerow([
             repr(cell).replace(".", ",") if cell.__class__ is float else cell for cell in row
         ])
+
+    def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def _write_any_cells(writer: Any, rows: Iterable[Sequence[Any]]) -> int:

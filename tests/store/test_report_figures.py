@@ -253,6 +253,21 @@ def test_text_from_outside_is_neutralised_in_every_column(store: Engine) -> None
         "'=brand", "'@SUM(A1)", "'=AB"]
 
 
+def test_a_text_with_personal_data_is_masked_then_neutralised(store: Engine) -> None:
+    """The database neutralises plain texts; one with personal data is masked from its
+    stored spans first, so its apostrophe is added after masking, and with --unmask too."""
+    account = ensure_account(store, "brand-x", "x", now=NOW)
+    items = [dm("1", "a", at(30, 8), text="+39 347 123 4567 richiamatemi"),
+             dm("2", "b", at(30, 9), text="=1+1 e il +39 347 765 4321")]
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", items), now=NOW,
+                    find_spans=spans_finder(detector_for(SETTINGS)))
+    masked = [row["text"] for row in read(store, "messages")]
+    assert masked == ["'+39 *** *** **67 richiamatemi", "'=1+1 e il +39 *** *** **21"]
+    clear = [row["text"] for row in read(store, "messages", unmask=True, operator="AB")]
+    assert clear == ["'+39 347 123 4567 richiamatemi", "'=1+1 e il +39 347 765 4321"]
+
+
 KINDS = ("conversations", "messages", "agents", "daily", "redirects")
 
 
