@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,8 +46,10 @@ class ReportCommand:
                              "kinds (conversations, messages, agents, daily, redirects)")
 
 
-def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
-    """Write the report to `out`; the reports package is loaded only for this command."""
+def run_report(config_path: Path, command: ReportCommand, out: TextIO,
+               err: TextIO | None = None) -> int:
+    """Write the report to `out`, its progress to `err` (stderr) when that is a terminal;
+    the reports package is loaded only for this command."""
     from socialdesk.reports import ReportPeriod, ReportRequest, write_report
     from socialdesk.reports.kinds import desk_zone
 
@@ -63,7 +66,40 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
     with Session(engine) as session:
         if command.kind == "summary":
             return print_summary(session, settings, request, command.as_json, out)
-        return write_report(session, settings, request, for_eyes(out), now=system_clock())
+        with ReportProgress(err or sys.stderr, command.kind, shown=not out.isatty()) as shown:
+            return write_report(session, settings, request, for_eyes(out), now=system_clock(),
+                                progress=shown.rows)
+
+
+class ReportProgress:
+    """Rows written so far, on stderr while a long report is written to a file or a pipe:
+    only when stderr is a terminal (cron mail and logs get the final count alone), and never
+    when the report itself is printed on that terminal. Cleared when the report ends."""
+
+    def __init__(self, err: TextIO, kind: str, shown: bool) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        console = Console(file=err)
+        self.enabled = shown and console.is_terminal
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn(f"{kind} report"),
+            TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+            console=console, transient=True)
+        self._task = self._progress.add_task(kind, total=None)
+
+    def __enter__(self) -> ReportProgress:
+        if self.enabled:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.enabled:
+            self._progress.stop()
+
+    def rows(self, written: int) -> None:
+        if self.enabled:
+            self._progress.update(self._task, completed=written)
 
 
 def for_eyes(out: TextIO) -> TextIO:
