@@ -222,7 +222,8 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Last day (your time zone), inclusive.")
 @click.option("--account", default=None, help="Only this account.")
-@click.option("-o", "--output", default="-", show_default=True, help="File, or - for stdout.")
+@click.option("-o", "--output", default="-", show_default=True,
+              help="File, or - for stdout; a FILE.xlsx is an Excel workbook.")
 @click.option("--unmask", is_flag=True, help="Show personal data in clear (audited).")
 @click.option("--excel", is_flag=True, help="';'-separated with a BOM, for Italian spreadsheets.")
 @click.option("--as", "actor", default=None, help="Who asks for --unmask (initials or name).")
@@ -236,10 +237,22 @@ def report(kind: str, config_path: Path, since: Any, until: Any, account: str | 
     until_day: date | None = until.date() if until else None
     if since_day and until_day and until_day < since_day:
         raise UsageError("--until is before --since")
+    workbook = output.lower().endswith(".xlsx")
     request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor,
-                            as_json)
-    with _output(output, private=unmask) as out:
-        rows = run_report(config_path, request, out)
+                            as_json, workbook)
+    if workbook:
+        from socialdesk.commands.report import run_workbook_report
+
+        path = _writable(output)
+        try:
+            rows = run_workbook_report(config_path, request, path)
+        except OSError as error:
+            if not _about_output(error, path):
+                raise
+            raise _output_error(error, output) from None
+    else:
+        with _output(output, private=unmask) as out:
+            rows = run_report(config_path, request, out)
     if kind != "summary":
         click.echo(f"{rows} rows", err=True)
 
@@ -334,18 +347,28 @@ def _output(target: str, private: bool) -> Iterator[TextIO]:
         return
     from socialdesk.reports.csvout import atomic_output
 
-    path = Path(target)
-    if path.is_dir():
-        raise UsageError(f"cannot write the report to {target}: it is a directory; "
-                         "give a file name")
+    path = _writable(target)
     try:
         with atomic_output(path, private=private) as out:
             yield out
     except OSError as error:
         if not _about_output(error, path):
             raise
-        raise UsageError(f"cannot write the report to {target}: "
-                         f"{error.strerror or error}") from None
+        raise _output_error(error, target) from None
+
+
+def _writable(target: str) -> Path:
+    """The report's file; a directory is refused before the report runs."""
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"cannot write the report to {target}: it is a directory; "
+                         "give a file name")
+    return path
+
+
+def _output_error(error: OSError, target: str) -> UsageError:
+    """A path that cannot be written is the user's to fix: one usage line naming it."""
+    return UsageError(f"cannot write the report to {target}: {error.strerror or error}")
 
 
 def _about_output(error: OSError, path: Path) -> bool:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from socialdesk.clock import system_clock
@@ -32,9 +33,15 @@ class ReportCommand:
     excel: bool
     actor: str | None
     as_json: bool = False
+    workbook: bool = False
+    """`-o FILE.xlsx`: an Excel workbook instead of CSV."""
 
     def __post_init__(self) -> None:
         """Refused before any file is opened: the other kind would silently ignore these."""
+        if self.workbook and (self.excel or self.kind == "summary"):
+            raise UsageError("-o FILE.xlsx writes a workbook of a CSV kind; --excel is for "
+                             "CSV, and summary prints a table" if self.excel else
+                             "summary prints a table; -o FILE.xlsx applies to the CSV kinds")
         if self.kind != "summary":
             if self.as_json:
                 raise UsageError(f"--json applies to summary; {self.kind} is a CSV report")
@@ -46,11 +53,24 @@ class ReportCommand:
                              "kinds (conversations, messages, agents, daily, redirects)")
 
 
-def run_report(config_path: Path, command: ReportCommand, out: TextIO,
-               err: TextIO | None = None) -> int:
-    """Write the report to `out`, its progress to `err` (stderr) when that is a terminal;
-    the reports package is loaded only for this command."""
-    from socialdesk.reports import ReportPeriod, ReportRequest, write_report
+def run_workbook_report(config_path: Path, command: ReportCommand, target: Path,
+                        err: TextIO | None = None) -> int:
+    """Write the report as an .xlsx workbook at `target`, atomically (0600 with --unmask),
+    its progress on `err` (stderr) when that is a terminal."""
+    from socialdesk.reports import write_workbook_report
+    from socialdesk.reports.csvout import atomic_path
+
+    settings, engine, request = _prepared(config_path, command)
+    with (Session(engine) as session,
+          atomic_path(target, private=command.unmask) as temporary,
+          ReportProgress(err or sys.stderr, command.kind, shown=True) as shown):
+        return write_workbook_report(session, settings, request, temporary,
+                                     now=system_clock(), progress=shown.rows)
+
+
+def _prepared(config_path: Path, command: ReportCommand
+              ) -> tuple[Settings, Engine, ReportRequest]:
+    from socialdesk.reports import ReportPeriod, ReportRequest
     from socialdesk.reports.kinds import desk_zone
 
     settings = load_settings(config_path)
@@ -63,6 +83,16 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO,
         account=command.account, unmask=command.unmask, excel=command.excel,
         operator=command.actor,
     )
+    return settings, engine, request
+
+
+def run_report(config_path: Path, command: ReportCommand, out: TextIO,
+               err: TextIO | None = None) -> int:
+    """Write the report to `out`, its progress to `err` (stderr) when that is a terminal;
+    the reports package is loaded only for this command."""
+    from socialdesk.reports import write_report
+
+    settings, engine, request = _prepared(config_path, command)
     with Session(engine) as session:
         if command.kind == "summary":
             return print_summary(session, settings, request, command.as_json, out)

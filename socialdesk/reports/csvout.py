@@ -261,15 +261,24 @@ def atomic_output(target: Path, *, private: bool = False) -> Iterator[TextIO]:
     reader (a spreadsheet, a sync client, cron mail) never sees half a report.
     `private` (an unmasked export: personal data in clear): the file is 0600 from its
     first byte, and so is the target it replaces."""
+    with atomic_path(target, private=private) as temporary:
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
+    """`atomic_output` for a writer that opens the file itself (a workbook): the path of the
+    file beside `target`, created before it is yielded (0600 when `private`: a writer that
+    truncates it keeps the mode), renamed into place when the block ends without error."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         if private:
-            handle = os.fdopen(open_private(temporary), "w", encoding="utf-8", newline="")
+            os.close(open_private(temporary))
         else:
-            handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        with handle:
-            yield handle
+            temporary.touch()
+        yield temporary
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
