@@ -218,9 +218,9 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 @click.argument("kind", type=click.Choice(REPORT_KINDS))
 @config_option
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="First day (your time zone), inclusive.")
+              help="First day (the desk's zone, [hours] timezone), inclusive.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Last day (your time zone), inclusive.")
+              help="Last day (the desk's zone, [hours] timezone), inclusive.")
 @click.option("--account", default=None, help="Only this account.")
 @click.option("-o", "--output", default="-", show_default=True,
               help="File, or - for stdout; a FILE.xlsx is an Excel workbook.")
