@@ -6,16 +6,14 @@ Every `SocialdeskError` is printed on one line with its family's exit code.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
@@ -230,29 +228,17 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="summary only: one JSON object, not a table.")
 def report(kind: str, config_path: Path, since: Any, until: Any, account: str | None,
            output: str, unmask: bool, excel: bool, actor: str | None, as_json: bool) -> None:
-    """Export a CSV report."""
-    from socialdesk.commands.report import ReportCommand, run_report
+    """Export a CSV report, or an Excel workbook with -o FILE.xlsx."""
+    from socialdesk.commands.report import ReportCommand
+    from socialdesk.commands.report_output import report_to
 
     since_day: date | None = since.date() if since else None
     until_day: date | None = until.date() if until else None
     if since_day and until_day and until_day < since_day:
         raise UsageError("--until is before --since")
-    workbook = output.lower().endswith(".xlsx")
     request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor,
-                            as_json, workbook)
-    if workbook:
-        from socialdesk.commands.report import run_workbook_report
-
-        path = _writable(output)
-        try:
-            rows = run_workbook_report(config_path, request, path)
-        except OSError as error:
-            if not _about_output(error, path):
-                raise
-            raise _output_error(error, output) from None
-    else:
-        with _output(output, private=unmask) as out:
-            rows = run_report(config_path, request, out)
+                            as_json, workbook=output.lower().endswith(".xlsx"))
+    rows = report_to(config_path, request, output)
     if kind != "summary":
         click.echo(f"{rows} rows", err=True)
 
@@ -334,50 +320,6 @@ def scan(texts: tuple[str, ...], config_path: Path) -> None:
     from socialdesk.commands.privacy_scan import run_privacy_scan
 
     run_privacy_scan(config_path, texts, sys.stdin, sys.stdout)
-
-
-@contextlib.contextmanager
-def _output(target: str, private: bool) -> Iterator[TextIO]:
-    """stdout for '-'; a file through `atomic_output` (folders made, never half a report,
-    no temp file left; 0600 when `private`). A path that cannot be written is the user's
-    to fix, so it is one usage line naming it, not an "unexpected error"; a directory is
-    refused before the report runs rather than after."""
-    if target == "-":
-        yield sys.stdout
-        return
-    from socialdesk.reports.csvout import atomic_output
-
-    path = _writable(target)
-    try:
-        with atomic_output(path, private=private) as out:
-            yield out
-    except OSError as error:
-        if not _about_output(error, path):
-            raise
-        raise _output_error(error, target) from None
-
-
-def _writable(target: str) -> Path:
-    """The report's file; a directory is refused before the report runs."""
-    path = Path(target)
-    if path.is_dir():
-        raise UsageError(f"cannot write the report to {target}: it is a directory; "
-                         "give a file name")
-    return path
-
-
-def _output_error(error: OSError, target: str) -> UsageError:
-    """A path that cannot be written is the user's to fix: one usage line naming it."""
-    return UsageError(f"cannot write the report to {target}: {error.strerror or error}")
-
-
-def _about_output(error: OSError, path: Path) -> bool:
-    """The error concerns the output (its folder, temp file or target, or a failed write
-    to it, which names no file), not a file the report itself reads."""
-    if not isinstance(error.filename, str | bytes):
-        return True
-    named = Path(os.fsdecode(error.filename))
-    return named.parent == path.parent or path.is_relative_to(named)
 
 
 def main(argv: list[str] | None = None) -> None:
