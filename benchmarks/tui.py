@@ -3,11 +3,14 @@ and the dashboard.
 
     python benchmarks/tui.py [--conversations 200000] [--per-conversation 5] [--db PATH]
 
-Goal (issue 5): first screen < 1 s, a keystroke answered < 100 ms, a search < 300 ms,
-with 1,000,000 messages in 200,000 conversations. The database is generated with raw
-sqlite3 `executemany` into the real schema (after `open_store` ran the migrations), with
-the FTS triggers dropped during the load and the index rebuilt once (PLATFORMS.md: the
-triggers make bulk loads 5.6× slower). `--db` keeps the file for a second run.
+Goal (issue 5): first screen < 1 s, a keystroke answered < 100 ms, with 1,000,000 messages
+in 200,000 conversations; a search <= 50 ms at p95, the first one after the desk opens
+included (issue 16). Beside the desk's search, the same searches hand-written in raw sqlite3
+in the same run (`raw_search`: the words' newest matches, the 100 newest of their
+conversations with preview and PII flag, and their count) and the ratio. The database is
+generated with raw sqlite3 `executemany` into the real schema (after `open_store` ran the
+migrations), with the FTS triggers dropped during the load and the index rebuilt once
+(PLATFORMS.md: the triggers make bulk loads 5.6× slower). `--db` keeps the file for a second run.
 
 Each figure is wall time (`perf_counter`) from the app's own action until its result is
 painted (see `_timed`; the reads it starts run in thread workers and are waited for),
@@ -57,8 +60,10 @@ CHANNELS = [("x", "mention", "public"), ("x", "dm", "private"),
             ("facebook", "messenger", "private")]
 WORDS = ("ordine pacco rimborso consegna reso fattura order parcel refund delivery late "
          "broken invoice account password login città grazie thanks please help").split()
+SEARCHES = ("rimborso", "città consegna", "password", "parcel refund late")
 GOALS = {"process start": 1000.0, "first screen": 1000.0, "start-up reads": 3000.0,
-         "filter change": 100.0, "search": 300.0, "page scroll": 100.0, "end key": 100.0,
+         "filter change": 100.0, "first search": 50.0, "search": 50.0, "page scroll": 100.0,
+         "end key": 100.0,
          "first Enter": 100.0, "open (Enter)": 100.0, "dashboard (d)": 100.0,
          "dashboard counted": 1000.0}
 
@@ -154,10 +159,12 @@ def _message_rows(conversations: int, per: int) -> Iterator[tuple]:
 
 
 async def measure(path: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
-    engine = open_store(f"sqlite:///{path}")
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in GOALS}
-    desk = Desk(engine=engine, operator=Operator("AB"), clock=lambda: NOW, poll_seconds=0)
     for _ in range(repeats):
+        # a new engine per start, as a new `socialdesk tui` has: SQLite's page cache is
+        # per connection, so the first search after the desk opens starts cold
+        engine = open_store(f"sqlite:///{path}")
+        desk = Desk(engine=engine, operator=Operator("AB"), clock=lambda: NOW, poll_seconds=0)
         app = make_app(desk)
         wall, cpu = time.perf_counter(), time.process_time()
         async with app.run_test(size=(160, 48)) as pilot:
@@ -176,9 +183,10 @@ async def measure(path: Path, repeats: int) -> dict[str, list[tuple[float, float
                 screen.action_clear_filters, screen.action_toggle_overdue,
                 screen.action_toggle_sort, screen.action_clear_filters,
                 screen.action_toggle_pii, screen.action_clear_filters)]
-            for words in ("rimborso", "città consegna", "password", "parcel refund late"):
+            for number, words in enumerate(SEARCHES):
                 search = partial(screen._set, search=words)
-                figures["search"].append(await _timed(pilot, search))
+                figures["first search" if number == 0 else "search"].append(
+                    await _timed(pilot, search))
             screen.action_clear_filters()
             figures["page scroll"] += [await _timed(pilot, queue.action_page_down)
                                        for _ in range(12)]
@@ -203,8 +211,42 @@ async def measure(path: Path, repeats: int) -> dict[str, list[tuple[float, float
             figures["dashboard counted"].append(_since(wall, cpu))
             app.pop_screen()
             await pilot.pause()
-    engine.dispose()
+        engine.dispose()
     return figures
+
+
+RAW_SEARCH = """
+    WITH matches(id) AS (SELECT rowid FROM message_fts WHERE message_fts MATCH :words
+                         ORDER BY rowid DESC LIMIT 2000),
+         found(id, at) AS (SELECT c.id, c.last_message_at FROM conversation c
+                           WHERE c.id IN (SELECT conversation_id FROM message
+                                          WHERE id IN (SELECT id FROM matches))),
+         page(id, at) AS (SELECT id, at FROM found ORDER BY at DESC, id DESC LIMIT 100)
+    SELECT c.id, c.status, a.platform, c.channel, c.visibility, a.name, k.display_name,
+           (SELECT m.text FROM message m WHERE m.conversation_id = c.id
+            AND m.direction = 'inbound' ORDER BY m.created_at DESC, m.id DESC LIMIT 1),
+           EXISTS (SELECT 1 FROM message m WHERE m.conversation_id = c.id AND m.has_pii),
+           c.assignee, c.last_message_at, (SELECT count(*) FROM found)
+    FROM page JOIN conversation c ON c.id = page.id JOIN account a ON a.id = c.account_id
+    LEFT JOIN contact k ON k.id = c.contact_id ORDER BY page.at DESC, page.id DESC"""
+"""The desk's search as one hand-written statement, the words as whole terms (the cheapest
+FTS5 lookup): what raw sqlite3 needs for the same screen."""
+
+
+def raw_search(path: Path, repeats: int) -> list[tuple[float, float]]:
+    """Each of `SEARCHES` on a new raw sqlite3 connection (as cold as a new desk's), then
+    the others on it: the same samples the desk's first search and later ones give."""
+    samples = []
+    for _ in range(repeats):
+        connection = sqlite3.connect(path)
+        for words in SEARCHES:
+            query = " ".join(f'"{word}"' for word in words.split())
+            wall, cpu = time.perf_counter(), time.process_time()
+            rows = connection.execute(RAW_SEARCH, {"words": query}).fetchall()
+            samples.append(_since(wall, cpu))
+            assert rows, words
+        connection.close()
+    return samples
 
 
 async def _timed(pilot, action: Callable[[], object]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -295,6 +337,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--verbose", action="store_true", help="Print every sample.")
+    parser.add_argument("--no-process-start", action="store_true",
+                        help="Leave out the `socialdesk tui` process starts (slow).")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="socialdesk-tui-bench-") as workdir:
         path = options.db or Path(workdir) / "desk.db"
@@ -305,17 +349,37 @@ def main() -> None:
             print(f"generated {total:,} messages in {options.conversations:,} conversations "
                   f"in {time.perf_counter() - started:.1f} s")
         figures = asyncio.run(measure(path, options.repeats))
-        figures["process start"] = process_start(path, options.repeats)
-    print(f"{'figure':<14} {'median ms':>10} {'max ms':>8} {'CPU ms':>7} {'goal ms':>8}")
+        raw = raw_search(path, options.repeats)
+        if not options.no_process_start:
+            figures["process start"] = process_start(path, options.repeats)
+    print(f"{'figure':<14} {'median ms':>10} {'p95 ms':>7} {'max ms':>8} {'CPU ms':>7} "
+          f"{'goal ms':>8}")
     for name, samples in figures.items():
-        walls = [wall for wall, _ in samples]
-        cpus = [cpu for _, cpu in samples]
-        verdict = "ok" if max(walls) < GOALS[name] else "OVER"
-        print(f"{name:<14} {statistics.median(walls):>10.1f} {max(walls):>8.1f} "
-              f"{statistics.median(cpus):>7.1f} {GOALS[name]:>8.0f}  {verdict}")
-        if options.verbose:
-            print("   wall ms:", " ".join(f"{wall:.0f}" for wall in walls))
-            print("   CPU ms: ", " ".join(f"{cpu:.0f}" for cpu in cpus))
+        if samples:
+            _print_figure(name, samples, GOALS[name], options.verbose)
+    searches = figures["first search"] + figures["search"]
+    _print_figure("search, all", searches, GOALS["search"], options.verbose)
+    _print_figure("raw search", raw, None, options.verbose)
+    ratio = _p95([wall for wall, _ in searches]) / _p95([wall for wall, _ in raw])
+    print(f"search p95 is {ratio:.1f}x raw sqlite3's p95 in the same run (the desk's includes "
+          "the worker, the count and painting the screen)")
+
+
+def _p95(walls: list[float]) -> float:
+    return statistics.quantiles(walls, n=20, method="inclusive")[-1] if len(walls) > 1 else (
+        walls[0])
+
+
+def _print_figure(name: str, samples: list[tuple[float, float]], goal: float | None,
+                  verbose: bool) -> None:
+    walls = [wall for wall, _ in samples]
+    cpus = [cpu for _, cpu in samples]
+    verdict = "" if goal is None else "ok" if max(walls) < goal else "OVER"
+    print(f"{name:<14} {statistics.median(walls):>10.1f} {_p95(walls):>7.1f} {max(walls):>8.1f} "
+          f"{statistics.median(cpus):>7.1f} {'' if goal is None else f'{goal:.0f}':>8}  {verdict}")
+    if verbose:
+        print("   wall ms:", " ".join(f"{wall:.0f}" for wall in walls))
+        print("   CPU ms: ", " ".join(f"{cpu:.0f}" for cpu in cpus))
 
 
 if __name__ == "__main__":

@@ -6,16 +6,14 @@ Every `SocialdeskError` is printed on one line with its family's exit code.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
@@ -221,28 +219,29 @@ def demo(seed: int, messages: int, no_tui: bool) -> None:
 @click.argument("kind", type=click.Choice(REPORT_KINDS))
 @config_option
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="First day (your time zone), inclusive.")
+              help="First day (the desk's zone, [hours] timezone), inclusive.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Last day (your time zone), inclusive.")
+              help="Last day (the desk's zone, [hours] timezone), inclusive.")
 @click.option("--account", default=None, help="Only this account.")
-@click.option("-o", "--output", default="-", show_default=True, help="File, or - for stdout.")
+@click.option("-o", "--output", default="-", show_default=True,
+              help="File, or - for stdout; a FILE.xlsx is an Excel workbook.")
 @click.option("--unmask", is_flag=True, help="Show personal data in clear (audited).")
 @click.option("--excel", is_flag=True, help="';'-separated with a BOM, for Italian spreadsheets.")
 @click.option("--as", "actor", default=None, help="Who asks for --unmask (initials or name).")
 @click.option("--json", "as_json", is_flag=True, help="summary only: one JSON object, not a table.")
 def report(kind: str, config_path: Path, since: Any, until: Any, account: str | None,
            output: str, unmask: bool, excel: bool, actor: str | None, as_json: bool) -> None:
-    """Export a CSV report."""
-    from socialdesk.commands.report import ReportCommand, run_report
+    """Export a CSV report, or an Excel workbook with -o FILE.xlsx."""
+    from socialdesk.commands.report import ReportCommand
+    from socialdesk.commands.report_output import report_to
 
     since_day: date | None = since.date() if since else None
     until_day: date | None = until.date() if until else None
     if since_day and until_day and until_day < since_day:
         raise UsageError("--until is before --since")
     request = ReportCommand(kind, since_day, until_day, account, unmask, excel, actor,
-                            as_json)
-    with _output(output, private=unmask) as out:
-        rows = run_report(config_path, request, out)
+                            as_json, workbook=output.lower().endswith(".xlsx"))
+    rows = report_to(config_path, request, output)
     if kind != "summary":
         click.echo(f"{rows} rows", err=True)
 
@@ -340,40 +339,6 @@ def rescan(config_path: Path, account: str | None) -> None:
     from socialdesk.commands.privacy_rescan import run_privacy_rescan
 
     sys.exit(run_privacy_rescan(config_path, account, sys.stdout, sys.stderr))
-
-
-@contextlib.contextmanager
-def _output(target: str, private: bool) -> Iterator[TextIO]:
-    """stdout for '-'; a file through `atomic_output` (folders made, never half a report,
-    no temp file left; 0600 when `private`). A path that cannot be written is the user's
-    to fix, so it is one usage line naming it, not an "unexpected error"; a directory is
-    refused before the report runs rather than after."""
-    if target == "-":
-        yield sys.stdout
-        return
-    from socialdesk.reports.csvout import atomic_output
-
-    path = Path(target)
-    if path.is_dir():
-        raise UsageError(f"cannot write the report to {target}: it is a directory; "
-                         "give a file name")
-    try:
-        with atomic_output(path, private=private) as out:
-            yield out
-    except OSError as error:
-        if not _about_output(error, path):
-            raise
-        raise UsageError(f"cannot write the report to {target}: "
-                         f"{error.strerror or error}") from None
-
-
-def _about_output(error: OSError, path: Path) -> bool:
-    """The error concerns the output (its folder, temp file or target, or a failed write
-    to it, which names no file), not a file the report itself reads."""
-    if not isinstance(error.filename, str | bytes):
-        return True
-    named = Path(os.fsdecode(error.filename))
-    return named.parent == path.parent or path.is_relative_to(named)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from socialdesk.clock import system_clock
@@ -31,9 +33,15 @@ class ReportCommand:
     excel: bool
     actor: str | None
     as_json: bool = False
+    workbook: bool = False
+    """`-o FILE.xlsx`: an Excel workbook instead of CSV."""
 
     def __post_init__(self) -> None:
         """Refused before any file is opened: the other kind would silently ignore these."""
+        if self.workbook and (self.excel or self.kind == "summary"):
+            raise UsageError("-o FILE.xlsx writes a workbook of a CSV kind; --excel is for "
+                             "CSV, and summary prints a table" if self.excel else
+                             "summary prints a table; -o FILE.xlsx applies to the CSV kinds")
         if self.kind != "summary":
             if self.as_json:
                 raise UsageError(f"--json applies to summary; {self.kind} is a CSV report")
@@ -45,9 +53,25 @@ class ReportCommand:
                              "kinds (conversations, messages, agents, daily, redirects)")
 
 
-def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
-    """Write the report to `out`; the reports package is loaded only for this command."""
-    from socialdesk.reports import ReportPeriod, ReportRequest, write_report
+def run_workbook_report(config_path: Path, command: ReportCommand, target: Path,
+                        err: TextIO | None = None) -> int:
+    """Write the report as an .xlsx workbook at `target`, atomically (0600 with --unmask),
+    its progress on `err` (stderr) when that is a terminal."""
+    from socialdesk.reports import write_workbook_report
+    from socialdesk.reports.csvout import atomic_path
+
+    settings, engine, request = _prepared(config_path, command)
+    with (Session(engine) as session,
+          atomic_path(target, private=command.unmask) as temporary,
+          ReportProgress(err or sys.stderr, command.kind, shown=True) as shown):
+        return write_workbook_report(session, settings, request, temporary,
+                                     now=system_clock(), progress=shown.rows)
+
+
+def _prepared(config_path: Path, command: ReportCommand
+              ) -> tuple[Settings, Engine, ReportRequest]:
+    from socialdesk.reports import ReportPeriod, ReportRequest
+    from socialdesk.reports.kinds import desk_zone
 
     settings = load_settings(config_path)
     if command.account:
@@ -55,14 +79,57 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO) -> int:
     engine = open_configured_store(settings)
     request = ReportRequest(
         kind=command.kind,
-        period=ReportPeriod.from_local_dates(command.since, command.until),
+        period=ReportPeriod.from_local_dates(command.since, command.until, desk_zone(settings)),
         account=command.account, unmask=command.unmask, excel=command.excel,
         operator=command.actor,
     )
+    return settings, engine, request
+
+
+def run_report(config_path: Path, command: ReportCommand, out: TextIO,
+               err: TextIO | None = None) -> int:
+    """Write the report to `out`, its progress to `err` (stderr) when that is a terminal;
+    the reports package is loaded only for this command."""
+    from socialdesk.reports import write_report
+
+    settings, engine, request = _prepared(config_path, command)
     with Session(engine) as session:
         if command.kind == "summary":
             return print_summary(session, settings, request, command.as_json, out)
-        return write_report(session, settings, request, for_eyes(out), now=system_clock())
+        with ReportProgress(err or sys.stderr, command.kind, shown=not out.isatty()) as shown:
+            return write_report(session, settings, request, for_eyes(out), now=system_clock(),
+                                progress=shown.rows)
+
+
+class ReportProgress:
+    """Rows written so far, on stderr while a long report is written to a file or a pipe:
+    only when stderr is a terminal (cron mail and logs get the final count alone), and never
+    when the report itself is printed on that terminal. Cleared when the report ends."""
+
+    def __init__(self, err: TextIO, kind: str, shown: bool) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        console = Console(file=err)
+        self.enabled = shown and console.is_terminal
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn(f"{kind} report"),
+            TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+            console=console, transient=True)
+        self._task = self._progress.add_task(kind, total=None)
+
+    def __enter__(self) -> ReportProgress:
+        if self.enabled:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.enabled:
+            self._progress.stop()
+
+    def rows(self, written: int) -> None:
+        if self.enabled:
+            self._progress.update(self._task, completed=written)
 
 
 def for_eyes(out: TextIO) -> TextIO:
@@ -91,7 +158,8 @@ def print_summary(
         return 0
     from rich.console import Console
 
+    from socialdesk.reports.kinds import desk_zone
     from socialdesk.reports.summary import summary_table
 
-    Console(file=out).print(summary_table(period, rows))
+    Console(file=out).print(summary_table(period, rows, desk_zone(settings)))
     return 0

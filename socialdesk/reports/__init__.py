@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from sqlmodel import Session
@@ -18,6 +20,7 @@ from socialdesk.reports.csvout import (
     atomic_output,
     safe_cell,
     write_csv,
+    write_csv_batches,
 )
 from socialdesk.reports.figures import conversation_cells
 from socialdesk.reports.kinds import (
@@ -28,14 +31,17 @@ from socialdesk.reports.kinds import (
     REDIRECTS_COLUMNS,
     agent_rows,
     daily_rows,
+    desk_zone,
     redirect_rows,
 )
 from socialdesk.reports.message_export import (
     MESSAGES_COLUMNS,
     MESSAGES_TEXT_COLUMNS,
+    message_batches,
     message_rows,
     text_masker,
 )
+from socialdesk.reports.workbook import SHEET_ROWS, write_workbook
 from socialdesk.store.models import AuditEntry
 
 __all__ = [
@@ -53,12 +59,15 @@ class ReportRequest:
     unmask: bool = False
     excel: bool = False
     operator: str | None = None
+    workbook: bool = False
+    """For `write_workbook_report`: typed cells are never formulas, so texts come unguarded."""
 
 
 def _messages(session: Session, settings: Settings, request: ReportRequest,
-              _now: datetime) -> Iterable[Sequence[Any]]:
+              _now: datetime) -> Iterable[list[Sequence[Any]]]:
     masker = None if request.unmask else text_masker(_detector(settings))
-    return message_rows(session, request.period, masker, request.account)
+    return message_batches(session, request.period, masker, request.account,
+                           guarded=not request.workbook)
 
 
 def _detector(settings: Settings) -> Detector:
@@ -82,15 +91,17 @@ def _redirects(session: Session, _settings: Settings, request: ReportRequest,
 
 class ReportKind(NamedTuple):
     header: tuple[str, ...]
-    rows: Callable[..., Iterable[Sequence[Any]]]
+    rows: Callable[..., Iterable[Any]]
     text_columns: tuple[int, ...] | None = None
     """See `write_csv`: None checks every cell."""
+    batched: bool = False
+    """`rows` gives lists of rows whose cells are all CSV-ready (`write_csv_batches`)."""
 
 
 REPORT_KINDS: dict[str, ReportKind] = {
     "conversations": ReportKind(
         CONVERSATIONS_COLUMNS, _with_figures(conversation_cells), CONVERSATIONS_TEXT_COLUMNS),
-    "messages": ReportKind(MESSAGES_COLUMNS, _messages, MESSAGES_TEXT_COLUMNS),
+    "messages": ReportKind(MESSAGES_COLUMNS, _messages, MESSAGES_TEXT_COLUMNS, batched=True),
     "agents": ReportKind(AGENTS_COLUMNS, _with_figures(agent_rows)),
     "daily": ReportKind(DAILY_COLUMNS, _with_figures(daily_rows)),
     "redirects": ReportKind(REDIRECTS_COLUMNS, _redirects),
@@ -99,17 +110,59 @@ REPORT_KINDS: dict[str, ReportKind] = {
 
 
 def write_report(session: Session, settings: Settings, request: ReportRequest,
-                 out: TextIO, *, now: datetime) -> int:
+                 out: TextIO, *, now: datetime,
+                 progress: Callable[[int], None] | None = None) -> int:
     """Write one report as CSV; an unmasked one is refused unless config allows the
-    operator, and is recorded in the audit log (it is a reveal)."""
+    operator, and is recorded in the audit log (it is a reveal). `progress` hears the rows
+    written so far, every `PROGRESS_ROWS` or so."""
+    kind = _authorised_kind(session, settings, request, now)
+    rows = kind.rows(session, settings, request, now)
+    if kind.batched:
+        return write_csv_batches(out, kind.header, rows, excel=request.excel,
+                                 progress=progress)
+    if progress is not None:
+        rows = _counted(rows, progress)
+    return write_csv(out, kind.header, rows, excel=request.excel,
+                     text_columns=kind.text_columns)
+
+
+PROGRESS_ROWS = 1000
+
+
+def write_workbook_report(session: Session, settings: Settings, request: ReportRequest,
+                          path: Path, *, now: datetime,
+                          progress: Callable[[int], None] | None = None,
+                          sheet_rows: int = SHEET_ROWS) -> int:
+    """Write one report as an .xlsx workbook at `path` (`workbook.write_workbook`), times in
+    the desk's zone; unmasking is allowed and audited as for CSV."""
+    request = replace(request, workbook=True)
+    kind = _authorised_kind(session, settings, request, now)
+    rows = kind.rows(session, settings, request, now)
+    if kind.batched:
+        rows = itertools.chain.from_iterable(rows)
+    return write_workbook(path, request.kind, kind.header, rows, desk_zone(settings),
+                          sheet_rows=sheet_rows, progress=progress)
+
+
+def _counted(rows: Iterable[Sequence[Any]], progress: Callable[[int], None]
+             ) -> Iterator[Sequence[Any]]:
+    count = 0
+    for count, row in enumerate(rows, 1):
+        yield row
+        if count % PROGRESS_ROWS == 0:
+            progress(count)
+    progress(count)
+
+
+def _authorised_kind(session: Session, settings: Settings, request: ReportRequest,
+                     now: datetime) -> ReportKind:
+    """The kind asked for, once an unmasked report is allowed and audited."""
     if request.kind not in REPORT_KINDS:
         raise UsageError(f"unknown report kind {request.kind!r}; "
                          f"kinds: {', '.join(REPORT_KINDS)}")
     if request.unmask:
         _authorise_unmask(session, settings, request, now)
-    kind = REPORT_KINDS[request.kind]
-    return write_csv(out, kind.header, kind.rows(session, settings, request, now),
-                     excel=request.excel, text_columns=kind.text_columns)
+    return REPORT_KINDS[request.kind]
 
 
 def _authorise_unmask(

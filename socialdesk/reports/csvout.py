@@ -6,13 +6,13 @@ import contextlib
 import csv
 import io
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import String, case, func, type_coerce
+from sqlalchemy import String, case, func, literal, type_coerce
 
 from socialdesk.paths import open_private
 from socialdesk.privacy.mask import safe
@@ -36,11 +36,14 @@ class ReportPeriod:
     until: datetime | None = None
 
     @classmethod
-    def from_local_dates(cls, since: date | None, until: date | None) -> ReportPeriod:
-        """Dates are the user's local days; `until` includes its whole day."""
+    def from_local_dates(cls, since: date | None, until: date | None, zone: tzinfo
+                         ) -> ReportPeriod:
+        """Dates are days in the desk's zone (`[hours] timezone`), whatever the machine's
+        `TZ`; `until` includes its whole day."""
         return cls(
-            since=local_midnight_utc(since) if since else None,
-            until=local_midnight_utc(date.fromordinal(until.toordinal() + 1)) if until else None,
+            since=local_midnight_utc(since, zone) if since else None,
+            until=(local_midnight_utc(date.fromordinal(until.toordinal() + 1), zone)
+                   if until else None),
         )
 
     def narrow(self, statement: Any, moment: Any, account_name: Any, account: str | None) -> Any:
@@ -62,9 +65,9 @@ class ReportPeriod:
         )
 
 
-def local_midnight_utc(day: date) -> datetime:
-    """The start of `day` in the machine's time zone, as aware UTC."""
-    return datetime.combine(day, time()).astimezone().astimezone(UTC)
+def local_midnight_utc(day: date, zone: tzinfo) -> datetime:
+    """The start of `day` in `zone`, as aware UTC."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
 def stored_time(column: Any, dialect_name: str) -> Any:
@@ -78,13 +81,24 @@ def stored_time(column: Any, dialect_name: str) -> Any:
 
 def csv_time(column: Any, dialect_name: str) -> Any:
     """The column as its CSV cell, computed by the database: the same ISO 8601
-    UTC text `safe_cell` writes for a datetime (`2026-01-05T09:30:00Z`, microseconds only
-    when there are some), from the `YYYY-MM-DD HH:MM:SS.ffffff` SQLAlchemy stores on
-    SQLite. Parsing and formatting each time in Python was a third of a messages report's
-    time."""
+    UTC text `safe_cell` writes for a datetime, to the whole second (`2026-01-05T09:30:07Z`),
+    from the `YYYY-MM-DD HH:MM:SS.ffffff` SQLAlchemy stores on SQLite. Every time in every
+    report has that one precision: a column mixing `…:07Z` and `…:07.482913Z` sorts and
+    reads badly in a spreadsheet. Rows keep their exact order (the query orders by the
+    stored time and the id). Parsing and formatting each time in Python was a third of a
+    messages report's time."""
     stored = utc_text(column, dialect_name)
-    text = func.replace(func.replace(stored, " ", "T"), ".000000", "")
+    text = func.replace(func.substr(stored, 1, 19), " ", "T")
     return type_coerce(text.concat("Z"), String).label(getattr(column, "name", None))
+
+
+def csv_text(column: Any) -> Any:
+    """A text column as its formula-safe CSV cell, computed by the database: a leading
+    apostrophe before a formula trigger (`safe_cell`'s rule), so rows can go to
+    `csv.writer` as they come."""
+    guarded = case((func.substr(column, 1, 1).in_(FORMULA_TRIGGERS),
+                    literal("'", String).concat(column)), else_=column)
+    return type_coerce(guarded, String).label(getattr(column, "name", None))
 
 
 def csv_flag(column: Any) -> Any:
@@ -115,7 +129,7 @@ def safe_cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, datetime):
         utc = value if value.tzinfo is UTC else value.astimezone(UTC)
-        return utc.isoformat().replace("+00:00", "Z")
+        return utc.isoformat(timespec="seconds").replace("+00:00", "Z")
     text = str(value)
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
@@ -145,6 +159,30 @@ def write_csv(
     return _write_prepared_cells(writer, rows, text_columns)
 
 
+def write_csv_batches(
+    out: TextIO,
+    header: Iterable[str],
+    batches: Iterable[list[Sequence[Any]]],
+    excel: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write header and rows given in lists whose every cell is already its CSV form
+    (formula-safe text the database computed, ints, None): each list goes to
+    `csv.writer.writerows` as it is. `progress` hears the rows written so far."""
+    writer: Any = csv.writer(out, dialect=ExcelItalian if excel else csv.excel)
+    if excel:
+        out.write("\ufeff")
+        writer = _DecimalCommaWriter(writer)
+    writer.writerow(list(header))
+    count = 0
+    for batch in batches:
+        writer.writerows(batch)
+        count += len(batch)
+        if progress is not None:
+            progress(count)
+    return count
+
+
 class _DecimalCommaWriter:
     """--excel only: an Italian spreadsheet reads `103.9` as text or a date, `103,9` as a
     number. Floats are rewritten after the formula check, so a negative one stays a number;
@@ -157,6 +195,10 @@ class _DecimalCommaWriter:
         return self._writer.writerow([
             repr(cell).replace(".", ",") if cell.__class__ is float else cell for cell in row
         ])
+
+    def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def _write_any_cells(writer: Any, rows: Iterable[Sequence[Any]]) -> int:
@@ -219,15 +261,24 @@ def atomic_output(target: Path, *, private: bool = False) -> Iterator[TextIO]:
     reader (a spreadsheet, a sync client, cron mail) never sees half a report.
     `private` (an unmasked export: personal data in clear): the file is 0600 from its
     first byte, and so is the target it replaces."""
+    with atomic_path(target, private=private) as temporary:
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, private: bool = False) -> Iterator[Path]:
+    """`atomic_output` for a writer that opens the file itself (a workbook): the path of the
+    file beside `target`, created before it is yielded (0600 when `private`: a writer that
+    truncates it keeps the mode), renamed into place when the block ends without error."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         if private:
-            handle = os.fdopen(open_private(temporary), "w", encoding="utf-8", newline="")
+            os.close(open_private(temporary))
         else:
-            handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        with handle:
-            yield handle
+            temporary.touch()
+        yield temporary
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -21,6 +22,7 @@ from socialdesk.reports.figures import (
     percentile,
     sla_met_percent,
 )
+from socialdesk.service.hours import hours_for
 from socialdesk.store.models import OutboxState
 from socialdesk.store.tables import ACCOUNT, CONVERSATION, EXPOSURE, MESSAGE, OUTBOX
 
@@ -104,10 +106,12 @@ def daily_rows(
 ) -> Iterator[tuple[object, ...]]:
     """Per local day and channel: messages in, conversations opened, answered, breaches."""
     groups: dict[tuple[date, str], _Group] = defaultdict(_Group)
+    zone = desk_zone(settings)
     for figures in conversation_figures(session, settings, period, now, account):
         assert figures.opened_at is not None
-        groups[(_local_day(figures.opened_at), figures.channel)].figures.append(figures)
-    for day, channel in inbound_days(session, period, account):
+        groups[(figures.opened_at.astimezone(zone).date(), figures.channel)].figures.append(
+            figures)
+    for day, channel in inbound_days(session, period, account, zone):
         groups[(day, channel)].inbound += 1
     for (day, channel) in sorted(groups):
         group = groups[(day, channel)]
@@ -119,9 +123,17 @@ def daily_rows(
         )
 
 
+def desk_zone(settings: Settings) -> ZoneInfo:
+    """The desk's time zone (`[hours] timezone`, Europe/Rome without `[hours]`): report days
+    and `--since`/`--until` are its days, not the machine's `TZ`, so cron on a UTC server
+    cuts the same days."""
+    return hours_for(settings.hours).zone
+
+
 def inbound_days(
-    session: Session, period: ReportPeriod, account: str | None
+    session: Session, period: ReportPeriod, account: str | None, zone: tzinfo
 ) -> Iterator[tuple[date, str]]:
+    """Each inbound message's day in `zone` and its channel."""
     statement = (
         select(MESSAGE.c.created_at, MESSAGE.c.channel)
         .join(ACCOUNT, ACCOUNT.c.id == MESSAGE.c.account_id)
@@ -130,12 +142,7 @@ def inbound_days(
     )
     statement = period.narrow(statement, MESSAGE.c.created_at, ACCOUNT.c.name, account)
     for created_at, channel in session.connection().execute(statement):
-        yield _local_day(created_at), channel
-
-
-def _local_day(moment: datetime) -> date:
-    """The day in the user's time zone, as `--since`/`--until` read it."""
-    return moment.astimezone().date()
+        yield created_at.astimezone(zone).date(), channel
 
 
 def _first_response_quantiles(figures: list[ConversationFigures]) -> tuple[object, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from rich.table import Table
 from sqlmodel import Session
@@ -14,7 +14,7 @@ from socialdesk.config import Settings
 from socialdesk.reports.csvout import ReportPeriod
 from socialdesk.reports.figures import ConversationFigures, conversation_figures, percentile
 from socialdesk.reports.figures import sla_met_percent as met_percent
-from socialdesk.reports.kinds import inbound_days
+from socialdesk.reports.kinds import desk_zone, inbound_days
 
 SUMMARY_DAYS = 7
 
@@ -63,7 +63,7 @@ def summary_rows(
     for figures in conversation_figures(session, settings, period, now, account):
         by_channel[figures.channel].append(figures)
     inbound: dict[str, int] = defaultdict(int)
-    for _day, channel in inbound_days(session, period, account):
+    for _day, channel in inbound_days(session, period, account, desk_zone(settings)):
         inbound[channel] += 1
     rows = [ChannelSummary.of(channel, by_channel[channel], inbound[channel])
             for channel in sorted(set(by_channel) | set(inbound))]
@@ -72,8 +72,8 @@ def summary_rows(
     return rows
 
 
-def summary_table(period: ReportPeriod, rows: list[ChannelSummary]) -> Table:
-    table = Table(title=_title(period))
+def summary_table(period: ReportPeriod, rows: list[ChannelSummary], zone: tzinfo) -> Table:
+    table = Table(title=_title(period, zone))
     for column in ("channel", "messages in", "conversations", "answered",
                    "first response median", "p90", "SLA met"):
         table.add_column(column, justify="left" if column == "channel" else "right")
@@ -104,7 +104,9 @@ def _duration(minutes: float | None) -> str:
     return f"{minutes / 60:.1f} h"
 
 
-def _title(period: ReportPeriod) -> str:
-    since = period.since.astimezone().strftime("%a %d %b") if period.since else "the start"
-    until = period.until.astimezone().strftime("%a %d %b %H:%M") if period.until else "now"
+def _title(period: ReportPeriod, zone: tzinfo) -> str:
+    """The period in the desk's zone, named."""
+    since = period.since.astimezone(zone).strftime("%a %d %b") if period.since else "the start"
+    until = (period.until.astimezone(zone).strftime("%a %d %b %H:%M %Z") if period.until
+             else "now")
     return f"From {since} to {until} (business time)"

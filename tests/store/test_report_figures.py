@@ -20,6 +20,7 @@ import io
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -41,6 +42,8 @@ from socialdesk.store.models import (
 from socialdesk.sync import detector_for, spans_finder
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+ROME = ZoneInfo("Europe/Rome")
+"""SETTINGS' `[hours] timezone`: the desk's days."""
 SETTINGS = settings_from_mapping(
     {
         "hours": {"timezone": "Europe/Rome", "public_holidays": "IT"},
@@ -223,13 +226,15 @@ def test_an_automatic_acknowledgement_does_not_meet_the_sla(desk: Engine) -> Non
     datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=2))),
 ])
 def test_message_times_read_as_iso_8601_utc(store: Engine, moment: datetime) -> None:
-    """The database writes the time cell itself; it reads as `safe_cell` formats a time."""
+    """The database writes the time cell itself; it reads as `safe_cell` formats a time:
+    to the whole second, cut rather than rounded (23:59:59.999999 stays on its day), so
+    every time in every report has one precision."""
     account = ensure_account(store, "brand-x", "x", now=NOW)
     with Session(store) as session:
         ingest_page(session, account, PullPage("dms", [dm("1", "a", moment)]), now=NOW)
     (row,) = read(store, "messages")
     assert row["created_at"] == safe_cell(moment)
-    assert datetime.fromisoformat(row["created_at"]) == moment
+    assert datetime.fromisoformat(row["created_at"]) == moment.replace(microsecond=0)
 
 
 def test_text_from_outside_is_neutralised_in_every_column(store: Engine) -> None:
@@ -246,6 +251,21 @@ def test_text_from_outside_is_neutralised_in_every_column(store: Engine) -> None
     (conversation,) = read(store, "conversations")
     assert [conversation[c] for c in ("account", "customer_handle", "assignee")] == [
         "'=brand", "'@SUM(A1)", "'=AB"]
+
+
+def test_a_text_with_personal_data_is_masked_then_neutralised(store: Engine) -> None:
+    """The database neutralises plain texts; one with personal data is masked from its
+    stored spans first, so its apostrophe is added after masking, and with --unmask too."""
+    account = ensure_account(store, "brand-x", "x", now=NOW)
+    items = [dm("1", "a", at(30, 8), text="+39 347 123 4567 richiamatemi"),
+             dm("2", "b", at(30, 9), text="=1+1 e il +39 347 765 4321")]
+    with Session(store) as session:
+        ingest_page(session, account, PullPage("dms", items), now=NOW,
+                    find_spans=spans_finder(detector_for(SETTINGS)))
+    masked = [row["text"] for row in read(store, "messages")]
+    assert masked == ["'+39 *** *** **67 richiamatemi", "'=1+1 e il +39 *** *** **21"]
+    clear = [row["text"] for row in read(store, "messages", unmask=True, operator="AB")]
+    assert clear == ["'+39 347 123 4567 richiamatemi", "'=1+1 e il +39 347 765 4321"]
 
 
 KINDS = ("conversations", "messages", "agents", "daily", "redirects")
@@ -374,10 +394,9 @@ def test_excel_writes_minutes_and_percentages_with_a_decimal_comma(desk: Engine)
     assert (ab["conversations"], agents["CD"]["sla_met_percent"]) == ("2", "100,0")
 
 
-@pytest.mark.usefixtures("rome_local_time")
 def test_local_dates_cover_whole_local_days_both_inclusive() -> None:
     """Mon 30 Nov to Sun 6 Dec in Rome (UTC+1): [29 Nov 23:00Z, 6 Dec 23:00Z)."""
-    period = ReportPeriod.from_local_dates(date(2026, 11, 30), date(2026, 12, 6))
+    period = ReportPeriod.from_local_dates(date(2026, 11, 30), date(2026, 12, 6), ROME)
     assert (period.since, period.until) == (datetime(2026, 11, 29, 23, tzinfo=UTC),
                                             datetime(2026, 12, 6, 23, tzinfo=UTC))
     tick = timedelta(microseconds=1)
@@ -385,20 +404,19 @@ def test_local_dates_cover_whole_local_days_both_inclusive() -> None:
     assert period.contains(period.until - tick) and not period.contains(period.until)
 
 
-@pytest.mark.usefixtures("rome_local_time")
 def test_local_dates_follow_daylight_saving_time() -> None:
     """Sun 29 Mar 2026 in Rome has 23 hours: 28 Mar 23:00Z (UTC+1) to 29 Mar 22:00Z (UTC+2)."""
-    period = ReportPeriod.from_local_dates(date(2026, 3, 29), date(2026, 3, 29))
+    period = ReportPeriod.from_local_dates(date(2026, 3, 29), date(2026, 3, 29), ROME)
     assert (period.since, period.until) == (datetime(2026, 3, 28, 23, tzinfo=UTC),
                                             datetime(2026, 3, 29, 22, tzinfo=UTC))
 
 
 def test_local_dates_left_out_leave_the_period_open() -> None:
-    period = ReportPeriod.from_local_dates(None, None)
+    period = ReportPeriod.from_local_dates(None, None, ROME)
     assert (period.since, period.until) == (None, None)
     assert period.contains(datetime(1970, 1, 1, tzinfo=UTC)) and not period.contains(None)
-    assert ReportPeriod.from_local_dates(None, date(2026, 12, 6)).since is None
-    assert ReportPeriod.from_local_dates(date(2026, 11, 30), None).until is None
+    assert ReportPeriod.from_local_dates(None, date(2026, 12, 6), ROME).since is None
+    assert ReportPeriod.from_local_dates(date(2026, 11, 30), None, ROME).until is None
 
 
 def test_the_first_answer_is_looked_up_per_conversation_even_before_analyze(

@@ -189,7 +189,7 @@ class TestInbox:
     async def test_a_search_past_its_match_limit_says_so_on_the_filter_line(
         self, desk_app: DeskApp, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        for module in ("socialdesk.store.queries.queue", "socialdesk.tui.screens.queue_screen"):
+        for module in ("socialdesk.store.queries.search", "socialdesk.tui.screens.queue_screen"):
             monkeypatch.setattr(f"{module}.SEARCH_MATCH_LIMIT", 2)
         async with desk_app.run_test(size=SIZE) as pilot:
             await settle(pilot)

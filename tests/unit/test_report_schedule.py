@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,12 +15,15 @@ from socialdesk.config import ScheduledReport
 from socialdesk.errors import ConfigError
 from socialdesk.reports.schedule import output_path, previous_period
 
+ROME = ZoneInfo("Europe/Rome")
+"""The desk's zone (`[hours] timezone`): report days are its days."""
+
 
 @pytest.fixture(autouse=True)
-def rome() -> Iterator[None]:
-    """Local days are the user's: run these tests as a user in Rome."""
+def new_york() -> Iterator[None]:
+    """The machine in New York: the desk's days must not follow the machine's `TZ`."""
     previous = os.environ.get("TZ")
-    os.environ["TZ"] = "Europe/Rome"
+    os.environ["TZ"] = "America/New_York"
     time.tzset()
     yield
     if previous is None:
@@ -39,20 +43,19 @@ def rome() -> Iterator[None]:
 )
 def test_the_period_is_the_whole_previous_one(length: str, expected: tuple[date, date]) -> None:
     monday_morning = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # 07:00 in Rome
-    assert previous_period(length, monday_morning) == expected
+    assert previous_period(length, monday_morning, ROME) == expected
 
 
 def test_a_week_starting_on_a_sunday_evening_in_utc_is_rome_s_week() -> None:
     """23:30 UTC on Sunday is already Monday in Rome: the week just ended is reported."""
-    assert previous_period("week", datetime(2026, 11, 29, 23, 30, tzinfo=UTC)) == (
+    assert previous_period("week", datetime(2026, 11, 29, 23, 30, tzinfo=UTC), ROME) == (
         date(2026, 11, 23), date(2026, 11, 29))
 
 
 def test_placeholders_fill_the_output_path(tmp_path: Path) -> None:
     entry = ScheduledReport(cron="0 7 * * mon", kind="daily",
                             output=f"{tmp_path}/{{kind}}-{{since}}-{{until}}.csv")
-    path = output_path(entry, date(2026, 11, 23), date(2026, 11, 29),
-                       datetime(2026, 11, 30, 6, tzinfo=UTC))
+    path = output_path(entry, date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 30))
     assert path == tmp_path / "daily-2026-11-23-2026-11-29.csv"
 
 

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Engine,
-    Integer,
     and_,
-    column,
     func,
     literal,
-    literal_column,
     or_,
-    text,
     tuple_,
 )
 from sqlalchemy import select as core_select
@@ -28,13 +23,11 @@ from sqlmodel import Session, col, select
 from connectors.base import Direction, Visibility
 from socialdesk.platforms.registry import channels_of
 from socialdesk.store.models import Account, Conversation, Status
+from socialdesk.store.queries.search import SEARCH_MATCH_LIMIT as SEARCH_MATCH_LIMIT
+from socialdesk.store.queries.search import full_text_query as full_text_query
+from socialdesk.store.queries.search import search_hits_limit as hits_limit
+from socialdesk.store.queries.search import search_message_ids
 from socialdesk.store.tables import ACCOUNT, CONTACT, CONVERSATION, MESSAGE
-from socialdesk.store.textfold import ACCENTED, UNACCENTED, fold_accents
-
-SEARCH_MATCH_LIMIT = 2000
-"""Search looks at the newest this-many matching messages: newest-first costs ~0.3 ms at
-1 M rows, ranking every hit of a common word took seconds (PLATFORMS.md, FTS5)."""
-
 
 SORT_NEWEST = "newest"
 
@@ -142,7 +135,7 @@ def inbox_page(
     """
     statuses = _statuses(inbox_filter)
     with Session(engine) as session:
-        search_ids = _search_message_ids(session, inbox_filter.search)
+        search_ids = search_message_ids(session, inbox_filter.search)
         pages = [
             _page_for_status(session, inbox_filter, status, search_ids, after, limit,
                              now, reverse)
@@ -165,7 +158,7 @@ def inbox_count(engine: Engine, inbox_filter: InboxFilter, now: datetime | None 
     sort_column = conversation.last_inbound_at if waiting else conversation.last_message_at
     total = 0
     with Session(engine) as session:
-        search_ids = _search_message_ids(session, inbox_filter.search)
+        search_ids = search_message_ids(session, inbox_filter.search)
         for status in _statuses(inbox_filter):
             statement = select(func.count()).select_from(CONVERSATION)
             if inbox_filter.account is not None:  # the join costs 10x on a plain count
@@ -187,24 +180,52 @@ def _page_for_status(
     now: datetime | None = None,
     reverse: bool = False,
 ) -> list[InboxRow]:
+    statement = page_statement(inbox_filter, status, search_ids, after, limit, now, reverse)
+    return [InboxRow(*row) for row in session.exec(statement).all()]
+
+
+def page_statement(
+    inbox_filter: InboxFilter,
+    status: str | None,
+    search_ids: Any,
+    after: InboxKey | None,
+    limit: int,
+    now: datetime | None = None,
+    reverse: bool = False,
+) -> Any:
+    """One status's page of `InboxRow` columns. The page's conversations are chosen first,
+    by id and sort column alone, then only those are read with their preview and PII flag:
+    ordering a search's matches with every column sorted them after computing both
+    per-conversation subqueries for each of up to `SEARCH_MATCH_LIMIT` conversations (half
+    of a search's time at a million messages)."""
     conversation = CONVERSATION.c
     waiting = inbox_filter.sort == SORT_WAITING
     sort_column = conversation.last_inbound_at if waiting else conversation.last_message_at
-    statement = _inbox_select().where(sort_column.is_not(None))
-    statement = _filtered(statement, inbox_filter, status, search_ids, now)
-    if waiting != reverse:  # ascending: waiting order, or newest-first walked from its end
-        if after is not None:
-            statement = statement.where(sort_column >= after.at,
-                                        tuple_(sort_column, conversation.id)
-                                        > tuple_(_bound(after.at), after.id))
-        statement = statement.order_by(sort_column.asc(), conversation.id.asc())
+    chosen = core_select(conversation.id.label("id"), sort_column.label("at")).select_from(
+        CONVERSATION)
+    if inbox_filter.account is not None:
+        chosen = chosen.join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
+    chosen = chosen.where(sort_column.is_not(None))
+    chosen = _filtered(chosen, inbox_filter, status, search_ids, now)
+    ascending = waiting != reverse  # waiting order, or newest-first walked from its end
+    if after is not None:
+        if ascending:
+            chosen = chosen.where(sort_column >= after.at, tuple_(sort_column, conversation.id)
+                                  > tuple_(_bound(after.at), after.id))
+        else:
+            chosen = chosen.where(sort_column <= after.at, tuple_(sort_column, conversation.id)
+                                  < tuple_(_bound(after.at), after.id))
+    if ascending:
+        chosen = chosen.order_by(sort_column.asc(), conversation.id.asc())
     else:
-        if after is not None:
-            statement = statement.where(sort_column <= after.at,
-                                        tuple_(sort_column, conversation.id)
-                                        < tuple_(_bound(after.at), after.id))
-        statement = statement.order_by(sort_column.desc(), conversation.id.desc())
-    return [InboxRow(*row) for row in session.exec(statement.limit(limit)).all()]
+        chosen = chosen.order_by(sort_column.desc(), conversation.id.desc())
+    page = chosen.limit(limit).subquery("page")
+    statement = _inbox_select().join(page, page.c.id == conversation.id)
+    if ascending:
+        statement = statement.order_by(page.c.at.asc(), page.c.id.asc())
+    else:
+        statement = statement.order_by(page.c.at.desc(), page.c.id.desc())
+    return statement
 
 
 def _bound(moment: datetime) -> Any:
@@ -297,62 +318,11 @@ def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
     return statement
 
 
-def full_text_query(words: str) -> str:
-    """User words as an FTS5 query: each word quoted (no operator injection), the last one
-    a prefix so results follow typing."""
-    tokens = re.findall(r"\w+", words)
-    if not tokens:
-        return ""
-    quoted = [f'"{token}"' for token in tokens]
-    quoted[-1] += "*"
-    return " ".join(quoted)
-
-
 def search_hits_limit(engine: Engine, words: str) -> bool:
     """Whether more messages match `words` than the queue looks at (`SEARCH_MATCH_LIMIT`):
     its conversations then come from the newest matches only, and the count is not a total."""
     with Session(engine) as session:
-        ids = _search_message_ids(session, words, limit=SEARCH_MATCH_LIMIT + 1)
-        if ids is None:
-            return False
-        matches = session.exec(select(func.count()).select_from(ids.subquery())).one()
-    return int(matches) > SEARCH_MATCH_LIMIT
-
-
-def _search_message_ids(session: Session, words: str, limit: int | None = None) -> Any:
-    """A subquery of the newest `limit` (default `SEARCH_MATCH_LIMIT`) matching message
-    ids, or None when there is no search."""
-    if not words.strip():
-        return None
-    limit = SEARCH_MATCH_LIMIT if limit is None else limit
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        query = full_text_query(words)
-        if not query:
-            return select(literal(None))  # nothing searchable: no match
-        return text(
-            "SELECT rowid FROM message_fts WHERE message_fts MATCH :fts_query "
-            "ORDER BY rowid DESC LIMIT :fts_limit"
-        ).bindparams(fts_query=query, fts_limit=limit).columns(
-            column("rowid", Integer)
-        )
-    tokens = re.findall(r"\w+", fold_accents(words))
-    if not tokens:
-        return select(literal(None))
-    # Word characters only, so the tsquery has no operator but ours; the last word is a prefix.
-    prefix_query = " & ".join(tokens) + ":*"
-    message = MESSAGE.c
-    # The index's own expression (migration 0007), with constants, not bound parameters:
-    # PostgreSQL uses an expression index only for the very same expression.
-    folded = func.translate(message.text, literal_column(f"'{ACCENTED}'"),
-                            literal_column(f"'{UNACCENTED}'"))
-    vector = func.to_tsvector(literal_column("'simple'"), folded)
-    return (
-        select(message.id)
-        .where(vector.op("@@")(func.to_tsquery(literal_column("'simple'"), prefix_query)))
-        .order_by(message.id.desc())
-        .limit(limit)
-    )
+        return hits_limit(session, words)
 
 
 def latest_change(engine: Engine) -> datetime | None:
