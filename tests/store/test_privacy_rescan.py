@@ -105,7 +105,7 @@ def test_after_the_rescan_the_queue_the_reports_and_the_guard_agree(store: Engin
         texts = {row[4]: row[9] for row in message_rows(
             session, ReportPeriod(None, None), text_masker(detector_for(AFTER.privacy)))}
     assert "7781" not in texts["badge-public"] and "5512" not in texts["badge-dm"]
-    assert texts["ours-undecided"] == f"@brand call {OURS} now"
+    assert texts["ours-undecided"] == f"'@brand call {OURS} now"  # formula-guarded, as in the CSV
     report = guard_undecided(store, AFTER, AFTER.account("brand-x"), now=system_clock)
     with Session(store) as session:
         exposures = session.exec(select(PrivacyExposure.types).where(
