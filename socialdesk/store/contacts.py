@@ -7,47 +7,58 @@ the re-read after the insert finds it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from connectors.base import Direction, InboundItem
 from socialdesk.store.bulk import chunks
-from socialdesk.store.driver import Driver
+from socialdesk.store.driver import Driver, Query
 
-KNOWN_HANDLES = ("SELECT external_user_id, contact_id FROM handle "
+KNOWN_HANDLES = ("SELECT platform, external_user_id, contact_id FROM handle "
                  "WHERE platform = {mark} AND external_user_id {any_of}")
 """The authors' lookup: an index lookup on `uq_handle_platform_user` at any size."""
 
+Author = tuple[str, str]
+"""(platform, user id)."""
 
-def link_contacts(
-    driver: Driver, items: list[InboundItem], now: datetime
-) -> dict[str, int]:
-    """One contact per platform user: author id -> contact id, creating what is missing."""
-    authors: dict[tuple[str, str], InboundItem] = {}
+
+def page_authors(items: list[InboundItem]) -> dict[Author, InboundItem]:
+    """The customers who wrote the page's items: the people who need a contact card."""
+    authors: dict[Author, InboundItem] = {}
     for item in items:
         if item.direction is Direction.INBOUND and item.author_id:
             authors[(item.platform, item.author_id)] = item
-    contact_ids = _known_handles(driver, list(authors))
+    return authors
+
+
+def handle_lookups(driver: Driver, authors: Iterable[Author]) -> list[Query]:
+    """The queries that find the authors' handles (their rows feed `link_contacts`)."""
+    by_platform: dict[str, list[str]] = {}
+    for platform, user in authors:
+        by_platform.setdefault(platform, []).append(user)
+    return [query for platform, users in by_platform.items()
+            for query in driver.lookups(KNOWN_HANDLES, platform, users)]
+
+
+def link_contacts(
+    driver: Driver, authors: dict[Author, InboundItem], handles: Iterable[tuple[Any, ...]],
+    now: datetime,
+) -> dict[str, int]:
+    """One contact per platform user: author id -> contact id, creating what is missing.
+    `handles` are the rows of `handle_lookups`."""
+    contact_ids = {(platform, user): int(contact) for platform, user, contact in handles}
     missing = [item for key, item in authors.items() if key not in contact_ids]
     if missing:
         contact_ids.update(_create_contacts(driver, missing, now))
         lost = [key for key in authors if key not in contact_ids]
         if lost:  # another process stored these handles meanwhile: theirs win
-            contact_ids.update(_known_handles(driver, lost))
-    return {author_id: contact for (_platform, author_id), contact in contact_ids.items()}
-
-
-def _known_handles(driver: Driver, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
-    for platform in {platform for platform, _user in keys}:
-        users = [user for key_platform, user in keys if key_platform == platform]
-        for chunk in chunks(users):
-            rows = driver.rows(
-                KNOWN_HANDLES.format(mark=driver.mark, any_of=driver.any_of(len(chunk))),
-                (platform, *driver.any_values(chunk)),
-            )
-            found.update({(platform, user): int(contact) for user, contact in rows})
-    return found
+            contact_ids.update(
+                {(platform, user): int(contact)
+                 for rows in driver.rows_together(handle_lookups(driver, lost))
+                 for platform, user, contact in rows})
+    return {author_id: contact for (_platform, author_id), contact in contact_ids.items()
+            if (_platform, author_id) in authors}
 
 
 def _create_contacts(

@@ -20,6 +20,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+Query = tuple[str, Sequence[Any]]
+"""A statement and its parameters."""
+LOOKUP_CHUNK = 500
+"""Values per lookup: well under SQLite's bound-parameter limit."""
 Column = tuple[str, str]
 """A column's name and its PostgreSQL type (for the arrays of `Driver.insert`)."""
 SQLITE_ROWS_PER_INSERT = 500
@@ -49,6 +53,31 @@ class Driver:
             return list(cursor.fetchall())
         finally:
             cursor.close()
+
+    def rows_together(self, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each of several independent SELECTs, on PostgreSQL in one round
+        trip (a pipeline): a page's lookups do not wait for each other's answers."""
+        if not self.postgres or len(queries) < 2:
+            return [self.rows(sql, parameters) for sql, parameters in queries]
+        cursors = []
+        try:
+            with self.connection.pipeline():
+                for sql, parameters in queries:
+                    cursor = self.connection.cursor()
+                    cursors.append(cursor)
+                    cursor.execute(sql, parameters)
+            return [list(cursor.fetchall()) for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def lookups(self, template: str, owner: Any, values: Sequence[Any]) -> list[Query]:
+        """`template` (with `{mark}` for `owner` and `{any_of}` for the values) as queries
+        of at most `LOOKUP_CHUNK` values each."""
+        return [(template.format(mark=self.mark, any_of=self.any_of(len(chunk))),
+                 (owner, *self.any_values(chunk)))
+                for chunk in (values[start:start + LOOKUP_CHUNK]
+                              for start in range(0, len(values), LOOKUP_CHUNK))]
 
     def run(self, sql: str, parameters: Sequence[Any] = ()) -> None:
         cursor = self.connection.cursor()

@@ -26,14 +26,19 @@ from sqlmodel import Session, col
 
 from connectors.base import Direction, InboundItem, PullPage
 from socialdesk.store import statistics
-from socialdesk.store.bulk import chunks
-from socialdesk.store.contacts import link_contacts
+from socialdesk.store.contacts import handle_lookups, link_contacts, page_authors
 from socialdesk.store.driver import Driver
 from socialdesk.store.message_rows import FindSpans, Marking, Span, insert_messages
 from socialdesk.store.models import Account
 from socialdesk.store.quarantine import keep_set_aside
 from socialdesk.store.stream_state import advance_cursor
-from socialdesk.store.threads import DueClock, NewMessage, refresh_conversations, thread_items
+from socialdesk.store.threads import (
+    DueClock,
+    NewMessage,
+    refresh_conversations,
+    thread_items,
+    thread_lookups,
+)
 
 __all__ = ["DueClock", "FindSpans", "IngestReport", "Span", "ensure_account", "ingest_page"]
 
@@ -115,14 +120,15 @@ def _store_page(
     report = IngestReport()
     items = sorted(_unique(page.items), key=lambda item: item.created_at)
     if items:
-        stored = _stored_conversations(driver, items)
+        lookups = _PageLookups(driver, account.id, items)
+        stored = lookups.stored_conversations()
         fresh = [item for item in items if item.external_id not in stored]
         report.duplicates = len(items) - len(fresh)
         if fresh:
-            contact_ids = link_contacts(driver, fresh, now)
+            contact_ids = link_contacts(driver, lookups.authors, lookups.handles(), now)
             states: dict[int, dict[str, Any]] = {}
             conversation_ids = thread_items(driver, account.id, fresh, contact_ids, stored,
-                                            states, now)
+                                            lookups.threads(), states, now)
             new_rows = insert_messages(driver, account.id, fresh, conversation_ids, marking)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
@@ -141,20 +147,37 @@ def _unique(items: Iterable[InboundItem]) -> list[InboundItem]:
     return list(seen.values())
 
 
-def _stored_conversations(driver: Driver, items: list[InboundItem]) -> dict[str, int]:
-    """external_id -> conversation id for the page's items and their parents already stored:
-    stored items are skipped before threading, so a re-pull opens no empty conversation.
-    One platform per page, so a plain IN reads the unique index."""
-    wanted = {item.external_id for item in items}
-    wanted.update(item.parent_external_id for item in items if item.parent_external_id)
-    found: dict[str, int] = {}
-    for chunk in chunks(sorted(wanted)):
-        rows = driver.rows(
-            STORED_MESSAGES.format(mark=driver.mark, any_of=driver.any_of(len(chunk))),
-            (items[0].platform, *driver.any_values(chunk)),
-        )
-        found.update({external_id: int(conversation) for external_id, conversation in rows})
-    return found
+class _PageLookups:
+    """What a page needs to read before it writes: its items already stored (with their
+    parents), its authors' handles and its threads' conversations. Independent of each
+    other, so PostgreSQL answers them in one round trip (`Driver.rows_together`); the
+    handles and threads of items found stored are read too, and unused."""
+
+    def __init__(self, driver: Driver, account_id: int, items: list[InboundItem]) -> None:
+        wanted = {item.external_id for item in items}
+        wanted.update(item.parent_external_id for item in items if item.parent_external_id)
+        self.authors = page_authors(items)
+        queries = {
+            "stored": driver.lookups(STORED_MESSAGES, items[0].platform, sorted(wanted)),
+            "handles": handle_lookups(driver, self.authors),
+            "threads": thread_lookups(driver, account_id, items),
+        }
+        answers = iter(driver.rows_together([q for group in queries.values() for q in group]))
+        self._rows = {name: [row for _query in group for row in next(answers)]
+                      for name, group in queries.items()}
+
+    def stored_conversations(self) -> dict[str, int]:
+        """external_id -> conversation id for the page's items and their parents already
+        stored: stored items are skipped before threading, so a re-pull opens no empty
+        conversation."""
+        return {external_id: int(conversation) for external_id, conversation
+                in self._rows["stored"]}
+
+    def handles(self) -> list[tuple[Any, ...]]:
+        return self._rows["handles"]
+
+    def threads(self) -> list[tuple[Any, ...]]:
+        return self._rows["threads"]
 
 
 STORED_MESSAGES = ("SELECT external_id, conversation_id FROM message "

@@ -8,7 +8,7 @@ the stored values: one lookup, one multi-row INSERT and one UPDATE statement per
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from connectors.base import Direction, InboundItem
 from socialdesk.store.bulk import chunks
-from socialdesk.store.driver import Driver
+from socialdesk.store.driver import Driver, Query
 from socialdesk.store.models import Status
 from socialdesk.store.tables import CONVERSATION, MESSAGE
 
@@ -47,19 +47,20 @@ def thread_items(
     items: list[InboundItem],
     contact_ids: dict[str, int],
     by_parent: dict[str, int],
+    threads: Iterable[tuple[Any, ...]],
     states: dict[int, dict[str, Any]],
     now: datetime,
 ) -> dict[str, int]:
     """external_id -> conversation id: join the parent's conversation, else the thread's.
 
-    Fills `states` with the stored state of the conversations it read or opened, so the
-    fold after the insert need not read them again.
+    `threads` are the rows of `thread_lookups`. Fills `states` with the stored state of
+    the conversations it read or opened, so the fold after the insert need not read them
+    again.
     """
     by_thread: dict[str, int | _Pending] = {}
-    for thread_key, state in _conversations_of_threads(
-        driver, account_id, [i.thread_key for i in items]
-    ):
-        by_thread[thread_key] = state["id"]
+    for row in threads:
+        state = _state(driver, row[1:])
+        by_thread[row[0]] = state["id"]
         states[state["id"]] = state
     assigned: dict[str, int | _Pending] = {}
     openers: dict[str, InboundItem] = {}
@@ -83,17 +84,10 @@ def thread_items(
             for key, value in assigned.items()}
 
 
-def _conversations_of_threads(
-    driver: Driver, account_id: int, thread_keys: list[str]
-) -> list[tuple[str, dict[str, Any]]]:
-    found: list[tuple[str, dict[str, Any]]] = []
-    for chunk in chunks(sorted(set(thread_keys))):
-        rows = driver.rows(
-            THREAD_CONVERSATIONS.format(mark=driver.mark, any_of=driver.any_of(len(chunk))),
-            (account_id, *driver.any_values(chunk)),
-        )
-        found.extend((row[0], _state(driver, row[1:])) for row in rows)
-    return found
+def thread_lookups(driver: Driver, account_id: int, items: list[InboundItem]) -> list[Query]:
+    """The queries that find the conversations of the items' threads (for `thread_items`)."""
+    return driver.lookups(THREAD_CONVERSATIONS, account_id,
+                          sorted({item.thread_key for item in items}))
 
 
 def _open_conversations(
