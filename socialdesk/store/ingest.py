@@ -125,7 +125,7 @@ def _store_page(
         fresh = [item for item in items if item.external_id not in stored]
         report.duplicates = len(items) - len(fresh)
         if fresh:
-            contact_ids = link_contacts(driver, lookups.authors, lookups.handles(), now)
+            contact_ids = link_contacts(driver, page_authors(fresh), lookups.handles(), now)
             states: dict[int, dict[str, Any]] = {}
             conversation_ids = thread_items(driver, account.id, fresh, contact_ids, stored,
                                             lookups.threads(), states, now)
@@ -150,34 +150,44 @@ def _unique(items: Iterable[InboundItem]) -> list[InboundItem]:
 class _PageLookups:
     """What a page needs to read before it writes: its items already stored (with their
     parents), its authors' handles and its threads' conversations. Independent of each
-    other, so PostgreSQL answers them in one round trip (`Driver.rows_together`); the
-    handles and threads of items found stored are read too, and unused."""
+    other, so PostgreSQL answers all three in one round trip (`Driver.rows_together`),
+    for all the page's items; SQLite, in process, reads the last two only for a page with
+    new items (a page of repeats costs one lookup)."""
 
     def __init__(self, driver: Driver, account_id: int, items: list[InboundItem]) -> None:
         wanted = {item.external_id for item in items}
         wanted.update(item.parent_external_id for item in items if item.parent_external_id)
-        self.authors = page_authors(items)
-        queries = {
+        self._driver = driver
+        self._queries = {
             "stored": driver.lookups(STORED_MESSAGES, items[0].platform, sorted(wanted)),
-            "handles": handle_lookups(driver, self.authors),
+            "handles": handle_lookups(driver, page_authors(items)),
             "threads": thread_lookups(driver, account_id, items),
         }
-        answers = iter(driver.rows_together([q for group in queries.values() for q in group]))
-        self._rows = {name: [row for _query in group for row in next(answers)]
-                      for name, group in queries.items()}
+        self._rows: dict[str, list[tuple[Any, ...]]] = {}
+        if driver.postgres:
+            answers = iter(driver.rows_together(
+                [query for group in self._queries.values() for query in group]))
+            self._rows = {name: [row for _query in group for row in next(answers)]
+                          for name, group in self._queries.items()}
+
+    def _read(self, name: str) -> list[tuple[Any, ...]]:
+        if name not in self._rows:
+            self._rows[name] = [row for rows in self._driver.rows_together(self._queries[name])
+                                for row in rows]
+        return self._rows[name]
 
     def stored_conversations(self) -> dict[str, int]:
         """external_id -> conversation id for the page's items and their parents already
         stored: stored items are skipped before threading, so a re-pull opens no empty
         conversation."""
         return {external_id: int(conversation) for external_id, conversation
-                in self._rows["stored"]}
+                in self._read("stored")}
 
     def handles(self) -> list[tuple[Any, ...]]:
-        return self._rows["handles"]
+        return self._read("handles")
 
     def threads(self) -> list[tuple[Any, ...]]:
-        return self._rows["threads"]
+        return self._read("threads")
 
 
 STORED_MESSAGES = ("SELECT external_id, conversation_id FROM message "
