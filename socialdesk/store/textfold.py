@@ -9,7 +9,8 @@ allowed to create; `normalize` and `regexp_replace` need nothing but a UTF8 data
 Until issue 16 the index folded with `translate(text, ACCENTED, UNACCENTED)` (migration
 0007): the same letters, but `translate` compares each character of a message with each of
 the 244 accented letters, 175 µs a message, and every insert paid it: 219 µs per row for
-the index, against 66 µs with this expression (measured on the reference VM, 50,000 rows).
+the index, against 66 µs with this expression and 54 µs with no folding at all (INSERT …
+SELECT of 50,000 Italian support posts into a table with only that index, 2-vCPU VM).
 The two strings stay as the list of letters the fold must cover (tests/unit/test_textfold.py).
 """
 
