@@ -86,21 +86,23 @@ class XPayloadParser:
         with a field of the wrong type, it is quarantined with its author from the page's
         `includes.users`, so `reparse` can read it alone later. The account's own posts
         and messages are outbound echoes."""
-        kept = kept_with_author(payload, users, kind)
         if not isinstance(payload, dict):
-            return QuarantinedItem(reason=f"{kind.name} is not an object", raw=kept)
+            return QuarantinedItem(reason=f"{kind.name} is not an object",
+                                   raw=kept_with_author(payload, users, kind))
         try:
             item_id = platform_id(payload.get("id"), "id")
             author_id = platform_id(payload.get(kind.author_field), kind.author_field)
             thread_key = platform_id(payload.get(kind.thread_field), kind.thread_field)
             text = optional_text(payload.get("text"), "text")
         except WrongType as wrong:
-            return QuarantinedItem(reason=f"{kind.name} {wrong}", raw=kept,
+            return QuarantinedItem(reason=f"{kind.name} {wrong}",
+                                   raw=kept_with_author(payload, users, kind),
                                    external_id=str_or_none(payload.get("id")))
         created_at = parse_x_time(payload.get("created_at"))
         problem = _missing_parts(item_id, text, created_at)
         if problem:
-            return QuarantinedItem(reason=f"{kind.name} {problem}", raw=kept,
+            return QuarantinedItem(reason=f"{kind.name} {problem}",
+                                   raw=kept_with_author(payload, users, kind),
                                    external_id=item_id)
         assert item_id is not None and text is not None and created_at is not None
         author = users.get(author_id or "", {})

@@ -41,7 +41,7 @@ from socialdesk.privacy.guard import GuardReport, guard_undecided
 from socialdesk.service import pacing
 from socialdesk.service.acknowledgement import acknowledge_new
 from socialdesk.service.hours import BusinessHours, hours_for
-from socialdesk.service.sla import set_due_times
+from socialdesk.service.sla import DueClock
 from socialdesk.store import lease, quarantine
 from socialdesk.store.detection_scan import adopt_fingerprint
 from socialdesk.store.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
@@ -250,7 +250,14 @@ class _DueRules:
 
     hours: BusinessHours
     minutes: int
-    counted_from_opening: set[int] = field(default_factory=set)
+    due_clock: DueClock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.due_clock = DueClock(self.hours, self.minutes)
+
+    @property
+    def counted_from_opening(self) -> set[int]:
+        return self.due_clock.counted_from_opening
 
 
 def _sync_stream(
@@ -304,8 +311,7 @@ def _walk(
         if not lease.acquire(context.engine, lease_name, context.owner):
             raise AccountSyncError(account.name, "lost the sync lease to another process")
         report = ingest_page(session, account, page, now=context.clock(),
-                             find_spans=context.find_spans)
-        set_due_times(session, rules.hours, rules.minutes, report, rules.counted_from_opening)
+                             find_spans=context.find_spans, due_clock=rules.due_clock)
         _count(result, report, page.warnings)
         result.pages += 1
         result.budget = page.rate_limit or result.budget

@@ -1,8 +1,9 @@
-"""Due times of first responses in the store: set after ingest, checked by `socialdesk run`.
+"""Due times of first responses in the store: set at ingest, checked by `socialdesk run`.
 
-Ingest reports which conversations it opened or reopened and knows nothing of hours;
-this module turns those facts into `first_response_due_at` with `socialdesk.service.hours`, so
-the business-time rules stay in one pure module and ingest stays a write path.
+Ingest knows which conversations a page opened or reopened and nothing of hours; it asks
+a `DueClock` from here for each one and writes the answer in the same UPDATE as the
+conversation's totals, so a page is never stored without its due times. The business-time
+rules stay in `socialdesk.service.hours` and ingest stays a write path.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlalchemy import Engine, and_, bindparam, or_, select, update
 from sqlmodel import Session
 
 from socialdesk.service.hours import BusinessHours
-from socialdesk.store.ingest import IngestReport
 from socialdesk.store.models import Status
 from socialdesk.store.tables import ACCOUNT, CONVERSATION
 
@@ -37,54 +37,50 @@ class OverdueConversation:
     due_at: datetime
 
 
-def set_due_times(
-    session: Session,
-    hours: BusinessHours,
-    minutes: int,
-    report: IngestReport,
-    counted_from_opening: set[int],
-) -> int:
-    """Give each conversation the page opened or reopened its due time; return how many.
+class DueClock:
+    """First-response due times for one walk of one account (`ingest_page(due_clock=...)`).
 
     A walk brings the newest page first, so a later page of the same walk may move a
     conversation's first inbound earlier: `counted_from_opening` holds the conversations
     whose clock this walk started from `opened_at`, which may move with it. A reopened
     conversation counts from the message that reopened it.
     """
-    if not report.touched_conversation_ids:
-        return 0
-    rows = session.connection().execute(
-        select(CONVERSATION.c.id, CONVERSATION.c.opened_at, CONVERSATION.c.sla_started_at)
-        .where(CONVERSATION.c.id.in_(sorted(report.touched_conversation_ids)))
-    )
-    changes = []
-    for conversation_id, opened_at, started in rows:
-        start = _clock_start(conversation_id, opened_at, started, report, counted_from_opening)
-        if start is not None and start != started:
-            changes.append({"conversation_id": conversation_id, "started": start,
-                            "due": hours.add_business_minutes(start, minutes)})
-    if changes:
-        session.connection().execute(_SET_DUE, changes)
-    session.commit()
-    return len(changes)
 
+    def __init__(self, hours: BusinessHours, minutes: int) -> None:
+        self.hours = hours
+        self.minutes = minutes
+        self.counted_from_opening: set[int] = set()
 
-def _clock_start(
-    conversation_id: int,
-    opened_at: datetime | None,
-    started: datetime | None,
-    report: IngestReport,
-    counted_from_opening: set[int],
-) -> datetime | None:
-    if conversation_id in report.reopened_at:
-        counted_from_opening.discard(conversation_id)
-        return report.reopened_at[conversation_id]
-    if opened_at is None:
+    def __call__(
+        self,
+        conversation_id: int,
+        opened_at: datetime | None,
+        started: datetime | None,
+        reopened_at: datetime | None,
+    ) -> tuple[datetime, datetime] | None:
+        """The conversation's new `(sla_started_at, first_response_due_at)`, or None."""
+        start = self._clock_start(conversation_id, opened_at, started, reopened_at)
+        if start is None or start == started:
+            return None
+        return start, self.hours.add_business_minutes(start, self.minutes)
+
+    def _clock_start(
+        self,
+        conversation_id: int,
+        opened_at: datetime | None,
+        started: datetime | None,
+        reopened_at: datetime | None,
+    ) -> datetime | None:
+        if reopened_at is not None:
+            self.counted_from_opening.discard(conversation_id)
+            return reopened_at
+        if opened_at is None:
+            return None
+        if started is None or (conversation_id in self.counted_from_opening
+                               and opened_at < started):
+            self.counted_from_opening.add(conversation_id)
+            return opened_at
         return None
-    if started is None or (conversation_id in counted_from_opening and opened_at < started):
-        counted_from_opening.add(conversation_id)
-        return opened_at
-    return None
 
 
 def fill_missing_due_times(

@@ -1,13 +1,12 @@
-"""Bulk statements shared by the write paths: ON CONFLICT inserts and chunked id lookups.
-
-Core statements, not ORM objects: the ORM's per-row bookkeeping costs 8x on the ingest
-path (PLATFORMS.md).
+"""Bulk statements shared by the write paths off ingest's hot path (quarantine, cursors):
+ON CONFLICT in the session's dialect and chunked id lookups, as Core statements. Ingest's
+own statements run below SQLAlchemy (`socialdesk.store.driver`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Row, Select, Table, bindparam, select
@@ -47,13 +46,6 @@ def _lookup_statement(column: Column[Any], *extra: Column[Any]) -> Select[Any]:
     return select(column, *extra).where(
         column.table.c.platform == bindparam("platform"),
         column.in_(bindparam("values", expanding=True)),
-    )
-
-
-def insert_ignore(session: Session, table: Table, conflict_columns: Iterable[str]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
-    return DIALECT_INSERT[dialect_name(session)](table).on_conflict_do_nothing(
-        index_elements=list(conflict_columns)
     )
 
 

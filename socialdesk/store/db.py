@@ -24,6 +24,10 @@ from socialdesk.paths import (
     tighten,
 )
 
+# kept importable from here, their home before issue 16
+from socialdesk.store.statistics import analyzed_rows as analyzed_rows
+from socialdesk.store.statistics import refresh_statistics as refresh_statistics
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -163,44 +167,6 @@ def at_newest_revision(engine: Engine) -> bool:
     except DBAPIError:  # a new database: no version table yet
         return False
     return [row[0] for row in stamped] == [newest_revision()]
-
-
-STATISTICS_TABLES = ("conversation", "message")
-
-
-def refresh_statistics(engine: Engine) -> bool:
-    """ANALYZE a SQLite store that has no table statistics yet, or whose conversations or
-    messages have more than doubled since they were taken; True when it ran. Without them
-    SQLite picked a poor index for the queue's "past the SLA" filter: 140 ms instead of
-    12 ms at 40,000 conversations. A whole ANALYZE (1 s at a million messages, run a
-    handful of times in a store's life): a sampled one (`analysis_limit=1000`) misled the
-    planner into sorting every conversation for each queue page, a second per key.
-    PostgreSQL keeps its own (autovacuum)."""
-    if engine.dialect.name != "sqlite":
-        return False
-    with engine.connect() as connection:
-        if not _statistics_stale(connection):
-            return False
-        connection.exec_driver_sql("ANALYZE")
-        connection.commit()
-    return True
-
-
-def _statistics_stale(connection: Any) -> bool:
-    for table in STATISTICS_TABLES:
-        rows = connection.exec_driver_sql(f"SELECT max(rowid) FROM {table}").scalar() or 0
-        if rows > 2 * analyzed_rows(connection, table):
-            return True
-    return False
-
-
-def analyzed_rows(connection: Any, table: str) -> int:
-    """The row count SQLite's statistics hold for `table`; 0 before any ANALYZE."""
-    if connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                  "AND name = 'sqlite_stat1'").first() is None:
-        return 0
-    stats = connection.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ?", (table,))
-    return max((int(stat.split()[0]) for (stat,) in stats), default=0)
 
 
 def new_session(engine: Engine) -> Session:

@@ -3,39 +3,44 @@
 Idempotent on `(platform, external_id)`: a page stored twice (a retried walk, two
 overlapping syncs) adds nothing the second time. The stream's cursor is written in the
 same transaction as the items it covers, so a crash loses nothing and doubles nothing.
-Bulk Core statements, not ORM objects: the ORM is 8x slower on this path (PLATFORMS.md).
 
-Whether a message holds personal data, and where, is found by the caller's `find_spans`
-and written in the message's own INSERT, with the privacy guard's `undecided` mark on an
-inbound public one: no crash can store a message the guard will never see. The finder is
-a plain function, so this layer knows nothing of the privacy package.
+Set-based and below the ORM: per page a handful of statements (the duplicates, the
+authors' handles, the threads' conversations, one multi-row INSERT of the messages, one
+UPDATE of the conversations), whatever the page's size, run on the DBAPI connection
+(`socialdesk.store.driver`). Whether a message holds personal data, and where, is found
+by the caller's `find_spans` and written in the message's own INSERT
+(`socialdesk.store.message_rows`); the finder is a plain function, so this layer knows
+nothing of the privacy package. After the commit the planner's statistics are refreshed
+when the tables have doubled (`socialdesk.store.statistics`).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from connectors.base import Direction, InboundItem, PullPage, Visibility
-from socialdesk.store.bulk import chunks, existing
-from socialdesk.store.contacts import link_contacts
-from socialdesk.store.models import Account, PrivacyState
+from connectors.base import Direction, InboundItem, PullPage
+from socialdesk.store import statistics
+from socialdesk.store.contacts import handle_lookups, link_contacts, page_authors
+from socialdesk.store.driver import Driver
+from socialdesk.store.message_rows import FindSpans, Marking, Span, insert_messages
+from socialdesk.store.models import Account
 from socialdesk.store.quarantine import keep_set_aside
 from socialdesk.store.stream_state import advance_cursor
-from socialdesk.store.tables import MESSAGE
-from socialdesk.store.threads import NewMessage, refresh_conversations, thread_items
+from socialdesk.store.threads import (
+    DueClock,
+    NewMessage,
+    refresh_conversations,
+    thread_items,
+    thread_lookups,
+)
 
-Span = tuple[int, int, str]
-"""`(start, end, type)` of one piece of personal data in a message's text."""
-FindSpans = Callable[[str], list[Span]]
-"""Where a text holds personal data; empty when it holds none (the privacy detector)."""
+__all__ = ["DueClock", "FindSpans", "IngestReport", "Span", "ensure_account", "ingest_page"]
 
 
 @dataclass
@@ -78,6 +83,7 @@ def ingest_page(
     now: datetime,
     find_spans: FindSpans | None = None,
     automated: bool = False,
+    due_clock: DueClock | None = None,
 ) -> IngestReport:
     """Store `page` for `account` and commit; nothing is written if anything fails.
 
@@ -87,46 +93,47 @@ def ingest_page(
     marks our own messages that no person wrote (acknowledgements, privacy pointers):
     stored like any other, they are no answer, so they neither start nor stop the
     first-response clock and leave a `new` conversation new. `now` stamps every row the
-    page writes (ingested, created, updated).
+    page writes (ingested, created, updated). `due_clock` gives the conversations the page
+    opened or reopened their first-response due time, in the same UPDATE as their totals
+    (`socialdesk.service.sla.DueClock`); None leaves due times alone.
     """
     try:
-        report = _store_page(session, account, page, _Marking(now, automated, find_spans))
+        report = _store_page(session, account, page, Marking(now, automated, find_spans),
+                             due_clock)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    bind = session.get_bind()
+    if report.new_message_ids and isinstance(bind, Engine):
+        statistics.note_growth(bind, len(report.new_message_ids))
     return report
 
 
-@dataclass(frozen=True)
-class _Marking:
-    """What every row of one page is stamped with."""
-
-    now: datetime
-    automated: bool
-    find_spans: FindSpans | None
-
-
 def _store_page(
-    session: Session, account: Account, page: PullPage, marking: _Marking
+    session: Session, account: Account, page: PullPage, marking: Marking,
+    due_clock: DueClock | None,
 ) -> IngestReport:
     assert account.id is not None
     now = marking.now
+    driver = Driver(session)
     report = IngestReport()
     items = sorted(_unique(page.items), key=lambda item: item.created_at)
     if items:
-        stored = _stored_conversations(session, items)
+        lookups = _PageLookups(driver, account.id, items)
+        stored = lookups.stored_conversations()
         fresh = [item for item in items if item.external_id not in stored]
         report.duplicates = len(items) - len(fresh)
         if fresh:
-            contact_ids = link_contacts(session, fresh, now)
+            contact_ids = link_contacts(driver, page_authors(fresh), lookups.handles(), now)
             states: dict[int, dict[str, Any]] = {}
-            conversation_ids = thread_items(session, account, fresh, contact_ids, stored, states,
-                                            now)
-            new_rows = _insert_messages(session, account, fresh, conversation_ids, marking)
+            conversation_ids = thread_items(driver, account.id, fresh, contact_ids, stored,
+                                            lookups.threads(), states, now)
+            new_rows = insert_messages(driver, account.id, fresh, conversation_ids, marking)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
-            report.reopened_at = refresh_conversations(session, new_rows, states, now)
+            report.reopened_at = refresh_conversations(session, driver, new_rows, states,
+                                                       now, due_clock)
     report.quarantined = keep_set_aside(session, account, page, now)
     advance_cursor(session, account, page)
     return report
@@ -140,139 +147,52 @@ def _unique(items: Iterable[InboundItem]) -> list[InboundItem]:
     return list(seen.values())
 
 
-def _stored_conversations(session: Session, items: list[InboundItem]) -> dict[str, int]:
-    """external_id -> conversation id for the page's items and their parents already stored:
-    stored items are skipped before threading, so a re-pull opens no empty conversation."""
-    wanted = {item.external_id for item in items}
-    wanted.update(item.parent_external_id for item in items if item.parent_external_id)
-    rows = existing(session, MESSAGE.c.external_id, items[0].platform, sorted(wanted),
-                     MESSAGE.c.conversation_id)
-    return {external_id: conversation for external_id, conversation in rows}
+class _PageLookups:
+    """What a page needs to read before it writes: its items already stored (with their
+    parents), its authors' handles and its threads' conversations. Independent of each
+    other, so PostgreSQL answers all three in one round trip (`Driver.rows_together`),
+    for all the page's items; SQLite, in process, reads the last two only for a page with
+    new items (a page of repeats costs one lookup)."""
+
+    def __init__(self, driver: Driver, account_id: int, items: list[InboundItem]) -> None:
+        wanted = {item.external_id for item in items}
+        wanted.update(item.parent_external_id for item in items if item.parent_external_id)
+        self._driver = driver
+        self._queries = {
+            "stored": driver.lookups(STORED_MESSAGES, items[0].platform, sorted(wanted)),
+            "handles": handle_lookups(driver, page_authors(items)),
+            "threads": thread_lookups(driver, account_id, items),
+        }
+        self._rows: dict[str, list[tuple[Any, ...]]] = {}
+        if driver.postgres:
+            answers = iter(driver.rows_together(
+                [query for group in self._queries.values() for query in group]))
+            self._rows = {name: [row for _query in group for row in next(answers)]
+                          for name, group in self._queries.items()}
+
+    def _read(self, name: str) -> list[tuple[Any, ...]]:
+        if name not in self._rows:
+            self._rows[name] = [row for rows in self._driver.rows_together(self._queries[name])
+                                for row in rows]
+        return self._rows[name]
+
+    def stored_conversations(self) -> dict[str, int]:
+        """external_id -> conversation id for the page's items and their parents already
+        stored: stored items are skipped before threading, so a re-pull opens no empty
+        conversation."""
+        return {external_id: int(conversation) for external_id, conversation
+                in self._read("stored")}
+
+    def handles(self) -> list[tuple[Any, ...]]:
+        return self._read("handles")
+
+    def threads(self) -> list[tuple[Any, ...]]:
+        return self._read("threads")
 
 
-def _insert_messages(
-    session: Session,
-    account: Account,
-    items: list[InboundItem],
-    conversation_ids: dict[str, int],
-    marking: _Marking,
-) -> list[NewMessage]:
-    """Insert, skipping rows another process stored meanwhile; what was really added."""
-    connection = session.connection()
-    created = {item.external_id: item for item in items}
-    new: list[NewMessage] = []
-    for chunk in chunks(items, INSERT_CHUNK):
-        rows = [_message_row(account, item, conversation_ids[item.external_id], marking)
-                for item in chunk]
-        sql, parameters = _driver_insert(connection.dialect, rows)
-        for message_id, external_id, conversation_id in connection.exec_driver_sql(
-            sql, parameters
-        ):
-            item = created[external_id]
-            new.append(NewMessage(int(message_id), int(conversation_id),
-                                   item.direction, item.created_at, marking.automated))
-    return new
-
-
-INSERT_CHUNK = 500
-"""Rows per INSERT: 20 parameters each stays far below SQLite's 32,766 limit."""
-
-
-def _driver_insert(dialect: Dialect, rows: list[dict[str, Any]]) -> tuple[str, tuple[Any, ...]]:
-    """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, straight to the driver.
-
-    The values pass through the columns' own bind processors (of the dialect's type, as
-    SQLAlchemy's compiler picks them), so they are stored exactly as SQLAlchemy stores them
-    and compare equal to bound parameters. SQLAlchemy's per-row parameter handling cost more
-    than the insert itself (measured in benchmarks/ingest.py).
-    """
-    processors = _bind_processors(dialect)
-    parameters = tuple(
-        process(row[name]) if process else row[name]
-        for row in rows
-        for name, process in processors
-    )
-    return _insert_sql(dialect.name, dialect.paramstyle, len(rows)), parameters
-
-
-@functools.cache
-def _insert_sql(dialect_name: str, paramstyle: str, row_count: int) -> str:
-    marker = "?" if paramstyle == "qmark" else "%s"
-    placeholders = [f"CAST({marker} AS JSON)" if name in JSON_COLUMNS
-                    and dialect_name == "postgresql" else marker for name in MESSAGE_COLUMNS]
-    values = ", ".join(f"({', '.join(placeholders)})" for _ in range(row_count))
-    return (
-        f"INSERT INTO message ({', '.join(MESSAGE_COLUMNS)}) VALUES {values} "
-        "ON CONFLICT (platform, external_id) DO NOTHING "
-        "RETURNING id, external_id, conversation_id"
-    )
-
-
-_PROCESSORS: dict[str, list[tuple[str, Callable[[Any], Any] | None]]] = {}
-
-
-def _bind_processors(dialect: Dialect) -> list[tuple[str, Callable[[Any], Any] | None]]:
-    if dialect.name not in _PROCESSORS:
-        _PROCESSORS[dialect.name] = [
-            (name, _json if name in JSON_COLUMNS else
-             MESSAGE.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in MESSAGE_COLUMNS
-        ]
-    return _PROCESSORS[dialect.name]
-
-
-def _json(value: Any) -> str | None:
-    """JSON text; None stays SQL NULL (a message without spans), as the ORM stores it."""
-    return None if value is None else json.dumps(value)
-
-
-JSON_COLUMNS = frozenset({"raw", "pii_spans"})
-MESSAGE_COLUMNS = (
-    "account_id", "conversation_id", "platform", "external_id", "parent_external_id", "channel",
-    "visibility", "direction", "author_external_id", "author_handle", "author_name", "text",
-    "created_at", "ingested_at", "has_pii", "pii_types", "pii_spans", "privacy_state",
-    "automated", "raw",
-)
-
-
-def _message_row(
-    account: Account, item: InboundItem, conversation_id: int, marking: _Marking
-) -> dict[str, Any]:
-    return {
-        "account_id": account.id,
-        "conversation_id": conversation_id,
-        "platform": item.platform,
-        "external_id": item.external_id,
-        "parent_external_id": item.parent_external_id,
-        "channel": item.channel.value,
-        "visibility": item.visibility.value,
-        "direction": item.direction.value,
-        "author_external_id": item.author_id,
-        "author_handle": item.author_handle,
-        "author_name": item.author_name,
-        "text": item.text,
-        "created_at": item.created_at,
-        "ingested_at": marking.now,
-        **_personal_data(item, marking.find_spans),
-        "automated": marking.automated,
-        "raw": dict(item.raw),
-    }
-
-
-def _personal_data(item: InboundItem, find_spans: FindSpans | None) -> dict[str, Any]:
-    """has_pii, types and spans (offsets and types, never values), and the guard's mark:
-    only a customer's public message can leave personal data in public."""
-    spans = find_spans(item.text) if find_spans is not None and item.text else []
-    if not spans:
-        return {"has_pii": False, "pii_types": None, "pii_spans": None, "privacy_state": None}
-    exposed = (item.direction is Direction.INBOUND
-               and item.visibility is Visibility.PUBLIC)
-    return {
-        "has_pii": True,
-        "pii_types": ",".join(sorted({kind for _start, _end, kind in spans})),
-        "pii_spans": [[start, end, kind] for start, end, kind in spans],
-        "privacy_state": PrivacyState.UNDECIDED.value if exposed else None,
-    }
+STORED_MESSAGES = ("SELECT external_id, conversation_id FROM message "
+                   "WHERE platform = {mark} AND external_id {any_of}")
+"""The duplicate lookup: an index lookup on `uq_message_platform_external_id` at any size."""
 
 
 def _record_new(report: IngestReport, new_messages: list[NewMessage]) -> None:
@@ -281,5 +201,3 @@ def _record_new(report: IngestReport, new_messages: list[NewMessage]) -> None:
         report.touched_conversation_ids.add(message.conversation_id)
         if message.direction is Direction.INBOUND:
             report.new_inbound_ids.append(message.id)
-
-

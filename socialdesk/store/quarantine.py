@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, update
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from connectors.base import Connector, InboundItem, PullPage
-from socialdesk.store.bulk import DIALECT_INSERT, dialect_name, existing
+from socialdesk.store.bulk import DIALECT_INSERT, chunks, dialect_name, existing
+from socialdesk.store.driver import Driver
 from socialdesk.store.models import Account, Message, QuarantineEntry
 from socialdesk.store.tables import MESSAGE, QUARANTINE
 
@@ -52,9 +53,7 @@ def keep_set_aside(session: Session, account: Account, page: PullPage, now: date
     again. One already stored as a message (a whole copy arrived) adds nothing, and a
     waiting row whose item this page brings whole is resolved."""
     if page.items:
-        session.connection().execute(
-            _RESOLVE_ARRIVED, {"b_account": account.id, "b_stream": page.stream, "b_now": now,
-                               "b_ids": sorted({item.external_id for item in page.items})})
+        _resolve_arrived(Driver(session), account, page, now)
     if not page.quarantined:
         return 0
     stored = {external_id for (external_id,) in existing(
@@ -74,13 +73,17 @@ def keep_set_aside(session: Session, account: Account, page: PullPage, now: date
     return len(rows)
 
 
-_RESOLVE_ARRIVED = (
-    update(QUARANTINE)
-    .where(QUARANTINE.c.resolved_at.is_(None), QUARANTINE.c.account_id == bindparam("b_account"),
-           QUARANTINE.c.stream == bindparam("b_stream"),
-           QUARANTINE.c.external_id.in_(bindparam("b_ids", expanding=True)))
-    .values(resolved_at=bindparam("b_now"))
-)
+def _resolve_arrived(driver: Driver, account: Account, page: PullPage, now: datetime) -> None:
+    """Resolve the waiting rows whose items this page brings whole: one statement a page,
+    on the DBAPI connection like the rest of ingest (`socialdesk.store.driver`)."""
+    mark = driver.mark
+    for chunk in chunks(sorted({item.external_id for item in page.items})):
+        driver.run(
+            f"UPDATE quarantine SET resolved_at = {mark} WHERE resolved_at IS NULL "
+            f"AND account_id = {mark} AND stream = {mark} "
+            f"AND external_id {driver.any_of(len(chunk))}",
+            (driver.time(now), account.id, page.stream, *driver.any_values(chunk)),
+        )
 
 
 @functools.cache

@@ -3,45 +3,64 @@
 An item joins its parent's conversation, else its thread's; a thread seen for the first
 time opens a conversation. After the insert, the new messages move each conversation's
 timestamps and status (reopen on a new inbound, `open` on a first answer), computed from
-the stored values in two statements per page.
+the stored values: one lookup, one multi-row INSERT and one UPDATE statement per page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from connectors.base import Direction, InboundItem
 from socialdesk.store.bulk import chunks
-from socialdesk.store.models import Account, Status
+from socialdesk.store.driver import Driver, Query
+from socialdesk.store.models import Status
 from socialdesk.store.tables import CONVERSATION, MESSAGE
 
 _Pending = tuple[str, str]
 """("new", thread_key): a conversation this page opens, created in bulk afterwards."""
 
+DueClock = Callable[[int, datetime | None, datetime | None, datetime | None],
+                    tuple[datetime, datetime] | None]
+"""A conversation's first-response clock as a page leaves it: given its id, `opened_at`,
+stored `sla_started_at` and the time of the inbound message that reopened it (if one did),
+the new `(sla_started_at, first_response_due_at)`, or None to leave both. Business hours
+are the service layer's (`socialdesk.service.sla.DueClock`); the store only asks."""
+
+_TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbound_at",
+               "last_message_at")
+_TIMES = ("resolved_at", *_TIMESTAMPS, "sla_started_at")
+_STATE_COLUMNS = ", ".join(("id", "status", *_TIMES))
+
+THREAD_CONVERSATIONS = (f"SELECT thread_key, {_STATE_COLUMNS} FROM conversation "
+                        "WHERE account_id = {mark} AND thread_key {any_of}")
+"""The threads' lookup: an index lookup on `uq_conversation_thread` at any size."""
+
 
 def thread_items(
-    session: Session,
-    account: Account,
+    driver: Driver,
+    account_id: int,
     items: list[InboundItem],
     contact_ids: dict[str, int],
     by_parent: dict[str, int],
+    threads: Iterable[tuple[Any, ...]],
     states: dict[int, dict[str, Any]],
     now: datetime,
 ) -> dict[str, int]:
     """external_id -> conversation id: join the parent's conversation, else the thread's.
 
-    Fills `states` with the stored state of the conversations it read or opened, so the
-    fold after the insert need not read them again.
+    `threads` are the rows of `thread_lookups`. Fills `states` with the stored state of
+    the conversations it read or opened, so the fold after the insert need not read them
+    again.
     """
     by_thread: dict[str, int | _Pending] = {}
-    for state in _conversations_of_threads(session, account, [i.thread_key for i in items]):
-        by_thread[state.pop("thread_key")] = state["id"]
+    for row in threads:
+        state = _state(driver, row[1:])
+        by_thread[row[0]] = state["id"]
         states[state["id"]] = state
     assigned: dict[str, int | _Pending] = {}
     openers: dict[str, InboundItem] = {}
@@ -55,55 +74,52 @@ def thread_items(
             by_thread[item.thread_key] = conversation
             openers[item.thread_key] = item
         assigned[item.external_id] = conversation
-    opened = _open_conversations(session, account, list(openers.values()), contact_ids, now)
+    opened = _open_conversations(driver, account_id, list(openers.values()), contact_ids, now)
     for thread_key, conversation_id in opened.items():
         status = (Status.NEW if openers[thread_key].direction is Direction.INBOUND
                   else Status.RESOLVED)
         states[conversation_id] = {"id": conversation_id, "status": status.value,
-                                   "resolved_at": None, **dict.fromkeys(_TIMESTAMPS)}
+                                   **dict.fromkeys(_TIMES)}
     return {key: value if isinstance(value, int) else opened[value[1]]
             for key, value in assigned.items()}
 
 
-def _conversations_of_threads(
-    session: Session, account: Account, thread_keys: list[str]
-) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for chunk in chunks(sorted(set(thread_keys))):
-        rows = session.connection().execute(
-            _THREADS_OF_ACCOUNT, {"account_id": account.id, "keys": list(chunk)}
-        )
-        found.extend(dict(row._mapping) for row in rows)
-    return found
+def thread_lookups(driver: Driver, account_id: int, items: list[InboundItem]) -> list[Query]:
+    """The queries that find the conversations of the items' threads (for `thread_items`)."""
+    return driver.lookups(THREAD_CONVERSATIONS, account_id,
+                          sorted({item.thread_key for item in items}))
 
 
 def _open_conversations(
-    session: Session, account: Account, openers: list[InboundItem], contact_ids: dict[str, int],
+    driver: Driver, account_id: int, openers: list[InboundItem], contact_ids: dict[str, int],
     now: datetime,
 ) -> dict[str, int]:
     """thread_key -> new conversation id. A thread our own echo started is not new work."""
     if not openers:
         return {}
+    stamp = driver.time(now)
     rows = []
     for item in openers:
         inbound = item.direction is Direction.INBOUND
-        rows.append({
-            "account_id": account.id,
-            "channel": item.channel.value,
-            "visibility": item.visibility.value,
-            "thread_key": item.thread_key,
-            "contact_id": contact_ids.get(item.author_id or "") if inbound else None,
-            "status": (Status.NEW if inbound else Status.RESOLVED).value,
-            "created_at": now,
-            "updated_at": now,
-        })
-    statement = insert(CONVERSATION).returning(CONVERSATION.c.thread_key, CONVERSATION.c.id)
+        rows.append((
+            account_id, item.channel.value, item.channel.visibility.value, item.thread_key,
+            contact_ids.get(item.author_id or "") if inbound else None,
+            (Status.NEW if inbound else Status.RESOLVED).value, stamp, stamp,
+        ))
     return {thread_key: int(new_id) for thread_key, new_id in
-            session.connection().execute(statement, rows)}
+            driver.insert("conversation", _OPENED_COLUMNS, rows, "RETURNING thread_key, id")}
 
 
-@dataclass(frozen=True)
-class NewMessage:
+_OPENED_COLUMNS = (
+    ("account_id", "integer"), ("channel", "text"), ("visibility", "text"),
+    ("thread_key", "text"), ("contact_id", "integer"), ("status", "text"),
+    ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
+)
+
+
+class NewMessage(NamedTuple):
+    """A message a page really added (a tuple: a page makes hundreds)."""
+
     id: int
     conversation_id: int
     direction: Direction
@@ -115,41 +131,68 @@ class NewMessage:
         return self.direction is Direction.OUTBOUND and not self.automated
 
 
-_TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbound_at",
-               "last_message_at")
-
-
 def refresh_conversations(
-    session: Session, new_messages: list[NewMessage], states: dict[int, dict[str, Any]],
-    now: datetime,
+    session: Session, driver: Driver, new_messages: list[NewMessage],
+    states: dict[int, dict[str, Any]], now: datetime, due_clock: DueClock | None,
 ) -> dict[int, datetime]:
-    """Fold the new messages into each conversation's timestamps and status; return the
-    conversations this reopened, with the time of the inbound message that reopened each.
+    """Fold the new messages into each conversation's timestamps, status and due time;
+    return the conversations this reopened, with the time of the inbound message that
+    reopened each.
 
-    Computed here from the stored values, in two statements per page; a conversation
-    whose first inbound moves earlier than an outbound already stored gets its timestamps
+    Computed here from the stored values, in one UPDATE per page; a conversation whose
+    first inbound moves earlier than an outbound already stored gets its timestamps
     recomputed in SQL afterwards, since its first response may be a message this page did
-    not bring.
+    not bring, and its due time after that.
     """
     by_conversation: dict[int, list[NewMessage]] = {}
     for message in new_messages:
         by_conversation.setdefault(message.conversation_id, []).append(message)
     unread = sorted(set(by_conversation) - set(states))
     current_states = [states[c] for c in by_conversation if c in states]
-    updates, recompute = [], []
+    updates: list[tuple[Any, ...]] = []
+    recompute: list[int] = []
     reopened: dict[int, datetime] = {}
-    for current in current_states + _current_timestamps(session, unread):
-        values, exact = _folded(current, by_conversation[current["id"]], now)
-        updates.append(values)
+    stamp = driver.time(now)
+    for current in current_states + _current_states(driver, unread):
+        conversation_id = current["id"]
+        values, exact = _folded(current, by_conversation[conversation_id], now)
         if current["status"] == Status.RESOLVED != values["status"]:
-            reopened[current["id"]] = min(m.created_at for m in by_conversation[current["id"]]
-                                          if m.direction is Direction.INBOUND)
+            reopened[conversation_id] = min(m.created_at for m in by_conversation[conversation_id]
+                                            if m.direction is Direction.INBOUND)
+        clock = None
         if not exact:
-            recompute.append(current["id"])
+            recompute.append(conversation_id)
+        elif due_clock is not None:
+            clock = due_clock(conversation_id, values["opened_at"], current["sla_started_at"],
+                              reopened.get(conversation_id))
+        updates.append((*(driver.time(values[name]) for name in _TIMESTAMPS),
+                        str(values["status"]), driver.time(values["resolved_at"]), stamp,
+                        *(driver.time(moment) for moment in clock or (None, None)),
+                        conversation_id))
+    driver.run_many(_fold_sql(driver.mark), updates)
+    if recompute:
+        _recompute(session, driver, recompute, now, due_clock, reopened)
+    return reopened
+
+
+def _fold_sql(mark: str) -> str:
+    """The fold's UPDATE; a NULL clock leaves the stored one."""
+    assignments = [f"{name} = {mark}" for name in (*_TIMESTAMPS, "status", "resolved_at",
+                                                   "updated_at")]
+    assignments += [f"{name} = COALESCE({mark}, {name})"
+                    for name in ("sla_started_at", "first_response_due_at")]
+    return f"UPDATE conversation SET {', '.join(assignments)} WHERE id = {mark}"
+
+
+def _recompute(
+    session: Session, driver: Driver, conversation_ids: list[int], now: datetime,
+    due_clock: DueClock | None, reopened: dict[int, datetime],
+) -> None:
+    """Timestamps from the stored messages, for the rare conversation whose first inbound
+    moved earlier than an answer already stored; then their due times."""
     connection = session.connection()
-    if updates:
-        connection.execute(_CONVERSATION_FOLD, updates)
-    for chunk in chunks(recompute):
+    clocks: list[tuple[Any, ...]] = []
+    for chunk in chunks(conversation_ids):
         connection.execute(_timestamps_update(chunk, now))
         connection.execute(
             update(CONVERSATION)
@@ -157,29 +200,33 @@ def refresh_conversations(
                    CONVERSATION.c.first_response_at.is_not(None))
             .values(status=Status.OPEN)
         )
-    return reopened
+        for state in _current_states(driver, list(chunk)) if due_clock is not None else []:
+            assert due_clock is not None
+            clock = due_clock(state["id"], state["opened_at"], state["sla_started_at"],
+                              reopened.get(state["id"]))
+            if clock is not None:
+                clocks.append((*(driver.time(moment) for moment in clock), state["id"]))
+    driver.run_many(f"UPDATE conversation SET sla_started_at = {driver.mark}, "
+                    f"first_response_due_at = {driver.mark} WHERE id = {driver.mark}", clocks)
 
 
-def _current_timestamps(session: Session, conversation_ids: list[int]) -> list[dict[str, Any]]:
+def _current_states(driver: Driver, conversation_ids: list[int]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for chunk in chunks(conversation_ids):
-        rows = session.connection().execute(_CONVERSATION_STATE, {"ids": list(chunk)})
-        found.extend(dict(row._mapping) for row in rows)
+        rows = driver.rows(
+            f"SELECT {_STATE_COLUMNS} FROM conversation WHERE id {driver.any_of(len(chunk))}",
+            driver.any_values(chunk),
+        )
+        found.extend(_state(driver, row) for row in rows)
     return found
 
 
-_CONVERSATION_STATE = select(
-    CONVERSATION.c.id, CONVERSATION.c.status, CONVERSATION.c.resolved_at,
-    *(CONVERSATION.c[name] for name in _TIMESTAMPS),
-).where(CONVERSATION.c.id.in_(bindparam("ids", expanding=True)))
-_THREADS_OF_ACCOUNT = select(
-    CONVERSATION.c.thread_key, CONVERSATION.c.id, CONVERSATION.c.status,
-    CONVERSATION.c.resolved_at, *(CONVERSATION.c[name] for name in _TIMESTAMPS),
-).where(
-    CONVERSATION.c.account_id == bindparam("account_id"),
-    CONVERSATION.c.thread_key.in_(bindparam("keys", expanding=True)),
-)
-_CONVERSATION_FOLD = update(CONVERSATION).where(CONVERSATION.c.id == bindparam("conversation_id"))
+def _state(driver: Driver, row: Sequence[Any]) -> dict[str, Any]:
+    """A conversation's stored state from its `_STATE_COLUMNS`, times as aware UTC."""
+    state: dict[str, Any] = {"id": int(row[0]), "status": row[1]}
+    for name, value in zip(_TIMES, row[2:], strict=True):
+        state[name] = driver.read_time(value)
+    return state
 
 
 def _folded(
@@ -188,16 +235,28 @@ def _folded(
     """The conversation's new values, and whether its timestamps are exact without SQL.
 
     A new inbound message reopens a resolved conversation; an answer seen on the platform
-    (our echo after the first inbound) moves a new one to open.
+    (our echo after the first inbound) moves a new one to open. One pass over the page's
+    messages: this runs for every conversation of every page.
     """
-    inbound = [m.created_at for m in new if m.direction is Direction.INBOUND]
-    outbound = [m.created_at for m in new if m.is_answer]
-    opened = _earliest(current["opened_at"], *inbound)
+    first_in = last_in = first_answer = last_answer = None
+    last = current["last_message_at"]
+    for message in new:
+        at = message.created_at
+        if message.direction is Direction.INBOUND:
+            first_in = at if first_in is None or at < first_in else first_in
+            last_in = at if last_in is None or at > last_in else last_in
+        elif not message.automated:
+            first_answer = at if first_answer is None or at < first_answer else first_answer
+            last_answer = at if last_answer is None or at > last_answer else last_answer
+        last = at if last is None or at > last else last
+    opened = _earliest(current["opened_at"], first_in)
     exact = opened == current["opened_at"] or current["last_outbound_at"] is None
-    responses = [t for t in outbound if opened is not None and t >= opened]
-    first_response = _earliest(current["first_response_at"], *responses)
+    first_response = current["first_response_at"]
+    if opened is not None and last_answer is not None and last_answer >= opened:
+        earliest_answer = min(m.created_at for m in new if m.is_answer and m.created_at >= opened)
+        first_response = _earliest(first_response, earliest_answer)
     status, resolved_at = current["status"], current["resolved_at"]
-    if inbound and status == Status.RESOLVED:
+    if first_in is not None and status == Status.RESOLVED:
         status, resolved_at = Status.OPEN, None
     elif status == Status.NEW and first_response is not None:
         status = Status.OPEN
@@ -205,9 +264,9 @@ def _folded(
         "conversation_id": current["id"],
         "opened_at": opened,
         "first_response_at": first_response,
-        "last_inbound_at": _latest(current["last_inbound_at"], *inbound),
-        "last_outbound_at": _latest(current["last_outbound_at"], *outbound),
-        "last_message_at": _latest(current["last_message_at"], *(m.created_at for m in new)),
+        "last_inbound_at": _latest(current["last_inbound_at"], last_in),
+        "last_outbound_at": _latest(current["last_outbound_at"], last_answer),
+        "last_message_at": last,
         "status": status,
         "resolved_at": resolved_at,
         "updated_at": now,
@@ -215,12 +274,16 @@ def _folded(
     return values, exact
 
 
-def _earliest(*moments: datetime | None) -> datetime | None:
-    return min((m for m in moments if m is not None), default=None)
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    if first is None or (second is not None and second < first):
+        return second
+    return first
 
 
-def _latest(*moments: datetime | None) -> datetime | None:
-    return max((m for m in moments if m is not None), default=None)
+def _latest(first: datetime | None, second: datetime | None) -> datetime | None:
+    if first is None or (second is not None and second > first):
+        return second
+    return first
 
 
 def _timestamps_update(conversation_ids: Sequence[int], now: datetime) -> Any:

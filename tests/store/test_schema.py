@@ -12,15 +12,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, SQLModel
 
-from connectors.base import Channel, PullPage
+from connectors.base import PullPage
 from socialdesk.clock import system_clock
 from socialdesk.store.db import (
     alembic_config,
-    analyzed_rows,
     create_store_engine,
     newest_revision,
     open_store,
-    refresh_statistics,
 )
 from socialdesk.store.ingest import ensure_account, ingest_page
 from tests.support import item
@@ -81,36 +79,6 @@ def test_a_store_behind_the_newest_revision_is_upgraded_on_open(tmp_path: Path) 
     engine.dispose()
     engine = open_store(url)
     assert "privacy_exposure" in inspect(engine).get_table_names()
-    engine.dispose()
-
-
-def _stat_rows(engine: Engine, table: str) -> int:
-    with engine.connect() as connection:
-        return analyzed_rows(connection, table)
-
-
-def test_sqlite_statistics_are_taken_once_then_again_when_the_store_doubles(
-    tmp_path: Path,
-) -> None:
-    """Without statistics SQLite planned the queue's overdue filter ten times slower."""
-    engine = open_store(f"sqlite:///{tmp_path / 'stats.db'}")
-    account = ensure_account(engine, "brand-x", "x", now=system_clock())
-    assert refresh_statistics(engine) is False  # nothing stored yet: nothing to plan for
-
-    def add(first: int, count: int) -> None:
-        items = [item(str(n), channel=Channel.DM, author=str(n), text="ciao")
-                 for n in range(first, first + count)]
-        with Session(engine) as session:
-            ingest_page(session, account, PullPage("dms", items), now=system_clock())
-
-    add(0, 10)
-    assert refresh_statistics(engine) is True
-    assert _stat_rows(engine, "conversation") == 10
-    add(10, 5)
-    assert refresh_statistics(engine) is False  # grew by half: the plans still hold
-    add(15, 10)
-    assert refresh_statistics(engine) is True
-    assert _stat_rows(engine, "conversation") == 25
     engine.dispose()
 
 

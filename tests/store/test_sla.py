@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, update
@@ -16,7 +17,7 @@ from socialdesk.config import settings_from_mapping
 from socialdesk.rules_config import HoursSettings
 from socialdesk.scheduler import DeskScheduler
 from socialdesk.service.hours import BusinessHours
-from socialdesk.service.sla import fill_missing_due_times, overdue_conversations, set_due_times
+from socialdesk.service.sla import DueClock, fill_missing_due_times, overdue_conversations
 from socialdesk.store.ingest import IngestReport, ensure_account, ingest_page
 from socialdesk.store.models import Conversation, Status
 from tests.support import T0, item
@@ -26,12 +27,11 @@ HOURS = BusinessHours.from_settings(HoursSettings())
 SLA = 60
 
 
-def store_page(store: Engine, *items: object, counted: set[int] | None = None) -> IngestReport:
+def store_page(store: Engine, *items: object, clock: DueClock | None = None) -> IngestReport:
     account = ensure_account(store, "brand-x", "x", now=system_clock())
     with Session(store) as session:
-        report = ingest_page(session, account, PullPage("dms", list(items)), now=system_clock())  # type: ignore[arg-type]
-        set_due_times(session, HOURS, SLA, report, set() if counted is None else counted)
-    return report
+        return ingest_page(session, account, PullPage("dms", list(items)),  # type: ignore[arg-type]
+                           now=system_clock(), due_clock=clock or DueClock(HOURS, SLA))
 
 
 def conversation(store: Engine, thread_key: str) -> Conversation:
@@ -50,10 +50,39 @@ def test_a_new_conversation_is_due_after_the_sla_in_business_time(store: Engine)
 def test_an_older_message_later_in_the_same_walk_moves_the_due_time_earlier(
     store: Engine,
 ) -> None:
-    counted: set[int] = set()
-    store_page(store, item("d2", channel=Channel.DM, thread_key="t", minutes=30), counted=counted)
-    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0), counted=counted)
+    walk = DueClock(HOURS, SLA)
+    store_page(store, item("d2", channel=Channel.DM, thread_key="t", minutes=30), clock=walk)
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0), clock=walk)
     assert conversation(store, "t").first_response_due_at == T0 + timedelta(minutes=SLA)
+
+
+def test_an_older_message_arriving_after_our_answer_moves_the_due_time_earlier(
+    store: Engine,
+) -> None:
+    """The conversation's timestamps are recomputed in SQL then (its first response may be
+    an answer an earlier page brought), and its due time after them."""
+    walk = DueClock(HOURS, SLA)
+    store_page(store, item("d2", channel=Channel.DM, thread_key="t", minutes=30),
+               item("a1", channel=Channel.DM, thread_key="t", minutes=40, author="brand",
+                    direction=Direction.OUTBOUND), clock=walk)
+    assert conversation(store, "t").first_response_due_at == T0 + timedelta(minutes=30 + SLA)
+    store_page(store, item("d1", channel=Channel.DM, thread_key="t", minutes=0), clock=walk)
+    moved = conversation(store, "t")
+    assert moved.opened_at == T0 and moved.first_response_at == T0 + timedelta(minutes=40)
+    assert moved.sla_started_at == T0
+    assert moved.first_response_due_at == T0 + timedelta(minutes=SLA)
+
+
+def test_a_page_and_its_due_times_are_stored_together_or_not_at_all(store: Engine) -> None:
+    class BrokenClock(DueClock):
+        def __call__(self, *_args: Any) -> tuple[datetime, datetime] | None:
+            raise RuntimeError("hours unreadable")
+
+    with pytest.raises(RuntimeError):
+        store_page(store, item("d1", channel=Channel.DM, thread_key="t"),
+                   clock=BrokenClock(HOURS, SLA))
+    with Session(store) as session:
+        assert session.exec(select(Conversation)).all() == []
 
 
 def test_a_follow_up_in_an_open_conversation_keeps_the_first_due_time(store: Engine) -> None:

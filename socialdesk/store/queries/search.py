@@ -14,7 +14,7 @@ from sqlalchemy import Integer, column, func, literal, literal_column, text
 from sqlmodel import Session, select
 
 from socialdesk.store.tables import MESSAGE
-from socialdesk.store.textfold import ACCENTED, UNACCENTED, fold_accents
+from socialdesk.store.textfold import fold_accents, folded_text
 
 SEARCH_MATCH_LIMIT = 2000
 """Search looks at the newest this-many matching messages: newest-first costs ~0.3 ms at
@@ -135,11 +135,9 @@ def search_message_ids(session: Session, words: str, limit: int | None = None) -
     # Word characters only, so the tsquery has no operator but ours; the last word is a prefix.
     prefix_query = " & ".join(tokens) + ":*"
     message = MESSAGE.c
-    # The index's own expression (migration 0007), with constants, not bound parameters:
+    # The index's own expression (migration 0012), with constants, not bound parameters:
     # PostgreSQL uses an expression index only for the very same expression.
-    folded = func.translate(message.text, literal_column(f"'{ACCENTED}'"),
-                            literal_column(f"'{UNACCENTED}'"))
-    vector = func.to_tsvector(literal_column("'simple'"), folded)
+    vector = func.to_tsvector(literal_column("'simple'"), folded_text(message.text))
     return (
         select(message.id)
         .where(vector.op("@@")(func.to_tsquery(literal_column("'simple'"), prefix_query)))

@@ -1,6 +1,6 @@
 """which detector settings found each account's stored spans (issue 15, point 3)
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 
 `detection_scan` holds, per account, the fingerprint of the `[privacy]` detector settings
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel column types)
 from alembic import op
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

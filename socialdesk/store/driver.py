@@ -1,0 +1,177 @@
+"""The ingest path's statements, straight on the session's DBAPI connection.
+
+A page of 100 items runs about ten statements; through SQLAlchemy each cost 15–25 µs of
+statement handling plus a bind or result processor per value (8.7 µs per datetime on
+SQLite), more than SQLite spends storing the row (benchmarks/ingest.py). Here the SQL is
+plain text built once per shape, values are converted by the few functions below, and
+the statements run in the session's own transaction: they commit or roll back with it.
+
+The conversions store exactly what SQLAlchemy would store, so ORM and Core reads and
+comparisons see no difference (tests/store/test_driver.py compares them).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+Query = tuple[str, Sequence[Any]]
+"""A statement and its parameters."""
+LOOKUP_CHUNK = 500
+"""Values per lookup: well under SQLite's bound-parameter limit."""
+Column = tuple[str, str]
+"""A column's name and its PostgreSQL type (for the arrays of `Driver.insert`)."""
+SQLITE_ROWS_PER_INSERT = 500
+"""Rows per multi-row INSERT on SQLite: 20 columns each stays far below its 32,766
+parameters."""
+
+
+class Driver:
+    """The DBAPI connection under a session, with its dialect's placeholders and values."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.postgres = connection.dialect.name == "postgresql"
+        self.connection: Any = connection.connection.driver_connection
+        self.mark = "%s" if self.postgres else "?"
+
+    # -- statements ---------------------------------------------------------------------
+
+    def rows(self, sql: str, parameters: Sequence[Any] = (), *, binary: bool = False
+             ) -> list[tuple[Any, ...]]:
+        cursor = self.connection.cursor()
+        try:
+            if binary:  # psycopg: arrays without text escaping, a regex per element
+                cursor.execute(sql, parameters, binary=True)
+            else:
+                cursor.execute(sql, parameters)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def rows_together(self, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each of several independent SELECTs, on PostgreSQL in one round
+        trip (a pipeline): a page's lookups do not wait for each other's answers."""
+        if not self.postgres or len(queries) < 2:
+            return [self.rows(sql, parameters) for sql, parameters in queries]
+        cursors = []
+        try:
+            with self.connection.pipeline():
+                for sql, parameters in queries:
+                    cursor = self.connection.cursor()
+                    cursors.append(cursor)
+                    cursor.execute(sql, parameters)
+            return [list(cursor.fetchall()) for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def lookups(self, template: str, owner: Any, values: Sequence[Any]) -> list[Query]:
+        """`template` (with `{mark}` for `owner` and `{any_of}` for the values) as queries
+        of at most `LOOKUP_CHUNK` values each."""
+        return [(template.format(mark=self.mark, any_of=self.any_of(len(chunk))),
+                 (owner, *self.any_values(chunk)))
+                for chunk in (values[start:start + LOOKUP_CHUNK]
+                              for start in range(0, len(values), LOOKUP_CHUNK))]
+
+    def run(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, parameters)
+        finally:
+            cursor.close()
+
+    def run_many(self, sql: str, parameters: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows (psycopg pipelines them; sqlite3 prepares once)."""
+        if not parameters:
+            return
+        cursor = self.connection.cursor()
+        try:
+            cursor.executemany(sql, parameters)
+        finally:
+            cursor.close()
+
+    # -- SQL shapes ---------------------------------------------------------------------
+
+    def any_of(self, count: int) -> str:
+        """`IN (…)` for `count` values: one array parameter on PostgreSQL, so each lookup
+        is one statement text it prepares once; placeholders on SQLite, which has no
+        arrays. Pair with `any_values`."""
+        if self.postgres:
+            return "= ANY(%s)"
+        return _sqlite_in(count)
+
+    def any_values(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        return (list(values),) if self.postgres else tuple(values)
+
+    def insert(self, table: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]],
+               tail: str = "") -> list[tuple[Any, ...]]:
+        """Insert `rows` in one statement (per 500 on SQLite); `tail` is what follows the
+        values (`ON CONFLICT …`, `RETURNING …`), and its rows are returned.
+
+        SQLite gets a multi-row `VALUES (…), (…)`. PostgreSQL gets one array per column,
+        `SELECT * FROM unnest(…)`: a short statement it prepares once, where a multi-row
+        VALUES of 2,000 placeholders cost psycopg 10 ms a page to rewrite (it caches only
+        short statements)."""
+        if not rows:
+            return []
+        names = ", ".join(name for name, _type in columns)
+        if self.postgres:
+            arrays = ", ".join(f"%s::{kind}[]" for _name, kind in columns)
+            return self.rows(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
+                             [list(values) for values in zip(*rows, strict=True)], binary=True)
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
+            chunk = rows[start:start + SQLITE_ROWS_PER_INSERT]
+            found += self.rows(
+                f"INSERT INTO {table} ({names}) {_sqlite_values(len(columns), len(chunk))} {tail}",
+                [value for row in chunk for value in row])
+        return found
+
+    # -- values -------------------------------------------------------------------------
+
+    def time(self, value: datetime | None) -> Any:
+        """A datetime as the store's time columns hold it (aware UTC, see models)."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if self.postgres else sqlite_time(value)
+
+    def read_time(self, value: Any) -> datetime | None:
+        """A time column's value as SQLModel reads it back: aware UTC."""
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    @staticmethod
+    def json(value: Any) -> str | None:
+        """JSON text; None stays SQL NULL, as the ORM stores a missing value."""
+        return None if value is None else json.dumps(value)
+
+
+def sqlite_time(value: datetime) -> str:
+    """What SQLModel's UTC datetime type stores on SQLite: naive UTC text with microseconds
+    (`2026-01-01 09:30:00.000000`), compared as text by SQLite. A naive value is refused, as
+    the type refuses it."""
+    if value.tzinfo is None:
+        raise ValueError("Datetime values must have timezone information")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+@functools.cache
+def _sqlite_in(count: int) -> str:
+    return f"IN ({', '.join('?' * count)})"
+
+
+@functools.cache
+def _sqlite_values(columns: int, rows: int) -> str:
+    row = "(" + ", ".join("?" * columns) + ")"
+    return "VALUES " + ", ".join([row] * rows)

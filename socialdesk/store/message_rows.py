@@ -1,0 +1,95 @@
+"""A page's new messages as rows of one multi-row INSERT, personal-data marks included.
+
+One `INSERT … ON CONFLICT DO NOTHING RETURNING` for the page (`Driver.insert`): besides
+saving a statement per row, on SQLite it lets the full-text trigger's index flush once per
+statement instead of once per row, 2.7x faster than `executemany` into the same table
+(benchmarks/ingest.py prints both). Whether a message holds personal data, and where, is
+found once by the caller's `find_spans` and written in the message's own INSERT, with the
+privacy guard's `undecided` mark on an inbound public one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from connectors.base import Direction, InboundItem, Visibility
+from socialdesk.store.driver import Driver
+from socialdesk.store.models import PrivacyState
+from socialdesk.store.threads import NewMessage
+
+Span = tuple[int, int, str]
+"""`(start, end, type)` of one piece of personal data in a message's text."""
+FindSpans = Callable[[str], list[Span]]
+"""Where a text holds personal data; empty when it holds none (the privacy detector)."""
+
+MESSAGE_COLUMNS = (
+    ("account_id", "integer"), ("conversation_id", "integer"), ("platform", "text"),
+    ("external_id", "text"), ("parent_external_id", "text"), ("channel", "text"),
+    ("visibility", "text"), ("direction", "text"), ("author_external_id", "text"),
+    ("author_handle", "text"), ("author_name", "text"), ("text", "text"),
+    ("created_at", "timestamptz"), ("ingested_at", "timestamptz"), ("has_pii", "boolean"),
+    ("pii_types", "text"), ("pii_spans", "json"), ("privacy_state", "text"),
+    ("automated", "boolean"), ("raw", "json"),
+)
+_NO_PERSONAL_DATA = (False, None, None, None)
+_UNDECIDED = PrivacyState.UNDECIDED.value
+
+
+@dataclass(frozen=True)
+class Marking:
+    """What every row of one page is stamped with."""
+
+    now: datetime
+    automated: bool
+    find_spans: FindSpans | None
+
+
+def insert_messages(
+    driver: Driver,
+    account_id: int,
+    items: Sequence[InboundItem],
+    conversation_ids: dict[str, int],
+    marking: Marking,
+) -> list[NewMessage]:
+    """Insert, skipping rows another process stored meanwhile; what was really added."""
+    created = {item.external_id: item for item in items}
+    ingested_at = driver.time(marking.now)
+    rows = [
+        (account_id, conversation_ids[item.external_id], item.platform, item.external_id,
+         item.parent_external_id, item.channel.value, item.visibility.value,
+         item.direction.value, item.author_id, item.author_handle, item.author_name, item.text,
+         driver.time(item.created_at), ingested_at,
+         *_personal_data(driver, item, marking.find_spans), marking.automated,
+         driver.json(item.raw if isinstance(item.raw, dict) else dict(item.raw)))
+        for item in items
+    ]
+    new: list[NewMessage] = []
+    for message_id, external_id, conversation_id in driver.insert(
+        "message", MESSAGE_COLUMNS, rows,
+        "ON CONFLICT (platform, external_id) DO NOTHING "
+        "RETURNING id, external_id, conversation_id",
+    ):
+        item = created[external_id]
+        new.append(NewMessage(int(message_id), int(conversation_id), item.direction,
+                              item.created_at, marking.automated))
+    return new
+
+
+def _personal_data(
+    driver: Driver, item: InboundItem, find_spans: FindSpans | None
+) -> tuple[bool, str | None, str | None, str | None]:
+    """has_pii, types and spans (offsets and types, never values), and the guard's mark:
+    only a customer's public message can leave personal data in public."""
+    spans = find_spans(item.text) if find_spans is not None and item.text else None
+    if not spans:
+        return _NO_PERSONAL_DATA
+    exposed = (item.direction is Direction.INBOUND
+               and item.channel.visibility is Visibility.PUBLIC)
+    return (
+        True,
+        ",".join(sorted({kind for _start, _end, kind in spans})),
+        driver.json([[start, end, kind] for start, end, kind in spans]),
+        _UNDECIDED if exposed else None,
+    )
