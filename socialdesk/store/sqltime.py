@@ -16,9 +16,10 @@ def utc_text(column: Any, dialect_name: str) -> Any:
     return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
 
 
-def utc_day(column: Any, dialect_name: str) -> Any:
-    """The UTC date of a time column as `YYYY-MM-DD` text."""
-    return func.substr(utc_text(column, dialect_name), 1, 10)
+def utc_hour(column: Any, dialect_name: str) -> Any:
+    """The UTC hour a time column falls in, as `YYYY-MM-DD HH` text: the unit a count per
+    day in any whole-hour zone is summed from."""
+    return func.substr(utc_text(column, dialect_name), 1, 13)
 
 
 def seconds_between(start: Any, end: Any, dialect_name: str) -> Any:

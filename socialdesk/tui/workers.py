@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import importlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -256,8 +256,9 @@ def find_choices(target: MessagePump, lookup: Callable[[str], list[Choice]],
     target.post_message(ChoicesFound(text, lookup(text)))
 
 
-def count_dashboard(target: MessagePump, engine: Engine, now: datetime, days: int) -> None:
+def count_dashboard(target: MessagePump, engine: Engine, now: datetime, zone: tzinfo,
+                    days: int) -> None:
     """Two weeks of a million-message store take a few hundred milliseconds to count."""
-    figures = dashboard_figures(engine, now, days)
+    figures = dashboard_figures(engine, now, zone, days)
     if not get_current_worker().is_cancelled:
         target.post_message(DashboardCounted(figures))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from connectors.base import Direction
 from socialdesk.store.models import Health
 from socialdesk.store.queries.queue import overdue_clause
-from socialdesk.store.sqltime import seconds_between, utc_day
+from socialdesk.store.sqltime import seconds_between, utc_hour
 from socialdesk.store.tables import ACCOUNT, CONVERSATION, MESSAGE
 
 
@@ -28,23 +28,27 @@ class DashboardFigures:
     """Unresolved conversations past their first-response due time now (`overdue_clause`)."""
 
 
-def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> DashboardFigures:
+def dashboard_figures(engine: Engine, now: datetime, zone: tzinfo,
+                      days: int = 14) -> DashboardFigures:
     """Volumes per channel per day and first-response times of conversations opened lately.
 
     Counted and measured by the database: reading every message of two weeks into Python
-    took a second at a million messages, and the dashboard opens on a keystroke."""
-    first_day = (now - timedelta(days=days - 1)).date()
-    start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    took a second at a million messages, and the dashboard opens on a keystroke. Days are
+    the desk's (`zone`), as everywhere a person reads a time: the database counts per UTC
+    hour and each hour joins the day it begins on in `zone` (a zone half an hour off UTC
+    counts that half hour of each midnight on one side)."""
+    first_day = (now.astimezone(zone) - timedelta(days=days - 1)).date()
+    start = datetime.combine(first_day, time.min, tzinfo=zone).astimezone(UTC)
     day_list = [first_day + timedelta(days=offset) for offset in range(days)]
     message = MESSAGE.c
     conversation = CONVERSATION.c
     dialect = engine.dialect.name
-    day = utc_day(message.created_at, dialect)
+    hour = utc_hour(message.created_at, dialect)
     with Session(engine) as session:
         arrivals = session.exec(
-            select(message.channel, day, func.count())
+            select(message.channel, hour, func.count())
             .where(message.created_at >= start, message.direction == Direction.INBOUND)
-            .group_by(message.channel, day)
+            .group_by(message.channel, hour)
         ).all()
         waits = sorted(float(seconds) for seconds in session.exec(  # PostgreSQL: Decimal
             select(seconds_between(conversation.opened_at, conversation.first_response_at,
@@ -55,8 +59,9 @@ def dashboard_figures(engine: Engine, now: datetime, days: int = 14) -> Dashboar
             select(func.count()).select_from(CONVERSATION).where(overdue_clause(now))
         ).one())
     volumes: dict[str, list[int]] = {}
-    for channel, day_text, count in arrivals:
-        index = (date.fromisoformat(day_text) - first_day).days
+    for channel, hour_text, count in arrivals:
+        began = datetime.fromisoformat(f"{hour_text}:00:00").replace(tzinfo=UTC)
+        index = (began.astimezone(zone).date() - first_day).days
         if 0 <= index < days:
             volumes.setdefault(channel, [0] * days)[index] += count
     return DashboardFigures(

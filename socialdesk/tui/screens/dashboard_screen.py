@@ -60,7 +60,7 @@ class DashboardScreen(Screen[None]):
         """Off the keyboard's thread: two weeks of a million-message store take a few hundred
         milliseconds to count, and `d` should answer at once (benchmarks/tui.py)."""
         desk = self.desk_app.desk
-        start_worker(self, partial(count_dashboard, self, desk.engine, desk.clock(),
+        start_worker(self, partial(count_dashboard, self, desk.engine, desk.clock(), desk.zone,
                                    DASHBOARD_DAYS), group="dashboard", exclusive=True)
 
     def on_dashboard_counted(self, event: DashboardCounted) -> None:
