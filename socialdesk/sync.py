@@ -368,8 +368,9 @@ def spans_finder(detector: Detector) -> FindSpans:
     """Ingest's personal-data finder: every message pulled is scanned, ours included (an
     agent may have typed it), so reports and lists mask exactly the flagged ones."""
 
-    def find_spans(text: str) -> list[Span]:
-        return [(entity.start, entity.end, entity.type) for entity in detector.scan(text)]
+    def find_spans(text: str, context: str | None = None) -> list[Span]:
+        return [(entity.start, entity.end, entity.type)
+                for entity in detector.scan(text, context)]
 
     return find_spans
 

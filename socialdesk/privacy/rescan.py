@@ -116,17 +116,31 @@ def _batch(session: Session, account_id: int, after: int) -> list[Any]:
     message = MESSAGE.c
     return list(session.connection().execute(
         select(message.id, message.text, message.direction, message.visibility,
-               message.has_pii, message.pii_types, message.pii_spans, message.privacy_state)
+               message.has_pii, message.pii_types, message.pii_spans, message.privacy_state,
+               _brand_before(message).label("brand_said"))
         .where(message.account_id == account_id, message.id > after)
         .order_by(message.id)
         .limit(RESCAN_BATCH)
     ).all())
 
 
+def _brand_before(message: Any) -> Any:
+    """Our newest message in the thread before this one, the context ingest gives the
+    detector (`store.message_rows.brand_last_said`): read per row, through the
+    conversation-and-time index, only for a customer's message."""
+    prior = MESSAGE.alias("prior").c
+    said = (select(prior.text)
+            .where(prior.conversation_id == message.conversation_id,
+                   prior.direction == Direction.OUTBOUND.value,
+                   prior.created_at < message.created_at)
+            .order_by(prior.created_at.desc()).limit(1).scalar_subquery())
+    return case((message.direction == Direction.INBOUND.value, said), else_=null())
+
+
 def _change(row: Any, detector: Detector, report: RescanReport) -> dict[str, Any] | None:
     """The update for one message, or None when the detector finds what is stored; counts
     it in `report`."""
-    entities = detector.scan(row.text)
+    entities = detector.scan(row.text, row.brand_said)
     spans: list[list[Any]] = [[entity.start, entity.end, entity.type] for entity in entities]
     stored = [list(span) for span in row.pii_spans] if row.pii_spans else []
     if spans == stored and bool(spans) == bool(row.has_pii):

@@ -21,8 +21,10 @@ from socialdesk.store.threads import NewMessage
 
 Span = tuple[int, int, str]
 """`(start, end, type)` of one piece of personal data in a message's text."""
-FindSpans = Callable[[str], list[Span]]
-"""Where a text holds personal data; empty when it holds none (the privacy detector)."""
+FindSpans = Callable[[str, str | None], list[Span]]
+"""Where a text holds personal data, given the brand's previous message in its thread (a
+bare "it's 112-4563" is an order number after "what is your order number?"); empty when it
+holds none (the privacy detector)."""
 
 MESSAGE_COLUMNS = (
     ("account_id", "integer"), ("conversation_id", "integer"), ("platform", "text"),
@@ -56,15 +58,22 @@ def insert_messages(
     """Insert, skipping rows another process stored meanwhile; what was really added."""
     created = {item.external_id: item for item in items}
     ingested_at = driver.time(marking.now)
-    rows = [
-        (account_id, conversation_ids[item.external_id], item.platform, item.external_id,
-         item.parent_external_id, item.channel.value, item.visibility.value,
-         item.direction.value, item.author_id, item.author_handle, item.author_name, item.text,
-         driver.time(item.created_at), ingested_at,
-         *_personal_data(driver, item, marking.find_spans), marking.automated,
-         driver.json(item.raw if isinstance(item.raw, dict) else dict(item.raw)))
-        for item in items
-    ]
+    brand_said = (brand_last_said(driver, set(conversation_ids.values()))
+                  if marking.find_spans is not None else {})
+    rows = []
+    for item in items:  # oldest first: a reply of ours in the page is context for the next
+        conversation_id = conversation_ids[item.external_id]
+        context = brand_said.get(conversation_id) if item.direction is Direction.INBOUND \
+            else None
+        rows.append((
+            account_id, conversation_id, item.platform, item.external_id,
+            item.parent_external_id, item.channel.value, item.visibility.value,
+            item.direction.value, item.author_id, item.author_handle, item.author_name,
+            item.text, driver.time(item.created_at), ingested_at,
+            *_personal_data(driver, item, marking.find_spans, context), marking.automated,
+            driver.json(item.raw if isinstance(item.raw, dict) else dict(item.raw))))
+        if item.direction is Direction.OUTBOUND and item.text:
+            brand_said[conversation_id] = item.text
     new: list[NewMessage] = []
     for message_id, external_id, conversation_id in driver.insert(
         "message", MESSAGE_COLUMNS, rows,
@@ -77,12 +86,32 @@ def insert_messages(
     return new
 
 
+def brand_last_said(driver: Driver, conversation_ids: set[int]) -> dict[int, str]:
+    """The newest message of ours in each conversation, stored before this page: what a
+    customer's message in the page answers (one statement a page; a history walked newest
+    first meets our question only after the answer, and a rescan reads it then)."""
+    if not conversation_ids:
+        return {}
+    ids = sorted(conversation_ids)
+    outbound = Direction.OUTBOUND.value
+    if driver.postgres:
+        sql = ("SELECT DISTINCT ON (conversation_id) conversation_id, text FROM message "
+               f"WHERE direction = %s AND conversation_id {driver.any_of(len(ids))} "
+               "ORDER BY conversation_id, created_at DESC, id DESC")
+    else:  # SQLite: a bare column beside max() comes from the row holding the max
+        sql = ("SELECT conversation_id, text, max(created_at) FROM message "
+               f"WHERE direction = ? AND conversation_id {driver.any_of(len(ids))} "
+               "GROUP BY conversation_id")
+    rows = driver.rows(sql, (outbound, *driver.any_values(ids)))
+    return {int(row[0]): row[1] for row in rows if row[1]}
+
+
 def _personal_data(
-    driver: Driver, item: InboundItem, find_spans: FindSpans | None
+    driver: Driver, item: InboundItem, find_spans: FindSpans | None, context: str | None
 ) -> tuple[bool, str | None, str | None, str | None]:
     """has_pii, types and spans (offsets and types, never values), and the guard's mark:
     only a customer's public message can leave personal data in public."""
-    spans = find_spans(item.text) if find_spans is not None and item.text else None
+    spans = find_spans(item.text, context) if find_spans is not None and item.text else None
     if not spans:
         return _NO_PERSONAL_DATA
     exposed = (item.direction is Direction.INBOUND

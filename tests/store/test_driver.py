@@ -49,7 +49,7 @@ def test_rows_written_below_the_orm_read_back_through_it_unchanged(store: Engine
     mention = type(mention)(**{**mention.__dict__, "created_at": late})
     with Session(store) as session:
         ingest_page(session, account, PullPage("mentions", [mention]), now=T0,
-                    find_spans=lambda _text: [(11, 28, "EMAIL")])
+                    find_spans=lambda _text, _context: [(11, 28, "EMAIL")])
     with Session(store) as session:
         message = session.exec(select(Message)).one()
         conversation = session.exec(select(Conversation)).one()
