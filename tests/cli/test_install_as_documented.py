@@ -35,7 +35,10 @@ def test_the_built_wheel_installs_with_pipx_and_runs_the_demo(tmp_path: Path) ->
            "PIPX_BIN_DIR": str(pipx_home / "bin"), "PIPX_MAN_DIR": str(pipx_home / "man"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("VIRTUAL_ENV", None)
-    for line in (build.replace("/path/to/socialdesk", str(ROOT)), install):
+    clone = tmp_path / "socialdesk"  # a clean tree, as a fresh clone has it: setuptools
+    shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(  # would reuse a stale build/
+        ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
+    for line in (build.replace("/path/to/socialdesk", str(clone)), install):
         command = line.replace("python3 -m pip", f"{sys.executable} -m pip")
         command = command.replace("pipx install", f"{sys.executable} -m pipx install")
         subprocess.run(command, shell=True, cwd=tmp_path, env=env, check=True,
