@@ -48,7 +48,8 @@ STREAMS = {  # stream: (the sandbox endpoints it calls, the channels it brings)
     "facebook feed": (("facebook.feed", "facebook.comments"), ("comment", "visitor_post")),
     "facebook messenger": (("facebook.conversations", "facebook.messages"), ("messenger",)),
 }
-BASELINE_POLLS = {"x": "{ mentions = 90, dms = 180 }", "facebook": "{ feed = 120, messenger = 120 }"}
+BASELINE_POLLS = {"x": "{ mentions = 90, dms = 180 }",
+                  "facebook": "{ feed = 120, messenger = 120 }"}
 """The fixed intervals socialdesk polled at before adaptive polling (its old defaults)."""
 BACKFILL_LIMITS = {key: value * 100 for key, value in DEFAULT_LIMITS.items()}
 DRAIN_SECONDS = 240
@@ -196,6 +197,13 @@ def stream_figures(desk: Desk) -> dict[str, tuple[float, float, float, int, int]
     return figures
 
 
+def resources(stream: str, figures: tuple[float, float, float, int, int]) -> str:
+    """X bills per resource returned; Graph calls are not billed (the column is blank)."""
+    if not stream.startswith("x "):
+        return f"{'':15}"
+    return f"{figures[1]:6.2f} ({figures[2]:5.2f})"
+
+
 def report(adaptive: Desk, baseline: Desk, minutes: float, per_minute: float) -> None:
     print(f"\n{minutes:g} min at {per_minute:g} customer items/min; seconds from arrival to "
           "stored, p50 p95 max")
@@ -207,12 +215,12 @@ def report(adaptive: Desk, baseline: Desk, minutes: float, per_minute: float) ->
                  if ages and base_ages else "")
         print(f"{channel:14} {len(ages):4}  {describe(ages, missing)}  "
               f"{describe(base_ages, base_missing)}  {ratio}")
-    print("\nper new item: requests, resources returned (distinct); 429s")
+    print("\nper new item: requests; X resources returned (distinct, as X bills a day); 429s")
     ours, theirs = stream_figures(adaptive), stream_figures(baseline)
     for stream in STREAMS:
         a, b = ours[stream], theirs[stream]
-        print(f"{stream:19} new {a[4]:3}  adaptive {a[0]:5.2f} req {a[1]:6.2f} ({a[2]:5.2f}) "
-              f"429s {a[3]}  |  baseline {b[0]:5.2f} req {b[1]:6.2f} ({b[2]:5.2f}) 429s {b[3]}")
+        print(f"{stream:19} new {a[4]:3}  adaptive {a[0]:5.2f} req {resources(stream, a)} "
+              f"429s {a[3]}  |  baseline {b[0]:5.2f} req {resources(stream, b)} 429s {b[3]}")
     a, b = ours["x dms"], theirs["x dms"]
     if a[1]:
         print(f"\nX DM events returned per new DM event: adaptive {a[1]:.2f}, baseline "

@@ -4,6 +4,7 @@ answers counted per endpoint, and live customers at a steady rate."""
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 from sandbox_helpers import mentions, x_get
 
@@ -56,7 +57,7 @@ def test_live_customers_arrive_at_a_steady_rate_from_start_live() -> None:
         server.stop_live()
         arrivals = sorted(server.traffic.arrivals().values())
         assert 8 <= len(arrivals) <= 11
-        gaps = [(b - a).total_seconds() for a, b in zip(arrivals, arrivals[1:])]
+        gaps = [(b - a).total_seconds() for a, b in pairwise(arrivals)]
         assert all(0.05 < gap < 0.2 for gap in gaps), gaps
         time.sleep(0.3)
         assert len(server.traffic.arrivals()) == len(arrivals), "stop_live stops the writes"

@@ -4,6 +4,7 @@ quiet, and never past the platform's budget, on an injected clock."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -96,7 +97,7 @@ def test_the_budget_is_spread_over_the_window_not_spent_at_its_start() -> None:
     """At most about one poll a minute on average: no burst of 15 and then 14 silent minutes
     (a customer writing in them would wait up to a quarter of an hour)."""
     _, _, polls = simulate(fastest=2, limit=15, pages_per_poll=1, minutes=60)
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(polls, polls[1:])]
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(polls)]
     assert max(gaps) <= 120
     assert len(polls) <= 62
 
@@ -105,6 +106,6 @@ def test_a_roomy_budget_lets_the_tempo_decide() -> None:
     """300 mention lookups per 15 minutes: polling every 20 s spends 45 of them, so the
     headers never slow the stream down."""
     refused, per_window, polls = simulate(fastest=20, limit=300, pages_per_poll=1, minutes=30)
-    gaps = {(later - earlier).total_seconds() for earlier, later in zip(polls, polls[1:])}
+    gaps = {(later - earlier).total_seconds() for earlier, later in pairwise(polls)}
     assert refused == 0 and gaps == {20.0}
     assert max(per_window) == 45
