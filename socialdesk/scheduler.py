@@ -48,6 +48,7 @@ from socialdesk.config import AccountConfig, ScheduledReport, Settings, load_set
 from socialdesk.desk.outbox import dispatch_due
 from socialdesk.errors import ConfigError, environment_fault
 from socialdesk.reports.schedule import run_scheduled_report
+from socialdesk.run_lines import describe, log_quarantine, overdue_summary
 from socialdesk.service import pacing
 from socialdesk.service.hours import hours_for
 from socialdesk.service.sla import fill_missing_due_times, overdue_conversations
@@ -185,8 +186,8 @@ class DeskScheduler:
 
     def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
         job = job_id(result.account, stream)
-        _log_quarantine(result, stream)
-        described = self._told_once(job, _describe(result))
+        log_quarantine(result, stream)
+        described = self._told_once(job, describe(result))
         if self.stop.is_set():
             log.info("%s/%s: %s in %.2f s; stopping", result.account, stream, described, seconds)
             return
@@ -354,15 +355,6 @@ class DeskScheduler:
                 pass
 
 
-def _log_quarantine(result: AccountResult, stream: str) -> None:
-    """One line per pass, not per item: how many were set aside, how many recovered."""
-    outcome = result.streams[0] if result.streams else None
-    if outcome is not None and (outcome.quarantined or outcome.recovered):
-        log.warning("%s/%s: %d item(s) set aside this pass, %d recovered from earlier passes "
-                    "(`socialdesk quarantine` lists the waiting ones)",
-                    result.account, stream, outcome.quarantined, outcome.recovered)
-
-
 def job_id(account: str, stream: str) -> str:
     return f"pull:{account}:{stream}"
 
@@ -380,26 +372,6 @@ def _first_run(state: SyncCursor | None, interval: timedelta, start: datetime) -
         paced = pacing.next_poll(budget, 1, interval, state.last_success_at)
         first = max(first, paced or first)
     return first
-
-
-def _describe(result: AccountResult) -> str:
-    if result.skipped:
-        return f"skipped ({result.skipped})"
-    if result.error:
-        return f"failed: {result.error}"
-    if not result.streams:
-        return "stopped before pulling"
-    outcome = result.streams[0]
-    if outcome.skipped_until:
-        return f"rate limited until {outcome.skipped_until.astimezone(UTC):%H:%M:%S} UTC, skipped"
-    if outcome.failed:
-        return f"failed: {outcome.error}"
-    done = f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
-    if outcome.deferral is None:
-        return done
-    until = (f" until {outcome.resumes_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-             if outcome.resumes_at else "")
-    return f"{done}; {outcome.deferral}{until}, deferred"
 
 
 @contextmanager
@@ -429,11 +401,3 @@ def run_from_config(config_path: Path) -> int:
     finally:
         engine.dispose()
     return 0
-
-
-def overdue_summary(conversation_ids: frozenset[int]) -> str:
-    """"3 conversations past their SLA: #12, #40, #41", lowest number first."""
-    numbers = ", ".join(f"#{number}" for number in sorted(conversation_ids))
-    if len(conversation_ids) == 1:
-        return f"1 conversation past its SLA: {numbers}"
-    return f"{len(conversation_ids)} conversations past their SLA: {numbers}"
