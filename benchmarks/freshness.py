@@ -235,9 +235,11 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=800,
                         help="customer items already there (800 gives ~250 DM events)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep the configs, databases and run logs in this folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
+        root = args.keep or Path(folder)
         print("backfilling both desks...", flush=True)
         adaptive = prepare("adaptive", root, args.seed, args.history, adaptive=True)
         baseline = prepare("baseline", root, args.seed, args.history, adaptive=False)

@@ -197,7 +197,9 @@ class XConnector(XSender, Connector):
         so the pages are as small as what the stream has been receiving (`x_dm_pages`).
         """
         walk = Walk.begin(cursor, DM_MAX_REQUESTS)
-        size = x_dm_pages.first_page(walk.start, self.adaptive)
+        began = self.now()
+        walk.polled_at = int(began.timestamp())
+        size = x_dm_pages.first_page(walk.start, self.adaptive, began)
         while True:
             body, headers = self._walk_call(
                 walk,
@@ -215,7 +217,7 @@ class XConnector(XSender, Connector):
             events = data_list(body)
             new_events = events_newer_than(events, walk.start.watermark)
             walk.recent = x_dm_pages.recent_after(walk.start, walk.walked + len(new_events),
-                                                  self.adaptive)
+                                                  self.adaptive, began)
             items, quarantined = self._parser.dm_events(new_events, users_by_id(body))
             reached_known = len(new_events) < len(events)
             next_token = (None if reached_known or not events
