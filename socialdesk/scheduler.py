@@ -239,7 +239,9 @@ class DeskScheduler:
         if budget is None:
             return ""
         key = (account_name, stream)
-        cost = max(outcome.pages, pacing.requests_spent(self._budgets.get(key), budget))
+        cost = pacing.next_cost(outcome.pages,
+                                pacing.requests_spent(self._budgets.get(key), budget),
+                                key in self._tempos, outcome.deferral is not None)
         self._budgets[key] = budget
         spent = pacing.budget_spent(budget)
         self._times_spent[key] = self._times_spent.get(key, 0) + 1 if spent else 0

@@ -114,6 +114,21 @@ def requests_spent(previous: RateLimitStatus | None, current: RateLimitStatus) -
     return max((previous.remaining or 0) - (current.remaining or 0), 0)
 
 
+def next_cost(pages: int, spent: int, adaptive: bool, backlog: bool) -> int:
+    """Requests the next pull is expected to cost, for `next_poll`.
+
+    `pages` is what the last pull took and `spent` what the window lost since the pull
+    before (`requests_spent`: the pull's pages plus whatever else spent the same budget).
+    A fixed-interval stream expects the next pull to cost as much as the last. An adaptive
+    stream sizes its pages to what arrives and polls again before much piles up, so a pull
+    that needed a second page is no forecast: its next pull costs one request, plus what
+    others spent meanwhile. A backlog (a walk cut short) costs its pages again.
+    """
+    if not adaptive or backlog:
+        return max(pages, spent, 1)
+    return 1 + max(spent - pages, 0)
+
+
 def next_poll(
     budget: RateLimitStatus | None,
     cost: int,

@@ -58,36 +58,46 @@ def test_a_fastest_above_the_slowest_is_the_slowest() -> None:
     assert tempo(fastest=90, slowest=60).after_poll(START, new_items=5) == 60 * SECOND
 
 
-def simulate(fastest: int, limit: int, pages_per_poll: int, minutes: int
-             ) -> tuple[int, list[int], list[datetime]]:
+def simulate(fastest: int, limit: int, pages_per_poll: int, minutes: int,
+             adaptive_cost: bool = False) -> tuple[int, list[int], list[datetime]]:
     """A stream that finds something new at every poll against an emulated 15-minute
-    window of `limit` requests (it opens on the first call, as X's do). Each poll spends
-    `pages_per_poll` requests; the next poll is the later of what the tempo wants and what
-    the headers allow. Returns the 429s, the requests per window, and the poll times."""
+    window of `limit` requests (it opens on the first call, as X's do). Each poll walks
+    `pages_per_poll` pages, stopping early when a page says nothing is left (as `sync`
+    does); the next poll is the later of what the tempo wants and what the headers allow,
+    for the cost the scheduler expects. Returns the 429s, the requests per window, and the
+    poll times."""
     now = START
     limiter = RateLimiter({"x.dm_events": limit}, clock=lambda: now)
     stream = tempo(fastest=fastest, slowest=120)
     refused, per_window, polls = 0, {}, []
     while now < START + minutes * 60 * SECOND:
         polls.append(now)
-        budget = None
+        budget, pages = None, 0
         for _ in range(pages_per_poll):
+            if pacing.budget_spent(budget):
+                break
+            pages += 1
             spent = limiter.spend("x.dm_events")
             refused += spent.exceeded
             per_window[spent.reset] = per_window.get(spent.reset, 0) + (not spent.exceeded)
             budget = RateLimitStatus(spent.limit, spent.remaining,
                                      datetime.fromtimestamp(spent.reset, UTC))
         interval = stream.after_poll(now, new_items=1)
-        paced = pacing.next_poll(budget, pages_per_poll, interval, now)
+        cost = pacing.next_cost(pages, pages, adaptive_cost, backlog=False)
+        paced = pacing.next_poll(budget, cost, interval, now)
         now = max(now + interval, paced or now)
     return refused, list(per_window.values()), polls
 
 
+@pytest.mark.parametrize("adaptive_cost", [False, True])
 @pytest.mark.parametrize(("fastest", "pages"), [(60, 1), (10, 1), (2, 1), (10, 2), (5, 3)])
-def test_a_busy_stream_never_exceeds_a_15_per_15_minutes_budget(fastest: int, pages: int) -> None:
+def test_a_busy_stream_never_exceeds_a_15_per_15_minutes_budget(
+    fastest: int, pages: int, adaptive_cost: bool
+) -> None:
     """DM lookup allows 15 requests per 15 minutes: however fast the tempo wants to poll,
     and however many pages a poll takes, no window sees a 16th request and none is refused."""
-    refused, per_window, _ = simulate(fastest, limit=15, pages_per_poll=pages, minutes=90)
+    refused, per_window, _ = simulate(fastest, limit=15, pages_per_poll=pages, minutes=90,
+                                      adaptive_cost=adaptive_cost)
     assert refused == 0
     assert max(per_window) <= 15
     assert len(per_window) >= 5, "the simulation spans several windows"
@@ -109,3 +119,18 @@ def test_a_roomy_budget_lets_the_tempo_decide() -> None:
     gaps = {(later - earlier).total_seconds() for earlier, later in pairwise(polls)}
     assert refused == 0 and gaps == {20.0}
     assert max(per_window) == 45
+
+
+def test_a_fixed_stream_expects_its_next_pull_to_cost_what_the_last_did() -> None:
+    assert pacing.next_cost(pages=3, spent=3, adaptive=False, backlog=False) == 3
+    assert pacing.next_cost(pages=1, spent=4, adaptive=False, backlog=False) == 4
+
+
+def test_an_adaptive_stream_expects_one_request_plus_what_others_spent() -> None:
+    """Its pages are sized to what arrives: a pass that needed a second page does not make
+    the next one wait twice as long (a DM would then wait over two minutes)."""
+    assert pacing.next_cost(pages=3, spent=3, adaptive=True, backlog=False) == 1
+    assert pacing.next_cost(pages=1, spent=3, adaptive=True, backlog=False) == 3, \
+        "another app spent 2 of the same budget meanwhile"
+    assert pacing.next_cost(pages=5, spent=5, adaptive=True, backlog=True) == 5, \
+        "a walk cut short resumes: as many pages again"
