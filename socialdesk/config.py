@@ -99,7 +99,7 @@ def fast_poll_intervals(
                                  platform)
     for stream, seconds in value.items():
         if seconds > slowest[stream]:
-            raise ValueError(f"fast_poll_seconds.{stream} ({seconds}) is above "
+            raise ValueError(f"{stream} ({seconds}) is above "
                              f"poll_seconds.{stream} ({slowest[stream]}): the fast interval is "
                              "the one used while customers are writing")
     return {stream: min(seconds, slowest[stream]) for stream, seconds in checked.items()}
