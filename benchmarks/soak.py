@@ -33,8 +33,11 @@ from sqlalchemy import create_engine, func
 from sqlmodel import Session, col, select
 
 from socialdesk.config import POLL_SECONDS_RANGE
-from socialdesk.platforms.facebook_platform import FACEBOOK_POLL_SECONDS
-from socialdesk.platforms.x_platform import X_POLL_SECONDS
+from socialdesk.platforms.facebook_platform import (
+    FACEBOOK_FAST_POLL_SECONDS,
+    FACEBOOK_POLL_SECONDS,
+)
+from socialdesk.platforms.x_platform import X_FAST_POLL_SECONDS, X_POLL_SECONDS
 from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
 from socialdesk.sandbox.limits import DEFAULT_LIMITS
 from socialdesk.sandbox.state import X_USER_ID
@@ -75,9 +78,11 @@ def soak_config(server: SandboxServer, folder: Path, factor: float) -> Path:
     path = write_config(folder / "config.toml", server.base_url)
     text = path.read_text(encoding="utf-8")
     text = text.replace('platform = "x"\n', 'platform = "x"\npoll_seconds = '
-                        f"{poll_table(X_POLL_SECONDS, factor)}\n")
+                        f"{poll_table(X_POLL_SECONDS, factor)}\nfast_poll_seconds = "
+                        f"{poll_table(X_FAST_POLL_SECONDS, factor)}\n")
     text = text.replace('platform = "facebook"\n', 'platform = "facebook"\npoll_seconds = '
-                        f"{poll_table(FACEBOOK_POLL_SECONDS, factor)}\n")
+                        f"{poll_table(FACEBOOK_POLL_SECONDS, factor)}\nfast_poll_seconds = "
+                        f"{poll_table(FACEBOOK_FAST_POLL_SECONDS, factor)}\n")
     path.write_text(text, encoding="utf-8")
     return path
 

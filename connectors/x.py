@@ -15,6 +15,7 @@ from typing import Any
 import requests
 import tweepy  # type: ignore[import-untyped]
 
+from connectors import x_dm_pages
 from connectors._http import (
     Redactor,
     RetryPolicy,
@@ -63,9 +64,6 @@ MENTIONS_PAGE_SIZE = 100
 MENTIONS_MAX_REQUESTS = MENTIONS_REACH // MENTIONS_PAGE_SIZE
 """A walk needs no more requests than the reach: 8 pages of 100."""
 
-DM_PAGE_SIZE = 100
-"""The largest `max_results` of `GET /2/dm_events`."""
-
 DM_MAX_REQUESTS = 10
 """DM lookup allows 15 requests per 15 min per user: a pass stops after 10 and leaves the
 rest of the window to the outbox's look-ups; the next pass resumes where it stopped."""
@@ -108,6 +106,8 @@ class XConnector(XSender, Connector):
         self.retry = retry or RetryPolicy()
         self.now = now
         self._parser = XPayloadParser(self.user_id)
+        self.adaptive = bool(account.options.get("adaptive_polling", True))
+        """Size DM pages to what the stream has been receiving (`x_dm_pages`)."""
         self.client = tweepy.Client(
             bearer_token=account.secrets.get("bearer_token"),
             consumer_key=secrets["consumer_key"],
@@ -193,9 +193,13 @@ class XConnector(XSender, Connector):
         id or a page without `data`.
 
         DM lookup has no `since_id`, and `next_token` comes back even on a short last page,
-        so only a known id or an empty page ends the walk.
+        so only a known id or an empty page ends the walk. Every event returned is billed,
+        so the pages are as small as what the stream has been receiving (`x_dm_pages`).
         """
         walk = Walk.begin(cursor, DM_MAX_REQUESTS)
+        began = self.now()
+        walk.polled_at = int(began.timestamp())
+        size = x_dm_pages.first_page(walk.start, self.adaptive, began)
         while True:
             body, headers = self._walk_call(
                 walk,
@@ -205,17 +209,21 @@ class XConnector(XSender, Connector):
                 event_types=MESSAGE_CREATE,
                 expansions=["sender_id"],
                 user_fields=USER_FIELDS,
-                max_results=DM_PAGE_SIZE,
+                max_results=size,
             )
             if body is None:
+                size = x_dm_pages.DM_PAGE_SIZE  # walking again from the newest: a backlog
                 continue
             events = data_list(body)
             new_events = events_newer_than(events, walk.start.watermark)
+            walk.recent = x_dm_pages.recent_after(walk.start, walk.walked + len(new_events),
+                                                  self.adaptive, began)
             items, quarantined = self._parser.dm_events(new_events, users_by_id(body))
             reached_known = len(new_events) < len(events)
             next_token = (None if reached_known or not events
                           else str_or_none(page_meta(body).get("next_token")))
             kind, page_cursor = walk.step(max_id(ids_of(new_events)), len(new_events), next_token)
+            size = x_dm_pages.next_page(size, len(new_events), self.adaptive)
             yield walk_page("dms", items, quarantined, headers, [], page_cursor)
             if self._walk_ends(walk, kind, "direct messages"):
                 return

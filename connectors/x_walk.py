@@ -34,12 +34,17 @@ class WalkCursor:
     has seen (the watermark it will write at its end), `next_token` the page it resumes
     from, `walked` the items walked so far (the 800-mention reach counts the whole walk).
     A plain id is a watermark alone, as every cursor was before walks could resume.
+    `recent` is the DM stream's running average of new events per minute and `polled_at`
+    when its last walk began (epoch seconds): together they size the next pass's first
+    page (`x_dm_pages`); None for mentions and before the first walk ends.
     """
 
     watermark: str | None
     pending: str | None = None
     next_token: str | None = None
     walked: int = 0
+    recent: float | None = None
+    polled_at: int | None = None
 
     @classmethod
     def parse(cls, cursor: str | None) -> WalkCursor:
@@ -48,17 +53,24 @@ class WalkCursor:
             return cls(cursor)
         try:
             data = json.loads(cursor.removeprefix(RESUME_PREFIX))
+            recent, polled_at = data.get("recent"), data.get("polled_at")
             return cls(str_or_none(data.get("watermark")), str_or_none(data.get("pending")),
-                       str_or_none(data.get("next_token")), int(data.get("walked") or 0))
+                       str_or_none(data.get("next_token")), int(data.get("walked") or 0),
+                       None if recent is None else max(float(recent), 0.0),
+                       None if polled_at is None else int(polled_at))
         except (ValueError, TypeError, AttributeError):
             log.warning("unreadable stored X cursor; walking again from the newest item")
             return cls(None)
 
     def encode(self) -> str:
-        if self.watermark is not None and self.next_token is None and self.pending is None:
+        if (self.watermark is not None and self.next_token is None and self.pending is None
+                and self.recent is None):
             return self.watermark
-        data = {"watermark": self.watermark, "pending": self.pending,
-                "next_token": self.next_token, "walked": self.walked}
+        data: dict[str, Any] = {"watermark": self.watermark, "pending": self.pending,
+                                "next_token": self.next_token, "walked": self.walked}
+        if self.recent is not None:
+            data["recent"] = round(self.recent, 3)
+            data["polled_at"] = self.polled_at
         return RESUME_PREFIX + json.dumps(data, separators=(",", ":"))
 
 
@@ -82,13 +94,18 @@ class Walk:
     walked: int = 0
     requests: int = 0
     seen: set[str] = field(default_factory=set)
+    recent: float | None = None
+    polled_at: int | None = None
+    """What the finished walk's cursor stores as `WalkCursor.recent` and `polled_at` (set
+    by the DM walk)."""
 
     @classmethod
     def begin(cls, cursor: str | None, max_requests: int) -> Walk:
         """A walk that goes on from the stored resume point, or starts at the newest item."""
         start = WalkCursor.parse(cursor)
         return cls(start, max_requests, start.next_token, start.pending, start.walked,
-                   seen={start.next_token} if start.next_token else set())
+                   seen={start.next_token} if start.next_token else set(), recent=start.recent,
+                   polled_at=start.polled_at)
 
     @property
     def resuming(self) -> bool:
@@ -113,15 +130,18 @@ class Walk:
         if next_token is None:
             return WalkStep.END, self._final_cursor()
         if next_token in self.seen:
-            return WalkStep.LOOP, WalkCursor(self.start.watermark).encode()
+            return WalkStep.LOOP, WalkCursor(self.start.watermark, recent=self.start.recent,
+                                             polled_at=self.start.polled_at).encode()
         self.seen.add(next_token)
         self.token = next_token
-        cursor = WalkCursor(self.start.watermark, self.pending, next_token, self.walked).encode()
+        cursor = WalkCursor(self.start.watermark, self.pending, next_token, self.walked,
+                            self.start.recent, self.start.polled_at).encode()
         kind = WalkStep.CAP if self.requests >= self.max_requests else WalkStep.NEXT
         return kind, cursor
 
     def _final_cursor(self) -> str | None:
-        finished = WalkCursor(max_id([self.pending, self.start.watermark]))
+        finished = WalkCursor(max_id([self.pending, self.start.watermark]), recent=self.recent,
+                              polled_at=self.polled_at)
         if finished.watermark is None and self.start == WalkCursor(None):
             return None
         return finished.encode()

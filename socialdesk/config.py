@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -78,6 +79,7 @@ POLL_SECONDS_RANGE = (2, 86_400)
 """Below 2 s every poll is an API call with nothing new; above a day a queue is not fresh."""
 
 
+
 def check_poll_seconds(
     value: dict[str, int], defaults: dict[str, int], platform: str
 ) -> dict[str, int]:
@@ -93,6 +95,21 @@ def check_poll_seconds(
     return {**defaults, **value}
 
 
+def fast_poll_intervals(
+    value: dict[str, int], defaults: dict[str, int], slowest: dict[str, int], platform: str
+) -> dict[str, int]:
+    """A platform's `fast_poll_seconds`, defaults filled in: never slower than the stream's
+    `poll_seconds` (a default is lowered to it; an explicit value above it is refused)."""
+    checked = check_poll_seconds(value, {s: defaults.get(s, slowest[s]) for s in slowest},
+                                 platform)
+    for stream, seconds in value.items():
+        if seconds > slowest[stream]:
+            raise ValueError(f"{stream} ({seconds}) is above "
+                             f"poll_seconds.{stream} ({slowest[stream]}): the fast interval is "
+                             "the one used while customers are writing")
+    return {stream: min(seconds, slowest[stream]) for stream, seconds in checked.items()}
+
+
 
 
 class AccountConfig(Strict, abc.ABC):
@@ -102,9 +119,11 @@ class AccountConfig(Strict, abc.ABC):
     SECRET_KEYS: ClassVar[tuple[str, ...]] = ()
     """Keys whose values are secrets: refused inline, read from `<key>_env` variables."""
     POLL_SECONDS: ClassVar[dict[str, int]] = {}
+    """The platform's streams and their default slowest seconds between polls."""
+    FAST_POLL_SECONDS: ClassVar[dict[str, int]] = {}
+    """The default seconds between polls of a stream while customers write in it."""
     _tokens_file: Path | None = PrivateAttr(default=None)
     _file_tokens: Mapping[str, str] = PrivateAttr(default_factory=dict)
-    """The platform's streams and their default seconds between polls."""
     LABEL: ClassVar[str] = "this platform"
     """How errors about the account's keys name its platform."""
 
@@ -122,7 +141,14 @@ class AccountConfig(Strict, abc.ABC):
     """A page whose body is larger is refused unread: the stream fails for that pass and
     keeps its watermark, and memory stays bounded (a 150 MB page once took 1 GB)."""
     poll_seconds: dict[str, int] = Field(default_factory=dict, validate_default=True)
-    """Seconds between polls per stream in `socialdesk run`; each platform has defaults."""
+    """The slowest interval per stream in `socialdesk run`: how often a quiet stream is
+    polled (with `adaptive_polling = false`, every poll); each platform has defaults."""
+    fast_poll_seconds: dict[str, int] = Field(default_factory=dict, validate_default=True)
+    """Seconds between polls per stream while customers are writing in it (new items in the
+    last two minutes); the interval grows from here to `poll_seconds` while it stays quiet."""
+    adaptive_polling: bool = True
+    """False: every stream is polled every `poll_seconds` and X DM polls ask for full pages
+    of 100, as before polling adapted (the freshness benchmark's baseline)."""
 
     @field_validator("base_url")
     @classmethod
@@ -138,6 +164,16 @@ class AccountConfig(Strict, abc.ABC):
     @classmethod
     def _poll_seconds_in_range(cls, value: dict[str, int]) -> dict[str, int]:
         return check_poll_seconds(value, cls.POLL_SECONDS, cls.LABEL)
+
+    @field_validator("fast_poll_seconds")
+    @classmethod
+    def _fast_polls_within_slowest(
+        cls, value: dict[str, int], info: ValidationInfo
+    ) -> dict[str, int]:
+        slowest = info.data.get("poll_seconds")
+        if slowest is None:  # poll_seconds itself was refused; that error is the one to read
+            return value
+        return fast_poll_intervals(value, cls.FAST_POLL_SECONDS, slowest, cls.LABEL)
 
     @abc.abstractmethod
     def secret_env_names(self) -> dict[str, str]:

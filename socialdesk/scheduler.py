@@ -1,5 +1,9 @@
 """`socialdesk run`: keeps the queue fresh in the foreground, one job per account and stream.
 
+Each stream keeps its own tempo (`pacing.StreamTempo`): polled fast while customers write
+in it, slower while it is quiet, and never sooner than the usage headers allow. A job's
+interval trigger runs at the slowest interval; each pull sets its own next run.
+
 APScheduler 3.x with an in-memory job store: jobs are built from config at start, so
 nothing stale is resurrected and nothing reloads silently. Cursors, rate-limit resets and
 errors live in our tables, and every pull takes the account's lease row, so a cron
@@ -45,6 +49,7 @@ from socialdesk.desk.outbox import dispatch_due
 from socialdesk.errors import ConfigError, environment_fault
 from socialdesk.logs import stamp_logs_in
 from socialdesk.reports.schedule import run_scheduled_report
+from socialdesk.run_lines import describe, log_quarantine, overdue_summary
 from socialdesk.service import pacing
 from socialdesk.service.hours import hours_for
 from socialdesk.service.sla import fill_missing_due_times, overdue_conversations
@@ -107,6 +112,8 @@ class DeskScheduler:
     """Passes in a row that ended with the stream's budget spent (for the unknown-reset wait)."""
     _budgets: dict[tuple[str, str], RateLimitStatus] = field(default_factory=dict)
     """Each stream's budget after its last pull, to measure what the next one cost."""
+    _tempos: dict[tuple[str, str], pacing.StreamTempo] = field(default_factory=dict)
+    """Each adaptive stream's tempo: how soon it wants its next poll."""
     _told_failures: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     """Each job's failure as last logged in full, and when: one that comes back every pass
     (X refusing DMs for the app's permission, every 3 minutes) is told once, then named."""
@@ -134,7 +141,12 @@ class DeskScheduler:
         for account in self.settings.accounts:
             self._account_locks[account.name] = threading.Lock()
             for stream, seconds in account.poll_seconds.items():
-                first = _first_run(states.get((account.name, stream)), seconds, start)
+                if account.adaptive_polling:
+                    self._tempos[(account.name, stream)] = pacing.StreamTempo(
+                        timedelta(seconds=account.fast_poll_seconds[stream]),
+                        timedelta(seconds=seconds))
+                first = _first_run(states.get((account.name, stream)),
+                                   self._interval(account, stream), start)
                 self.scheduler.add_job(
                     self.pull, IntervalTrigger(seconds=seconds, jitter=seconds * JITTER_SHARE),
                     args=(account, stream), id=job_id(account.name, stream),
@@ -175,18 +187,38 @@ class DeskScheduler:
 
     def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
         job = job_id(result.account, stream)
-        _log_quarantine(result, stream)
-        described = self._told_once(job, _describe(result))
+        log_quarantine(result, stream)
+        described = self._told_once(job, describe(result))
         if self.stop.is_set():
             log.info("%s/%s: %s in %.2f s; stopping", result.account, stream, described, seconds)
             return
         outcome = result.streams[0] if result.streams else None
+        self._follow_tempo(result.account, stream, outcome)
         wait_until = outcome.rate_limited_until if outcome else None
         if wait_until is not None:
             self._postpone(job, wait_until + RESET_MARGIN)
         paced = self._pace(result.account, stream, outcome) if outcome else ""
         log.info("%s/%s: %s in %.2f s; next run %s%s", result.account, stream,
                  described, seconds, self._next_run(job), paced)
+
+    def _follow_tempo(self, account_name: str, stream: str, outcome: StreamResult | None) -> None:
+        """Set the next run from the stream's tempo: sooner while customers write in it,
+        later while it is quiet. Rate limits and the usage headers may push it later still."""
+        tempo = self._tempos.get((account_name, stream))
+        if tempo is None:
+            return
+        now = self.now()
+        interval = tempo.after_poll(now, outcome.new_messages if outcome else 0)
+        jitter = timedelta(seconds=random.uniform(0, interval.total_seconds() * JITTER_SHARE))
+        assert self.scheduler is not None
+        if self.scheduler.get_job(job_id(account_name, stream)) is not None:
+            self.scheduler.modify_job(job_id(account_name, stream),
+                                      next_run_time=now + interval + jitter)
+
+    def _interval(self, account: AccountConfig, stream: str) -> timedelta:
+        """The stream's interval now: its tempo's, or the fixed `poll_seconds`."""
+        tempo = self._tempos.get((account.name, stream))
+        return tempo.current if tempo else timedelta(seconds=account.poll_seconds[stream])
 
     def _told_once(self, job: str, described: str) -> str:
         """`described`, or, when it is the failure this job last logged, a short line that
@@ -208,7 +240,9 @@ class DeskScheduler:
         if budget is None:
             return ""
         key = (account_name, stream)
-        cost = max(outcome.pages, pacing.requests_spent(self._budgets.get(key), budget))
+        cost = pacing.next_cost(outcome.pages,
+                                pacing.requests_spent(self._budgets.get(key), budget),
+                                key in self._tempos, outcome.deferral is not None)
         self._budgets[key] = budget
         spent = pacing.budget_spent(budget)
         self._times_spent[key] = self._times_spent.get(key, 0) + 1 if spent else 0
@@ -216,8 +250,10 @@ class DeskScheduler:
         streams = list(account.poll_seconds) if budget.percent else [stream]
         now, paced = self.now(), False
         for name in streams:
-            at = pacing.next_poll(budget, cost if name == stream else 1,
-                                  timedelta(seconds=account.poll_seconds[name]),
+            # a shared percentage quota doubles the slowest interval, not a busy stream's
+            interval = (timedelta(seconds=account.poll_seconds[name]) if budget.percent
+                        else self._interval(account, name))
+            at = pacing.next_poll(budget, cost if name == stream else 1, interval,
                                   now, max(self._times_spent[key], 1))
             if at is not None:
                 self._postpone(job_id(account_name, name), at)
@@ -322,20 +358,11 @@ class DeskScheduler:
                 pass
 
 
-def _log_quarantine(result: AccountResult, stream: str) -> None:
-    """One line per pass, not per item: how many were set aside, how many recovered."""
-    outcome = result.streams[0] if result.streams else None
-    if outcome is not None and (outcome.quarantined or outcome.recovered):
-        log.warning("%s/%s: %d item(s) set aside this pass, %d recovered from earlier passes "
-                    "(`socialdesk quarantine` lists the waiting ones)",
-                    result.account, stream, outcome.quarantined, outcome.recovered)
-
-
 def job_id(account: str, stream: str) -> str:
     return f"pull:{account}:{stream}"
 
 
-def _first_run(state: SyncCursor | None, seconds: int, start: datetime) -> datetime:
+def _first_run(state: SyncCursor | None, interval: timedelta, start: datetime) -> datetime:
     """At start, unless the stream waits for a reset, or the pace the stored headers of its
     last pull set (from when it succeeded) is not over yet."""
     if state is None:
@@ -345,29 +372,9 @@ def _first_run(state: SyncCursor | None, seconds: int, start: datetime) -> datet
         first = max(first, state.rate_limited_until + RESET_MARGIN)
     budget = pacing.from_text(state.rate_budget)
     if budget is not None and state.last_success_at is not None:
-        paced = pacing.next_poll(budget, 1, timedelta(seconds=seconds), state.last_success_at)
+        paced = pacing.next_poll(budget, 1, interval, state.last_success_at)
         first = max(first, paced or first)
     return first
-
-
-def _describe(result: AccountResult) -> str:
-    if result.skipped:
-        return f"skipped ({result.skipped})"
-    if result.error:
-        return f"failed: {result.error}"
-    if not result.streams:
-        return "stopped before pulling"
-    outcome = result.streams[0]
-    if outcome.skipped_until:
-        return f"rate limited until {outcome.skipped_until.astimezone(UTC):%H:%M:%S} UTC, skipped"
-    if outcome.failed:
-        return f"failed: {outcome.error}"
-    done = f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
-    if outcome.deferral is None:
-        return done
-    until = (f" until {outcome.resumes_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-             if outcome.resumes_at else "")
-    return f"{done}; {outcome.deferral}{until}, deferred"
 
 
 @contextmanager
@@ -398,11 +405,3 @@ def run_from_config(config_path: Path) -> int:
     finally:
         engine.dispose()
     return 0
-
-
-def overdue_summary(conversation_ids: frozenset[int]) -> str:
-    """"3 conversations past their SLA: #12, #40, #41", lowest number first."""
-    numbers = ", ".join(f"#{number}" for number in sorted(conversation_ids))
-    if len(conversation_ids) == 1:
-        return f"1 conversation past its SLA: {numbers}"
-    return f"{len(conversation_ids)} conversations past their SLA: {numbers}"

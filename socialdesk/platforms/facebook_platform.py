@@ -26,7 +26,11 @@ from socialdesk.platforms.contract import (
 DEFAULT_GRAPH_VERSION = "v25.0"
 """Graph v25.0 is available until 2028-07-29 (Graph API changelog, PLATFORMS.md)."""
 
-FACEBOOK_POLL_SECONDS = {"feed": 120, "messenger": 120}
+FACEBOOK_POLL_SECONDS = {"feed": 60, "messenger": 60}
+"""The slowest intervals, for quiet streams: a comment or message waits at most a minute."""
+FACEBOOK_FAST_POLL_SECONDS = {"feed": 30, "messenger": 30}
+"""While customers write. The Page's quota is shared by its streams; past 80 % of it the
+usage headers double the interval (`socialdesk.service.pacing`)."""
 
 MESSENGER_LIMIT = 2_000
 """Messenger's Send API refuses text longer than 2,000 characters (private replies too)."""
@@ -61,6 +65,7 @@ class FacebookAccount(AccountConfig):
     """The app has Meta's Human Agent feature: operators may answer Messenger up to 7 days
     after the person's last message (MESSAGE_TAG + HUMAN_AGENT), never automatic replies."""
     POLL_SECONDS = FACEBOOK_POLL_SECONDS
+    FAST_POLL_SECONDS = FACEBOOK_FAST_POLL_SECONDS
     """Streams `feed`, `messenger`, polled by `socialdesk run`."""
     LABEL = "Facebook"
 

@@ -20,8 +20,13 @@ from socialdesk.platforms.contract import (
     RedirectTexts,
 )
 
-X_POLL_SECONDS = {"mentions": 90, "dms": 180}
-"""Mentions every 60-120 s, DMs every 2-5 min: DM lookup allows 15 calls per 15 min."""
+X_POLL_SECONDS = {"mentions": 60, "dms": 120}
+"""The slowest intervals, for quiet streams: a mention waits at most a minute, a DM two
+(DM lookup allows 15 calls per 15 min: a quiet stream spends half of them)."""
+X_FAST_POLL_SECONDS = {"mentions": 20, "dms": 60}
+"""While customers write: mentions cost nothing when empty (`since_id`, billed per post
+returned) and allow 300 calls per 15 min; DMs at 60 s spend the whole 15 per 15 min, and
+the usage headers slow them further when a pass takes more than one page."""
 
 X_POST_LIMIT = 280
 """X counts weighted characters: most Latin text 1 each, CJK and emoji 2, any URL 23."""
@@ -43,6 +48,7 @@ class XAccount(AccountConfig):
     access_token_env: str
     access_token_secret_env: str
     POLL_SECONDS = X_POLL_SECONDS
+    FAST_POLL_SECONDS = X_FAST_POLL_SECONDS
     """Streams `mentions`, `dms`, polled by `socialdesk run`."""
     LABEL = "X"
 
@@ -51,7 +57,8 @@ class XAccount(AccountConfig):
 
     def options(self) -> dict[str, Any]:
         env_names = {f"{key}_env": name for key, name in self.secret_env_names().items()}
-        return {"user_id": self.user_id, "max_response_mb": self.max_response_mb, **env_names}
+        return {"user_id": self.user_id, "max_response_mb": self.max_response_mb,
+                "adaptive_polling": self.adaptive_polling, **env_names}
 
     def own_id(self) -> str:
         return self.user_id

@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,7 @@ from socialdesk.sandbox.state import (
     IdFactory,
     Store,
 )
+from socialdesk.sandbox.traffic import Traffic
 from socialdesk.sandbox.wire import Request, Response
 from socialdesk.sandbox.x_api import XApi
 
@@ -51,7 +53,9 @@ class SandboxServer:
     own posts and echoes (its replies, DMs and Page comments, which are outbound) and a
     few X `ParticipantsJoin` events, which carry no text. With `static=True` nothing is
     ever added by the server itself; otherwise a background thread adds one customer
-    item every `live_interval` seconds. `generate()` adds items on demand in both modes.
+    item every `live_interval` seconds, on a fixed schedule (a steady rate), from
+    `start()` or from `start_live()`. `generate()` adds items on demand in both modes.
+    `traffic` counts the answers per endpoint and keeps when each live item arrived.
 
     `clock` (keyword-only) replaces the real clock: tests pass a fixed time to compare
     two servers byte for byte. `timeout_seconds` is how long a `timeout` fault holds the
@@ -90,7 +94,10 @@ class SandboxServer:
         backend = Backend(self.store, self.limiter, self.faults, self.clock,
                           lambda: self.base_url, timeout_seconds)
         self.x, self.graph = XApi(backend, x_access_level), GraphApi(backend)
+        self.traffic = Traffic()
         self.stopping = threading.Event()
+        self._live: threading.Thread | None = None
+        self._live_stop = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._connections: set[socket.socket] = set()
@@ -109,9 +116,26 @@ class SandboxServer:
         self.port = httpd.server_address[1]
         self.stopping.clear()
         self._spawn(lambda: httpd.serve_forever(poll_interval=0.1), "sandbox-http")
-        if not self.static and self.live_interval > 0:
-            self._spawn(self._live_loop, "sandbox-live")
+        if not self.static:
+            self.start_live()
         return self.base_url
+
+    def start_live(self, interval: float | None = None) -> None:
+        """Add one customer item every `interval` seconds (default `live_interval`) until
+        `stop()`; a static sandbox can start its live traffic later, e.g. after a backfill."""
+        if interval is not None:
+            self.live_interval = interval
+        if self._live is not None or self.live_interval <= 0:
+            return
+        self._live_stop.clear()
+        self._live = self._spawn(self._live_loop, "sandbox-live")
+
+    def stop_live(self) -> None:
+        """Stop adding live items; the server keeps answering."""
+        self._live_stop.set()
+        if self._live is not None:
+            self._live.join(timeout=5)
+            self._live = None
 
     def stop(self) -> None:
         """Stop serving, wake any connection held by a timeout fault, and release the port."""
@@ -124,6 +148,7 @@ class SandboxServer:
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads.clear()
+        self._live = None
 
     def __enter__(self) -> SandboxServer:
         self.start()
@@ -160,14 +185,22 @@ class SandboxServer:
             except OSError:
                 pass
 
-    def _spawn(self, target: Callable[[], None], name: str) -> None:
+    def _spawn(self, target: Callable[[], None], name: str) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+        return thread
 
     def _live_loop(self) -> None:
-        while not self.stopping.wait(self.live_interval):
-            self.generate(1)
+        """One item per interval on a fixed schedule: a slow write never lowers the rate."""
+        due = time.monotonic()
+        while True:
+            due += self.live_interval
+            self._live_stop.wait(max(0.0, due - time.monotonic()))
+            if self.stopping.is_set() or self._live_stop.is_set():
+                return
+            arrived = self.clock()
+            self.traffic.arrived(self.generate(1), arrived)
 
     # -- control ------------------------------------------------------------------------
 
@@ -217,10 +250,13 @@ class SandboxServer:
         if request.path == CONTROL or request.path.startswith(CONTROL + "/"):
             return self._control(request)
         if request.path.startswith("/2/"):
-            return self.x.handle(request)
-        if _GRAPH_PATH.match(request.path):
-            return self.graph.handle(request)
-        return Response(404, {"error": f"no sandbox route for {request.path}"})
+            response = self.x.handle(request)
+        elif _GRAPH_PATH.match(request.path):
+            response = self.graph.handle(request)
+        else:
+            return Response(404, {"error": f"no sandbox route for {request.path}"})
+        self.traffic.record(request, response)
+        return response
 
     def _control(self, request: Request) -> Response:
         route = (request.method, request.path.removeprefix(CONTROL).strip("/"))

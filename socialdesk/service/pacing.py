@@ -1,5 +1,6 @@
-"""How soon a stream may be polled again, read from the platform's usage headers before it
-refuses, not after.
+"""How soon a stream may be polled again: fast while customers are writing in it, slower
+when it is quiet (`StreamTempo`), and never sooner than the platform's usage headers allow,
+read before it refuses, not after.
 
 X says how many requests each window has left and when it resets (`x-rate-limit-*`, and
 the 24-hour `x-app-limit-24hour-*`/`x-user-limit-24hour-*` caps): the pace spreads what is
@@ -14,6 +15,7 @@ back-off policy). A budget with nothing left stops a walk after the page that sa
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +27,54 @@ UNKNOWN_RESET_WAIT = timedelta(minutes=5)
 """A spent budget that names no reset waits this long first (PLATFORMS.md: 5 min, doubling
 to 60 while it stays spent)."""
 LONGEST_UNKNOWN_RESET_WAIT = timedelta(minutes=60)
+
+
+ACTIVE_FOR = timedelta(minutes=2)
+"""A stream counts as active this long after a poll found something new in it: customers
+who have just written tend to write again within a minute or two."""
+SLOWING = 1.5
+"""Each quiet poll after the active spell waits this much longer than the one before, up to
+the slowest interval: 20 s becomes 30, 45, 60 in under three minutes."""
+
+
+@dataclass
+class StreamTempo:
+    """How often one stream is polled, from what its last polls found.
+
+    A poll that finds something new keeps the stream at its fastest interval for
+    `ACTIVE_FOR`; after that every empty poll stretches the interval by `SLOWING`, up to
+    the slowest. The first poll after a quiet spell waits at most the slowest interval,
+    so `poll_seconds` bounds how stale a quiet stream can be. The usage headers may still
+    push a poll later (`next_poll`): the tempo decides how soon we want to look, the
+    budget how soon we may.
+    """
+
+    fastest: timedelta
+    slowest: timedelta
+    interval: timedelta | None = None
+    last_new_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.fastest = min(self.fastest, self.slowest)
+
+    @property
+    def current(self) -> timedelta:
+        """The interval the stream is polled at now (the fastest before any poll)."""
+        return self.interval or self.fastest
+
+    def after_poll(self, now: datetime, new_items: int) -> timedelta:
+        """Record what a poll at `now` found; return the interval until the next one."""
+        if new_items > 0:
+            self.last_new_at = now
+        if self.interval is None or self.active(now):
+            self.interval = self.fastest
+        else:
+            self.interval = min(self.interval * SLOWING, self.slowest)
+        return self.interval
+
+    def active(self, now: datetime) -> bool:
+        """New items were found less than `ACTIVE_FOR` ago."""
+        return self.last_new_at is not None and now - self.last_new_at < ACTIVE_FOR
 
 
 def windows(budget: RateLimitStatus) -> tuple[RateLimitStatus, ...]:
@@ -62,6 +112,21 @@ def requests_spent(previous: RateLimitStatus | None, current: RateLimitStatus) -
     if previous.reset_at != current.reset_at or None in (previous.remaining, current.remaining):
         return 0
     return max((previous.remaining or 0) - (current.remaining or 0), 0)
+
+
+def next_cost(pages: int, spent: int, adaptive: bool, backlog: bool) -> int:
+    """Requests the next pull is expected to cost, for `next_poll`.
+
+    `pages` is what the last pull took and `spent` what the window lost since the pull
+    before (`requests_spent`: the pull's pages plus whatever else spent the same budget).
+    A fixed-interval stream expects the next pull to cost as much as the last. An adaptive
+    stream sizes its pages to what arrives and polls again before much piles up, so a pull
+    that needed a second page is no forecast: its next pull costs one request, plus what
+    others spent meanwhile. A backlog (a walk cut short) costs its pages again.
+    """
+    if not adaptive or backlog:
+        return max(pages, spent, 1)
+    return 1 + max(spent - pages, 0)
 
 
 def next_poll(

@@ -1,0 +1,82 @@
+"""How many DM events each request asks X for: few while the stream is quiet, more only
+when a page comes back full of new events.
+
+`GET /2/dm_events` has no `since_id`: every request returns a page from the newest event,
+and X bills every event returned (PLATFORMS.md). A page of 100 on a quiet stream re-reads
+100 known events to find none new. So the first page of a pass asks for one and a half
+times the new events expected since the last pass (the recent rate times the time since),
+plus two: the known event that ends the walk, and one to spare. A quiet stream asks for
+2 events (X accepts 1 to 100, tweepy's docstring). A page whose events are all new means
+more may wait behind it: the next page asks for twice as many, up to 100. The rate
+follows what each pass finds, smoothed (`RATE_WEIGHT`).
+
+A pass that needs a second request costs a second DM lookup of the 15 per 15 minutes,
+which delays the next pass (the usage headers spread what is left); a known event read
+again costs nothing more on the bill the same UTC day. So the first page errs on the
+large side. The rate is carried in the stream's cursor (`WalkCursor.recent`, new events
+per minute, and `polled_at`), so a restarted `run` or a cron `sync` keeps it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from connectors.x_walk import WalkCursor
+
+DM_PAGE_SIZE = 100
+"""The largest `max_results` of `GET /2/dm_events`: a first walk (the backfill), a walk
+resumed after its page cap, and every page when adaptive polling is off."""
+
+DM_QUIET_PAGE = 2
+"""A quiet stream's page: the known newest event, and room for one new one."""
+
+MARGIN = 1.5
+"""The first page asks for this many times the events expected, so a pass that finds a
+few more than usual still needs one request."""
+
+RATE_WEIGHT = 0.3
+"""The weight of the last pass in the running rate: it follows a change within a few
+passes, and one busy minute does not make every later page large."""
+
+LONGEST_GAP_MINUTES = 60.0
+"""Expectations stop growing past an hour without a pass (a page of 100 by then)."""
+
+
+def first_page(start: WalkCursor, adaptive: bool, now: datetime) -> int:
+    """`max_results` of a pass's first request."""
+    if not adaptive or start.recent is None or start.next_token is not None:
+        return DM_PAGE_SIZE
+    expected = start.recent * _minutes_since(start, now)
+    return _clamped(math.ceil(MARGIN * expected) + DM_QUIET_PAGE)
+
+
+def next_page(size: int, new_on_page: int, adaptive: bool) -> int:
+    """`max_results` of the request after a page of `size` with `new_on_page` new events:
+    twice as many when the page was all new, else unchanged."""
+    if not adaptive:
+        return DM_PAGE_SIZE
+    return _clamped(2 * size) if new_on_page >= size else size
+
+
+def recent_after(start: WalkCursor, new_in_walk: int, adaptive: bool, now: datetime
+                 ) -> float | None:
+    """The rate (new events per minute) to store when a walk that began at `now` ends with
+    `new_in_walk` new events. A first walk reads the whole history: no rate, so 0."""
+    if not adaptive:
+        return None
+    if start.recent is None or start.polled_at is None:
+        return 0.0
+    observed = new_in_walk / max(_minutes_since(start, now), 1 / 60)
+    return (1 - RATE_WEIGHT) * start.recent + RATE_WEIGHT * observed
+
+
+def _minutes_since(start: WalkCursor, now: datetime) -> float:
+    if start.polled_at is None:
+        return 1.0
+    minutes = (now.timestamp() - start.polled_at) / 60
+    return min(max(minutes, 0.0), LONGEST_GAP_MINUTES)
+
+
+def _clamped(size: int) -> int:
+    return max(1, min(size, DM_PAGE_SIZE))

@@ -1,0 +1,48 @@
+"""What `socialdesk run` logs: one line per pull, one per change of the SLA picture."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from socialdesk.sync import AccountResult
+
+log = logging.getLogger("socialdesk.scheduler")
+"""The scheduler's logger: `run`'s lines keep the name users grep for."""
+
+
+def log_quarantine(result: AccountResult, stream: str) -> None:
+    """One line per pass, not per item: how many were set aside, how many recovered."""
+    outcome = result.streams[0] if result.streams else None
+    if outcome is not None and (outcome.quarantined or outcome.recovered):
+        log.warning("%s/%s: %d item(s) set aside this pass, %d recovered from earlier passes "
+                    "(`socialdesk quarantine` lists the waiting ones)",
+                    result.account, stream, outcome.quarantined, outcome.recovered)
+
+
+def describe(result: AccountResult) -> str:
+    if result.skipped:
+        return f"skipped ({result.skipped})"
+    if result.error:
+        return f"failed: {result.error}"
+    if not result.streams:
+        return "stopped before pulling"
+    outcome = result.streams[0]
+    if outcome.skipped_until:
+        return f"rate limited until {outcome.skipped_until.astimezone(UTC):%H:%M:%S} UTC, skipped"
+    if outcome.failed:
+        return f"failed: {outcome.error}"
+    done = f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
+    if outcome.deferral is None:
+        return done
+    until = (f" until {outcome.resumes_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+             if outcome.resumes_at else "")
+    return f"{done}; {outcome.deferral}{until}, deferred"
+
+
+def overdue_summary(conversation_ids: frozenset[int]) -> str:
+    """"3 conversations past their SLA: #12, #40, #41", lowest number first."""
+    numbers = ", ".join(f"#{number}" for number in sorted(conversation_ids))
+    if len(conversation_ids) == 1:
+        return f"1 conversation past its SLA: {numbers}"
+    return f"{len(conversation_ids)} conversations past their SLA: {numbers}"
