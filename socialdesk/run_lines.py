@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import datetime, tzinfo
 
+from socialdesk.clock import zone_time
 from socialdesk.sync import AccountResult
 
 log = logging.getLogger("socialdesk.scheduler")
@@ -20,7 +21,8 @@ def log_quarantine(result: AccountResult, stream: str) -> None:
                     result.account, stream, outcome.quarantined, outcome.recovered)
 
 
-def describe(result: AccountResult) -> str:
+def describe(result: AccountResult, zone: tzinfo, now: datetime) -> str:
+    """What one pull did, its times on the desk's clock (`zone`), named."""
     if result.skipped:
         return f"skipped ({result.skipped})"
     if result.error:
@@ -29,14 +31,13 @@ def describe(result: AccountResult) -> str:
         return "stopped before pulling"
     outcome = result.streams[0]
     if outcome.skipped_until:
-        return f"rate limited until {outcome.skipped_until.astimezone(UTC):%H:%M:%S} UTC, skipped"
+        return f"rate limited until {zone_time(outcome.skipped_until, zone, now)}, skipped"
     if outcome.failed:
         return f"failed: {outcome.error}"
     done = f"+{outcome.new_messages} new, {outcome.duplicates} already stored"
     if outcome.deferral is None:
         return done
-    until = (f" until {outcome.resumes_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-             if outcome.resumes_at else "")
+    until = f" until {zone_time(outcome.resumes_at, zone)}" if outcome.resumes_at else ""
     return f"{done}; {outcome.deferral}{until}, deferred"
 
 

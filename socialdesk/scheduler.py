@@ -43,7 +43,7 @@ from sqlalchemy import Engine
 from tzlocal import get_localzone
 
 from connectors.base import RateLimitStatus
-from socialdesk.clock import Clock, system_clock
+from socialdesk.clock import Clock, system_clock, zone_time
 from socialdesk.config import AccountConfig, ScheduledReport, Settings, load_settings
 from socialdesk.desk.outbox import dispatch_due
 from socialdesk.errors import ConfigError, environment_fault
@@ -178,8 +178,8 @@ class DeskScheduler:
             spent_until = self._account_wait.get(account.name)
             if spent_until is not None and spent_until > self.now():
                 self._postpone(job_id(account.name, stream), spent_until)
-                log.info("%s/%s: the account's quota is spent until %s UTC; next run %s",
-                         account.name, stream, f"{spent_until:%H:%M:%S}",
+                log.info("%s/%s: the account's quota is spent until %s; next run %s",
+                         account.name, stream, self._clock_text(spent_until),
                          self._next_run(job_id(account.name, stream)))
                 return
             result = sync_account(self.context, account, streams=(stream,))
@@ -188,7 +188,7 @@ class DeskScheduler:
     def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
         job = job_id(result.account, stream)
         log_quarantine(result, stream)
-        described = self._told_once(job, describe(result))
+        described = self._told_once(job, describe(result, self.settings.desk_zone, self.now()))
         if self.stop.is_set():
             log.info("%s/%s: %s in %.2f s; stopping", result.account, stream, described, seconds)
             return
@@ -228,7 +228,7 @@ class DeskScheduler:
             return described
         told = self._told_failures.get(job)
         if told is not None and told[0] == described:
-            return f"failed again, as logged at {told[1].astimezone(UTC):%H:%M:%S} UTC"
+            return f"failed again, as logged at {self._clock_text(told[1])}"
         self._told_failures[job] = (described, self.now())
         return described
 
@@ -261,7 +261,7 @@ class DeskScheduler:
         if spent and budget.percent:
             self._account_wait[account_name] = pacing.spent_until(budget) or (
                 now + pacing.unknown_reset_wait(self._times_spent[key]))
-        return f" (paced: {pacing.describe(budget)})" if paced else ""
+        return f" (paced: {pacing.describe(budget, self.settings.desk_zone)})" if paced else ""
 
     def _postpone(self, job: str, until: datetime) -> None:
         """Move the next run to the reset, so no poll lands in a 429."""
@@ -277,7 +277,11 @@ class DeskScheduler:
         current = self.scheduler.get_job(job)
         if current is None or current.next_run_time is None:
             return "none (stopping)"
-        return f"{current.next_run_time.astimezone(UTC):%H:%M:%S} UTC"
+        return self._clock_text(current.next_run_time)
+
+    def _clock_text(self, moment: datetime) -> str:
+        """`moment` for a log line: on the desk's clock, named ("11:15:00 CET")."""
+        return zone_time(moment, self.settings.desk_zone, self.now())
 
     def check_sla(self) -> list[int]:
         """Give due times to conversations that lack one; log those past due in one line, at

@@ -30,7 +30,7 @@ from connectors.base import (
     RetriableAPIError,
     WalkIncomplete,
 )
-from socialdesk.clock import Clock
+from socialdesk.clock import Clock, zone_time
 from socialdesk.config import AccountConfig, Settings
 from socialdesk.desk.outbox import DispatchReport, dispatch_due
 from socialdesk.errors import AccountSyncError, SocialdeskError
@@ -281,7 +281,8 @@ def _sync_stream(
                   lease_name, rules)
         except RateLimited as limit:
             result.rate_limited_until = limit.reset_at
-            result.error = f"rate limited until {limit.reset_at:%Y-%m-%d %H:%M:%S} UTC"
+            until = zone_time(limit.reset_at, context.settings.desk_zone)
+            result.error = f"rate limited until {until}"
             record_stream_failure(session, account, stream, result.error, limit.reset_at,
                                   context.clock())
             return result

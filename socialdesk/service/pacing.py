@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from connectors.base import RateLimitStatus
+from socialdesk.clock import zone_time
 
 SLOW_DOWN_SHARE = 0.8
 """Past this share of a percentage quota used, the poll interval doubles (PLATFORMS.md)."""
@@ -166,12 +167,14 @@ def _window_pace(
     return now + (reset - now) * min(cost / window.remaining, 1)
 
 
-def describe(budget: RateLimitStatus) -> str:
-    """For log lines: "7 of 15 left until 10:15:00 UTC", "85 % used"; the tightest window."""
+def describe(budget: RateLimitStatus, zone: tzinfo) -> str:
+    """For log lines: "7 of 15 left until 11:15:00 CET" (the desk's `zone`), "85 % used";
+    the tightest window."""
     if budget.percent:
         return f"{100 - (budget.remaining or 0)} % used"
     left = f"{budget.remaining} of {budget.limit}" if budget.limit else f"{budget.remaining}"
-    until = f" until {budget.reset_at:%H:%M:%S} UTC" if budget.reset_at else ""
+    until = f" until {zone_time(budget.reset_at, zone, budget.reset_at)}" \
+        if budget.reset_at else ""
     return f"{left} left{until}"
 
 

@@ -135,6 +135,8 @@ def test_the_systemd_unit_runs_from_its_environment_and_stops_on_its_signal(
     assert process.returncode == 0, stderr
     stamps = re.findall(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (\S+) INFO ", stderr, re.MULTILINE)
     assert stamps and set(stamps) <= {"CET", "CEST"}, stderr
+    runs = re.findall(r"; next run \d\d:\d\d:\d\d (\S+)", stderr)  # and inside the lines
+    assert runs and set(runs) <= {"CET", "CEST"}, stderr
 
 
 def _stored_so_far(config: Path) -> set[tuple[str, str]]:
