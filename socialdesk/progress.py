@@ -1,17 +1,19 @@
-"""A progress display for long first syncs, on stderr and only when it is a terminal."""
+"""Progress displays for long work (a first sync, a rescan, a large export), on stderr and
+only when it is a terminal."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import TextIO
+from typing import Self, TextIO
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
     TaskID,
     TextColumn,
@@ -21,28 +23,21 @@ from rich.progress import (
 from rich.text import Text
 
 
-class SyncProgress:
-    """Counts items per account and stream; silent when stderr is a file or a cron mail.
+class TerminalProgress:
+    """A live display on `err` only when it is a terminal (and `shown`): silent in a file,
+    a pipe or a cron mail, which get the final line alone.
 
-    While the bars are live, log lines go through the bars' console: written straight to
-    stderr they would break into the bars' redraw and leave torn lines behind.
+    While it is live, log lines go through its console: written straight to stderr they
+    would break into the bars' redraw and leave torn lines behind.
     """
 
-    def __init__(self, err: TextIO) -> None:
+    def __init__(self, err: TextIO, *columns: ProgressColumn | str, shown: bool = True) -> None:
         console = Console(file=err)
-        self.enabled = console.is_terminal
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("{task.completed} items"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self.tasks: dict[tuple[str, str], TaskID] = {}
+        self.enabled = shown and console.is_terminal
+        self.progress = Progress(*columns, console=console, transient=True)
         self._live = ExitStack()
 
-    def __enter__(self) -> SyncProgress:
+    def __enter__(self) -> Self:
         if self.enabled:
             self._live.enter_context(logging_through(self.progress.console))
             self.progress.start()
@@ -52,6 +47,15 @@ class SyncProgress:
         if self.enabled:
             self.progress.stop()
             self._live.close()
+
+
+class SyncProgress(TerminalProgress):
+    """Items per account and stream, as the sync's pages arrive."""
+
+    def __init__(self, err: TextIO) -> None:
+        super().__init__(err, SpinnerColumn(), TextColumn("{task.description}"),
+                         TextColumn("{task.completed} items"), TimeElapsedColumn())
+        self.tasks: dict[tuple[str, str], TaskID] = {}
 
     def page(self, account: str, stream: str, items: int) -> None:
         if not self.enabled:
@@ -62,34 +66,31 @@ class SyncProgress:
         self.progress.advance(self.tasks[key], items)
 
 
-class CountedProgress:
-    """One bar towards a known total (`privacy rescan`'s messages); silent, like the sync's,
-    when stderr is not a terminal."""
+class CountedProgress(TerminalProgress):
+    """One bar towards a known total (`privacy rescan`'s messages)."""
 
     def __init__(self, err: TextIO, description: str, total: int) -> None:
-        console = Console(file=err)
-        self.enabled = console.is_terminal
-        self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
-        )
+        super().__init__(err, TextColumn("{task.description}"), BarColumn(),
+                         MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
         self.task = self.progress.add_task(description, total=total)
-        self._live = ExitStack()
-
-    def __enter__(self) -> CountedProgress:
-        if self.enabled:
-            self._live.enter_context(logging_through(self.progress.console))
-            self.progress.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.enabled:
-            self.progress.stop()
-            self._live.close()
 
     def advance(self, done: int) -> None:
         if self.enabled:
             self.progress.advance(self.task, done)
+
+
+class RowsProgress(TerminalProgress):
+    """Rows written so far by a long export (`report` to a file or a pipe)."""
+
+    def __init__(self, err: TextIO, label: str, shown: bool) -> None:
+        super().__init__(err, SpinnerColumn(), TextColumn(label),
+                         TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+                         shown=shown)
+        self.task = self.progress.add_task(label, total=None)
+
+    def rows(self, written: int) -> None:
+        if self.enabled:
+            self.progress.update(self.task, completed=written)
 
 
 class ConsoleHandler(logging.Handler):

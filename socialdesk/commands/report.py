@@ -15,6 +15,7 @@ from sqlmodel import Session
 from socialdesk.clock import system_clock
 from socialdesk.config import Settings, load_settings
 from socialdesk.errors import UsageError
+from socialdesk.progress import RowsProgress
 from socialdesk.store.db import open_configured_store
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def run_workbook_report(config_path: Path, command: ReportCommand, target: Path,
     settings, engine, request = _prepared(config_path, command)
     with (Session(engine) as session,
           atomic_path(target, private=command.unmask) as temporary,
-          ReportProgress(err or sys.stderr, command.kind, shown=True) as shown):
+          _progress(err or sys.stderr, command.kind, shown=True) as shown):
         return write_workbook_report(session, settings, request, temporary,
                                      now=system_clock(), progress=shown.rows)
 
@@ -96,40 +97,15 @@ def run_report(config_path: Path, command: ReportCommand, out: TextIO,
     with Session(engine) as session:
         if command.kind == "summary":
             return print_summary(session, settings, request, command.as_json, out)
-        with ReportProgress(err or sys.stderr, command.kind, shown=not out.isatty()) as shown:
+        with _progress(err or sys.stderr, command.kind, shown=not out.isatty()) as shown:
             return write_report(session, settings, request, for_eyes(out), now=system_clock(),
                                 progress=shown.rows)
 
 
-class ReportProgress:
-    """Rows written so far, on stderr while a long report is written to a file or a pipe:
-    only when stderr is a terminal (cron mail and logs get the final count alone), and never
-    when the report itself is printed on that terminal. Cleared when the report ends."""
-
-    def __init__(self, err: TextIO, kind: str, shown: bool) -> None:
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        console = Console(file=err)
-        self.enabled = shown and console.is_terminal
-        self._progress = Progress(
-            SpinnerColumn(), TextColumn(f"{kind} report"),
-            TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
-            console=console, transient=True)
-        self._task = self._progress.add_task(kind, total=None)
-
-    def __enter__(self) -> ReportProgress:
-        if self.enabled:
-            self._progress.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.enabled:
-            self._progress.stop()
-
-    def rows(self, written: int) -> None:
-        if self.enabled:
-            self._progress.update(self._task, completed=written)
+def _progress(err: TextIO, kind: str, shown: bool) -> RowsProgress:
+    """Rows written so far, on stderr while a long report goes to a file or a pipe: only
+    when stderr is a terminal, and never when the report itself is printed on it."""
+    return RowsProgress(err, f"{kind} report", shown)
 
 
 def for_eyes(out: TextIO) -> TextIO:
