@@ -695,12 +695,16 @@ def serialise(rows: list[dict[str, object]]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
-def main() -> int:
-    rows = build()
-    OUTPUT.write_text(serialise(rows), encoding="utf-8")
+def write(rows: list[dict[str, object]], output: Path, noun: str) -> int:
+    """Write the set and say what it holds (this builder's and the tweets' one)."""
+    output.write_text(serialise(rows), encoding="utf-8")
     kinds = {k: sum(r["kind"] == k for r in rows) for k in ("pii", "lookalike")}
-    print(f"wrote {len(rows)} posts to {OUTPUT} ({kinds})")  # noqa: T201
+    print(f"wrote {len(rows)} {noun} to {output} ({kinds})")  # noqa: T201
     return 0
+
+
+def main() -> int:
+    return write(build(), OUTPUT, "posts")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ phonenumbers and python-stdnum, never with socialdesk's detector.
 from __future__ import annotations
 
 import importlib.util
-import json
 import random
 import re
 import string
@@ -427,16 +426,11 @@ def _row(row_id: str, text: str, entities: list[dict[str, object]], context: str
     return row
 
 
-def serialise(rows: list[dict[str, object]]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+serialise = POSTS.serialise
 
 
 def main() -> int:
-    rows = build()
-    OUTPUT.write_text(serialise(rows), encoding="utf-8")
-    kinds = {k: sum(r["kind"] == k for r in rows) for k in ("pii", "lookalike")}
-    print(f"wrote {len(rows)} tweets to {OUTPUT} ({kinds})")  # noqa: T201
-    return 0
+    return int(POSTS.write(build(), OUTPUT, "tweets"))
 
 
 if __name__ == "__main__":
