@@ -41,7 +41,9 @@ from socialdesk.rules_config import (
     SlaSettings,
     Strict,
     TemplateLanguage,
+    check_poll_seconds,
     check_timezone,
+    fast_poll_intervals,
 )
 from socialdesk.tokens_file import read_tokens_file
 
@@ -73,43 +75,6 @@ def _check_base_url(url: str | None) -> str | None:
     except ConfigurationError as error:
         raise ValueError(str(error)) from None
     return url.rstrip("/") if url else None
-
-
-POLL_SECONDS_RANGE = (2, 86_400)
-"""Below 2 s every poll is an API call with nothing new; above a day a queue is not fresh."""
-
-
-
-def check_poll_seconds(
-    value: dict[str, int], defaults: dict[str, int], platform: str
-) -> dict[str, int]:
-    """A platform's `poll_seconds`: known streams only, each in range, defaults filled in."""
-    unknown = set(value) - set(defaults)
-    if unknown:
-        raise ValueError(f"{platform} has no stream {sorted(unknown)[0]!r}; "
-                         f"streams: {', '.join(defaults)}")
-    low, high = POLL_SECONDS_RANGE
-    for stream, seconds in value.items():
-        if not low <= seconds <= high:
-            raise ValueError(f"{stream}: poll interval must be {low} to {high} seconds")
-    return {**defaults, **value}
-
-
-def fast_poll_intervals(
-    value: dict[str, int], defaults: dict[str, int], slowest: dict[str, int], platform: str
-) -> dict[str, int]:
-    """A platform's `fast_poll_seconds`, defaults filled in: never slower than the stream's
-    `poll_seconds` (a default is lowered to it; an explicit value above it is refused)."""
-    checked = check_poll_seconds(value, {s: defaults.get(s, slowest[s]) for s in slowest},
-                                 platform)
-    for stream, seconds in value.items():
-        if seconds > slowest[stream]:
-            raise ValueError(f"{stream} ({seconds}) is above "
-                             f"poll_seconds.{stream} ({slowest[stream]}): the fast interval is "
-                             "the one used while customers are writing")
-    return {stream: min(seconds, slowest[stream]) for stream, seconds in checked.items()}
-
-
 
 
 class AccountConfig(Strict, abc.ABC):
