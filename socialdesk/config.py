@@ -34,6 +34,7 @@ from socialdesk.config_errors import describe_invalid
 from socialdesk.errors import AccountSyncError, ConfigError, UsageError
 from socialdesk.paths import default_database_url
 from socialdesk.rules_config import (
+    DEFAULT_TIMEZONE,
     AcknowledgementSettings,
     HoursSettings,
     PrivacyMode,
@@ -286,8 +287,7 @@ class Settings(Strict):
     def desk_zone(self) -> ZoneInfo:
         """The one time zone people read times in: `[hours] timezone` (Europe/Rome by
         default), for the desk, `run`'s and `sync`'s lines, `doctor` and the reports."""
-        hours = self.hours or HoursSettings()
-        return ZoneInfo(hours.timezone)
+        return ZoneInfo(self.hours.timezone if self.hours else DEFAULT_TIMEZONE)
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:

@@ -218,10 +218,14 @@ def check_timezone(value: str | None) -> str | None:
     return value
 
 
+DEFAULT_TIMEZONE = "Europe/Rome"
+"""The desk's zone when the config names none: times shown, report days, opening hours."""
+
+
 class HoursSettings(Strict):
     """Published staff hours (seed 002): weekly openings in a time zone, minus closed days."""
 
-    timezone: str = "Europe/Rome"
+    timezone: str = DEFAULT_TIMEZONE
     """IANA time zone the openings are written in; an account may override it."""
     mon: tuple[str, ...] = ("09:00-18:00",)
     tue: tuple[str, ...] = ("09:00-18:00",)

@@ -72,7 +72,6 @@ def run_workbook_report(config_path: Path, command: ReportCommand, target: Path,
 def _prepared(config_path: Path, command: ReportCommand
               ) -> tuple[Settings, Engine, ReportRequest]:
     from socialdesk.reports import ReportPeriod, ReportRequest
-    from socialdesk.reports.kinds import desk_zone
 
     settings = load_settings(config_path)
     if command.account:
@@ -80,7 +79,7 @@ def _prepared(config_path: Path, command: ReportCommand
     engine = open_configured_store(settings)
     request = ReportRequest(
         kind=command.kind,
-        period=ReportPeriod.from_local_dates(command.since, command.until, desk_zone(settings)),
+        period=ReportPeriod.from_local_dates(command.since, command.until, settings.desk_zone),
         account=command.account, unmask=command.unmask, excel=command.excel,
         operator=command.actor,
     )
@@ -134,8 +133,7 @@ def print_summary(
         return 0
     from rich.console import Console
 
-    from socialdesk.reports.kinds import desk_zone
     from socialdesk.reports.summary import summary_table
 
-    Console(file=out).print(summary_table(period, rows, desk_zone(settings)))
+    Console(file=out).print(summary_table(period, rows, settings.desk_zone))
     return 0

@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -22,7 +21,6 @@ from socialdesk.reports.figures import (
     percentile,
     sla_met_percent,
 )
-from socialdesk.service.hours import hours_for
 from socialdesk.store.models import OutboxState
 from socialdesk.store.tables import ACCOUNT, CONVERSATION, EXPOSURE, MESSAGE, OUTBOX
 
@@ -106,7 +104,7 @@ def daily_rows(
 ) -> Iterator[tuple[object, ...]]:
     """Per local day and channel: messages in, conversations opened, answered, breaches."""
     groups: dict[tuple[date, str], _Group] = defaultdict(_Group)
-    zone = desk_zone(settings)
+    zone = settings.desk_zone
     for figures in conversation_figures(session, settings, period, now, account):
         assert figures.opened_at is not None
         groups[(figures.opened_at.astimezone(zone).date(), figures.channel)].figures.append(
@@ -121,13 +119,6 @@ def daily_rows(
             percentile(_present(f.first_response_minutes for f in answered), 0.5),
             sum(1 for f in group.figures if f.sla_met is False),
         )
-
-
-def desk_zone(settings: Settings) -> ZoneInfo:
-    """The desk's time zone (`[hours] timezone`, Europe/Rome without `[hours]`): report days
-    and `--since`/`--until` are its days, not the machine's `TZ`, so cron on a UTC server
-    cuts the same days."""
-    return hours_for(settings.hours).zone
 
 
 def inbound_days(

@@ -10,7 +10,6 @@ from sqlmodel import Session
 
 from socialdesk.config import ScheduledReport, Settings
 from socialdesk.reports import ReportPeriod, ReportRequest, atomic_output, write_report
-from socialdesk.reports.kinds import desk_zone
 
 
 def previous_period(length: str, now: datetime, zone: tzinfo) -> tuple[date, date]:
@@ -39,7 +38,7 @@ def run_scheduled_report(
     engine: Engine, settings: Settings, entry: ScheduledReport, now: datetime
 ) -> tuple[Path, int]:
     """Write one scheduled report atomically; returns where and how many rows."""
-    zone = desk_zone(settings)
+    zone = settings.desk_zone
     first, last = previous_period(entry.period, now, zone)
     target = output_path(entry, first, last, now.astimezone(zone).date())
     request = ReportRequest(kind=entry.kind,

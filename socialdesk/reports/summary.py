@@ -14,7 +14,7 @@ from socialdesk.config import Settings
 from socialdesk.reports.csvout import ReportPeriod
 from socialdesk.reports.figures import ConversationFigures, conversation_figures, percentile
 from socialdesk.reports.figures import sla_met_percent as met_percent
-from socialdesk.reports.kinds import desk_zone, inbound_days
+from socialdesk.reports.kinds import inbound_days
 
 SUMMARY_DAYS = 7
 
@@ -63,7 +63,7 @@ def summary_rows(
     for figures in conversation_figures(session, settings, period, now, account):
         by_channel[figures.channel].append(figures)
     inbound: dict[str, int] = defaultdict(int)
-    for _day, channel in inbound_days(session, period, account, desk_zone(settings)):
+    for _day, channel in inbound_days(session, period, account, settings.desk_zone):
         inbound[channel] += 1
     rows = [ChannelSummary.of(channel, by_channel[channel], inbound[channel])
             for channel in sorted(set(by_channel) | set(inbound))]

@@ -17,7 +17,13 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_calendars
 
 from socialdesk.config import AccountConfig
-from socialdesk.rules_config import WEEKDAYS, AcknowledgementTemplate, HoursSettings, parse_opening
+from socialdesk.rules_config import (
+    DEFAULT_TIMEZONE,
+    WEEKDAYS,
+    AcknowledgementTemplate,
+    HoursSettings,
+    parse_opening,
+)
 
 SEARCH_DAYS = 2 * 366
 """How far ahead an opening is looked for; config guarantees a weekday with hours, so only a
@@ -181,7 +187,6 @@ def acknowledgement_text(
                        date=f"{local_due:%Y-%m-%d}")
 
 
-DEFAULT_TIMEZONE = HoursSettings.model_fields["timezone"].default
 ALWAYS_OPEN = BusinessHours(zone=ZoneInfo(DEFAULT_TIMEZONE), week=(((time(0), None),),) * 7)
 """A desk without published hours: the SLA counts plain minutes; times read in Rome's zone
 (or the account's `timezone`)."""

@@ -58,7 +58,9 @@ def insert_messages(
     """Insert, skipping rows another process stored meanwhile; what was really added."""
     created = {item.external_id: item for item in items}
     ingested_at = driver.time(marking.now)
-    brand_said = (brand_last_said(driver, set(conversation_ids.values()))
+    answering = {conversation_ids[item.external_id] for item in items
+                 if item.direction is Direction.INBOUND}  # only a customer answers us
+    brand_said = (brand_last_said(driver, answering)
                   if marking.find_spans is not None else {})
     rows = []
     for item in items:  # oldest first: a reply of ours in the page is context for the next

@@ -12,9 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from socialdesk.clock import zone_name
-from socialdesk.rules_config import HoursSettings
+from socialdesk.rules_config import DEFAULT_TIMEZONE
 
-DEFAULT_ZONE = ZoneInfo(HoursSettings.model_fields["timezone"].default)
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 """`[hours] timezone`'s default (Europe/Rome), for a desk whose config has no `[hours]`;
 a desk with a config takes `Settings.desk_zone`."""
 NO_TIME = "-"
