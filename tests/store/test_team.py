@@ -7,7 +7,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from socialdesk.store.models import Status
 from socialdesk.store.queries.queue import UNASSIGNED, InboxFilter
@@ -132,6 +132,18 @@ def test_a_crashed_desks_hold_is_free_once_its_presence_is_gone(store: Engine) -
     assert take_next(store, crashed, "AB") == conversation
     assert holder(store, conversation, presence_ttl=GONE) is None
     assert take_next(store, desk(), "CD", presence_ttl=GONE) == conversation
+
+
+def test_whether_a_hold_counts_is_read_from_the_hold_itself(store: Engine) -> None:
+    """A taker whose statement began before the holder's first take committed cannot see
+    the holder's new presence row; the hold must still count (PostgreSQL's snapshot)."""
+    brand = account(store)
+    conversation = waiting(store, brand, 1)
+    ab = desk()
+    assert take_next(store, ab, "AB") == conversation
+    with store.begin() as connection:  # what that taker's snapshot shows: no presence yet
+        connection.execute(text("DELETE FROM desk_presence"))
+    assert take_next(store, desk(), "CD") is None
 
 
 def test_a_heartbeat_clears_what_gone_desks_left(store: Engine) -> None:
