@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 
+from socialdesk.store.db import open_store
 from socialdesk.store.models import Status
 from socialdesk.store.queries.queue import UNASSIGNED, InboxFilter
 from socialdesk.store.team import heartbeat, holder, leave, present, release, take_next
@@ -158,6 +162,7 @@ def test_a_heartbeat_clears_what_gone_desks_left(store: Engine) -> None:
 
 
 DESKS = 8
+PROCESSES = 4
 CONVERSATIONS = 60
 
 
@@ -193,3 +198,35 @@ def test_the_team_migration_downgrades_and_upgrades_again(store: Engine) -> None
     command.upgrade(alembic_config(store), "head")
     conversation = waiting(store, account(store), 1)
     assert take_next(store, desk(), "AB") == conversation
+
+
+def _take_all_in_a_process(url: str, initials: str, start: Any, out: Any) -> None:
+    """A desk in a process of its own: take until nothing is left, report what it got."""
+    engine = open_store(url)
+    own, taken = desk(), []
+    start.wait()
+    while (conversation := take_next(engine, own, initials)) is not None:
+        taken.append(conversation)
+    out.put(taken)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_desks_in_separate_processes_never_get_the_same_conversation(
+    store_url: str, store: Engine
+) -> None:
+    brand = account(store)
+    expected = {waiting(store, brand, minutes) for minutes in range(CONVERSATIONS)}
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Barrier(PROCESSES), context.Queue()
+    workers = [context.Process(target=_take_all_in_a_process,
+                               args=(store_url, f"P{n}", start, out))
+               for n in range(PROCESSES)]
+    for worker in workers:
+        worker.start()
+    handed = [conversation for _ in workers for conversation in out.get(timeout=120)]
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0] * PROCESSES
+    assert sorted(handed) == sorted(expected), "taken twice, or never"
