@@ -11,12 +11,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlmodel import Session, select
 
+from connectors.base import PullPage
+from socialdesk.clock import system_clock
 from socialdesk.store.db import open_store
-from socialdesk.store.models import Status
+from socialdesk.store.ingest import ensure_account, ingest_page
+from socialdesk.store.models import Message, Status
 from socialdesk.store.queries.queue import UNASSIGNED, InboxFilter
 from socialdesk.store.team import heartbeat, holder, leave, present, release, take_next
 from tests.store.team_seed import account, waiting
+from tests.support import item
 
 GONE = 0.0
 """A presence TTL under which every desk heard from before this statement is gone."""
@@ -55,6 +60,19 @@ def test_take_next_honours_the_desks_filters(store: Engine) -> None:
     assert take_next(store, desk(), "AB", InboxFilter(channel="dm")) == dm
     assert take_next(store, desk(), "AB", InboxFilter(account="brand-fb")) == facebook
     assert take_next(store, desk(), "AB", InboxFilter(status=Status.RESOLVED)) is None
+
+
+def test_take_next_honours_the_desks_search(store: Engine) -> None:
+    brand = ensure_account(store, "brand-x", "x", now=system_clock())
+    with Session(store) as session:
+        ingest_page(session, brand, PullPage(stream="mentions", items=[
+            item("1", text="where is my parcel", author="u1"),
+            item("2", text="I want a refund now", author="u2", minutes=1)]),
+            now=system_clock())
+        refund = session.exec(select(Message.conversation_id)
+                              .where(Message.external_id == "2")).one()
+    assert take_next(store, desk(), "AB", InboxFilter(search="refund")) == refund
+    assert take_next(store, desk(), "AB", InboxFilter(search="refund")) is None
 
 
 def test_someone_elses_assigned_conversation_is_left_to_them(store: Engine) -> None:
