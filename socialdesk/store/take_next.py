@@ -28,11 +28,11 @@ from socialdesk.store.team_sql import (
     HOLD_SECONDS,
     PRESENCE_TTL_SECONDS,
     hold_is_live,
-    now,
     seen_within,
     transaction,
     upsert_presence,
 )
+from socialdesk.store.team_sql import now as database_now
 
 TAKE_ATTEMPTS = 50
 """Tries when another desk wins the race for the candidate. A try that loses means another
@@ -81,7 +81,7 @@ def _take_postgres(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
     """One autocommit statement of data-modifying CTEs: one round trip instead of seven.
     Returns the candidate and the conversation taken (None when another desk won it)."""
     candidate = _candidate(engine, ask).cte("candidate")
-    at = now(engine)
+    at = database_now(engine)
     taken = _hold(engine, postgresql.insert(HOLD), ask, select(
         candidate.c.id, literal(ask.desk_id), literal(ask.initials), at,
         at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id).cte("taken")
@@ -112,7 +112,7 @@ def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
         candidate = connection.execute(_candidate(engine, ask)).scalar()
         if candidate is None:
             return None, None
-        at = now(engine)
+        at = database_now(engine)
         taken = connection.execute(_hold(engine, sqlite.insert(HOLD), ask, select(
             literal(candidate), literal(ask.desk_id), literal(ask.initials), at,
             at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id)).scalar()
