@@ -3,8 +3,9 @@ which conversation, the roles granted in the database, and privacy modes set at 
 
 Presence and holds are stamped with the database's clock as epoch seconds
 (`socialdesk.store.dbclock`), like `sync_lease`, so desks on hosts with skewed clocks agree
-on who is gone. They carry no foreign key to `conversation`: a key would make every
-heartbeat share-lock the conversation row that take-next locks (`socialdesk.store.team`).
+on who is gone. They carry no foreign key to `conversation`: the rows are news of the
+moment, written and deleted all day, and a key would have every heartbeat and take
+key-share-lock a conversation row for nothing.
 """
 
 from __future__ import annotations
