@@ -248,3 +248,25 @@ def test_desks_in_separate_processes_never_get_the_same_conversation(
         worker.join(60)
     assert [worker.exitcode for worker in workers] == [0] * PROCESSES
     assert sorted(handed) == sorted(expected), "taken twice, or never"
+
+
+@pytest.mark.parametrize("inbox", [InboxFilter(), InboxFilter(status=Status.NEW)])
+def test_take_next_walks_the_waiting_index_in_its_order(store: Engine, inbox: InboxFilter
+                                                        ) -> None:
+    """PostgreSQL: take-next's scan reads `ix_conversation_waiting_for_answer` in order,
+    never sorting the waiting conversations. (SQLite's planner picks the status index and
+    sorts the new and open ones: one manager's few thousand, fast enough.)"""
+    if store.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan; SQLite's is in the docstring")
+    from socialdesk.store.take_next import _candidate, _Take
+
+    brand = account(store)
+    for minutes in range(20):
+        waiting(store, brand, minutes, answered=minutes % 2 == 0)
+    statement = _candidate(store, _Take("d", "AB", inbox, None, 120.0, 15.0))
+    sql = str(statement.compile(store, compile_kwargs={"literal_binds": True}))
+    with store.begin() as connection:
+        connection.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table
+        plan = "\n".join(row[0] for row in connection.execute(text(f"EXPLAIN {sql}")))
+    assert "Index Scan using ix_conversation_waiting_for_answer" in plan, plan
+    assert "Sort" not in plan, plan
