@@ -46,7 +46,7 @@ class Driver:
              ) -> list[tuple[Any, ...]]:
         cursor = self.connection.cursor()
         try:
-            if binary:  # psycopg: arrays without text escaping, a regex per element
+            if binary:  # psycopg: results in binary, cheaper to read than text
                 cursor.execute(sql, parameters, binary=True)
             else:
                 cursor.execute(sql, parameters)
@@ -95,6 +95,30 @@ class Driver:
             cursor.executemany(sql, parameters)
         finally:
             cursor.close()
+
+    def update(self, table: str, assignments: Sequence[tuple[str, str, str]],
+               rows: Sequence[Sequence[Any]]) -> None:
+        """`UPDATE table SET …` once per row, the row's last value its `id`; each assignment
+        is `(column, type, expression)`, `{value}` in the expression standing for the
+        row's value (`COALESCE({value}, column)` keeps the stored one for a NULL).
+
+        SQLite: `executemany`, prepared once. PostgreSQL: one `UPDATE … FROM unnest(…)`
+        for all the rows, where `executemany` sent and executed a statement per row."""
+        if not rows:
+            return
+        if not self.postgres:
+            sets = ", ".join(f"{name} = {expression.format(value='?')}"
+                             for name, _kind, expression in assignments)
+            self.run_many(f"UPDATE {table} SET {sets} WHERE id = ?", rows)
+            return
+        sets = ", ".join(f"{name} = {expression.format(value=f'new.v{index}')}"
+                         for index, (name, _kind, expression) in enumerate(assignments))
+        arrays = ", ".join([*(f"%b::{kind}[]" for _name, kind, _expression in assignments),
+                            "%b::integer[]"])
+        names = ", ".join([*(f"v{index}" for index in range(len(assignments))), "row_id"])
+        self.run(f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS new({names}) "
+                 f"WHERE {table}.id = new.row_id",
+                 [list(values) for values in zip(*rows, strict=True)])
 
     # -- SQL shapes ---------------------------------------------------------------------
 
