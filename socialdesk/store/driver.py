@@ -39,6 +39,7 @@ class Driver:
         self.postgres = connection.dialect.name == "postgresql"
         self.connection: Any = connection.connection.driver_connection
         self.mark = "%s" if self.postgres else "?"
+        self._later: list[Query] = []
 
     # -- statements ---------------------------------------------------------------------
 
@@ -86,6 +87,26 @@ class Driver:
         finally:
             cursor.close()
 
+    def later(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        """A write whose outcome nothing in the page reads: on PostgreSQL it waits for
+        `send_later`, which sends all such writes in one round trip (a pipeline); on
+        SQLite, in process, it runs now. Call `send_later` before anything reads what
+        these write, and before the commit."""
+        if self.postgres:
+            self._later.append((sql, parameters))
+        else:
+            self.run(sql, parameters)
+
+    def send_later(self) -> None:
+        """Run the writes `later` kept, in their order, in one round trip."""
+        waiting, self._later = self._later, []
+        if len(waiting) == 1:
+            self.run(*waiting[0])
+        elif waiting:
+            with self.connection.pipeline(), self.connection.cursor() as cursor:
+                for sql, parameters in waiting:
+                    cursor.execute(sql, parameters)
+
     def run_many(self, sql: str, parameters: Sequence[Sequence[Any]]) -> None:
         """One statement for many rows (psycopg pipelines them; sqlite3 prepares once)."""
         if not parameters:
@@ -103,7 +124,8 @@ class Driver:
         row's value (`COALESCE({value}, column)` keeps the stored one for a NULL).
 
         SQLite: `executemany`, prepared once. PostgreSQL: one `UPDATE … FROM unnest(…)`
-        for all the rows, where `executemany` sent and executed a statement per row."""
+        for all the rows, where `executemany` sent and executed a statement per row; it
+        waits for `send_later`."""
         if not rows:
             return
         if not self.postgres:
@@ -116,9 +138,9 @@ class Driver:
         arrays = ", ".join([*(f"%b::{kind}[]" for _name, kind, _expression in assignments),
                             "%b::integer[]"])
         names = ", ".join([*(f"v{index}" for index in range(len(assignments))), "row_id"])
-        self.run(f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS new({names}) "
-                 f"WHERE {table}.id = new.row_id",
-                 [list(values) for values in zip(*rows, strict=True)])
+        self.later(f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS new({names}) "
+                   f"WHERE {table}.id = new.row_id",
+                   [list(values) for values in zip(*rows, strict=True)])
 
     # -- SQL shapes ---------------------------------------------------------------------
 

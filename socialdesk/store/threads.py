@@ -191,6 +191,7 @@ def _recompute(
 ) -> None:
     """Timestamps from the stored messages, for the rare conversation whose first inbound
     moved earlier than an answer already stored; then their due times."""
+    driver.send_later()  # the fold's UPDATE, which these statements read and overwrite
     connection = session.connection()
     clocks: list[tuple[Any, ...]] = []
     for chunk in chunks(conversation_ids):
