@@ -174,45 +174,87 @@ class _AnyConversation(dict[str, int]):
         return 0
 
 
-def postgres_raw_rates(url: str, count: int) -> dict[str, tuple[float, None]]:
-    """Rows/s by COPY into the store's own `message` table (its indexes, the search's GIN
-    index included) and by `executemany` into a plain table with a unique key (wall clock
-    only: the work is the server's)."""
-    import psycopg
+class PostgresRaw:
+    """COPY of the same messages into the store's own `message` table (its indexes, the
+    search's GIN index included), page by page, so `benchmarks/ingest.py` can time each
+    page right after the full path stored it (wall clock only: the work is the server's).
+    Two databases: one commits a block of pages at once (`commit`), the other each page,
+    as ingest does."""
 
-    from socialdesk.store.db import open_store
+    def __init__(self, urls: tuple[str, str], count: int) -> None:
+        import psycopg
 
-    open_store(url).dispose()
-    rates: dict[str, tuple[float, None]] = {}
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        now = datetime.now(UTC)
-        connection.execute("INSERT INTO account (id, name, platform, created_at, health) "
-                           "VALUES (1, 'bench', 'x', %s, 'ok')", (now,))
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO conversation (account_id, channel, visibility, thread_key, status, "
-                "created_at, updated_at) VALUES (1, 'mention', 'public', %s, 'new', %s, %s)",
-                [(root, now, now) for root in thread_roots(count)])
-        conversation_of = dict(connection.execute(
-            "SELECT thread_key, id FROM conversation").fetchall())
-        connection.commit()
-        rows = message_rows(count, conversation_of, sqlite_times=False)
+        from socialdesk.store.db import open_store
+
+        self.connections = []
+        for url in urls:
+            open_store(url).dispose()
+            connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+            conversation_of = _postgres_conversations(connection, count)
+            self.connections.append(connection)
+        self.rows = message_rows(count, conversation_of, sqlite_times=False)
+
+    def copy(self, start: int, stop: int) -> tuple[float, float]:
+        """Seconds to COPY rows `start:stop` uncommitted, and to COPY and commit them."""
+        whole, paged = self.connections
+        rows = self.rows[start:stop]
+        return self._copy(whole, rows, commit=False), self._copy(paged, rows, commit=True)
+
+    def commit(self) -> float:
+        """Seconds to commit what `copy` left uncommitted."""
+        started = time.perf_counter()
+        self.connections[0].commit()
+        return time.perf_counter() - started
+
+    @staticmethod
+    def _copy(connection: Any, rows: list[tuple[Any, ...]], *, commit: bool) -> float:
         started = time.perf_counter()
         with connection.cursor() as cursor, cursor.copy(
             f"COPY message ({', '.join(MESSAGE_COLUMNS)}) FROM STDIN"
         ) as copy:
             for row in rows:
                 copy.write_row(row)
+        if commit:
+            connection.commit()
+        return time.perf_counter() - started
+
+    def copy_rate(self) -> float:
+        """Rows/s of all the rows in one COPY and one transaction, into the emptied table
+        (the baseline as issue 16 measured it)."""
+        connection = self.connections[0]
+        connection.execute("TRUNCATE message CASCADE")  # the tables referring to it are empty
         connection.commit()
-        rates["COPY"] = (count / (time.perf_counter() - started), None)
+        seconds = self._copy(connection, self.rows, commit=True)
+        return len(self.rows) / seconds
+
+    def plain_rate(self) -> float:
+        """Rows/s by `executemany` into a plain table with a unique key."""
+        connection = self.connections[0]
         connection.execute("CREATE TABLE plain (id bigserial PRIMARY KEY, platform text, "
                            "external_id text, text text, created_at timestamptz, raw json, "
                            "UNIQUE (platform, external_id))")
-        plain = [(row[2], row[3], row[11], row[12], row[15]) for row in rows]
+        plain = [(row[2], row[3], row[11], row[12], row[15]) for row in self.rows]
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.executemany("INSERT INTO plain (platform, external_id, text, created_at, "
                                "raw) VALUES (%s, %s, %s, %s, %s)", plain)
         connection.commit()
-        rates["executemany, plain table"] = (count / (time.perf_counter() - started), None)
-    return rates
+        return len(plain) / (time.perf_counter() - started)
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+
+def _postgres_conversations(connection: Any, count: int) -> dict[str, int]:
+    now = datetime.now(UTC)
+    connection.execute("INSERT INTO account (id, name, platform, created_at, health) "
+                       "VALUES (1, 'bench', 'x', %s, 'ok')", (now,))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO conversation (account_id, channel, visibility, thread_key, status, "
+            "created_at, updated_at) VALUES (1, 'mention', 'public', %s, 'new', %s, %s)",
+            [(root, now, now) for root in thread_roots(count)])
+    conversation_of = dict(connection.execute("SELECT thread_key, id FROM conversation").fetchall())
+    connection.commit()
+    return conversation_of
