@@ -61,6 +61,7 @@ from sqlmodel import Session  # noqa: E402
 from benchmarks.ingest_data import (  # noqa: E402
     BRAND_ID,
     PostgresRaw,
+    ServerCpu,
     page_bodies,
     sqlite_raw_rates,
 )
@@ -87,7 +88,11 @@ class Block:
     items: int
     seconds: float
     cpu: float
+    server_cpu: float = 0.0
+    """CPU seconds of the server processes serving ingest's database (PostgreSQL)."""
     copy: float = 0.0
+    copy_cpu: float = 0.0
+    """CPU seconds of the COPY, this process's and its server process's."""
     copy_paged: float = 0.0
 
     @property
@@ -98,6 +103,11 @@ class Block:
     def ratio(self) -> float:
         """The full path's rate over COPY's for the same block."""
         return self.copy / self.seconds if self.copy else 0.0
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The same per CPU second, ingest's and its server's against COPY's."""
+        return self.copy_cpu / (self.cpu + self.server_cpu) if self.server_cpu else 0.0
 
 
 @dataclass
@@ -126,13 +136,15 @@ class FullPath:
         return self.items / self.cpu
 
 
+BeforeFirstPage = Callable[[], None]
 AfterPage = Callable[[int, int, Block, bool], None]
 """Called after each page, untimed, with the page's first and past-last item numbers, its
 block and whether the page ends the block."""
 
 
 def measure_full_path(url: str, count: int, page_size: int, block: int,
-                      after_page: AfterPage | None = None) -> FullPath:
+                      after_page: AfterPage | None = None,
+                      before_first_page: BeforeFirstPage | None = None) -> FullPath:
     engine = open_store(url)
     account = ensure_account(engine, "bench", "x", now=system_clock())
     parser = XPayloadParser(BRAND_ID)
@@ -152,6 +164,8 @@ def measure_full_path(url: str, count: int, page_size: int, block: int,
         return spans
 
     current = Block(0, 0.0, 0.0)
+    if before_first_page is not None:
+        before_first_page()
     with Session(engine, expire_on_commit=False) as session:
         for body in page_bodies(count, page_size):
             started, cpu = time.perf_counter(), time.process_time()
@@ -232,6 +246,19 @@ def print_copy_blocks(result: FullPath) -> float:
           + " ".join(f"{one.items / one.copy_paged:,.0f}" for one in blocks if one.copy_paged))
     print("  full path / COPY a page, a block a transaction, per block: "
           + " ".join(f"{one.ratio:.0%}" for one in blocks))
+    if all(one.server_cpu for one in blocks):
+        print("  server CPU µs/item per block: "
+              + " ".join(f"{1e6 * one.server_cpu / one.items:.0f}" for one in blocks)
+              + "; COPY's CPU µs/row (client and server): "
+              + " ".join(f"{1e6 * one.copy_cpu / one.items:.0f}" for one in blocks))
+        print("  per CPU second (ingest and its server against COPY and its server), per "
+              "block: " + " ".join(f"{one.cpu_ratio:.0%}" for one in blocks))
+        ours = sum(one.cpu + one.server_cpu for one in blocks)
+        copy = sum(one.copy_cpu for one in blocks)
+        print(f"  CPU per item, all blocks: {1e6 * ours / result.items:.0f} µs (this process "
+              f"{1e6 * result.cpu / result.items:.0f}, server "
+              f"{1e6 * (ours - result.cpu) / result.items:.0f}) against COPY's "
+              f"{1e6 * copy / result.items:.0f} µs: {copy / ours:.0%}")
     ends = max(1, min(3, len(blocks) // 2))
     first, last = blocks[:ends], blocks[-ends:]
     start, end = (statistics.median(one.ratio for one in side) for side in (first, last))
@@ -249,15 +276,25 @@ def measure_postgres(url: str, args: argparse.Namespace
                      ) -> tuple[FullPath, dict[str, tuple[float, float | None]]]:
     with scratch_databases(url, 3) as (ingest_url, copy_url, paged_url):
         raw = PostgresRaw((copy_url, paged_url), args.items)
+        server = ServerCpu(raw.connections[1], make_url(ingest_url).database)
+        spent: dict[int, float] = {}
 
-        def copy_page(start: int, stop: int, block: Block, ends: bool) -> None:
-            whole, paged = raw.copy(start, stop)
+        def start() -> None:
+            spent.update(server.read())
+
+        def copy_page(first: int, stop: int, block: Block, ends: bool) -> None:
+            whole, whole_cpu, paged = raw.copy(first, stop)
             block.copy += whole + (raw.commit() if ends else 0.0)
+            block.copy_cpu += whole_cpu
             block.copy_paged += paged
+            if ends:
+                block.server_cpu = server.spent(spent)
+                spent.clear()
+                spent.update(server.read())
 
         try:
             result = measure_full_path(ingest_url, args.items, args.page, args.block,
-                                       copy_page)
+                                       copy_page, start)
             copy = sum(one.copy for one in result.blocks)
             paged = sum(one.copy_paged for one in result.blocks)
             rates: dict[str, tuple[float, float | None]] = {
