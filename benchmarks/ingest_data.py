@@ -103,41 +103,59 @@ def thread_roots(count: int) -> list[str]:
     return [str(10**17 + number) for number in range(0, count, 5)]
 
 
-def sqlite_raw_rates(
-    database: Path, count: int, page_size: int
-) -> dict[str, tuple[float, float]]:
-    """Rows/s (wall clock, and per second of this process's CPU) into the store's own
-    `message` table (its indexes and full-text trigger) by `executemany` and by one
-    multi-row INSERT per page, a transaction per page as ingest; and `executemany` into a
-    plain table with a unique key, in one transaction."""
-    from socialdesk.store.db import open_store
+class SqliteRaw:
+    """Raw sqlite3 into the store's own `message` table (its indexes and full-text
+    trigger), a transaction per page as ingest, by `executemany` and by one multi-row
+    INSERT, each in a database of its own; page by page, so `benchmarks/ingest.py` can
+    time each page right after the full path stored it, under the same load."""
 
-    rates: dict[str, tuple[float, float]] = {}
-    for variant in ("executemany", "multi-row"):
-        path = database.with_name(f"raw-{variant}.db")
-        open_store(f"sqlite:///{path}").dispose()
-        connection = sqlite3.connect(path)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-            connection.execute(f"PRAGMA {pragma}")
-        conversation_of = _sqlite_conversations(connection, count)
-        rows = message_rows(count, conversation_of, sqlite_times=True)
-        columns = ", ".join(MESSAGE_COLUMNS)
-        one = "(" + ", ".join("?" * len(MESSAGE_COLUMNS)) + ")"
-        started, cpu = time.perf_counter(), time.process_time()
-        for start in range(0, count, page_size):
-            page = rows[start:start + page_size]
+    VARIANTS = ("executemany", "multi-row")
+
+    def __init__(self, database: Path, count: int) -> None:
+        from socialdesk.store.db import open_store
+
+        self.connections = {}
+        for variant in self.VARIANTS:
+            path = database.with_name(f"raw-{variant}.db")
+            open_store(f"sqlite:///{path}").dispose()
+            connection = sqlite3.connect(path)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+                connection.execute(f"PRAGMA {pragma}")
+            conversation_of = _sqlite_conversations(connection, count)
+            self.connections[variant] = connection
+        self.rows = message_rows(count, conversation_of, sqlite_times=True)
+        self.seconds = dict.fromkeys(self.VARIANTS, 0.0)
+        self.cpu = dict.fromkeys(self.VARIANTS, 0.0)
+        self._columns = ", ".join(MESSAGE_COLUMNS)
+        self._one = "(" + ", ".join("?" * len(MESSAGE_COLUMNS)) + ")"
+
+    def insert(self, start: int, stop: int) -> None:
+        """Insert rows `start:stop` (a page) in each variant, timed."""
+        page = self.rows[start:stop]
+        for variant, connection in self.connections.items():
+            started, cpu = time.perf_counter(), time.process_time()
             with connection:
                 if variant == "executemany":
-                    connection.executemany(f"INSERT INTO message ({columns}) VALUES {one}", page)
+                    connection.executemany(
+                        f"INSERT INTO message ({self._columns}) VALUES {self._one}", page)
                 else:
                     connection.execute(
-                        f"INSERT INTO message ({columns}) VALUES {', '.join([one] * len(page))}",
+                        f"INSERT INTO message ({self._columns}) "
+                        f"VALUES {', '.join([self._one] * len(page))}",
                         [value for row in page for value in row])
-        rates[variant] = (count / (time.perf_counter() - started),
-                          count / (time.process_time() - cpu))
-        connection.close()
-    rates["plain table"] = _sqlite_plain_rate(database.with_name("plain.db"), count)
-    return rates
+            self.seconds[variant] += time.perf_counter() - started
+            self.cpu[variant] += time.process_time() - cpu
+
+    def rates(self, database: Path) -> dict[str, tuple[float, float]]:
+        """Rows/s (wall clock, and per second of this process's CPU) of each variant; and
+        `executemany` into a plain table with a unique key, in one transaction, now."""
+        count = len(self.rows)
+        rates = {variant: (count / self.seconds[variant], count / self.cpu[variant])
+                 for variant in self.VARIANTS}
+        for connection in self.connections.values():
+            connection.close()
+        rates["plain table"] = _sqlite_plain_rate(database.with_name("plain.db"), count)
+        return rates
 
 
 def _sqlite_conversations(connection: sqlite3.Connection, count: int) -> dict[str, int]:
