@@ -103,7 +103,7 @@ class Driver:
         if len(waiting) == 1:
             self.run(*waiting[0])
         elif waiting:
-            with self.connection.pipeline(), self.connection.cursor() as cursor:
+            with self.connection.cursor() as cursor, self.connection.pipeline():
                 for sql, parameters in waiting:
                     cursor.execute(sql, parameters)
 
