@@ -8,6 +8,7 @@ all: the ceiling, not a competitor.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -102,41 +103,59 @@ def thread_roots(count: int) -> list[str]:
     return [str(10**17 + number) for number in range(0, count, 5)]
 
 
-def sqlite_raw_rates(
-    database: Path, count: int, page_size: int
-) -> dict[str, tuple[float, float]]:
-    """Rows/s (wall clock, and per second of this process's CPU) into the store's own
-    `message` table (its indexes and full-text trigger) by `executemany` and by one
-    multi-row INSERT per page, a transaction per page as ingest; and `executemany` into a
-    plain table with a unique key, in one transaction."""
-    from socialdesk.store.db import open_store
+class SqliteRaw:
+    """Raw sqlite3 into the store's own `message` table (its indexes and full-text
+    trigger), a transaction per page as ingest, by `executemany` and by one multi-row
+    INSERT, each in a database of its own; page by page, so `benchmarks/ingest.py` can
+    time each page right after the full path stored it, under the same load."""
 
-    rates: dict[str, tuple[float, float]] = {}
-    for variant in ("executemany", "multi-row"):
-        path = database.with_name(f"raw-{variant}.db")
-        open_store(f"sqlite:///{path}").dispose()
-        connection = sqlite3.connect(path)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-            connection.execute(f"PRAGMA {pragma}")
-        conversation_of = _sqlite_conversations(connection, count)
-        rows = message_rows(count, conversation_of, sqlite_times=True)
-        columns = ", ".join(MESSAGE_COLUMNS)
-        one = "(" + ", ".join("?" * len(MESSAGE_COLUMNS)) + ")"
-        started, cpu = time.perf_counter(), time.process_time()
-        for start in range(0, count, page_size):
-            page = rows[start:start + page_size]
+    VARIANTS = ("executemany", "multi-row")
+
+    def __init__(self, database: Path, count: int) -> None:
+        from socialdesk.store.db import open_store
+
+        self.connections = {}
+        for variant in self.VARIANTS:
+            path = database.with_name(f"raw-{variant}.db")
+            open_store(f"sqlite:///{path}").dispose()
+            connection = sqlite3.connect(path)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+                connection.execute(f"PRAGMA {pragma}")
+            conversation_of = _sqlite_conversations(connection, count)
+            self.connections[variant] = connection
+        self.rows = message_rows(count, conversation_of, sqlite_times=True)
+        self.seconds = dict.fromkeys(self.VARIANTS, 0.0)
+        self.cpu = dict.fromkeys(self.VARIANTS, 0.0)
+        self._columns = ", ".join(MESSAGE_COLUMNS)
+        self._one = "(" + ", ".join("?" * len(MESSAGE_COLUMNS)) + ")"
+
+    def insert(self, start: int, stop: int) -> None:
+        """Insert rows `start:stop` (a page) in each variant, timed."""
+        page = self.rows[start:stop]
+        for variant, connection in self.connections.items():
+            started, cpu = time.perf_counter(), time.process_time()
             with connection:
                 if variant == "executemany":
-                    connection.executemany(f"INSERT INTO message ({columns}) VALUES {one}", page)
+                    connection.executemany(
+                        f"INSERT INTO message ({self._columns}) VALUES {self._one}", page)
                 else:
                     connection.execute(
-                        f"INSERT INTO message ({columns}) VALUES {', '.join([one] * len(page))}",
+                        f"INSERT INTO message ({self._columns}) "
+                        f"VALUES {', '.join([self._one] * len(page))}",
                         [value for row in page for value in row])
-        rates[variant] = (count / (time.perf_counter() - started),
-                          count / (time.process_time() - cpu))
-        connection.close()
-    rates["plain table"] = _sqlite_plain_rate(database.with_name("plain.db"), count)
-    return rates
+            self.seconds[variant] += time.perf_counter() - started
+            self.cpu[variant] += time.process_time() - cpu
+
+    def rates(self, database: Path) -> dict[str, tuple[float, float]]:
+        """Rows/s (wall clock, and per second of this process's CPU) of each variant; and
+        `executemany` into a plain table with a unique key, in one transaction, now."""
+        count = len(self.rows)
+        rates = {variant: (count / self.seconds[variant], count / self.cpu[variant])
+                 for variant in self.VARIANTS}
+        for connection in self.connections.values():
+            connection.close()
+        rates["plain table"] = _sqlite_plain_rate(database.with_name("plain.db"), count)
+        return rates
 
 
 def _sqlite_conversations(connection: sqlite3.Connection, count: int) -> dict[str, int]:
@@ -174,45 +193,130 @@ class _AnyConversation(dict[str, int]):
         return 0
 
 
-def postgres_raw_rates(url: str, count: int) -> dict[str, tuple[float, None]]:
-    """Rows/s by COPY into the store's own `message` table (its indexes, the search's GIN
-    index included) and by `executemany` into a plain table with a unique key (wall clock
-    only: the work is the server's)."""
-    import psycopg
+class PostgresRaw:
+    """COPY of the same messages into the store's own `message` table (its indexes, the
+    search's GIN index included), page by page, so `benchmarks/ingest.py` can time each
+    page right after the full path stored it (wall clock only: the work is the server's).
+    Two databases: one commits a block of pages at once (`commit`), the other each page,
+    as ingest does."""
 
-    from socialdesk.store.db import open_store
+    def __init__(self, urls: tuple[str, str], count: int) -> None:
+        import psycopg
 
-    open_store(url).dispose()
-    rates: dict[str, tuple[float, None]] = {}
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        now = datetime.now(UTC)
-        connection.execute("INSERT INTO account (id, name, platform, created_at, health) "
-                           "VALUES (1, 'bench', 'x', %s, 'ok')", (now,))
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO conversation (account_id, channel, visibility, thread_key, status, "
-                "created_at, updated_at) VALUES (1, 'mention', 'public', %s, 'new', %s, %s)",
-                [(root, now, now) for root in thread_roots(count)])
-        conversation_of = dict(connection.execute(
-            "SELECT thread_key, id FROM conversation").fetchall())
-        connection.commit()
-        rows = message_rows(count, conversation_of, sqlite_times=False)
+        from socialdesk.store.db import open_store
+
+        self.connections = []
+        for url in urls:
+            open_store(url).dispose()
+            connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+            conversation_of = _postgres_conversations(connection, count)
+            self.connections.append(connection)
+        self.rows = message_rows(count, conversation_of, sqlite_times=False)
+
+    def copy(self, start: int, stop: int) -> tuple[float, float, float]:
+        """Seconds to COPY rows `start:stop` uncommitted, the CPU seconds it took (this
+        process's and its server process's), and seconds to COPY and commit them."""
+        whole, paged = self.connections
+        rows = self.rows[start:stop]
+        server = ServerCpu(whole)
+        before, cpu = server.read(), time.process_time()
+        seconds = self._copy(whole, rows, commit=False)
+        spent = time.process_time() - cpu + server.spent(before)
+        return seconds, spent, self._copy(paged, rows, commit=True)
+
+    def commit(self) -> float:
+        """Seconds to commit what `copy` left uncommitted."""
+        started = time.perf_counter()
+        self.connections[0].commit()
+        return time.perf_counter() - started
+
+    @staticmethod
+    def _copy(connection: Any, rows: list[tuple[Any, ...]], *, commit: bool) -> float:
         started = time.perf_counter()
         with connection.cursor() as cursor, cursor.copy(
             f"COPY message ({', '.join(MESSAGE_COLUMNS)}) FROM STDIN"
         ) as copy:
             for row in rows:
                 copy.write_row(row)
+        if commit:
+            connection.commit()
+        return time.perf_counter() - started
+
+    def copy_rate(self) -> float:
+        """Rows/s of all the rows in one COPY and one transaction, into the emptied table
+        (the baseline as issue 16 measured it)."""
+        connection = self.connections[0]
+        connection.execute("TRUNCATE message CASCADE")  # the tables referring to it are empty
         connection.commit()
-        rates["COPY"] = (count / (time.perf_counter() - started), None)
+        seconds = self._copy(connection, self.rows, commit=True)
+        return len(self.rows) / seconds
+
+    def plain_rate(self) -> float:
+        """Rows/s by `executemany` into a plain table with a unique key."""
+        connection = self.connections[0]
         connection.execute("CREATE TABLE plain (id bigserial PRIMARY KEY, platform text, "
                            "external_id text, text text, created_at timestamptz, raw json, "
                            "UNIQUE (platform, external_id))")
-        plain = [(row[2], row[3], row[11], row[12], row[15]) for row in rows]
+        plain = [(row[2], row[3], row[11], row[12], row[15]) for row in self.rows]
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.executemany("INSERT INTO plain (platform, external_id, text, created_at, "
                                "raw) VALUES (%s, %s, %s, %s, %s)", plain)
         connection.commit()
-        rates["executemany, plain table"] = (count / (time.perf_counter() - started), None)
-    return rates
+        return len(plain) / (time.perf_counter() - started)
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+
+def _postgres_conversations(connection: Any, count: int) -> dict[str, int]:
+    now = datetime.now(UTC)
+    connection.execute("INSERT INTO account (id, name, platform, created_at, health) "
+                       "VALUES (1, 'bench', 'x', %s, 'ok')", (now,))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO conversation (account_id, channel, visibility, thread_key, status, "
+            "created_at, updated_at) VALUES (1, 'mention', 'public', %s, 'new', %s, %s)",
+            [(root, now, now) for root in thread_roots(count)])
+    conversation_of = dict(connection.execute("SELECT thread_key, id FROM conversation").fetchall())
+    connection.commit()
+    return conversation_of
+
+
+class ServerCpu:
+    """CPU seconds spent by the PostgreSQL server processes serving one database (or one
+    connection), read from /proc: on a shared machine the wall clock of a statement is
+    mostly waiting for a core, its CPU time is not. Only for a server on this machine,
+    readable by this user; elsewhere it reads nothing and `available` is False."""
+
+    def __init__(self, connection: Any, database: str | None = None) -> None:
+        self._connection = connection
+        self._database = database
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def _pids(self) -> list[int]:
+        if self._database is None:
+            return [self._connection.info.backend_pid]
+        rows = self._connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self._database,))
+        return [int(pid) for (pid,) in rows.fetchall()]
+
+    def read(self) -> dict[int, float]:
+        """CPU seconds so far per server process."""
+        seconds = {}
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / self._tick
+        return seconds
+
+    def spent(self, before: dict[int, float]) -> float:
+        """CPU seconds since `before` (a process started since counts from zero)."""
+        return sum(now - before.get(pid, 0.0) for pid, now in self.read().items())
+
+    @property
+    def available(self) -> bool:
+        return bool(self.read())

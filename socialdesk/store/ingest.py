@@ -134,8 +134,9 @@ def _store_page(
             _record_new(report, new_rows)
             report.reopened_at = refresh_conversations(session, driver, new_rows, states,
                                                        now, due_clock)
-    report.quarantined = keep_set_aside(session, account, page, now)
-    advance_cursor(session, account, page)
+    report.quarantined = keep_set_aside(session, driver, account, page, now)
+    advance_cursor(driver, account, page)
+    driver.send_later()
     return report
 
 

@@ -47,15 +47,18 @@ def fingerprint(external_id: str | None, raw: Any) -> str:
     return "raw:" + hashlib.sha256(body.encode()).hexdigest()
 
 
-def keep_set_aside(session: Session, account: Account, page: PullPage, now: datetime) -> int:
+def keep_set_aside(session: Session, driver: Driver, account: Account, page: PullPage,
+                   now: datetime) -> int:
     """Keep the page's set-aside items, one row per item (`fingerprint`): an item
     set aside again counts one more attempt, with its newest body and reason, and waits
     again. One already stored as a message (a whole copy arrived) adds nothing, and a
-    waiting row whose item this page brings whole is resolved."""
+    waiting row whose item this page brings whole is resolved. `driver` is the page's
+    (ingest's): the resolving UPDATE goes with its other writes (`Driver.later`)."""
     if page.items:
-        _resolve_arrived(Driver(session), account, page, now)
+        _resolve_arrived(driver, account, page, now)
     if not page.quarantined:
         return 0
+    driver.send_later()  # the resolving UPDATE first: a row set aside again waits again
     stored = {external_id for (external_id,) in existing(
         session, MESSAGE.c.external_id, account.platform,
         sorted({e.external_id for e in page.quarantined if e.external_id}))}
@@ -78,7 +81,7 @@ def _resolve_arrived(driver: Driver, account: Account, page: PullPage, now: date
     on the DBAPI connection like the rest of ingest (`socialdesk.store.driver`)."""
     mark = driver.mark
     for chunk in chunks(sorted({item.external_id for item in page.items})):
-        driver.run(
+        driver.later(
             f"UPDATE quarantine SET resolved_at = {mark} WHERE resolved_at IS NULL "
             f"AND account_id = {mark} AND stream = {mark} "
             f"AND external_id {driver.any_of(len(chunk))}",

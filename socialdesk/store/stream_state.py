@@ -7,38 +7,26 @@ written after it.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from connectors.base import PullPage
-from socialdesk.store.bulk import DIALECT_INSERT, dialect_name
+from socialdesk.store.driver import Driver
 from socialdesk.store.models import Account, SyncCursor
-from socialdesk.store.tables import CURSOR
 
 
-def advance_cursor(session: Session, account: Account, page: PullPage) -> None:
-    """Write the cursor only when the page carries one: a walk's middle pages do not."""
+def advance_cursor(driver: Driver, account: Account, page: PullPage) -> None:
+    """Write the cursor only when the page carries one: a walk's middle pages do not. With
+    the page's other last writes (`Driver.later`)."""
     if page.cursor is None:
         return
-    session.connection().execute(
-        _cursor_upsert(dialect_name(session)),
-        {"account_id": account.id, "stream": page.stream, "cursor": page.cursor},
-    )
-
-
-@functools.cache
-def _cursor_upsert(dialect: str) -> Any:
-    statement = DIALECT_INSERT[dialect](CURSOR).values(
-        account_id=bindparam("account_id"), stream=bindparam("stream"),
-        cursor=bindparam("cursor"),
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["account_id", "stream"], set_={"cursor": statement.excluded.cursor}
-    )
+    mark = driver.mark
+    driver.later(f"INSERT INTO sync_cursor (account_id, stream, cursor) "
+                 f"VALUES ({mark}, {mark}, {mark}) "
+                 "ON CONFLICT (account_id, stream) DO UPDATE SET cursor = excluded.cursor",
+                 (account.id, page.stream, page.cursor))
 
 
 def cursor_row(session: Session, account: Account, stream: str) -> SyncCursor:

@@ -169,19 +169,20 @@ def refresh_conversations(
                         str(values["status"]), driver.time(values["resolved_at"]), stamp,
                         *(driver.time(moment) for moment in clock or (None, None)),
                         conversation_id))
-    driver.run_many(_fold_sql(driver.mark), updates)
+    driver.update("conversation", _FOLD, updates)
     if recompute:
         _recompute(session, driver, recompute, now, due_clock, reopened)
     return reopened
 
 
-def _fold_sql(mark: str) -> str:
-    """The fold's UPDATE; a NULL clock leaves the stored one."""
-    assignments = [f"{name} = {mark}" for name in (*_TIMESTAMPS, "status", "resolved_at",
-                                                   "updated_at")]
-    assignments += [f"{name} = COALESCE({mark}, {name})"
-                    for name in ("sla_started_at", "first_response_due_at")]
-    return f"UPDATE conversation SET {', '.join(assignments)} WHERE id = {mark}"
+_FOLD = (
+    *((name, "timestamptz", "{value}") for name in _TIMESTAMPS),
+    ("status", "text", "{value}"), ("resolved_at", "timestamptz", "{value}"),
+    ("updated_at", "timestamptz", "{value}"),
+    *((name, "timestamptz", f"COALESCE({{value}}, {name})")
+      for name in ("sla_started_at", "first_response_due_at")),
+)
+"""The fold's UPDATE (`Driver.update`); a NULL clock leaves the stored one."""
 
 
 def _recompute(
@@ -190,6 +191,7 @@ def _recompute(
 ) -> None:
     """Timestamps from the stored messages, for the rare conversation whose first inbound
     moved earlier than an answer already stored; then their due times."""
+    driver.send_later()  # the fold's UPDATE, which these statements read and overwrite
     connection = session.connection()
     clocks: list[tuple[Any, ...]] = []
     for chunk in chunks(conversation_ids):

@@ -15,7 +15,7 @@ from connectors.base import Channel, PullPage
 from socialdesk.clock import system_clock
 from socialdesk.store.driver import Driver, sqlite_time
 from socialdesk.store.ingest import ensure_account, ingest_page
-from socialdesk.store.models import Conversation, Message
+from socialdesk.store.models import Contact, Conversation, Message
 from socialdesk.store.tables import MESSAGE
 from tests.support import T0, item
 
@@ -62,3 +62,40 @@ def test_rows_written_below_the_orm_read_back_through_it_unchanged(store: Engine
         driver = Driver(session)
         (stored,) = driver.rows("SELECT opened_at FROM conversation")
         assert driver.read_time(stored[0]) == late
+
+
+AWKWARD = ["NULL", "{a,b}", 'say "hi", \\o/', "l'ordine è {\"x\"}", "", " ",
+           "\u00e9\u0301 \U0001f600"]
+"""Values an array sent as text must escape (PostgreSQL's array syntax: quotes, braces,
+commas, backslashes, the word NULL, blanks), and characters beyond ASCII."""
+
+
+def test_awkward_text_is_stored_and_found_again_as_it_came(store: Engine) -> None:
+    """Ingest sends a page's values as arrays on PostgreSQL: every text comes back as it
+    went, and the duplicate, handle and thread lookups find those values again (the same
+    page twice adds nothing, an author gets one contact card, a reply joins its
+    awkwardly named thread)."""
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
+    page = [item(f"id {words}", text=words or "(empty)", author=f"user {words}",
+                 thread_key=f"thread {words}", minutes=number)
+            for number, words in enumerate(AWKWARD)]
+    replies = [item(f"reply {words}", parent=f"id {words}", author=f"user {words}",
+                    thread_key=f"thread {words}", minutes=30 + number)
+               for number, words in enumerate(AWKWARD)]
+    with Session(store) as session:
+        first = ingest_page(session, account, PullPage("mentions", page), now=T0)
+        again = ingest_page(session, account, PullPage("mentions", page + replies), now=T0)
+    assert len(first.new_message_ids) == len(AWKWARD)
+    assert again.duplicates == len(AWKWARD) and len(again.new_message_ids) == len(AWKWARD)
+    with Session(store) as session:
+        messages = session.exec(select(Message).order_by(Message.id)).all()
+        conversations = session.exec(select(Conversation)).all()
+        contacts = session.exec(select(Contact)).all()
+    assert len(contacts) == len(AWKWARD)  # each author found again, not a second card
+    assert [m.external_id for m in messages[:len(AWKWARD)]] == [f"id {w}" for w in AWKWARD]
+    assert [m.author_name for m in messages[:len(AWKWARD)]] == [f"Name user {w}"
+                                                                 for w in AWKWARD]
+    assert [m.text for m in messages[:len(AWKWARD)]] == [w or "(empty)" for w in AWKWARD]
+    assert sorted(c.thread_key for c in conversations) == sorted(f"thread {w}" for w in AWKWARD)
+    by_id = {m.external_id: m.conversation_id for m in messages}
+    assert all(by_id[f"reply {w}"] == by_id[f"id {w}"] for w in AWKWARD)
