@@ -36,9 +36,12 @@ _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR
 # "#3471…", "/status/3471…". Lower-case letters may touch it ("call312 345 678").
 _PHONE_LEFT_STOP = frozenset(string.ascii_uppercase + string.digits + "_+@#/\\-")
 
+# Every number type, the commonest first: `_Region.is_valid` stops at the first type that
+# fits, and a customer's number is nearly always a mobile or a landline (the order changes
+# no answer, only how many patterns a valid number is tried against: 2 instead of 10).
 _TYPE_DESCS = (
-    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-    "voicemail", "fixed_line", "mobile",
+    "mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip",
+    "personal_number", "pager", "uan", "voicemail",
 )
 _LITERALS_RE = re.compile(r"\d+(?:\|\d+)*")
 _PUBLISHED = "published"
