@@ -88,9 +88,10 @@ class Entity:
 
 _DIGITS_RE = re.compile(r"\d+")
 # One pass finds every run of digits with the separators phone and card numbers use;
-# phones, cards and bare CROs are all read from these chunks.
-# (A leading digit-or-sign alternative lets the engine skip to candidate characters.)
-_NUM_CHUNK_RE = re.compile(r"(?:\d|[+(](?=\d))(?:[\d \-./()]*\d)?\)?")
+# phones, cards and bare CROs are all read from these chunks. It starts with a digit, or
+# a "+" or "(" right before one; written as one character set first, so the engine skips
+# in C to the next such character instead of trying two alternatives at every letter.
+_NUM_CHUNK_RE = re.compile(r"[\d+(](?!(?<=[+(])(?!\d))(?:[\d \-./()]*\d)?\)?")
 _BLOCK_SIZE, _MIN_BLOCKS = 4, 3  # see `_block_layout`
 _ASCII_LETTERS = frozenset(string.ascii_letters)
 _ASCII_UPPER = frozenset(string.ascii_uppercase)
