@@ -93,6 +93,8 @@ _DIGITS_RE = re.compile(r"\d+")
 # in C to the next such character instead of trying two alternatives at every letter.
 _NUM_CHUNK_RE = re.compile(r"[\d+(](?!(?<=[+(])(?!\d))(?:[\d \-./()]*\d)?\)?")
 _BLOCK_SIZE, _MIN_BLOCKS = 4, 3  # see `_block_layout`
+# A chunk's digits, in order: the chunk without the separators it may hold.
+_DROP_SEPARATORS = str.maketrans("", "", "+( -./)")
 _ASCII_LETTERS = frozenset(string.ascii_letters)
 _ASCII_UPPER = frozenset(string.ascii_uppercase)
 # A codice fiscale without digits (every digit written as its omocodia letter) counts only
@@ -201,17 +203,17 @@ class Detector:
                     yield Candidate(RANK_CUSTOM, start, end, type_)
 
     def _numbers(self, scan: TextScan, chunk: re.Match[str]) -> Iterator[Candidate]:
-        text = scan.text
-        groups = [m.span() for m in _DIGITS_RE.finditer(text, chunk.start(), chunk.end())]
-        total = sum(e - s for s, e in groups)
+        digits = chunk.group().translate(_DROP_SEPARATORS)
+        total = len(digits)
         if total < MIN_NATIONAL_DIGITS and total < CARD_MIN_DIGITS:
             return
+        groups = [m.span() for m in _DIGITS_RE.finditer(scan.text, chunk.start(), chunk.end())]
         if total >= CARD_MIN_DIGITS:
             yield from cards(scan, groups)
-        if any(end - start == CRO_LENGTH for start, end in groups):
+        if total >= CRO_LENGTH and any(end - start == CRO_LENGTH for start, end in groups):
             yield from bare_cro(scan, groups)
-        if not _block_layout(groups):
-            yield from self._phones.windows(scan, chunk, groups)
+        if total < _BLOCK_SIZE * _MIN_BLOCKS or not _block_layout(groups):
+            yield from self._phones.windows(scan, chunk, groups, digits)
 
     @staticmethod
     def _compile_custom(name: str, pattern: str) -> re2._Regexp:

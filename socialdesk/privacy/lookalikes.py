@@ -76,14 +76,16 @@ class TextScan:
 
     def in_url_or_handle(self, start: int) -> bool:
         """True when `start` lies inside a URL or an @handle (hides every type)."""
-        return self._token_cover(start, "@") or self._url_cover(start)
+        token = self._token_start(start)
+        return self._token_cover(token, start, "@") or self._url_cover(token, start)
 
     def in_hashtag(self, start: int) -> bool:
-        return self._token_cover(start, "#")
+        return self._token_cover(self._token_start(start), start, "#")
 
     def word_blocked(self, start: int, end: int) -> bool:
         """Overlaps a code a word announced (tracking, promo code …) or a failed IBAN."""
-        return any(s < end and start < e for s, e in self.word_blocks)
+        blocks = self.word_blocks
+        return bool(blocks) and any(s < end and start < e for s, e in blocks)
 
     def shape_blocked(self, start: int, end: int) -> bool:
         """Overlaps a date, time, price, version, flight/train or tracking number."""
@@ -100,9 +102,11 @@ class TextScan:
         return False
 
     def numeric_blocked(self, start: int, end: int) -> bool:
+        """In a URL, an @handle or a hashtag, or overlapping a look-alike shape."""
+        token = self._token_start(start)  # the three token tests share it
         return (
-            self.in_url_or_handle(start) or self.in_hashtag(start)
-            or self.shape_blocked(start, end)
+            self._token_cover(token, start, "@") or self._url_cover(token, start)
+            or self._token_cover(token, start, "#") or self.shape_blocked(start, end)
         )
 
     def _token_start(self, pos: int) -> int:
@@ -111,17 +115,16 @@ class TextScan:
             pos -= 1
         return pos
 
-    def _token_cover(self, start: int, sigil: str) -> bool:
-        token = self._token_start(start)
+    def _token_cover(self, token: int, start: int, sigil: str) -> bool:
+        """`start` lies in an @handle or a hashtag (`sigil`) that starts the token at `token`."""
         if sigil not in self.text[token:start + 1]:
             return False
         match = _HANDLE_TOKEN_RE.match(self.text, token)
         return match is not None and sigil in match.group() and start < match.end()
 
-    def _url_cover(self, start: int) -> bool:
-        token = self._token_start(start)
+    def _url_cover(self, token: int, start: int) -> bool:
+        """`start` lies in a URL that starts the token at `token`."""
         if token == start and "/" not in self.text[start:start + 12]:
             return False
         match = _URL_TOKEN_RE.match(self.text, token)
         return match is not None and start < match.end()
-
