@@ -58,6 +58,7 @@ from socialdesk.privacy.candidates import (
 from socialdesk.privacy.contact_details import (
     addresses,
     emails,
+    may_hold_email,
     normalise_address,
     postcodes,
     spelled_emails,
@@ -158,16 +159,13 @@ class Detector:
         found: list[Candidate] = []
         if self._custom:
             found.extend(self._custom_matches(scan))
-        if "@" in text:
+        if "@" in text and may_hold_email(text):
             found.extend(emails(scan))
-        chunks = [(chunk, *chunk.span()) for chunk in _NUM_CHUNK_RE.finditer(text)]
-        after_letter, after_country = _code_starts(text, chunks)
+        chunks, numeric, after_letter, after_country = _number_chunks(text)
         if after_letter or _CF_LETTERS_ONLY_RE.search(text):
             found.extend(fiscal_codes(scan))
         words = find_triggers(scan, bool(chunks) or bool(asked))
         if chunks:
-            # numeric characters (separators included) bound which codes can be present
-            numeric = sum(end - start for _, start, end in chunks)
             iban_spans = (list(ibans(scan)) if after_country and numeric >= IBAN_MIN_DIGITS
                           else [])
             found.extend(iban_spans)
@@ -227,16 +225,24 @@ class Detector:
             raise ValueError(f"privacy custom {error}") from None
 
 
-def _code_starts(text: str, chunks: list[tuple[re.Match[str], int, int]]) -> tuple[bool, bool]:
-    """(a number starts right after a letter, one starts after a two-letter country code).
+def _number_chunks(text: str) -> tuple[list[tuple[re.Match[str], int, int]], int, bool, bool]:
+    """The number chunks of `text` with their spans, in one pass over them:
+    (chunks, numeric characters, a chunk starts right after a letter, one starts after a
+    two-letter country code).
 
-    The first digit of a codice fiscale follows a letter ("RSSMRA45…"), the check digits
-    of an IBAN follow its country code ("IT60…", "IT 60…"); every digit lies in a number
-    chunk, and such a digit starts one. Without either, the fiscal-code and IBAN regexes
-    cannot match and are not run: they cost more than the rest of a plain post's scan.
+    The numeric characters (separators included) bound which codes can be present. The
+    first digit of a codice fiscale follows a letter ("RSSMRA45…"), the check digits of an
+    IBAN follow its country code ("IT60…", "IT 60…"); every digit lies in a chunk, and
+    such a digit starts one. Without either, the fiscal-code and IBAN regexes cannot match
+    and are not run: they cost more than the rest of a plain post's scan.
     """
+    chunks = []
+    numeric = 0
     after_letter = after_country = False
-    for _, start, _ in chunks:
+    for chunk in _NUM_CHUNK_RE.finditer(text):
+        start, end = chunk.span()
+        chunks.append((chunk, start, end))
+        numeric += end - start
         before = text[start - 1] if start else ""
         if before in _ASCII_LETTERS:
             after_letter = True
@@ -244,7 +250,7 @@ def _code_starts(text: str, chunks: list[tuple[re.Match[str], int, int]]) -> tup
         elif before == " " and start > 2:
             after_country = after_country or (
                 text[start - 2] in _ASCII_UPPER and text[start - 3] in _ASCII_UPPER)
-    return after_letter, after_country
+    return chunks, numeric, after_letter, after_country
 
 
 def _block_layout(groups: list[tuple[int, int]]) -> bool:
