@@ -8,9 +8,10 @@ pattern) over:
 
 * the labelled support posts and customer tweets in `tests/data/` (with their thread
   context), the timing posts of `benchmarks/privacy.py` and the shared oracle texts;
-* variants of all of them made with a fixed seed: case changes, cuts, joins, characters
-  swapped for digits, separators, signs and non-ASCII letters, fragments of every kind
-  pasted in, and the same texts as replies to brand questions that ask for a code.
+* every pair of fragments of every kind, and variants of all of the texts made with a
+  fixed seed: case changes, cuts, joins, characters swapped for digits, separators,
+  signs and non-ASCII letters, fragments pasted in, and the same texts as replies to
+  brand questions that ask for a code.
 
 Every finding (type, start, end, value) goes into one SHA-256. `--dump` writes one line
 per scan to compare against after a change; `--compare` prints the scans that differ.
@@ -86,6 +87,10 @@ def base_texts() -> list[tuple[str, str | None]]:
 def variants(items: list[tuple[str, str | None]]) -> Iterator[tuple[str, str | None]]:
     rng = random.Random(SEED)
     texts = [text for text, _ in items]
+    for first in FRAGMENTS:  # every kind before and after every other
+        for second in FRAGMENTS:
+            yield f"{first} {second}", None
+            yield f"{first}{second}", rng.choice(QUESTIONS)
     for index, (text, context) in enumerate(items):
         yield text, context
         yield text, rng.choice(QUESTIONS)

@@ -54,10 +54,11 @@ _TRN_BARE_RE = re.compile(
 )
 
 
-def ibans(scan: TextScan) -> Iterator[Candidate]:
-    """IBANs with valid check digits and a registry layout, longest valid prefix first."""
+def ibans(scan: TextScan, pos: int = 0) -> Iterator[Candidate]:
+    """IBANs from `pos` on with valid check digits and a registry layout, longest valid
+    prefix first."""
     text = scan.text
-    match = _IBAN_CAND_RE.search(text)
+    match = _IBAN_CAND_RE.search(text, pos)
     while match is not None:
         start = match.start()
         resume = start + 1
