@@ -22,10 +22,7 @@ _HANDLE_TOKEN_RE = re.compile(r"[(\[<\"']*[@#]\w+")
 # numbers are mostly such positions: 2.4x faster). The price's possessive `*+` and `?+`
 # only stop backtracking that cannot succeed: what they would give back (digits, dots,
 # a space) can never start a currency; a third less again.
-_SHAPE_BLOCK_RE = re.compile(
-    r"""
-    (?=[\dA-Z€$£vV])(?!(?<=\d)\d)
-    (?:
+_SHAPES = r"""
       \d(?<![\d.,/\-]\d)\d?[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d/])     # 12/03/2025 21.6.1984
     | \d(?<![\d.,/\-]\d)\d{3}[./-]\d{1,2}[./-]\d{1,2}(?![\d/])           # 2025-10-11
     | \d(?<![\d.,/\-]\d)\d?/\d{2}(?![\d/])                                # 06/21
@@ -36,10 +33,9 @@ _SHAPE_BLOCK_RE = re.compile(
     | [A-Z0-9][A-Z0-9](?<!\w[A-Z0-9]{2})(?<!\d\d)\s?\d{1,4}[A-Z]?\b        # AZ 1234, FR8123
     | [A-Z]{2}(?<!\w[A-Z]{2})\d{9}[A-Z]{2}\b                               # RR123456789IT (S10)
     | 1Z(?<!\w1Z)[0-9A-Z]{16}\b                                          # UPS
-    )
-    """,
-    re.X,
-)
+"""
+_SHAPE_GUARD = r"(?=[\dA-Z€$£vV])(?!(?<=\d)\d)"
+_SHAPE_BLOCK_RE = re.compile(_SHAPE_GUARD + "(?:" + _SHAPES + ")", re.X)
 _SHAPE_REACH = 24  # no shape above is longer: look this far around a candidate
 # Shapes announced by a word: matched only where the word occurs.
 WORD_BLOCK_RE = re.compile(

@@ -108,8 +108,7 @@ def find_triggers(scan: TextScan, has_digits: bool) -> Triggers:
         if not spelled and not any(hint in lowered for hint in BOOKING_HINTS):
             return found
         looked_for = _NO_DIGIT_TRIGGERS
-    words = looked_for.intersection(
-        lowered.encode("latin-1", "replace").translate(_WORD_BYTES).split())
+    words = trigger_words(lowered, looked_for)
     for key in words:
         word, context, street, postcode, block, spelled_at, follow = _ROLES[key]
         if not (context or street or postcode or block or spelled_at):
@@ -133,6 +132,12 @@ def find_triggers(scan: TextScan, has_digits: bool) -> Triggers:
                     scan.word_blocks.append(span.span())
     found.english_street = not words.isdisjoint(_STREET_EN_TRIGGERS)
     return found
+
+
+def trigger_words(lowered: str, looked_for: frozenset[bytes]) -> frozenset[bytes]:
+    """The words of `looked_for` that are whole runs of [a-zà-ÿ] in `lowered`."""
+    return looked_for.intersection(
+        lowered.encode("latin-1", "replace").translate(_WORD_BYTES).split())
 
 
 def _word_positions(lowered: str, word: str) -> list[int]:
