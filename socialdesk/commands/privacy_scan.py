@@ -52,10 +52,11 @@ def scan_texts(texts: Iterable[str], out: TextIO, detector: Detector) -> int:
     batch: list[str] = []
     encoded_types: dict[str, str] = {}
     for text in texts:
-        entities = ", ".join(
+        found = detector.scan(text)
+        entities = ", ".join([
             f'{{"type": {_encoded(encoded_types, e.type)}, "start": {e.start}, "end": {e.end}}}'
-            for e in detector.scan(text)
-        )
+            for e in found
+        ]) if found else ""  # most posts: no list to build and join
         batch.append(f'{{"text": {_encode_string(text)}, "entities": [{entities}]}}\n')
         count += 1
         if len(batch) >= _BATCH_LINES:
@@ -66,7 +67,9 @@ def scan_texts(texts: Iterable[str], out: TextIO, detector: Detector) -> int:
 
 
 _BATCH_LINES = 256
-_encode_string = json.JSONEncoder(ensure_ascii=False).encode
+# What `json.JSONEncoder(ensure_ascii=False).encode` returns for a string, without the
+# method's own dispatch: the C string encoder it calls.
+_encode_string = json.encoder.encode_basestring
 
 
 def _encoded(cache: dict[str, str], entity_type: str) -> str:

@@ -54,10 +54,11 @@ _TRN_BARE_RE = re.compile(
 )
 
 
-def ibans(scan: TextScan) -> Iterator[Candidate]:
-    """IBANs with valid check digits and a registry layout, longest valid prefix first."""
+def ibans(scan: TextScan, pos: int = 0) -> Iterator[Candidate]:
+    """IBANs from `pos` on with valid check digits and a registry layout, longest valid
+    prefix first."""
     text = scan.text
-    match = _IBAN_CAND_RE.search(text)
+    match = _IBAN_CAND_RE.search(text, pos)
     while match is not None:
         start = match.start()
         resume = start + 1
@@ -105,14 +106,17 @@ def cards(scan: TextScan, groups: list[tuple[int, int]]) -> Iterator[Candidate]:
             continue
         found = None
         digits = ""
+        lengths: frozenset[int] | None = None  # the issuer's, read once its prefix is there
         for j in range(i, len(groups)):
             if j > i and text[groups[j - 1][1]:groups[j][0]] not in _CARD_SEPARATORS:
                 break
             digits += text[groups[j][0]:groups[j][1]]
             if len(digits) > _CARD_MAX_DIGITS:
                 break
-            if len(digits) >= CARD_MIN_DIGITS and _plausible_card(digits):
-                if luhn.is_valid(digits):
+            if len(digits) >= CARD_MIN_DIGITS:
+                if lengths is None:
+                    lengths = _card_lengths(digits)
+                if len(digits) in lengths and luhn.is_valid(digits):
                     found = j
         if found is None or _word_char_after(text, groups[found][1]):
             i += 1
@@ -136,31 +140,35 @@ def bare_cro(scan: TextScan, groups: list[tuple[int, int]]) -> Iterator[Candidat
         yield Candidate(RANK_CRO_CHECKSUM_ONLY, start, end, CRO)
 
 
-def _plausible_card(digits: str) -> bool:
-    """Issuer prefix and length of the major schemes (Luhn is checked separately)."""
-    n = len(digits)
-    if n < 12 or n > 19:
-        return False
+_VISA, _SIXTEEN, _FIFTEEN = frozenset({13, 16, 19}), frozenset({16}), frozenset({15})
+_16_TO_19, _14_TO_19, _12_TO_19 = (frozenset(range(low, 20)) for low in (16, 14, 12))
+_NO_LENGTH: frozenset[int] = frozenset()
+
+
+def _card_lengths(digits: str) -> frozenset[int]:
+    """The card lengths the issuer of `digits` (six digits or more) uses, by the prefixes
+    of the major schemes (Luhn is checked separately): the prefix is all that decides, so
+    `cards` reads it once for every length it tries."""
     p1, p2, p3, p4, p6 = (int(digits[:k]) for k in (1, 2, 3, 4, 6))
     if p1 == 4:
-        return n in (13, 16, 19)                      # Visa
+        return _VISA
     if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
-        return n == 16                                # Mastercard
+        return _SIXTEEN                               # Mastercard
     if p2 in (34, 37):
-        return n == 15                                # Amex
+        return _FIFTEEN                               # Amex
     if p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925:
-        return 16 <= n <= 19                          # Discover
+        return _16_TO_19                              # Discover
     if 3528 <= p4 <= 3589:
-        return 16 <= n <= 19                          # JCB
+        return _16_TO_19                              # JCB
     if 300 <= p3 <= 305 or p2 in (36, 38, 39):
-        return 14 <= n <= 19                          # Diners
+        return _14_TO_19                              # Diners
     if p2 == 62:
-        return 16 <= n <= 19                          # UnionPay
+        return _16_TO_19                              # UnionPay
     if p2 == 50 or 56 <= p2 <= 69:
-        return 12 <= n <= 19                          # Maestro
+        return _12_TO_19                              # Maestro
     if p1 == 1:
-        return n == 15                                # UATP
-    return False
+        return _FIFTEEN                               # UATP
+    return _NO_LENGTH
 
 
 _IBAN_COMPACT = str.maketrans("", "", " -.")

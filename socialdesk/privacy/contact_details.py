@@ -127,13 +127,19 @@ _NAME_FUNCTION_WORDS = frozenset({
 })
 
 
-def emails(scan: TextScan) -> Iterator[Candidate]:
-    """Email addresses; an "@" that starts a token is a handle and skipped cheaply."""
-    text = scan.text
+def may_hold_email(text: str) -> bool:
+    """An "@" right after a character of an address's local part: without one, `emails`
+    finds nothing (an "@" that starts a token is a handle, in nearly every post)."""
     at = text.find("@")
     while at == 0 or (at > 0 and text[at - 1] not in _EMAIL_LOCAL_CHARS):  # "@handle"
         at = text.find("@", at + 1)
-    if at < 0:
+    return at >= 0
+
+
+def emails(scan: TextScan) -> Iterator[Candidate]:
+    """Email addresses; an "@" that starts a token is a handle and skipped cheaply."""
+    text = scan.text
+    if not may_hold_email(text):
         return
     for match in _EMAIL_RE.finditer(text):
         if not scan.in_url_or_handle(match.start()):

@@ -202,5 +202,6 @@ def _reference_shape_ok(code: str) -> bool:
         return False
     if code.isdigit():
         return len(code) >= _REFERENCE_MIN_DIGITS_ONLY
-    alnum = sum(ch.isalnum() for ch in code)
+    # `_REFERENCE_CODE_RE` allows ASCII letters and digits and "-", "/", "_" only
+    alnum = len(code) - code.count("-") - code.count("/") - code.count("_")
     return alnum >= _REFERENCE_MIN_ALNUM

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,24 +58,16 @@ from socialdesk.privacy.candidates import (
 from socialdesk.privacy.contact_details import (
     addresses,
     emails,
+    may_hold_email,
     normalise_address,
     postcodes,
     spelled_emails,
 )
-from socialdesk.privacy.context_codes import CONTEXT_RE, answered, asked_kinds, contextual
-from socialdesk.privacy.lookalikes import WORD_BLOCK_RE, TextScan
+from socialdesk.privacy.context_codes import answered, asked_kinds, contextual
+from socialdesk.privacy.lookalikes import TextScan
 from socialdesk.privacy.phones import MIN_NATIONAL_DIGITS, PhoneFinder
 from socialdesk.privacy.tax_codes import fiscal_codes, prefixed_vat
-from socialdesk.privacy.vocabulary import (
-    BLOCK_TRIGGERS,
-    BOOKING_HINTS,
-    BOOKING_TRIGGERS,
-    CONTEXT_TRIGGERS,
-    POSTCODE_TRIGGERS,
-    SPELLED_AT_TRIGGERS,
-    STREET_EN_TRIGGERS,
-    STREET_IT_TRIGGERS,
-)
+from socialdesk.privacy.trigger_words import find_triggers
 
 CUSTOM_PREFIX = "CUSTOM:"
 
@@ -95,51 +87,23 @@ class Entity:
     value: str
 
 
-@dataclass(slots=True)
-class _Triggers:
-    """What the word pass found: where codes are named, where streets and postcodes start."""
-
-    contexts: list[tuple[str, int]] = field(default_factory=list)
-    """(context kind, end of the context word)"""
-    streets: list[int] = field(default_factory=list)
-    """start of each Italian street word"""
-    postcodes: list[int] = field(default_factory=list)
-    """start of each word naming a postcode"""
-    spelled_ats: list[int] = field(default_factory=list)
-    """start of each "at" / "chiocciola" that may stand for an "@" sign"""
-    english_street: bool = False
-    """an English street type occurs somewhere"""
-
-
 _DIGITS_RE = re.compile(r"\d+")
-# Every trigger word is written in these letters; `_word_positions` checks the real word
-# boundaries, so a word glued to another script's letter is still rejected. (The Unicode
-# letter class costs twice as much on every post.)
-_WORD_RE = re.compile(r"[a-zà-ÿ]+")
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 # One pass finds every run of digits with the separators phone and card numbers use;
-# phones, cards and bare CROs are all read from these chunks.
-# (A leading digit-or-sign alternative lets the engine skip to candidate characters.)
-_NUM_CHUNK_RE = re.compile(r"(?:\d|[+(](?=\d))(?:[\d \-./()]*\d)?\)?")
+# phones, cards and bare CROs are all read from these chunks. It starts with a digit, or
+# a "+" or "(" right before one; written as one character set first, so the engine skips
+# in C to the next such character instead of trying two alternatives at every letter.
+_NUM_CHUNK_RE = re.compile(r"[\d+(](?!(?<=[+(])(?!\d))(?:[\d \-./()]*\d)?\)?")
 _BLOCK_SIZE, _MIN_BLOCKS = 4, 3  # see `_block_layout`
-# A one-letter trigger starts an abbreviation only with the character that follows it
-# ("v.le", "p.zza", "c.f.", "p iva", "s/n", "h 10:30"); Italian elides "l'" everywhere.
-_LETTER_TRIGGER_FOLLOWERS = {
-    "v": ".", "l": ".", "c": ".", "t": ".", "p": ". ", "s": "/", "h": " 0123456789",
-}
-_ALL_TRIGGERS = (
-    CONTEXT_TRIGGERS | STREET_IT_TRIGGERS | BLOCK_TRIGGERS | POSTCODE_TRIGGERS | STREET_EN_TRIGGERS
-    | SPELLED_AT_TRIGGERS
-)
-_NO_DIGIT_TRIGGERS = BOOKING_TRIGGERS | SPELLED_AT_TRIGGERS
-_SPELLED_AT_HINT_RE = re.compile(r"\sat\s|\[at\]|\(at\)|\{at\}|chiocciola")
-# What each trigger word may start: (context word, Italian street, postcode, look-alike,
-# spelled-out "@").
-_ROLES = {
-    word: (word in CONTEXT_TRIGGERS, word in STREET_IT_TRIGGERS, word in POSTCODE_TRIGGERS,
-           word in BLOCK_TRIGGERS, word in SPELLED_AT_TRIGGERS)
-    for word in _ALL_TRIGGERS
-}
+# A chunk's digits, in order: the chunk without the separators it may hold.
+_DROP_SEPARATORS = str.maketrans("", "", "+( -./)")
+_ASCII_LETTERS = frozenset(string.ascii_letters)
+_ASCII_UPPER = frozenset(string.ascii_uppercase)
+# A codice fiscale without digits (every digit written as its omocodia letter) counts only
+# in capitals (`tax_codes.fiscal_codes`), so it has six capitals and two omocodia capitals;
+# written from its eighth letter so the engine skips to the few capitals of a post.
+_CF_LETTERS_ONLY_RE = re.compile(r"[LMNPQRSTUV](?<=[A-Z]{6}[LMNPQRSTUV]{2})")
+_CF_FIRST_DIGIT = 14  # the last of a codice fiscale's digit places ("RSSMRA45C12F205C")
+_IBAN_FIRST_DIGIT = 3  # "IT 60": the country code and a space before the check digits
 
 
 class Detector:
@@ -197,15 +161,17 @@ class Detector:
         found: list[Candidate] = []
         if self._custom:
             found.extend(self._custom_matches(scan))
-        if "@" in text:
+        if "@" in text and may_hold_email(text):
             found.extend(emails(scan))
-        found.extend(fiscal_codes(scan))
-        chunks = [(chunk, *chunk.span()) for chunk in _NUM_CHUNK_RE.finditer(text)]
-        words = self._triggers(scan, bool(chunks) or bool(asked))
+        chunks, numeric, after_letter, after_country = _number_chunks(text)
+        if _CF_LETTERS_ONLY_RE.search(text):
+            found.extend(fiscal_codes(scan))
+        elif after_letter >= 0:  # a code with digits starts at most 14 before its first one
+            found.extend(fiscal_codes(scan, max(0, after_letter - _CF_FIRST_DIGIT)))
+        words = find_triggers(scan, bool(chunks) or bool(asked))
         if chunks:
-            # numeric characters (separators included) bound which codes can be present
-            numeric = sum(end - start for _, start, end in chunks)
-            iban_spans = list(ibans(scan)) if numeric >= IBAN_MIN_DIGITS else []
+            iban_spans = (list(ibans(scan, max(0, after_country - _IBAN_FIRST_DIGIT)))
+                          if after_country >= 0 and numeric >= IBAN_MIN_DIGITS else [])
             found.extend(iban_spans)
             if "IT" in text:
                 found.extend(prefixed_vat(scan))
@@ -229,51 +195,6 @@ class Detector:
             found.extend(answered(scan, asked))
         return found
 
-    def _triggers(self, scan: TextScan, has_digits: bool) -> _Triggers:
-        """One word pass: context words, street words and look-alike announcements.
-
-        Fills `scan.word_blocks` with the look-alikes a word announces.
-        """
-        text = scan.text
-        lowered = text.lower()
-        if len(lowered) != len(text):  # "İ" lower-cases to two code points
-            lowered = text.translate(_ASCII_LOWER)
-        found = _Triggers()
-        if not has_digits:
-            # without digits only a letters-only booking code or a spelled-out e-mail
-            # address can follow a word
-            spelled = _SPELLED_AT_HINT_RE.search(lowered) is not None and (
-                "." in lowered or "dot" in lowered or "punto" in lowered)
-            if not spelled and not any(hint in lowered for hint in BOOKING_HINTS):
-                return found
-            words = _NO_DIGIT_TRIGGERS.intersection(_WORD_RE.findall(lowered))
-        else:
-            words = _ALL_TRIGGERS.intersection(_WORD_RE.findall(lowered))
-        for word in words:
-            context, street, postcode, block, spelled_at = _ROLES[word]
-            if not (context or street or postcode or block or spelled_at):
-                continue  # an English street type: `addresses` reads the whole text
-            follow = _LETTER_TRIGGER_FOLLOWERS.get(word)
-            for start in _word_positions(lowered, word):
-                if follow is not None and lowered[start + 1:start + 2] not in follow:
-                    continue  # "l'ordine", "c è": a lone letter counts only as "l.go", "p.iva"
-                if context:
-                    match = CONTEXT_RE.match(text, start)
-                    if match and match.lastgroup:
-                        found.contexts.append((match.lastgroup, match.end()))
-                if street:
-                    found.streets.append(start)
-                if postcode:
-                    found.postcodes.append(start)
-                if spelled_at:
-                    found.spelled_ats.append(start)
-                if block:
-                    span = WORD_BLOCK_RE.match(text, start)
-                    if span:
-                        scan.word_blocks.append(span.span())
-        found.english_street = not words.isdisjoint(STREET_EN_TRIGGERS)
-        return found
-
     def _custom_matches(self, scan: TextScan) -> Iterator[Candidate]:
         for type_, pattern in self._custom:
             value = pattern.groupindex.get("value")
@@ -284,17 +205,17 @@ class Detector:
                     yield Candidate(RANK_CUSTOM, start, end, type_)
 
     def _numbers(self, scan: TextScan, chunk: re.Match[str]) -> Iterator[Candidate]:
-        text = scan.text
-        groups = [m.span() for m in _DIGITS_RE.finditer(text, chunk.start(), chunk.end())]
-        total = sum(e - s for s, e in groups)
+        digits = chunk.group().translate(_DROP_SEPARATORS)
+        total = len(digits)
         if total < MIN_NATIONAL_DIGITS and total < CARD_MIN_DIGITS:
             return
+        groups = [m.span() for m in _DIGITS_RE.finditer(scan.text, chunk.start(), chunk.end())]
         if total >= CARD_MIN_DIGITS:
             yield from cards(scan, groups)
-        if any(end - start == CRO_LENGTH for start, end in groups):
+        if total >= CRO_LENGTH and any(end - start == CRO_LENGTH for start, end in groups):
             yield from bare_cro(scan, groups)
-        if not _block_layout(groups):
-            yield from self._phones.windows(scan, chunk, groups)
+        if total < _BLOCK_SIZE * _MIN_BLOCKS or not _block_layout(groups):
+            yield from self._phones.windows(scan, chunk, groups, digits)
 
     @staticmethod
     def _compile_custom(name: str, pattern: str) -> re2._Regexp:
@@ -308,6 +229,39 @@ class Detector:
             raise ValueError(f"privacy custom {error}") from None
 
 
+def _number_chunks(text: str) -> tuple[list[tuple[re.Match[str], int, int]], int, int, int]:
+    """The number chunks of `text` with their spans, in one pass over them:
+    (chunks, numeric characters, start of the first chunk right after a letter, start of
+    the first one after a two-letter country code; -1 for none).
+
+    The numeric characters (separators included) bound which codes can be present. The
+    first digit of a codice fiscale follows a letter ("RSSMRA45…"), the check digits of an
+    IBAN follow its country code ("IT60…", "IT 60…"); every digit lies in a chunk, and
+    such a digit starts one. Without such a chunk the fiscal-code and IBAN regexes cannot
+    match and are not run (they cost more than the rest of a plain post's scan); with
+    one, they start reading a little before it.
+    """
+    chunks = []
+    numeric = 0
+    after_letter = after_country = -1
+    for chunk in _NUM_CHUNK_RE.finditer(text):
+        start, end = chunk.span()
+        chunks.append((chunk, start, end))
+        numeric += end - start
+        if not start or (after_letter >= 0 and after_country >= 0):
+            continue
+        before = text[start - 1]
+        if before in _ASCII_LETTERS:
+            if after_letter < 0:
+                after_letter = start
+            if after_country < 0 and start > 1 and text[start - 2] in _ASCII_LETTERS:
+                after_country = start
+        elif after_country < 0 and before == " " and start > 2 and (
+                text[start - 2] in _ASCII_UPPER and text[start - 3] in _ASCII_UPPER):
+            after_country = start
+    return chunks, numeric, after_letter, after_country
+
+
 def _block_layout(groups: list[tuple[int, int]]) -> bool:
     """Three or more 4-digit blocks in a row ("4880 0766 2016 8781", "0034 9929 0191 …"):
     the layout of cards, IBANs, gift cards and tracking codes, never of a phone number, so
@@ -319,20 +273,6 @@ def _block_layout(groups: list[tuple[int, int]]) -> bool:
         if run >= _MIN_BLOCKS:
             return True
     return False
-
-
-def _word_positions(lowered: str, word: str) -> list[int]:
-    """Starts of `word` (letters only) in `lowered` as a whole word, not inside a longer one."""
-    positions = []
-    size, length = len(word), len(lowered)
-    start = lowered.find(word)
-    while start != -1:
-        end = start + size
-        if (not start or not lowered[start - 1].isalpha()) and (
-                end == length or not lowered[end].isalpha()):
-            positions.append(start)
-        start = lowered.find(word, end)  # a whole word cannot overlap the one just found
-    return positions
 
 
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:

@@ -26,9 +26,10 @@ VAT_CODE_AT_RE = re.compile(r"(?:IT\s?[:\-]?\s?)?\d(?: ?\d){10}(?!\d)")
 CF_CODE_AT_RE = re.compile(r"[A-Za-z0-9]{16}(?![A-Za-z0-9])|\d{11}(?!\d)")
 
 
-def fiscal_codes(scan: TextScan) -> Iterator[Candidate]:
-    """Codici fiscali anywhere in the text, omocodia included, with a valid check letter."""
-    for match in _CF_RE.finditer(scan.text):
+def fiscal_codes(scan: TextScan, pos: int = 0) -> Iterator[Candidate]:
+    """Codici fiscali in the text from `pos` on, omocodia included, with a valid check
+    letter."""
+    for match in _CF_RE.finditer(scan.text, pos):
         value = match.group()
         # an all-letter (fully omocode) code must be upper case: lower-case words are prose
         if value.isalpha() and not value.isupper():
