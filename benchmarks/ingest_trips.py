@@ -16,13 +16,19 @@ database next to the one named in the URL (dropped at the end), the same pages a
   round trips times that is what pipelining everything could save at most;
 - each statement's client-observed time per item (the server's work plus one round trip),
   the commit's, and the page's wall time, taken on the untraced pages (the trace writes
-  every parameter out and would slow them).
+  every parameter out and would slow them);
+- with `--explain`, each INSERT's planning, execution and trigger time (foreign keys, the
+  live-update notification) on the server, from `EXPLAIN (ANALYZE, BUFFERS)` run in a
+  savepoint rolled back before the real statement on the ten pages before the traced
+  ones (left out of the timings), as is and without
+  `ON CONFLICT` (what absorbing a concurrent writer's duplicate costs).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import statistics
 import sys
 import tempfile
 import time
@@ -58,6 +64,7 @@ class StatementTimes:
     """Client-observed seconds per statement shape, by wrapping the driver's methods."""
 
     def __init__(self) -> None:
+        self.active = True
         self.seconds: collections.Counter[str] = collections.Counter()
         self.commit = 0.0
         for name in ("rows", "run", "run_many", "rows_together", "send_later"):
@@ -67,6 +74,8 @@ class StatementTimes:
         original: Callable[..., Any] = getattr(store_driver.Driver, name)
 
         def timed(driver: Any, *args: Any, **kwargs: Any) -> Any:
+            if not self.active:
+                return original(driver, *args, **kwargs)
             started = time.perf_counter()
             try:
                 return original(driver, *args, **kwargs)
@@ -74,6 +83,51 @@ class StatementTimes:
                 self.seconds[_shape(name, args)] += time.perf_counter() - started
 
         setattr(store_driver.Driver, name, timed)
+
+
+class ServerTimes:
+    """Per INSERT variant, (planning, execution, triggers) milliseconds of each page: the
+    statement EXPLAINed in a savepoint that is rolled back, then run for real."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.pages: dict[str, list[tuple[float, float, float]]] = collections.defaultdict(list)
+        original: Callable[..., Any] = store_driver.Driver.rows
+
+        def explained(driver: Any, sql: str, parameters: Any = (), **kwargs: Any) -> Any:
+            if self.active and driver.postgres and sql.startswith("INSERT INTO"):
+                for variant, text in _variants(sql).items():
+                    self.pages[f"{sql.split()[2]} {variant}"].append(
+                        _explain(driver.connection, text, parameters))
+            return original(driver, sql, parameters, **kwargs)
+
+        store_driver.Driver.rows = explained  # type: ignore[method-assign]
+
+    def print(self) -> None:
+        print("server ms per page (median): planning, execution, of which triggers:")
+        for name, pages in sorted(self.pages.items()):
+            plan, execute, triggers = (statistics.median(page[i] for page in pages)
+                                       for i in range(3))
+            print(f"  {plan:5.2f} {execute:6.2f} {triggers:5.2f}  INSERT INTO {name}")
+
+
+def _variants(sql: str) -> dict[str, str]:
+    found = {"as is": sql}
+    if "ON CONFLICT" in sql:
+        head, tail = sql.split("ON CONFLICT", 1)
+        found["without ON CONFLICT"] = head + tail[tail.find("RETURNING"):] \
+            if "RETURNING" in tail else head
+    return found
+
+
+def _explain(connection: Any, sql: str, parameters: Any) -> tuple[float, float, float]:
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT explained")
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, parameters)
+        plan = cursor.fetchone()[0][0]
+        cursor.execute("ROLLBACK TO SAVEPOINT explained")
+    return (plan["Planning Time"], plan["Execution Time"],
+            sum(trigger["Time"] for trigger in plan.get("Triggers", [])))
 
 
 def _shape(name: str, args: tuple[Any, ...]) -> str:
@@ -97,13 +151,14 @@ def round_trip_seconds(url: str, count: int = 2000) -> float:
     return seconds
 
 
-def run(url: str, items: int, page_size: int) -> None:
+def run(url: str, items: int, page_size: int, explain: bool) -> None:
     engine = open_store(url)
     account = ensure_account(engine, "bench", "x", now=system_clock())
     parser = XPayloadParser(BRAND_ID)
     find = spans_finder(Detector())
     due_clock = DueClock(BusinessHours.from_settings(HoursSettings()), SLA_MINUTES)
     pages = -(-items // page_size)
+    server = ServerTimes() if explain else None
     times = StatementTimes()
     trips: list[int] = []
     wall = 0.0
@@ -115,13 +170,19 @@ def run(url: str, items: int, page_size: int) -> None:
         def timed_commit() -> None:
             started = time.perf_counter()
             plain_commit()
-            times.commit += time.perf_counter() - started
+            if times.active:
+                times.commit += time.perf_counter() - started
 
         session.commit = timed_commit  # type: ignore[method-assign]
         for number, body in enumerate(page_bodies(items, page_size)):
             found, set_aside = parser.mentions(body["data"], users_by_id(body))
             page = PullPage("mentions", found, set_aside, cursor=found[-1].external_id)
             traced = number >= pages - TRACED_PAGES
+            explained = server is not None and number >= pages - 2 * TRACED_PAGES \
+                and not traced
+            if server is not None:
+                server.active = explained
+            times.active = not traced and not explained
             pgconn = session.connection().connection.driver_connection.pgconn
             if traced:
                 trace.seek(0)
@@ -133,7 +194,7 @@ def run(url: str, items: int, page_size: int) -> None:
             if traced:
                 pgconn.untrace()
                 trips.append(PRE_PING + _waits(Path(trace.name).read_text()))
-            else:
+            elif not explained:
                 wall += time.perf_counter() - started
                 timed_items += len(found)
     engine.dispose()
@@ -144,8 +205,10 @@ def run(url: str, items: int, page_size: int) -> None:
     print(f"ingest_page wall: {wall / timed_items * 1e6:.0f} µs/item over {timed_items:,} "
           "items; client-observed per item (server work + one round trip each):")
     for shape, seconds in times.seconds.most_common():
-        print(f"  {seconds / items * 1e6:6.1f} µs  {shape}")
-    print(f"  {times.commit / items * 1e6:6.1f} µs  COMMIT")
+        print(f"  {seconds / timed_items * 1e6:6.1f} µs  {shape}")
+    print(f"  {times.commit / timed_items * 1e6:6.1f} µs  COMMIT")
+    if server is not None:
+        server.print()
 
 
 def _waits(trace: str) -> int:
@@ -159,10 +222,12 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--page", type=int, default=100)
+    parser.add_argument("--explain", action="store_true",
+                        help="EXPLAIN ANALYZE each INSERT of the last pages (slows them)")
     args = parser.parse_args()
     with scratch_databases(args.database_url, 1) as (url,):
         print(f"load average {Path('/proc/loadavg').read_text().split(' ')[:3]}")
-        run(url, args.items, args.page)
+        run(url, args.items, args.page, args.explain)
         print(f"load average after {Path('/proc/loadavg').read_text().split(' ')[:3]}")
 
 
