@@ -29,6 +29,7 @@ from socialdesk.tui.messages import (
     QueuePageLoaded,
     SearchLimitChecked,
 )
+from socialdesk.tui.presence_text import presence_marks
 from socialdesk.tui.widgets.key_hints import KeyHints
 from socialdesk.tui.widgets.queue_list import ConversationList, column_header
 from socialdesk.tui.workers import (
@@ -41,6 +42,7 @@ from socialdesk.tui.workers import (
 )
 
 if TYPE_CHECKING:
+    from socialdesk.store.team import Presence
     from socialdesk.tui.app import DeskApp
 
 Value = TypeVar("Value")
@@ -52,6 +54,9 @@ class InboxScreen(Screen[None]):
     """Every conversation, newest or longest-waiting first, filtered from the keyboard."""
 
     BINDINGS = [
+        Binding("t", "take_next", "Take next", id="inbox.take",
+                tooltip="Open the longest-waiting conversation nobody has taken, within these "
+                        "filters; it is yours until you resolve it or quit"),
         Binding("slash", "search", "Search", id="inbox.search",
                 tooltip="Full-text search in every message; the queue shows the "
                         f"conversations of the newest {SEARCH_MATCH_LIMIT:,} matches"),
@@ -76,9 +81,9 @@ class InboxScreen(Screen[None]):
         Binding("d", "dashboard", "Dashboard", id="inbox.dashboard",
                 tooltip="Volumes per channel and first-response times"),
     ]
-    KEY_LINE = ("queue.open", "inbox.search", "inbox.status", "inbox.mine", "inbox.overdue",
-                "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear", "inbox.sort",
-                "inbox.account", "inbox.dashboard")
+    KEY_LINE = ("queue.open", "inbox.take", "inbox.search", "inbox.status", "inbox.mine",
+                "inbox.overdue", "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear",
+                "inbox.sort", "inbox.account", "inbox.dashboard")
     """The key line's order, most used first (see `KeyHints`)."""
     AUTO_FOCUS = "#queue"
     """Not Textual's first focusable widget: that is the hidden search box, which swallows
@@ -118,7 +123,8 @@ class InboxScreen(Screen[None]):
                                 "search)", id="search")
         yield Static(id="columns")
         yield Static(id="empty")  # above the list, which takes the rest of the screen
-        yield ConversationList(desk.clock, id="queue")
+        yield ConversationList(desk.clock, presence_marks(self.desk_app.heartbeats.others),
+                               id="queue")
         yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
     def on_mount(self) -> None:
@@ -161,6 +167,13 @@ class InboxScreen(Screen[None]):
 
     def queue_changed(self) -> None:
         self.reload(keep_cursor=True)
+
+    def presence_changed(self, others: list[Presence]) -> None:
+        """Who has which conversation open, in the `now` column."""
+        self.queue.set_marks(presence_marks(others))
+
+    def action_take_next(self) -> None:
+        self.desk_app.take_next()
 
     def reload(self, keep_cursor: bool = False) -> None:
         """Have a worker read the first page for the current filter (later pages load as
