@@ -147,6 +147,11 @@ class ActionDone(Message, bubble=False):
         self.warning = warning
 
 
+class HoldReleased(ActionDone, bubble=False):
+    """A status change that gave the conversation's hold back (resolved): the store also
+    forgot that this desk has it open, so the desk says so again."""
+
+
 class PersonalDataRevealed(Message, bubble=False):
     """The conversation's texts in clear, by message id (the reveal is audited)."""
 

@@ -93,6 +93,11 @@ class Heartbeats:
         if where_on(self.app) != self.sent:
             self.beat()
 
+    def say_again(self) -> None:
+        """The store forgot where this desk is (`store.team.release`): tell it again."""
+        self.sent = None
+        self.moved()
+
     def tick(self) -> None:
         self.beat()
 
@@ -137,7 +142,7 @@ class Heartbeats:
                                 title="team", severity="warning", markup=False)
             return False
         self._troubled = False
-        changed = others != self.others
+        changed = _shown(others) != _shown(self.others)
         self.others = others
         return changed
 
@@ -147,3 +152,9 @@ class Heartbeats:
         self._left = True
         desk = self.app.desk
         leave_desk(desk.engine, desk.desk_id, self.lock)
+
+
+def _shown(others: list[Presence]) -> set[tuple[str, str, int | None, bool]]:
+    """What the screens show of the other desks: not when they were last heard from."""
+    return {(desk.desk_id, desk.initials, desk.conversation_id, desk.typing)
+            for desk in others}

@@ -17,7 +17,7 @@ def presence_marks(others: list[Presence]) -> dict[int, str]:
     for desk in others:
         if desk.conversation_id is not None:
             by_conversation.setdefault(desk.conversation_id, []).append(desk)
-    marks = {}
+    marks: dict[int, str] = {}
     for conversation_id, desks in by_conversation.items():
         first = sorted(desks, key=lambda d: (not d.typing, d.initials))[0]
         mark = first.initials + (TYPING_MARK if first.typing else "")
@@ -27,7 +27,7 @@ def presence_marks(others: list[Presence]) -> dict[int, str]:
 
 def presence_line(others: list[Presence], conversation_id: int) -> str:
     """The conversation screen's line: `AB is answering this · CD has it open too`."""
-    here = {}
+    here: dict[str, bool] = {}
     for desk in sorted(others, key=lambda d: (not d.typing, d.initials)):
         if desk.conversation_id == conversation_id:
             here.setdefault(desk.initials, desk.typing)

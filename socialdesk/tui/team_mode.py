@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 
+from socialdesk.store.live_updates import PROBE_TABLE
 from socialdesk.tui.live_feed import ANY_TABLE, LiveFeed
 from socialdesk.tui.messages import (
     ConversationContent,
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 
 PRESENCE_TABLES = frozenset({"presence", "hold"})
 """Changes that move no conversation: only who is where is read again."""
+
+IGNORED_TABLES = frozenset({PROBE_TABLE})
+"""The feed's own latency probes (`live_updates.notify_latency`): nothing changed."""
 
 NOTHING_TO_TAKE = ("Nothing left to take: every conversation in this view is answered, "
                    "resolved or held by a colleague")
@@ -98,7 +102,7 @@ class TeamMode(App[None]):
     def on_store_changed(self, event: StoreChanged) -> None:
         """A colleague's change (or a sync's): the screens read the store again; only who
         is where, when only presence or holds changed."""
-        if event.tables - PRESENCE_TABLES:
+        if event.tables - PRESENCE_TABLES - IGNORED_TABLES:
             self.post_message(QueueChanged())
         if event.tables & (PRESENCE_TABLES | {ANY_TABLE}):
             desk = self.desk

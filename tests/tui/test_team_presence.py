@@ -4,6 +4,8 @@ answer a colleague sent while you typed is shown before yours goes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, col, select
@@ -11,15 +13,18 @@ from textual.widgets import TextArea
 
 from socialdesk.desk.answers import reply
 from socialdesk.store.models import OutboxAction
-from socialdesk.store.team import heartbeat
+from socialdesk.store.team import heartbeat, leave, present
 from socialdesk.tui import live_feed
-from socialdesk.tui.app import DeskApp
+from socialdesk.tui.app import DeskApp, make_app
+from socialdesk.tui.context import Desk, Operator
+from socialdesk.tui.presence import IDLE_SECONDS
 from socialdesk.tui.screens.conversation_screen import ConversationScreen
 from socialdesk.tui.screens.modals import ConfirmModal
 from socialdesk.tui.widgets.composer import ComposerModal
 from tests.tui.desk_fixture import NOW, settle
 from tests.tui.screen_text import queue_lines, screen_text
 from tests.tui.team_fixture import (
+    NEVER,
     ROWS,
     SIZE,
     colleagues_line,
@@ -135,24 +140,24 @@ async def test_an_answer_a_colleague_sent_while_you_typed_is_shown_before_yours(
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ComposerModal)
-        await pilot.press(*"Refund on its way")
-        reply(desk_store, marco, "Refund sent this morning", "CD", now=lambda: NOW)
+        await pilot.press(*"Looking into it now")
+        reply(desk_store, marco, "All sorted this morning", "CD", now=lambda: NOW)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         question = screen_text(app)
         assert "While you were writing" in question
-        assert "CD" in question and "Refund sent this morning" in question
+        assert "CD" in question and "All sorted this morning" in question
         await pilot.press("n")
         await settle(pilot)
         assert outbox_by(desk_store, "AB") == []
         await pilot.press("r")  # the draft is still there; their answer is known now
         await settle(pilot)
-        assert app.screen.query_one(TextArea).text == "Refund on its way"
+        assert app.screen.query_one(TextArea).text == "Looking into it now"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen)
-    assert outbox_by(desk_store, "AB") == ["Refund on its way"]
+    assert outbox_by(desk_store, "AB") == ["Looking into it now"]
 
 
 async def test_sending_yours_as_well_after_seeing_theirs(desk_store: Engine) -> None:
@@ -164,9 +169,11 @@ async def test_sending_yours_as_well_after_seeing_theirs(desk_store: Engine) -> 
         await pilot.press("r")
         await settle(pilot)
         await pilot.press(*"Anything else?")
-        reply(desk_store, marco, "Refund sent this morning", "CD", now=lambda: NOW)
+        reply(desk_store, marco, "All sorted this morning", "CD", now=lambda: NOW)
         await pilot.press("ctrl+s")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        assert outbox_by(desk_store, "AB") == []
         await pilot.press("y")
         await settle(pilot)
     assert outbox_by(desk_store, "AB") == ["Anything else?"]
@@ -200,3 +207,24 @@ async def test_a_feed_that_fails_never_takes_the_desk_down(
                     "the queue read again after the feed came back")
         feed.stop()
         assert raised == ["once"] and app.is_running
+
+
+async def test_an_idle_desk_stops_saying_where_it_is_until_its_next_key(
+    desk_store: Engine
+) -> None:
+    """Colleagues stop seeing a desk nobody has touched for `IDLE_SECONDS` (its presence
+    expires, its holds with it); the next key brings it back."""
+    clock = [NOW]
+    app = make_app(Desk(engine=desk_store, operator=Operator("AB"), clock=lambda: clock[0],
+                        poll_seconds=0, heartbeat_seconds=NEVER))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert [desk.initials for desk in present(desk_store)] == ["AB"]
+        leave(desk_store, app.desk.desk_id)  # as the store does once a presence expires
+        clock[0] = NOW + timedelta(seconds=IDLE_SECONDS + 1)
+        app.heartbeats.tick()
+        await settle(pilot)
+        assert present(desk_store) == []
+        await pilot.press("down")
+        await settle(pilot)
+        assert [desk.initials for desk in present(desk_store)] == ["AB"]

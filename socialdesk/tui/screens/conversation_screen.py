@@ -74,7 +74,7 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         Binding("g", "redirect", "Redirect", id="conversation.redirect",
                 tooltip="Carry out the privacy guard's suggested redirect: hide, write "
                         "privately, point to it in public"),
-        Binding("t", "take_next", "Take next", id="conversation.take",
+        Binding("t", "take_next", "Take next", id="conversation.take", show=False,
                 tooltip="Show the next longest-waiting conversation nobody has taken, within "
                         "the queue's filters (the one you took before goes back to the team)"),
         Binding("o", "history", "History", id="conversation.history",

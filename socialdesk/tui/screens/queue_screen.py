@@ -81,8 +81,8 @@ class InboxScreen(Screen[None]):
         Binding("d", "dashboard", "Dashboard", id="inbox.dashboard",
                 tooltip="Volumes per channel and first-response times"),
     ]
-    KEY_LINE = ("queue.open", "inbox.take", "inbox.search", "inbox.status", "inbox.mine",
-                "inbox.overdue", "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear",
+    KEY_LINE = ("queue.open", "inbox.search", "inbox.status", "inbox.mine", "inbox.overdue",
+                "inbox.take", "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear",
                 "inbox.sort", "inbox.account", "inbox.dashboard")
     """The key line's order, most used first (see `KeyHints`)."""
     AUTO_FOCUS = "#queue"
@@ -123,7 +123,8 @@ class InboxScreen(Screen[None]):
                                 "search)", id="search")
         yield Static(id="columns")
         yield Static(id="empty")  # above the list, which takes the rest of the screen
-        yield ConversationList(desk.clock, presence_marks(self.desk_app.heartbeats.others),
+        others = self.desk_app.heartbeats.others
+        yield ConversationList(desk.clock, presence_marks(others) if others else None,
                                id="queue")
         yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
@@ -157,7 +158,7 @@ class InboxScreen(Screen[None]):
         line.set_class(bool(event.unhealthy), "-active")
 
     def on_resize(self) -> None:
-        self.query_one("#columns", Static).update(column_header(self.size.width))
+        self._show_columns()
         if self._drawn:
             self._show_filters()  # a narrower screen may wrap it onto another line
 
@@ -169,8 +170,16 @@ class InboxScreen(Screen[None]):
         self.reload(keep_cursor=True)
 
     def presence_changed(self, others: list[Presence]) -> None:
-        """Who has which conversation open, in the `now` column."""
-        self.queue.set_marks(presence_marks(others))
+        """Who has which conversation open, in the `now` column, there while another
+        desk is."""
+        team = self.queue.team
+        self.queue.set_marks(presence_marks(others) if others else None)
+        if self.queue.team != team:
+            self._show_columns()
+
+    def _show_columns(self) -> None:
+        self.query_one("#columns", Static).update(column_header(self.size.width,
+                                                                self.queue.team))
 
     def action_take_next(self) -> None:
         self.desk_app.take_next()

@@ -12,7 +12,6 @@ from textual.message import Message
 
 from socialdesk.desk.answers import hide
 from socialdesk.desk.identity import VERIFICATION_METHODS, verify_contact
-from socialdesk.desk.roles import Permission
 from socialdesk.desk.triage import add_note, assign, merge_contacts, reveal, set_status
 from socialdesk.privacy.mask import safe_line
 from socialdesk.store.models import Status
@@ -24,7 +23,7 @@ from socialdesk.tui.messages import (
     AnswerQueued,
     AssigneesRead,
     HistoryPreviewsRead,
-    PermissionChecked,
+    HoldReleased,
     PersonalDataRevealed,
 )
 from socialdesk.tui.screens.conversation_state import ConversationState
@@ -36,7 +35,6 @@ from socialdesk.tui.widgets.customer_card import (
     history_label,
     rank_candidates,
 )
-from socialdesk.tui.team_workers import allowed_to, check_permission
 from socialdesk.tui.workers import read_assignees, read_history_previews, start_worker
 
 INITIALS_RE = re.compile(r"[A-Za-z0-9.]{1,8}")
@@ -76,10 +74,14 @@ class TriageKeys(ConversationState):
             set_status(desk.engine, conversation_id, Status.RESOLVED, desk.operator.initials,
                        now=desk.clock)
             release(desk.engine, desk.desk_id, conversation_id)
-            return ActionDone(f"Marked {status}")
+            return HoldReleased(f"Marked {status}")
 
         self.desk_app.released(conversation_id)
         self.write(call)
+
+    def on_hold_released(self, event: HoldReleased) -> None:
+        self.on_action_done(event)
+        self.desk_app.heartbeats.say_again()
 
     def action_assign_me(self) -> None:
         initials = self.desk_app.desk.operator.initials
@@ -107,7 +109,6 @@ class TriageKeys(ConversationState):
         desk, conversation_id = self.desk_app.desk, self.conversation_id
 
         def call() -> Message:
-            allowed_to(desk.settings, desk.engine, desk.operator.initials, Permission.REVEAL)
             return PersonalDataRevealed(
                 reveal(desk.engine, conversation_id, desk.operator.initials, now=desk.clock))
 
@@ -236,21 +237,7 @@ class TriageKeys(ConversationState):
         if view is None or view.contact_id is None:
             self.notify("No known customer to verify", severity="error")
             return
-        desk = self.desk_app.desk
-        self.desk_app.hold_keys()
-        start_worker(self, partial(check_permission, self, desk.settings, desk.engine,
-                                   desk.operator.initials, Permission.VERIFY_IDENTITY),
-                     group="permission", exclusive=True)
-
-    async def on_permission_checked(self, event: PermissionChecked) -> None:
-        try:
-            if event.refused is not None:
-                self.notify(event.refused, title="not allowed", severity="error",
-                            markup=False)
-            elif event.permission == Permission.VERIFY_IDENTITY:
-                await self._pick_verification()
-        finally:
-            self.desk_app.release_keys()
+        self.run_worker(self._pick_verification())
 
     async def _pick_verification(self) -> None:
         desk = self.desk_app.desk
@@ -268,8 +255,6 @@ class TriageKeys(ConversationState):
                 return
 
             def call() -> Message:
-                allowed_to(desk.settings, desk.engine, desk.operator.initials,
-                           Permission.VERIFY_IDENTITY)
                 verify_contact(desk.engine, contact_id, desk.operator.initials, method,
                                now=desk.clock)
                 return ActionDone(f"Customer marked verified ({method}), "

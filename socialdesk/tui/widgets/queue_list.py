@@ -89,8 +89,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self._clock = clock
-        self._marks = marks or {}
-        """Colleagues on a conversation, by id (`presence_text.presence_marks`)."""
+        self._marks = marks
+        """Colleagues on a conversation, by id (`presence_text.presence_marks`); None
+        while no other desk is present, and the `now` column is left out."""
         self._pages: QueuePages | None = None
         self._previews: LRUCache[int, str] = LRUCache(CHUNK_ROWS * 4)
         self._wanted: int | None = None
@@ -121,11 +122,17 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                                                           max(0, pages.known_rows - 1))
         self.refresh()
 
-    def set_marks(self, marks: dict[int, str]) -> None:
-        """Who has which conversation open now: redrawn without reading the store."""
+    def set_marks(self, marks: dict[int, str] | None) -> None:
+        """Who has which conversation open now (None: nobody else is at a desk); redrawn
+        without reading the store."""
         if marks != self._marks:
             self._marks = marks
             self.refresh()
+
+    @property
+    def team(self) -> bool:
+        """Whether the `now` column is drawn: another desk is present."""
+        return self._marks is not None
 
     @property
     def counted(self) -> bool:
@@ -280,7 +287,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " ", base),
             self._wait_cell(row, dim, late, base),
             Segment(f"{_cell(row.assignee or '-', 4)} ", dim),
-            self._presence_cell(row, base),
+            *self._presence_cell(row, base),
             Segment("PII", self._over(base, "queue--pii"))
             if row.has_pii else Segment("   ", base),
             Segment(" ", base),
@@ -289,12 +296,15 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         preview = _cell(self._preview(row), max(0, width - used))
         return [*fixed, Segment(preview, base)]
 
-    def _presence_cell(self, row: InboxRow, base: Style) -> Segment:
-        """`AB` has it open, `AB✎` is answering it: bold in the theme's warning colour."""
+    def _presence_cell(self, row: InboxRow, base: Style) -> list[Segment]:
+        """`AB` has it open, `AB✎` is answering it: bold in the theme's warning colour.
+        No cell at all while nobody else is at a desk: one manager keeps the columns."""
+        if self._marks is None:
+            return []
         mark = self._marks.get(row.id)
         if mark is None:
-            return Segment(" " * (PRESENCE_CELLS + 1), base)
-        return Segment(f"{_cell(mark, PRESENCE_CELLS)} ", self._over(base, "queue--here"))
+            return [Segment(" " * (PRESENCE_CELLS + 1), base)]
+        return [Segment(f"{_cell(mark, PRESENCE_CELLS)} ", self._over(base, "queue--here"))]
 
     def _over(self, base: Style, component: str) -> Style:
         """`component`'s colours over `base`: its own background if it has one (the `PII`
@@ -339,11 +349,12 @@ PRESENCE_CELLS = 4
 """`AB✎`, `LB+`: initials longer than three letters are cut (`ABC…`)."""
 
 
-def column_header(width: int) -> str:
-    """The titles above the rows, aligned with `_segments`."""
+def column_header(width: int, team: bool = False) -> str:
+    """The titles above the rows, aligned with `_segments`; `now` with `team`."""
     customer = _cell("customer", customer_cells(width))
+    now = f"{'now':<{PRESENCE_CELLS}} " if team else ""
     return (f"  {'status':<9}{'channel':<16}{customer} {'wait':>{WAIT_CELLS}} "
-            f"who  {'now':<{PRESENCE_CELLS}} PII  last message")
+            f"who  {now}PII  last message")
 
 
 def _cell(text: str, width: int) -> str:
