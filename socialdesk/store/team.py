@@ -104,6 +104,18 @@ def holder(engine: Engine, conversation_id: int, *,
     return _presence(row) if row is not None else None
 
 
+def holds(engine: Engine, *, presence_ttl: float = PRESENCE_TTL_SECONDS
+          ) -> dict[int, Presence]:
+    """Every live hold: conversation id -> the desk holding it (for the queue and
+    `socialdesk team who`, in one query)."""
+    query = (select(HOLD.c.conversation_id.label("held_id"), PRESENCE)
+             .join(PRESENCE, HOLD.c.desk_id == PRESENCE.c.desk_id)
+             .where(HOLD.c.expires_at > _now(engine), _seen_within(engine, presence_ttl))
+             .order_by(HOLD.c.conversation_id))
+    with engine.connect() as connection:
+        return {row["held_id"]: _presence(row) for row in connection.execute(query).mappings()}
+
+
 def release(engine: Engine, desk_id: str, conversation_id: int) -> None:
     """This desk is done with the conversation: take-next may hand it to anyone again, and
     the desk no longer shows as having it open (until its next heartbeat says so)."""
