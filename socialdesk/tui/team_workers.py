@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING
 from textual.message_pump import MessagePump
 
 from socialdesk.desk.colleagues import answer_mark, colleagues_on
+from socialdesk.desk.roles import Permission, allowed, require, team_roles
+from socialdesk.errors import PermissionDenied
 from socialdesk.store.team import heartbeat, leave, present, release, take_next
 from socialdesk.tui.messages import (
     ColleaguesChecked,
     ConversationTaken,
+    PermissionChecked,
     PresenceFailed,
     PresenceRead,
 )
@@ -22,6 +25,7 @@ from socialdesk.tui.workers import read_conversation
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from socialdesk.config import Settings
     from socialdesk.store.queries.queue import InboxFilter
     from socialdesk.tui.presence import Where
 
@@ -69,3 +73,41 @@ def check_colleagues(target: MessagePump, engine: Engine, conversation_id: int,
     """Before `r`/`p`: who else types in or holds the conversation, and where it stands."""
     target.post_message(ColleaguesChecked(colleagues_on(engine, conversation_id, desk_id),
                                           answer_mark(engine, conversation_id), private))
+
+
+def check_permission(target: MessagePump, settings: Settings | None, engine: Engine,
+                     initials: str, permission: Permission) -> None:
+    """Whether `initials` may `permission` (`desk.roles`); a refusal carries who may."""
+    try:
+        allowed_to(settings, engine, initials, permission)
+    except PermissionDenied as refused:
+        target.post_message(PermissionChecked(permission.value, refused.message))
+        return
+    target.post_message(PermissionChecked(permission.value, None))
+
+
+def allowed_to(settings: Settings | None, engine: Engine, initials: str,
+               permission: Permission) -> None:
+    """`roles.require`, whose refusal gains who may (`who_may`). A desk without a config
+    (the demo, tests) has no roles to check: one manager, who may everything."""
+    if settings is None:
+        return
+    try:
+        require(settings, engine, initials, permission)
+    except PermissionDenied as refused:
+        raise PermissionDenied(f"{refused.message}. {who_may(settings, engine, permission)}"
+                               ) from refused
+
+
+def who_may(settings: Settings, engine: Engine, permission: Permission) -> str:
+    """`Who may: CD, EF (role lead)`: the people to turn to, from the config's roles and
+    the database's, and the roles that may."""
+    team = settings.team
+    roles = sorted(role for role in team.permissions if team.may(role, permission)) \
+        if team is not None else []
+    people = [role.initials for role in team_roles(settings, engine)
+              if allowed(settings, engine, role.initials, permission)]
+    if not roles:
+        return "No role in [team.permissions] may"
+    named = f"role {' or '.join(roles)}"
+    return f"Who may: {', '.join(people)} ({named})" if people else f"Who may: {named}"

@@ -12,6 +12,7 @@ from textual.message import Message
 
 from socialdesk.desk.answers import hide
 from socialdesk.desk.identity import VERIFICATION_METHODS, verify_contact
+from socialdesk.desk.roles import Permission
 from socialdesk.desk.triage import add_note, assign, merge_contacts, reveal, set_status
 from socialdesk.privacy.mask import safe_line
 from socialdesk.store.models import Status
@@ -24,10 +25,12 @@ from socialdesk.tui.messages import (
     AssigneesRead,
     HistoryPreviewsRead,
     HoldReleased,
+    PermissionChecked,
     PersonalDataRevealed,
 )
 from socialdesk.tui.screens.conversation_state import ConversationState
 from socialdesk.tui.screens.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
+from socialdesk.tui.team_workers import allowed_to, check_permission
 from socialdesk.tui.times import full_time
 from socialdesk.tui.widgets.conversation_thread import hidden_now
 from socialdesk.tui.widgets.customer_card import (
@@ -109,6 +112,7 @@ class TriageKeys(ConversationState):
         desk, conversation_id = self.desk_app.desk, self.conversation_id
 
         def call() -> Message:
+            allowed_to(desk.settings, desk.engine, desk.operator.initials, Permission.REVEAL)
             return PersonalDataRevealed(
                 reveal(desk.engine, conversation_id, desk.operator.initials, now=desk.clock))
 
@@ -237,7 +241,21 @@ class TriageKeys(ConversationState):
         if view is None or view.contact_id is None:
             self.notify("No known customer to verify", severity="error")
             return
-        self.run_worker(self._pick_verification())
+        desk = self.desk_app.desk
+        self.desk_app.hold_keys()
+        start_worker(self, partial(check_permission, self, desk.settings, desk.engine,
+                                   desk.operator.initials, Permission.VERIFY_IDENTITY),
+                     group="permission", exclusive=True)
+
+    async def on_permission_checked(self, event: PermissionChecked) -> None:
+        try:
+            if event.refused is not None:
+                self.notify(event.refused, title="not allowed", severity="error",
+                            markup=False)
+            elif event.permission == Permission.VERIFY_IDENTITY:
+                await self._pick_verification()
+        finally:
+            self.desk_app.release_keys()
 
     async def _pick_verification(self) -> None:
         desk = self.desk_app.desk
@@ -255,6 +273,8 @@ class TriageKeys(ConversationState):
                 return
 
             def call() -> Message:
+                allowed_to(desk.settings, desk.engine, desk.operator.initials,
+                           Permission.VERIFY_IDENTITY)
                 verify_contact(desk.engine, contact_id, desk.operator.initials, method,
                                now=desk.clock)
                 return ActionDone(f"Customer marked verified ({method}), "
