@@ -80,36 +80,30 @@ def colleagues_on(engine: Engine, conversation_id: int, desk_id: str) -> list[Co
 
 
 def answer_mark(engine: Engine, conversation_id: int) -> AnswerMark:
-    """Where the conversation's messages and outbox rows stand now."""
+    """Where the conversation's messages and the outbox stand now. The outbox's newest row
+    overall: `outbox_action` has no index on the conversation, its primary key is."""
     with Session(engine) as session:
         message = session.exec(select(func.max(Message.id))
                                .where(Message.conversation_id == conversation_id)).one()
-        outbox = session.exec(select(func.max(OutboxAction.id))
-                              .where(OutboxAction.conversation_id == conversation_id)).one()
+        outbox = session.exec(select(func.max(OutboxAction.id))).one()
     return AnswerMark(message or 0, outbox or 0)
 
 
 def answers_since(engine: Engine, conversation_id: int, mark: AnswerMark,
                   operator: str) -> list[ColleagueAnswer]:
     """The answers someone else queued in the conversation after `mark`, and the account's
-    messages that arrived there after it (sent from the platform's own app, or a
-    colleague's answer already sent), oldest first. `operator`'s own queued answers are
-    left out: a retry of theirs is no colleague's."""
+    messages that arrived there after it (a colleague's answer already sent, or one sent
+    from the platform's own app), oldest first. `operator`'s own answers are left out: a
+    retry of theirs is no colleague's. Reads only rows newer than the mark."""
     with Session(engine) as session:
         queued = session.exec(
             select(OutboxAction).where(
-                OutboxAction.conversation_id == conversation_id,
                 col(OutboxAction.id) > mark.outbox_id,
+                OutboxAction.conversation_id == conversation_id,
                 col(OutboxAction.kind).in_(ANSWER_KINDS),
                 col(OutboxAction.state).not_in(NOT_GOING),
-                OutboxAction.requested_by != operator,
             ).order_by(col(OutboxAction.id))
         ).all()
-        mine = session.exec(
-            select(OutboxAction.external_id).where(
-                OutboxAction.conversation_id == conversation_id,
-                OutboxAction.requested_by == operator,
-                col(OutboxAction.external_id).is_not(None))).all()
         arrived = session.exec(
             select(Message).where(
                 Message.conversation_id == conversation_id,
@@ -117,11 +111,20 @@ def answers_since(engine: Engine, conversation_id: int, mark: AnswerMark,
                 Message.direction == Direction.OUTBOUND.value,
             ).order_by(col(Message.id))
         ).all()
-    told = {row.external_id for row in queued} | set(mine)
-    """Sent answers already listed as queued, and the operator's own: not repeated."""
-    answers = [ColleagueAnswer(row.requested_by, row.text or "", row.created_at, row.state)
-               for row in queued]
-    answers += [ColleagueAnswer(message.author_handle or message.author_name or "the account",
-                                message.text, message.created_at, "sent")
-                for message in arrived if message.external_id not in told]
+        answers = [ColleagueAnswer(row.requested_by, row.text or "", row.created_at, row.state)
+                   for row in queued if row.requested_by != operator]
+        listed = {row.id for row in queued}
+        for message in arrived:
+            sent_by = _sent_by(session, message)
+            if sent_by is not None and (sent_by.id in listed or sent_by.requested_by == operator):
+                continue
+            by = sent_by.requested_by if sent_by is not None else (
+                message.author_handle or message.author_name or "the account")
+            answers.append(ColleagueAnswer(by, message.text, message.created_at, "sent"))
     return sorted(answers, key=lambda answer: answer.at)
+
+
+def _sent_by(session: Session, message: Message) -> OutboxAction | None:
+    """The outbox row a sent message came from (`outbound_item` records its id), if any."""
+    action_id = (message.raw or {}).get("outbox_action_id")
+    return session.get(OutboxAction, action_id) if isinstance(action_id, int) else None

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from textual.widgets import TextArea
 
 from socialdesk.desk.answers import reply
-from socialdesk.store.models import OutboxAction
+from socialdesk.store.models import Message, OutboxAction
 from socialdesk.store.team import heartbeat, leave, present
 from socialdesk.tui import live_feed
 from socialdesk.tui.app import DeskApp, make_app
@@ -228,3 +228,28 @@ async def test_an_idle_desk_stops_saying_where_it_is_until_its_next_key(
         await pilot.press("down")
         await settle(pilot)
         assert [desk.initials for desk in present(desk_store)] == ["AB"]
+
+
+async def test_an_answer_sent_from_the_platforms_own_app_meanwhile_is_shown_too(
+    desk_store: Engine
+) -> None:
+    """No outbox row: someone answered on X itself, and the sync brought it in."""
+    conversation = conversation_of(desk_store, MARCO)
+    app = team_desk(desk_store, "AB")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Marco"])
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*"Looking into it now")
+        with Session(desk_store) as session:
+            session.add(Message(
+                account_id=conversation.account_id, conversation_id=conversation.id or 0,
+                platform="x", external_id="from-the-app", channel="dm",
+                visibility="private", direction="outbound", author_handle="brand",
+                text="Sorted from the phone", created_at=NOW, ingested_at=NOW, raw={}))
+            session.commit()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        assert "brand" in screen_text(app) and "Sorted from the phone" in screen_text(app)
