@@ -42,8 +42,8 @@ PRESENCE_TABLES = frozenset({"presence", "hold"})
 IGNORED_TABLES = frozenset({PROBE_TABLE})
 """The feed's own latency probes (`live_updates.notify_latency`): nothing changed."""
 
-NOTHING_TO_TAKE = ("Nothing left to take: every conversation in this view is answered, "
-                   "resolved or held by a colleague")
+NOTHING_TO_TAKE = ("Nothing left to take: in this view every conversation is answered, "
+                   "resolved, assigned to someone else or with a colleague")
 
 
 class TeamMode(App[None]):
