@@ -81,7 +81,8 @@ class TeamMode(App[None]):
         def release_keys(self) -> None: ...
 
     def _screen_changed(self, _screen: Screen[object]) -> None:
-        self.heartbeats.moved()
+        """Once the new screen is painted: the heartbeat's write never delays it."""
+        self.call_after_refresh(self.heartbeats.moved)
 
     def on_typing_changed(self, _event: TypingChanged) -> None:
         self.heartbeats.moved()
