@@ -46,7 +46,8 @@ class Role:
 
 
 def role_of(settings: Settings, engine: Engine | None, initials: str) -> Role | None:
-    """The operator's role; None without a `[team]` section (one manager, no roles)."""
+    """The operator's role; None without a `[team]` section (one manager, no roles). A
+    stored role that `[team.permissions]` no longer defines counts as `default_role`."""
     team = settings.team
     if team is None:
         return None
