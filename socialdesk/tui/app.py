@@ -1,4 +1,5 @@
-"""The desk application: screens, global keys, the change poller and the background sync."""
+"""The desk application: screens, global keys, the write queue and the background sync
+(team mode, the change feed and the poller: `team_mode`)."""
 
 from __future__ import annotations
 
