@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, col, select
-from textual.widgets import TextArea
+from textual.widgets import Static, TextArea
 
 from socialdesk.desk.answers import reply
-from socialdesk.store.models import Message, OutboxAction
+from socialdesk.desk.triage import set_status
+from socialdesk.store.models import Message, OutboxAction, Status
 from socialdesk.store.team import heartbeat, leave, present
 from socialdesk.tui import live_feed
 from socialdesk.tui.app import DeskApp, make_app
@@ -22,7 +23,7 @@ from socialdesk.tui.screens.conversation_screen import ConversationScreen
 from socialdesk.tui.screens.modals import ConfirmModal
 from socialdesk.tui.widgets.composer import ComposerModal
 from tests.tui.desk_fixture import NOW, settle
-from tests.tui.screen_text import queue_lines, screen_text
+from tests.tui.screen_text import queue_lines, screen_text, widget_text
 from tests.tui.team_fixture import (
     NEVER,
     ROWS,
@@ -253,3 +254,22 @@ async def test_an_answer_sent_from_the_platforms_own_app_meanwhile_is_shown_too(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         assert "brand" in screen_text(app) and "Sorted from the phone" in screen_text(app)
+
+
+@POSTGRES_ONLY
+async def test_the_conversation_open_on_a_desk_follows_a_colleagues_change(
+    desk_store: Engine
+) -> None:
+    hostile = conversation_of(desk_store, "free").id or 0
+    app = team_desk(desk_store, "AB", live=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Hostile"])
+        assert "NEW" in summary(app)
+        set_status(desk_store, hostile, Status.OPEN, "CD", now=lambda: NOW)
+        await until(pilot, lambda: "OPEN" in summary(app),
+                    "the conversation's summary says OPEN after CD's change")
+
+
+def summary(app: DeskApp) -> str:
+    return widget_text(app.screen.query_one("#summary", Static).content)
