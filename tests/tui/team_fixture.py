@@ -57,6 +57,12 @@ async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) ->
     raise AssertionError(f"not within {WAIT_ROUNDS * PAUSE:.0f} s: {what}")
 
 
+def desk_of(pilot: Pilot[None]) -> DeskApp:
+    """The desk a pilot drives, as the desk's own type."""
+    assert isinstance(pilot.app, DeskApp)
+    return pilot.app
+
+
 def colleagues_line(app: DeskApp) -> str:
     """The conversation screen's line under the summary (empty when hidden)."""
     screen = app.screen

@@ -29,6 +29,7 @@ from tests.tui.team_fixture import (
     ROWS,
     SIZE,
     colleagues_line,
+    desk_of,
     team_desk,
     two_desks,
     until,
@@ -57,25 +58,25 @@ async def test_the_other_desk_sees_who_types_in_the_queue_and_the_conversation(
     desk_store: Engine
 ) -> None:
     async with two_desks(desk_store, live=True) as (ab, cd):
-        await open_row(ab.app, ab, ROWS["Anna"])  # type: ignore[arg-type]
-        await until(cd, lambda: "AB " in row_of(cd.app, "Anna"),  # type: ignore[arg-type]
+        await open_row(desk_of(ab), ab, ROWS["Anna"])
+        await until(cd, lambda: "AB " in row_of(desk_of(cd), "Anna"),
                     "CD's queue shows AB on Anna's conversation")
         await ab.press("r")
         await settle(ab)
         await ab.press(*"Ciao")
-        await until(cd, lambda: "AB✎" in row_of(cd.app, "Anna"),  # type: ignore[arg-type]
+        await until(cd, lambda: "AB✎" in row_of(desk_of(cd), "Anna"),
                     "CD's queue shows AB typing in Anna's conversation")
-        await open_row(cd.app, cd, ROWS["Anna"])  # type: ignore[arg-type]
-        assert colleagues_line(cd.app) == "AB is answering this"  # type: ignore[arg-type]
+        await open_row(desk_of(cd), cd, ROWS["Anna"])
+        assert colleagues_line(desk_of(cd)) == "AB is answering this"
         await cd.press("r")
         await settle(cd)
-        assert isinstance(cd.app.screen, ConfirmModal)
-        assert "AB is answering this: answer anyway?" in screen_text(cd.app)  # type: ignore[arg-type]
+        assert isinstance(desk_of(cd).screen, ConfirmModal)
+        assert "AB is answering this: answer anyway?" in screen_text(desk_of(cd))
         await ab.press("ctrl+l", "escape")  # AB drops the draft and leaves the conversation
         await settle(ab)
         await cd.press("n")
         await settle(cd)
-        await until(cd, lambda: colleagues_line(cd.app) == "",  # type: ignore[arg-type]
+        await until(cd, lambda: colleagues_line(desk_of(cd)) == "",
                     "CD's conversation no longer names AB")
 
 
@@ -85,11 +86,11 @@ async def test_a_status_changed_on_one_desk_reaches_the_other_queue_without_poll
 ) -> None:
     """CD's desk would poll only every hour (`NEVER`): the news comes by LISTEN."""
     async with two_desks(desk_store, live=True) as (ab, cd):
-        assert "new" in row_of(cd.app, "Giulia")  # type: ignore[arg-type]
-        await open_row(ab.app, ab, ROWS["Giulia"])  # type: ignore[arg-type]
+        assert "new" in row_of(desk_of(cd), "Giulia")
+        await open_row(desk_of(ab), ab, ROWS["Giulia"])
         await ab.press("3")
         await settle(ab)
-        await until(cd, lambda: "resolved" in row_of(cd.app, "Giulia"),  # type: ignore[arg-type]
+        await until(cd, lambda: "resolved" in row_of(desk_of(cd), "Giulia"),
                     "CD's queue shows Giulia's conversation resolved")
 
 
@@ -106,12 +107,12 @@ async def test_a_lost_feed_connection_reconnects_and_catches_up(desk_store: Engi
                 "WHERE datname = current_database() AND query ILIKE 'LISTEN%'")).scalar()
         admin.dispose()
         assert killed
-        await open_row(ab.app, ab, ROWS["Hostile"])  # type: ignore[arg-type]
+        await open_row(desk_of(ab), ab, ROWS["Hostile"])
         await ab.press("2")
         await settle(ab)
-        await until(cd, lambda: "open" in row_of(cd.app, "Hostile"),  # type: ignore[arg-type]
+        await until(cd, lambda: "open" in row_of(desk_of(cd), "Hostile"),
                     "CD's queue shows the hostile mention open after the reconnection")
-        assert cd.app.is_running
+        assert desk_of(cd).is_running
 
 
 async def test_a_desk_polling_sqlite_learns_who_is_where_at_its_heartbeat(

@@ -18,6 +18,7 @@ from tests.tui.screen_text import screen_text
 from tests.tui.team_fixture import (
     ROWS,
     SIZE,
+    desk_of,
     notifications,
     team_desk,
     two_desks,
@@ -119,7 +120,7 @@ async def test_two_desks_pressing_t_at_once_never_get_the_same_conversation(
         await cd.press("t")
         await settle(ab)
         await settle(cd)
-        taken = {showing(ab.app), showing(cd.app)}  # type: ignore[arg-type]
+        taken = {showing(desk_of(ab)), showing(desk_of(cd))}
         assert taken == waiting  # the two longest-waiting, one each
         holders = {holder(desk_store, conversation).initials  # type: ignore[union-attr]
                    for conversation in taken}
