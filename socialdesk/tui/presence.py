@@ -77,7 +77,8 @@ class Heartbeats:
         self.sent: Where | None = None
         self._in_flight = False
         self._again = False
-        self._left = False
+        self._left = not app.desk.heartbeat_seconds > 0
+        """Quit, or never there: a desk without heartbeats has no presence at all."""
         self.lock = threading.Lock()
         """Heartbeats and the leave at quitting, one at a time: a heartbeat finishing
         after the leave would bring the desk back for `PRESENCE_TTL_SECONDS`."""

@@ -125,3 +125,19 @@ async def test_two_desks_pressing_t_at_once_never_get_the_same_conversation(
         holders = {holder(desk_store, conversation).initials  # type: ignore[union-attr]
                    for conversation in taken}
         assert holders == {"AB", "CD"}
+
+
+async def test_help_lists_take_next_on_the_queue_and_in_a_conversation(
+    desk_store: Engine
+) -> None:
+    app = team_desk(desk_store, "AB")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert "Take next" in screen_text(app)
+        await pilot.press("escape")
+        await open_row(app, pilot, ROWS["Anna"])
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert "Take next" in screen_text(app)
