@@ -119,7 +119,8 @@ class TeamMode(App[None]):
         desk = self.desk
         self.hold_keys()
         start_worker(self, partial(take_conversation, self, desk.engine, desk.desk_id,
-                                   desk.operator.initials, inbox, self._taken),
+                                   desk.operator.initials, inbox, self._taken,
+                                   desk.clock()),
                      group="take", exclusive=True)
 
     async def on_conversation_taken(self, event: ConversationTaken) -> None:

@@ -23,6 +23,8 @@ from socialdesk.tui.messages import (
 from socialdesk.tui.workers import read_conversation
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy import Engine
 
     from socialdesk.config import Settings
@@ -57,11 +59,12 @@ def leave_desk(engine: Engine, desk_id: str, lock: threading.Lock) -> None:
 
 
 def take_conversation(target: MessagePump, engine: Engine, desk_id: str, initials: str,
-                      inbox: InboxFilter | None, previous: int | None) -> None:
-    """The longest-waiting conversation nobody holds within `inbox`, now held for this
-    desk, read for the conversation screen. The one this desk took before (`previous`)
-    goes back to the team: a desk holds the one it is working on."""
-    taken = take_next(engine, desk_id, initials, inbox=inbox)
+                      inbox: InboxFilter | None, previous: int | None, now: datetime) -> None:
+    """The longest-waiting conversation nobody holds within `inbox` (late ones compared
+    with the desk's clock, `now`), now held for this desk, read for the conversation
+    screen. The one this desk took before (`previous`) goes back to the team: a desk holds
+    the one it is working on."""
+    taken = take_next(engine, desk_id, initials, inbox=inbox, now=now)
     if previous is not None and previous != taken:
         release(engine, desk_id, previous)
     content = read_conversation(engine, taken) if taken is not None else None

@@ -23,6 +23,7 @@ from tests.tui.team_fixture import (
     team_desk,
     two_desks,
 )
+from tests.tui.test_colours_and_themes import make_overdue
 from tests.tui.test_desk import conversation_of
 from tests.tui.test_desk_triage import open_row, showing
 
@@ -141,3 +142,17 @@ async def test_help_lists_take_next_on_the_queue_and_in_a_conversation(
         await pilot.press("question_mark")
         await settle(pilot)
         assert "Take next" in screen_text(app)
+
+
+async def test_take_next_among_the_late_ones_compares_with_the_desks_clock(
+    desk_store: Engine
+) -> None:
+    """`l`: only conversations past their first-response due time; Anna waits longer,
+    but only Giulia is late."""
+    make_overdue(desk_store, GIULIA)
+    app = team_desk(desk_store, "AB")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("l", "t")
+        await settle(pilot)
+        assert showing(app) == conversation_of(desk_store, GIULIA).id
