@@ -156,3 +156,14 @@ async def test_take_next_among_the_late_ones_compares_with_the_desks_clock(
         await pilot.press("l", "t")
         await settle(pilot)
         assert showing(app) == conversation_of(desk_store, GIULIA).id
+
+
+async def test_take_next_within_a_search_takes_from_what_it_found(desk_store: Engine) -> None:
+    app = team_desk(desk_store, "AB")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"click", "enter")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert showing(app) == conversation_of(desk_store, HOSTILE).id
