@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from socialdesk.store.queries.conversation import ConversationView
     from socialdesk.store.queries.dashboard import DashboardFigures
     from socialdesk.store.queries.queue import InboxChoices
-    from socialdesk.store.team import Presence
+    from socialdesk.tui.presence_text import Colleagues
     from socialdesk.tui.screens.modals import Choice
     from socialdesk.tui.widgets.queue_pages import QueuePages
 
@@ -246,11 +246,12 @@ class FeedUnavailable(Message):
 
 
 class PresenceRead(Message, bubble=False):
-    """The other desks heard from lately, where they are and whether they type."""
+    """The other desks heard from lately: where they are, whether they type, what they
+    took."""
 
-    def __init__(self, others: list[Presence]) -> None:
+    def __init__(self, colleagues: Colleagues) -> None:
         super().__init__()
-        self.others = others
+        self.colleagues = colleagues
 
 
 class PresenceFailed(Message, bubble=False):
@@ -306,7 +307,7 @@ class PermissionChecked(Message, bubble=False):
 class FollowsPresence(Protocol):
     """A screen that shows which colleagues are where, told when that changed."""
 
-    def presence_changed(self, others: list[Presence]) -> None:
+    def presence_changed(self, colleagues: Colleagues) -> None:
         """Show the other desks as last heard from."""
 
 

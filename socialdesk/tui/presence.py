@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.screen import ModalScreen
 
+from socialdesk.tui.presence_text import Colleagues
 from socialdesk.tui.team_workers import leave_desk, send_heartbeat
 from socialdesk.tui.workers import start_worker
 
 if TYPE_CHECKING:
-    from socialdesk.store.team import Presence
     from socialdesk.tui.app import DeskApp
 
 IDLE_SECONDS = 300.0
@@ -72,7 +72,7 @@ class Heartbeats:
 
     def __init__(self, app: DeskApp) -> None:
         self.app = app
-        self.others: list[Presence] = []
+        self.colleagues = Colleagues()
         """The other desks, as the last heartbeat read them."""
         self.sent: Where | None = None
         self._in_flight = False
@@ -133,18 +133,18 @@ class Heartbeats:
             self._again = False
             self.beat()
 
-    def read(self, others: list[Presence] | None, trouble: str | None = None) -> bool:
-        """The others as read back; False when nothing changed on screen. A failure is
-        said once, not at every heartbeat, until one succeeds again."""
-        if others is None:
+    def read(self, colleagues: Colleagues | None, trouble: str | None = None) -> bool:
+        """The other desks as read back; False when nothing changed on screen. A failure
+        is said once, not at every heartbeat, until one succeeds again."""
+        if colleagues is None:
             if not self._troubled and trouble:
                 self._troubled = True
                 self.app.notify(f"Colleagues' presence is not updated: {trouble}",
                                 title="team", severity="warning", markup=False)
             return False
         self._troubled = False
-        changed = _shown(others) != _shown(self.others)
-        self.others = others
+        changed = colleagues.shown() != self.colleagues.shown()
+        self.colleagues = colleagues
         return changed
 
     def leave(self) -> None:
@@ -154,8 +154,3 @@ class Heartbeats:
         desk = self.app.desk
         leave_desk(desk.engine, desk.desk_id, self.lock)
 
-
-def _shown(others: list[Presence]) -> set[tuple[str, str, int | None, bool]]:
-    """What the screens show of the other desks: not when they were last heard from."""
-    return {(desk.desk_id, desk.initials, desk.conversation_id, desk.typing)
-            for desk in others}

@@ -88,10 +88,10 @@ class TeamMode(App[None]):
         self.heartbeats.moved()
 
     def on_presence_read(self, event: PresenceRead) -> None:
-        if self.heartbeats.read(event.others):
+        if self.heartbeats.read(event.colleagues):
             for screen in self.screen_stack:
                 if isinstance(screen, FollowsPresence):
-                    screen.presence_changed(event.others)
+                    screen.presence_changed(event.colleagues)
 
     def on_presence_failed(self, event: PresenceFailed) -> None:
         self.heartbeats.read(None, event.detail)

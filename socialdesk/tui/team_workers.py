@@ -12,7 +12,7 @@ from textual.message_pump import MessagePump
 from socialdesk.desk.colleagues import answer_mark, colleagues_on
 from socialdesk.desk.roles import Permission, allowed, require, team_roles
 from socialdesk.errors import PermissionDenied
-from socialdesk.store.team import heartbeat, leave, present, release, take_next
+from socialdesk.store.team import heartbeat, holds, leave, present, release, take_next
 from socialdesk.tui.messages import (
     ColleaguesChecked,
     ConversationTaken,
@@ -20,6 +20,7 @@ from socialdesk.tui.messages import (
     PresenceFailed,
     PresenceRead,
 )
+from socialdesk.tui.presence_text import Colleagues
 from socialdesk.tui.workers import read_conversation
 
 if TYPE_CHECKING:
@@ -35,17 +36,21 @@ if TYPE_CHECKING:
 def send_heartbeat(target: MessagePump, engine: Engine, desk_id: str, initials: str,
                    where: Where | None, lock: threading.Lock) -> None:
     """Store where this desk is (with `where` None, an idle desk: nothing) and read the
-    other desks back. A failure is posted, not raised: the next heartbeat tries again."""
+    other desks and what they took back. A failure is posted, not raised: the next
+    heartbeat tries again."""
     try:
         with lock:
             if where is not None:
                 heartbeat(engine, desk_id, initials, conversation_id=where.conversation_id,
                           typing=where.typing)
             others = [desk for desk in present(engine) if desk.desk_id != desk_id]
+            held = {conversation_id: desk.initials
+                    for conversation_id, desk in holds(engine).items()
+                    if desk.desk_id != desk_id}
     except Exception as error:  # noqa: BLE001  (a lost database: the desk goes on without)
         target.post_message(PresenceFailed(str(error) or type(error).__name__))
         return
-    target.post_message(PresenceRead(others))
+    target.post_message(PresenceRead(Colleagues(others, held)))
 
 
 def leave_desk(engine: Engine, desk_id: str, lock: threading.Lock) -> None:

@@ -7,17 +7,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from socialdesk.store.team import holder, present, take_next
+from socialdesk.store.team import heartbeat, holder, present, take_next
 from socialdesk.tui.screens.conversation_screen import ConversationScreen
 from socialdesk.tui.screens.modals import ConfirmModal
 from socialdesk.tui.screens.queue_screen import InboxScreen
 from socialdesk.tui.team_mode import NOTHING_TO_TAKE
 from socialdesk.tui.widgets.composer import ComposerModal
 from tests.tui.desk_fixture import settle
-from tests.tui.screen_text import screen_text
+from tests.tui.screen_text import queue_lines, screen_text
 from tests.tui.team_fixture import (
     ROWS,
     SIZE,
+    colleagues_line,
     desk_of,
     notifications,
     team_desk,
@@ -167,3 +168,19 @@ async def test_take_next_within_a_search_takes_from_what_it_found(desk_store: En
         await pilot.press("t")
         await settle(pilot)
         assert showing(app) == conversation_of(desk_store, HOSTILE).id
+
+
+async def test_a_conversation_a_colleague_took_and_left_still_shows_who_took_it(
+    desk_store: Engine
+) -> None:
+    """CD's hold outlives their moving on (`HOLD_SECONDS`): the queue shows CD on it and
+    the conversation says so."""
+    assert take_next(desk_store, "cd-desk", "CD") == conversation_of(desk_store, ANNA).id
+    heartbeat(desk_store, "cd-desk", "CD", conversation_id=None, typing=False)
+    app = team_desk(desk_store, "AB")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        anna = next(line for line in queue_lines(app) if "Anna" in line)
+        assert " CD " in anna
+        await open_row(app, pilot, ROWS["Anna"])
+        assert colleagues_line(app) == "CD took this"

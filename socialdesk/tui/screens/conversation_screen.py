@@ -26,7 +26,7 @@ from socialdesk.tui.widgets.customer_card import render_card
 from socialdesk.tui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
-    from socialdesk.store.team import Presence
+    from socialdesk.tui.presence_text import Colleagues
 
 STATUS_KEYS = Binding.Group("Status")
 """`1 2 3 Status` on the key line: one entry for the three statuses."""
@@ -118,15 +118,14 @@ class ConversationScreen(AnswerKeys, TriageKeys):
     def queue_changed(self) -> None:
         self.refresh_view()
 
-    def presence_changed(self, others: list[Presence]) -> None:
+    def presence_changed(self, colleagues: Colleagues) -> None:
         """`AB is answering this` under the summary, or nothing."""
-        self._colleagues_line(self.query_one("#colleagues", Static), others)
+        self._colleagues_line(self.query_one("#colleagues", Static), colleagues)
 
-    def _colleagues_line(self, line: Static, others: list[Presence] | None = None) -> Static:
+    def _colleagues_line(self, line: Static, colleagues: Colleagues | None = None) -> Static:
         """`line` saying which colleagues are on this conversation (as last heard of)."""
-        if others is None:
-            others = self.desk_app.heartbeats.others
-        said = presence_line(others, self.conversation_id)
+        said = presence_line(colleagues or self.desk_app.heartbeats.colleagues,
+                             self.conversation_id)
         line.update(Text(said))
         line.set_class(bool(said), "-active")
         return line

@@ -29,7 +29,7 @@ from socialdesk.tui.messages import (
     QueuePageLoaded,
     SearchLimitChecked,
 )
-from socialdesk.tui.presence_text import presence_marks
+from socialdesk.tui.presence_text import Colleagues, presence_marks
 from socialdesk.tui.widgets.key_hints import KeyHints
 from socialdesk.tui.widgets.queue_list import ConversationList, column_header
 from socialdesk.tui.workers import (
@@ -42,7 +42,6 @@ from socialdesk.tui.workers import (
 )
 
 if TYPE_CHECKING:
-    from socialdesk.store.team import Presence
     from socialdesk.tui.app import DeskApp
 
 Value = TypeVar("Value")
@@ -123,8 +122,7 @@ class InboxScreen(Screen[None]):
                                 "search)", id="search")
         yield Static(id="columns")
         yield Static(id="empty")  # above the list, which takes the rest of the screen
-        others = self.desk_app.heartbeats.others
-        yield ConversationList(desk.clock, presence_marks(others) if others else None,
+        yield ConversationList(desk.clock, _marks(self.desk_app.heartbeats.colleagues),
                                id="queue")
         yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
@@ -169,11 +167,11 @@ class InboxScreen(Screen[None]):
     def queue_changed(self) -> None:
         self.reload(keep_cursor=True)
 
-    def presence_changed(self, others: list[Presence]) -> None:
+    def presence_changed(self, colleagues: Colleagues) -> None:
         """Who has which conversation open, in the `now` column, there while another
         desk is."""
         team = self.queue.team
-        self.queue.set_marks(presence_marks(others) if others else None)
+        self.queue.set_marks(_marks(colleagues))
         if self.queue.team != team:
             self._show_columns()
 
@@ -367,6 +365,11 @@ class InboxScreen(Screen[None]):
     @on(ConversationList.Opened)
     def _open(self, event: ConversationList.Opened) -> None:
         self.desk_app.open_conversation(event.conversation_id)
+
+
+def _marks(colleagues: Colleagues) -> dict[int, str] | None:
+    """The `now` column's marks; None (no column) while no other desk is present."""
+    return presence_marks(colleagues) if colleagues.desks else None
 
 
 def _next(values: list[Value], current: Value) -> Value:
