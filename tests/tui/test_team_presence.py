@@ -15,7 +15,7 @@ from socialdesk.desk.answers import reply
 from socialdesk.desk.triage import set_status
 from socialdesk.store.models import Message, OutboxAction, Status
 from socialdesk.store.team import heartbeat, leave, present
-from socialdesk.tui import live_feed
+from socialdesk.tui import live_feed, team_workers
 from socialdesk.tui.app import DeskApp, make_app
 from socialdesk.tui.context import Desk, Operator
 from socialdesk.tui.presence import IDLE_SECONDS
@@ -30,6 +30,7 @@ from tests.tui.team_fixture import (
     SIZE,
     colleagues_line,
     desk_of,
+    notifications,
     team_desk,
     two_desks,
     until,
@@ -274,3 +275,22 @@ async def test_the_conversation_open_on_a_desk_follows_a_colleagues_change(
 
 def summary(app: DeskApp) -> str:
     return widget_text(app.screen.query_one("#summary", Static).content)
+
+
+async def test_a_heartbeat_that_fails_is_said_once_and_the_desk_goes_on(
+    desk_store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("server closed the connection unexpectedly")
+
+    app = team_desk(desk_store, "AB")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(team_workers, "heartbeat", unreachable)
+        for _ in range(3):
+            app.heartbeats.tick()
+            await settle(pilot)
+        told = [note for note in notifications(app) if "presence is not updated" in note]
+        assert told == ["Colleagues' presence is not updated: server closed the connection "
+                        "unexpectedly"]
+        await open_row(app, pilot, ROWS["Anna"])  # the desk still answers its keys
