@@ -158,13 +158,15 @@ def _message_rows(conversations: int, per: int) -> Iterator[tuple]:
                    "PHONE" if pii else None)
 
 
-async def measure(path: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
+async def measure(path: Path, repeats: int,
+                  heartbeat_seconds: float) -> dict[str, list[tuple[float, float]]]:
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in GOALS}
     for _ in range(repeats):
         # a new engine per start, as a new `socialdesk tui` has: SQLite's page cache is
         # per connection, so the first search after the desk opens starts cold
         engine = open_store(f"sqlite:///{path}")
-        desk = Desk(engine=engine, operator=Operator("AB"), clock=lambda: NOW, poll_seconds=0)
+        desk = Desk(engine=engine, operator=Operator("AB"), clock=lambda: NOW, poll_seconds=0,
+                    heartbeat_seconds=heartbeat_seconds)
         app = make_app(desk)
         wall, cpu = time.perf_counter(), time.process_time()
         async with app.run_test(size=(160, 48)) as pilot:
@@ -342,6 +344,10 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="Print every sample.")
     parser.add_argument("--no-process-start", action="store_true",
                         help="Leave out the `socialdesk tui` process starts (slow).")
+    parser.add_argument("--heartbeat-seconds", type=float, default=Desk.heartbeat_seconds,
+                        help="The desk's presence heartbeats (0: none, one manager alone); "
+                             "each Enter and Esc also sends one, in a worker the figures "
+                             "wait for.")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="socialdesk-tui-bench-") as workdir:
         path = options.db or Path(workdir) / "desk.db"
@@ -351,7 +357,7 @@ def main() -> None:
             total = options.conversations * options.per_conversation
             print(f"generated {total:,} messages in {options.conversations:,} conversations "
                   f"in {time.perf_counter() - started:.1f} s")
-        figures = asyncio.run(measure(path, options.repeats))
+        figures = asyncio.run(measure(path, options.repeats, options.heartbeat_seconds))
         raw = raw_search(path, options.repeats)
         if not options.no_process_start:
             figures["process start"] = process_start(path, options.repeats)

@@ -1,4 +1,5 @@
-"""The desk application: screens, global keys, the change poller and the background sync."""
+"""The desk application: screens, global keys, the write queue and the background sync
+(team mode, the change feed and the poller: `team_mode`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from functools import partial
 
 from rich.terminal_theme import TerminalTheme
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.message_pump import MessagePump
@@ -29,9 +30,11 @@ from socialdesk.tui.messages import (
     QueueChanged,
     StaleDetectionRead,
 )
+from socialdesk.tui.presence import Heartbeats
 from socialdesk.tui.screens.dashboard_screen import DashboardScreen
 from socialdesk.tui.screens.modals import ChoiceModal, ConfirmModal, HelpScreen, NoteModal
 from socialdesk.tui.screens.queue_screen import InboxScreen
+from socialdesk.tui.team_mode import TeamMode
 from socialdesk.tui.widgets.queue_list import ConversationList
 from socialdesk.tui.workers import (
     DeskCall,
@@ -73,7 +76,7 @@ Textual's own palette (Monokai) with a yellow that is yellow. Monokai's is orang
 yellow reads on white."""
 
 
-class DeskApp(App[None]):
+class DeskApp(TeamMode):
     """socialdesk's TUI. Build it with `make_app`, as the CLI and the tests do."""
 
     TITLE = "socialdesk"
@@ -95,6 +98,7 @@ class DeskApp(App[None]):
         """Keys pressed while the screen they are meant for is being read (`hold_keys`)."""
         self._writes: deque[tuple[MessagePump, DeskCall]] = deque()
         self._writing = False
+        self.heartbeats = Heartbeats(self)
         if desk.keymap:
             self.set_keymap(desk.keymap)
         if desk.theme in self.available_themes:
@@ -113,8 +117,7 @@ class DeskApp(App[None]):
         # `socialdesk tui` starts with collection off (see cli.tui).
         gc.freeze()
         gc.enable()
-        if self.desk.poll_seconds > 0:
-            self.set_interval(self.desk.poll_seconds, self.check_for_changes)
+        self.start_team_mode()  # heartbeats; changes by LISTEN on PostgreSQL, else polled
         if self.desk.background_sync is not None:
             self.set_interval(self.desk.background_seconds, self.run_background_sync)
         if self.desk.settings is not None:
@@ -175,11 +178,11 @@ class DeskApp(App[None]):
         Shown only if the operator is still where they asked from."""
         try:
             if event.opener is self.screen:
-                await self._show_conversation(event.content)
+                await self.show_conversation(event.content)
         finally:
             self.release_keys()
 
-    async def _show_conversation(self, content: ConversationContent) -> None:
+    async def show_conversation(self, content: ConversationContent) -> None:
         from socialdesk.tui.screens.conversation_screen import (
             ConversationScreen,  # see LATER_MODULES
         )
@@ -227,9 +230,17 @@ class DeskApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "write" and event.state in FINISHED:
             self._next_write()
+        elif event.worker.group == "heartbeat" and event.state in FINISHED:
+            self.heartbeats.finished()
+
+    async def on_unmount(self) -> None:
+        await self.stop_team_mode()
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys wait here while held (`hold_keys`); everything else goes on as usual."""
+        """Keys wait here while held (`hold_keys`); everything else goes on as usual. A
+        key also tells the heartbeats the operator is here."""
+        if isinstance(event, events.Key):
+            self.heartbeats.touched()
         if (self._held_keys is not None and isinstance(event, events.Key)
                 and not event.is_forwarded):
             self._held_keys.append(event)

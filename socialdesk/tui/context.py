@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from socialdesk.clock import Clock, system_clock
@@ -40,7 +41,14 @@ class Desk:
     saved_replies: list[SavedReply] = field(default_factory=list)
     clock: Clock = system_clock
     poll_seconds: float = 3.0
-    """How often the queue checks `max(updated_at)` for changes (SQLite has no notify)."""
+    """How often the queue checks `max(updated_at)` for changes on SQLite, which has no
+    notify; PostgreSQL tells the desk at once (LISTEN). 0: the desk watches for no
+    changes at all (the tests drive them)."""
+    heartbeat_seconds: float = 5.0
+    """How often the desk tells its colleagues where it is (and renews what it took),
+    besides at every move; 0: no presence at all."""
+    desk_id: str = field(default_factory=lambda: uuid4().hex)
+    """This desk session, in the store's presence and hold rows."""
     background_sync: Callable[[], Any] | None = None
     """Run every `background_seconds` in a thread worker (the demo's sandbox sync)."""
     background_seconds: float = 5.0

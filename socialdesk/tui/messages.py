@@ -7,6 +7,7 @@ the asking node only do not bubble, so a screen's reload never reaches the app.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -16,11 +17,13 @@ from textual.message import Message
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from socialdesk.desk.colleagues import AnswerMark, Colleague, ColleagueAnswer
     from socialdesk.store.models import OutboxAction, PrivacyExposure
     from socialdesk.store.queries.card import CustomerCard, StoredText
     from socialdesk.store.queries.conversation import ConversationView
     from socialdesk.store.queries.dashboard import DashboardFigures
     from socialdesk.store.queries.queue import InboxChoices
+    from socialdesk.tui.presence_text import Colleagues
     from socialdesk.tui.screens.modals import Choice
     from socialdesk.tui.widgets.queue_pages import QueuePages
 
@@ -144,6 +147,11 @@ class ActionDone(Message, bubble=False):
         self.warning = warning
 
 
+class HoldReleased(ActionDone, bubble=False):
+    """A status change that gave the conversation's hold back (resolved): the store also
+    forgot that this desk has it open, so the desk says so again."""
+
+
 class PersonalDataRevealed(Message, bubble=False):
     """The conversation's texts in clear, by message id (the reveal is audited)."""
 
@@ -222,6 +230,85 @@ class DashboardCounted(Message, bubble=False):
     def __init__(self, figures: DashboardFigures) -> None:
         super().__init__()
         self.figures = figures
+
+
+class StoreChanged(Message):
+    """PostgreSQL told the desk (LISTEN) that rows of `tables` changed; "*" after the
+    change feed reconnected: anything may have."""
+
+    def __init__(self, tables: frozenset[str]) -> None:
+        super().__init__()
+        self.tables = tables
+
+
+class FeedUnavailable(Message):
+    """No change feed on this store (SQLite, or LISTEN refused): the desk polls."""
+
+
+class PresenceRead(Message, bubble=False):
+    """The other desks heard from lately: where they are, whether they type, what they
+    took."""
+
+    def __init__(self, colleagues: Colleagues) -> None:
+        super().__init__()
+        self.colleagues = colleagues
+
+
+class PresenceFailed(Message, bubble=False):
+    """A heartbeat could not be stored or read: `detail` says why (said once)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class TypingChanged(Message):
+    """The composer went from empty to holding text, or back: colleagues are told."""
+
+
+class ConversationTaken(Message, bubble=False):
+    """Take next found a conversation and holds it for this desk (None: nothing left)."""
+
+    def __init__(self, content: ConversationContent | None) -> None:
+        super().__init__()
+        self.content = content
+
+
+class ColleaguesChecked(Message, bubble=False):
+    """Who else is on the conversation as `r`/`p` is pressed, and where its messages and
+    outbox stand, so an answer sent meanwhile is caught before ours goes."""
+
+    def __init__(self, colleagues: list[Colleague], mark: AnswerMark, private: bool) -> None:
+        super().__init__()
+        self.colleagues = colleagues
+        self.mark = mark
+        self.private = private
+
+
+class ColleagueAnswered(Message, bubble=False):
+    """Answers reached the conversation while the operator typed; theirs is not sent yet."""
+
+    def __init__(self, answers: list[ColleagueAnswer], send: Callable[[], None]) -> None:
+        super().__init__()
+        self.answers = answers
+        self.send = send
+
+
+class PermissionChecked(Message, bubble=False):
+    """Whether the operator may do `permission`; `refused` says who may, and why not."""
+
+    def __init__(self, permission: str, refused: str | None) -> None:
+        super().__init__()
+        self.permission = permission
+        self.refused = refused
+
+
+@runtime_checkable
+class FollowsPresence(Protocol):
+    """A screen that shows which colleagues are where, told when that changed."""
+
+    def presence_changed(self, colleagues: Colleagues) -> None:
+        """Show the other desks as last heard from."""
 
 
 @runtime_checkable

@@ -14,15 +14,19 @@ from functools import partial
 from textual.message import Message
 
 from socialdesk.desk.answers import PublicAnswerHeld, reply, send_private
+from socialdesk.desk.colleagues import AnswerMark, answers_since
 from socialdesk.desk.failure_advice import SETTLED_BADLY, redirect_failures, send_failure
 from socialdesk.desk.identity import account_data_warning
 from socialdesk.desk.outbox import send_now
+from socialdesk.privacy.mask import safe_line
 from socialdesk.privacy.plan_steps import read_plan
 from socialdesk.privacy.suggestions import accept_suggestion
 from socialdesk.store.models import ExposureOutcome, OutboxState, PrivacyExposure
 from socialdesk.tui.messages import (
     ActionFailed,
     AnswerQueued,
+    ColleagueAnswered,
+    ColleaguesChecked,
     OutboxSent,
     PrivateChannelChosen,
     RedirectFinished,
@@ -34,6 +38,8 @@ from socialdesk.tui.screens.public_answer_question import (
     PublicAnswerChoice,
     PublicAnswerQuestion,
 )
+from socialdesk.tui.team_workers import check_colleagues
+from socialdesk.tui.times import full_time
 from socialdesk.tui.widgets.composer import Composed, ComposerModal, describe_destination
 from socialdesk.tui.workers import (
     PrivateKind,
@@ -59,7 +65,54 @@ class PublicAnswerWaiting(Message, bubble=False):
 class AnswerKeys(ConversationState):
     """The keys that write to the customer; the composer says where before anything goes."""
 
-    async def action_reply(self) -> None:
+    answer_mark: tuple[int, AnswerMark] | None = None
+    """(conversation, where it stood) when the composer last opened: an answer arriving
+    after it is shown before ours goes (`_queue_answer`)."""
+
+    def action_reply(self) -> None:
+        self._check_colleagues(private=False)
+
+    def action_reply_private(self) -> None:
+        if self.view is None or self.view.contact_id is None:
+            self.notify("No known customer to write to", severity="error")
+            return
+        self._check_colleagues(private=True)
+
+    def _check_colleagues(self, private: bool) -> None:
+        """Who else is on the conversation, read first (the keys typed meanwhile wait for
+        the composer): a colleague typing in it or holding it is asked about."""
+        if self.view is None:
+            return
+        desk = self.desk_app.desk
+        self.desk_app.hold_keys()
+        start_worker(self, partial(check_colleagues, self, desk.engine, self.conversation_id,
+                                   desk.desk_id, private), group="colleagues", exclusive=True)
+
+    async def on_colleagues_checked(self, event: ColleaguesChecked) -> None:
+        self.answer_mark = (self.conversation_id, event.mark)
+        answering = [colleague.initials for colleague in event.colleagues
+                     if colleague.answering]
+        if not answering:
+            await self._answer(event.private)
+            return
+        verb = "is" if len(answering) == 1 else "are"
+        question = f"{', '.join(answering)} {verb} answering this: answer anyway?"
+        await self.app.push_screen(ConfirmModal(question),
+                                   partial(self._answer_anyway, event.private))
+        self.desk_app.release_keys()  # they answer the question
+
+    async def _answer_anyway(self, private: bool, yes: bool | None) -> None:
+        if yes:
+            await self._answer(private)
+
+    async def _answer(self, private: bool) -> None:
+        if private:
+            self._ask_private_channel()
+            return
+        await self._reply_now()
+        self.desk_app.release_keys()
+
+    async def _reply_now(self) -> None:
         """A public answer while the guard's redirect waits asks first."""
         view = self.view
         if view is not None and view.visibility == "public" and self.suggestions:
@@ -91,12 +144,9 @@ class AnswerKeys(ConversationState):
         self.app.push_screen(question, partial(self._public_answer_chosen, exposure,
                                                event.text))
 
-    def action_reply_private(self) -> None:
+    def _ask_private_channel(self) -> None:
         """Ask `send_private`'s own rule where a private answer goes, then open the
         composer naming it (the keys typed meanwhile go into the composer)."""
-        if self.view is None or self.view.contact_id is None:
-            self.notify("No known customer to write to", severity="error")
-            return
         self.desk_app.hold_keys()
         start_worker(self, partial(read_private_channel, self, self._private_kind()),
                      group="private-channel", exclusive=True)
@@ -151,16 +201,25 @@ class AnswerKeys(ConversationState):
             ComposerModal(destination, suggestions, drafts.get(key, "")), closed)
 
     def _queue_answer(self, private: bool, text: str, kind: PrivateKind,
-                      public_anyway: bool = False) -> None:
+                      public_anyway: bool = False, checked: bool = False) -> None:
         """Queue through `socialdesk.desk.answers` (it picks and checks the channel), then
-        send. A private answer goes only where the composer said it would. The draft goes
-        once the answer is queued; a refusal leaves it for the next r or p."""
+        send. A private answer goes only where the composer said it would. An answer that
+        reached the conversation since the composer opened is shown first, unless
+        `checked` (the operator saw it and sends anyway). The draft goes once the answer
+        is queued; a refusal leaves it for the next r or p."""
         desk, view = self.desk_app.desk, self.view
         assert view is not None
         private_kind_now = self._private_kind()
         drafts, key = desk.drafts, self._draft_key(private)
+        mark = self.answer_mark[1] if self.answer_mark and not checked and \
+            self.answer_mark[0] == view.id else None
 
         def call() -> Message:
+            if mark is not None:
+                meanwhile = answers_since(desk.engine, view.id, mark, desk.operator.initials)
+                if meanwhile:
+                    return ColleagueAnswered(meanwhile, partial(
+                        self._queue_answer, private, text, kind, public_anyway, checked=True))
             if private and private_kind_now() != kind:
                 return ActionFailed("", CHANNEL_CHANGED)
             if private:
@@ -179,6 +238,23 @@ class AnswerKeys(ConversationState):
             return AnswerQueued(action, "Answer")
 
         self.write(call)
+
+    def on_colleague_answered(self, event: ColleagueAnswered) -> None:
+        """Their answer, before ours goes: send ours as well, or keep it as the draft."""
+        self.refresh_view()
+        zone = self.desk_app.desk.zone
+        said = "\n".join(f"{answer.by}, {full_time(answer.at, zone)} ({answer.state}): "
+                         f"{safe_line(answer.text)}" for answer in event.answers)
+        question = (f"While you were writing, this answer went to the conversation:\n\n"
+                    f"{said}\n\nSend yours as well? (No keeps it as the draft)")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                event.send()
+            else:
+                self.notify("Not sent: your answer waits as the draft for the next r or p")
+
+        self.app.push_screen(ConfirmModal(question), answered)
 
     def on_answer_queued(self, event: AnswerQueued) -> None:
         """Send a queued outbox row now when the desk has the tokens, else leave it queued."""

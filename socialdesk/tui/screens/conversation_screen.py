@@ -3,6 +3,8 @@ keys that move it along (triage keys in `triage_keys`, answers in `answer_keys`)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from socialdesk.tui.messages import ConversationContent, ConversationLoaded
+from socialdesk.tui.presence_text import presence_line
 from socialdesk.tui.screens.answer_keys import AnswerKeys
 from socialdesk.tui.screens.triage_keys import TriageKeys
 from socialdesk.tui.widgets.conversation_thread import (
@@ -21,6 +24,9 @@ from socialdesk.tui.widgets.conversation_thread import (
 )
 from socialdesk.tui.widgets.customer_card import render_card
 from socialdesk.tui.widgets.key_hints import KeyHints
+
+if TYPE_CHECKING:
+    from socialdesk.tui.presence_text import Colleagues
 
 STATUS_KEYS = Binding.Group("Status")
 """`1 2 3 Status` on the key line: one entry for the three statuses."""
@@ -68,19 +74,26 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         Binding("g", "redirect", "Redirect", id="conversation.redirect",
                 tooltip="Carry out the privacy guard's suggested redirect: hide, write "
                         "privately, point to it in public"),
+        Binding("t", "take_next", "Take next", id="conversation.take", show=False,
+                tooltip="Show the next longest-waiting conversation nobody has taken, within "
+                        "the queue's filters (the one you took before goes back to the team)"),
         Binding("o", "history", "History", id="conversation.history",
                 tooltip="Open another of this customer's conversations, on any channel "
                         "(Esc comes back here)"),
     ]
     KEY_LINE = ("conversation.reply", "conversation.reply_private", "conversation.redirect",
                 "conversation.hide", "conversation.status_new", "conversation.status_open",
-                "conversation.status_resolved", "conversation.note",
+                "conversation.status_resolved", "conversation.note", "conversation.take",
                 "conversation.assign_me", "conversation.back", "conversation.assign_to",
                 "conversation.verify", "conversation.history", "conversation.reveal",
                 "conversation.merge", "conversation.unassign")
     """The key line's order, most used first: at 80 columns it shows up to Note, and `?`."""
     DEFAULT_CSS = """
     ConversationScreen #summary { height: auto; padding: 0 1; background: $boost; }
+    ConversationScreen #colleagues { display: none; height: auto; padding: 0 1;
+                                     background: $boost; color: $text-warning;
+                                     text-style: bold; }
+    ConversationScreen #colleagues.-active { display: block; }
     ConversationScreen #thread { width: 2fr; padding: 0 1; }
     ConversationScreen #card { width: 1fr; min-width: 28; border-left: vkey $accent;
                                padding: 0 1; }
@@ -92,6 +105,7 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         part (Enter at a million messages, benchmarks/tui.py)."""
         summary, card = self._describe()
         yield Static(summary, id="summary")
+        yield self._colleagues_line(Static(id="colleagues"))
         with Horizontal():
             yield VerticalScroll(*self._bubbles(), id="thread")
             with VerticalScroll(id="card"):
@@ -103,6 +117,21 @@ class ConversationScreen(AnswerKeys, TriageKeys):
 
     def queue_changed(self) -> None:
         self.refresh_view()
+
+    def presence_changed(self, colleagues: Colleagues) -> None:
+        """`AB is answering this` under the summary, or nothing."""
+        self._colleagues_line(self.query_one("#colleagues", Static), colleagues)
+
+    def _colleagues_line(self, line: Static, colleagues: Colleagues | None = None) -> Static:
+        """`line` saying which colleagues are on this conversation (as last heard of)."""
+        said = presence_line(colleagues or self.desk_app.heartbeats.colleagues,
+                             self.conversation_id)
+        line.update(Text(said))
+        line.set_class(bool(said), "-active")
+        return line
+
+    def action_take_next(self) -> None:
+        self.desk_app.take_next()
 
     def on_conversation_loaded(self, event: ConversationLoaded) -> None:
         if self.fresh(event):
@@ -128,6 +157,7 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         thread.scroll_end(animate=False)
         self.query_one("#card-body", Static).update(card)
         self.query_one("#summary", Static).update(summary)
+        self._colleagues_line(self.query_one("#colleagues", Static))
         return AwaitComplete(removed, mounted)
 
     def _describe(self) -> tuple[Text | str, Group | Text | str]:

@@ -29,6 +29,7 @@ from socialdesk.tui.messages import (
     QueuePageLoaded,
     SearchLimitChecked,
 )
+from socialdesk.tui.presence_text import Colleagues, presence_marks
 from socialdesk.tui.widgets.key_hints import KeyHints
 from socialdesk.tui.widgets.queue_list import ConversationList, column_header
 from socialdesk.tui.workers import (
@@ -52,6 +53,9 @@ class InboxScreen(Screen[None]):
     """Every conversation, newest or longest-waiting first, filtered from the keyboard."""
 
     BINDINGS = [
+        Binding("t", "take_next", "Take next", id="inbox.take",
+                tooltip="Open the longest-waiting conversation nobody has taken, within these "
+                        "filters; it is yours until you resolve it or quit"),
         Binding("slash", "search", "Search", id="inbox.search",
                 tooltip="Full-text search in every message; the queue shows the "
                         f"conversations of the newest {SEARCH_MATCH_LIMIT:,} matches"),
@@ -77,8 +81,8 @@ class InboxScreen(Screen[None]):
                 tooltip="Volumes per channel and first-response times"),
     ]
     KEY_LINE = ("queue.open", "inbox.search", "inbox.status", "inbox.mine", "inbox.overdue",
-                "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear", "inbox.sort",
-                "inbox.account", "inbox.dashboard")
+                "inbox.take", "inbox.pii", "inbox.channel", "inbox.assignee", "inbox.clear",
+                "inbox.sort", "inbox.account", "inbox.dashboard")
     """The key line's order, most used first (see `KeyHints`)."""
     AUTO_FOCUS = "#queue"
     """Not Textual's first focusable widget: that is the hidden search box, which swallows
@@ -118,7 +122,8 @@ class InboxScreen(Screen[None]):
                                 "search)", id="search")
         yield Static(id="columns")
         yield Static(id="empty")  # above the list, which takes the rest of the screen
-        yield ConversationList(desk.clock, id="queue")
+        yield ConversationList(desk.clock, _marks(self.desk_app.heartbeats.colleagues),
+                               id="queue")
         yield KeyHints()  # help first: Textual's Footer was cut before `?` at 80 columns
 
     def on_mount(self) -> None:
@@ -151,7 +156,7 @@ class InboxScreen(Screen[None]):
         line.set_class(bool(event.unhealthy), "-active")
 
     def on_resize(self) -> None:
-        self.query_one("#columns", Static).update(column_header(self.size.width))
+        self._show_columns()
         if self._drawn:
             self._show_filters()  # a narrower screen may wrap it onto another line
 
@@ -161,6 +166,21 @@ class InboxScreen(Screen[None]):
 
     def queue_changed(self) -> None:
         self.reload(keep_cursor=True)
+
+    def presence_changed(self, colleagues: Colleagues) -> None:
+        """Who has which conversation open, in the `now` column, there while another
+        desk is."""
+        team = self.queue.team
+        self.queue.set_marks(_marks(colleagues))
+        if self.queue.team != team:
+            self._show_columns()
+
+    def _show_columns(self) -> None:
+        self.query_one("#columns", Static).update(column_header(self.size.width,
+                                                                self.queue.team))
+
+    def action_take_next(self) -> None:
+        self.desk_app.take_next()
 
     def reload(self, keep_cursor: bool = False) -> None:
         """Have a worker read the first page for the current filter (later pages load as
@@ -345,6 +365,11 @@ class InboxScreen(Screen[None]):
     @on(ConversationList.Opened)
     def _open(self, event: ConversationList.Opened) -> None:
         self.desk_app.open_conversation(event.conversation_id)
+
+
+def _marks(colleagues: Colleagues) -> dict[int, str] | None:
+    """The `now` column's marks; None (no column) while no other desk is present."""
+    return presence_marks(colleagues) if colleagues.desks else None
 
 
 def _next(values: list[Value], current: Value) -> Value:

@@ -12,20 +12,25 @@ from textual.message import Message
 
 from socialdesk.desk.answers import hide
 from socialdesk.desk.identity import VERIFICATION_METHODS, verify_contact
+from socialdesk.desk.roles import Permission
 from socialdesk.desk.triage import add_note, assign, merge_contacts, reveal, set_status
 from socialdesk.privacy.mask import safe_line
 from socialdesk.store.models import Status
 from socialdesk.store.queries.card import ContactChoice, merge_candidates
 from socialdesk.store.queries.conversation import ThreadMessage
+from socialdesk.store.team import release
 from socialdesk.tui.messages import (
     ActionDone,
     AnswerQueued,
     AssigneesRead,
     HistoryPreviewsRead,
+    HoldReleased,
+    PermissionChecked,
     PersonalDataRevealed,
 )
 from socialdesk.tui.screens.conversation_state import ConversationState
 from socialdesk.tui.screens.modals import Choice, ChoiceModal, ConfirmModal, NoteModal
+from socialdesk.tui.team_workers import allowed_to, check_permission
 from socialdesk.tui.times import full_time
 from socialdesk.tui.widgets.conversation_thread import hidden_now
 from socialdesk.tui.widgets.customer_card import (
@@ -62,8 +67,24 @@ class TriageKeys(ConversationState):
         self.write(call)
 
     def action_status(self, status: str) -> None:
-        initials = self.desk_app.desk.operator.initials
-        self._act(f"Marked {status}", set_status, Status(status), initials)
+        """Resolving a conversation this desk took gives its hold back (take next)."""
+        desk, conversation_id = self.desk_app.desk, self.conversation_id
+        if status != Status.RESOLVED:
+            self._act(f"Marked {status}", set_status, Status(status), desk.operator.initials)
+            return
+
+        def call() -> Message:
+            set_status(desk.engine, conversation_id, Status.RESOLVED, desk.operator.initials,
+                       now=desk.clock)
+            release(desk.engine, desk.desk_id, conversation_id)
+            return HoldReleased(f"Marked {status}")
+
+        self.desk_app.released(conversation_id)
+        self.write(call)
+
+    def on_hold_released(self, event: HoldReleased) -> None:
+        self.on_action_done(event)
+        self.desk_app.heartbeats.say_again()
 
     def action_assign_me(self) -> None:
         initials = self.desk_app.desk.operator.initials
@@ -89,8 +110,13 @@ class TriageKeys(ConversationState):
             self.refresh_view()
             return
         desk, conversation_id = self.desk_app.desk, self.conversation_id
-        self.write(lambda: PersonalDataRevealed(
-            reveal(desk.engine, conversation_id, desk.operator.initials, now=desk.clock)))
+
+        def call() -> Message:
+            allowed_to(desk.settings, desk.engine, desk.operator.initials, Permission.REVEAL)
+            return PersonalDataRevealed(
+                reveal(desk.engine, conversation_id, desk.operator.initials, now=desk.clock))
+
+        self.write(call)
 
     def on_personal_data_revealed(self, event: PersonalDataRevealed) -> None:
         self.revealed = event.revealed
@@ -209,10 +235,32 @@ class TriageKeys(ConversationState):
         self.write(call)
 
     def action_verify(self) -> None:
-        desk = self.desk_app.desk
+        """Asks the roles first (a worker): someone who may not verify is told before
+        picking how."""
         view = self.view
         if view is None or view.contact_id is None:
             self.notify("No known customer to verify", severity="error")
+            return
+        desk = self.desk_app.desk
+        self.desk_app.hold_keys()
+        start_worker(self, partial(check_permission, self, desk.settings, desk.engine,
+                                   desk.operator.initials, Permission.VERIFY_IDENTITY),
+                     group="permission", exclusive=True)
+
+    async def on_permission_checked(self, event: PermissionChecked) -> None:
+        try:
+            if event.refused is not None:
+                self.notify(event.refused, title="not allowed", severity="error",
+                            markup=False)
+            elif event.permission == Permission.VERIFY_IDENTITY:
+                await self._pick_verification()
+        finally:
+            self.desk_app.release_keys()
+
+    async def _pick_verification(self) -> None:
+        desk = self.desk_app.desk
+        view = self.view
+        if view is None or view.contact_id is None:
             return
         contact_id = view.contact_id
 
@@ -225,6 +273,8 @@ class TriageKeys(ConversationState):
                 return
 
             def call() -> Message:
+                allowed_to(desk.settings, desk.engine, desk.operator.initials,
+                           Permission.VERIFY_IDENTITY)
                 verify_contact(desk.engine, contact_id, desk.operator.initials, method,
                                now=desk.clock)
                 return ActionDone(f"Customer marked verified ({method}), "
@@ -232,8 +282,8 @@ class TriageKeys(ConversationState):
 
             self.write(call)
 
-        self.app.push_screen(ChoiceModal("How did you confirm who the customer is?", lookup),
-                             chosen)
+        await self.app.push_screen(ChoiceModal("How did you confirm who the customer is?",
+                                               lookup), chosen)
 
     def action_history(self) -> None:
         """Pick one of the customer's other conversations on the card and open it."""

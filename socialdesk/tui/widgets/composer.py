@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 from socialdesk.platforms.registry import channel_label, platform_named, text_count
 from socialdesk.privacy.mask import safe_line
 from socialdesk.tui.context import SavedReply
+from socialdesk.tui.messages import TypingChanged
 
 if TYPE_CHECKING:
     from socialdesk.store.queries.conversation import ConversationView, ThreadMessage
@@ -108,6 +109,12 @@ class ComposerModal(ModalScreen[Composed]):
         self.destination = destination
         self.suggestions = suggestions
         self.draft = draft
+        self._has_text = bool(draft.strip())
+
+    @property
+    def has_text(self) -> bool:
+        """Whether an answer is being written: colleagues see `✎` on the conversation."""
+        return self._has_text
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="public" if self.destination.public else "private"):
@@ -141,6 +148,9 @@ class ComposerModal(ModalScreen[Composed]):
     def _count(self, event: TextArea.Changed) -> None:
         text = event.text_area.text
         self._show_count(self._counter_text(text), self._over(text))
+        if bool(text.strip()) != self._has_text:
+            self._has_text = not self._has_text
+            self.post_message(TypingChanged())
 
     def _show_count(self, counted: str, over: bool) -> None:
         counter = self.query_one("#counter", Label)

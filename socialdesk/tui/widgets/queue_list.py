@@ -57,7 +57,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("enter", "open", "Open", id="queue.open",
                 tooltip="Open the conversation under the cursor"),
     ]
-    COMPONENT_CLASSES = {"queue--cursor", "queue--dim", "queue--pii", "queue--late"}
+    COMPONENT_CLASSES = {"queue--cursor", "queue--dim", "queue--pii", "queue--late",
+                         "queue--here"}
     DEFAULT_CSS = """
     ConversationList { height: 1fr; overflow-x: hidden; }
     ConversationList > .queue--cursor { background: $accent 40%; }
@@ -65,6 +66,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     ConversationList > .queue--pii { color: $text-error; background: $error-muted;
                                      text-style: bold; }
     ConversationList > .queue--late { color: ansi_red; text-style: bold; }
+    ConversationList > .queue--here { color: $text-warning; text-style: bold; }
     """
     """Every cell is drawn on the theme's background (a light theme gets light rows) or,
     on the cursor's row, on the cursor's: the highlight spans every column. Past the
@@ -83,10 +85,13 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.conversation_id = conversation_id
 
-    def __init__(self, clock: Callable[[], datetime],
+    def __init__(self, clock: Callable[[], datetime], marks: dict[int, str] | None = None,
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self._clock = clock
+        self._marks = marks
+        """Colleagues on a conversation, by id (`presence_text.presence_marks`); None
+        while no other desk is present, and the `now` column is left out."""
         self._pages: QueuePages | None = None
         self._previews: LRUCache[int, str] = LRUCache(CHUNK_ROWS * 4)
         self._wanted: int | None = None
@@ -116,6 +121,18 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = moved if moved is not None else min(self.cursor,
                                                           max(0, pages.known_rows - 1))
         self.refresh()
+
+    def set_marks(self, marks: dict[int, str] | None) -> None:
+        """Who has which conversation open now (None: nobody else is at a desk); redrawn
+        without reading the store."""
+        if marks != self._marks:
+            self._marks = marks
+            self.refresh()
+
+    @property
+    def team(self) -> bool:
+        """Whether the `now` column is drawn: another desk is present."""
+        return self._marks is not None
 
     @property
     def counted(self) -> bool:
@@ -270,6 +287,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(_cell(safe_line(row.customer or "(unknown)"), customer_width) + " ", base),
             self._wait_cell(row, dim, late, base),
             Segment(f"{_cell(row.assignee or '-', 4)} ", dim),
+            *self._presence_cell(row, base),
             Segment("PII", self._over(base, "queue--pii"))
             if row.has_pii else Segment("   ", base),
             Segment(" ", base),
@@ -277,6 +295,16 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         used = sum(segment.cell_length for segment in fixed)
         preview = _cell(self._preview(row), max(0, width - used))
         return [*fixed, Segment(preview, base)]
+
+    def _presence_cell(self, row: InboxRow, base: Style) -> list[Segment]:
+        """`AB` has it open, `AB✎` is answering it: bold in the theme's warning colour.
+        No cell at all while nobody else is at a desk: one manager keeps the columns."""
+        if self._marks is None:
+            return []
+        mark = self._marks.get(row.id)
+        if mark is None:
+            return [Segment(" " * (PRESENCE_CELLS + 1), base)]
+        return [Segment(f"{_cell(mark, PRESENCE_CELLS)} ", self._over(base, "queue--here"))]
 
     def _over(self, base: Style, component: str) -> Style:
         """`component`'s colours over `base`: its own background if it has one (the `PII`
@@ -317,12 +345,16 @@ def customer_cells(width: int) -> int:
 WAIT_CELLS = 6
 """`12m`, `in 45m`, `+3h`."""
 
+PRESENCE_CELLS = 4
+"""`AB✎`, `LB+`: initials longer than three letters are cut (`ABC…`)."""
 
-def column_header(width: int) -> str:
-    """The titles above the rows, aligned with `_segments`."""
+
+def column_header(width: int, team: bool = False) -> str:
+    """The titles above the rows, aligned with `_segments`; `now` with `team`."""
     customer = _cell("customer", customer_cells(width))
+    now = f"{'now':<{PRESENCE_CELLS}} " if team else ""
     return (f"  {'status':<9}{'channel':<16}{customer} {'wait':>{WAIT_CELLS}} "
-            "who  PII  last message")
+            f"who  {now}PII  last message")
 
 
 def _cell(text: str, width: int) -> str:

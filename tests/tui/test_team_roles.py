@@ -1,0 +1,101 @@
+"""Roles in the desk (issue 19 point 5, the desk's half): with `[team]` in the config,
+`v` (reveal) and `c` (verify identity) are refused to a role that may not, and the notice
+says who may and why; a role granted in the database counts as the config's does."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from textual.widgets import Static
+
+from socialdesk.config import Settings, settings_from_mapping
+from socialdesk.desk.roles import grant_role
+from socialdesk.tui.app import DeskApp, make_app
+from socialdesk.tui.context import Desk, Operator
+from socialdesk.tui.screens.conversation_screen import ConversationScreen, MessageBubble
+from socialdesk.tui.screens.modals import ChoiceModal
+from tests.tui.desk_fixture import NOW, settle
+from tests.tui.screen_text import widget_text
+from tests.tui.team_fixture import ROWS, SIZE, notifications
+from tests.tui.test_desk import audit_actions
+from tests.tui.test_desk_triage import open_row
+
+PHONE = "+39 347 123 4567"
+"""Giulia's phone number, masked in her public mention until revealed."""
+
+
+def team_settings() -> Settings:
+    return settings_from_mapping({"team": {"roles": {"LB": "lead", "AB": "agent"}}}, "test")
+
+
+def desk_as(store: Engine, initials: str, settings: Settings) -> DeskApp:
+    return make_app(Desk(engine=store, operator=Operator(initials), clock=lambda: NOW,
+                         poll_seconds=0, heartbeat_seconds=0, settings=settings))
+
+
+def thread(app: DeskApp) -> str:
+    screen = app.screen
+    assert isinstance(screen, ConversationScreen)
+    return " ".join(widget_text(bubble.content) for bubble in screen.query(MessageBubble))
+
+
+async def test_an_agent_may_not_reveal_and_is_told_who_may(desk_store: Engine) -> None:
+    app = desk_as(desk_store, "AB", team_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Giulia"])
+        await pilot.press("v")
+        await settle(pilot)
+        assert PHONE not in thread(app)
+        refusal = notifications(app)[-1]
+        assert "AB may not reveal personal data (role agent)" in refusal
+        assert "Who may: LB (role lead)" in refusal
+    assert "reveal" not in [action for _, action, _ in audit_actions(desk_store)]
+
+
+async def test_a_lead_reveals(desk_store: Engine) -> None:
+    app = desk_as(desk_store, "LB", team_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Giulia"])
+        await pilot.press("v")
+        await settle(pilot)
+        assert PHONE in thread(app)
+
+
+async def test_a_role_granted_in_the_database_lets_the_agent_reveal(desk_store: Engine) -> None:
+    settings = team_settings()
+    grant_role(settings, desk_store, "EF", "lead", by="LB", now=NOW)
+    app = desk_as(desk_store, "EF", settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Giulia"])
+        await pilot.press("v")
+        await settle(pilot)
+        assert PHONE in thread(app)
+
+
+async def test_an_agent_may_not_verify_and_is_not_asked_how(desk_store: Engine) -> None:
+    app = desk_as(desk_store, "AB", team_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Marco"])
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert "AB may not verify identities" in notifications(app)[-1]
+        card = widget_text(app.screen.query_one("#card-body", Static).content)
+        assert "NOT verified" in card
+
+
+async def test_a_lead_picks_how_the_customer_was_verified(desk_store: Engine) -> None:
+    app = desk_as(desk_store, "LB", team_settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Marco"])
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.press("enter")
+        await settle(pilot)
+        card = widget_text(app.screen.query_one("#card-body", Static).content)
+        assert "Identity verified by LB" in card
