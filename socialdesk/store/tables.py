@@ -21,6 +21,12 @@ from socialdesk.store.models import (
     QuarantineEntry,
     SyncCursor,
 )
+from socialdesk.store.team_models import (
+    ConversationHold,
+    DeskPresence,
+    PrivacyModeOverride,
+    TeamRole,
+)
 
 
 def core_table(model: type[SQLModel]) -> Table:
@@ -39,3 +45,7 @@ HANDLE = core_table(Handle)
 MESSAGE = core_table(Message)
 OUTBOX = core_table(OutboxAction)
 QUARANTINE = core_table(QuarantineEntry)
+HOLD = core_table(ConversationHold)
+PRESENCE = core_table(DeskPresence)
+PRIVACY_MODE_OVERRIDE = core_table(PrivacyModeOverride)
+TEAM_ROLE = core_table(TeamRole)

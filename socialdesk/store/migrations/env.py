@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import socialdesk.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import socialdesk.store.team_models  # noqa: F401  (and team mode's)
 
 target_metadata = SQLModel.metadata
 

@@ -318,6 +318,14 @@ def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
     return statement
 
 
+def filter_statement(statement: Any, inbox_filter: InboxFilter, status: str | None,
+                     search_ids: Any, now: datetime | None = None) -> Any:
+    """`statement`, over `conversation` (joined with `account` when the filter names one),
+    narrowed to what the queue shows for `inbox_filter` and `status`: take-next
+    (`socialdesk.store.team`) hands out only what the desk's filters show."""
+    return _filtered(statement, inbox_filter, status, search_ids, now)
+
+
 def search_hits_limit(engine: Engine, words: str) -> bool:
     """Whether more messages match `words` than the queue looks at (`SEARCH_MATCH_LIMIT`):
     its conversations then come from the newest matches only, and the count is not a total."""
