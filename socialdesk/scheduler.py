@@ -334,14 +334,15 @@ class DeskScheduler:
             log.info("outbox: %d action(s) processed (%s)", len(report.actions), states)
 
     def write_report(self, entry: ScheduledReport, fire: datetime | None = None) -> None:
-        """Write the report due at its latest fire time (now, when run by hand), unless
-        another worker wrote it; while one is writing it, look again in case it dies."""
+        """Write the report due at its latest fire time (now, when run by hand), for that
+        time's period, unless another worker wrote it; while one is writing it, look again
+        in case it dies."""
         if self.stop.is_set():
             return
         number = self.settings.reports.schedule.index(entry) + 1
         fire = fire or self._fire_time(number)
         claim, written = self.leases.run_once(str(number), fire, lambda: run_scheduled_report(
-            self.engine, self.settings, entry, self.now()))
+            self.engine, self.settings, entry, fire))  # the fire time's period, even if late
         if written is not None:
             log.info("report %s: %d row(s) written to %s", entry.kind, written[1], written[0])
         elif claim is FireClaim.BUSY:
