@@ -344,7 +344,8 @@ class DeskScheduler:
         claim, written = self.leases.run_once(str(number), fire, lambda: run_scheduled_report(
             self.engine, self.settings, entry, fire))  # the fire time's period, even if late
         if written is not None:
-            log.info("report %s: %d row(s) written to %s", entry.kind, written[1], written[0])
+            log.info("report %s due %s: %d row(s) written to %s", entry.kind,
+                     self._clock_text(fire), written[1], written[0])
         elif claim is FireClaim.BUSY:
             assert self.scheduler is not None
             self.scheduler.add_job(self.write_report, "date", args=(entry, fire),

@@ -105,7 +105,7 @@ class JobLeases:
                 return Turn.NONE
             if len(self.held) >= self._share(fresh=True) and not self._neglected(name, interval):
                 return Turn.NONE
-            previous = lease.current_holder(self.engine, name)
+            previous = lease.last_owner(self.engine, name)
             if not lease.acquire(self.engine, name, self.owner, self.ttl):
                 return Turn.NONE
             self.held.add(name)

@@ -151,6 +151,15 @@ def current_holder(engine: Engine, name: str) -> str | None:
     return row[0] if row else None
 
 
+def last_owner(engine: Engine, name: str) -> str | None:
+    """Who holds the lease or held it last without releasing it (expired or not): the
+    worker whose work is taken over."""
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT owner FROM sync_lease WHERE name = :name"),
+                                 {"name": name}).first()
+    return row[0] if row else None
+
+
 def describe_holder(owner: str | None) -> str:
     """For messages: "pid 4242 on host", or "another host's process" when unreadable."""
     holder = parse_owner(owner) if owner else None

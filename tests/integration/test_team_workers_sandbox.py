@@ -5,9 +5,11 @@ once, every answer sent once. Real processes, the sandbox with live traffic.
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,7 @@ def test_two_workers_one_killed_store_every_message_once_and_send_every_answer_o
     with SandboxServer(seed=3, static=True, messages=400, rate_limits=FAST_LIMITS) as sandbox:
         sandbox.start()
         config = config_on_store(fast_config(sandbox, tmp_path), store_url)
+        every_minute(config, tmp_path)
         assert sync(config).returncode == 0
         engine = open_store(load_settings(config).database.effective_url)
         actions = queue_answers(engine, ANSWERS)
@@ -83,7 +86,7 @@ def test_two_workers_one_killed_store_every_message_once_and_send_every_answer_o
         assert wait_until(lambda: any(a["ok"] for a in sandbox.state()["actions"]), 30)
         killed = by_pid.pop(holder_pid(engine, "outbox") or 0)
         killed.send_signal(signal.SIGKILL)
-        killed.communicate(timeout=30)
+        _, killed_log = killed.communicate(timeout=30)
         [survivor] = by_pid.values()
         sandbox.generate(30)  # customers keep writing after the kill
 
@@ -103,3 +106,14 @@ def test_two_workers_one_killed_store_every_message_once_and_send_every_answer_o
     assert max(stored_message_keys(store_url).values()) == 1, "a message stored twice"
     assert writes_sent_twice(writes) == []
     assert len([w for w in writes if w["ok"] and w["kind"] == "x.reply"]) == ANSWERS
+    reports = Counter(re.findall(r"report messages due (.+?): \d+ row", killed_log + stderr))
+    assert [due for due, times in reports.items() if times > 1] == [], \
+        "a scheduled report written twice for one fire time"
+
+
+def every_minute(config: Path, folder: Path) -> None:
+    """A report due every minute: whichever worker runs, each minute's is written once."""
+    text = config.read_text(encoding="utf-8").replace(
+        "[[accounts]]", f'[[reports.schedule]]\ncron = "* * * * *"\nkind = "messages"\n'
+        f'output = "{folder}/messages-{{date}}.csv"\n\n[[accounts]]', 1)
+    config.write_text(text, encoding="utf-8")
