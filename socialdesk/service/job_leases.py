@@ -28,7 +28,9 @@ from typing import TypeVar
 
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from socialdesk.errors import environment_fault
 from socialdesk.store import lease
 
 T = TypeVar("T")
@@ -142,12 +144,19 @@ class JobLeases:
         return FireClaim.MINE, result
 
     def release_all(self) -> None:
-        """A clean stop: the others take the jobs at their next fire instead of after the TTL."""
+        """A clean stop: the others take the jobs at their next fire instead of after the TTL.
+        Best effort: when the store refuses the write (a full disk), the others still take
+        the jobs once this process is gone, so the stop goes on."""
         with self._lock:
-            for name in sorted(self.held):
-                lease.release(self.engine, name, self.owner)
+            try:
+                for name in sorted(self.held):
+                    lease.release(self.engine, name, self.owner)
+                lease.release(self.engine, WORKER_PREFIX + self.owner, self.owner)
+            except SQLAlchemyError as error:
+                fault = environment_fault(error)
+                log.warning("could not hand the jobs over (%s); the other workers take them "
+                            "once this one is gone", fault.title if fault else error)
             self.held.clear()
-            lease.release(self.engine, WORKER_PREFIX + self.owner, self.owner)
 
     def _share(self, *, fresh: bool) -> int:
         if fresh:
