@@ -127,7 +127,7 @@ class DeskScheduler:
                         timedelta(seconds=account.fast_poll_seconds[stream]),
                         timedelta(seconds=seconds))
                 first = pacing.first_poll(states.get((account.name, stream)),
-                                   self._interval(account, stream), start)
+                                          self._interval(account, stream), start)
                 self.scheduler.add_job(
                     self.pull, IntervalTrigger(seconds=seconds, jitter=seconds * JITTER_SHARE),
                     args=(account, stream), id=job_id(account.name, stream),
@@ -188,7 +188,7 @@ class DeskScheduler:
             return False
         self._unchecked.discard((account.name, stream))
         first = pacing.first_poll(stream_states(self.engine).get((account.name, stream)),
-                           self._interval(account, stream), self.now())
+                                  self._interval(account, stream), self.now())
         if first <= self.now():
             return False
         self._postpone(job_id(account.name, stream), first)
