@@ -341,6 +341,49 @@ def rescan(config_path: Path, account: str | None) -> None:
     sys.exit(run_privacy_rescan(config_path, account, sys.stdout, sys.stderr))
 
 
+@privacy.command("mode")
+@click.argument("account")
+@click.argument("mode", required=False, type=click.Choice(["auto", "suggest", "off", "config"]))
+@config_option
+@click.option("--as", "operator", default=None, help="Your initials (audited; role-checked).")
+def privacy_mode(account: str, mode: str | None, config_path: Path, operator: str | None) -> None:
+    """Show ACCOUNT's privacy mode, or set MODE for every desk and worker at once (stored
+    in the database, audited; `config` gives the decision back to the config file)."""
+    from socialdesk.commands.team import run_privacy_mode
+
+    sys.exit(run_privacy_mode(config_path, account, mode, operator, sys.stdout))
+
+
+@cli.group()
+def team() -> None:
+    """A team on one PostgreSQL database: desks open now, and roles ([team] in the config)."""
+
+
+@team.command("who")
+@config_option
+def team_who(config_path: Path) -> None:
+    """The desks open now: who, the conversation open, typing, the ones taken with take-next."""
+    from socialdesk.commands.team import run_team_who
+
+    click.echo(f"{run_team_who(config_path, sys.stdout)} desk(s)", err=True)
+
+
+@team.command("role")
+@click.argument("initials", required=False)
+@click.argument("role", required=False)
+@config_option
+@click.option("--remove", is_flag=True, help="Remove the role stored for INITIALS.")
+@click.option("--as", "operator", default=None, help="Your initials (audited; role-checked).")
+def team_role(initials: str | None, role: str | None, config_path: Path, remove: bool,
+              operator: str | None) -> None:
+    """Grant ROLE to INITIALS in the database; INITIALS alone: their role; nothing: every
+    role. The config's [team] roles win over the database's."""
+    from socialdesk.commands.team import run_team_role
+
+    sys.exit(run_team_role(config_path, initials, role, remove, operator, sys.stdout,
+                           sys.stderr))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="socialdesk", standalone_mode=False)

@@ -46,6 +46,7 @@ from socialdesk.rules_config import (
     check_timezone,
     fast_poll_intervals,
 )
+from socialdesk.team_config import TeamSettings
 from socialdesk.tokens_file import read_tokens_file
 
 
@@ -249,6 +250,8 @@ class Settings(Strict):
     acknowledgement: AcknowledgementSettings = Field(default_factory=AcknowledgementSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
+    team: TeamSettings | None = None
+    """Roles for a team (`socialdesk.team_config`); without it one manager may everything."""
     tui: TuiSettings = Field(default_factory=TuiSettings)
     saved_replies: list[SavedReplySettings] = Field(default_factory=list)
     accounts: list[AccountConfig] = Field(default_factory=list)

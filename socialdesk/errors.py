@@ -55,6 +55,13 @@ class UsageError(SocialdeskError):
     exit_code = 2
 
 
+class PermissionDenied(SocialdeskError):
+    """The operator's role does not allow the action (`[team]`, `socialdesk team role`)."""
+
+    title = "not allowed"
+    exit_code = 77  # EX_NOPERM
+
+
 class DiskFullError(SocialdeskError):
     """The disk (or the database's quota) is full: nothing socialdesk can fix by itself."""
 

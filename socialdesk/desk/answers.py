@@ -30,6 +30,7 @@ from socialdesk.store.models import (
     PrivacyExposure,
     PrivacyState,
 )
+from socialdesk.store.privacy_modes import stored_privacy_mode
 
 
 class PublicAnswerHeld(ChannelRuleError):
@@ -89,7 +90,7 @@ def reply(
         account = _account(session, conversation.account_id)
         target = _latest_inbound(session, conversation)
         if conversation.visibility == Visibility.PUBLIC.value:
-            held = None if _guard_off(settings, account) else _undecided_types(
+            held = None if _guard_off(session, settings, account) else _undecided_types(
                 session, conversation_id)
             if held is not None and not public_anyway:
                 raise PublicAnswerHeld(conversation_id, held)
@@ -360,12 +361,13 @@ def _contact_conversation(
     ).first()
 
 
-def _guard_off(settings: Settings | None, account: Account) -> bool:
+def _guard_off(session: Session, settings: Settings | None, account: Account) -> bool:
     """The account's privacy guard is `off`: nothing will redirect, so nothing waits."""
     if settings is None:
         return False
     config = next((a for a in settings.accounts if a.name == account.name), None)
-    mode = (config.privacy_mode if config else None) or settings.privacy.mode
+    mode = (stored_privacy_mode(session, account.name)
+            or (config.privacy_mode if config else None) or settings.privacy.mode)
     return mode == "off"
 
 

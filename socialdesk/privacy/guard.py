@@ -35,6 +35,7 @@ from socialdesk.store.models import (
     PrivacyExposure,
     PrivacyState,
 )
+from socialdesk.store.privacy_modes import with_stored_mode
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def guard_undecided(
     for `socialdesk privacy rescan`.
     """
     report = GuardReport()
+    with Session(engine) as session:  # `socialdesk privacy mode` wins over the config
+        config = with_stored_mode(session, config)
     mode = effective_mode(settings.privacy, config)
     if mode == "off":
         return report

@@ -9,9 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from socialdesk.config import Settings
+from socialdesk.desk.roles import Permission, require
 from socialdesk.errors import UsageError
 from socialdesk.privacy.detect import Detector
 from socialdesk.reports.csvout import (
@@ -171,11 +173,8 @@ def _authorise_unmask(
     session: Session, settings: Settings, request: ReportRequest, now: datetime
 ) -> None:
     operator = request.operator or settings.operator.initials
-    if operator not in settings.reports.unmask_operators:
-        raise UsageError(
-            f"--unmask refused for operator {operator!r}: add the initials to "
-            "[reports] unmask_operators in the config to allow it"
-        )
+    bind = session.get_bind()
+    require(settings, bind if isinstance(bind, Engine) else None, operator, Permission.UNMASK)
     period = request.period
     session.add(AuditEntry(
         at=now, actor=operator, action="report.unmask", target_type="report",

@@ -30,6 +30,8 @@ CHANNEL = "socialdesk_changes"
 RECONNECT_DELAY_SECONDS = 0.2
 """The first pause between reconnection attempts; it doubles up to `MAX_RECONNECT_DELAY`."""
 MAX_RECONNECT_DELAY = 5.0
+CONNECT_TIMEOUT_SECONDS = 2
+"""libpq's shortest: a server that does not answer holds a `wait` up to this much longer."""
 PROBE_TABLE = "probe"
 """The table named by `notify_latency`'s own notifications; callers ignore it."""
 
@@ -57,7 +59,8 @@ class ChangeFeed:
     """PostgreSQL: LISTEN on `CHANNEL`; reconnects after a lost connection and then reports
     one catch-up Change (table "*") so the caller re-reads. SQLite: not available.
 
-    One thread uses a feed: `wait` in a loop, `close` when done."""
+    One thread uses a feed: `wait` in a loop (a second or so at a time, so the thread can
+    notice it should stop), `close` when done."""
 
     def __init__(self, conninfo: str) -> None:
         self._conninfo = conninfo
@@ -67,12 +70,18 @@ class ChangeFeed:
     @staticmethod
     def open(engine: Engine) -> ChangeFeed | None:
         """A feed listening on `engine`'s database; None on SQLite (the caller polls).
-        Raises psycopg.OperationalError when the database cannot be reached now."""
+        Never raises for a database out of reach: the feed then connects at a later `wait`,
+        which reports `CATCH_UP` once it has."""
         if engine.dialect.name != "postgresql":
             return None
+        import psycopg
+
         url = engine.url.set(drivername="postgresql")
         feed = ChangeFeed(url.render_as_string(hide_password=False))
-        feed._connection = feed._listen()
+        try:
+            feed._connection = feed._listen()
+        except psycopg.OperationalError as error:
+            log.info("live updates: cannot listen yet (%s); trying again", error)
         return feed
 
     @property
@@ -105,7 +114,8 @@ class ChangeFeed:
     def _listen(self) -> psycopg.Connection[Any]:
         import psycopg
 
-        connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
+        connection = psycopg.connect(self._conninfo, autocommit=True,
+                                     connect_timeout=CONNECT_TIMEOUT_SECONDS)
         connection.execute(f"LISTEN {CHANNEL}")
         return connection
 

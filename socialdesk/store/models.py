@@ -128,6 +128,13 @@ class Handle(Table, table=True):
     display_name: str | None = None
 
 
+WAITING_FOR_ANSWER = sql_text(
+    "status IN ('new', 'open') AND last_inbound_at IS NOT NULL "
+    "AND (last_outbound_at IS NULL OR last_outbound_at < last_inbound_at)")
+"""Take-next's candidates (`socialdesk.store.team`), a partial index's condition (0013):
+its scan skips the open conversations that wait for the customer, not for us."""
+
+
 class Conversation(Table, table=True):
     """One thread of work: a public post and its replies, or a private conversation."""
 
@@ -148,6 +155,8 @@ class Conversation(Table, table=True):
         Index("ix_conversation_status_due", "status", "first_response_due_at", "last_outbound_at",
               "sla_started_at", "last_message_at", "last_inbound_at"),
         Index("ix_conversation_opened", "opened_at", "first_response_at"),  # migration 0006
+        Index("ix_conversation_waiting_for_answer", "last_inbound_at", "id",  # migration 0013
+              sqlite_where=WAITING_FOR_ANSWER, postgresql_where=WAITING_FOR_ANSWER),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -3,8 +3,9 @@ which conversation, the roles granted in the database, and privacy modes set at 
 
 Presence and holds are stamped with the database's clock as epoch seconds
 (`socialdesk.store.dbclock`), like `sync_lease`, so desks on hosts with skewed clocks agree
-on who is gone. They carry no foreign key to `conversation`: a key would make every
-heartbeat share-lock the conversation row that take-next locks (`socialdesk.store.team`).
+on who is gone. They carry no foreign key to `conversation`: the rows are news of the
+moment, written and deleted all day, and a key would have every heartbeat and take
+key-share-lock a conversation row for nothing.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ class DeskPresence(Table, table=True):
 
 
 class ConversationHold(Table, table=True):
-    """A conversation handed out by take-next: nobody else is handed it while the holding desk
-    is present and `expires_at` (renewed by its heartbeats) is ahead. One hold per
-    conversation: the primary key is what makes two desks never get the same one."""
+    """A conversation handed out by take-next: nobody else is handed it while the holding
+    desk is heard from (`heard_at`) and `expires_at` (renewed by its heartbeats) is ahead.
+    One hold per conversation: the primary key is what makes two desks never get the same
+    one."""
 
     __tablename__ = "conversation_hold"
     __table_args__ = (Index("ix_conversation_hold_desk", "desk_id"),)
@@ -48,7 +50,11 @@ class ConversationHold(Table, table=True):
     taken_at: float
     """Epoch seconds on the database's clock."""
     expires_at: float
-    """Epoch seconds on the database's clock; renewed by the desk's heartbeats."""
+    """Epoch seconds on the database's clock; renewed by the heartbeats of the desk while it
+    has the conversation open."""
+    heard_at: float
+    """The holding desk's last heartbeat (as its presence's `seen_at`), kept on the hold so
+    that whether a hold counts is read from its own row (`socialdesk.store.take_next`)."""
 
 
 class TeamRole(Table, table=True):

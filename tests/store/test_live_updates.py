@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from connectors.base import PullPage
 from socialdesk.clock import system_clock
-from socialdesk.store.db import open_store
+from socialdesk.store.db import create_store_engine, open_store
 from socialdesk.store.ingest import ensure_account, ingest_page
 from socialdesk.store.live_updates import (
     CATCH_UP,
@@ -141,3 +141,17 @@ def test_notify_latency_measures_every_round(store: Engine) -> None:
     latencies = notify_latency(store, rounds=3, timeout=PATIENCE)
     assert len(latencies) == 3
     assert all(0 < latency < PATIENCE for latency in latencies)
+
+
+@ON_POSTGRES
+def test_a_feed_opened_while_the_database_is_away_waits_instead_of_failing(
+    store: Engine
+) -> None:
+    """The desk opens its feed at start; a server out of reach then is no crash: the feed
+    keeps trying at each wait (its reconnection is the killed-connection test's)."""
+    away = create_store_engine(store.url.set(port=1).render_as_string(hide_password=False))
+    feed = ChangeFeed.open(away)
+    assert feed is not None and feed.backend_pid is None
+    assert feed.wait(0.1) == []
+    feed.close()
+    away.dispose()

@@ -192,9 +192,10 @@ def test_a_flagged_message_stored_without_spans_is_scanned_again(desk: Engine) -
 
 
 def test_unmasking_is_refused_to_an_operator_not_allowed(desk: Engine) -> None:
-    from socialdesk.errors import UsageError
+    from socialdesk.errors import PermissionDenied
 
-    with pytest.raises(UsageError, match="unmask_operators"):
+    with pytest.raises(PermissionDenied, match="ZZ may not unmask reports: add the initials "
+                                               "to \\[reports\\] unmask_operators"):
         read(desk, "messages", unmask=True, operator="ZZ")
 
 

@@ -4,9 +4,11 @@ triggers for live updates (issue 19)
 Revision ID: 0013
 Revises: 0012
 
-`desk_presence` holds one row per desk session (heartbeats), `conversation_hold` one row per
-conversation handed out by take-next, `team_role` the roles granted with `socialdesk team
-role`, `privacy_mode_override` the privacy modes set with `socialdesk privacy mode`.
+`ix_conversation_waiting_for_answer` indexes, in take-next's order, only the conversations
+that wait for an answer from us. `desk_presence` holds one row per desk session
+(heartbeats), `conversation_hold` one row per conversation handed out by take-next,
+`team_role` the roles granted with `socialdesk team role`, `privacy_mode_override` the
+privacy modes set with `socialdesk privacy mode`.
 
 PostgreSQL only: triggers send a notification on the channel `socialdesk_changes` when a
 conversation, message or outbox action is written (one per statement, not per row: an
@@ -78,7 +80,15 @@ END $$
 """
 
 
+WAITING_FOR_ANSWER = sa.text(  # a frozen copy of socialdesk.store.models.WAITING_FOR_ANSWER
+    "status IN ('new', 'open') AND last_inbound_at IS NOT NULL "
+    "AND (last_outbound_at IS NULL OR last_outbound_at < last_inbound_at)")
+
+
 def upgrade() -> None:
+    op.create_index("ix_conversation_waiting_for_answer", "conversation",
+                    ["last_inbound_at", "id"], sqlite_where=WAITING_FOR_ANSWER,
+                    postgresql_where=WAITING_FOR_ANSWER)
     text = sqlmodel.sql.sqltypes.AutoString
     moment = sqlmodel.sql.sqltypes.UTCDateTime
     op.create_table(
@@ -98,6 +108,7 @@ def upgrade() -> None:
         sa.Column("initials", text(), nullable=False),
         sa.Column("taken_at", sa.Float(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("heard_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("conversation_id", name="pk_conversation_hold"),
     )
     op.create_index("ix_conversation_hold_desk", "conversation_hold", ["desk_id"], unique=False)
@@ -152,6 +163,7 @@ def downgrade() -> None:
     op.drop_table("conversation_hold")
     op.drop_index("ix_desk_presence_seen", table_name="desk_presence")
     op.drop_table("desk_presence")
+    op.drop_index("ix_conversation_waiting_for_answer", table_name="conversation")
     if postgres:  # the tables' own triggers went with them
         op.execute("DROP FUNCTION IF EXISTS socialdesk_notify_rows()")
         op.execute("DROP FUNCTION IF EXISTS socialdesk_notify_row()")
