@@ -7,7 +7,9 @@ interval trigger runs at the slowest interval; each pull sets its own next run.
 APScheduler 3.x with an in-memory job store: jobs are built from config at start, so
 nothing stale is resurrected and nothing reloads silently. Cursors, rate-limit resets and
 errors live in our tables, and every pull takes the account's lease row, so a cron
-`socialdesk sync` and `run` never pull the same account at once. The built-in job
+`socialdesk sync` and `run` never pull the same account at once. Several `run` workers on
+one database share the jobs through job leases (`service.job_leases`): each job runs in
+one worker at a time, and a dead worker's jobs are taken over. The built-in job
 defaults are traps (1 s of misfire grace drops delayed runs), so all are set here.
 """
 
@@ -15,24 +17,13 @@ from __future__ import annotations
 
 import logging
 import random
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
-    JobExecutionEvent,
-    SchedulerEvent,
-)
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import BaseScheduler
@@ -46,15 +37,16 @@ from connectors.base import RateLimitStatus
 from socialdesk.clock import Clock, system_clock, zone_time
 from socialdesk.config import AccountConfig, ScheduledReport, Settings, load_settings
 from socialdesk.desk.outbox import dispatch_due
-from socialdesk.errors import ConfigError, environment_fault
+from socialdesk.errors import ConfigError
 from socialdesk.logs import stamp_logs_in
 from socialdesk.reports.schedule import run_scheduled_report
+from socialdesk.run_events import NO_TRACEBACK_FOR_FAULTS, job_trouble, stop_on_signals
 from socialdesk.run_lines import describe, log_quarantine, overdue_summary
 from socialdesk.service import pacing
 from socialdesk.service.hours import hours_for
+from socialdesk.service.job_leases import HEARTBEAT_SECONDS, FireClaim, JobLeases, Turn, last_fire
 from socialdesk.service.sla import fill_missing_due_times, overdue_conversations
 from socialdesk.store.db import open_configured_store, refresh_statistics
-from socialdesk.store.models import SyncCursor
 from socialdesk.store.stream_state import stream_states
 from socialdesk.sync import (
     AccountResult,
@@ -70,8 +62,6 @@ JITTER_SHARE = 0.1
 """Each interval gets up to 10 % of random delay, so accounts drift apart (PLATFORMS.md)."""
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
 """Explicit: APScheduler's own misfire grace of 1 s drops runs delayed by a busy pool."""
-RESET_MARGIN = timedelta(seconds=2)
-"""Poll this long after a rate-limit reset, so the platform's window has surely turned."""
 DISPATCH_SECONDS = 15
 """The outbox sends at once when an operator answers; this pass retries what failed with a
 retriable error and recovers actions a crash left `sending`."""
@@ -79,19 +69,6 @@ DISPATCH_BATCH = 20
 """Actions per pass, so a stop never waits long for the dispatcher."""
 REPORT_MISFIRE_SECONDS = 6 * 3600
 """A report due while the machine slept is still written when it wakes, once."""
-
-
-class _NoTracebackForFaults(logging.Filter):
-    """APScheduler logs each failed job with its traceback, at every attempt. A full disk or
-    a read-only store is not a bug: `_job_trouble` says it in one line, so its traceback is
-    dropped here; a real bug keeps it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        failure = record.exc_info[1] if record.exc_info else None
-        return failure is None or environment_fault(failure) is None
-
-
-NO_TRACEBACK_FOR_FAULTS = _NoTracebackForFaults()
 
 
 @dataclass
@@ -114,6 +91,8 @@ class DeskScheduler:
     """Each stream's budget after its last pull, to measure what the next one cost."""
     _tempos: dict[tuple[str, str], pacing.StreamTempo] = field(default_factory=dict)
     """Each adaptive stream's tempo: how soon it wants its next poll."""
+    _unchecked: set[tuple[str, str]] = field(default_factory=set)
+    """Streams taken from another worker whose stored reset and pace are still to be read."""
     _told_failures: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     """Each job's failure as last logged in full, and when: one that comes back every pass
     (X refusing DMs for the app's permission, every 3 minutes) is told once, then named."""
@@ -122,14 +101,16 @@ class DeskScheduler:
         self.context = SyncContext(self.settings, self.engine, detector_for(self.settings),
                                    self.now, stop=self.stop)
         jobs = sum(len(a.poll_seconds) for a in self.settings.accounts)
+        self.leases = JobLeases(self.engine, self.context.owner, len(self.settings.accounts) + 2)
+        self.leases.heartbeat()
         self.scheduler = self.scheduler or BlockingScheduler(
             jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(max_workers=jobs + 2)},
+            executors={"default": ThreadPoolExecutor(max_workers=jobs + 4)},
             job_defaults=JOB_DEFAULTS,
             timezone=UTC,
         )
         self.scheduler.add_listener(
-            self._job_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+            job_trouble, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
         )
         logging.getLogger("apscheduler.executors.default").addFilter(NO_TRACEBACK_FOR_FAULTS)
         self._add_jobs()
@@ -145,8 +126,8 @@ class DeskScheduler:
                     self._tempos[(account.name, stream)] = pacing.StreamTempo(
                         timedelta(seconds=account.fast_poll_seconds[stream]),
                         timedelta(seconds=seconds))
-                first = _first_run(states.get((account.name, stream)),
-                                   self._interval(account, stream), start)
+                first = pacing.first_poll(states.get((account.name, stream)),
+                                          self._interval(account, stream), start)
                 self.scheduler.add_job(
                     self.pull, IntervalTrigger(seconds=seconds, jitter=seconds * JITTER_SHARE),
                     args=(account, stream), id=job_id(account.name, stream),
@@ -156,6 +137,8 @@ class DeskScheduler:
             self.check_sla, IntervalTrigger(seconds=self.settings.sla.check_seconds),
             id="sla", name="SLA check", next_run_time=start,
         )
+        self.scheduler.add_job(self.leases.heartbeat, IntervalTrigger(seconds=HEARTBEAT_SECONDS),
+                               id="heartbeat", name="job leases heartbeat")
         self.scheduler.add_job(
             self.dispatch, IntervalTrigger(seconds=DISPATCH_SECONDS), id="outbox",
             name="outbox dispatch", next_run_time=start,
@@ -168,12 +151,25 @@ class DeskScheduler:
             )
 
     def pull(self, account: AccountConfig, stream: str) -> None:
-        """One stream of one account; the account's streams take turns inside this process."""
+        """One stream of one account; the account's streams take turns inside this process,
+        and the account's pulls belong to one worker (its job lease)."""
         if self.stop.is_set():
             return
+        job = f"pull:{account.name}"
+        turn = self.leases.claim(job, max(account.poll_seconds.values()))
+        if turn is Turn.TAKEN:
+            self._unchecked.update((account.name, name) for name in account.poll_seconds)
+        if not turn.mine:
+            return
+        try:
+            self._pull_held(account, stream)
+        finally:
+            self.leases.done_with(job)
+
+    def _pull_held(self, account: AccountConfig, stream: str) -> None:
         started = time.monotonic()
         with self._account_locks[account.name]:
-            if self.stop.is_set():
+            if self.stop.is_set() or self._waits_as_stored(account, stream):
                 return
             spent_until = self._account_wait.get(account.name)
             if spent_until is not None and spent_until > self.now():
@@ -184,6 +180,19 @@ class DeskScheduler:
                 return
             result = sync_account(self.context, account, streams=(stream,))
         self._after_pull(result, stream, time.monotonic() - started)
+
+    def _waits_as_stored(self, account: AccountConfig, stream: str) -> bool:
+        """A stream this worker has just taken waits for the reset or pace its last holder
+        stored, as at start; True when postponed."""
+        if (account.name, stream) not in self._unchecked:
+            return False
+        self._unchecked.discard((account.name, stream))
+        first = pacing.first_poll(stream_states(self.engine).get((account.name, stream)),
+                                  self._interval(account, stream), self.now())
+        if first <= self.now():
+            return False
+        self._postpone(job_id(account.name, stream), first)
+        return True
 
     def _after_pull(self, result: AccountResult, stream: str, seconds: float) -> None:
         job = job_id(result.account, stream)
@@ -196,7 +205,7 @@ class DeskScheduler:
         self._follow_tempo(result.account, stream, outcome)
         wait_until = outcome.rate_limited_until if outcome else None
         if wait_until is not None:
-            self._postpone(job, wait_until + RESET_MARGIN)
+            self._postpone(job, wait_until + pacing.RESET_MARGIN)
         paced = self._pace(result.account, stream, outcome) if outcome else ""
         log.info("%s/%s: %s in %.2f s; next run %s%s", result.account, stream,
                  described, seconds, self._next_run(job), paced)
@@ -285,9 +294,16 @@ class DeskScheduler:
 
     def check_sla(self) -> list[int]:
         """Give due times to conversations that lack one; log those past due in one line, at
-        start and whenever the set changes (48 lines on every start told nobody more)."""
-        if self.stop.is_set():
+        start and whenever the set changes (48 lines on every start told nobody more).
+        One worker checks at a time."""
+        if self.stop.is_set() or not self.leases.claim("sla", self.settings.sla.check_seconds).mine:
             return []
+        try:
+            return self._check_sla()
+        finally:
+            self.leases.done_with("sla")
+
+    def _check_sla(self) -> list[int]:
         hours = {a.name: hours_for(self.settings.hours, a) for a in self.settings.accounts}
         fill_missing_due_times(self.engine, hours, self.settings.sla.first_response_minutes)
         refresh_statistics(self.engine)  # cheap unless the store doubled: keeps plans good
@@ -302,42 +318,58 @@ class DeskScheduler:
         return overdue
 
     def dispatch(self) -> None:
-        """Send the outbox actions that are due (retries, and any queued without a send)."""
-        if self.stop.is_set():
+        """Send the outbox actions that are due (retries, and any queued without a send).
+        One worker's pass at a time; each action is claimed on its own besides, so a pull's
+        flush or an operator's send never sends it twice either."""
+        if self.stop.is_set() or not self.leases.claim("outbox", DISPATCH_SECONDS).mine:
             return
-        report = dispatch_due(self.engine, self.settings, now=self.now, limit=DISPATCH_BATCH)
+        try:
+            report = dispatch_due(self.engine, self.settings, now=self.now, limit=DISPATCH_BATCH)
+        finally:
+            self.leases.done_with("outbox")
         for error in report.errors:
             log.warning("outbox: %s", error)
         if report.actions:
             states = ", ".join(f"{a.id} {a.state}" for a in report.actions)
             log.info("outbox: %d action(s) processed (%s)", len(report.actions), states)
 
-    def write_report(self, entry: ScheduledReport) -> None:
+    def write_report(self, entry: ScheduledReport, fire: datetime | None = None) -> None:
+        """Write the report due at its latest fire time (now, when run by hand), for that
+        time's period, unless another worker wrote it; while one is writing it, look again
+        in case it dies."""
         if self.stop.is_set():
             return
-        target, rows = run_scheduled_report(self.engine, self.settings, entry, self.now())
-        log.info("report %s: %d row(s) written to %s", entry.kind, rows, target)
+        number = self.settings.reports.schedule.index(entry) + 1
+        fire = fire or self._fire_time(number)
+        claim, written = self.leases.run_once(str(number), fire, lambda: run_scheduled_report(
+            self.engine, self.settings, entry, fire))  # the fire time's period, even if late
+        if written is not None:
+            log.info("report %s due %s: %d row(s) written to %s", entry.kind,
+                     self._clock_text(fire), written[1], written[0])
+        elif claim is FireClaim.BUSY:
+            assert self.scheduler is not None
+            self.scheduler.add_job(self.write_report, "date", args=(entry, fire),
+                                   run_date=self.now() + timedelta(seconds=self.leases.ttl),
+                                   id=f"report:{number}:again", replace_existing=True,
+                                   misfire_grace_time=REPORT_MISFIRE_SECONDS)
 
-    def _job_trouble(self, event: SchedulerEvent) -> None:
-        if isinstance(event, JobExecutionEvent) and event.exception is not None:
-            fault = environment_fault(event.exception)
-            log.error("job %s failed: %s", event.job_id,
-                      f"{fault.title}: {fault.message}" if fault else event.exception)
-        elif event.code == EVENT_JOB_MISSED:
-            log.warning("job %s missed its run time (the process was busy or asleep)",
-                        getattr(event, "job_id", "?"))
-        else:
-            log.warning("job %s is still running; this run was skipped",
-                        getattr(event, "job_id", "?"))
+    def _fire_time(self, number: int) -> datetime:
+        assert self.scheduler is not None
+        job = self.scheduler.get_job(f"report:{number}")
+        now = self.now()
+        window = timedelta(seconds=REPORT_MISFIRE_SECONDS)
+        fire = last_fire(job.trigger, now, window) if job else None
+        return fire or now.replace(second=0, microsecond=0)
 
     def run_forever(self) -> None:
         """Block until SIGTERM or SIGINT; then let running pulls finish their page and exit."""
         assert self.scheduler is not None
-        with _stop_on_signals(self.shutdown):
+        with stop_on_signals(self.shutdown):
             log.info("socialdesk run: %d job(s); stop with Ctrl-C or SIGTERM",
                      len(self.scheduler.get_jobs()))
             self.scheduler.start()
             self._wait_for_pulls()
+            self.leases.release_all()
         log.info("socialdesk run: stopped")
 
     def shutdown(self, reason: str = "shutdown") -> None:
@@ -364,36 +396,6 @@ class DeskScheduler:
 
 def job_id(account: str, stream: str) -> str:
     return f"pull:{account}:{stream}"
-
-
-def _first_run(state: SyncCursor | None, interval: timedelta, start: datetime) -> datetime:
-    """At start, unless the stream waits for a reset, or the pace the stored headers of its
-    last pull set (from when it succeeded) is not over yet."""
-    if state is None:
-        return start
-    first = start
-    if state.rate_limited_until is not None:
-        first = max(first, state.rate_limited_until + RESET_MARGIN)
-    budget = pacing.from_text(state.rate_budget)
-    if budget is not None and state.last_success_at is not None:
-        paced = pacing.next_poll(budget, 1, interval, state.last_success_at)
-        first = max(first, paced or first)
-    return first
-
-
-@contextmanager
-def _stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        stop(signal.Signals(signum).name)
-
-    previous: dict[signal.Signals, Any] = {}
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        previous[signum] = signal.signal(signum, handle)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def run_from_config(config_path: Path) -> int:

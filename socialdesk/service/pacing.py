@@ -21,7 +21,10 @@ from typing import Any
 
 from connectors.base import RateLimitStatus
 from socialdesk.clock import zone_time
+from socialdesk.store.models import SyncCursor
 
+RESET_MARGIN = timedelta(seconds=2)
+"""Poll this long after a rate-limit reset, so the platform's window has surely turned."""
 SLOW_DOWN_SHARE = 0.8
 """Past this share of a percentage quota used, the poll interval doubles (PLATFORMS.md)."""
 UNKNOWN_RESET_WAIT = timedelta(minutes=5)
@@ -217,3 +220,19 @@ def _window(entry: dict[str, Any]) -> RateLimitStatus:
         reset_at=datetime.fromisoformat(reset) if reset else None,
         percent=bool(entry["percent"]),
     )
+
+
+def first_poll(state: SyncCursor | None, interval: timedelta, start: datetime) -> datetime:
+    """When a worker first polls a stream (at its start, or on taking the stream over):
+    `start`, unless the stream waits for a reset, or the pace the stored headers of its
+    last pull set (from when it succeeded) is not over yet."""
+    if state is None:
+        return start
+    first = start
+    if state.rate_limited_until is not None:
+        first = max(first, state.rate_limited_until + RESET_MARGIN)
+    budget = from_text(state.rate_budget)
+    if budget is not None and state.last_success_at is not None:
+        paced = next_poll(budget, 1, interval, state.last_success_at)
+        first = max(first, paced or first)
+    return first

@@ -23,6 +23,9 @@ from sqlalchemy import Engine, text
 LEASE_TTL_SECONDS = 120.0
 """Far above one page's worst time; renewed between pages."""
 
+DONE_PREFIX = "done:"
+"""The owner of a lease that marks finished work (`mark_done`)."""
+
 _DB_NOW = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
     "postgresql": "extract(epoch from clock_timestamp())",
@@ -77,10 +80,62 @@ def acquire(engine: Engine, name: str, owner: str, ttl: float = LEASE_TTL_SECOND
 
 
 def release(engine: Engine, name: str, owner: str) -> None:
+    """Give the lease up; `expires_at` becomes the release time, so `idle_seconds` can tell
+    how long nobody has held it."""
     with engine.begin() as connection:
         connection.execute(
-            text("UPDATE sync_lease SET owner = NULL WHERE name = :name AND owner = :owner"),
+            text(f"UPDATE sync_lease SET owner = NULL, expires_at = {_now(engine)} "
+                 "WHERE name = :name AND owner = :owner"),
             {"name": name, "owner": owner},
+        )
+
+
+def idle_seconds(engine: Engine, name: str) -> float:
+    """How long nobody has held the lease (database clock): 0 while a holder's time runs,
+    infinity for a lease never taken."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(f"SELECT {_now(engine)} - expires_at, owner FROM sync_lease WHERE name = :name"),
+            {"name": name},
+        ).first()
+    if row is None:
+        return float("inf")
+    return max(float(row[0]), 0.0)
+
+
+def live_owners(engine: Engine, prefix: str) -> list[str]:
+    """The owners of the unexpired leases whose names start with `prefix`, less those this
+    host can see are dead."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT owner FROM sync_lease WHERE substr(name, 1, length(:prefix)) = :prefix "
+                 "AND owner IS NOT NULL "
+                 f"AND expires_at > {_now(engine)}"),
+            {"prefix": prefix},
+        ).all()
+    return [owner for (owner,) in rows if not is_dead_local_holder(owner)]
+
+
+def mark_done(engine: Engine, name: str, owner: str, seconds: float) -> bool:
+    """Turn a held lease into a mark that the work it guarded is done, for `seconds`: nobody
+    can take it meanwhile (`done:` owners are never judged dead). False when not ours."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            text(f"UPDATE sync_lease SET owner = :done, expires_at = {_now(engine)} + :seconds "
+                 "WHERE name = :name AND owner = :owner"),
+            {"name": name, "owner": owner, "done": DONE_PREFIX + owner, "seconds": seconds},
+        )
+    return bool(result.rowcount == 1)
+
+
+def prune(engine: Engine, prefix: str, older_than: float) -> None:
+    """Delete the leases named `prefix…` that ended more than `older_than` seconds ago
+    (the done marks of past report runs, the rows of workers long gone)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM sync_lease WHERE substr(name, 1, length(:prefix)) = :prefix "
+                 f"AND expires_at < {_now(engine)} - :older"),
+            {"prefix": prefix, "older": older_than},
         )
 
 
@@ -93,6 +148,15 @@ def current_holder(engine: Engine, name: str) -> str | None:
             ),
             {"name": name},
         ).first()
+    return row[0] if row else None
+
+
+def last_owner(engine: Engine, name: str) -> str | None:
+    """Who holds the lease or held it last without releasing it (expired or not): the
+    worker whose work is taken over."""
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT owner FROM sync_lease WHERE name = :name"),
+                                 {"name": name}).first()
     return row[0] if row else None
 
 
