@@ -12,7 +12,11 @@ the runs get time to store what is left, then SIGTERM.
 Prints per channel the p50/p95/max seconds from an item's arrival in the sandbox to its
 row in the store, then per stream the requests per new item, X resources returned per new
 item (all, and distinct: X bills a resource read twice in one UTC day once) and the 429s
-the sandbox answered, for both runs and the ratio baseline / adaptive.
+the sandbox answered, for both runs and the ratio baseline / adaptive. Last, issue 16's X DM
+line: events returned by the DM endpoint per new DM event stored, raw and as X bills them
+(once per UTC day), with the re-reads put down to their causes (`benchmarks/dm_reads.py`:
+the first poll, quiet polls, polls that found new events, widening) and the least those
+polls could have read.
 
     .venv/bin/python benchmarks/freshness.py               # 10 minutes
     .venv/bin/python benchmarks/freshness.py --minutes 2   # a quick look
