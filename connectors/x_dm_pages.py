@@ -46,9 +46,11 @@ MARGIN = 1.5
 """The first page asks for this many times the events expected, so a pass that finds a
 few more than usual still needs one request."""
 
-RATE_WEIGHT = 0.3
-"""The weight of the last pass in the running rate: it follows a change within a few
-passes, and one busy minute does not make every later page large."""
+RATE_WEIGHT = 0.5
+"""The weight of the last pass in the running rate: it follows a change within two or
+three passes (a stream that starts quiet after the backfill sizes its pages to the
+traffic by the third pass, instead of widening pass after pass), and one busy minute does
+not make every later page large."""
 
 LONGEST_GAP_MINUTES = 60.0
 """Expectations stop growing past an hour without a pass (a page of 100 by then)."""

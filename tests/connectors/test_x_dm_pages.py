@@ -67,9 +67,9 @@ def test_a_page_that_met_a_known_event_does_not_widen() -> None:
 
 def test_the_rate_follows_what_the_passes_find() -> None:
     busy = x_dm_pages.recent_after(cursor(0.0), 10, True, NOW)
-    assert busy == 3.0, "10 in a minute move a rate of 0 by 0.3 x 10"
+    assert busy == 5.0, "10 in a minute move a rate of 0 by 0.5 x 10"
     calm = x_dm_pages.recent_after(cursor(3.0, minutes_ago=2), 0, True, NOW)
-    assert calm is not None and abs(calm - 2.1) < 1e-9
+    assert calm is not None and abs(calm - 1.5) < 1e-9
     assert x_dm_pages.recent_after(WalkCursor(None), 300, True, NOW) == 0.0, \
         "a first walk reads the history: that is no rate"
 

@@ -128,7 +128,7 @@ def test_a_quiet_poll_reads_one_event_and_a_full_page_widens_the_next(
     before = len(served.pages)
     poll(server, cursor)
     (size, ids), = served.since(before)
-    assert size == 3, "5 new in a minute move the rate to 1.5 a minute: 1.5 x 1.5 + 1 events"
+    assert size == 5, "5 new in a minute move the rate to 2.5 a minute: 1.5 x 2.5 (4) + 1"
     assert not set(ids) & (set(found) ^ new)
 
 
