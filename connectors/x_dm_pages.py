@@ -22,6 +22,11 @@ per 15 minutes, which delays the next pass (the usage headers spread what is lef
 is why the first page keeps a margin rather than asking for the expectation alone. The rate
 is carried in the stream's cursor (`WalkCursor.recent`, new events per minute, and
 `polled_at`), so a restarted `run` or a cron `sync` keeps it.
+
+Not used: asking for the events newer than a page with `pagination_token=<previous_token>`.
+X documents `previous_token` only as the way "back a page" and says not to poll with page
+tokens; what a first page's `previous_token` returns is not documented, and a poll that
+relied on it could not be shown never to lose a DM.
 """
 
 from __future__ import annotations
