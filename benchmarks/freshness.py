@@ -12,7 +12,11 @@ the runs get time to store what is left, then SIGTERM.
 Prints per channel the p50/p95/max seconds from an item's arrival in the sandbox to its
 row in the store, then per stream the requests per new item, X resources returned per new
 item (all, and distinct: X bills a resource read twice in one UTC day once) and the 429s
-the sandbox answered, for both runs and the ratio baseline / adaptive.
+the sandbox answered, for both runs and the ratio baseline / adaptive. Last, issue 16's X DM
+line: events returned by the DM endpoint per new DM event stored, raw and as X bills them
+(once per UTC day), with the re-reads put down to their causes (`benchmarks/dm_reads.py`:
+the first poll, quiet polls, polls that found new events, widening) and the least those
+polls could have read.
 
     .venv/bin/python benchmarks/freshness.py               # 10 minutes
     .venv/bin/python benchmarks/freshness.py --minutes 2   # a quick look
@@ -35,11 +39,14 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config
-from socialdesk.sandbox.limits import DEFAULT_LIMITS
-from socialdesk.sandbox.state import X_USER_ID
-from socialdesk.sandbox.traffic import EndpointTraffic
-from socialdesk.store.models import Message
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.dm_reads import dm_lines, dm_reads  # noqa: E402
+from socialdesk.sandbox import SANDBOX_TOKEN_ENV, SandboxServer, write_config  # noqa: E402
+from socialdesk.sandbox.limits import DEFAULT_LIMITS  # noqa: E402
+from socialdesk.sandbox.state import X_USER_ID  # noqa: E402
+from socialdesk.sandbox.traffic import EndpointTraffic, ServedPage  # noqa: E402
+from socialdesk.store.models import Message  # noqa: E402
 
 CHANNELS = ("mention", "dm", "comment", "visitor_post", "messenger")
 STREAMS = {  # stream: (the sandbox endpoints it calls, the channels it brings)
@@ -67,6 +74,7 @@ class Desk:
     runner: subprocess.Popen[bytes] | None = None
     live_from: datetime | None = None
     counts: dict[str, EndpointTraffic] = field(default_factory=dict)
+    dm_pages: list[ServedPage] = field(default_factory=list)
 
     @property
     def database(self) -> Path:
@@ -127,13 +135,20 @@ def stored_at(desk: Desk) -> dict[tuple[str, str], datetime]:
     return found
 
 
-def new_dm_events(desk: Desk) -> int:
-    """DM events (any sender) written since the run started: what a poller must read once."""
+def new_dm_events(desk: Desk) -> set[str]:
+    """Ids of the DM events (any sender) written since the run started: what a poller must
+    read once."""
     assert desk.live_from is not None
     since = desk.live_from.replace(microsecond=0)
-    return sum(1 for item in desk.server.state()["items"]
-               if item["channel"] == "dm" and item.get("event_type") == "MessageCreate"
-               and datetime.fromisoformat(item["created_at"]) >= since)
+    return {item["id"] for item in desk.server.state()["items"]
+            if item["channel"] == "dm" and item.get("event_type") == "MessageCreate"
+            and datetime.fromisoformat(item["created_at"]) >= since}
+
+
+def stored_dms(desk: Desk) -> int:
+    """New DM events stored: the denominator of issue 16's "events returned per new item"."""
+    stored = {external for platform, external in stored_at(desk) if platform == "x"}
+    return len(new_dm_events(desk) & stored)
 
 
 def drain(desks: list[Desk], deadline: float) -> None:
@@ -146,6 +161,7 @@ def drain(desks: list[Desk], deadline: float) -> None:
 
 def stop(desk: Desk) -> None:
     desk.counts = desk.server.traffic.counts()
+    desk.dm_pages = desk.server.traffic.pages("x.dm_events")
     assert desk.runner is not None
     desk.runner.send_signal(signal.SIGTERM)
     desk.runner.wait(120)
@@ -187,7 +203,7 @@ def stream_figures(desk: Desk) -> dict[str, tuple[float, float, float, int, int]
     for stream, (endpoints, wanted) in STREAMS.items():
         new = sum(channels.count(c) for c in wanted)
         if stream == "x dms":
-            new = new_dm_events(desk)
+            new = len(new_dm_events(desk))
         counts = [desk.counts.get(e, EndpointTraffic()) for e in endpoints]
         per = max(new, 1)
         figures[stream] = (sum(c.requests for c in counts) / per,
@@ -221,10 +237,23 @@ def report(adaptive: Desk, baseline: Desk, minutes: float, per_minute: float) ->
         a, b = ours[stream], theirs[stream]
         print(f"{stream:19} new {a[4]:3}  adaptive {a[0]:5.2f} req {resources(stream, a)} "
               f"429s {a[3]}  |  baseline {b[0]:5.2f} req {resources(stream, b)} 429s {b[3]}")
-    a, b = ours["x dms"], theirs["x dms"]
-    if a[1]:
-        print(f"\nX DM events returned per new DM event: adaptive {a[1]:.2f}, baseline "
-              f"{b[1]:.2f} ({b[1] / a[1]:.1f}x fewer)")
+    report_dm_reads(adaptive, baseline)
+
+
+def report_dm_reads(adaptive: Desk, baseline: Desk) -> None:
+    """Issue 16's X DM line: events returned by the DM endpoint per new DM event stored,
+    raw and as X bills (an event once per UTC day), with where the re-reads came from."""
+    print("\nX DM events returned per new DM stored (goal <= 1.1); re-reads by cause:")
+    figures = {}
+    for desk in (adaptive, baseline):
+        reads, stored = dm_reads(desk.dm_pages, new_dm_events(desk)), stored_dms(desk)
+        figures[desk.name] = (reads.returned / max(stored, 1), reads.billed / max(stored, 1))
+        print(f"{desk.name}:")
+        print("\n".join(dm_lines(reads, stored)))
+    (raw, billed), (base_raw, base_billed) = figures["adaptive"], figures["baseline"]
+    print(f"adaptive vs baseline: raw {raw:.2f} vs {base_raw:.2f}, billed {billed:.2f} vs "
+          f"{base_billed:.2f}; goal <= 1.1: raw {'met' if raw <= 1.1 else 'not met'}, "
+          f"billed {'met' if billed <= 1.1 else 'not met'}")
 
 
 def main() -> None:

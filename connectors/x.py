@@ -223,7 +223,8 @@ class XConnector(XSender, Connector):
             next_token = (None if reached_known or not events
                           else str_or_none(page_meta(body).get("next_token")))
             kind, page_cursor = walk.step(max_id(ids_of(new_events)), len(new_events), next_token)
-            size = x_dm_pages.next_page(size, len(new_events), self.adaptive)
+            size = x_dm_pages.next_page(size, len(new_events), self.adaptive,
+                                        first=walk.requests == 1)
             yield walk_page("dms", items, quarantined, headers, [], page_cursor)
             if self._walk_ends(walk, kind, "direct messages"):
                 return

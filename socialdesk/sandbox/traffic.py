@@ -3,7 +3,9 @@
 The freshness benchmark and the pacing tests read these: requests, refusals (429) and
 resources returned per endpoint (X bills per resource returned: posts and DM events in
 `data`), and the instant each live customer item was written, to time how long it took to
-be stored.
+be stored. Each page of the account-wide DM list is also kept (`ServedPage`: the size
+asked, whether it followed a page token, the ids returned), so the benchmark can say which
+poll re-read which event.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ X_ENDPOINTS = (
     ("x.dm_conversation_events", re.compile(r"/2/dm_conversations/.+/dm_events")),
 )
 GRAPH_EDGE = re.compile(r"/v\d+\.\d+/[^/]+/(\w+)")
+KEPT_PAGES = frozenset({"x.dm_events"})
+"""The endpoints whose pages are kept one by one (`Traffic.pages`)."""
 
 
 @dataclass
@@ -39,6 +43,18 @@ class EndpointTraffic:
     once."""
 
 
+@dataclass(frozen=True)
+class ServedPage:
+    """One answered page of a kept endpoint: what a poll asked and what it got back."""
+
+    max_results: int | None
+    """The `max_results` asked (None: the endpoint's default)."""
+    followed_token: bool
+    """The request carried a `pagination_token`: a later page of the same walk."""
+    ids: tuple[str, ...]
+    """The ids in `data`, in the order served (newest first)."""
+
+
 class Traffic:
     """Counts every answer by endpoint, and remembers when live items arrived."""
 
@@ -47,18 +63,36 @@ class Traffic:
         self._endpoints: dict[str, EndpointTraffic] = {}
         self._seen: dict[str, set[str]] = {}
         self._arrivals: dict[tuple[str, str], datetime] = {}
+        self._pages: dict[str, list[ServedPage]] = {}
 
     def record(self, request: Request, response: Response) -> None:
         data = response.body.get("data") if isinstance(response.body, dict) else None
+        endpoint = endpoint_of(request)
         with self._lock:
-            counts = self._endpoints.setdefault(endpoint_of(request), EndpointTraffic())
+            counts = self._endpoints.setdefault(endpoint, EndpointTraffic())
             counts.requests += 1
             counts.refused += response.status == 429
             if isinstance(data, list):
+                ids = tuple(str(o.get("id")) for o in data if isinstance(o, dict))
                 counts.resources += len(data)
-                seen = self._seen.setdefault(endpoint_of(request), set())
-                seen.update(str(o.get("id")) for o in data if isinstance(o, dict))
+                seen = self._seen.setdefault(endpoint, set())
+                seen.update(ids)
                 counts.distinct = len(seen)
+                if endpoint in KEPT_PAGES:
+                    self._keep(endpoint, request, ids)
+            elif endpoint in KEPT_PAGES and response.status == 200:
+                self._keep(endpoint, request, ())
+
+    def _keep(self, endpoint: str, request: Request, ids: tuple[str, ...]) -> None:
+        raw = request.query.get("max_results")
+        size = int(raw) if raw is not None and raw.isdigit() else None
+        page = ServedPage(size, "pagination_token" in request.query, ids)
+        self._pages.setdefault(endpoint, []).append(page)
+
+    def pages(self, endpoint: str) -> list[ServedPage]:
+        """The 200 answers of a kept endpoint since the last reset, in the order served."""
+        with self._lock:
+            return list(self._pages.get(endpoint, []))
 
     def arrived(self, items: list[dict[str, Any]], at: datetime) -> None:
         """Live items written at `at` (keyed by platform and id, as the state lists them)."""
@@ -80,6 +114,7 @@ class Traffic:
         with self._lock:
             self._endpoints.clear()
             self._seen.clear()
+            self._pages.clear()
 
 
 def endpoint_of(request: Request) -> str:

@@ -39,6 +39,21 @@ def test_answers_are_counted_per_endpoint_with_the_resources_they_returned(
     assert big_sandbox.traffic.counts() == {}
 
 
+def test_each_dm_page_served_is_kept_with_what_was_asked(big_sandbox: SandboxServer) -> None:
+    """The freshness benchmark puts every DM event returned down to the poll that read it."""
+    first = x_get(big_sandbox, "/2/dm_events", max_results=2).json()
+    x_get(big_sandbox, "/2/dm_events", max_results=3,
+          pagination_token=first["meta"]["next_token"])
+    mentions(big_sandbox, max_results=10)
+    pages = big_sandbox.traffic.pages("x.dm_events")
+    assert [(p.max_results, p.followed_token, len(p.ids)) for p in pages] == [
+        (2, False, 2), (3, True, 3)]
+    assert list(pages[0].ids) == [event["id"] for event in first["data"]]
+    assert big_sandbox.traffic.pages("x.mentions") == [], "only the DM list is kept"
+    big_sandbox.traffic.reset()
+    assert big_sandbox.traffic.pages("x.dm_events") == []
+
+
 def test_a_rate_limited_request_counts_as_refused() -> None:
     with SandboxServer(seed=1, static=True, messages=30,
                        rate_limits={"x.dm_events": 1}) as server:
