@@ -3,7 +3,9 @@
 A busy sandbox (live traffic) is synced by two `socialdesk run` workers; one is killed with
 SIGKILL half-way. Eight manager processes loop on `store.team.take_next`, answer now and
 then through the outbox as `socialdesk reply` does (`answers.reply` + `outbox.send_now`),
-resolve some conversations (`triage.set_status`) and release the rest. An observer process
+resolve some conversations (`triage.set_status`, then `release`, as the desk's resolve
+does) and give the rest back with their next take (`give_back`, as the desk's take next
+does: one statement takes the next and releases the one before). An observer process
 listens with `live_updates.ChangeFeed`, as another desk would.
 
 Printed: conversations taken twice (two desks holding one at once), messages doubled or
@@ -56,10 +58,12 @@ TOKEN = "team-bench"
 POLLS = {"x": "{ mentions = 2, dms = 2 }", "facebook": "{ feed = 2, messenger = 2 }"}
 ANSWER_EVERY = 5.0
 """Seconds between one manager's answers: a person answers now and then, takes often."""
-RESOLVE_SHARE = 0.02
-"""Takes that end resolved; the rest are released, as after a look (an answered or resolved
-conversation leaves the queue: more of them would empty it, and the test would measure an
-empty queue)."""
+RESOLVE_EVERY = 4.0
+"""Seconds between one manager's resolves; the other takes are given back, as after a look.
+An answered or resolved conversation leaves the queue, so what leaves (eight managers'
+answers and resolves, 3.6 a second) stays below what arrives (`--rate`, 5 a second): a
+share of the takes instead (2% until December 2026) emptied the queue as soon as takes
+got faster, and the test measured managers waiting on an empty queue."""
 EVERYTHING = -1
 """A change naming no row (a statement that wrote many, or the catch-up after a reconnection):
 a desk re-reads everything, so it hears of every change."""
@@ -75,16 +79,23 @@ def manager(number: int, config: str, until: float, out: str) -> None:
     settings = load_settings(Path(config))
     engine = open_store(settings.database.effective_url)
     desk, initials = uuid.uuid4().hex, f"M{number}"
-    rng = random.Random(number)
+    next_resolve = time.time() + random.Random(number).uniform(0, RESOLVE_EVERY)
     holds: list[tuple[int, float, float]] = []
     latencies: list[float] = []
+    empty = 0
     resolves: list[tuple[int, float]] = []
     replies, refused, next_answer = 0, Counter[str](), time.time()
+    previous: int | None = None
+    held_at = 0.0
     while time.time() < until:
-        started = time.perf_counter()
-        taken = team.take_next(engine, desk, initials)
+        started, given_back_at = time.perf_counter(), time.time()
+        taken = team.take_next(engine, desk, initials, give_back=previous)
         latencies.append(time.perf_counter() - started)
+        if previous is not None:
+            holds.append((previous, held_at, given_back_at))
+        previous = None
         if taken is None:
+            empty += 1
             time.sleep(0.05)
             continue
         held_at = time.time()
@@ -98,15 +109,20 @@ def manager(number: int, config: str, until: float, out: str) -> None:
                 replies += 1
             except SocialdeskError as error:
                 refused[f"{type(error).__name__}: {error.message[:60]}"] += 1
-        if rng.random() < RESOLVE_SHARE:
+        if held_at >= next_resolve:  # as the desk's resolve: the hold given back
+            next_resolve = held_at + RESOLVE_EVERY
             called = time.time()
             triage.set_status(engine, taken, Status.RESOLVED, initials, now=system_clock)
             resolves.append((taken, called))
-        holds.append((taken, held_at, time.time()))
-        team.release(engine, desk, taken)
+            holds.append((taken, held_at, time.time()))
+            team.release(engine, desk, taken)
+        else:
+            previous = taken  # given back by the next take, as the desk's take next does
+    if previous is not None:
+        holds.append((previous, held_at, time.time()))
     team.leave(engine, desk)
     engine.dispose()
-    Path(out).write_text(json.dumps({"holds": holds, "latencies": latencies,
+    Path(out).write_text(json.dumps({"holds": holds, "latencies": latencies, "empty": empty,
                                      "resolves": resolves, "replies": replies,
                                      "refused": refused}))
 
@@ -327,7 +343,8 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> int:
     if lost:
         print(f"lost by channel: {dict(lost)}; the workers' log: {args.log}")
     print(f"take-next latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms ({len(latencies)} calls)")
+          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms ({len(latencies)} calls, "
+          f"{sum(r['empty'] for r in results)} of them found nothing to take)")
     update_p99 = percentile(updates, 0.99)
     print(f"update latency to other desks: p50 {percentile(updates, 0.5) * 1000:.1f} ms, "
           f"p99 {update_p99 * 1000:.1f} ms (goal < {GOAL_UPDATE_P99 * 1000:.0f} ms; "

@@ -5,8 +5,8 @@
 benchmarks/team.py says how many takes/s eight managers reach beside two workers; this says
 what one take costs, to judge where that goes (issue 19 point 6). In a scratch database
 (dropped at the end) holding `--conversations` waiting conversations, one desk loops as a
-manager does: `take_next`, then `release` (and one take in fifty ends resolved through
-`triage.set_status`). Printed, per loop:
+manager does in benchmarks/team.py: `take_next` giving back the one taken before (one take
+in fifty ends resolved through `triage.set_status` and `release`). Printed, per loop:
 
 - wall time, and the client's CPU time (`time.process_time`): the rest is waiting for the
   server (its work plus the round trips);
@@ -63,15 +63,19 @@ def seed(engine: Engine, conversations: int) -> None:
 
 
 def manager_loop(engine: Engine, seconds: float) -> int:
-    """The benchmark's manager without answers: take, sometimes resolve, release."""
+    """benchmarks/team.py's manager without answers: take next (giving back the one before),
+    sometimes resolve and release."""
     desk, rng, loops = os.urandom(16).hex(), random.Random(1), 0
     until = time.perf_counter() + seconds
+    previous: int | None = None
     while time.perf_counter() < until:
-        taken = team.take_next(engine, desk, "M1")
+        taken = team.take_next(engine, desk, "M1", give_back=previous)
         assert taken is not None, "the queue ran dry: seed more conversations"
+        previous = taken
         if rng.random() < RESOLVE_SHARE:
             triage.set_status(engine, taken, Status.RESOLVED, "M1", now=system_clock)
-        team.release(engine, desk, taken)
+            team.release(engine, desk, taken)
+            previous = None
         loops += 1
     team.leave(engine, desk)
     return loops

@@ -142,9 +142,10 @@ def _take_postgres(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
     else:
         statement = _cached_take_statement(engine, ask.inbox, ask.hold_seconds,
                                            ask.presence_ttl)
+    values = {"taker_desk": ask.desk_id, "taker_initials": ask.initials,
+              "taker_gives_back": ask.give_back}
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(statement, {"taker_desk": ask.desk_id, "taker_initials": ask.initials,
-                                             "taker_gives_back": ask.give_back}).one()
+        row = connection.execute(statement, values).one()
     return row[0], row[1]
 
 
