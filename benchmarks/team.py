@@ -12,8 +12,9 @@ Printed: conversations taken twice (two desks holding one at once), messages dou
 lost, replies sent twice (all must be 0), take-next latency p50/p99, update latency to
 other desks p50/p99 (from a manager's status change to the observer's feed hearing it),
 throughput in takes/s, beside a raw baseline measured in the same run (a bare
-`SELECT … FOR UPDATE SKIP LOCKED` take and release loop with psycopg, 8 processes) and
-the load average. Exit 1 on a goal missed or any loss or double.
+`SELECT … FOR UPDATE SKIP LOCKED` take and release loop with psycopg, 8 processes), the
+CPU the managers, this database's PostgreSQL backends and the workers used (where the
+cores went), and the load average. Exit 1 on a goal missed or any loss or double.
 
     python benchmarks/team.py [--seconds 300] [--database-url postgresql://…]
 """
@@ -21,6 +22,7 @@ the load average. Exit 1 on a goal missed or any loss or double.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -36,6 +38,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from sqlalchemy import create_engine, text
 
@@ -123,6 +126,7 @@ def manager(number: int, config: str, until: float, out: str) -> None:
     team.leave(engine, desk)
     engine.dispose()
     Path(out).write_text(json.dumps({"holds": holds, "latencies": latencies, "empty": empty,
+                                     "cpu": time.process_time(),
                                      "resolves": resolves, "replies": replies,
                                      "refused": refused}))
 
@@ -213,6 +217,25 @@ def _raw_loop(url: str, until: float, number: int) -> int:
     return takes
 
 
+def server_cpu(url: str, stop: threading.Event, seen: dict[int, float]) -> None:
+    """CPU seconds of the PostgreSQL backends serving the test's database, by pid, sampled
+    every second until `stop` (a backend's last second before it ends is not counted)."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        while not stop.wait(1.0):
+            pids = [row[0] for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")]
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    times = psutil.Process(pid).cpu_times()
+                    seen[pid] = times.user + times.system
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    times = psutil.Process(process.pid).cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def configure(server: SandboxServer, folder: Path, url: str) -> Path:
     path = write_config(folder / "config.toml", server.base_url)
     lines = []
@@ -292,6 +315,9 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> int:
         stop = threading.Event()
         threading.Thread(target=traffic, args=(server, args.rate, stop), daemon=True).start()
         workers = [worker(config, log) for _ in range(2)]
+        backends: dict[int, float] = {}
+        sampling = threading.Event()
+        threading.Thread(target=server_cpu, args=(url, sampling, backends), daemon=True).start()
         started = time.time()
         until = started + args.seconds
         outputs = [str(folder / f"manager{n}.json") for n in range(MANAGERS)]
@@ -304,11 +330,14 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> int:
         for process in [watcher, *processes]:
             process.start()
         time.sleep(args.seconds / 2)
+        workers_cpu = cpu_seconds(workers[0])
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         load.append(os.getloadavg()[0])
         for process in processes:
             process.join()
+        sampling.set()
+        workers_cpu += cpu_seconds(workers[1])
         time.sleep(2)  # the last changes' notifications on their way
         done.set()
         watcher.join()
@@ -351,6 +380,13 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> int:
           f"{len(updates)} resolves heard)")
     print(f"throughput: {takes_per_second:.0f} takes/s (goal >= {GOAL_TAKES:.0f}); raw "
           f"SKIP LOCKED baseline {baseline:.0f} takes/s; ratio {takes_per_second / baseline:.2f}")
+    cpu = sum(r["cpu"] for r in results)
+    print(f"managers' CPU: {cpu:.0f} s in {args.seconds:.0f} s ({cpu / args.seconds:.2f} "
+          f"cores), {cpu / max(1, len(latencies)) * 1000:.2f} ms a take (their whole loop); "
+          f"PostgreSQL backends of this database {sum(backends.values()):.0f} s "
+          f"({sum(backends.values()) / max(1, len(latencies)) * 1000:.2f} ms a take); "
+          f"workers {workers_cpu:.0f} s (the first until killed, the second until the "
+          f"managers stopped)")
     refusals = sum((Counter(r["refused"]) for r in results), Counter[str]())
     print(f"replies sent {sum(r['replies'] for r in results)}, refused "
           f"{refusals.total()} {dict(refusals.most_common(3))}; messages stored {len(stored)}; "
