@@ -132,6 +132,15 @@ def test_take_next_gives_back_even_when_nothing_is_left(store: Engine) -> None:
     assert take_next(store, desk(), "CD") == only
 
 
+def test_take_next_outside_the_waiting_statuses_still_gives_back(store: Engine) -> None:
+    brand = account(store)
+    only = waiting(store, brand, 1)
+    ab = desk()
+    assert take_next(store, ab, "AB") == only
+    assert take_next(store, ab, "AB", InboxFilter(status=Status.RESOLVED), give_back=only) is None
+    assert holder(store, only) is None
+
+
 def test_take_next_may_hand_back_a_lapsed_hold_it_gives_back(store: Engine) -> None:
     brand = account(store)
     only = waiting(store, brand, 1)
