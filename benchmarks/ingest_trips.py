@@ -8,8 +8,9 @@ database next to the one named in the URL (dropped at the end), the same pages a
 
 - round trips per page, counted exactly from libpq's protocol trace of the page's
   connection: each `Sync` (an extended-protocol statement, or a whole pipeline) and each
-  simple `Query` (COMMIT) is one wait for the server's answer; the pool's pre-ping at
-  checkout (`;`) comes before the trace starts and is added as one; a page after which
+  simple `Query` (COMMIT) is one wait for the server's answer; the pool pings only a
+  connection idle for a second (`store.db.PING_AFTER_IDLE_SECONDS`), never between these
+  pages (`PRE_PING`); a page after which
   the store refreshes statistics (`socialdesk.store.statistics`, on the same pooled
   connection) shows those statements too;
 - one bare round trip (`SELECT 1`) timed on the same server under the same load, so
@@ -56,8 +57,10 @@ from socialdesk.sync import spans_finder  # noqa: E402
 
 TRACED_PAGES = 10
 """The last pages of the run, traced (the first ones prepare statements and ANALYZE)."""
-PRE_PING = 1
-"""The pool's `;` when the session checks its connection out, before the trace starts."""
+PRE_PING = 0
+"""The pool's ping when the session checks its connection out, before the trace starts:
+none, as the store pings only a connection idle `PING_AFTER_IDLE_SECONDS` (1 s) and a page
+follows the one before at once (it was one a page with `pool_pre_ping`)."""
 
 
 class StatementTimes:

@@ -3,15 +3,18 @@
 A busy sandbox (live traffic) is synced by two `socialdesk run` workers; one is killed with
 SIGKILL half-way. Eight manager processes loop on `store.team.take_next`, answer now and
 then through the outbox as `socialdesk reply` does (`answers.reply` + `outbox.send_now`),
-resolve some conversations (`triage.set_status`) and release the rest. An observer process
+resolve some conversations (`triage.set_status`, then `release`, as the desk's resolve
+does) and give the rest back with their next take (`give_back`, as the desk's take next
+does: one statement takes the next and releases the one before). An observer process
 listens with `live_updates.ChangeFeed`, as another desk would.
 
 Printed: conversations taken twice (two desks holding one at once), messages doubled or
 lost, replies sent twice (all must be 0), take-next latency p50/p99, update latency to
 other desks p50/p99 (from a manager's status change to the observer's feed hearing it),
 throughput in takes/s, beside a raw baseline measured in the same run (a bare
-`SELECT … FOR UPDATE SKIP LOCKED` take and release loop with psycopg, 8 processes) and
-the load average. Exit 1 on a goal missed or any loss or double.
+`SELECT … FOR UPDATE SKIP LOCKED` take and release loop with psycopg, 8 processes), the
+CPU the managers, this database's PostgreSQL backends and the workers used (where the
+cores went), and the load average. Exit 1 on a goal missed or any loss or double.
 
     python benchmarks/team.py [--seconds 300] [--database-url postgresql://…]
 """
@@ -19,6 +22,7 @@ the load average. Exit 1 on a goal missed or any loss or double.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
@@ -34,6 +38,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from sqlalchemy import create_engine, text
 
@@ -56,10 +61,12 @@ TOKEN = "team-bench"
 POLLS = {"x": "{ mentions = 2, dms = 2 }", "facebook": "{ feed = 2, messenger = 2 }"}
 ANSWER_EVERY = 5.0
 """Seconds between one manager's answers: a person answers now and then, takes often."""
-RESOLVE_SHARE = 0.02
-"""Takes that end resolved; the rest are released, as after a look (an answered or resolved
-conversation leaves the queue: more of them would empty it, and the test would measure an
-empty queue)."""
+RESOLVE_EVERY = 4.0
+"""Seconds between one manager's resolves; the other takes are given back, as after a look.
+An answered or resolved conversation leaves the queue, so what leaves (eight managers'
+answers and resolves, 3.6 a second) stays below what arrives (`--rate`, 5 a second): a
+share of the takes instead (2% until December 2026) emptied the queue as soon as takes
+got faster, and the test measured managers waiting on an empty queue."""
 EVERYTHING = -1
 """A change naming no row (a statement that wrote many, or the catch-up after a reconnection):
 a desk re-reads everything, so it hears of every change."""
@@ -75,16 +82,23 @@ def manager(number: int, config: str, until: float, out: str) -> None:
     settings = load_settings(Path(config))
     engine = open_store(settings.database.effective_url)
     desk, initials = uuid.uuid4().hex, f"M{number}"
-    rng = random.Random(number)
+    next_resolve = time.time() + random.Random(number).uniform(0, RESOLVE_EVERY)
     holds: list[tuple[int, float, float]] = []
     latencies: list[float] = []
+    empty = 0
     resolves: list[tuple[int, float]] = []
     replies, refused, next_answer = 0, Counter[str](), time.time()
+    previous: int | None = None
+    held_at = 0.0
     while time.time() < until:
-        started = time.perf_counter()
-        taken = team.take_next(engine, desk, initials)
+        started, given_back_at = time.perf_counter(), time.time()
+        taken = team.take_next(engine, desk, initials, give_back=previous)
         latencies.append(time.perf_counter() - started)
+        if previous is not None:
+            holds.append((previous, held_at, given_back_at))
+        previous = None
         if taken is None:
+            empty += 1
             time.sleep(0.05)
             continue
         held_at = time.time()
@@ -98,15 +112,21 @@ def manager(number: int, config: str, until: float, out: str) -> None:
                 replies += 1
             except SocialdeskError as error:
                 refused[f"{type(error).__name__}: {error.message[:60]}"] += 1
-        if rng.random() < RESOLVE_SHARE:
+        if held_at >= next_resolve:  # as the desk's resolve: the hold given back
+            next_resolve = held_at + RESOLVE_EVERY
             called = time.time()
             triage.set_status(engine, taken, Status.RESOLVED, initials, now=system_clock)
             resolves.append((taken, called))
-        holds.append((taken, held_at, time.time()))
-        team.release(engine, desk, taken)
+            holds.append((taken, held_at, time.time()))
+            team.release(engine, desk, taken)
+        else:
+            previous = taken  # given back by the next take, as the desk's take next does
+    if previous is not None:
+        holds.append((previous, held_at, time.time()))
     team.leave(engine, desk)
     engine.dispose()
-    Path(out).write_text(json.dumps({"holds": holds, "latencies": latencies,
+    Path(out).write_text(json.dumps({"holds": holds, "latencies": latencies, "empty": empty,
+                                     "cpu": time.process_time(),
                                      "resolves": resolves, "replies": replies,
                                      "refused": refused}))
 
@@ -197,6 +217,25 @@ def _raw_loop(url: str, until: float, number: int) -> int:
     return takes
 
 
+def server_cpu(url: str, stop: threading.Event, seen: dict[int, float]) -> None:
+    """CPU seconds of the PostgreSQL backends serving the test's database, by pid, sampled
+    every second until `stop` (a backend's last second before it ends is not counted)."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        while not stop.wait(1.0):
+            pids = [row[0] for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")]
+            for pid in pids:
+                with contextlib.suppress(psutil.Error):
+                    times = psutil.Process(pid).cpu_times()
+                    seen[pid] = times.user + times.system
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    times = psutil.Process(process.pid).cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def configure(server: SandboxServer, folder: Path, url: str) -> Path:
     path = write_config(folder / "config.toml", server.base_url)
     lines = []
@@ -276,6 +315,9 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> int:
         stop = threading.Event()
         threading.Thread(target=traffic, args=(server, args.rate, stop), daemon=True).start()
         workers = [worker(config, log) for _ in range(2)]
+        backends: dict[int, float] = {}
+        sampling = threading.Event()
+        threading.Thread(target=server_cpu, args=(url, sampling, backends), daemon=True).start()
         started = time.time()
         until = started + args.seconds
         outputs = [str(folder / f"manager{n}.json") for n in range(MANAGERS)]
@@ -288,11 +330,14 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> int:
         for process in [watcher, *processes]:
             process.start()
         time.sleep(args.seconds / 2)
+        workers_cpu = cpu_seconds(workers[0])
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         load.append(os.getloadavg()[0])
         for process in processes:
             process.join()
+        sampling.set()
+        workers_cpu += cpu_seconds(workers[1])
         time.sleep(2)  # the last changes' notifications on their way
         done.set()
         watcher.join()
@@ -327,13 +372,21 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> int:
     if lost:
         print(f"lost by channel: {dict(lost)}; the workers' log: {args.log}")
     print(f"take-next latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms ({len(latencies)} calls)")
+          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms ({len(latencies)} calls, "
+          f"{sum(r['empty'] for r in results)} of them found nothing to take)")
     update_p99 = percentile(updates, 0.99)
     print(f"update latency to other desks: p50 {percentile(updates, 0.5) * 1000:.1f} ms, "
           f"p99 {update_p99 * 1000:.1f} ms (goal < {GOAL_UPDATE_P99 * 1000:.0f} ms; "
           f"{len(updates)} resolves heard)")
     print(f"throughput: {takes_per_second:.0f} takes/s (goal >= {GOAL_TAKES:.0f}); raw "
           f"SKIP LOCKED baseline {baseline:.0f} takes/s; ratio {takes_per_second / baseline:.2f}")
+    cpu = sum(r["cpu"] for r in results)
+    print(f"managers' CPU: {cpu:.0f} s in {args.seconds:.0f} s ({cpu / args.seconds:.2f} "
+          f"cores), {cpu / max(1, len(latencies)) * 1000:.2f} ms a take (their whole loop); "
+          f"PostgreSQL backends of this database {sum(backends.values()):.0f} s "
+          f"({sum(backends.values()) / max(1, len(latencies)) * 1000:.2f} ms a take); "
+          f"workers {workers_cpu:.0f} s (the first until killed, the second until the "
+          f"managers stopped)")
     refusals = sum((Counter(r["refused"]) for r in results), Counter[str]())
     print(f"replies sent {sum(r['replies'] for r in results)}, refused "
           f"{refusals.total()} {dict(refusals.most_common(3))}; messages stored {len(stored)}; "

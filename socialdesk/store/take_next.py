@@ -12,11 +12,25 @@ which takes the database's one writer lock for the whole take.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, exists, false, func, literal, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -42,7 +56,8 @@ WAITING = (Status.NEW.value, Status.OPEN.value)
 
 
 def take_next(engine: Engine, desk_id: str, initials: str, inbox: InboxFilter | None = None,
-              *, now: datetime | None = None, hold_seconds: float = HOLD_SECONDS,
+              *, now: datetime | None = None, give_back: int | None = None,
+              hold_seconds: float = HOLD_SECONDS,
               presence_ttl: float = PRESENCE_TTL_SECONDS) -> int | None:
     """The longest-waiting open conversation (status new/open, oldest unanswered inbound
     first) within the desk's current filters that nobody holds; held for this desk until
@@ -52,17 +67,57 @@ def take_next(engine: Engine, desk_id: str, initials: str, inbox: InboxFilter | 
     "Nobody holds" also leaves out what another live desk has open, and, unless the filter
     names an assignee, what is assigned to someone else: the next one is the taker's to
     answer. The filter's sort is not used (take-next is always the longest-waiting first);
-    `now` is the desk's clock, which the overdue filter needs."""
+    `now` is the desk's clock, which the overdue filter needs. `give_back` is the one this
+    desk took before: released in the same statement (as `team.release` would), unless it
+    is the one handed out again, so a desk's "take next" costs one round trip, not two."""
     inbox = inbox or InboxFilter()
     if inbox.status is not None and inbox.status.value not in WAITING:
+        if give_back is not None:
+            release(engine, desk_id, give_back)
         return None
     take = _take_postgres if engine.dialect.name == "postgresql" else _take_sqlite
+    ask = _Take(desk_id, initials, inbox, now, hold_seconds, presence_ttl, give_back)
     for _attempt in range(TAKE_ATTEMPTS):
-        candidate, taken = take(engine, _Take(desk_id, initials, inbox, now, hold_seconds,
-                                              presence_ttl))
+        candidate, taken = take(engine, ask)
         if candidate is None or taken is not None:
             return taken
     return None
+
+
+def release(engine: Engine, desk_id: str, conversation_id: int) -> None:
+    """This desk is done with the conversation: take-next may hand it to anyone again, and
+    the desk no longer shows as having it open (until its next heartbeat says so). On
+    PostgreSQL one autocommit statement (one round trip), not waiting for the disk."""
+    values = {"desk": desk_id, "conversation": conversation_id}
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(RELEASE_POSTGRES, values)
+        return
+    with transaction(engine) as connection:
+        _release(connection, desk_id, conversation_id)
+
+
+def _release(connection: Connection, desk_id: str, conversation_id: int) -> None:
+    connection.execute(HOLD.delete().where(HOLD.c.desk_id == desk_id,
+                                           HOLD.c.conversation_id == conversation_id))
+    connection.execute(PRESENCE.update().where(
+        PRESENCE.c.desk_id == desk_id, PRESENCE.c.conversation_id == conversation_id
+    ).values(conversation_id=None, typing=False))
+
+
+RELEASE_POSTGRES = text(
+    "WITH gone AS (DELETE FROM conversation_hold WHERE desk_id = :desk "
+    "AND conversation_id = :conversation RETURNING 1), "
+    "shown AS (UPDATE desk_presence SET conversation_id = NULL, typing = false "
+    "WHERE desk_id = :desk AND conversation_id = :conversation RETURNING 1) "
+    # data-modifying CTEs run whether read or not; `transaction`'s setting, for this commit
+    "SELECT set_config('synchronous_commit', 'off', true)")
+"""`release` on PostgreSQL: the hold and what the desk shows open, in one statement."""
+DESK = bindparam("taker_desk", type_=String())
+INITIALS = bindparam("taker_initials", type_=String())
+GIVE_BACK = bindparam("taker_gives_back", type_=Integer())
+"""The take statement's values per call (the rest of it is built once per filter), named
+unlike any column: an UPDATE would take a parameter named as a column for a new value."""
 
 
 @dataclass(frozen=True)
@@ -75,33 +130,67 @@ class _Take:
     clock: datetime | None
     hold_seconds: float
     presence_ttl: float
+    give_back: int | None = None
 
 
 def _take_postgres(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
     """One autocommit statement of data-modifying CTEs: one round trip instead of seven.
     Returns the candidate and the conversation taken (None when another desk won it)."""
-    candidate = _candidate(engine, ask).cte("candidate")
+    if ask.inbox.search.strip() or ask.inbox.overdue:  # per call: the words, the desk's now
+        statement = _take_statement(engine, ask.inbox, ask.clock, ask.hold_seconds,
+                                    ask.presence_ttl)
+    else:
+        statement = _cached_take_statement(engine, ask.inbox, ask.hold_seconds,
+                                           ask.presence_ttl)
+    values = {"taker_desk": ask.desk_id, "taker_initials": ask.initials,
+              "taker_gives_back": ask.give_back}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(statement, values).one()
+    return row[0], row[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_take_statement(engine: Engine, inbox: InboxFilter, hold_seconds: float,
+                           presence_ttl: float) -> Any:
+    """The take statement of a filter without search words or overdue, built once: its
+    construction was a third of a take's client time."""
+    return _take_statement(engine, inbox, None, hold_seconds, presence_ttl)
+
+
+def _take_statement(engine: Engine, inbox: InboxFilter, clock: datetime | None,
+                    hold_seconds: float, presence_ttl: float) -> Any:
+    """Candidate, hold, presence and the hold given back, one statement; the desk, its
+    initials and `give_back` are bound per call (`DESK`, `INITIALS`, `GIVE_BACK`)."""
+    candidate = _candidate(engine, inbox, clock, presence_ttl, DESK, INITIALS).cte("candidate")
     at = database_now(engine)
-    taken = _hold(engine, postgresql.insert(HOLD), ask, select(
-        candidate.c.id, literal(ask.desk_id), literal(ask.initials), at,
-        at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id).cte("taken")
+    taken = _hold(engine, postgresql.insert(HOLD), presence_ttl, DESK, select(
+        candidate.c.id, DESK, INITIALS, at, at + hold_seconds, at)
+    ).returning(HOLD.c.conversation_id).cte("taken")
     seen = postgresql.insert(PRESENCE).from_select(
         ["desk_id", "initials", "conversation_id", "typing", "seen_at"],
-        select(literal(ask.desk_id), literal(ask.initials), taken.c.conversation_id, false(),
-               at))
+        select(DESK, INITIALS, taken.c.conversation_id, false(), at))
     seen = seen.on_conflict_do_update(
         index_elements=[PRESENCE.c.desk_id],
         set_={name: seen.excluded[name]
               for name in ("initials", "conversation_id", "typing", "seen_at")})
     seen_rows = seen.returning(PRESENCE.c.desk_id).cte("seen")
-    statement = select(
+    # Given back as `release` does; never the row just taken again (one statement may not
+    # write a row twice), and the desk shows nothing open only when nothing was taken.
+    given = HOLD.delete().where(
+        HOLD.c.desk_id == DESK, HOLD.c.conversation_id == GIVE_BACK,
+        ~exists().where(taken.c.conversation_id == GIVE_BACK)
+    ).returning(HOLD.c.conversation_id).cte("given")
+    shown = PRESENCE.update().where(
+        PRESENCE.c.desk_id == DESK, PRESENCE.c.conversation_id == GIVE_BACK,
+        ~exists().select_from(taken)
+    ).values(conversation_id=None, typing=False).returning(PRESENCE.c.desk_id).cte("shown")
+    return select(
         select(candidate.c.id).scalar_subquery(),
         select(taken.c.conversation_id).scalar_subquery(),
         select(func.count()).select_from(seen_rows).scalar_subquery(),
+        select(func.count()).select_from(given).scalar_subquery(),
+        select(func.count()).select_from(shown).scalar_subquery(),
         func.set_config("synchronous_commit", "off", True))  # as `team_sql.transaction`
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(statement).one()
-    return row[0], row[1]
 
 
 def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
@@ -109,19 +198,23 @@ def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
         # A write first: the one writer lock is this take's until it commits.
         upsert_presence(connection, engine, ask.desk_id, ask.initials, None, False,
                         keep_open=True)
-        candidate = connection.execute(_candidate(engine, ask)).scalar()
-        if candidate is None:
-            return None, None
-        at = database_now(engine)
-        taken = connection.execute(_hold(engine, sqlite.insert(HOLD), ask, select(
-            literal(candidate), literal(ask.desk_id), literal(ask.initials), at,
-            at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id)).scalar()
+        candidate = connection.execute(_candidate(
+            engine, ask.inbox, ask.clock, ask.presence_ttl, ask.desk_id, ask.initials)).scalar()
+        taken = None
+        if candidate is not None:
+            at = database_now(engine)
+            taken = connection.execute(_hold(
+                engine, sqlite.insert(HOLD), ask.presence_ttl, ask.desk_id, select(
+                    literal(candidate), literal(ask.desk_id), literal(ask.initials), at,
+                    at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id)).scalar()
+        if ask.give_back is not None and ask.give_back != taken:
+            _release(connection, ask.desk_id, ask.give_back)
         if taken is not None:
             upsert_presence(connection, engine, ask.desk_id, ask.initials, taken, False)
     return candidate, taken
 
 
-def _hold(engine: Engine, insert: Any, ask: _Take, row: Any) -> Any:
+def _hold(engine: Engine, insert: Any, presence_ttl: float, desk_id: Any, row: Any) -> Any:
     """The hold `row` selects, written unless a hold that counts is there: the condition
     reads the conflicting row itself, the latest one, whatever the statement's snapshot."""
     hold = insert.from_select(
@@ -130,30 +223,31 @@ def _hold(engine: Engine, insert: Any, ask: _Take, row: Any) -> Any:
         index_elements=[HOLD.c.conversation_id],
         set_={name: hold.excluded[name]
               for name in ("desk_id", "initials", "taken_at", "expires_at", "heard_at")},
-        where=or_(~hold_is_live(engine, ask.presence_ttl), HOLD.c.desk_id == ask.desk_id))
+        where=or_(~hold_is_live(engine, presence_ttl), HOLD.c.desk_id == desk_id))
 
 
-def _candidate(engine: Engine, ask: _Take) -> Any:
+def _candidate(engine: Engine, inbox: InboxFilter, clock: datetime | None,
+               presence_ttl: float, desk_id: Any, initials: Any) -> Any:
     """The first conversation of `ix_conversation_waiting_for_answer` within the filters
     that nobody holds or has open: held ones are few (a desk's current conversation and
     the ones it left in the last `HOLD_SECONDS`), so the scan skips little."""
-    conversation, inbox = CONVERSATION.c, ask.inbox
+    conversation = CONVERSATION.c
     statement = select(conversation.id).select_from(CONVERSATION)
     if inbox.account is not None:
         statement = statement.join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
     with Session(engine) as session:
         search_ids = search_message_ids(session, inbox.search)
-    statement = filter_statement(statement, inbox, None, search_ids, ask.clock)
+    statement = filter_statement(statement, inbox, None, search_ids, clock)
     if inbox.status is not None:
         statement = statement.where(conversation.status == inbox.status)
     if inbox.assignee is None:
         statement = statement.where(or_(conversation.assignee.is_(None),
-                                        conversation.assignee == ask.initials))
+                                        conversation.assignee == initials))
     held = exists().where(HOLD.c.conversation_id == conversation.id,
-                          hold_is_live(engine, ask.presence_ttl))
+                          hold_is_live(engine, presence_ttl))
     open_elsewhere = exists().where(PRESENCE.c.conversation_id == conversation.id,
-                                    PRESENCE.c.desk_id != ask.desk_id,
-                                    seen_within(engine, ask.presence_ttl))
+                                    PRESENCE.c.desk_id != desk_id,
+                                    seen_within(engine, presence_ttl))
     return (statement.where(WAITING_FOR_ANSWER, ~held, ~open_elsewhere)
             .order_by(conversation.last_inbound_at.asc(), conversation.id.asc())
             .limit(1)

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, case, select, text
 
 from socialdesk.store.dbclock import db_now
 from socialdesk.store.tables import HOLD, PRESENCE
+from socialdesk.store.take_next import release as release
 from socialdesk.store.take_next import take_next as take_next
 from socialdesk.store.team_sql import HOLD_SECONDS as HOLD_SECONDS
 from socialdesk.store.team_sql import PRESENCE_TTL_SECONDS as PRESENCE_TTL_SECONDS
@@ -101,17 +102,6 @@ def holder(engine: Engine, conversation_id: int, *,
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return _presence(row) if row is not None else None
-
-
-def release(engine: Engine, desk_id: str, conversation_id: int) -> None:
-    """This desk is done with the conversation: take-next may hand it to anyone again, and
-    the desk no longer shows as having it open (until its next heartbeat says so)."""
-    with transaction(engine) as connection:
-        connection.execute(HOLD.delete().where(HOLD.c.desk_id == desk_id,
-                                               HOLD.c.conversation_id == conversation_id))
-        connection.execute(PRESENCE.update().where(
-            PRESENCE.c.desk_id == desk_id, PRESENCE.c.conversation_id == conversation_id
-        ).values(conversation_id=None, typing=False))
 
 
 def _purge(engine: Engine, desk_id: str, presence_ttl: float) -> None:

@@ -12,7 +12,7 @@ from textual.message_pump import MessagePump
 from socialdesk.desk.colleagues import answer_mark, colleagues_on
 from socialdesk.desk.roles import Permission, allowed, require, team_roles
 from socialdesk.errors import PermissionDenied
-from socialdesk.store.team import heartbeat, holds, leave, present, release, take_next
+from socialdesk.store.team import heartbeat, holds, leave, present, take_next
 from socialdesk.tui.messages import (
     ColleaguesChecked,
     ConversationTaken,
@@ -69,9 +69,7 @@ def take_conversation(target: MessagePump, engine: Engine, desk_id: str, initial
     with the desk's clock, `now`), now held for this desk, read for the conversation
     screen. The one this desk took before (`previous`) goes back to the team: a desk holds
     the one it is working on."""
-    taken = take_next(engine, desk_id, initials, inbox=inbox, now=now)
-    if previous is not None and previous != taken:
-        release(engine, desk_id, previous)
+    taken = take_next(engine, desk_id, initials, inbox=inbox, now=now, give_back=previous)
     content = read_conversation(engine, taken) if taken is not None else None
     target.post_message(ConversationTaken(content))
 

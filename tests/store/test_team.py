@@ -109,6 +109,49 @@ def test_released_and_left_conversations_can_be_taken_again(store: Engine) -> No
     assert take_next(store, ab, "AB") == conversation
 
 
+def test_take_next_gives_back_the_one_taken_before(store: Engine) -> None:
+    brand = account(store)
+    first, second = waiting(store, brand, 1), waiting(store, brand, 2)
+    ab = desk()
+    assert take_next(store, ab, "AB") == first
+    assert take_next(store, ab, "AB", give_back=first) == second
+    assert holder(store, first) is None
+    holding = holder(store, second)
+    assert holding is not None and holding.desk_id == ab and holding.conversation_id == second
+    assert take_next(store, desk(), "CD") == first
+
+
+def test_take_next_gives_back_even_when_nothing_is_left(store: Engine) -> None:
+    brand = account(store)
+    only = waiting(store, brand, 1)
+    ab = desk()
+    assert take_next(store, ab, "AB") == only
+    assert take_next(store, ab, "AB", give_back=only) is None
+    assert holder(store, only) is None
+    assert [p.conversation_id for p in present(store)] == [None]
+    assert take_next(store, desk(), "CD") == only
+
+
+def test_take_next_outside_the_waiting_statuses_still_gives_back(store: Engine) -> None:
+    brand = account(store)
+    only = waiting(store, brand, 1)
+    ab = desk()
+    assert take_next(store, ab, "AB") == only
+    assert take_next(store, ab, "AB", InboxFilter(status=Status.RESOLVED), give_back=only) is None
+    assert holder(store, only) is None
+
+
+def test_take_next_may_hand_back_a_lapsed_hold_it_gives_back(store: Engine) -> None:
+    brand = account(store)
+    only = waiting(store, brand, 1)
+    ab = desk()
+    assert take_next(store, ab, "AB", hold_seconds=-1) == only
+    assert take_next(store, ab, "AB", give_back=only) == only
+    holding = holder(store, only)
+    assert holding is not None and holding.desk_id == ab
+    assert take_next(store, desk(), "CD") is None
+
+
 def test_a_hold_lapses_without_a_heartbeat_in_its_conversation(store: Engine) -> None:
     brand = account(store)
     conversation = waiting(store, brand, 1)
@@ -258,12 +301,12 @@ def test_take_next_walks_the_waiting_index_in_its_order(store: Engine, inbox: In
     sorts the new and open ones: one manager's few thousand, fast enough.)"""
     if store.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's plan; SQLite's is in the docstring")
-    from socialdesk.store.take_next import _candidate, _Take
+    from socialdesk.store.take_next import _candidate
 
     brand = account(store)
     for minutes in range(20):
         waiting(store, brand, minutes, answered=minutes % 2 == 0)
-    statement = _candidate(store, _Take("d", "AB", inbox, None, 120.0, 15.0))
+    statement = _candidate(store, inbox, None, 15.0, "d", "AB")
     sql = str(statement.compile(store, compile_kwargs={"literal_binds": True}))
     with store.begin() as connection:
         connection.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table
