@@ -380,6 +380,33 @@ class TestConversation:
             assert "+39 347 123 4567" in after
             assert [a for _, a, _ in audit_actions(desk_store)] == ["reveal"]
 
+    async def test_v_pressed_again_while_the_reveal_is_on_its_way_reveals_once(
+        self, desk_app: DeskApp, desk_store: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A double `v` (a key repeat, an impatient operator) used to queue a second reveal
+        behind the first: two audit entries for one look."""
+        from socialdesk.tui.screens import triage_keys
+
+        both_pressed = threading.Event()
+
+        def slow_reveal(*args: Any, **kwargs: Any) -> Any:
+            both_pressed.wait(timeout=10)
+            return triage_keys_reveal(*args, **kwargs)
+
+        triage_keys_reveal = triage_keys.reveal
+        monkeypatch.setattr(triage_keys, "reveal", slow_reveal)
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = await self.open(desk_app, pilot, 0)
+            await pilot.press("v", "v")
+            both_pressed.set()
+            await settle(pilot)
+            assert "+39 347 123 4567" in widget_text(screen.query_one(MessageBubble).content)
+            assert [a for _, a, _ in audit_actions(desk_store)] == ["reveal"]
+            await pilot.press("v")
+            await settle(pilot)
+            assert "347 123 4567" not in widget_text(screen.query_one(MessageBubble).content)
+
 
     async def test_each_enter_shows_that_conversation_alone_and_masked_again(
         self, desk_app: DeskApp

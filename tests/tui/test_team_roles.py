@@ -52,6 +52,22 @@ async def test_an_agent_may_not_reveal_and_is_told_who_may(desk_store: Engine) -
     assert "reveal" not in [action for _, action, _ in audit_actions(desk_store)]
 
 
+async def test_after_a_refused_reveal_v_asks_again(desk_store: Engine) -> None:
+    """A refusal must not leave the reveal "on its way": granted a role, `v` works."""
+    settings = team_settings()  # EF: named nowhere, so the default role (agent)
+    app = desk_as(desk_store, "EF", settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_row(app, pilot, ROWS["Giulia"])
+        await pilot.press("v")
+        await settle(pilot)
+        assert "EF may not reveal personal data" in notifications(app)[-1]
+        grant_role(settings, desk_store, "EF", "lead", by="LB", now=NOW)
+        await pilot.press("v")
+        await settle(pilot)
+        assert PHONE in thread(app)
+
+
 async def test_a_lead_reveals(desk_store: Engine) -> None:
     app = desk_as(desk_store, "LB", team_settings())
     async with app.run_test(size=SIZE) as pilot:

@@ -146,6 +146,7 @@ class ConversationScreen(AnswerKeys, TriageKeys):
         self._generation += 1  # a read of the last conversation still in flight is dropped
         self.content = content
         self.revealed = None
+        self.reveal_pending = False
         self.query_one("#card", VerticalScroll).scroll_home(animate=False, immediate=True)
         await self._fill()
 

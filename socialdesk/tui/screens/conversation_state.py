@@ -30,6 +30,8 @@ class ConversationState(Screen[None]):
         super().__init__()
         self.content = content
         self.revealed: dict[int, str] | None = None
+        self.reveal_pending = False
+        """A reveal is queued and its answer not yet back: a second `v` is not a second look."""
         self._generation = 0
         """Counts reads: a read older than the last one asked is dropped when it arrives."""
 

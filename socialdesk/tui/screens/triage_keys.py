@@ -21,6 +21,7 @@ from socialdesk.store.queries.conversation import ThreadMessage
 from socialdesk.store.team import release
 from socialdesk.tui.messages import (
     ActionDone,
+    ActionFailed,
     AnswerQueued,
     AssigneesRead,
     HistoryPreviewsRead,
@@ -104,11 +105,14 @@ class TriageKeys(ConversationState):
 
     def action_reveal(self) -> None:
         """Show the personal data in clear (audited), or mask it again when it is shown."""
+        if self.reveal_pending:  # a key repeat: the reveal asked for is on its way
+            return
         if self.revealed is not None:
             self.revealed = None
             self.notify("Personal data masked again")
             self.refresh_view()
             return
+        self.reveal_pending = True
         desk, conversation_id = self.desk_app.desk, self.conversation_id
 
         def call() -> Message:
@@ -119,10 +123,16 @@ class TriageKeys(ConversationState):
         self.write(call)
 
     def on_personal_data_revealed(self, event: PersonalDataRevealed) -> None:
+        self.reveal_pending = False
         self.revealed = event.revealed
         self.notify("Personal data shown in clear; the reveal is in the audit log",
                     severity="warning")
         self.refresh_view()
+
+    def on_action_failed(self, _event: ActionFailed) -> None:
+        """A refused or failed reveal lets `v` ask again; the notice is the app's (the
+        message goes on to it)."""
+        self.reveal_pending = False
 
     def action_assign_to(self) -> None:
         """Pick from everyone who has had a conversation (read first; the keys typed
