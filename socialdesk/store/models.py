@@ -337,6 +337,7 @@ class OutboxAction(Table, table=True):
         UniqueConstraint("idempotency_key", name="uq_outbox_action_idempotency_key"),
         Index("ix_outbox_action_state_due", "state", "next_attempt_at"),
         Index("ix_outbox_action_target", "account_id", "kind", "target_external_id"),
+        Index("ix_outbox_action_conversation", "conversation_id"),  # migration 0014
     )
 
     id: int | None = Field(default=None, primary_key=True)
