@@ -1,6 +1,6 @@
 """The database's clock in SQL, for rows several hosts compare: leases, desks' presence and
 holds. Hosts with skewed clocks agree when every expiry is stamped and compared by the one
-database, as epoch seconds (`socialdesk.store.lease` uses the same expressions)."""
+database, as epoch seconds."""
 
 from __future__ import annotations
 

@@ -20,16 +20,14 @@ from dataclasses import dataclass
 import psutil
 from sqlalchemy import Engine, text
 
+from socialdesk.store.dbclock import db_now
+
 LEASE_TTL_SECONDS = 120.0
 """Far above one page's worst time; renewed between pages."""
 
 DONE_PREFIX = "done:"
 """The owner of a lease that marks finished work (`mark_done`)."""
 
-_DB_NOW = {
-    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
-    "postgresql": "extract(epoch from clock_timestamp())",
-}
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ def release(engine: Engine, name: str, owner: str) -> None:
     how long nobody has held it."""
     with engine.begin() as connection:
         connection.execute(
-            text(f"UPDATE sync_lease SET owner = NULL, expires_at = {_now(engine)} "
+            text(f"UPDATE sync_lease SET owner = NULL, expires_at = {db_now(engine)} "
                  "WHERE name = :name AND owner = :owner"),
             {"name": name, "owner": owner},
         )
@@ -95,7 +93,7 @@ def idle_seconds(engine: Engine, name: str) -> float:
     infinity for a lease never taken."""
     with engine.connect() as connection:
         row = connection.execute(
-            text(f"SELECT {_now(engine)} - expires_at, owner FROM sync_lease WHERE name = :name"),
+            text(f"SELECT {db_now(engine)} - expires_at, owner FROM sync_lease WHERE name = :name"),
             {"name": name},
         ).first()
     if row is None:
@@ -110,7 +108,7 @@ def live_owners(engine: Engine, prefix: str) -> list[str]:
         rows = connection.execute(
             text("SELECT owner FROM sync_lease WHERE substr(name, 1, length(:prefix)) = :prefix "
                  "AND owner IS NOT NULL "
-                 f"AND expires_at > {_now(engine)}"),
+                 f"AND expires_at > {db_now(engine)}"),
             {"prefix": prefix},
         ).all()
     return [owner for (owner,) in rows if not is_dead_local_holder(owner)]
@@ -121,7 +119,7 @@ def mark_done(engine: Engine, name: str, owner: str, seconds: float) -> bool:
     can take it meanwhile (`done:` owners are never judged dead). False when not ours."""
     with engine.begin() as connection:
         result = connection.execute(
-            text(f"UPDATE sync_lease SET owner = :done, expires_at = {_now(engine)} + :seconds "
+            text(f"UPDATE sync_lease SET owner = :done, expires_at = {db_now(engine)} + :seconds "
                  "WHERE name = :name AND owner = :owner"),
             {"name": name, "owner": owner, "done": DONE_PREFIX + owner, "seconds": seconds},
         )
@@ -134,7 +132,7 @@ def prune(engine: Engine, prefix: str, older_than: float) -> None:
     with engine.begin() as connection:
         connection.execute(
             text("DELETE FROM sync_lease WHERE substr(name, 1, length(:prefix)) = :prefix "
-                 f"AND expires_at < {_now(engine)} - :older"),
+                 f"AND expires_at < {db_now(engine)} - :older"),
             {"prefix": prefix, "older": older_than},
         )
 
@@ -144,7 +142,7 @@ def current_holder(engine: Engine, name: str) -> str | None:
         row = connection.execute(
             text(
                 "SELECT owner FROM sync_lease "
-                f"WHERE name = :name AND expires_at > {_now(engine)}"
+                f"WHERE name = :name AND expires_at > {db_now(engine)}"
             ),
             {"name": name},
         ).first()
@@ -169,7 +167,7 @@ def describe_holder(owner: str | None) -> str:
 def _try_take(
     engine: Engine, name: str, owner: str, ttl: float, stale_owner: str | None = None
 ) -> bool:
-    now = _now(engine)
+    now = db_now(engine)
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -187,10 +185,6 @@ def _try_take(
             {"name": name, "owner": owner, "ttl": ttl, "stale": stale_owner or ""},
         )
     return bool(result.rowcount == 1)
-
-
-def _now(engine: Engine) -> str:
-    return _DB_NOW[engine.dialect.name]
 
 
 def is_dead_local_holder(owner: str) -> bool:
