@@ -62,20 +62,29 @@ def role_of(settings: Settings, engine: Engine | None, initials: str) -> Role | 
 def allowed(settings: Settings, engine: Engine | None, initials: str,
             permission: Permission) -> bool:
     if permission is Permission.UNMASK and initials in settings.reports.unmask_operators:
+        return True  # without reading the role
+    return role_allows(settings, initials, role_of(settings, engine, initials), permission)
+
+
+def role_allows(settings: Settings, initials: str, role: Role | None,
+                permission: Permission) -> bool:
+    """`allowed`, for a role already read (`role_of`; a `team_roles` entry whose stored role
+    `[team.permissions]` no longer defines counts as `default_role`, as there)."""
+    if permission is Permission.UNMASK and initials in settings.reports.unmask_operators:
         return True
-    role = role_of(settings, engine, initials)
-    if role is None:
+    team = settings.team
+    if role is None or team is None:
         return permission is not Permission.UNMASK
-    assert settings.team is not None
-    return settings.team.may(role.role, permission)
+    return team.may(role.role if role.role in team.permissions else team.default_role,
+                    permission)
 
 
 def require(settings: Settings, engine: Engine | None, initials: str,
             permission: Permission) -> None:
     """Raises PermissionDenied, saying what would allow it, unless `allowed`."""
-    if allowed(settings, engine, initials, permission):
-        return
     role = role_of(settings, engine, initials)
+    if role_allows(settings, initials, role, permission):
+        return
     if role is None:
         raise PermissionDenied(
             f"{initials} may not {WHAT[permission]}: add the initials to [reports] "

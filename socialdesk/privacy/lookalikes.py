@@ -77,9 +77,6 @@ class TextScan:
         token = self._token_start(start)
         return self._token_cover(token, start, "@") or self._url_cover(token, start)
 
-    def in_hashtag(self, start: int) -> bool:
-        return self._token_cover(self._token_start(start), start, "#")
-
     def word_blocked(self, start: int, end: int) -> bool:
         """Overlaps a code a word announced (tracking, promo code …) or a failed IBAN."""
         blocks = self.word_blocks

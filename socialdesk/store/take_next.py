@@ -13,6 +13,7 @@ which takes the database's one writer lock for the whole take.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from socialdesk.store.models import WAITING_FOR_ANSWER, Status
-from socialdesk.store.queries.queue import InboxFilter, filter_statement
+from socialdesk.store.models import WAITING_FOR_ANSWER
+from socialdesk.store.queries.queue import WAITING_STATUSES, InboxFilter, filter_statement
 from socialdesk.store.queries.search import search_message_ids
 from socialdesk.store.tables import ACCOUNT, CONVERSATION, HOLD, PRESENCE
 from socialdesk.store.team_sql import (
@@ -52,7 +53,6 @@ TAKE_ATTEMPTS = 50
 """Tries when another desk wins the race for the candidate. A try that loses means another
 desk took one; the next try sees its hold. Desks crowding the same few rows lose a few
 times in a row, never fifty."""
-WAITING = (Status.NEW.value, Status.OPEN.value)
 
 
 def take_next(engine: Engine, desk_id: str, initials: str, inbox: InboxFilter | None = None,
@@ -71,12 +71,17 @@ def take_next(engine: Engine, desk_id: str, initials: str, inbox: InboxFilter | 
     desk took before: released in the same statement (as `team.release` would), unless it
     is the one handed out again, so a desk's "take next" costs one round trip, not two."""
     inbox = inbox or InboxFilter()
-    if inbox.status is not None and inbox.status.value not in WAITING:
+    if inbox.status is not None and inbox.status not in WAITING_STATUSES:
         if give_back is not None:
             release(engine, desk_id, give_back)
         return None
-    take = _take_postgres if engine.dialect.name == "postgresql" else _take_sqlite
-    ask = _Take(desk_id, initials, inbox, now, hold_seconds, presence_ttl, give_back)
+    with Session(engine) as session:  # once: every attempt narrows to the same matches
+        search_ids = search_message_ids(session, inbox.search)
+    ask = _Take(desk_id, initials, inbox, now, hold_seconds, presence_ttl, give_back,
+                search_ids)
+    take: Callable[[Engine, _Take], tuple[int | None, int | None]] = _take_sqlite
+    if engine.dialect.name == "postgresql":
+        take = functools.partial(_take_postgres, statement=_postgres_statement(engine, ask))
     for _attempt in range(TAKE_ATTEMPTS):
         candidate, taken = take(engine, ask)
         if candidate is None or taken is not None:
@@ -131,17 +136,22 @@ class _Take:
     hold_seconds: float
     presence_ttl: float
     give_back: int | None = None
+    search_ids: Any = None
+    """The search's matches (`search_message_ids`), read once for every attempt."""
 
 
-def _take_postgres(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
+def _postgres_statement(engine: Engine, ask: _Take) -> Any:
+    """The take statement for `ask`'s filter: built once per filter, or per take when it
+    holds search words or the overdue filter (the matches, the desk's now)."""
+    if ask.search_ids is not None or ask.inbox.overdue:
+        return _take_statement(engine, ask.inbox, ask.clock, ask.hold_seconds,
+                               ask.presence_ttl, ask.search_ids)
+    return _cached_take_statement(engine, ask.inbox, ask.hold_seconds, ask.presence_ttl)
+
+
+def _take_postgres(engine: Engine, ask: _Take, statement: Any) -> tuple[int | None, int | None]:
     """One autocommit statement of data-modifying CTEs: one round trip instead of seven.
     Returns the candidate and the conversation taken (None when another desk won it)."""
-    if ask.inbox.search.strip() or ask.inbox.overdue:  # per call: the words, the desk's now
-        statement = _take_statement(engine, ask.inbox, ask.clock, ask.hold_seconds,
-                                    ask.presence_ttl)
-    else:
-        statement = _cached_take_statement(engine, ask.inbox, ask.hold_seconds,
-                                           ask.presence_ttl)
     values = {"taker_desk": ask.desk_id, "taker_initials": ask.initials,
               "taker_gives_back": ask.give_back}
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -154,14 +164,15 @@ def _cached_take_statement(engine: Engine, inbox: InboxFilter, hold_seconds: flo
                            presence_ttl: float) -> Any:
     """The take statement of a filter without search words or overdue, built once: its
     construction was a third of a take's client time."""
-    return _take_statement(engine, inbox, None, hold_seconds, presence_ttl)
+    return _take_statement(engine, inbox, None, hold_seconds, presence_ttl, None)
 
 
 def _take_statement(engine: Engine, inbox: InboxFilter, clock: datetime | None,
-                    hold_seconds: float, presence_ttl: float) -> Any:
+                    hold_seconds: float, presence_ttl: float, search_ids: Any) -> Any:
     """Candidate, hold, presence and the hold given back, one statement; the desk, its
     initials and `give_back` are bound per call (`DESK`, `INITIALS`, `GIVE_BACK`)."""
-    candidate = _candidate(engine, inbox, clock, presence_ttl, DESK, INITIALS).cte("candidate")
+    candidate = _candidate(engine, inbox, clock, presence_ttl, DESK, INITIALS,
+                           search_ids).cte("candidate")
     at = database_now(engine)
     taken = _hold(engine, postgresql.insert(HOLD), presence_ttl, DESK, select(
         candidate.c.id, DESK, INITIALS, at, at + hold_seconds, at)
@@ -199,7 +210,8 @@ def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
         upsert_presence(connection, engine, ask.desk_id, ask.initials, None, False,
                         keep_open=True)
         candidate = connection.execute(_candidate(
-            engine, ask.inbox, ask.clock, ask.presence_ttl, ask.desk_id, ask.initials)).scalar()
+            engine, ask.inbox, ask.clock, ask.presence_ttl, ask.desk_id, ask.initials,
+            ask.search_ids)).scalar()
         taken = None
         if candidate is not None:
             at = database_now(engine)
@@ -227,7 +239,7 @@ def _hold(engine: Engine, insert: Any, presence_ttl: float, desk_id: Any, row: A
 
 
 def _candidate(engine: Engine, inbox: InboxFilter, clock: datetime | None,
-               presence_ttl: float, desk_id: Any, initials: Any) -> Any:
+               presence_ttl: float, desk_id: Any, initials: Any, search_ids: Any = None) -> Any:
     """The first conversation of `ix_conversation_waiting_for_answer` within the filters
     that nobody holds or has open: held ones are few (a desk's current conversation and
     the ones it left in the last `HOLD_SECONDS`), so the scan skips little."""
@@ -235,11 +247,7 @@ def _candidate(engine: Engine, inbox: InboxFilter, clock: datetime | None,
     statement = select(conversation.id).select_from(CONVERSATION)
     if inbox.account is not None:
         statement = statement.join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
-    with Session(engine) as session:
-        search_ids = search_message_ids(session, inbox.search)
-    statement = filter_statement(statement, inbox, None, search_ids, clock)
-    if inbox.status is not None:
-        statement = statement.where(conversation.status == inbox.status)
+    statement = filter_statement(statement, inbox, inbox.status, search_ids, clock)
     if inbox.assignee is None:
         statement = statement.where(or_(conversation.assignee.is_(None),
                                         conversation.assignee == initials))

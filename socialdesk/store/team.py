@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, select, text
+from sqlalchemy import Connection, Engine, case, select, text
 
 from socialdesk.store.dbclock import db_now
 from socialdesk.store.tables import HOLD, PRESENCE
@@ -63,7 +63,7 @@ def heartbeat(engine: Engine, desk_id: str, initials: str, *, conversation_id: i
         connection.execute(HOLD.update().where(HOLD.c.desk_id == desk_id).values(
             heard_at=at,
             expires_at=case((renewed, at + hold_seconds), else_=HOLD.c.expires_at)))
-    _purge(engine, desk_id, presence_ttl)
+        _purge(connection, engine, desk_id, presence_ttl)
 
 
 def leave(engine: Engine, desk_id: str) -> None:
@@ -104,21 +104,22 @@ def holder(engine: Engine, conversation_id: int, *,
     return _presence(row) if row is not None else None
 
 
-def _purge(engine: Engine, desk_id: str, presence_ttl: float) -> None:
+def _purge(connection: Connection, engine: Engine, desk_id: str,
+           presence_ttl: float) -> None:
     """Delete the presence of desks gone (other than `desk_id`, which just beat), and the
-    holds that count no more. On PostgreSQL the rows another desk is purging at the same
-    moment are skipped, never waited for: two heartbeats never deadlock over stale rows."""
+    holds that count no more, in the heartbeat's transaction. On PostgreSQL the rows another
+    desk is purging or beating for at the same moment are skipped, never waited for: two
+    heartbeats never deadlock over stale rows."""
     at = db_now(engine)
     skip = " FOR UPDATE SKIP LOCKED" if engine.dialect.name == "postgresql" else ""
-    with transaction(engine) as connection:
-        connection.execute(text(
-            "DELETE FROM desk_presence WHERE desk_id IN (SELECT desk_id FROM desk_presence "
-            f"WHERE seen_at <= {at} - :ttl AND desk_id <> :desk{skip})"),
-            {"ttl": presence_ttl, "desk": desk_id})
-        connection.execute(text(
-            "DELETE FROM conversation_hold WHERE conversation_id IN (SELECT conversation_id "
-            f"FROM conversation_hold WHERE (expires_at <= {at} OR (heard_at <= {at} - :ttl "
-            f"AND desk_id <> :desk)){skip})"), {"ttl": presence_ttl, "desk": desk_id})
+    connection.execute(text(
+        "DELETE FROM desk_presence WHERE desk_id IN (SELECT desk_id FROM desk_presence "
+        f"WHERE seen_at <= {at} - :ttl AND desk_id <> :desk{skip})"),
+        {"ttl": presence_ttl, "desk": desk_id})
+    connection.execute(text(
+        "DELETE FROM conversation_hold WHERE conversation_id IN (SELECT conversation_id "
+        f"FROM conversation_hold WHERE (expires_at <= {at} OR (heard_at <= {at} - :ttl "
+        f"AND desk_id <> :desk)){skip})"), {"ttl": presence_ttl, "desk": desk_id})
 
 
 def _presence(row: Any) -> Presence:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from socialdesk.store.live_updates import ChangeFeed
+from socialdesk.store.live_updates import CATCH_UP, ChangeFeed
 from socialdesk.tui.messages import FeedUnavailable, StoreChanged
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ GAP_SECONDS = 0.2
 """After telling the app, the thread lets changes gather this long: a sync storing a page
 of messages becomes one reload, not one per row."""
 
-ANY_TABLE = "*"
+ANY_TABLE = CATCH_UP.table
 """The feed's catch-up change: anything may have changed, everything is read again."""
 
 RETRY_SECONDS = 2.0

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.message_pump import MessagePump
 
 from socialdesk.desk.colleagues import answer_mark, colleagues_on
-from socialdesk.desk.roles import Permission, allowed, require, team_roles
+from socialdesk.desk.roles import Permission, require, role_allows, team_roles
 from socialdesk.errors import PermissionDenied
 from socialdesk.store.team import heartbeat, holds, leave, present, take_next
 from socialdesk.tui.messages import (
@@ -112,7 +112,7 @@ def who_may(settings: Settings, engine: Engine, permission: Permission) -> str:
     roles = sorted(role for role in team.permissions if team.may(role, permission)) \
         if team is not None else []
     people = [role.initials for role in team_roles(settings, engine)
-              if allowed(settings, engine, role.initials, permission)]
+              if role_allows(settings, role.initials, role, permission)]
     if not roles:
         return "No role in [team.permissions] may"
     named = f"role {' or '.join(roles)}"

@@ -165,7 +165,7 @@ def inbox_count(engine: Engine, inbox_filter: InboxFilter, now: datetime | None 
                 statement = statement.join(
                     ACCOUNT, ACCOUNT.c.id == conversation.account_id)
             statement = statement.where(sort_column.is_not(None))
-            statement = _filtered(statement, inbox_filter, status, search_ids, now)
+            statement = filter_statement(statement, inbox_filter, status, search_ids, now)
             total += int(session.exec(statement).one())
     return total
 
@@ -206,7 +206,7 @@ def page_statement(
     if inbox_filter.account is not None:
         chosen = chosen.join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
     chosen = chosen.where(sort_column.is_not(None))
-    chosen = _filtered(chosen, inbox_filter, status, search_ids, now)
+    chosen = filter_statement(chosen, inbox_filter, status, search_ids, now)
     ascending = waiting != reverse  # waiting order, or newest-first walked from its end
     if after is not None:
         if ascending:
@@ -291,8 +291,11 @@ def _inbox_select() -> Any:
     )
 
 
-def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
-              search_ids: Any, now: datetime | None = None) -> Any:
+def filter_statement(statement: Any, inbox_filter: InboxFilter, status: str | None,
+                     search_ids: Any, now: datetime | None = None) -> Any:
+    """`statement`, over `conversation` (joined with `account` when the filter names one),
+    narrowed to what the queue shows for `inbox_filter` and `status`: take-next
+    (`socialdesk.store.take_next`) hands out only what the desk's filters show."""
     conversation = CONVERSATION.c
     message = MESSAGE.c
     if status is not None:
@@ -316,14 +319,6 @@ def _filtered(statement: Any, inbox_filter: InboxFilter, status: str | None,
             conversation.id.in_(select(message.conversation_id).where(message.id.in_(search_ids)))
         )
     return statement
-
-
-def filter_statement(statement: Any, inbox_filter: InboxFilter, status: str | None,
-                     search_ids: Any, now: datetime | None = None) -> Any:
-    """`statement`, over `conversation` (joined with `account` when the filter names one),
-    narrowed to what the queue shows for `inbox_filter` and `status`: take-next
-    (`socialdesk.store.team`) hands out only what the desk's filters show."""
-    return _filtered(statement, inbox_filter, status, search_ids, now)
 
 
 def search_hits_limit(engine: Engine, words: str) -> bool:
