@@ -75,8 +75,10 @@ def take_next(engine: Engine, desk_id: str, initials: str, inbox: InboxFilter | 
         if give_back is not None:
             release(engine, desk_id, give_back)
         return None
-    with Session(engine) as session:  # once: every attempt narrows to the same matches
-        search_ids = search_message_ids(session, inbox.search)
+    search_ids = None  # read once: every attempt narrows to the same matches
+    if inbox.search.strip():
+        with Session(engine) as session:
+            search_ids = search_message_ids(session, inbox.search)
     ask = _Take(desk_id, initials, inbox, now, hold_seconds, presence_ttl, give_back,
                 search_ids)
     take: Callable[[Engine, _Take], tuple[int | None, int | None]] = _take_sqlite
