@@ -12,8 +12,10 @@ event returned for the first time), or a re-read, put down to where it was read:
   known event that ends the walk, and what the page size left to spare);
 - `widening`: the later pages of a poll, after a page that came back all new.
 
-A re-read is billed when the event had not been returned before in the run (X bills a
-resource once per UTC day; the run is one day, and the backfill's reads are not counted).
+A re-read is billed when the event had not been returned before on the same UTC day, by
+the run or by what was read before it (`read_before`: the backfill's pages, served minutes
+earlier): X bills a resource returned twice in one UTC day once (PLATFORMS.md, X docs:
+pricing). Pages without a day (`served_on` None) count as one day.
 A poll that ends on a known event must read at least that one, so the events returned per
 new event cannot go below `floor`: 1 + those polls / new events.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 CAUSES = ("first poll", "quiet polls", "polls with new", "widening")
@@ -36,6 +39,8 @@ class Page(Protocol):
     def followed_token(self) -> bool: ...
     @property
     def ids(self) -> tuple[str, ...]: ...
+    @property
+    def served_on(self) -> date | None: ...
 
 
 @dataclass
@@ -50,7 +55,7 @@ class DMReads:
     returned: int = 0
     new: int = 0
     billed: int = 0
-    """Events returned for the first time in the run (new ones included)."""
+    """Events returned for the first time on their UTC day (new ones included)."""
     rereads: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CAUSES, 0))
     billed_rereads: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CAUSES, 0))
     first_sizes: list[int] = field(default_factory=list)
@@ -62,10 +67,13 @@ class DMReads:
         return (self.new + self.ended_on_known) / max(self.new, 1)
 
 
-def dm_reads(pages: Sequence[Page], live: Iterable[str]) -> DMReads:
+def dm_reads(pages: Sequence[Page], live: Iterable[str],
+             read_before: Iterable[Page] = ()) -> DMReads:
     """Classify every event of `pages` (served in order; a page without a token starts a
-    poll) against `live`, the ids of the DM events written during the run."""
+    poll) against `live`, the ids of the DM events written during the run; what
+    `read_before` returned is already billed for its day."""
     live_ids, seen = set(live), set[str]()
+    billed_on = {(event, page.served_on) for page in read_before for event in page.ids}
     reads = DMReads()
     for number, poll in enumerate(_polls(pages)):
         found_new = any(i in live_ids and i not in seen for p in poll for i in p.ids)
@@ -80,12 +88,14 @@ def dm_reads(pages: Sequence[Page], live: Iterable[str]) -> DMReads:
                 reads.returned += 1
                 first_time = event not in seen
                 seen.add(event)
-                reads.billed += first_time
+                billed = (event, page.served_on) not in billed_on
+                billed_on.add((event, page.served_on))
+                reads.billed += billed
                 if first_time and event in live_ids:
                     reads.new += 1
                     continue
                 reads.rereads[cause] += 1
-                reads.billed_rereads[cause] += first_time
+                reads.billed_rereads[cause] += billed
                 known_at_end = index == len(poll) - 1
         reads.ended_on_known += known_at_end
     return reads
@@ -117,7 +127,7 @@ def dm_lines(reads: DMReads, stored: int) -> list[str]:
              f"{_sizes(reads.first_sizes)}",
              f"  events returned {reads.returned} = new {reads.new} + re-read "
              f"{reads.returned - reads.new}; billed {reads.billed} "
-             f"(re-read for the first time today {reads.billed - reads.new})"]
+             f"(re-read for the first time that UTC day {reads.billed - reads.new})"]
     for cause in CAUSES:
         lines.append(f"    re-read in {cause:15} {reads.rereads[cause]:4}  "
                      f"(billed {reads.billed_rereads[cause]})")

@@ -94,7 +94,7 @@ class SandboxServer:
         backend = Backend(self.store, self.limiter, self.faults, self.clock,
                           lambda: self.base_url, timeout_seconds)
         self.x, self.graph = XApi(backend, x_access_level), GraphApi(backend)
-        self.traffic = Traffic()
+        self.traffic = Traffic(self.clock)
         self.stopping = threading.Event()
         self._live: threading.Thread | None = None
         self._live_stop = threading.Event()

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from socialdesk.sandbox.wire import Request, Response
@@ -53,12 +54,16 @@ class ServedPage:
     """The request carried a `pagination_token`: a later page of the same walk."""
     ids: tuple[str, ...]
     """The ids in `data`, in the order served (newest first)."""
+    served_on: date | None = None
+    """The UTC day it was served on (the sandbox's clock): X bills an event returned twice
+    on one UTC day once."""
 
 
 class Traffic:
     """Counts every answer by endpoint, and remembers when live items arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._endpoints: dict[str, EndpointTraffic] = {}
         self._seen: dict[str, set[str]] = {}
@@ -86,7 +91,8 @@ class Traffic:
     def _keep(self, endpoint: str, request: Request, ids: tuple[str, ...]) -> None:
         raw = request.query.get("max_results")
         size = int(raw) if raw is not None and raw.isdigit() else None
-        page = ServedPage(size, "pagination_token" in request.query, ids)
+        day = self._clock().date() if self._clock is not None else None
+        page = ServedPage(size, "pagination_token" in request.query, ids, day)
         self._pages.setdefault(endpoint, []).append(page)
 
     def pages(self, endpoint: str) -> list[ServedPage]:

@@ -4,8 +4,11 @@ time the run returns it, as X bills a resource once per UTC day."""
 
 from __future__ import annotations
 
-from benchmarks.dm_reads import dm_reads
-from socialdesk.sandbox.traffic import ServedPage
+from datetime import UTC, date, datetime, timedelta
+
+from benchmarks.dm_reads import CAUSES, dm_reads
+from socialdesk.sandbox.traffic import ServedPage, Traffic
+from socialdesk.sandbox.wire import Request, Response
 
 
 def page(size: int, *ids: str, token: bool = False) -> ServedPage:
@@ -37,3 +40,35 @@ def test_a_history_event_read_for_the_first_time_past_the_known_one_is_billed() 
     reads = dm_reads([page(1, "h9"), page(4, "n1", "h9", "h8", "h7")], live={"n1"})
     assert reads.billed_rereads["polls with new"] == 2, "h8 and h7 were never read before"
     assert reads.billed == 4
+
+
+def on(day: int, size: int, *ids: str, token: bool = False) -> ServedPage:
+    return ServedPage(size, token, ids, date(2026, 3, day))
+
+
+def test_an_event_the_backfill_returned_that_utc_day_is_not_billed_again() -> None:
+    backfill = [on(5, 100, "h9", "h8", "h7")]
+    reads = dm_reads([on(5, 1, "h9"), on(5, 2, "n1", "h9")], live={"n1"}, read_before=backfill)
+    assert reads.rereads["first poll"] == 1
+    assert reads.billed_rereads == dict.fromkeys(CAUSES, 0)
+    assert reads.billed == 1, "only the new event"
+
+
+def test_an_event_returned_again_on_a_later_utc_day_is_billed_again() -> None:
+    backfill = [on(5, 100, "h9", "h8")]
+    reads = dm_reads([on(6, 1, "h9"), on(6, 1, "h9"), on(7, 1, "h9")], live=set(),
+                     read_before=backfill)
+    assert reads.billed_rereads["first poll"] == 1, "h9 on the 6th, once"
+    assert reads.billed_rereads["quiet polls"] == 1, "h9 again on the 7th"
+    assert reads.billed == 2
+
+
+def test_the_sandbox_records_the_utc_day_each_dm_page_was_served() -> None:
+    now = [datetime(2026, 3, 5, 23, 59, 30, tzinfo=UTC)]
+    traffic = Traffic(lambda: now[0])
+    request = Request("GET", "/2/dm_events", {"max_results": "1"}, {}, b"")
+    traffic.record(request, Response(200, {"data": [{"id": "h9"}]}))
+    now[0] += timedelta(minutes=1)
+    traffic.record(request, Response(200, {"data": [{"id": "h9"}]}))
+    assert [p.served_on for p in traffic.pages("x.dm_events")] == [date(2026, 3, 5),
+                                                                    date(2026, 3, 6)]
