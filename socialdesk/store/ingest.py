@@ -126,13 +126,13 @@ def _store_page(
         report.duplicates = len(items) - len(fresh)
         if fresh:
             contact_ids = link_contacts(driver, page_authors(fresh), lookups.handles(), now)
-            states: dict[int, dict[str, Any]] = {}
-            conversation_ids = thread_items(driver, account.id, fresh, contact_ids, stored,
-                                            lookups.threads(), states, now)
-            new_rows = insert_messages(driver, account.id, fresh, conversation_ids, marking)
+            threading = thread_items(driver, account.id, fresh, contact_ids, stored,
+                                     lookups.threads(), (now, marking.automated), due_clock)
+            new_rows = insert_messages(driver, account.id, fresh, threading.conversation_ids,
+                                       marking)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
-            report.reopened_at = refresh_conversations(session, driver, new_rows, states,
+            report.reopened_at = refresh_conversations(session, driver, new_rows, threading,
                                                        now, due_clock)
     report.quarantined = keep_set_aside(session, driver, account, page, now)
     advance_cursor(driver, account, page)
