@@ -3,10 +3,10 @@
 An item joins its parent's conversation, else its thread's; a thread seen for the first
 time opens a conversation. The new messages move each conversation's timestamps and status
 (reopen on a new inbound, `open` on a first answer), computed from the stored values: one
-lookup, one multi-row INSERT and one UPDATE statement per page. A conversation the page
-opens is inserted already folded, due time included: an UPDATE after the INSERT rewrote
-its entries in a dozen indexes, the largest share of SQLite's work for a page of new
-threads after the messages themselves (benchmarks/ingest.py).
+lookup, one multi-row INSERT and one UPDATE statement per page. On SQLite a conversation
+the page opens is inserted already folded, due time included: an UPDATE after the INSERT
+rewrote its entries in a dozen indexes, the largest share of SQLite's work for a page of
+new threads after the messages themselves (benchmarks/ingest.py).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def thread_items(
             opening[conversation[1]].append(item)
         assigned[item.external_id] = conversation
     opened = _open_conversations(driver, account_id, opening, contact_ids, stamp, due_clock,
-                                 threading.opened)
+                                 threading)
     threading.conversation_ids = {key: value if isinstance(value, int) else opened[value[1]]
                                   for key, value in assigned.items()}
     return threading
@@ -140,38 +140,52 @@ def thread_lookups(driver: Driver, account_id: int, items: list[InboundItem]) ->
 def _open_conversations(
     driver: Driver, account_id: int, opening: dict[str, list[InboundItem]],
     contact_ids: dict[str, int], stamp: tuple[datetime, bool], due_clock: DueClock | None,
-    opened: dict[int, _Opened],
+    threading: Threading,
 ) -> dict[str, int]:
-    """thread_key -> new conversation id, each inserted folded with the page's items it
-    takes (`opening`, the first one opened it) and timed. A thread our own echo started
-    is not new work. Fills `opened`."""
+    """thread_key -> new conversation id, for the threads in `opening` (the page's items
+    each takes, the first one opened it). A thread our own echo started is not new work.
+
+    On SQLite each is inserted folded with its items and timed (`threading.opened`). On
+    PostgreSQL it is inserted bare and folded by the page's UPDATE with the others
+    (`threading.states`): there the rows an UPDATE leaves behind keep the planner on the
+    thread lookup's index while a store is small (tests/store/test_statistics.py), and the
+    round trips, not the indexes, are ingest's cost."""
     if not opening:
         return {}
+    fold = not driver.postgres
     now, automated = stamp
     created = driver.time(now)
     rows = []
-    folded: dict[str, _Opened] = {}
+    states: dict[str, dict[str, Any]] = {}
+    opened: dict[str, _Opened] = {}
     for thread_key, items in opening.items():
         opener = items[0]
         inbound = opener.direction is Direction.INBOUND
-        state = {"id": 0, "status": (Status.NEW if inbound else Status.RESOLVED).value,
-                 **dict.fromkeys(_TIMES)}
+        state = states[thread_key] = {
+            "id": 0, "status": (Status.NEW if inbound else Status.RESOLVED).value,
+            **dict.fromkeys(_TIMES)}
+        row = (account_id, opener.channel.value, opener.channel.visibility.value, thread_key,
+               contact_ids.get(opener.author_id or "") if inbound else None)
+        if not fold:
+            rows.append((*row, state["status"], created, created))
+            continue
         values, _exact = _folded(
             state, [Arrival(item.direction, item.created_at, automated) for item in items], now)
         reopened_at = _reopened_at(state, values, items)
         clock = due_clock.opening(values["opened_at"], reopened_at) if due_clock else None
-        folded[thread_key] = _Opened(state, len(items), values["opened_at"], reopened_at)
-        rows.append((
-            account_id, opener.channel.value, opener.channel.visibility.value, thread_key,
-            contact_ids.get(opener.author_id or "") if inbound else None, str(values["status"]),
-            created, created, *(driver.time(values[name]) for name in _TIMESTAMPS),
-            *(driver.time(moment) for moment in clock or (None, None)),
-        ))
+        opened[thread_key] = _Opened(state, len(items), values["opened_at"], reopened_at)
+        rows.append((*row, str(values["status"]), created, created,
+                     *(driver.time(values[name]) for name in _TIMESTAMPS),
+                     *(driver.time(moment) for moment in clock or (None, None))))
+    columns = _OPENED_COLUMNS if fold else _OPENED_COLUMNS[:8]
     ids = {thread_key: int(new_id) for thread_key, new_id in
-           driver.insert("conversation", _OPENED_COLUMNS, rows, "RETURNING thread_key, id")}
+           driver.insert("conversation", columns, rows, "RETURNING thread_key, id")}
     for thread_key, conversation_id in ids.items():
-        one = opened[conversation_id] = folded[thread_key]
-        one.state["id"] = conversation_id
+        states[thread_key]["id"] = conversation_id
+        if not fold:
+            threading.states[conversation_id] = states[thread_key]
+            continue
+        one = threading.opened[conversation_id] = opened[thread_key]
         if due_clock is not None:
             due_clock.opened(conversation_id, one.opened_at, one.reopened_at)
     return ids
