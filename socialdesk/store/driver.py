@@ -42,6 +42,7 @@ class Driver:
         self.connection: Any = connection.connection.driver_connection
         self.mark = "%s" if self.postgres else "?"
         self._later: list[Query] = []
+        self._sqlite_times: dict[datetime, str] = {}
 
     # -- statements ---------------------------------------------------------------------
 
@@ -187,10 +188,17 @@ class Driver:
     # -- values -------------------------------------------------------------------------
 
     def time(self, value: datetime | None) -> Any:
-        """A datetime as the store's time columns hold it (aware UTC, see models)."""
+        """A datetime as the store's time columns hold it (aware UTC, see models). SQLite's
+        text is remembered for the driver's life (a page): a conversation the page opens is
+        stamped with its messages' times, each written again in the message's own row."""
         if value is None:
             return None
-        return value.astimezone(UTC) if self.postgres else sqlite_time(value)
+        if self.postgres:
+            return value.astimezone(UTC)
+        text = self._sqlite_times.get(value)
+        if text is None:
+            text = self._sqlite_times[value] = sqlite_time(value)
+        return text
 
     def read_time(self, value: Any) -> datetime | None:
         """A time column's value as SQLModel reads it back: aware UTC."""
