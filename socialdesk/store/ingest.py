@@ -28,12 +28,12 @@ from connectors.base import Direction, InboundItem, PullPage
 from socialdesk.store import statistics
 from socialdesk.store.contacts import handle_lookups, link_contacts, page_authors
 from socialdesk.store.driver import Driver
+from socialdesk.store.due_clock import DueClock
 from socialdesk.store.message_rows import FindSpans, Marking, Span, insert_messages
 from socialdesk.store.models import Account
 from socialdesk.store.quarantine import keep_set_aside
 from socialdesk.store.stream_state import advance_cursor
 from socialdesk.store.threads import (
-    DueClock,
     NewMessage,
     refresh_conversations,
     thread_items,

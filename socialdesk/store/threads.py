@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
@@ -22,31 +22,12 @@ from sqlmodel import Session
 from connectors.base import Direction, InboundItem
 from socialdesk.store.bulk import chunks
 from socialdesk.store.driver import Driver, Query
+from socialdesk.store.due_clock import DueClock
 from socialdesk.store.models import Status
 from socialdesk.store.tables import CONVERSATION, MESSAGE
 
 _Pending = tuple[str, str]
 """("new", thread_key): a conversation this page opens, created in bulk afterwards."""
-
-
-class DueClock(Protocol):
-    """A conversation's first-response clock as a page leaves it. Business hours are the
-    service layer's (`socialdesk.service.sla.DueClock`); the store only asks."""
-
-    def __call__(self, conversation_id: int, opened_at: datetime | None,
-                 started: datetime | None, reopened_at: datetime | None, /
-                 ) -> tuple[datetime, datetime] | None:
-        """Given a stored conversation's id, `opened_at`, stored `sla_started_at` and the
-        time of the inbound message that reopened it (if one did), the new
-        `(sla_started_at, first_response_due_at)`, or None to leave both."""
-
-    def opening(self, opened_at: datetime | None, reopened_at: datetime | None, /
-                ) -> tuple[datetime, datetime] | None:
-        """The same for a conversation the page opens, before it has an id."""
-
-    def opened(self, conversation_id: int, opened_at: datetime | None,
-               reopened_at: datetime | None, /) -> None:
-        """The id of a conversation `opening` timed, once its INSERT gave it one."""
 
 
 _TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbound_at",
@@ -72,10 +53,9 @@ class _Opened:
     """A conversation the page opens, as its INSERT wrote it."""
 
     state: dict[str, Any]
-    """Its state before the page (none of its times), which the fold started from."""
+    """Its state before the page (no times), which the fold started from."""
     arrivals: int
-    """The page's messages it was folded with: if the INSERT of the messages skips one
-    (another process stored it meanwhile), it is folded again from `state`."""
+    """Messages folded in: one fewer inserted (another process stored it) folds again."""
     opened_at: datetime | None
     reopened_at: datetime | None
 
