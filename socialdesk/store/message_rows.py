@@ -11,7 +11,7 @@ privacy guard's `undecided` mark on an inbound public one.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,12 +56,15 @@ def insert_messages(
     items: Sequence[InboundItem],
     conversation_ids: dict[str, int],
     marking: Marking,
+    opened: Collection[int] = (),
 ) -> list[NewMessage]:
-    """Insert, skipping rows another process stored meanwhile; what was really added."""
+    """Insert, skipping rows another process stored meanwhile; what was really added.
+    `opened` are the conversations the page opened: none holds a message of ours yet."""
     created = {item.external_id: item for item in items}
     ingested_at = driver.time(marking.now)
     answering = {conversation_ids[item.external_id] for item in items
                  if item.direction is Direction.INBOUND}  # only a customer answers us
+    answering.difference_update(opened)
     brand_said = (brand_last_said(driver, answering)
                   if marking.find_spans is not None else {})
     rows = []

@@ -69,6 +69,9 @@ class Threading:
     states: dict[int, dict[str, Any]] = field(default_factory=dict)
     """The stored state of the conversations read, so the fold need not read them again."""
     opened: dict[int, _Opened] = field(default_factory=dict)
+    """On SQLite, the conversations the page opened (inserted folded)."""
+    new_ids: set[int] = field(default_factory=set)
+    """The conversations the page opened, on either engine: nothing was stored in them."""
 
 
 def thread_items(
@@ -160,6 +163,7 @@ def _open_conversations(
     columns = _OPENED_COLUMNS if fold else _OPENED_COLUMNS[:8]
     ids = {thread_key: int(new_id) for thread_key, new_id in
            driver.insert("conversation", columns, rows, "RETURNING thread_key, id")}
+    threading.new_ids.update(ids.values())
     for thread_key, conversation_id in ids.items():
         states[thread_key]["id"] = conversation_id
         if not fold:
