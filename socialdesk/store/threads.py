@@ -5,8 +5,8 @@ time opens a conversation. The new messages move each conversation's timestamps 
 (reopen on a new inbound, `open` on a first answer), computed from the stored values: one
 lookup, one multi-row INSERT and one UPDATE statement per page. On SQLite a conversation
 the page opens is inserted already folded, due time included: an UPDATE after the INSERT
-rewrote its entries in a dozen indexes, the largest share of SQLite's work for a page of
-new threads after the messages themselves (benchmarks/ingest.py).
+rewrote its entries in a dozen indexes, 2 of SQLite's 17 CPU µs per item of a page of new
+threads (benchmarks/ingest.py, the page's statements replayed).
 """
 
 from __future__ import annotations
@@ -131,8 +131,7 @@ def _open_conversations(
     On SQLite each is inserted folded with its items and timed (`threading.opened`). On
     PostgreSQL it is inserted bare and folded by the page's UPDATE with the others
     (`threading.states`): there the rows an UPDATE leaves behind keep the planner on the
-    thread lookup's index while a store is small (tests/store/test_statistics.py), and the
-    round trips, not the indexes, are ingest's cost."""
+    thread lookup's index while a store is small (tests/store/test_statistics.py)."""
     if not opening:
         return {}
     fold = not driver.postgres
