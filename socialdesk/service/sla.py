@@ -64,6 +64,24 @@ class DueClock:
             return None
         return start, self.hours.add_business_minutes(start, self.minutes)
 
+    def opening(
+        self, opened_at: datetime | None, reopened_at: datetime | None
+    ) -> tuple[datetime, datetime] | None:
+        """The clock of a conversation a page opens, as `__call__` gives one with no clock
+        yet: on SQLite ingest writes it in the conversation's INSERT, before the row has an
+        id (an UPDATE after it rewrote a dozen index entries per conversation). `opened`
+        follows with the id."""
+        start = reopened_at if reopened_at is not None else opened_at
+        if start is None:
+            return None
+        return start, self.hours.add_business_minutes(start, self.minutes)
+
+    def opened(
+        self, conversation_id: int, opened_at: datetime | None, reopened_at: datetime | None
+    ) -> None:
+        """Note the id of a conversation `opening` timed, as `__call__` notes it."""
+        self._clock_start(conversation_id, opened_at, None, reopened_at)
+
     def _clock_start(
         self,
         conversation_id: int,

@@ -28,12 +28,12 @@ from connectors.base import Direction, InboundItem, PullPage
 from socialdesk.store import statistics
 from socialdesk.store.contacts import handle_lookups, link_contacts, page_authors
 from socialdesk.store.driver import Driver
+from socialdesk.store.due_clock import DueClock
 from socialdesk.store.message_rows import FindSpans, Marking, Span, insert_messages
 from socialdesk.store.models import Account
 from socialdesk.store.quarantine import keep_set_aside
 from socialdesk.store.stream_state import advance_cursor
 from socialdesk.store.threads import (
-    DueClock,
     NewMessage,
     refresh_conversations,
     thread_items,
@@ -126,13 +126,13 @@ def _store_page(
         report.duplicates = len(items) - len(fresh)
         if fresh:
             contact_ids = link_contacts(driver, page_authors(fresh), lookups.handles(), now)
-            states: dict[int, dict[str, Any]] = {}
-            conversation_ids = thread_items(driver, account.id, fresh, contact_ids, stored,
-                                            lookups.threads(), states, now)
-            new_rows = insert_messages(driver, account.id, fresh, conversation_ids, marking)
+            threading = thread_items(driver, account.id, fresh, contact_ids, stored,
+                                     lookups.threads(), (now, marking.automated), due_clock)
+            new_rows = insert_messages(driver, account.id, fresh, threading.conversation_ids,
+                                       marking, threading.new_ids)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
-            report.reopened_at = refresh_conversations(session, driver, new_rows, states,
+            report.reopened_at = refresh_conversations(session, driver, new_rows, threading,
                                                        now, due_clock)
     report.quarantined = keep_set_aside(session, driver, account, page, now)
     advance_cursor(driver, account, page)

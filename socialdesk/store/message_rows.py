@@ -10,11 +10,13 @@ privacy guard's `undecided` mark on an inbound public one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from connectors.base import Direction, InboundItem, Visibility
+from connectors.base import Channel, Direction, InboundItem, Visibility
 from socialdesk.store.driver import Driver
 from socialdesk.store.models import PrivacyState
 from socialdesk.store.threads import NewMessage
@@ -54,27 +56,33 @@ def insert_messages(
     items: Sequence[InboundItem],
     conversation_ids: dict[str, int],
     marking: Marking,
+    opened: Collection[int] = (),
 ) -> list[NewMessage]:
-    """Insert, skipping rows another process stored meanwhile; what was really added."""
+    """Insert, skipping rows another process stored meanwhile; what was really added.
+    `opened` are the conversations the page opened: none holds a message of ours yet."""
     created = {item.external_id: item for item in items}
     ingested_at = driver.time(marking.now)
     answering = {conversation_ids[item.external_id] for item in items
                  if item.direction is Direction.INBOUND}  # only a customer answers us
+    answering.difference_update(opened)
     brand_said = (brand_last_said(driver, answering)
                   if marking.find_spans is not None else {})
     rows = []
+    time, json, find_spans = driver.time, driver.json, marking.find_spans
     for item in items:  # oldest first: a reply of ours in the page is context for the next
         conversation_id = conversation_ids[item.external_id]
-        context = brand_said.get(conversation_id) if item.direction is Direction.INBOUND \
-            else None
+        inbound = item.direction is Direction.INBOUND
+        channel, visibility, public = _channel_columns(item.channel)
+        spans = (find_spans(item.text, brand_said.get(conversation_id) if inbound else None)
+                 if find_spans is not None and item.text else None)
         rows.append((
             account_id, conversation_id, item.platform, item.external_id,
-            item.parent_external_id, item.channel.value, item.visibility.value,
-            item.direction.value, item.author_id, item.author_handle, item.author_name,
-            item.text, driver.time(item.created_at), ingested_at,
-            *_personal_data(driver, item, marking.find_spans, context), marking.automated,
-            driver.json(item.raw if isinstance(item.raw, dict) else dict(item.raw))))
-        if item.direction is Direction.OUTBOUND and item.text:
+            item.parent_external_id, channel, visibility, item.direction.value,
+            item.author_id, item.author_handle, item.author_name, item.text,
+            time(item.created_at), ingested_at,
+            *(_personal_data(json, spans, inbound and public) if spans else _NO_PERSONAL_DATA),
+            marking.automated, json(item.raw if isinstance(item.raw, dict) else dict(item.raw))))
+        if not inbound and item.text:
             brand_said[conversation_id] = item.text
     new: list[NewMessage] = []
     for message_id, external_id, conversation_id in driver.insert(
@@ -109,18 +117,21 @@ def brand_last_said(driver: Driver, conversation_ids: set[int]) -> dict[int, str
 
 
 def _personal_data(
-    driver: Driver, item: InboundItem, find_spans: FindSpans | None, context: str | None
+    json: Callable[[Any], str | None], spans: list[Span], exposed: bool
 ) -> tuple[bool, str | None, str | None, str | None]:
     """has_pii, types and spans (offsets and types, never values), and the guard's mark:
-    only a customer's public message can leave personal data in public."""
-    spans = find_spans(item.text, context) if find_spans is not None and item.text else None
-    if not spans:
-        return _NO_PERSONAL_DATA
-    exposed = (item.direction is Direction.INBOUND
-               and item.channel.visibility is Visibility.PUBLIC)
+    only a customer's public message (`exposed`) can leave personal data in public."""
     return (
         True,
         ",".join(sorted({kind for _start, _end, kind in spans})),
-        driver.json([[start, end, kind] for start, end, kind in spans]),
+        json([[start, end, kind] for start, end, kind in spans]),
         _UNDECIDED if exposed else None,
     )
+
+
+@functools.cache
+def _channel_columns(channel: Channel) -> tuple[str, str, bool]:
+    """A channel's value, its visibility's, and whether it is public: remembered, each
+    read through an enum property cost a message row a microsecond."""
+    visibility = channel.visibility
+    return channel.value, visibility.value, visibility is Visibility.PUBLIC

@@ -1,14 +1,18 @@
 """Threads a page's new items into conversations and folds them into each one's state.
 
 An item joins its parent's conversation, else its thread's; a thread seen for the first
-time opens a conversation. After the insert, the new messages move each conversation's
-timestamps and status (reopen on a new inbound, `open` on a first answer), computed from
-the stored values: one lookup, one multi-row INSERT and one UPDATE statement per page.
+time opens a conversation. The new messages move each conversation's timestamps and status
+(reopen on a new inbound, `open` on a first answer), computed from the stored values: one
+lookup, one multi-row INSERT and one UPDATE statement per page. On SQLite a conversation
+the page opens is inserted already folded, due time included: an UPDATE after the INSERT
+rewrote its entries in a dozen indexes, 2 of SQLite's 17 CPU µs per item of a page of new
+threads (benchmarks/ingest.py, the page's statements replayed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -18,18 +22,13 @@ from sqlmodel import Session
 from connectors.base import Direction, InboundItem
 from socialdesk.store.bulk import chunks
 from socialdesk.store.driver import Driver, Query
+from socialdesk.store.due_clock import DueClock
 from socialdesk.store.models import Status
 from socialdesk.store.tables import CONVERSATION, MESSAGE
 
 _Pending = tuple[str, str]
 """("new", thread_key): a conversation this page opens, created in bulk afterwards."""
 
-DueClock = Callable[[int, datetime | None, datetime | None, datetime | None],
-                    tuple[datetime, datetime] | None]
-"""A conversation's first-response clock as a page leaves it: given its id, `opened_at`,
-stored `sla_started_at` and the time of the inbound message that reopened it (if one did),
-the new `(sla_started_at, first_response_due_at)`, or None to leave both. Business hours
-are the service layer's (`socialdesk.service.sla.DueClock`); the store only asks."""
 
 _TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbound_at",
                "last_message_at")
@@ -41,6 +40,40 @@ THREAD_CONVERSATIONS = (f"SELECT thread_key, {_STATE_COLUMNS} FROM conversation 
 """The threads' lookup: an index lookup on `uq_conversation_thread` at any size."""
 
 
+class Arrival(NamedTuple):
+    """A message as the fold sees it, before its INSERT (`NewMessage` after it)."""
+
+    direction: Direction
+    created_at: datetime
+    automated: bool
+
+
+@dataclass
+class _Opened:
+    """A conversation the page opens, as its INSERT wrote it."""
+
+    state: dict[str, Any]
+    """Its state before the page (no times), which the fold started from."""
+    arrivals: int
+    """Messages folded in: one fewer inserted (another process stored it) folds again."""
+    opened_at: datetime | None
+    reopened_at: datetime | None
+
+
+@dataclass
+class Threading:
+    """Where a page's new items go, and the state of the conversations they join."""
+
+    conversation_ids: dict[str, int] = field(default_factory=dict)
+    """external_id -> conversation id."""
+    states: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """The stored state of the conversations read, so the fold need not read them again."""
+    opened: dict[int, _Opened] = field(default_factory=dict)
+    """On SQLite, the conversations the page opened (inserted folded)."""
+    new_ids: set[int] = field(default_factory=set)
+    """The conversations the page opened, on either engine: nothing was stored in them."""
+
+
 def thread_items(
     driver: Driver,
     account_id: int,
@@ -48,22 +81,20 @@ def thread_items(
     contact_ids: dict[str, int],
     by_parent: dict[str, int],
     threads: Iterable[tuple[Any, ...]],
-    states: dict[int, dict[str, Any]],
-    now: datetime,
-) -> dict[str, int]:
-    """external_id -> conversation id: join the parent's conversation, else the thread's.
-
-    `threads` are the rows of `thread_lookups`. Fills `states` with the stored state of
-    the conversations it read or opened, so the fold after the insert need not read them
-    again.
-    """
+    stamp: tuple[datetime, bool],
+    due_clock: DueClock | None,
+) -> Threading:
+    """Join each item to its parent's conversation, else its thread's, opening those
+    missing. `threads` are the rows of `thread_lookups`; `stamp` is the page's time and
+    whether its messages are automated (`Marking`)."""
+    threading = Threading()
     by_thread: dict[str, int | _Pending] = {}
     for row in threads:
         state = _state(driver, row[1:])
         by_thread[row[0]] = state["id"]
-        states[state["id"]] = state
+        threading.states[state["id"]] = state
     assigned: dict[str, int | _Pending] = {}
-    openers: dict[str, InboundItem] = {}
+    opening: dict[str, list[InboundItem]] = {}
     for item in items:
         parent = item.parent_external_id or ""
         conversation = (
@@ -72,16 +103,15 @@ def thread_items(
         if conversation is None:
             conversation = ("new", item.thread_key)
             by_thread[item.thread_key] = conversation
-            openers[item.thread_key] = item
+            opening[item.thread_key] = []
+        if not isinstance(conversation, int):
+            opening[conversation[1]].append(item)
         assigned[item.external_id] = conversation
-    opened = _open_conversations(driver, account_id, list(openers.values()), contact_ids, now)
-    for thread_key, conversation_id in opened.items():
-        status = (Status.NEW if openers[thread_key].direction is Direction.INBOUND
-                  else Status.RESOLVED)
-        states[conversation_id] = {"id": conversation_id, "status": status.value,
-                                   **dict.fromkeys(_TIMES)}
-    return {key: value if isinstance(value, int) else opened[value[1]]
-            for key, value in assigned.items()}
+    opened = _open_conversations(driver, account_id, opening, contact_ids, stamp, due_clock,
+                                 threading)
+    threading.conversation_ids = {key: value if isinstance(value, int) else opened[value[1]]
+                                  for key, value in assigned.items()}
+    return threading
 
 
 def thread_lookups(driver: Driver, account_id: int, items: list[InboundItem]) -> list[Query]:
@@ -91,29 +121,65 @@ def thread_lookups(driver: Driver, account_id: int, items: list[InboundItem]) ->
 
 
 def _open_conversations(
-    driver: Driver, account_id: int, openers: list[InboundItem], contact_ids: dict[str, int],
-    now: datetime,
+    driver: Driver, account_id: int, opening: dict[str, list[InboundItem]],
+    contact_ids: dict[str, int], stamp: tuple[datetime, bool], due_clock: DueClock | None,
+    threading: Threading,
 ) -> dict[str, int]:
-    """thread_key -> new conversation id. A thread our own echo started is not new work."""
-    if not openers:
+    """thread_key -> new conversation id, for the threads in `opening` (the page's items
+    each takes, the first one opened it). A thread our own echo started is not new work.
+
+    On SQLite each is inserted folded with its items and timed (`threading.opened`). On
+    PostgreSQL it is inserted bare and folded by the page's UPDATE with the others
+    (`threading.states`): there the rows an UPDATE leaves behind keep the planner on the
+    thread lookup's index while a store is small (tests/store/test_statistics.py)."""
+    if not opening:
         return {}
-    stamp = driver.time(now)
+    fold = not driver.postgres
+    now, automated = stamp
+    created = driver.time(now)
     rows = []
-    for item in openers:
-        inbound = item.direction is Direction.INBOUND
-        rows.append((
-            account_id, item.channel.value, item.channel.visibility.value, item.thread_key,
-            contact_ids.get(item.author_id or "") if inbound else None,
-            (Status.NEW if inbound else Status.RESOLVED).value, stamp, stamp,
-        ))
-    return {thread_key: int(new_id) for thread_key, new_id in
-            driver.insert("conversation", _OPENED_COLUMNS, rows, "RETURNING thread_key, id")}
+    states: dict[str, dict[str, Any]] = {}
+    opened: dict[str, _Opened] = {}
+    for thread_key, items in opening.items():
+        opener = items[0]
+        inbound = opener.direction is Direction.INBOUND
+        state = states[thread_key] = {
+            "id": 0, "status": (Status.NEW if inbound else Status.RESOLVED).value,
+            **dict.fromkeys(_TIMES)}
+        row = (account_id, opener.channel.value, opener.channel.visibility.value, thread_key,
+               contact_ids.get(opener.author_id or "") if inbound else None)
+        if not fold:
+            rows.append((*row, state["status"], created, created))
+            continue
+        values, _exact = _folded(
+            state, [Arrival(item.direction, item.created_at, automated) for item in items], now)
+        reopened_at = _reopened_at(state, values, items)
+        clock = due_clock.opening(values["opened_at"], reopened_at) if due_clock else None
+        opened[thread_key] = _Opened(state, len(items), values["opened_at"], reopened_at)
+        rows.append((*row, str(values["status"]), created, created,
+                     *(driver.time(values[name]) for name in _TIMESTAMPS),
+                     *(driver.time(moment) for moment in clock or (None, None))))
+    columns = _OPENED_COLUMNS if fold else _OPENED_COLUMNS[:8]
+    ids = {thread_key: int(new_id) for thread_key, new_id in
+           driver.insert("conversation", columns, rows, "RETURNING thread_key, id")}
+    threading.new_ids.update(ids.values())
+    for thread_key, conversation_id in ids.items():
+        states[thread_key]["id"] = conversation_id
+        if not fold:
+            threading.states[conversation_id] = states[thread_key]
+            continue
+        one = threading.opened[conversation_id] = opened[thread_key]
+        if due_clock is not None:
+            due_clock.opened(conversation_id, one.opened_at, one.reopened_at)
+    return ids
 
 
 _OPENED_COLUMNS = (
     ("account_id", "integer"), ("channel", "text"), ("visibility", "text"),
     ("thread_key", "text"), ("contact_id", "integer"), ("status", "text"),
     ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
+    *((name, "timestamptz") for name in _TIMESTAMPS),
+    ("sla_started_at", "timestamptz"), ("first_response_due_at", "timestamptz"),
 )
 
 
@@ -126,14 +192,10 @@ class NewMessage(NamedTuple):
     created_at: datetime
     automated: bool
 
-    @property
-    def is_answer(self) -> bool:
-        return self.direction is Direction.OUTBOUND and not self.automated
-
 
 def refresh_conversations(
-    session: Session, driver: Driver, new_messages: list[NewMessage],
-    states: dict[int, dict[str, Any]], now: datetime, due_clock: DueClock | None,
+    session: Session, driver: Driver, new_messages: list[NewMessage], threading: Threading,
+    now: datetime, due_clock: DueClock | None,
 ) -> dict[int, datetime]:
     """Fold the new messages into each conversation's timestamps, status and due time;
     return the conversations this reopened, with the time of the inbound message that
@@ -142,37 +204,60 @@ def refresh_conversations(
     Computed here from the stored values, in one UPDATE per page; a conversation whose
     first inbound moves earlier than an outbound already stored gets its timestamps
     recomputed in SQL afterwards, since its first response may be a message this page did
-    not bring, and its due time after that.
+    not bring, and its due time after that. The conversations the page opened were
+    inserted folded (`thread_items`): only one missing some of its messages is folded
+    again, from no state, and its due time rewritten even where it now has none.
     """
     by_conversation: dict[int, list[NewMessage]] = {}
     for message in new_messages:
         by_conversation.setdefault(message.conversation_id, []).append(message)
-    unread = sorted(set(by_conversation) - set(states))
+    reopened: dict[int, datetime] = {}
+    refolded = []
+    for conversation_id, opened in threading.opened.items():
+        if len(by_conversation.get(conversation_id, ())) == opened.arrivals:
+            del by_conversation[conversation_id]
+            if opened.reopened_at is not None:
+                reopened[conversation_id] = opened.reopened_at
+        else:
+            by_conversation.setdefault(conversation_id, [])
+            refolded.append(opened.state)
+    states = threading.states
+    unread = sorted(set(by_conversation) - set(states) - set(threading.opened))
     current_states = [states[c] for c in by_conversation if c in states]
     updates: list[tuple[Any, ...]] = []
     recompute: list[int] = []
-    reopened: dict[int, datetime] = {}
-    stamp = driver.time(now)
-    for current in current_states + _current_states(driver, unread):
+    for current in current_states + _current_states(driver, unread) + refolded:
         conversation_id = current["id"]
-        values, exact = _folded(current, by_conversation[conversation_id], now)
-        if current["status"] == Status.RESOLVED != values["status"]:
-            reopened[conversation_id] = min(m.created_at for m in by_conversation[conversation_id]
-                                            if m.direction is Direction.INBOUND)
+        arrived = by_conversation[conversation_id]
+        values, exact = _folded(current, arrived, now)
+        reopened_at = _reopened_at(current, values, arrived)
+        if reopened_at is not None:
+            reopened[conversation_id] = reopened_at
         clock = None
         if not exact:
             recompute.append(conversation_id)
         elif due_clock is not None:
             clock = due_clock(conversation_id, values["opened_at"], current["sla_started_at"],
-                              reopened.get(conversation_id))
+                              reopened_at)
         updates.append((*(driver.time(values[name]) for name in _TIMESTAMPS),
-                        str(values["status"]), driver.time(values["resolved_at"]), stamp,
+                        str(values["status"]), driver.time(values["resolved_at"]),
+                        driver.time(now),
                         *(driver.time(moment) for moment in clock or (None, None)),
                         conversation_id))
-    driver.update("conversation", _FOLD, updates)
+    folded = len(updates) - len(refolded)
+    driver.update("conversation", _FOLD, updates[:folded])
+    driver.update("conversation", _REFOLD, updates[folded:])
     if recompute:
         _recompute(session, driver, recompute, now, due_clock, reopened)
     return reopened
+
+
+def _reopened_at(current: dict[str, Any], values: dict[str, Any],
+                 arrived: Sequence[Arrival | NewMessage | InboundItem]) -> datetime | None:
+    """The time of the inbound message that reopened a resolved conversation, if one did."""
+    if not current["status"] == Status.RESOLVED != values["status"]:
+        return None
+    return min(m.created_at for m in arrived if m.direction is Direction.INBOUND)
 
 
 _FOLD = (
@@ -183,6 +268,9 @@ _FOLD = (
       for name in ("sla_started_at", "first_response_due_at")),
 )
 """The fold's UPDATE (`Driver.update`); a NULL clock leaves the stored one."""
+_REFOLD = (*_FOLD[:-2], *((name, "timestamptz", "{value}")
+                          for name in ("sla_started_at", "first_response_due_at")))
+"""The same for a conversation the page opened and folded again: its INSERT's clock goes."""
 
 
 def _recompute(
@@ -232,7 +320,7 @@ def _state(driver: Driver, row: Sequence[Any]) -> dict[str, Any]:
 
 
 def _folded(
-    current: dict[str, Any], new: list[NewMessage], now: datetime
+    current: dict[str, Any], new: Sequence[Arrival | NewMessage], now: datetime
 ) -> tuple[dict[str, Any], bool]:
     """The conversation's new values, and whether its timestamps are exact without SQL.
 
@@ -255,7 +343,8 @@ def _folded(
     exact = opened == current["opened_at"] or current["last_outbound_at"] is None
     first_response = current["first_response_at"]
     if opened is not None and last_answer is not None and last_answer >= opened:
-        earliest_answer = min(m.created_at for m in new if m.is_answer and m.created_at >= opened)
+        earliest_answer = min(m.created_at for m in new if m.direction is Direction.OUTBOUND
+                              and not m.automated and m.created_at >= opened)
         first_response = _earliest(first_response, earliest_answer)
     status, resolved_at = current["status"], current["resolved_at"]
     if first_in is not None and status == Status.RESOLVED:

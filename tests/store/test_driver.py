@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 
 from connectors.base import Channel, PullPage
 from socialdesk.clock import system_clock
-from socialdesk.store.driver import Driver, sqlite_time
+from socialdesk.store.driver import Driver, json_text, sqlite_time
 from socialdesk.store.ingest import ensure_account, ingest_page
 from socialdesk.store.models import Contact, Conversation, Message
 from socialdesk.store.tables import MESSAGE
@@ -33,6 +34,17 @@ def test_sqlite_times_are_written_as_sqlalchemy_writes_them(instant: datetime) -
     """SQLite compares times as text: one character of difference and `<` lies."""
     assert _SQLALCHEMY_SQLITE_TIME is not None
     assert sqlite_time(instant) == _SQLALCHEMY_SQLITE_TIME(instant)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20)
+
+
+@given(json_values)
+def test_json_is_written_as_sqlalchemy_writes_it(value: object) -> None:
+    """The ORM's JSON type writes `json.dumps(value)`; the driver's encoder is made once."""
+    assert json_text(value) == json.dumps(value)
 
 
 def test_a_naive_time_is_refused_as_sqlmodel_refuses_it() -> None:

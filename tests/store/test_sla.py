@@ -18,6 +18,7 @@ from socialdesk.rules_config import HoursSettings
 from socialdesk.scheduler import DeskScheduler
 from socialdesk.service.hours import BusinessHours
 from socialdesk.service.sla import DueClock, fill_missing_due_times, overdue_conversations
+from socialdesk.store import ingest as ingest_module
 from socialdesk.store.ingest import IngestReport, ensure_account, ingest_page
 from socialdesk.store.models import Conversation, Status
 from tests.support import T0, item
@@ -76,6 +77,9 @@ def test_an_older_message_arriving_after_our_answer_moves_the_due_time_earlier(
 def test_a_page_and_its_due_times_are_stored_together_or_not_at_all(store: Engine) -> None:
     class BrokenClock(DueClock):
         def __call__(self, *_args: Any) -> tuple[datetime, datetime] | None:
+            raise RuntimeError("hours unreadable")
+
+        def opening(self, *_args: Any) -> tuple[datetime, datetime] | None:
             raise RuntimeError("hours unreadable")
 
     with pytest.raises(RuntimeError):
@@ -157,3 +161,45 @@ def test_the_sla_check_of_run_logs_one_summary_line_at_start_and_when_the_set_ch
         f"SLA: 3 conversations past their SLA: #{first}, #{second}, #{third}",
         f"SLA: 2 conversations past their SLA: #{first}, #{third}",
     ]
+
+
+def test_a_conversation_our_echo_opens_and_a_customer_reopens_in_one_page_counts_from_them(
+    store: Engine,
+) -> None:
+    """A conversation a page opens is inserted already folded and timed: here as a resolved
+    one (our echo) that the customer's message right after reopened."""
+    report = store_page(store,
+                        item("a1", channel=Channel.DM, thread_key="t", minutes=0,
+                             author="brand", direction=Direction.OUTBOUND),
+                        item("d1", channel=Channel.DM, thread_key="t", minutes=10))
+    opened = conversation(store, "t")
+    assert report.reopened_at == {opened.id: T0 + timedelta(minutes=10)}
+    assert opened.status == Status.OPEN.value and opened.opened_at == T0 + timedelta(minutes=10)
+    assert opened.sla_started_at == T0 + timedelta(minutes=10)
+    assert opened.first_response_due_at == T0 + timedelta(minutes=10 + SLA)
+
+
+def test_a_message_another_process_stored_meanwhile_leaves_the_opened_conversation(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the page's lookups and its INSERT another process stores the customer's
+    message (threaded elsewhere): the conversation the page opens was inserted folded with
+    it and timed from it, and is folded again from our answer alone, without a due time."""
+    real_link_contacts = ingest_module.link_contacts
+
+    def racing(*args: Any) -> dict[str, int]:
+        monkeypatch.setattr(ingest_module, "link_contacts", real_link_contacts)
+        store_page(store, item("d1", channel=Channel.DM, thread_key="elsewhere", minutes=0))
+        return real_link_contacts(*args)
+
+    monkeypatch.setattr(ingest_module, "link_contacts", racing)
+    report = store_page(store,
+                        item("d1", channel=Channel.DM, thread_key="t", minutes=0),
+                        item("a1", channel=Channel.DM, thread_key="t", minutes=10,
+                             author="brand", direction=Direction.OUTBOUND))
+    assert report.duplicates == 1 and len(report.new_message_ids) == 1
+    opened = conversation(store, "t")
+    assert opened.status == Status.NEW.value and opened.opened_at is None
+    assert opened.first_response_at is None and opened.last_inbound_at is None
+    assert opened.last_outbound_at == opened.last_message_at == T0 + timedelta(minutes=10)
+    assert opened.sla_started_at is None and opened.first_response_due_at is None
