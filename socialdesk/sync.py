@@ -46,6 +46,8 @@ from socialdesk.store import lease, quarantine
 from socialdesk.store.detection_scan import adopt_fingerprint
 from socialdesk.store.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
 from socialdesk.store.models import Account, Health
+from socialdesk.store.page_spans import PageScanner, PrescannedPage
+from socialdesk.store.page_writer import PageWriter
 from socialdesk.store.stream_state import (
     cursor_row,
     record_stream_failure,
@@ -154,6 +156,11 @@ class SyncContext:
     def find_spans(self) -> FindSpans:
         """Ingest's personal-data finder, built once for the whole pass."""
         return spans_finder(self.detector)
+
+    @functools.cached_property
+    def scanner(self) -> PageScanner:
+        """The finder the walking thread runs on each page before the writer stores it."""
+        return PageScanner(self.find_spans, self.detector.reads_context)
 
 
 def sync_accounts(
@@ -308,29 +315,62 @@ def _walk(
     lease_name: str,
     rules: _DueRules,
 ) -> None:
-    for page in pages:
-        if not lease.acquire(context.engine, lease_name, context.owner):
-            raise AccountSyncError(account.name, "lost the sync lease to another process")
-        report = ingest_page(session, account, page, now=context.clock(),
-                             find_spans=context.find_spans, due_clock=rules.due_clock)
+    """Fetch, parse and scan each page in this thread while the writer stores the one before
+    (`socialdesk.store.page_writer`); count each stored page, and tell `on_page`, here.
+    The walk's own session rests meanwhile, its read transaction ended."""
+    session.commit()
+    store = functools.partial(_store_page, context, account, lease_name, rules)
+    with PageWriter(context.engine, store) as writer:
+        try:
+            for page in pages:
+                _stored(context, account, result, writer.put(context.scanner.prescan(page)))
+                if page.rate_limit is not None and pacing.budget_spent(page.rate_limit):
+                    _stop_before_refusal(result, pages, page.rate_limit)
+                    return
+                if context.stop.is_set():
+                    return
+        finally:  # a connector's error too leaves every page fetched stored
+            _stored(context, account, result, writer.finish())
+
+
+def _store_page(
+    context: SyncContext,
+    account: Account,
+    lease_name: str,
+    rules: _DueRules,
+    session: Session,
+    scanned: PrescannedPage,
+) -> IngestReport:
+    """The writer's work for one page, in its thread and session: no page is stored once
+    another process holds the account."""
+    if not lease.acquire(context.engine, lease_name, context.owner):
+        raise AccountSyncError(account.name, "lost the sync lease to another process")
+    return ingest_page(session, account, scanned.page, now=context.clock(),
+                       find_spans=scanned.find_spans, due_clock=rules.due_clock)
+
+
+def _stored(
+    context: SyncContext,
+    account: Account,
+    result: StreamResult,
+    stored: list[tuple[PrescannedPage, IngestReport]],
+) -> None:
+    for scanned, report in stored:
+        page = scanned.page
         _count(result, report, page.warnings)
         result.pages += 1
         result.budget = page.rate_limit or result.budget
         if context.on_page:
             context.on_page(account.name, page.stream, len(page.items))
-        if pacing.budget_spent(page.rate_limit):
-            _stop_before_refusal(result, pages)
-            return
-        if context.stop.is_set():
-            return
 
 
-def _stop_before_refusal(result: StreamResult, pages: Iterable[PullPage]) -> None:
+def _stop_before_refusal(
+    result: StreamResult, pages: Iterable[PullPage], budget: RateLimitStatus
+) -> None:
     """The page's headers say nothing is left: the next request would be a 429, so the walk
     stops here, as after a crash, and resumes from this page's cursor after the reset."""
-    assert result.budget is not None
     result.deferred = result.deferred or "rate-limit budget spent"
-    result.rate_limited_until = pacing.spent_until(result.budget)
+    result.rate_limited_until = pacing.spent_until(budget)
     close = getattr(pages, "close", None)
     if close is not None:
         close()
