@@ -33,8 +33,10 @@ class PageScanner:
     def prescan(self, page: PullPage) -> PrescannedPage:
         """Each distinct text of the page scanned once, without a context. Items the store
         will find already stored are scanned too: which they are is the store's to know."""
-        spans = {item.text: self.find_spans(item.text, None)
-                 for item in page.items if item.text}
+        spans: dict[str, list[Span]] = {}
+        for item in page.items:
+            if item.text and item.text not in spans:
+                spans[item.text] = self.find_spans(item.text, None)
         return PrescannedPage(page, self, spans)
 
 
