@@ -47,7 +47,7 @@ from socialdesk.store.detection_scan import adopt_fingerprint
 from socialdesk.store.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
 from socialdesk.store.models import Account, Health
 from socialdesk.store.page_spans import PageScanner, PrescannedPage
-from socialdesk.store.page_writer import PageWriter
+from socialdesk.store.page_writer import store_pages
 from socialdesk.store.stream_state import (
     cursor_row,
     record_stream_failure,
@@ -319,18 +319,16 @@ def _walk(
     (`socialdesk.store.page_writer`); count each stored page, and tell `on_page`, here.
     The walk's own session rests meanwhile, its read transaction ended."""
     session.commit()
-    store = functools.partial(_store_page, context, account, lease_name, rules)
-    with PageWriter(context.engine, store) as writer:
-        try:
-            for page in pages:
-                _stored(context, account, result, writer.put(context.scanner.prescan(page)))
-                if page.rate_limit is not None and pacing.budget_spent(page.rate_limit):
-                    _stop_before_refusal(result, pages, page.rate_limit)
-                    return
-                if context.stop.is_set():
-                    return
-        finally:  # a connector's error too leaves every page fetched stored
-            _stored(context, account, result, writer.finish())
+
+    def go_on(page: PullPage) -> bool:
+        if page.rate_limit is not None and pacing.budget_spent(page.rate_limit):
+            _stop_before_refusal(result, pages, page.rate_limit)
+            return False
+        return not context.stop.is_set()
+
+    store_pages(context.engine, pages, context.scanner.prescan,
+                functools.partial(_store_page, context, account, lease_name, rules),
+                functools.partial(_stored, context, account, result), go_on)
 
 
 def _store_page(

@@ -24,18 +24,41 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+Page = TypeVar("Page")
 Job = TypeVar("Job")
 Report = TypeVar("Report")
 
 AHEAD = 1
 """Pages waiting in the hand-off besides the one being stored."""
+
+
+def store_pages(
+    engine: Engine,
+    pages: Iterable[Page],
+    prepare: Callable[[Page], Job],
+    store: Callable[[Session, Job], Report],
+    stored: Callable[[list[tuple[Job, Report]]], None],
+    go_on: Callable[[Page], bool] = lambda _page: True,
+) -> None:
+    """The walk: `prepare` each page in this thread and hand it to a `PageWriter` that
+    `store`s it in its own; `stored` (here) gets the pages stored, in order, as they are;
+    the walk stops after a page `go_on` refuses. On any error, the pages handed off are
+    stored (and told) before it goes on, unless the writer's own error stopped it."""
+    with PageWriter(engine, store) as writer:
+        try:
+            for page in pages:
+                stored(writer.put(prepare(page)))
+                if not go_on(page):
+                    return
+        finally:
+            stored(writer.finish())
 
 
 class PageWriter(Generic[Job, Report]):
