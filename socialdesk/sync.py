@@ -1,7 +1,8 @@
 """One pass over the accounts: pull -> ingest -> guard -> send. Used by `sync`, `run`, the TUI.
 
 Each account is pulled under its lease, so overlapping runs never pull the same account
-at once; each page is stored with its cursor and its personal-data marks, so a crash
+at once; each page is stored with its cursor and its personal-data marks (by a writer
+thread, while the walk fetches the next page: `socialdesk.store.page_writer`), so a crash
 mid-walk loses and doubles nothing and leaves nothing unguarded: the guard then takes
 every message still `undecided`, whichever pass stored it. One account failing never
 stops the others.
@@ -57,7 +58,8 @@ from socialdesk.store.stream_state import (
 log = logging.getLogger(__name__)
 
 PageCallback = Callable[[str, str, int], None]
-"""Called after each stored page with (account, stream, items on the page)."""
+"""Called after each stored page with (account, stream, items on the page), in the thread
+that called the sync (the writer's pages are told there, in order)."""
 
 
 @dataclass
