@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.pool import SingletonThreadPool
 from sqlmodel import Session
 
 Page = TypeVar("Page")
@@ -50,7 +51,18 @@ def store_pages(
     """The walk: `prepare` each page in this thread and hand it to a `PageWriter` that
     `store`s it in its own; `stored` (here) gets the pages stored, in order, as they are;
     the walk stops after a page `go_on` refuses. On any error, the pages handed off are
-    stored (and told) before it goes on, unless the writer's own error stopped it."""
+    stored (and told) before it goes on, unless the writer's own error stopped it.
+
+    An in-memory SQLite database has a connection per thread (`SingletonThreadPool`), so
+    another thread would not see it: its pages are stored here, one after the other."""
+    if isinstance(engine.pool, SingletonThreadPool):
+        with Session(engine, expire_on_commit=False) as session:
+            for page in pages:
+                job = prepare(page)
+                stored([(job, store(session, job))])
+                if not go_on(page):
+                    return
+        return
     with PageWriter(engine, store) as writer:
         try:
             for page in pages:

@@ -33,6 +33,7 @@ from socialdesk.errors import AccountSyncError
 from socialdesk.sandbox import sandbox_config_text
 from socialdesk.service.hours import hours_for
 from socialdesk.store import lease
+from socialdesk.store.db import open_store
 from socialdesk.store.ingest import IngestReport, ensure_account, ingest_page
 from socialdesk.store.models import Message, SyncCursor
 from socialdesk.store.page_spans import PageScanner
@@ -313,3 +314,16 @@ def test_the_writer_stores_in_the_order_handed_off_in_one_thread_of_its_own(
     assert stored == [(job, job * 10) for job in range(20)]
     assert len(threads) == 1 and threading.get_ident() not in threads
     assert writer_threads() == []
+
+
+def test_an_in_memory_database_is_stored_in_the_walks_own_thread() -> None:
+    """`sqlite://` gives each thread a database of its own: a writer thread would store
+    the pages where nobody reads them (or fail on tables it lacks)."""
+    memory = open_store("sqlite://")
+    try:
+        result = walk(memory, lambda: (page(n) for n in range(1, 4)))
+        assert result.error is None and result.pages == 3
+        assert stored_ids(memory) == ids_of(1, 2, 3)
+        assert stored_cursor(memory).cursor == "cursor-3"
+    finally:
+        memory.dispose()
