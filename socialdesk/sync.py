@@ -1,7 +1,8 @@
 """One pass over the accounts: pull -> ingest -> guard -> send. Used by `sync`, `run`, the TUI.
 
 Each account is pulled under its lease, so overlapping runs never pull the same account
-at once; each page is stored with its cursor and its personal-data marks, so a crash
+at once; each page is stored with its cursor and its personal-data marks (by a writer
+thread, while the walk fetches the next page: `socialdesk.store.page_writer`), so a crash
 mid-walk loses and doubles nothing and leaves nothing unguarded: the guard then takes
 every message still `undecided`, whichever pass stored it. One account failing never
 stops the others.
@@ -46,6 +47,8 @@ from socialdesk.store import lease, quarantine
 from socialdesk.store.detection_scan import adopt_fingerprint
 from socialdesk.store.ingest import FindSpans, IngestReport, Span, ensure_account, ingest_page
 from socialdesk.store.models import Account, Health
+from socialdesk.store.page_spans import PageScanner, PrescannedPage
+from socialdesk.store.page_writer import store_pages
 from socialdesk.store.stream_state import (
     cursor_row,
     record_stream_failure,
@@ -55,7 +58,8 @@ from socialdesk.store.stream_state import (
 log = logging.getLogger(__name__)
 
 PageCallback = Callable[[str, str, int], None]
-"""Called after each stored page with (account, stream, items on the page)."""
+"""Called after each stored page with (account, stream, items on the page), in the thread
+that called the sync (the writer's pages are told there, in order)."""
 
 
 @dataclass
@@ -154,6 +158,11 @@ class SyncContext:
     def find_spans(self) -> FindSpans:
         """Ingest's personal-data finder, built once for the whole pass."""
         return spans_finder(self.detector)
+
+    @functools.cached_property
+    def scanner(self) -> PageScanner:
+        """The finder the walking thread runs on each page before the writer stores it."""
+        return PageScanner(self.find_spans, self.detector.reads_context)
 
 
 def sync_accounts(
@@ -308,29 +317,60 @@ def _walk(
     lease_name: str,
     rules: _DueRules,
 ) -> None:
-    for page in pages:
-        if not lease.acquire(context.engine, lease_name, context.owner):
-            raise AccountSyncError(account.name, "lost the sync lease to another process")
-        report = ingest_page(session, account, page, now=context.clock(),
-                             find_spans=context.find_spans, due_clock=rules.due_clock)
+    """Fetch, parse and scan each page in this thread while the writer stores the one before
+    (`socialdesk.store.page_writer`); count each stored page, and tell `on_page`, here.
+    The walk's own session rests meanwhile, its read transaction ended."""
+    session.commit()
+
+    def go_on(page: PullPage) -> bool:
+        if page.rate_limit is not None and pacing.budget_spent(page.rate_limit):
+            _stop_before_refusal(result, pages, page.rate_limit)
+            return False
+        return not context.stop.is_set()
+
+    store_pages(context.engine, pages, context.scanner.prescan,
+                functools.partial(_store_page, context, account, lease_name, rules),
+                functools.partial(_stored, context, account, result), go_on)
+
+
+def _store_page(
+    context: SyncContext,
+    account: Account,
+    lease_name: str,
+    rules: _DueRules,
+    session: Session,
+    scanned: PrescannedPage,
+) -> IngestReport:
+    """The writer's work for one page, in its thread and session: no page is stored once
+    another process holds the account."""
+    if not lease.acquire(context.engine, lease_name, context.owner):
+        raise AccountSyncError(account.name, "lost the sync lease to another process")
+    return ingest_page(session, account, scanned.page, now=context.clock(),
+                       find_spans=scanned.find_spans, due_clock=rules.due_clock)
+
+
+def _stored(
+    context: SyncContext,
+    account: Account,
+    result: StreamResult,
+    stored: list[tuple[PrescannedPage, IngestReport]],
+) -> None:
+    for scanned, report in stored:
+        page = scanned.page
         _count(result, report, page.warnings)
         result.pages += 1
         result.budget = page.rate_limit or result.budget
         if context.on_page:
             context.on_page(account.name, page.stream, len(page.items))
-        if pacing.budget_spent(page.rate_limit):
-            _stop_before_refusal(result, pages)
-            return
-        if context.stop.is_set():
-            return
 
 
-def _stop_before_refusal(result: StreamResult, pages: Iterable[PullPage]) -> None:
+def _stop_before_refusal(
+    result: StreamResult, pages: Iterable[PullPage], budget: RateLimitStatus
+) -> None:
     """The page's headers say nothing is left: the next request would be a 429, so the walk
     stops here, as after a crash, and resumes from this page's cursor after the reset."""
-    assert result.budget is not None
     result.deferred = result.deferred or "rate-limit budget spent"
-    result.rate_limited_until = pacing.spent_until(result.budget)
+    result.rate_limited_until = pacing.spent_until(budget)
     close = getattr(pages, "close", None)
     if close is not None:
         close()

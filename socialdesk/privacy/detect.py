@@ -148,6 +148,14 @@ class Detector:
             Entity(c.type, c.start, c.end, text[c.start:c.end]) for c in _resolve(candidates)
         ]
 
+    @staticmethod
+    def reads_context(context: str | None) -> bool:
+        """Whether `scan(text, context)` may find other spans than `scan(text)`: only a brand
+        message asking for a code changes what a reply holds. So spans found without the
+        context (before the store knows the thread: `socialdesk.store.page_spans`) stand
+        for every message but the replies to such a question."""
+        return bool(context and asked_kinds(context))
+
     # -- candidate generation -----------------------------------------------------------
 
     def _candidates(self, text: str, asked: Collection[str]) -> list[Candidate]:
