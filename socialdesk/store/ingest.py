@@ -128,7 +128,8 @@ def _store_page(
             contact_ids = link_contacts(driver, page_authors(fresh), lookups.handles(), now)
             states: dict[int, dict[str, Any]] = {}
             conversation_ids = thread_items(driver, account.id, fresh, contact_ids, stored,
-                                            lookups.threads(), states, now)
+                                            lookups.threads(), states, now,
+                                            automated=marking.automated, due_clock=due_clock)
             new_rows = insert_messages(driver, account.id, fresh, conversation_ids, marking)
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)

@@ -1,40 +1,49 @@
 """Threads a page's new items into conversations and folds them into each one's state.
 
 An item joins its parent's conversation, else its thread's; a thread seen for the first
-time opens a conversation. After the insert, the new messages move each conversation's
-timestamps and status (reopen on a new inbound, `open` on a first answer), computed from
-the stored values: one lookup, one multi-row INSERT and one UPDATE statement per page.
+time opens a conversation (`socialdesk.store.opened_conversations`). After the insert, the
+new messages move each conversation's timestamps and status (reopen on a new inbound,
+`open` on a first answer), computed from the stored values (`socialdesk.store.
+conversation_fold`): one lookup, one multi-row INSERT and one UPDATE statement per page;
+on PostgreSQL the conversations the page opened are inserted folded and need no UPDATE.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from connectors.base import Direction, InboundItem
 from socialdesk.store.bulk import chunks
+from socialdesk.store.conversation_fold import (
+    TIMES,
+    TIMESTAMPS,
+    DueClock,
+    NewMessage,
+    folded,
+    opened_state,
+    reopened_at,
+)
 from socialdesk.store.driver import Driver, Query
 from socialdesk.store.models import Status
+from socialdesk.store.opened_conversations import (
+    Opening,
+    open_conversations,
+    open_folded,
+    unfolded,
+)
 from socialdesk.store.tables import CONVERSATION, MESSAGE
 
 _Pending = tuple[str, str]
 """("new", thread_key): a conversation this page opens, created in bulk afterwards."""
 
-DueClock = Callable[[int, datetime | None, datetime | None, datetime | None],
-                    tuple[datetime, datetime] | None]
-"""A conversation's first-response clock as a page leaves it: given its id, `opened_at`,
-stored `sla_started_at` and the time of the inbound message that reopened it (if one did),
-the new `(sla_started_at, first_response_due_at)`, or None to leave both. Business hours
-are the service layer's (`socialdesk.service.sla.DueClock`); the store only asks."""
+__all__ = ["DueClock", "NewMessage", "refresh_conversations", "thread_items", "thread_lookups"]
 
-_TIMESTAMPS = ("opened_at", "first_response_at", "last_inbound_at", "last_outbound_at",
-               "last_message_at")
-_TIMES = ("resolved_at", *_TIMESTAMPS, "sla_started_at")
-_STATE_COLUMNS = ", ".join(("id", "status", *_TIMES))
+_STATE_COLUMNS = ", ".join(("id", "status", *TIMES))
 
 THREAD_CONVERSATIONS = (f"SELECT thread_key, {_STATE_COLUMNS} FROM conversation "
                         "WHERE account_id = {mark} AND thread_key {any_of}")
@@ -50,12 +59,17 @@ def thread_items(
     threads: Iterable[tuple[Any, ...]],
     states: dict[int, dict[str, Any]],
     now: datetime,
+    *,
+    automated: bool = False,
+    due_clock: DueClock | None = None,
 ) -> dict[str, int]:
     """external_id -> conversation id: join the parent's conversation, else the thread's.
 
     `threads` are the rows of `thread_lookups`. Fills `states` with the stored state of
     the conversations it read or opened, so the fold after the insert need not read them
-    again.
+    again. On PostgreSQL the conversations the page opens are inserted already folded
+    (`socialdesk.store.opened_conversations.open_folded`); `automated` and `due_clock`
+    are the page's, as `refresh_conversations` gets them.
     """
     by_thread: dict[str, int | _Pending] = {}
     for row in threads:
@@ -74,12 +88,18 @@ def thread_items(
             by_thread[item.thread_key] = conversation
             openers[item.thread_key] = item
         assigned[item.external_id] = conversation
-    opened = _open_conversations(driver, account_id, list(openers.values()), contact_ids, now)
-    for thread_key, conversation_id in opened.items():
-        status = (Status.NEW if openers[thread_key].direction is Direction.INBOUND
-                  else Status.RESOLVED)
-        states[conversation_id] = {"id": conversation_id, "status": status.value,
-                                   **dict.fromkeys(_TIMES)}
+    if driver.postgres:
+        members: dict[str, list[InboundItem]] = {}
+        for item in items:
+            if assigned[item.external_id] == ("new", item.thread_key):
+                members.setdefault(item.thread_key, []).append(item)
+        opened = open_folded(driver, account_id, openers, members, contact_ids, states,
+                              Opening(now, automated, due_clock))
+    else:
+        opened = open_conversations(driver, account_id, list(openers.values()), contact_ids,
+                                     now)
+        for thread_key, conversation_id in opened.items():
+            states[conversation_id] = opened_state(conversation_id, openers[thread_key])
     return {key: value if isinstance(value, int) else opened[value[1]]
             for key, value in assigned.items()}
 
@@ -88,47 +108,6 @@ def thread_lookups(driver: Driver, account_id: int, items: list[InboundItem]) ->
     """The queries that find the conversations of the items' threads (for `thread_items`)."""
     return driver.lookups(THREAD_CONVERSATIONS, account_id,
                           sorted({item.thread_key for item in items}))
-
-
-def _open_conversations(
-    driver: Driver, account_id: int, openers: list[InboundItem], contact_ids: dict[str, int],
-    now: datetime,
-) -> dict[str, int]:
-    """thread_key -> new conversation id. A thread our own echo started is not new work."""
-    if not openers:
-        return {}
-    stamp = driver.time(now)
-    rows = []
-    for item in openers:
-        inbound = item.direction is Direction.INBOUND
-        rows.append((
-            account_id, item.channel.value, item.channel.visibility.value, item.thread_key,
-            contact_ids.get(item.author_id or "") if inbound else None,
-            (Status.NEW if inbound else Status.RESOLVED).value, stamp, stamp,
-        ))
-    return {thread_key: int(new_id) for thread_key, new_id in
-            driver.insert("conversation", _OPENED_COLUMNS, rows, "RETURNING thread_key, id")}
-
-
-_OPENED_COLUMNS = (
-    ("account_id", "integer"), ("channel", "text"), ("visibility", "text"),
-    ("thread_key", "text"), ("contact_id", "integer"), ("status", "text"),
-    ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
-)
-
-
-class NewMessage(NamedTuple):
-    """A message a page really added (a tuple: a page makes hundreds)."""
-
-    id: int
-    conversation_id: int
-    direction: Direction
-    created_at: datetime
-    automated: bool
-
-    @property
-    def is_answer(self) -> bool:
-        return self.direction is Direction.OUTBOUND and not self.automated
 
 
 def refresh_conversations(
@@ -147,25 +126,27 @@ def refresh_conversations(
     by_conversation: dict[int, list[NewMessage]] = {}
     for message in new_messages:
         by_conversation.setdefault(message.conversation_id, []).append(message)
+    reopened: dict[int, datetime] = {}
+    states = unfolded(driver, states, by_conversation, reopened)
     unread = sorted(set(by_conversation) - set(states))
     current_states = [states[c] for c in by_conversation if c in states]
     updates: list[tuple[Any, ...]] = []
     recompute: list[int] = []
-    reopened: dict[int, datetime] = {}
     stamp = driver.time(now)
     for current in current_states + _current_states(driver, unread):
         conversation_id = current["id"]
-        values, exact = _folded(current, by_conversation[conversation_id], now)
-        if current["status"] == Status.RESOLVED != values["status"]:
-            reopened[conversation_id] = min(m.created_at for m in by_conversation[conversation_id]
-                                            if m.direction is Direction.INBOUND)
+        messages = by_conversation[conversation_id]
+        values, exact = folded(current, messages, now)
+        reopening = reopened_at(current, values, messages)
+        if reopening is not None:
+            reopened[conversation_id] = reopening
         clock = None
         if not exact:
             recompute.append(conversation_id)
         elif due_clock is not None:
             clock = due_clock(conversation_id, values["opened_at"], current["sla_started_at"],
                               reopened.get(conversation_id))
-        updates.append((*(driver.time(values[name]) for name in _TIMESTAMPS),
+        updates.append((*(driver.time(values[name]) for name in TIMESTAMPS),
                         str(values["status"]), driver.time(values["resolved_at"]), stamp,
                         *(driver.time(moment) for moment in clock or (None, None)),
                         conversation_id))
@@ -176,7 +157,7 @@ def refresh_conversations(
 
 
 _FOLD = (
-    *((name, "timestamptz", "{value}") for name in _TIMESTAMPS),
+    *((name, "timestamptz", "{value}") for name in TIMESTAMPS),
     ("status", "text", "{value}"), ("resolved_at", "timestamptz", "{value}"),
     ("updated_at", "timestamptz", "{value}"),
     *((name, "timestamptz", f"COALESCE({{value}}, {name})")
@@ -226,66 +207,9 @@ def _current_states(driver: Driver, conversation_ids: list[int]) -> list[dict[st
 def _state(driver: Driver, row: Sequence[Any]) -> dict[str, Any]:
     """A conversation's stored state from its `_STATE_COLUMNS`, times as aware UTC."""
     state: dict[str, Any] = {"id": int(row[0]), "status": row[1]}
-    for name, value in zip(_TIMES, row[2:], strict=True):
+    for name, value in zip(TIMES, row[2:], strict=True):
         state[name] = driver.read_time(value)
     return state
-
-
-def _folded(
-    current: dict[str, Any], new: list[NewMessage], now: datetime
-) -> tuple[dict[str, Any], bool]:
-    """The conversation's new values, and whether its timestamps are exact without SQL.
-
-    A new inbound message reopens a resolved conversation; an answer seen on the platform
-    (our echo after the first inbound) moves a new one to open. One pass over the page's
-    messages: this runs for every conversation of every page.
-    """
-    first_in = last_in = first_answer = last_answer = None
-    last = current["last_message_at"]
-    for message in new:
-        at = message.created_at
-        if message.direction is Direction.INBOUND:
-            first_in = at if first_in is None or at < first_in else first_in
-            last_in = at if last_in is None or at > last_in else last_in
-        elif not message.automated:
-            first_answer = at if first_answer is None or at < first_answer else first_answer
-            last_answer = at if last_answer is None or at > last_answer else last_answer
-        last = at if last is None or at > last else last
-    opened = _earliest(current["opened_at"], first_in)
-    exact = opened == current["opened_at"] or current["last_outbound_at"] is None
-    first_response = current["first_response_at"]
-    if opened is not None and last_answer is not None and last_answer >= opened:
-        earliest_answer = min(m.created_at for m in new if m.is_answer and m.created_at >= opened)
-        first_response = _earliest(first_response, earliest_answer)
-    status, resolved_at = current["status"], current["resolved_at"]
-    if first_in is not None and status == Status.RESOLVED:
-        status, resolved_at = Status.OPEN, None
-    elif status == Status.NEW and first_response is not None:
-        status = Status.OPEN
-    values = {
-        "conversation_id": current["id"],
-        "opened_at": opened,
-        "first_response_at": first_response,
-        "last_inbound_at": _latest(current["last_inbound_at"], last_in),
-        "last_outbound_at": _latest(current["last_outbound_at"], last_answer),
-        "last_message_at": last,
-        "status": status,
-        "resolved_at": resolved_at,
-        "updated_at": now,
-    }
-    return values, exact
-
-
-def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
-    if first is None or (second is not None and second < first):
-        return second
-    return first
-
-
-def _latest(first: datetime | None, second: datetime | None) -> datetime | None:
-    if first is None or (second is not None and second > first):
-        return second
-    return first
 
 
 def _timestamps_update(conversation_ids: Sequence[int], now: datetime) -> Any:
