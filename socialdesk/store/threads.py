@@ -90,9 +90,10 @@ def thread_items(
         assigned[item.external_id] = conversation
     if driver.postgres:
         members: dict[str, list[InboundItem]] = {}
-        for item in items:
-            if assigned[item.external_id] == ("new", item.thread_key):
-                members.setdefault(item.thread_key, []).append(item)
+        for item in items:  # an item joins a new conversation by its thread or its parent
+            conversation = assigned[item.external_id]
+            if not isinstance(conversation, int):
+                members.setdefault(conversation[1], []).append(item)
         opened = open_folded(driver, account_id, openers, members, contact_ids, states,
                               Opening(now, automated, due_clock))
     else:

@@ -60,12 +60,14 @@ def test_a_page_that_opens_conversations_updates_none_of_them(
     monkeypatch.setattr(Driver, "later", recording)
     store_page(store, account, dm("1", minutes=0), dm("2", author="9", minutes=5,
                                                       direction=Direction.OUTBOUND),
-               item("3", channel=Channel.DM, thread_key="t2", minutes=7))
+               item("3", channel=Channel.DM, thread_key="t2", minutes=7),
+               item("4", thread_key="t3", parent="3", minutes=9))  # joins t2's, by parent
     assert sent and not [sql for sql in sent if sql.startswith("UPDATE conversation")]
     opened = conversation(store, account, "t1")
     assert opened.status == Status.OPEN
     assert opened.first_response_at == T0 + timedelta(minutes=5)
     assert opened.sla_started_at == T0 and opened.first_response_due_at is not None
+    assert conversation(store, account, "t2").last_inbound_at == T0 + timedelta(minutes=9)
 
 
 def test_an_echo_then_a_customer_in_a_new_thread_reopens_it_in_the_report(
