@@ -113,7 +113,8 @@ def record_sent(
             item = outbound_item(settings, account, row, receipt, now)
             ingest_page(session, account, PullPage(stream="outbox", items=[item]), now=now,
                         find_spans=None,
-                        automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR)
+                        automated=row.requested_by == ACKNOWLEDGEMENT_ACTOR,
+                        refetchable=False)
             link_customer(session, account, row, item.thread_key)
     return load_action(engine, row.id or 0)
 

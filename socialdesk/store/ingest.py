@@ -84,6 +84,7 @@ def ingest_page(
     find_spans: FindSpans | None = None,
     automated: bool = False,
     due_clock: DueClock | None = None,
+    refetchable: bool = True,
 ) -> IngestReport:
     """Store `page` for `account` and commit; nothing is written if anything fails.
 
@@ -96,10 +97,23 @@ def ingest_page(
     page writes (ingested, created, updated). `due_clock` gives the conversations the page
     opened or reopened their first-response due time, in the same UPDATE as their totals
     (`socialdesk.service.sla.DueClock`); None leaves due times alone.
+
+    `refetchable`: the page was pulled from the platform and the next pass can pull it
+    again. On PostgreSQL its commit then does not wait for the WAL to reach the disk
+    (`synchronous_commit = off`, for this transaction only), which cost a page's commit
+    as much as a third of its time (benchmarks/ingest.py). PostgreSQL documents that this
+    creates no inconsistency: if the server itself crashes (not socialdesk), only the last
+    few hundred milliseconds of commits may be lost, whole. The stream's cursor commits in
+    the same transaction, so a lost page is fetched again at the next pass; and any later
+    synchronous commit flushes the earlier WAL too, so nothing acts on a page that could
+    still be lost: the outbox claims an action in a synchronous commit before sending it
+    (`socialdesk.desk.outbox`), the privacy guard's decisions commit synchronously. False
+    for a page whose loss nothing would repair: the outbox's record of a sent action,
+    committed with it (`socialdesk.desk.outbox_state.record_sent`).
     """
     try:
         report = _store_page(session, account, page, Marking(now, automated, find_spans),
-                             due_clock)
+                             due_clock, refetchable)
         session.commit()
     except BaseException:
         session.rollback()
@@ -112,7 +126,7 @@ def ingest_page(
 
 def _store_page(
     session: Session, account: Account, page: PullPage, marking: Marking,
-    due_clock: DueClock | None,
+    due_clock: DueClock | None, refetchable: bool,
 ) -> IngestReport:
     assert account.id is not None
     now = marking.now
@@ -136,8 +150,15 @@ def _store_page(
                                                        now, due_clock)
     report.quarantined = keep_set_aside(session, driver, account, page, now)
     advance_cursor(driver, account, page)
+    if refetchable and driver.postgres:
+        driver.later(NO_WAIT_FOR_DISK)
     driver.send_later()
     return report
+
+
+NO_WAIT_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
+"""A refetchable page's commit on PostgreSQL (`ingest_page`); with the page's last writes,
+in their round trip."""
 
 
 def _unique(items: Iterable[InboundItem]) -> list[InboundItem]:

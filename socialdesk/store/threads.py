@@ -3,10 +3,11 @@
 An item joins its parent's conversation, else its thread's; a thread seen for the first
 time opens a conversation. The new messages move each conversation's timestamps and status
 (reopen on a new inbound, `open` on a first answer), computed from the stored values: one
-lookup, one multi-row INSERT and one UPDATE statement per page. On SQLite a conversation
-the page opens is inserted already folded, due time included: an UPDATE after the INSERT
-rewrote its entries in a dozen indexes, 2 of SQLite's 17 CPU µs per item of a page of new
-threads (benchmarks/ingest.py, the page's statements replayed).
+lookup, one multi-row INSERT and one UPDATE statement per page. A conversation the page
+opens is inserted already folded, due time included: an UPDATE after the INSERT rewrote
+its entries in a dozen indexes, 2 of SQLite's 17 CPU µs per item of a page of new threads
+(benchmarks/ingest.py, the page's statements replayed); on PostgreSQL it also re-ran the
+row's foreign-key checks and notified the desks twice, 27 µs of server CPU a conversation.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ class Threading:
     states: dict[int, dict[str, Any]] = field(default_factory=dict)
     """The stored state of the conversations read, so the fold need not read them again."""
     opened: dict[int, _Opened] = field(default_factory=dict)
-    """On SQLite, the conversations the page opened (inserted folded)."""
+    """The conversations the page opened (inserted folded)."""
     new_ids: set[int] = field(default_factory=set)
-    """The conversations the page opened, on either engine: nothing was stored in them."""
+    """The conversations the page opened: nothing was stored in them."""
 
 
 def thread_items(
@@ -126,15 +127,10 @@ def _open_conversations(
     threading: Threading,
 ) -> dict[str, int]:
     """thread_key -> new conversation id, for the threads in `opening` (the page's items
-    each takes, the first one opened it). A thread our own echo started is not new work.
-
-    On SQLite each is inserted folded with its items and timed (`threading.opened`). On
-    PostgreSQL it is inserted bare and folded by the page's UPDATE with the others
-    (`threading.states`): there the rows an UPDATE leaves behind keep the planner on the
-    thread lookup's index while a store is small (tests/store/test_statistics.py)."""
+    each takes, the first one opened it), each inserted folded with its items and timed
+    (`threading.opened`). A thread our own echo started is not new work."""
     if not opening:
         return {}
-    fold = not driver.postgres
     now, automated = stamp
     created = driver.time(now)
     rows = []
@@ -148,9 +144,6 @@ def _open_conversations(
             **dict.fromkeys(_TIMES)}
         row = (account_id, opener.channel.value, opener.channel.visibility.value, thread_key,
                contact_ids.get(opener.author_id or "") if inbound else None)
-        if not fold:
-            rows.append((*row, state["status"], created, created))
-            continue
         values, _exact = _folded(
             state, [Arrival(item.direction, item.created_at, automated) for item in items], now)
         reopened_at = _reopened_at(state, values, items)
@@ -159,15 +152,11 @@ def _open_conversations(
         rows.append((*row, str(values["status"]), created, created,
                      *(driver.time(values[name]) for name in _TIMESTAMPS),
                      *(driver.time(moment) for moment in clock or (None, None))))
-    columns = _OPENED_COLUMNS if fold else _OPENED_COLUMNS[:8]
     ids = {thread_key: int(new_id) for thread_key, new_id in
-           driver.insert("conversation", columns, rows, "RETURNING thread_key, id")}
+           driver.insert("conversation", _OPENED_COLUMNS, rows, "RETURNING thread_key, id")}
     threading.new_ids.update(ids.values())
     for thread_key, conversation_id in ids.items():
         states[thread_key]["id"] = conversation_id
-        if not fold:
-            threading.states[conversation_id] = states[thread_key]
-            continue
         one = threading.opened[conversation_id] = opened[thread_key]
         if due_clock is not None:
             due_clock.opened(conversation_id, one.opened_at, one.reopened_at)
