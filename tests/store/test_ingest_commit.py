@@ -26,9 +26,8 @@ SETTINGS = settings_from_mapping({"accounts": [{
     "access_token_secret_env": "A"}]}, source="test")
 
 
-def commit_setting(store: Engine, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> str:
-    """`synchronous_commit` as the page's transaction stands just before its commit."""
-    account = ensure_account(store, "brand-x", "x", now=system_clock())
+def commit_settings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, `synchronous_commit` as each transaction stands just before its commit."""
     seen: list[str] = []
     commit = Session.commit
 
@@ -37,8 +36,15 @@ def commit_setting(store: Engine, monkeypatch: pytest.MonkeyPatch, **kw: Any) ->
             text("SELECT current_setting('synchronous_commit')")).scalar_one())
         commit(session)
 
+    monkeypatch.setattr(Session, "commit", reading)
+    return seen
+
+
+def commit_setting(store: Engine, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> str:
+    """`synchronous_commit` as the page's transaction stands just before its commit."""
+    account = ensure_account(store, "brand-x", "x", now=system_clock())
     with Session(store) as session:
-        monkeypatch.setattr(Session, "commit", reading)
+        seen = commit_settings(monkeypatch)
         ingest_page(session, account, PullPage("mentions", [item("1")], cursor="1"),
                     now=system_clock(), **kw)
         monkeypatch.undo()
@@ -77,15 +83,7 @@ def test_the_record_of_a_sent_answer_commits_to_disk(
         assert transition(session, queued.id or 0, OutboxState.PENDING, OutboxState.SENDING,
                           system_clock())
         session.commit()
-    seen: list[str] = []
-    commit = Session.commit
-
-    def reading(session: Session) -> None:
-        seen.append(session.connection().execute(
-            text("SELECT current_setting('synchronous_commit')")).scalar_one())
-        commit(session)
-
-    monkeypatch.setattr(Session, "commit", reading)
+    seen = commit_settings(monkeypatch)
     sent = record_sent(store, SETTINGS, load_action(store, queued.id or 0),
                        SendReceipt("900"), (OutboxState.SENDING,), system_clock())
     monkeypatch.undo()

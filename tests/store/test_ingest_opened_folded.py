@@ -98,14 +98,22 @@ def stored_meanwhile(monkeypatch: pytest.MonkeyPatch, store: Engine, other: Acco
     monkeypatch.setattr(ingest_module, "insert_messages", racing)
 
 
-@ON_POSTGRES
-def test_a_message_stored_meanwhile_is_not_folded_into_the_conversation_it_opened(
-    store: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def race_on_the_first_dm(store: Engine, monkeypatch: pytest.MonkeyPatch
+                         ) -> tuple[Account, InboundItem]:
+    """The brand's account and its first DM, which another sync (another account of the
+    same platform) stores while this page is being written."""
     account = ensure_account(store, "brand-x", "x", now=system_clock())
     other = ensure_account(store, "brand-x2", "x", now=system_clock())
     first = dm("1", minutes=0)
     stored_meanwhile(monkeypatch, store, other, dm("1", author="u7", minutes=0))
+    return account, first
+
+
+@ON_POSTGRES
+def test_a_message_stored_meanwhile_is_not_folded_into_the_conversation_it_opened(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, first = race_on_the_first_dm(store, monkeypatch)
     store_page(store, account, first, dm("2", minutes=20))
     opened = conversation(store, account, "t1")
     assert opened.opened_at == opened.last_inbound_at == T0 + timedelta(minutes=20)
@@ -117,10 +125,7 @@ def test_a_message_stored_meanwhile_is_not_folded_into_the_conversation_it_opene
 def test_a_new_conversation_whose_messages_were_all_stored_meanwhile_stays_bare(
     store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account = ensure_account(store, "brand-x", "x", now=system_clock())
-    other = ensure_account(store, "brand-x2", "x", now=system_clock())
-    first = dm("1", minutes=0)
-    stored_meanwhile(monkeypatch, store, other, dm("1", author="u7", minutes=0))
+    account, first = race_on_the_first_dm(store, monkeypatch)
     report = store_page(store, account, first)
     assert report.new_message_ids == [] and report.duplicates == 1
     opened = conversation(store, account, "t1")
