@@ -60,18 +60,19 @@ class DueClock:
     ) -> tuple[datetime, datetime] | None:
         """The conversation's new `(sla_started_at, first_response_due_at)`, or None."""
         start = self._clock_start(conversation_id, opened_at, started, reopened_at)
-        if start is None or start == started:
-            return None
-        return start, self.hours.add_business_minutes(start, self.minutes)
+        return None if start == started else self._due(start)
 
     def opening(
         self, opened_at: datetime | None, reopened_at: datetime | None
     ) -> tuple[datetime, datetime] | None:
         """The clock of a conversation a page opens, as `__call__` gives one with no clock
-        yet: on SQLite ingest writes it in the conversation's INSERT, before the row has an
-        id (an UPDATE after it rewrote a dozen index entries per conversation). `opened`
-        follows with the id."""
-        start = reopened_at if reopened_at is not None else opened_at
+        yet: ingest writes it in the conversation's INSERT, before the row has an id (an
+        UPDATE after it rewrote a dozen index entries per conversation). `opened` follows
+        with the id."""
+        return self._due(reopened_at if reopened_at is not None else opened_at)
+
+    def _due(self, start: datetime | None) -> tuple[datetime, datetime] | None:
+        """`(sla_started_at, first_response_due_at)` of a clock started at `start`."""
         if start is None:
             return None
         return start, self.hours.add_business_minutes(start, self.minutes)

@@ -143,7 +143,7 @@ def _store_page(
             threading = thread_items(driver, account.id, fresh, contact_ids, stored,
                                      lookups.threads(), (now, marking.automated), due_clock)
             new_rows = insert_messages(driver, account.id, fresh, threading.conversation_ids,
-                                       marking, threading.new_ids)
+                                       marking, threading.opened.keys())
             report.duplicates += len(fresh) - len(new_rows)
             _record_new(report, new_rows)
             report.reopened_at = refresh_conversations(session, driver, new_rows, threading,

@@ -70,9 +70,7 @@ class Threading:
     states: dict[int, dict[str, Any]] = field(default_factory=dict)
     """The stored state of the conversations read, so the fold need not read them again."""
     opened: dict[int, _Opened] = field(default_factory=dict)
-    """The conversations the page opened (inserted folded)."""
-    new_ids: set[int] = field(default_factory=set)
-    """The conversations the page opened: nothing was stored in them."""
+    """The conversations the page opened, inserted folded: nothing was stored in them."""
 
 
 def thread_items(
@@ -134,12 +132,11 @@ def _open_conversations(
     now, automated = stamp
     created = driver.time(now)
     rows = []
-    states: dict[str, dict[str, Any]] = {}
     opened: dict[str, _Opened] = {}
     for thread_key, items in opening.items():
         opener = items[0]
         inbound = opener.direction is Direction.INBOUND
-        state = states[thread_key] = {
+        state = {
             "id": 0, "status": (Status.NEW if inbound else Status.RESOLVED).value,
             **dict.fromkeys(_TIMES)}
         row = (account_id, opener.channel.value, opener.channel.visibility.value, thread_key,
@@ -154,10 +151,9 @@ def _open_conversations(
                      *(driver.time(moment) for moment in clock or (None, None))))
     ids = {thread_key: int(new_id) for thread_key, new_id in
            driver.insert("conversation", _OPENED_COLUMNS, rows, "RETURNING thread_key, id")}
-    threading.new_ids.update(ids.values())
     for thread_key, conversation_id in ids.items():
-        states[thread_key]["id"] = conversation_id
         one = threading.opened[conversation_id] = opened[thread_key]
+        one.state["id"] = conversation_id
         if due_clock is not None:
             due_clock.opened(conversation_id, one.opened_at, one.reopened_at)
     return ids
