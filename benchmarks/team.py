@@ -53,6 +53,10 @@ from socialdesk.store.db import open_store
 from socialdesk.store.live_updates import ChangeFeed
 from socialdesk.store.models import Status
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.crash_soak import traffic  # noqa: E402  (customers writing at a steady rate)
+
 MANAGERS = 8
 GOAL_TAKES = 1000.0
 GOAL_UPDATE_P99 = 1.0
@@ -252,14 +256,6 @@ def worker(config: Path, log: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "socialdesk", "run", "--config", str(config)],
                             stdout=subprocess.DEVNULL, stderr=log,
                             env={**os.environ, SANDBOX_TOKEN_ENV: TOKEN})
-
-
-def traffic(server: SandboxServer, rate: float, stop: threading.Event) -> None:
-    interval, next_at = 1 / rate, time.monotonic()
-    while not stop.is_set():
-        server.generate(1)
-        next_at += interval
-        stop.wait(max(0.0, next_at - time.monotonic()))
 
 
 def stored_keys(url: str) -> Counter[tuple[str, str]]:
