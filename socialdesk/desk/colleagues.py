@@ -81,7 +81,7 @@ def colleagues_on(engine: Engine, conversation_id: int, desk_id: str) -> list[Co
 
 def answer_mark(engine: Engine, conversation_id: int) -> AnswerMark:
     """Where the conversation's messages and the outbox stand now. The outbox's newest row
-    overall: `outbox_action` has no index on the conversation, its primary key is."""
+    overall, read off its primary key: `answers_since` only compares ids with it."""
     with Session(engine) as session:
         message = session.exec(select(func.max(Message.id))
                                .where(Message.conversation_id == conversation_id)).one()
