@@ -55,6 +55,15 @@ def heard(feed: ChangeFeed, wanted: Change, patience: float = PATIENCE) -> list[
     return seen
 
 
+def heard_waiting(store: Engine, feed: ChangeFeed, brand: int) -> int:
+    """A new conversation waiting on `brand`'s account, once the feed has reported it
+    (`heard` fails if it never does): proof that the feed is listening, before a test
+    writes what it checks, or as the check itself."""
+    conversation = waiting(store, brand, 1)
+    heard(feed, Change("conversation", conversation, conversation))
+    return conversation
+
+
 def test_sqlite_has_no_feed_and_the_desk_polls(tmp_path: Path) -> None:
     engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     assert ChangeFeed.open(engine) is None
@@ -66,9 +75,7 @@ def test_sqlite_has_no_feed_and_the_desk_polls(tmp_path: Path) -> None:
 @ON_POSTGRES
 def test_new_conversations_and_status_changes_are_heard(store: Engine, feed: ChangeFeed
                                                         ) -> None:
-    brand = account(store)
-    conversation = waiting(store, brand, 1)
-    heard(feed, Change("conversation", conversation, conversation))
+    conversation = heard_waiting(store, feed, account(store))
     with Session(store) as session:
         row = session.get(Conversation, conversation)
         assert row is not None
@@ -91,9 +98,7 @@ def test_a_message_is_heard_with_its_conversation(store: Engine, feed: ChangeFee
 @ON_POSTGRES
 def test_presence_and_holds_are_heard_but_a_renewal_is_not(store: Engine, feed: ChangeFeed
                                                            ) -> None:
-    brand = account(store)
-    conversation = waiting(store, brand, 1)
-    heard(feed, Change("conversation", conversation, conversation))
+    conversation = heard_waiting(store, feed, account(store))
     ab = uuid.uuid4().hex
     assert take_next(store, ab, "AB") == conversation
     heard(feed, Change("hold", conversation, conversation))
@@ -127,8 +132,7 @@ def test_a_killed_connection_reconnects_and_asks_for_a_catch_up(store: Engine,
     brand = account(store)  # written while the feed is deaf
     assert heard(feed, CATCH_UP)[-1] == CATCH_UP
     assert feed.backend_pid not in (None, killed)
-    conversation = waiting(store, brand, 1)
-    heard(feed, Change("conversation", conversation, conversation))
+    heard_waiting(store, feed, brand)
 
 
 def test_a_foreign_payload_asks_for_a_catch_up() -> None:

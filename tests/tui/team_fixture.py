@@ -1,4 +1,6 @@
-"""Desks of a team on one store: each its own app, its own initials and desk id."""
+"""Desks of a team on one store, each its own app, its own initials and desk id; and the
+steps the team tests share (start a desk, open a conversation, press keys and wait), so
+each test shows only what it checks."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from socialdesk.tui.context import Desk, Operator
 from socialdesk.tui.screens.conversation_screen import ConversationScreen
 from tests.tui.desk_fixture import NOW, settle
 from tests.tui.screen_text import widget_text
+from tests.tui.test_desk_triage import open_row
 
 NEVER = 3600.0
 """A timer that does not fire within a test: heartbeats then go only when the operator
@@ -46,6 +49,36 @@ async def two_desks(engine: Engine, *, live: bool = False
         await settle(ab)
         await settle(cd)
         yield ab, cd
+
+
+@asynccontextmanager
+async def running(app: DeskApp) -> AsyncIterator[Pilot[None]]:
+    """`app` running at `SIZE` and settled: a test's keys then meet a desk that has read
+    its queue, not one still loading it."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        yield pilot
+
+
+@asynccontextmanager
+async def in_conversation(app: DeskApp, customer: str) -> AsyncIterator[Pilot[None]]:
+    """`app` running with `customer`'s conversation open, reached by the keys a user would
+    press (`ROWS`), so what the test checks happens where the operator would be."""
+    async with running(app) as pilot:
+        await open_conversation(pilot, customer)
+        yield pilot
+
+
+async def open_conversation(pilot: Pilot[None], customer: str) -> None:
+    """Open `customer`'s conversation on the desk `pilot` drives, and wait until it shows."""
+    await open_row(desk_of(pilot), pilot, ROWS[customer])
+
+
+async def press_and_settle(pilot: Pilot[None], *keys: str) -> None:
+    """Press `keys`, then wait until the desk has done what they asked: its reads and
+    writes run in workers, so an assertion made right after the keys would race them."""
+    await pilot.press(*keys)
+    await settle(pilot)
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:

@@ -26,17 +26,18 @@ from tests.tui.desk_fixture import NOW, settle
 from tests.tui.screen_text import queue_lines, screen_text, widget_text
 from tests.tui.team_fixture import (
     NEVER,
-    ROWS,
-    SIZE,
     colleagues_line,
     desk_of,
+    in_conversation,
     notifications,
+    open_conversation,
+    press_and_settle,
+    running,
     team_desk,
     two_desks,
     until,
 )
 from tests.tui.test_desk import conversation_of
-from tests.tui.test_desk_triage import open_row
 
 POSTGRES_ONLY = pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 
@@ -59,24 +60,21 @@ async def test_the_other_desk_sees_who_types_in_the_queue_and_the_conversation(
     desk_store: Engine
 ) -> None:
     async with two_desks(desk_store, live=True) as (ab, cd):
-        await open_row(desk_of(ab), ab, ROWS["Anna"])
+        await open_conversation(ab, "Anna")
         await until(cd, lambda: "AB " in row_of(desk_of(cd), "Anna"),
                     "CD's queue shows AB on Anna's conversation")
-        await ab.press("r")
-        await settle(ab)
+        await press_and_settle(ab, "r")
         await ab.press(*"Ciao")
         await until(cd, lambda: "AB✎" in row_of(desk_of(cd), "Anna"),
                     "CD's queue shows AB typing in Anna's conversation")
-        await open_row(desk_of(cd), cd, ROWS["Anna"])
+        await open_conversation(cd, "Anna")
         assert colleagues_line(desk_of(cd)) == "AB is answering this"
-        await cd.press("r")
-        await settle(cd)
+        await press_and_settle(cd, "r")
         assert isinstance(desk_of(cd).screen, ConfirmModal)
         assert "AB is answering this: answer anyway?" in screen_text(desk_of(cd))
-        await ab.press("ctrl+l", "escape")  # AB drops the draft and leaves the conversation
-        await settle(ab)
-        await cd.press("n")
-        await settle(cd)
+        # AB drops the draft and leaves the conversation
+        await press_and_settle(ab, "ctrl+l", "escape")
+        await press_and_settle(cd, "n")
         await until(cd, lambda: colleagues_line(desk_of(cd)) == "",
                     "CD's conversation no longer names AB")
 
@@ -88,9 +86,8 @@ async def test_a_status_changed_on_one_desk_reaches_the_other_queue_without_poll
     """CD's desk would poll only every hour (`NEVER`): the news comes by LISTEN."""
     async with two_desks(desk_store, live=True) as (ab, cd):
         assert "new" in row_of(desk_of(cd), "Giulia")
-        await open_row(desk_of(ab), ab, ROWS["Giulia"])
-        await ab.press("3")
-        await settle(ab)
+        await open_conversation(ab, "Giulia")
+        await press_and_settle(ab, "3")
         await until(cd, lambda: "resolved" in row_of(desk_of(cd), "Giulia"),
                     "CD's queue shows Giulia's conversation resolved")
 
@@ -108,9 +105,8 @@ async def test_a_lost_feed_connection_reconnects_and_catches_up(desk_store: Engi
                 "WHERE datname = current_database() AND query ILIKE 'LISTEN%'")).scalar()
         admin.dispose()
         assert killed
-        await open_row(desk_of(ab), ab, ROWS["Hostile"])
-        await ab.press("2")
-        await settle(ab)
+        await open_conversation(ab, "Hostile")
+        await press_and_settle(ab, "2")
         await until(cd, lambda: "open" in row_of(desk_of(cd), "Hostile"),
                     "CD's queue shows the hostile mention open after the reconnection")
         assert desk_of(cd).is_running
@@ -122,13 +118,12 @@ async def test_a_desk_polling_sqlite_learns_who_is_where_at_its_heartbeat(
     """Without a feed (SQLite; PostgreSQL too when asked at a heartbeat)."""
     marco = conversation_of(desk_store, MARCO).id or 0
     app = team_desk(desk_store, "AB")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         heartbeat(desk_store, "cd-desk", "CD", conversation_id=marco, typing=True)
         app.heartbeats.tick()
         await settle(pilot)
         assert "CD✎" in row_of(app, "Marco")
-        await open_row(app, pilot, ROWS["Marco"])
+        await open_conversation(pilot, "Marco")
         assert colleagues_line(app) == "CD is answering this"
 
 
@@ -137,28 +132,21 @@ async def test_an_answer_a_colleague_sent_while_you_typed_is_shown_before_yours(
 ) -> None:
     marco = conversation_of(desk_store, MARCO).id or 0
     app = team_desk(desk_store, "AB")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Marco"])
-        await pilot.press("r")
-        await settle(pilot)
+    async with in_conversation(app, "Marco") as pilot:
+        await press_and_settle(pilot, "r")
         assert isinstance(app.screen, ComposerModal)
         await pilot.press(*"Looking into it now")
         reply(desk_store, marco, "All sorted this morning", "CD", now=lambda: NOW)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press_and_settle(pilot, "ctrl+s")
         assert isinstance(app.screen, ConfirmModal)
         question = screen_text(app)
         assert "While you were writing" in question
         assert "CD" in question and "All sorted this morning" in question
-        await pilot.press("n")
-        await settle(pilot)
+        await press_and_settle(pilot, "n")
         assert outbox_by(desk_store, "AB") == []
-        await pilot.press("r")  # the draft is still there; their answer is known now
-        await settle(pilot)
+        await press_and_settle(pilot, "r")  # the draft is still there; their answer is known now
         assert app.screen.query_one(TextArea).text == "Looking into it now"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press_and_settle(pilot, "ctrl+s")
         assert isinstance(app.screen, ConversationScreen)
     assert outbox_by(desk_store, "AB") == ["Looking into it now"]
 
@@ -166,19 +154,14 @@ async def test_an_answer_a_colleague_sent_while_you_typed_is_shown_before_yours(
 async def test_sending_yours_as_well_after_seeing_theirs(desk_store: Engine) -> None:
     marco = conversation_of(desk_store, MARCO).id or 0
     app = team_desk(desk_store, "AB")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Marco"])
-        await pilot.press("r")
-        await settle(pilot)
+    async with in_conversation(app, "Marco") as pilot:
+        await press_and_settle(pilot, "r")
         await pilot.press(*"Anything else?")
         reply(desk_store, marco, "All sorted this morning", "CD", now=lambda: NOW)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press_and_settle(pilot, "ctrl+s")
         assert isinstance(app.screen, ConfirmModal)
         assert outbox_by(desk_store, "AB") == []
-        await pilot.press("y")
-        await settle(pilot)
+        await press_and_settle(pilot, "y")
     assert outbox_by(desk_store, "AB") == ["Anything else?"]
 
 
@@ -202,8 +185,7 @@ async def test_a_feed_that_fails_never_takes_the_desk_down(
     monkeypatch.setattr(live_feed, "RETRY_SECONDS", 0.0)
     app = team_desk(desk_store, "AB")
     feed = live_feed.LiveFeed(app, desk_store, opener=lambda _engine: BrokenOnce())  # type: ignore[arg-type,return-value]
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         reloads = app.screen._generation  # type: ignore[attr-defined]
         feed.start()
         await until(pilot, lambda: app.screen._generation > reloads,  # type: ignore[attr-defined]
@@ -220,16 +202,14 @@ async def test_an_idle_desk_stops_saying_where_it_is_until_its_next_key(
     clock = [NOW]
     app = make_app(Desk(engine=desk_store, operator=Operator("AB"), clock=lambda: clock[0],
                         poll_seconds=0, heartbeat_seconds=NEVER))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         assert [desk.initials for desk in present(desk_store)] == ["AB"]
         leave(desk_store, app.desk.desk_id)  # as the store does once a presence expires
         clock[0] = NOW + timedelta(seconds=IDLE_SECONDS + 1)
         app.heartbeats.tick()
         await settle(pilot)
         assert present(desk_store) == []
-        await pilot.press("down")
-        await settle(pilot)
+        await press_and_settle(pilot, "down")
         assert [desk.initials for desk in present(desk_store)] == ["AB"]
 
 
@@ -239,11 +219,8 @@ async def test_an_answer_sent_from_the_platforms_own_app_meanwhile_is_shown_too(
     """No outbox row: someone answered on X itself, and the sync brought it in."""
     conversation = conversation_of(desk_store, MARCO)
     app = team_desk(desk_store, "AB")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Marco"])
-        await pilot.press("r")
-        await settle(pilot)
+    async with in_conversation(app, "Marco") as pilot:
+        await press_and_settle(pilot, "r")
         await pilot.press(*"Looking into it now")
         with Session(desk_store) as session:
             session.add(Message(
@@ -252,8 +229,7 @@ async def test_an_answer_sent_from_the_platforms_own_app_meanwhile_is_shown_too(
                 visibility="private", direction="outbound", author_handle="brand",
                 text="Sorted from the phone", created_at=NOW, ingested_at=NOW, raw={}))
             session.commit()
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press_and_settle(pilot, "ctrl+s")
         assert isinstance(app.screen, ConfirmModal)
         assert "brand" in screen_text(app) and "Sorted from the phone" in screen_text(app)
 
@@ -264,9 +240,7 @@ async def test_the_conversation_open_on_a_desk_follows_a_colleagues_change(
 ) -> None:
     hostile = conversation_of(desk_store, "free").id or 0
     app = team_desk(desk_store, "AB", live=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Hostile"])
+    async with in_conversation(app, "Hostile") as pilot:
         assert "NEW" in summary(app)
         set_status(desk_store, hostile, Status.OPEN, "CD", now=lambda: NOW)
         await until(pilot, lambda: "OPEN" in summary(app),
@@ -284,8 +258,7 @@ async def test_a_heartbeat_that_fails_is_said_once_and_the_desk_goes_on(
         raise ConnectionError("server closed the connection unexpectedly")
 
     app = team_desk(desk_store, "AB")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(app) as pilot:
         monkeypatch.setattr(team_workers, "heartbeat", unreachable)
         for _ in range(3):
             app.heartbeats.tick()
@@ -293,4 +266,4 @@ async def test_a_heartbeat_that_fails_is_said_once_and_the_desk_goes_on(
         told = [note for note in notifications(app) if "presence is not updated" in note]
         assert told == ["Colleagues' presence is not updated: server closed the connection "
                         "unexpectedly"]
-        await open_row(app, pilot, ROWS["Anna"])  # the desk still answers its keys
+        await open_conversation(pilot, "Anna")  # the desk still answers its keys

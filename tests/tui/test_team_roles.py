@@ -13,11 +13,10 @@ from socialdesk.tui.app import DeskApp, make_app
 from socialdesk.tui.context import Desk, Operator
 from socialdesk.tui.screens.conversation_screen import ConversationScreen, MessageBubble
 from socialdesk.tui.screens.modals import ChoiceModal
-from tests.tui.desk_fixture import NOW, settle
+from tests.tui.desk_fixture import NOW
 from tests.tui.screen_text import widget_text
-from tests.tui.team_fixture import ROWS, SIZE, notifications
+from tests.tui.team_fixture import in_conversation, notifications, press_and_settle
 from tests.tui.test_desk import audit_actions
-from tests.tui.test_desk_triage import open_row
 
 PHONE = "+39 347 123 4567"
 """Giulia's phone number, masked in her public mention until revealed."""
@@ -38,13 +37,18 @@ def thread(app: DeskApp) -> str:
     return " ".join(widget_text(bubble.content) for bubble in screen.query(MessageBubble))
 
 
+async def thread_after_v(app: DeskApp) -> str:
+    """Giulia's thread as `app` shows it once `v` (reveal) is pressed there: whether her
+    phone number shows is what a role decides."""
+    async with in_conversation(app, "Giulia") as pilot:
+        await press_and_settle(pilot, "v")
+        return thread(app)
+
+
 async def test_an_agent_may_not_reveal_and_is_told_who_may(desk_store: Engine) -> None:
     app = desk_as(desk_store, "AB", team_settings())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Giulia"])
-        await pilot.press("v")
-        await settle(pilot)
+    async with in_conversation(app, "Giulia") as pilot:
+        await press_and_settle(pilot, "v")
         assert PHONE not in thread(app)
         refusal = notifications(app)[-1]
         assert "AB may not reveal personal data (role agent)" in refusal
@@ -56,47 +60,28 @@ async def test_after_a_refused_reveal_v_asks_again(desk_store: Engine) -> None:
     """A refusal must not leave the reveal "on its way": granted a role, `v` works."""
     settings = team_settings()  # EF: named nowhere, so the default role (agent)
     app = desk_as(desk_store, "EF", settings)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Giulia"])
-        await pilot.press("v")
-        await settle(pilot)
+    async with in_conversation(app, "Giulia") as pilot:
+        await press_and_settle(pilot, "v")
         assert "EF may not reveal personal data" in notifications(app)[-1]
         grant_role(settings, desk_store, "EF", "lead", by="LB", now=NOW)
-        await pilot.press("v")
-        await settle(pilot)
+        await press_and_settle(pilot, "v")
         assert PHONE in thread(app)
 
 
 async def test_a_lead_reveals(desk_store: Engine) -> None:
-    app = desk_as(desk_store, "LB", team_settings())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Giulia"])
-        await pilot.press("v")
-        await settle(pilot)
-        assert PHONE in thread(app)
+    assert PHONE in await thread_after_v(desk_as(desk_store, "LB", team_settings()))
 
 
 async def test_a_role_granted_in_the_database_lets_the_agent_reveal(desk_store: Engine) -> None:
     settings = team_settings()
     grant_role(settings, desk_store, "EF", "lead", by="LB", now=NOW)
-    app = desk_as(desk_store, "EF", settings)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Giulia"])
-        await pilot.press("v")
-        await settle(pilot)
-        assert PHONE in thread(app)
+    assert PHONE in await thread_after_v(desk_as(desk_store, "EF", settings))
 
 
 async def test_an_agent_may_not_verify_and_is_not_asked_how(desk_store: Engine) -> None:
     app = desk_as(desk_store, "AB", team_settings())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Marco"])
-        await pilot.press("c")
-        await settle(pilot)
+    async with in_conversation(app, "Marco") as pilot:
+        await press_and_settle(pilot, "c")
         assert isinstance(app.screen, ConversationScreen)
         assert "AB may not verify identities" in notifications(app)[-1]
         card = widget_text(app.screen.query_one("#card-body", Static).content)
@@ -105,13 +90,9 @@ async def test_an_agent_may_not_verify_and_is_not_asked_how(desk_store: Engine) 
 
 async def test_a_lead_picks_how_the_customer_was_verified(desk_store: Engine) -> None:
     app = desk_as(desk_store, "LB", team_settings())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_row(app, pilot, ROWS["Marco"])
-        await pilot.press("c")
-        await settle(pilot)
+    async with in_conversation(app, "Marco") as pilot:
+        await press_and_settle(pilot, "c")
         assert isinstance(app.screen, ChoiceModal)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press_and_settle(pilot, "enter")
         card = widget_text(app.screen.query_one("#card-body", Static).content)
         assert "Identity verified by LB" in card
