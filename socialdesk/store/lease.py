@@ -29,7 +29,6 @@ DONE_PREFIX = "done:"
 """The owner of a lease that marks finished work (`mark_done`)."""
 
 
-
 @dataclass(frozen=True)
 class Holder:
     """Who an owner id says holds a lease: `started` is None in ids written by versions
@@ -93,7 +92,7 @@ def idle_seconds(engine: Engine, name: str) -> float:
     infinity for a lease never taken."""
     with engine.connect() as connection:
         row = connection.execute(
-            text(f"SELECT {db_now(engine)} - expires_at, owner FROM sync_lease WHERE name = :name"),
+            text(f"SELECT {db_now(engine)} - expires_at FROM sync_lease WHERE name = :name"),
             {"name": name},
         ).first()
     if row is None:
