@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import psutil
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from socialdesk.store.dbclock import db_now
 
@@ -74,6 +75,23 @@ def acquire(engine: Engine, name: str, owner: str, ttl: float = LEASE_TTL_SECOND
     if holder and is_dead_local_holder(holder):
         return _try_take(engine, name, owner, ttl, stale_owner=holder)
     return False
+
+
+def renew(engine: Engine, names: Collection[str], owner: str, ttl: float) -> set[str]:
+    """Renew many leases in one statement (a worker's heartbeat): each of `names` taken as
+    `acquire` would take it when its row exists and nobody else holds it alive. Returns the
+    names renewed; the others are for `acquire`, which also looks at dead local holders."""
+    if not names:
+        return set()
+    now = db_now(engine)
+    statement = text(
+        f"UPDATE sync_lease SET owner = :owner, expires_at = {now} + :ttl "
+        "WHERE name IN :names AND (owner = :owner OR owner IS NULL "
+        f"OR expires_at < {now}) RETURNING name"
+    ).bindparams(bindparam("names", expanding=True))
+    with engine.begin() as connection:
+        rows = connection.execute(statement, {"names": list(names), "owner": owner, "ttl": ttl})
+        return {name for (name,) in rows}
 
 
 def release(engine: Engine, name: str, owner: str) -> None:
