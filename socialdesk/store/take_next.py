@@ -32,9 +32,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
+from socialdesk.store.bulk import DIALECT_INSERT
 from socialdesk.store.models import WAITING_FOR_ANSWER
 from socialdesk.store.queries.queue import WAITING_STATUSES, InboxFilter, filter_statement
 from socialdesk.store.queries.search import search_message_ids
@@ -176,7 +177,7 @@ def _take_statement(engine: Engine, inbox: InboxFilter, clock: datetime | None,
     candidate = _candidate(engine, inbox, clock, presence_ttl, DESK, INITIALS,
                            search_ids).cte("candidate")
     at = database_now(engine)
-    taken = _hold(engine, postgresql.insert(HOLD), presence_ttl, DESK, select(
+    taken = _hold(engine, presence_ttl, DESK, select(
         candidate.c.id, DESK, INITIALS, at, at + hold_seconds, at)
     ).returning(HOLD.c.conversation_id).cte("taken")
     seen = postgresql.insert(PRESENCE).from_select(
@@ -218,7 +219,7 @@ def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
         if candidate is not None:
             at = database_now(engine)
             taken = connection.execute(_hold(
-                engine, sqlite.insert(HOLD), ask.presence_ttl, ask.desk_id, select(
+                engine, ask.presence_ttl, ask.desk_id, select(
                     literal(candidate), literal(ask.desk_id), literal(ask.initials), at,
                     at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id)).scalar()
         if ask.give_back is not None and ask.give_back != taken:
@@ -228,10 +229,10 @@ def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
     return candidate, taken
 
 
-def _hold(engine: Engine, insert: Any, presence_ttl: float, desk_id: Any, row: Any) -> Any:
+def _hold(engine: Engine, presence_ttl: float, desk_id: Any, row: Any) -> Any:
     """The hold `row` selects, written unless a hold that counts is there: the condition
     reads the conflicting row itself, the latest one, whatever the statement's snapshot."""
-    hold = insert.from_select(
+    hold = DIALECT_INSERT[engine.dialect.name](HOLD).from_select(
         ["conversation_id", "desk_id", "initials", "taken_at", "expires_at", "heard_at"], row)
     return hold.on_conflict_do_update(
         index_elements=[HOLD.c.conversation_id],
