@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     Integer,
     String,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
@@ -96,36 +94,37 @@ def release(engine: Engine, desk_id: str, conversation_id: int) -> None:
     """This desk is done with the conversation: take-next may hand it to anyone again, and
     the desk no longer shows as having it open (until its next heartbeat says so). On
     PostgreSQL one autocommit statement (one round trip), not waiting for the disk."""
-    values = {"desk": desk_id, "conversation": conversation_id}
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(RELEASE_POSTGRES, values)
+            connection.execute(RELEASE_POSTGRES,
+                               {"taker_desk": desk_id, "taker_gives_back": conversation_id})
         return
     with transaction(engine) as connection:
-        _release(connection, desk_id, conversation_id)
+        for statement in _given_back(desk_id, conversation_id):
+            connection.execute(statement)
 
 
-def _release(connection: Connection, desk_id: str, conversation_id: int) -> None:
-    connection.execute(HOLD.delete().where(HOLD.c.desk_id == desk_id,
-                                           HOLD.c.conversation_id == conversation_id))
-    connection.execute(PRESENCE.update().where(
+def _given_back(desk_id: Any, conversation_id: Any) -> tuple[Any, Any]:
+    """What a desk giving a conversation back writes: its hold goes, and the desk shows it
+    open no more. `release` runs these; the take statement adds its conditions to them."""
+    hold = HOLD.delete().where(HOLD.c.desk_id == desk_id,
+                               HOLD.c.conversation_id == conversation_id)
+    shown = PRESENCE.update().where(
         PRESENCE.c.desk_id == desk_id, PRESENCE.c.conversation_id == conversation_id
-    ).values(conversation_id=None, typing=False))
+    ).values(conversation_id=None, typing=False)
+    return hold, shown
 
 
-RELEASE_POSTGRES = text(
-    "WITH gone AS (DELETE FROM conversation_hold WHERE desk_id = :desk "
-    "AND conversation_id = :conversation RETURNING 1), "
-    "shown AS (UPDATE desk_presence SET conversation_id = NULL, typing = false "
-    "WHERE desk_id = :desk AND conversation_id = :conversation RETURNING 1) "
-    # data-modifying CTEs run whether read or not; `transaction`'s setting, for this commit
-    "SELECT set_config('synchronous_commit', 'off', true)")
-"""`release` on PostgreSQL: the hold and what the desk shows open, in one statement."""
 DESK = bindparam("taker_desk", type_=String())
 INITIALS = bindparam("taker_initials", type_=String())
 GIVE_BACK = bindparam("taker_gives_back", type_=Integer())
 """The take statement's values per call (the rest of it is built once per filter), named
 unlike any column: an UPDATE would take a parameter named as a column for a new value."""
+_GONE, _SHOWN = _given_back(DESK, GIVE_BACK)
+RELEASE_POSTGRES = select(func.set_config("synchronous_commit", "off", True)).add_cte(
+    _GONE.cte("gone"), _SHOWN.cte("shown"))
+"""`release` on PostgreSQL: the hold and what the desk shows open, in one statement (its
+CTEs write whether read or not); with `transaction`'s setting, for this commit."""
 
 
 @dataclass(frozen=True)
@@ -190,14 +189,11 @@ def _take_statement(engine: Engine, inbox: InboxFilter, clock: datetime | None,
     seen_rows = seen.returning(PRESENCE.c.desk_id).cte("seen")
     # Given back as `release` does; never the row just taken again (one statement may not
     # write a row twice), and the desk shows nothing open only when nothing was taken.
-    given = HOLD.delete().where(
-        HOLD.c.desk_id == DESK, HOLD.c.conversation_id == GIVE_BACK,
-        ~exists().where(taken.c.conversation_id == GIVE_BACK)
-    ).returning(HOLD.c.conversation_id).cte("given")
-    shown = PRESENCE.update().where(
-        PRESENCE.c.desk_id == DESK, PRESENCE.c.conversation_id == GIVE_BACK,
-        ~exists().select_from(taken)
-    ).values(conversation_id=None, typing=False).returning(PRESENCE.c.desk_id).cte("shown")
+    hold, shown_open = _given_back(DESK, GIVE_BACK)
+    given = hold.where(~exists().where(taken.c.conversation_id == GIVE_BACK)
+                       ).returning(HOLD.c.conversation_id).cte("given")
+    shown = shown_open.where(~exists().select_from(taken)
+                             ).returning(PRESENCE.c.desk_id).cte("shown")
     return select(
         select(candidate.c.id).scalar_subquery(),
         select(taken.c.conversation_id).scalar_subquery(),
@@ -223,7 +219,8 @@ def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
                     literal(candidate), literal(ask.desk_id), literal(ask.initials), at,
                     at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id)).scalar()
         if ask.give_back is not None and ask.give_back != taken:
-            _release(connection, ask.desk_id, ask.give_back)
+            for statement in _given_back(ask.desk_id, ask.give_back):
+                connection.execute(statement)
         if taken is not None:
             upsert_presence(connection, engine, ask.desk_id, ask.initials, taken, False)
     return candidate, taken
