@@ -137,10 +137,9 @@ def may_hold_email(text: str) -> bool:
 
 
 def emails(scan: TextScan) -> Iterator[Candidate]:
-    """Email addresses; an "@" that starts a token is a handle and skipped cheaply."""
+    """Email addresses. The detector calls it only when `may_hold_email` (a post whose
+    every "@" starts a handle skips it), so it does not look again."""
     text = scan.text
-    if not may_hold_email(text):
-        return
     for match in _EMAIL_RE.finditer(text):
         if not scan.in_url_or_handle(match.start()):
             yield Candidate(RANK[EMAIL], *match.span(), EMAIL)

@@ -86,10 +86,14 @@ class JobLeases:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def heartbeat(self) -> None:
-        """Say this worker is alive, renew every job it holds, count the live workers."""
+        """Say this worker is alive, renew every job it holds (one statement for all; the
+        rows it did not renew are looked at one by one), count the live workers."""
         with self._lock:
-            lease.acquire(self.engine, WORKER_PREFIX + self.owner, self.owner, self.ttl)
-            for name in sorted(self.held):
+            worker = WORKER_PREFIX + self.owner
+            renewed = lease.renew(self.engine, [worker, *self.held], self.owner, self.ttl)
+            if worker not in renewed:
+                lease.acquire(self.engine, worker, self.owner, self.ttl)
+            for name in sorted(self.held - renewed):
                 if not lease.acquire(self.engine, name, self.owner, self.ttl):
                     self._lost(name)
             self._workers = self._count_workers()

@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import psutil
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from socialdesk.store.dbclock import db_now
 
@@ -27,7 +28,6 @@ LEASE_TTL_SECONDS = 120.0
 
 DONE_PREFIX = "done:"
 """The owner of a lease that marks finished work (`mark_done`)."""
-
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,23 @@ def acquire(engine: Engine, name: str, owner: str, ttl: float = LEASE_TTL_SECOND
     return False
 
 
+def renew(engine: Engine, names: Collection[str], owner: str, ttl: float) -> set[str]:
+    """Renew many leases in one statement (a worker's heartbeat): each of `names` taken as
+    `acquire` would take it when its row exists and nobody else holds it alive. Returns the
+    names renewed; the others are for `acquire`, which also looks at dead local holders."""
+    if not names:
+        return set()
+    now = db_now(engine)
+    statement = text(
+        f"UPDATE sync_lease SET owner = :owner, expires_at = {now} + :ttl "
+        "WHERE name IN :names AND (owner = :owner OR owner IS NULL "
+        f"OR expires_at < {now}) RETURNING name"
+    ).bindparams(bindparam("names", expanding=True))
+    with engine.begin() as connection:
+        rows = connection.execute(statement, {"names": list(names), "owner": owner, "ttl": ttl})
+        return {name for (name,) in rows}
+
+
 def release(engine: Engine, name: str, owner: str) -> None:
     """Give the lease up; `expires_at` becomes the release time, so `idle_seconds` can tell
     how long nobody has held it."""
@@ -93,7 +110,7 @@ def idle_seconds(engine: Engine, name: str) -> float:
     infinity for a lease never taken."""
     with engine.connect() as connection:
         row = connection.execute(
-            text(f"SELECT {db_now(engine)} - expires_at, owner FROM sync_lease WHERE name = :name"),
+            text(f"SELECT {db_now(engine)} - expires_at FROM sync_lease WHERE name = :name"),
             {"name": name},
         ).first()
     if row is None:

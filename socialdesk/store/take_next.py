@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     Integer,
     String,
@@ -30,11 +29,11 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
+from socialdesk.store.bulk import DIALECT_INSERT
 from socialdesk.store.models import WAITING_FOR_ANSWER
 from socialdesk.store.queries.queue import WAITING_STATUSES, InboxFilter, filter_statement
 from socialdesk.store.queries.search import search_message_ids
@@ -95,36 +94,37 @@ def release(engine: Engine, desk_id: str, conversation_id: int) -> None:
     """This desk is done with the conversation: take-next may hand it to anyone again, and
     the desk no longer shows as having it open (until its next heartbeat says so). On
     PostgreSQL one autocommit statement (one round trip), not waiting for the disk."""
-    values = {"desk": desk_id, "conversation": conversation_id}
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(RELEASE_POSTGRES, values)
+            connection.execute(RELEASE_POSTGRES,
+                               {"taker_desk": desk_id, "taker_gives_back": conversation_id})
         return
     with transaction(engine) as connection:
-        _release(connection, desk_id, conversation_id)
+        for statement in _given_back(desk_id, conversation_id):
+            connection.execute(statement)
 
 
-def _release(connection: Connection, desk_id: str, conversation_id: int) -> None:
-    connection.execute(HOLD.delete().where(HOLD.c.desk_id == desk_id,
-                                           HOLD.c.conversation_id == conversation_id))
-    connection.execute(PRESENCE.update().where(
+def _given_back(desk_id: Any, conversation_id: Any) -> tuple[Any, Any]:
+    """What a desk giving a conversation back writes: its hold goes, and the desk shows it
+    open no more. `release` runs these; the take statement adds its conditions to them."""
+    hold = HOLD.delete().where(HOLD.c.desk_id == desk_id,
+                               HOLD.c.conversation_id == conversation_id)
+    shown = PRESENCE.update().where(
         PRESENCE.c.desk_id == desk_id, PRESENCE.c.conversation_id == conversation_id
-    ).values(conversation_id=None, typing=False))
+    ).values(conversation_id=None, typing=False)
+    return hold, shown
 
 
-RELEASE_POSTGRES = text(
-    "WITH gone AS (DELETE FROM conversation_hold WHERE desk_id = :desk "
-    "AND conversation_id = :conversation RETURNING 1), "
-    "shown AS (UPDATE desk_presence SET conversation_id = NULL, typing = false "
-    "WHERE desk_id = :desk AND conversation_id = :conversation RETURNING 1) "
-    # data-modifying CTEs run whether read or not; `transaction`'s setting, for this commit
-    "SELECT set_config('synchronous_commit', 'off', true)")
-"""`release` on PostgreSQL: the hold and what the desk shows open, in one statement."""
 DESK = bindparam("taker_desk", type_=String())
 INITIALS = bindparam("taker_initials", type_=String())
 GIVE_BACK = bindparam("taker_gives_back", type_=Integer())
 """The take statement's values per call (the rest of it is built once per filter), named
 unlike any column: an UPDATE would take a parameter named as a column for a new value."""
+_GONE, _SHOWN = _given_back(DESK, GIVE_BACK)
+RELEASE_POSTGRES = select(func.set_config("synchronous_commit", "off", True)).add_cte(
+    _GONE.cte("gone"), _SHOWN.cte("shown"))
+"""`release` on PostgreSQL: the hold and what the desk shows open, in one statement (its
+CTEs write whether read or not); with `transaction`'s setting, for this commit."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def _take_statement(engine: Engine, inbox: InboxFilter, clock: datetime | None,
     candidate = _candidate(engine, inbox, clock, presence_ttl, DESK, INITIALS,
                            search_ids).cte("candidate")
     at = database_now(engine)
-    taken = _hold(engine, postgresql.insert(HOLD), presence_ttl, DESK, select(
+    taken = _hold(engine, presence_ttl, DESK, select(
         candidate.c.id, DESK, INITIALS, at, at + hold_seconds, at)
     ).returning(HOLD.c.conversation_id).cte("taken")
     seen = postgresql.insert(PRESENCE).from_select(
@@ -189,14 +189,11 @@ def _take_statement(engine: Engine, inbox: InboxFilter, clock: datetime | None,
     seen_rows = seen.returning(PRESENCE.c.desk_id).cte("seen")
     # Given back as `release` does; never the row just taken again (one statement may not
     # write a row twice), and the desk shows nothing open only when nothing was taken.
-    given = HOLD.delete().where(
-        HOLD.c.desk_id == DESK, HOLD.c.conversation_id == GIVE_BACK,
-        ~exists().where(taken.c.conversation_id == GIVE_BACK)
-    ).returning(HOLD.c.conversation_id).cte("given")
-    shown = PRESENCE.update().where(
-        PRESENCE.c.desk_id == DESK, PRESENCE.c.conversation_id == GIVE_BACK,
-        ~exists().select_from(taken)
-    ).values(conversation_id=None, typing=False).returning(PRESENCE.c.desk_id).cte("shown")
+    hold, shown_open = _given_back(DESK, GIVE_BACK)
+    given = hold.where(~exists().where(taken.c.conversation_id == GIVE_BACK)
+                       ).returning(HOLD.c.conversation_id).cte("given")
+    shown = shown_open.where(~exists().select_from(taken)
+                             ).returning(PRESENCE.c.desk_id).cte("shown")
     return select(
         select(candidate.c.id).scalar_subquery(),
         select(taken.c.conversation_id).scalar_subquery(),
@@ -218,20 +215,21 @@ def _take_sqlite(engine: Engine, ask: _Take) -> tuple[int | None, int | None]:
         if candidate is not None:
             at = database_now(engine)
             taken = connection.execute(_hold(
-                engine, sqlite.insert(HOLD), ask.presence_ttl, ask.desk_id, select(
+                engine, ask.presence_ttl, ask.desk_id, select(
                     literal(candidate), literal(ask.desk_id), literal(ask.initials), at,
                     at + ask.hold_seconds, at)).returning(HOLD.c.conversation_id)).scalar()
         if ask.give_back is not None and ask.give_back != taken:
-            _release(connection, ask.desk_id, ask.give_back)
+            for statement in _given_back(ask.desk_id, ask.give_back):
+                connection.execute(statement)
         if taken is not None:
             upsert_presence(connection, engine, ask.desk_id, ask.initials, taken, False)
     return candidate, taken
 
 
-def _hold(engine: Engine, insert: Any, presence_ttl: float, desk_id: Any, row: Any) -> Any:
+def _hold(engine: Engine, presence_ttl: float, desk_id: Any, row: Any) -> Any:
     """The hold `row` selects, written unless a hold that counts is there: the condition
     reads the conflicting row itself, the latest one, whatever the statement's snapshot."""
-    hold = insert.from_select(
+    hold = DIALECT_INSERT[engine.dialect.name](HOLD).from_select(
         ["conversation_id", "desk_id", "initials", "taken_at", "expires_at", "heard_at"], row)
     return hold.on_conflict_do_update(
         index_elements=[HOLD.c.conversation_id],

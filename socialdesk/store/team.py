@@ -85,10 +85,7 @@ def holds(engine: Engine, *, presence_ttl: float = PRESENCE_TTL_SECONDS
           ) -> dict[int, Presence]:
     """Every hold that counts: conversation id -> the desk holding it (for the queue and
     `socialdesk team who`, in one query)."""
-    query = (select(HOLD.c.conversation_id.label("held_id"), PRESENCE)
-             .join(PRESENCE, HOLD.c.desk_id == PRESENCE.c.desk_id)
-             .where(hold_is_live(engine, presence_ttl), seen_within(engine, presence_ttl))
-             .order_by(HOLD.c.conversation_id))
+    query = _live_holds(engine, presence_ttl).order_by(HOLD.c.conversation_id)
     with engine.connect() as connection:
         return {row["held_id"]: _presence(row) for row in connection.execute(query).mappings()}
 
@@ -96,12 +93,17 @@ def holds(engine: Engine, *, presence_ttl: float = PRESENCE_TTL_SECONDS
 def holder(engine: Engine, conversation_id: int, *,
            presence_ttl: float = PRESENCE_TTL_SECONDS) -> Presence | None:
     """The live desk holding this conversation, if any."""
-    query = (select(PRESENCE).join(HOLD, HOLD.c.desk_id == PRESENCE.c.desk_id)
-             .where(HOLD.c.conversation_id == conversation_id,
-                    hold_is_live(engine, presence_ttl), seen_within(engine, presence_ttl)))
+    query = _live_holds(engine, presence_ttl).where(HOLD.c.conversation_id == conversation_id)
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return _presence(row) if row is not None else None
+
+
+def _live_holds(engine: Engine, presence_ttl: float) -> Any:
+    """The holds that count, each with its desk's presence (`held_id`: the conversation)."""
+    return (select(HOLD.c.conversation_id.label("held_id"), PRESENCE)
+            .join(PRESENCE, HOLD.c.desk_id == PRESENCE.c.desk_id)
+            .where(hold_is_live(engine, presence_ttl), seen_within(engine, presence_ttl)))
 
 
 def _purge(connection: Connection, engine: Engine, desk_id: str,

@@ -111,9 +111,9 @@ def who_may(settings: Settings, engine: Engine, permission: Permission) -> str:
     team = settings.team
     roles = sorted(role for role in team.permissions if team.may(role, permission)) \
         if team is not None else []
+    if not roles:  # nobody to name: the roles stored in the database are not read
+        return "No role in [team.permissions] may"
     people = [role.initials for role in team_roles(settings, engine)
               if role_allows(settings, role.initials, role, permission)]
-    if not roles:
-        return "No role in [team.permissions] may"
     named = f"role {' or '.join(roles)}"
     return f"Who may: {', '.join(people)} ({named})" if people else f"Who may: {named}"

@@ -86,6 +86,20 @@ def test_another_hosts_worker_is_taken_over_only_when_its_lease_runs_out(store: 
     assert here.claim("sla", 60) is Turn.TAKEN
 
 
+def test_a_heartbeat_renews_the_jobs_held_and_drops_one_taken_meanwhile(store: Engine) -> None:
+    stalled = worker(store, pid=1)
+    assert stalled.claim("sla", 60) is Turn.TAKEN
+    assert stalled.claim("outbox", 60) is Turn.TAKEN
+    lease.acquire(store, "job:sla", stalled.owner, ttl=-1)  # it stalled past its TTL
+    other = worker(store, pid=2)
+    assert other.claim("sla", 60) is Turn.TAKEN
+    stalled.heartbeat()
+    assert stalled.held == {"job:outbox"}
+    assert lease.current_holder(store, "job:outbox") == stalled.owner
+    assert lease.current_holder(store, "job:sla") == other.owner
+    assert lease.current_holder(store, "worker:" + stalled.owner) == stalled.owner
+
+
 def test_a_job_nobody_took_is_taken_whatever_the_share(store: Engine) -> None:
     busy = JobLeases(store, "other-host:1:0.00:1", jobs=1)
     busy.heartbeat()

@@ -99,3 +99,15 @@ def test_a_holder_elsewhere_is_judged_by_expiry_alone(store: Engine) -> None:
     """Another host's pid means nothing here, whatever its start time says."""
     assert lease.acquire(store, "account:a", f"other-host:{os.getpid()}:1.00:cafe")
     assert not lease.acquire(store, "account:a", lease.new_owner_id())
+
+
+def test_renew_takes_each_lease_as_acquire_would_in_one_statement(store: Engine) -> None:
+    assert lease.acquire(store, "job:mine", "host:1:one")
+    assert lease.acquire(store, "job:lapsed", "host:2:two", ttl=-1)
+    assert lease.acquire(store, "job:theirs", "host:2:two")
+    renewed = lease.renew(store, ["job:mine", "job:lapsed", "job:theirs", "job:new"],
+                          "host:1:one", ttl=60)
+    assert renewed == {"job:mine", "job:lapsed"}, "no row yet for job:new: acquire's to add"
+    assert lease.current_holder(store, "job:lapsed") == "host:1:one"
+    assert lease.current_holder(store, "job:theirs") == "host:2:two"
+    assert lease.renew(store, [], "host:1:one", ttl=60) == set()
