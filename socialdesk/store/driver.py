@@ -33,6 +33,12 @@ SQLITE_ROWS_PER_INSERT = 500
 parameters."""
 
 
+NO_WAIT_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
+"""PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk. For
+writes a server crash may forget because they are written again anyway: a pulled page
+(`socialdesk.store.ingest`), presence and holds (`socialdesk.store.team_sql`)."""
+
+
 class Driver:
     """The DBAPI connection under a session, with its dialect's placeholders and values."""
 

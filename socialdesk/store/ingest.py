@@ -27,7 +27,7 @@ from sqlmodel import Session, col
 from connectors.base import Direction, InboundItem, PullPage
 from socialdesk.store import statistics
 from socialdesk.store.contacts import handle_lookups, link_contacts, page_authors
-from socialdesk.store.driver import Driver
+from socialdesk.store.driver import NO_WAIT_FOR_DISK, Driver
 from socialdesk.store.due_clock import DueClock
 from socialdesk.store.message_rows import FindSpans, Marking, Span, insert_messages
 from socialdesk.store.models import Account
@@ -151,14 +151,9 @@ def _store_page(
     report.quarantined = keep_set_aside(session, driver, account, page, now)
     advance_cursor(driver, account, page)
     if refetchable and driver.postgres:
-        driver.later(NO_WAIT_FOR_DISK)
+        driver.later(NO_WAIT_FOR_DISK)  # with the page's last writes, in their round trip
     driver.send_later()
     return report
-
-
-NO_WAIT_FOR_DISK = "SET LOCAL synchronous_commit TO OFF"
-"""A refetchable page's commit on PostgreSQL (`ingest_page`); with the page's last writes,
-in their round trip."""
 
 
 def _unique(items: Iterable[InboundItem]) -> list[InboundItem]:

@@ -37,7 +37,7 @@ from socialdesk.store.bulk import DIALECT_INSERT
 from socialdesk.store.models import WAITING_FOR_ANSWER
 from socialdesk.store.queries.queue import WAITING_STATUSES, InboxFilter, filter_statement
 from socialdesk.store.queries.search import search_message_ids
-from socialdesk.store.tables import ACCOUNT, CONVERSATION, HOLD, PRESENCE
+from socialdesk.store.tables import CONVERSATION, HOLD, PRESENCE
 from socialdesk.store.team_sql import (
     HOLD_SECONDS,
     PRESENCE_TTL_SECONDS,
@@ -245,8 +245,6 @@ def _candidate(engine: Engine, inbox: InboxFilter, clock: datetime | None,
     the ones it left in the last `HOLD_SECONDS`), so the scan skips little."""
     conversation = CONVERSATION.c
     statement = select(conversation.id).select_from(CONVERSATION)
-    if inbox.account is not None:
-        statement = statement.join(ACCOUNT, ACCOUNT.c.id == conversation.account_id)
     statement = filter_statement(statement, inbox, inbox.status, search_ids, clock)
     if inbox.assignee is None:
         statement = statement.where(or_(conversation.assignee.is_(None),

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, literal_column, text
 
 from socialdesk.store.dbclock import db_now
+from socialdesk.store.driver import NO_WAIT_FOR_DISK
 from socialdesk.store.tables import HOLD, PRESENCE
 
 PRESENCE_TTL_SECONDS: float = 15.0
@@ -27,7 +28,7 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     Nothing else is written in these transactions."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            connection.exec_driver_sql(NO_WAIT_FOR_DISK)
         yield connection
 
 
